@@ -1,0 +1,79 @@
+"""Problems found in input data, located to the sheet, row and column.
+
+Every stage collects what it finds as `Issue` values instead of stopping at the
+first one, so an accountant sees every bad cell at once. Errors stop the run by
+raising `DunningInputError`, which carries all of them; warnings travel with the
+result and are printed beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "skipped"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in one place.
+
+    Attributes:
+        message: what is wrong and what was expected, in plain words.
+        severity: "error" stops the run, "warning" does not, "skipped" reports a row left out.
+        sheet: the sheet (or file) the value came from, if known.
+        row: the row number as the user sees it (the header is row 1 by default).
+        column: the header of the column, if the problem is in one cell.
+        column_letter: the spreadsheet letter of that column, if known.
+        value: the offending value, as found.
+    """
+
+    message: str
+    severity: Severity = "error"
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    column_letter: str | None = None
+    value: object = None
+
+    @property
+    def location(self) -> str:
+        """`Invoices!C14 (Due Date)` style location, as much of it as is known."""
+        row = "" if self.row is None else str(self.row)
+        cell = f"{self.column_letter or ''}{row}"
+        if self.column_letter and row:
+            place = f"{self.sheet}!{cell}" if self.sheet else cell
+        elif row:
+            place = f"{self.sheet} row {row}" if self.sheet else f"row {row}"
+        else:
+            place = self.sheet or ""
+        if self.column:
+            place = f"{place} ({self.column})" if place else f"column {self.column}"
+        return place
+
+    def __str__(self) -> str:
+        where = self.location
+        shown = "" if self.value is None else f" (found {self.value!r})"
+        return f"{where}: {self.message}{shown}" if where else f"{self.message}{shown}"
+
+
+class DunningInputError(ValueError):
+    """Input that cannot be used as it is; `issues` lists every problem found."""
+
+    def __init__(self, issues: list[Issue], *, limit: int = 20) -> None:
+        self.issues = list(issues)
+        shown = [str(issue) for issue in self.issues[:limit]]
+        more = len(self.issues) - len(shown)
+        if more > 0:
+            shown.append(f"... and {more} more")
+        super().__init__("\n".join(shown) if shown else "invalid input")
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet letter for a 0-based column index (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters

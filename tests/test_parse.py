@@ -1,0 +1,138 @@
+"""Cell values as real exports and xlwings hand them over."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dunning.parse import (
+    AmbiguousDatesError,
+    amount_from_text,
+    excel_serial,
+    parse_amounts,
+    parse_dates,
+    parse_flags,
+    parse_text,
+)
+
+
+def dates(values, **options):
+    parsed = parse_dates(np.array(values, dtype=object), **options)
+    return [None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in parsed.values]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,234.50", 1234.50),
+        ("(100.00)", -100.0),
+        ("$ 99", 99.0),
+        ("-$99.10", -99.10),
+        ("EUR 12.00", 12.0),
+        ("250.00-", -250.0),
+        ("1 234.5", 1234.5),
+        ("+7", 7.0),
+        ("£1,000,000", 1_000_000.0),
+    ],
+)
+def test_amount_text(text, expected):
+    assert amount_from_text(text) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["abc", "1,23.4", "12.3.4", "", "(", "1,5"])
+def test_amount_text_refused(text):
+    assert amount_from_text(text) is None
+
+
+def test_amount_decimal_comma():
+    assert amount_from_text("1.234,50", decimal=",") == pytest.approx(1234.5)
+
+
+def test_amount_column_marks_bad_and_blank_cells():
+    parsed = parse_amounts(np.array([10, "1,000.25", None, "  ", "ten", True, 2.5], dtype=object))
+    assert parsed.values[:2].tolist() == [10.0, 1000.25]
+    assert parsed.blank.tolist() == [False, False, True, True, False, False, False]
+    assert parsed.bad.tolist() == [False, False, False, False, True, True, False]
+
+
+def test_dates_from_datetimes_dates_serials_and_text():
+    values = [
+        dt.datetime(2024, 3, 31, 15, 30),
+        dt.date(2024, 3, 31),
+        45382.0,  # Excel serial of 2024-03-31, as TODAY() arrives
+        45382.75,
+        "2024-03-31",
+        "2024-03-31T10:00:00",
+        "31-Mar-24",
+        "20240331",
+        None,
+    ]
+    assert dates(values) == ["2024-03-31"] * 8 + [None]
+
+
+def test_serial_matches_excel():
+    # Excel: =DATE(2013,1,2) is 41276; 1900-03-01 is 61.
+    assert dates([41276, 61]) == ["2013-01-02", "1900-03-01"]
+    assert excel_serial(dt.date(2013, 1, 2)) == 41276
+
+
+def test_month_first_inferred_from_the_column():
+    parsed = parse_dates(np.array(["4/6/2013", "1/26/2013"], dtype=object))
+    assert [str(v)[:10] for v in parsed.values] == ["2013-04-06", "2013-01-26"]
+    assert "month first" in parsed.note
+
+
+def test_day_first_inferred_and_stated():
+    assert dates(["26-11-2015 12:38", "01-02-2015 00:10"]) == ["2015-11-26", "2015-02-01"]
+    assert dates(["01/02/2015"], dayfirst=True) == ["2015-02-01"]
+    assert dates(["01/02/2015"], dayfirst=False) == ["2015-01-02"]
+
+
+def test_ambiguous_text_dates_need_a_setting():
+    with pytest.raises(AmbiguousDatesError, match="day-first or month-first"):
+        parse_dates(np.array(["01/02/2015", "03/04/2015"], dtype=object))
+
+
+def test_same_reading_either_way_is_not_ambiguous():
+    assert dates(["05/05/2015"]) == ["2015-05-05"]
+
+
+def test_dates_beyond_what_a_ledger_holds_are_bad_not_wrapped():
+    assert parse_dates(np.array([2958465.0, "9999-12-31"], dtype=object)).bad.tolist() == [
+        True, True]
+
+
+def test_bad_dates_are_marked():
+    parsed = parse_dates(np.array(["2024-02-30", "soon", -5, True, "2024-02-29"], dtype=object))
+    assert parsed.bad.tolist() == [True, True, True, True, False]
+
+
+def test_text_keeps_leading_zeros_and_drops_float_noise():
+    assert parse_text(np.array(["0000611365", " A-1 "], dtype=object)).values.tolist() == [
+        "0000611365", "A-1"]
+    assert parse_text(np.array([611365.0, 7], dtype=object)).values.tolist() == ["611365", "7"]
+    column = np.array(["1930571429.0", "1930565277.0"], dtype=object)
+    assert parse_text(column).values.tolist() == ["1930571429", "1930565277"]
+    mixed = np.array(["12.0", "A-1"], dtype=object)  # not a float column: left as written
+    assert parse_text(mixed).values.tolist() == ["12.0", "A-1"]
+
+
+def test_flags():
+    parsed = parse_flags(np.array(["Yes", "no", True, 0, None, "x", "maybe"], dtype=object))
+    assert parsed.values.tolist() == [True, False, True, False, False, True, False]
+    assert parsed.bad.tolist() == [False] * 6 + [True]
+
+
+@given(st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False))
+def test_formatted_amounts_round_trip(number):
+    text = f"{abs(number):,.2f}"
+    written = f"({text})" if number < 0 else text
+    assert amount_from_text(written) == pytest.approx(float(number))
+
+
+@given(st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2262, 4, 11)))
+def test_serials_round_trip(day):
+    assert dates([excel_serial(day)]) == [day.isoformat()]
