@@ -42,7 +42,7 @@ _NAMED_MONTH_FORMATS = (
 )
 _CURRENCY_MARKS = re.compile(r"[\s\u00a0$€£¥]+")
 _CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}|[A-Za-z]{3}$")
-_INTEGRAL_FLOAT_TEXT = re.compile(r"^-?\d+\.0+$")
+_INTEGRAL_FLOAT_TEXT = re.compile(r"-?\d+\.0+")
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,12 @@ def blank_mask(values: np.ndarray) -> np.ndarray:
     series = pd.Series(values, dtype=object)
     blank = series.isna().to_numpy(copy=True)
     kind = pd.api.types.infer_dtype(series, skipna=True)
-    if kind in ("string", "mixed", "mixed-integer", "empty") or kind.startswith("mixed"):
+    if kind == "string":
+        blank |= (series.str.strip() == "").to_numpy(dtype=bool, na_value=False)
+    elif kind.startswith("mixed"):
         is_text = series.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
         if is_text.any():
-            stripped = series[is_text].str.strip()
-            blank[is_text] = (stripped == "").to_numpy()
+            blank[is_text] = (series[is_text].str.strip() == "").to_numpy(dtype=bool)
     return blank
 
 
@@ -98,35 +99,36 @@ def parse_text(values: np.ndarray) -> Parsed:
 
     Excel and CSV readers hand invoice and customer numbers over as floats
     (611365.0) or as float text ("1930571429.0"); both become "611365" and
-    "1930571429". Text that is already text keeps its leading zeros.
+    "1930571429" (float text only when the whole column is like that). Text
+    that is already text keeps its leading zeros.
     """
     values = as_object_array(values)
-    blank = blank_mask(values)
-    out = np.full(len(values), "", dtype=object)
-    bad = np.zeros(len(values), dtype=bool)
-    present = ~blank
-    items = values[present]
-    texts = []
-    float_text_positions = []
-    for position, value in enumerate(items):
-        if isinstance(value, str):
-            text = value.strip()
-            texts.append(text)
-            if _INTEGRAL_FLOAT_TEXT.match(text):
-                float_text_positions.append(position)
-        elif isinstance(value, bool):
-            texts.append(str(value).upper())
-        elif isinstance(value, (int, np.integer)):
-            texts.append(str(int(value)))
-        elif isinstance(value, (float, np.floating)):
-            texts.append(str(int(value)) if float(value).is_integer() else repr(float(value)))
-        else:
-            texts.append(str(value).strip())
-    if texts and len(float_text_positions) == len(texts):
-        for position in float_text_positions:
-            texts[position] = texts[position].split(".", 1)[0]
-    out[present] = texts
-    return Parsed(out, blank, bad)
+    series = pd.Series(values, dtype=object)
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        texts = series.str.strip().fillna("")
+    else:
+        texts = pd.Series([_text_of(value) for value in values], dtype=object)
+    blank = (texts == "").to_numpy(dtype=bool)
+    present = texts[~blank]
+    looks_like_floats = len(present) and _INTEGRAL_FLOAT_TEXT.fullmatch(present.iloc[0])
+    if looks_like_floats and present.str.fullmatch(_INTEGRAL_FLOAT_TEXT.pattern).all():
+        texts[~blank] = present.str.split(".", n=1).str[0]
+    out = texts.to_numpy(dtype=object)
+    return Parsed(out, blank, np.zeros(len(values), dtype=bool))
+
+
+def _text_of(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).upper()
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return str(value).strip()
 
 
 def parse_amounts(values: np.ndarray, *, decimal: str = ".") -> Parsed:

@@ -1,0 +1,67 @@
+"""A client's workbook (or CSV export) opened for reporting: its ledger, settings and as-of date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from dunning.errors import Issue
+from dunning.ledger import single_currency
+from dunning.reading import read_invoices, read_name_value_table, read_table_frame
+from dunning.settings import SETTINGS_SHEET, Settings, settings_from_pairs
+
+CUSTOMERS_TABLE = "Customers"
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything a report needs, read once.
+
+    `frame` holds the ledger's items in one currency; `as_of` is the date given,
+    else the workbook's As Of Date setting, else today.
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    settings: Settings
+    as_of: dt.date
+    issues: tuple[Issue, ...]
+
+
+def open_book(
+    path: str | Path,
+    *,
+    as_of: dt.date | None = None,
+    sheet: str | None = None,
+    table: str | None = None,
+    currency: str | None = None,
+    dayfirst: bool | None = None,
+    mapping: Mapping[str, str] | None = None,
+) -> Book:
+    """Read a workbook's invoices and Settings, or a CSV's invoices with default settings."""
+    path = Path(path)
+    ledger = read_invoices(path, sheet=sheet, table=table, mapping=mapping, dayfirst=dayfirst)
+    settings = Settings()
+    frame = ledger.frame
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        settings = settings_from_pairs(read_name_value_table(path, SETTINGS_SHEET))
+        frame = with_customer_names(frame, read_table_frame(path, CUSTOMERS_TABLE))
+    day = as_of or settings.as_of or dt.date.today()
+    frame = single_currency(frame, currency)
+    return Book(path, frame, settings, day, ledger.issues)
+
+
+def with_customer_names(frame: pd.DataFrame, customers: pd.DataFrame | None) -> pd.DataFrame:
+    """Names from the Customers table for items whose source gave only a customer id."""
+    if customers is None or not {"Customer", "Name"} <= set(customers.columns):
+        return frame
+    ids = customers["Customer"].map(lambda v: "" if v is None else str(v).strip())
+    names = dict(zip(ids, customers["Name"].map(lambda v: str(v or "").strip()), strict=True))
+    unnamed = frame["customer_name"] == frame["customer"]
+    looked_up = frame["customer"].map(names).fillna("")
+    return frame.assign(customer_name=frame["customer_name"].where(
+        ~unnamed | (looked_up == ""), looked_up))

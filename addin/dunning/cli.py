@@ -1,0 +1,158 @@
+"""The `dunning` command: each subcommand makes one call into the library.
+
+Errors in the input print as `Error: ...` lines (one per bad cell) on stderr
+and exit with status 1; warnings print on stderr and do not change the status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from dunning import __version__
+from dunning.errors import DunningInputError, Issue
+
+DEMO_AS_OF = dt.date(2026, 11, 23)
+"""The sample data's as-of date, so the demo shows the same aging whenever it runs."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 bad input or failure)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 1
+    try:
+        return int(args.run(args) or 0)
+    except DunningInputError as error:
+        for issue in error.issues:
+            print(f"Error: {issue}", file=sys.stderr)
+        return 1
+    except (FileExistsError, FileNotFoundError, PermissionError) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dunning",
+        description="Receivables aging, KPIs and collections from an Excel workbook.",
+    )
+    parser.add_argument("--version", action="version", version=f"dunning {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="build a sample client workbook and show its aging and KPIs")
+    demo.add_argument("--out", type=Path, default=Path("dunning-demo.xlsx"),
+                      help="where to write the sample workbook (default: %(default)s)")
+    demo.add_argument("--as-of", type=_date, default=DEMO_AS_OF,
+                      help="as-of date, YYYY-MM-DD (default: the sample's date, %(default)s)")
+    demo.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    demo.set_defaults(run=_run_demo)
+
+    aging = commands.add_parser("aging", help="print the aging by customer of a workbook or CSV")
+    _ledger_options(aging)
+    aging.add_argument("--basis", choices=["due", "invoice"],
+                       help="count days from the due date (default) or the invoice date")
+    aging.set_defaults(run=_run_aging)
+
+    kpis = commands.add_parser("kpis", help="print the receivables KPIs of a workbook or CSV")
+    _ledger_options(kpis)
+    kpis.add_argument("--days", type=int, default=365,
+                      help="length of the look-back period in days (default: %(default)s)")
+    kpis.set_defaults(run=_run_kpis)
+
+    new = commands.add_parser("new-workbook", help="make a fresh client workbook from the template")
+    new.add_argument("path", type=Path, help="the workbook to create (.xlsx)")
+    new.add_argument("--client", required=True, help="the client's name, shown in the workbook")
+    new.set_defaults(run=_run_new_workbook)
+    return parser
+
+
+def _ledger_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("book", type=Path, help="a workbook (.xlsx, .xlsm) or a .csv export")
+    command.add_argument("--as-of", type=_date, help="as-of date, YYYY-MM-DD (default: "
+                         "the workbook's Settings, else today)")
+    command.add_argument("--sheet", help="read this sheet (header in row 1)")
+    command.add_argument("--table", help="read this Excel table (default: Invoices)")
+    command.add_argument("--currency", help="report this currency when there are several")
+    order = command.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None,
+                       help="text dates are day first (31/03/2024)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                       help="text dates are month first (03/31/2024)")
+    command.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER",
+                         help="name the column of a ledger field, e.g. --map due_date='Net Due'")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, header = pair.partition("=")
+        if not sep:
+            raise DunningInputError([Issue(f"--map expects FIELD=HEADER, got {pair!r}")])
+        mapping[field.strip()] = header.strip()
+    return mapping
+
+
+def _warn(issues: Sequence[Issue]) -> None:
+    for issue in issues:
+        label = "Skipped" if issue.severity == "skipped" else "Warning"
+        print(f"{label}: {issue}", file=sys.stderr)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from dunning.demo import run_demo
+
+    print(run_demo(args.out, as_of=args.as_of, overwrite=args.force))
+    return 0
+
+
+def _run_aging(args: argparse.Namespace) -> int:
+    from dunning.report import aging_report
+
+    book = _open_book(args)
+    basis = args.basis or book.settings.aging_basis
+    print(aging_report(book.frame, book.as_of, edges=book.settings.bucket_edges, basis=basis))
+    return 0
+
+
+def _run_kpis(args: argparse.Namespace) -> int:
+    from dunning.report import kpi_report
+
+    book = _open_book(args)
+    print(kpi_report(book.frame, book.as_of, days=args.days))
+    return 0
+
+
+def _run_new_workbook(args: argparse.Namespace) -> int:
+    from dunning.template import new_client_workbook
+
+    path = new_client_workbook(args.path, args.client)
+    print(f"Wrote {path} for {args.client}.")
+    return 0
+
+
+def _open_book(args: argparse.Namespace):  # noqa: ANN202 - a small private record
+    from dunning.book import open_book
+
+    book = open_book(args.book, as_of=args.as_of, sheet=args.sheet, table=args.table,
+                     currency=args.currency, dayfirst=args.dayfirst,
+                     mapping=_mapping(args.map))
+    _warn(book.issues)
+    return book
+
+
+if __name__ == "__main__":
+    sys.exit(main())
