@@ -54,11 +54,50 @@ def _shown(name: str, value: object) -> str:
     if isinstance(value, NotDefined):
         return str(value)
     unit = KPI_UNITS.get(name, "")
+    number = float(value)  # type: ignore[arg-type]
     if unit == "money":
-        return money(float(value))  # type: ignore[arg-type]
-    number = f"{float(value):,.1f}" if unit in ("days", "%") else f"{float(value):,.2f}"  # type: ignore[arg-type]
-    return f"{number} {unit}".rstrip() if unit != "%" else f"{number}%"
+        return money(number)
+    if unit == "count":
+        return f"{int(number):,}"
+    if unit == "%":
+        return f"{number:,.1f}%"
+    if unit == "days":
+        return f"{number:,.1f} days"
+    return f"{number:,.2f} {unit}".rstrip()
 
 
-KPI_LABELS: dict[str, str] = {}
-KPI_UNITS: dict[str, str] = {}
+KPI_LABELS: dict[str, str] = {
+    "receivables": "Open receivables",
+    "current_receivables": "  of which current",
+    "past_due_receivables": "  of which past due",
+    "net_credit_sales": "Net credit sales in the period",
+    "dso": "DSO",
+    "countback_dso": "Countback DSO (calendar months)",
+    "best_possible_dso": "Best possible DSO",
+    "average_days_delinquent": "Average days delinquent",
+    "cei": "Collection effectiveness index",
+    "receivables_turnover": "Receivables turnover",
+    "percent_current": "Current",
+    "percent_past_due": "Past due",
+    "disputed_share": "Disputed share of open balance",
+    "average_days_to_pay": "Average days to pay",
+    "average_days_late": "Average days late",
+    "weighted_average_days_late": "Weighted average days late",
+    "collection_rate": "Collection rate",
+    "bad_debt_written_off": "Bad debt written off",
+    "bad_debt_ratio": "Bad debt to credit sales",
+    "recovery_cost_ratio": "Recovery cost ratio",
+    "open_items": "Open items",
+    "invoices_settled": "Invoices settled in the period",
+}
+KPI_UNITS: dict[str, str] = {
+    **dict.fromkeys(["receivables", "current_receivables", "past_due_receivables",
+                     "net_credit_sales", "bad_debt_written_off"], "money"),
+    **dict.fromkeys(["dso", "countback_dso", "best_possible_dso", "average_days_delinquent",
+                     "average_days_to_pay", "average_days_late",
+                     "weighted_average_days_late"], "days"),
+    **dict.fromkeys(["cei", "percent_current", "percent_past_due", "disputed_share",
+                     "collection_rate", "bad_debt_ratio", "recovery_cost_ratio"], "%"),
+    "receivables_turnover": "times",
+    **dict.fromkeys(["open_items", "invoices_settled"], "count"),
+}
