@@ -73,6 +73,8 @@ class AmbiguousDatesError(ValueError):
 
 def as_object_array(values: object) -> np.ndarray:
     """Any 1-D sequence (list, tuple, Series, array) as an object array."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
     if isinstance(values, pd.Series):
         return values.to_numpy(dtype=object, na_value=None)
     array = np.empty(len(values), dtype=object)  # type: ignore[arg-type]
