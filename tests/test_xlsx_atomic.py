@@ -1,0 +1,130 @@
+"""Atomic saving: a crash at any moment leaves one whole version; backups rotate."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlsx_corpus as corpus
+from dunning.xlsx import WorkbookEdit, append_rows
+from python_calamine import CalamineWorkbook
+
+WRITER = """
+import os, signal, sys, time
+from dunning.xlsx import WorkbookEdit
+
+path, crash_at = sys.argv[1], sys.argv[2]
+
+def stage(name):
+    if name == crash_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+with WorkbookEdit(path, backups=2, _on_stage=stage) as book:
+    book.append_rows("ContactLog", [{"Customer": "NEW", "Note": "x" * 50}] * 25)
+    print("saving", flush=True)
+    started = time.perf_counter()
+print(time.perf_counter() - started, flush=True)
+"""
+STAGES = ["temp-written", "temp-verified", "backup-made", "replaced"]
+
+
+def contact_rows(path: Path) -> int:
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("ContactLog").to_python()
+    return sum(1 for row in rows if row[1])
+
+
+def run_writer(path: Path, crash_at: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), crash_at],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_killed_at_each_stage_leaves_one_whole_version(tmp_path: Path, stage: str) -> None:
+    book = corpus.build_openpyxl(tmp_path / "book.xlsx")
+    old = contact_rows(book)
+    process = run_writer(book, stage)
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, process.stderr.read() if process.stderr else ""
+    expected = old + 25 if stage == "replaced" else old
+    assert contact_rows(book) == expected
+    leftovers = list(tmp_path.glob("book.xlsx.dunning-tmp-*"))
+    assert len(leftovers) == (0 if stage == "replaced" else 1)
+    process = run_writer(book, "never")  # the next run is not disturbed by the leftovers
+    process.wait(timeout=60)
+    assert process.returncode == 0
+    assert contact_rows(book) == expected + 25
+
+
+def test_killed_at_random_moments_while_saving(tmp_path: Path) -> None:
+    book = corpus.build_xlsxwriter(tmp_path / "big.xlsx", invoices=30_000)
+    process = run_writer(book, "never")
+    output = process.communicate(timeout=60)[0].decode().split()
+    save_seconds = float(output[-1])
+    count = contact_rows(book)
+    rng = random.Random(4)
+    outcomes = set()
+    for _ in range(10):
+        process = run_writer(book, "never")
+        assert process.stdout is not None and process.stdout.readline().strip() == b"saving"
+        time.sleep(rng.uniform(0.0, 1.2) * save_seconds)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        found = contact_rows(book)
+        assert found in (count, count + 25), found
+        outcomes.add(found - count)
+        count = found
+    assert not list(tmp_path.glob("*.dunning-tmp-*")) or 0 in outcomes
+
+
+def test_backups_rotate(tmp_path: Path) -> None:
+    book = corpus.build_openpyxl(tmp_path / "book.xlsx")
+    versions = [book.read_bytes()]
+    for _ in range(4):
+        append_rows(book, "ContactLog", [{"Customer": "C"}], backups=3)
+        versions.append(book.read_bytes())
+    folder = tmp_path / ".dunning-backups"
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "book.1.xlsx",
+        "book.2.xlsx",
+        "book.3.xlsx",
+    ]
+    assert (folder / "book.1.xlsx").read_bytes() == versions[-2]
+    assert (folder / "book.3.xlsx").read_bytes() == versions[-4]
+    append_rows(book, "ContactLog", [{"Customer": "C"}], backups=1)
+    assert sorted(path.name for path in folder.iterdir()) == ["book.1.xlsx"]
+
+
+def test_failed_check_leaves_the_workbook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    book = corpus.build_openpyxl(tmp_path / "book.xlsx")
+    before = book.read_bytes()
+    edit = WorkbookEdit(book).open()
+    edit.append_rows("ContactLog", [{"Customer": "C"}])
+    edit.package.write("xl/styles.xml", b"<broken")
+    with pytest.raises(Exception, match="failed its check"):
+        edit.save()
+    assert book.read_bytes() == before
+    assert not list(tmp_path.glob("*.dunning-tmp-*"))
+
+
+def test_workbook_changed_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
+    book = corpus.build_openpyxl(tmp_path / "book.xlsx")
+    edit = WorkbookEdit(book).open()
+    edit.append_rows("ContactLog", [{"Customer": "C"}])
+    replacement = corpus.build_openpyxl(tmp_path / "other.xlsx").read_bytes() + b""
+    os.utime(book, ns=(0, 0))
+    book.write_bytes(replacement)
+    with pytest.raises(Exception, match="changed while Dunning was writing"):
+        edit.save()
+    assert book.read_bytes() == replacement
