@@ -14,9 +14,7 @@ from pathlib import Path
 
 from dunning import __version__
 from dunning.errors import DunningInputError, Issue
-
-DEMO_AS_OF = dt.date(2026, 11, 23)
-"""The sample data's as-of date, so the demo shows the same aging whenever it runs."""
+from dunning.template import SAMPLE_AS_OF as DEMO_AS_OF
 
 
 def main(argv: Sequence[str] | None = None) -> int:
