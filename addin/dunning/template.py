@@ -708,7 +708,7 @@ def open_count_formula(low: str | None, high: str | None) -> str:
 
 def _dashboard(sheet: Worksheet) -> None:
     sheet.sheet_view.showGridLines = False
-    for letter, width in zip("ABCDEFGH", (28, 9, 9, 15, 15, 16, 11, 9), strict=True):
+    for letter, width in zip("ABCDEFGH", (28, 12, 9, 15, 17, 16, 11, 9), strict=True):
         sheet.column_dimensions[letter].width = width
     _put_text(sheet, 1, 1, "Receivables dashboard").font = TITLE_FONT
     _put_text(sheet, 2, 1, "Client").font = BOLD
