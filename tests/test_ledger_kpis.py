@@ -22,20 +22,18 @@ Sales in the period: C 2,000 + D 1,500 + E 3,000 + F -200 + G 800 + H 1,200 = 8,
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from datasets import IBM, read_dataset
 from dunning import kpis, ledger_kpis
 from dunning.kpis import NotDefined
-from dunning.ledger import LEDGER_COLUMNS, open_balance
+from dunning.ledger import LEDGER_COLUMNS, build_ledger, open_balance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 AS_OF = "2024-03-31"
 START = "2024-01-01"  # = AS_OF - 90 days: the period is (START, AS_OF]
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 # invoice, invoice date, due date, amount, open amount, settled, disputed, written off, cost
 ROWS = [
@@ -284,23 +282,14 @@ def test_period_must_not_end_before_it_starts(frame: pd.DataFrame) -> None:
         ledger_kpis.cei(frame, AS_OF, START)
 
 
-@pytest.mark.skipif(not (DATA / "ibm_ar").is_dir(), reason=f"public datasets not found at {DATA}")
 def test_payment_kpis_agree_with_the_ibm_dataset_own_columns() -> None:
     # IBM's sample states DaysToSettle = SettledDate - InvoiceDate and
     # DaysLate = max(0, SettledDate - DueDate) for every invoice; our averages over the
     # invoices settled in 2013 must equal the averages of those columns.
-    raw = pd.read_csv(DATA / "ibm_ar" / "WA_Fn-UseC_-Accounts-Receivable.csv",
-                      dtype={"invoiceNumber": str})  # fmt: skip
-    names = ("InvoiceDate", "DueDate", "SettledDate")
-    dates = {name: pd.to_datetime(raw[name], format="%m/%d/%Y") for name in names}
-    frame = pd.DataFrame({
-        "invoice": raw["invoiceNumber"], "customer": raw["customerID"],
-        "customer_name": raw["customerID"], "invoice_date": dates["InvoiceDate"],
-        "due_date": dates["DueDate"], "amount": raw["InvoiceAmount"].astype(float),
-        "open_amount": 0.0, "settled_date": dates["SettledDate"], "currency": "",
-        "disputed": raw["Disputed"].eq("Yes"), "written_off": False, "collection_cost": 0.0,
-        "row": np.arange(2, len(raw) + 2),
-    })  # fmt: skip
+    raw = read_dataset(IBM)
+    frame = build_ledger(raw).frame
+    raw = raw.astype({"DaysToSettle": int, "DaysLate": int, "InvoiceAmount": float})
+    dates = {"SettledDate": pd.to_datetime(raw["SettledDate"], format="%m/%d/%Y")}
     in_2013 = dates["SettledDate"].dt.year == 2013
     start, end = "2012-12-31", "2013-12-31"
     assert ledger_kpis.average_days_to_pay(frame, start, end) == pytest.approx(
