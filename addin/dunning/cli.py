@@ -64,6 +64,22 @@ def _parser() -> argparse.ArgumentParser:
                       help="length of the look-back period in days (default: %(default)s)")
     kpis.set_defaults(run=_run_kpis)
 
+    log = commands.add_parser(
+        "log", help="record a call, promise to pay or dispute in the workbook's ContactLog")
+    log.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
+    log.add_argument("--customer", required=True, help="customer id, as in the Invoices table")
+    log.add_argument("--channel", default="phone", help="email, phone, letter, meeting or portal")
+    log.add_argument("--outcome", required=True,
+                     help="e.g. voicemail, unreachable, not-received, approval, dispute, "
+                          "promise, paid (or the full outcome text)")
+    log.add_argument("--invoices", default="", help="invoice numbers concerned, comma separated")
+    log.add_argument("--promise-date", type=_date, help="the promised payment date (promise)")
+    log.add_argument("--promise-amount", type=float, help="the promised amount (promise)")
+    log.add_argument("--next-action", type=_date, help="when to follow up, YYYY-MM-DD")
+    log.add_argument("--note", default="", help="what was said")
+    log.add_argument("--user", default=None, help="who made the contact (default: you)")
+    log.set_defaults(run=_run_log)
+
     new = commands.add_parser("new-workbook", help="make a fresh client workbook from the template")
     new.add_argument("path", type=Path, help="the workbook to create (.xlsx)")
     new.add_argument("--client", required=True, help="the client's name, shown in the workbook")
@@ -131,6 +147,24 @@ def _run_kpis(args: argparse.Namespace) -> int:
 
     book = _open_book(args)
     print(kpi_report(book.frame, book.as_of, days=args.days))
+    return 0
+
+
+def _run_log(args: argparse.Namespace) -> int:
+    import getpass
+
+    from dunning.actions import log_contact
+    from dunning.contactlog import Contact, outcome_code
+
+    invoices = tuple(i.strip() for i in args.invoices.split(",") if i.strip())
+    contact = Contact(
+        customer=args.customer, channel=args.channel, outcome=args.outcome,
+        timestamp=dt.datetime.now(), invoices=invoices, promise_date=args.promise_date,
+        promise_amount=args.promise_amount, next_action_date=args.next_action,
+        user=args.user or getpass.getuser(), note=args.note)
+    result = log_contact(args.book, contact)
+    print(f"Logged '{outcome_code(contact.outcome)}' for {contact.customer} in {result.sheet} row "
+          f"{result.last_row} of {args.book}.")
     return 0
 
 

@@ -45,6 +45,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from dunning.contactlog import CHANNELS, OUTCOMES
 from dunning.errors import DunningInputError, Issue
 
 Kind = Literal["text", "date", "datetime", "amount", "integer", "general"]
@@ -65,18 +66,6 @@ PERCENT_FORMAT = "0.0%"
 YES_NO = ("Yes", "No")
 LANGUAGES = ("en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da", "fi", "no")
 STAGES = ("courtesy", "friendly", "firm", "final", "handoff")
-CHANNELS = ("email", "phone", "letter", "meeting", "portal")
-OUTCOMES = (
-    "sent",
-    "failed",
-    "left voicemail",
-    "unreachable",
-    "invoice not received",
-    "waiting for approval",
-    "disputed",
-    "promised to pay",
-    "payment sent",
-)
 ACTIONS = ("email", "task")
 AGING_BASES = ("due", "invoice")
 

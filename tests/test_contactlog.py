@@ -1,0 +1,104 @@
+"""Logging calls, promises and disputes into the workbook's ContactLog, and reading the log back."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from dunning.cli import main
+from dunning.contactlog import Contact, contact_log_frame, log_row, outcome_code
+from dunning.customers import customers_frame
+from dunning.errors import DunningInputError
+from dunning.template import SAMPLE_AS_OF, build_workbook, sample_customers, sample_invoices
+from python_calamine import CalamineWorkbook
+
+NOW = dt.datetime(2026, 11, 23, 10, 30, 15, 123456)
+
+
+@pytest.fixture
+def book(tmp_path):
+    path = tmp_path / "client.xlsx"
+    build_workbook(path, client="Test", invoices=sample_invoices(), customers=sample_customers(),
+                   as_of=SAMPLE_AS_OF)
+    return path
+
+
+def logged_rows(path):
+    workbook = CalamineWorkbook.from_path(str(path), load_tables=True)
+    return workbook.get_table_by_name("ContactLog").to_python()
+
+
+def test_shorthand_outcomes():
+    assert outcome_code("promise") == "promised to pay"
+    assert outcome_code("Left Voicemail") == "left voicemail"
+    with pytest.raises(DunningInputError, match="unknown outcome 'maybe'"):
+        outcome_code("maybe")
+
+
+def test_a_promise_needs_its_date_and_only_a_promise_has_one():
+    with pytest.raises(DunningInputError, match="needs its date"):
+        log_row(Contact("C1", "phone", "promise", NOW))
+    with pytest.raises(DunningInputError, match="belongs to the outcome"):
+        log_row(Contact("C1", "phone", "voicemail", NOW, promise_date=dt.date(2026, 12, 1)))
+    with pytest.raises(DunningInputError, match="unknown channel 'fax'"):
+        log_row(Contact("C1", "fax", "voicemail", NOW))
+
+
+def test_row_has_the_table_headers_in_order_and_whole_seconds():
+    row = log_row(Contact("C1", "Phone", "dispute", NOW, invoices=("A", "B"), note="n"))
+    assert list(row)[:4] == ["Timestamp", "Customer", "Invoices", "Channel"]
+    assert row["Timestamp"] == NOW.replace(microsecond=0)
+    assert row["Invoices"] == "A, B" and row["Channel"] == "phone"
+    assert row["Outcome"] == "disputed"
+
+
+def test_log_command_appends_a_promise_that_reads_back(book, capsys):
+    assert main(["log", str(book), "--customer", "CAS03", "--outcome", "promise",
+                 "--promise-date", "2026-12-01", "--promise-amount", "500",
+                 "--invoices", "INV-2026-0101", "--user", "ana", "--note", "=1+1"]) == 0
+    assert "Logged 'promised to pay' for CAS03 in ContactLog row 2" in capsys.readouterr().out
+    [row] = logged_rows(book)
+    assert row[1:4] == ["CAS03", "INV-2026-0101", "phone"]
+    assert row[7:10] == ["promised to pay", dt.date(2026, 12, 1), 500.0]
+    assert row[11:] == ["ana", "=1+1"]  # a formula-like note stays text
+    log = contact_log_frame(pd.DataFrame(logged_rows(book), columns=list(log_row(
+        Contact("x", "phone", "voicemail", NOW)))))
+    assert log.loc[0, "promise_date"] == pd.Timestamp("2026-12-01")
+    assert log.loc[0, "outcome"] == "promised to pay"
+
+
+def test_log_command_refuses_an_unknown_customer_and_writes_nothing(book, capsys):
+    before = book.read_bytes()
+    assert main(["log", str(book), "--customer", "NOBODY", "--outcome", "voicemail"]) == 1
+    assert "no customer 'NOBODY'" in capsys.readouterr().err
+    assert book.read_bytes() == before
+
+
+def test_log_command_refuses_a_workbook_open_in_excel(book, capsys):
+    owner = book.parent / f"~${book.name}"
+    owner.write_bytes(bytes([3]) + b"ana" + b" " * 50)
+    assert main(["log", str(book), "--customer", "CAS03", "--outcome", "voicemail"]) == 1
+    assert "ana" in capsys.readouterr().err
+    assert logged_rows(book) == [] or all(not any(r) for r in logged_rows(book))
+
+
+def test_contact_log_timestamps_from_serials_and_text():
+    table = pd.DataFrame([[46349.4375, "C1", "", "phone", "", "", "", "Sent", None, None, None,
+                           "", ""],
+                          ["2026-11-23 10:30", "C2", "", "email", "Firm", "", "", "sent", None,
+                           None, None, "", ""]], columns=list(log_row(
+                              Contact("x", "phone", "voicemail", NOW))))
+    log = contact_log_frame(table)
+    assert log["timestamp"].tolist() == [pd.Timestamp("2026-11-23 10:30"),
+                                         pd.Timestamp("2026-11-23 10:30")]
+    assert log["outcome"].tolist() == ["sent", "sent"] and log.loc[1, "stage"] == "firm"
+
+
+def test_customers_table_flags_are_checked():
+    table = pd.DataFrame({"Customer": ["C1", "C2"], "Contact Email": ["a@example.com", ""],
+                          "Opt Out": ["Yes", "perhaps"]})
+    with pytest.raises(DunningInputError, match=r"Customers row 3 \(Opt Out\): expected Yes or No"):
+        customers_frame(table)
+    table.loc[1, "Opt Out"] = "No"
+    frame = customers_frame(table)
+    assert frame["opt_out"].tolist() == [True, False]
+    assert frame["email"].tolist() == ["a@example.com", ""]
