@@ -21,7 +21,8 @@ CUSTOMERS_TABLE = "Customers"
 class Book:
     """Everything a report needs, read once.
 
-    `frame` holds the ledger's items in one currency; `as_of` is the date given,
+    `frame` holds the ledger's items (in one currency unless opened with
+    `all_currencies`); `as_of` is the date given,
     else the workbook's As Of Date setting, else today.
     """
 
@@ -41,8 +42,14 @@ def open_book(
     currency: str | None = None,
     dayfirst: bool | None = None,
     mapping: Mapping[str, str] | None = None,
+    all_currencies: bool = False,
 ) -> Book:
-    """Read a workbook's invoices and Settings, or a CSV's invoices with default settings."""
+    """Read a workbook's invoices and Settings, or a CSV's invoices with default settings.
+
+    Reports total amounts, so by default the ledger is narrowed to one currency
+    (`currency`, or the only one there is); `all_currencies` keeps every item,
+    for work that never adds currencies together, such as reminders.
+    """
     path = Path(path)
     ledger = read_invoices(path, sheet=sheet, table=table, mapping=mapping, dayfirst=dayfirst)
     settings = Settings()
@@ -51,7 +58,8 @@ def open_book(
         settings = settings_from_pairs(read_name_value_table(path, SETTINGS_SHEET))
         frame = with_customer_names(frame, read_table_frame(path, CUSTOMERS_TABLE))
     day = as_of or settings.as_of or dt.date.today()
-    frame = single_currency(frame, currency)
+    if not all_currencies:
+        frame = single_currency(frame, currency)
     return Book(path, frame, settings, day, ledger.issues)
 
 
