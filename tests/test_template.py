@@ -487,3 +487,26 @@ def test_blank_as_of_date_means_today(empty_book: Path) -> None:
 def test_the_libreoffice_helper_names_what_it_could_not_read(empty_book: Path) -> None:
     with pytest.raises(libreoffice.LibreOfficeError, match="no sheet 'Nowhere'"):
         libreoffice.recalculated_values(empty_book, {"x": "Nowhere!A1"})
+
+
+def test_template_wires_dunning_functions() -> None:
+    """xlwings finds dunning.udfs, and every function the Dashboard calls exists there."""
+    import importlib
+
+    import openpyxl
+    from dunning import udfs
+
+    workbook = openpyxl.load_workbook(COMMITTED)
+    conf = workbook["xlwings.conf"]
+    settings = {conf.cell(r, 1).value: conf.cell(r, 2).value for r in range(1, conf.max_row + 1)}
+    assert importlib.import_module(settings["UDF Modules"]) is udfs
+    called = set()
+    for row in workbook["Dashboard"].iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                called |= set(re.findall(r"([A-Z][A-Z_]+)\(", cell.value))
+    ours = {name for name in called if hasattr(udfs, name)}
+    assert {"DSO", "CEI", "PERCENT_PAST_DUE", "AVG_DAYS_DELINQUENT"} <= ours
+    excel_builtins = {"IF", "SUMIFS", "SUMPRODUCT", "INDEX", "MATCH", "ISNUMBER", "ROUND",
+                      "TODAY", "IFERROR", "COUNTIFS", "TEXT", "MAX", "MIN", "SUM"}
+    assert called - ours <= excel_builtins

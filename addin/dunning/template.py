@@ -168,7 +168,23 @@ SHEET_ORDER: tuple[str, ...] = (
     "Customers",
     "ContactLog",
     "Settings",
+    "xlwings.conf",
 )
+
+XLWINGS_CONF: tuple[tuple[str, str], ...] = (("UDF Modules", "dunning.udfs"),)
+"""xlwings reads its settings from a sheet of this name: the functions live in dunning.udfs."""
+
+PYTHON_FIGURES_FIRST_ROW = 23
+PYTHON_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("DSO (days)", "=DSO(Invoices[#All],AsOfDate)", "0.0"),
+    ("Best possible DSO (days)", "=BEST_POSSIBLE_DSO(Invoices[#All],AsOfDate)", "0.0"),
+    ("Average days delinquent", "=AVG_DAYS_DELINQUENT(Invoices[#All],AsOfDate)", "0.0"),
+    ("CEI, last 365 days", "=CEI(Invoices[#All],AsOfDate-365,AsOfDate)", "0.0%"),
+    ("Past due share", "=PERCENT_PAST_DUE(Invoices[#All],AsOfDate)", "0.0%"),
+    ("Average days to pay", "=AVG_DAYS_TO_PAY(Invoices[#All],AsOfDate)", "0.0"),
+    ("Average days late", "=AVG_DAYS_LATE(Invoices[#All],AsOfDate)", "0.0"),
+)
+"""Dashboard figures from Dunning's Excel functions (dunning.udfs), beside the native ones."""
 
 INSTRUCTIONS: tuple[str, ...] = (
     "Dunning client workbook",
@@ -310,6 +326,7 @@ def _workbook(
     _table(workbook["ContactLog"], "ContactLog", CONTACT_LOG_COLUMNS, [])
     _settings(workbook["Settings"], client=client, as_of=as_of)
     _dashboard(workbook["Dashboard"])
+    _xlwings_conf(workbook["xlwings.conf"])
     _defined_names(workbook)
     workbook.active = SHEET_ORDER.index("Dashboard")
     workbook["Dashboard"].sheet_view.tabSelected = True  # else Excel may open with no tab selected
@@ -717,6 +734,7 @@ def _dashboard(sheet: Worksheet) -> None:
     ).font = NOTE_FONT
     _aging_block(sheet)
     _kpi_block(sheet)
+    _python_block(sheet)
 
 
 def _aging_block(sheet: Worksheet) -> None:
@@ -830,6 +848,28 @@ def _kpi_block(sheet: Worksheet) -> None:
         )
         sheet[f"F{row}"].alignment = Alignment(horizontal="right")
         _put_text(sheet, row, 7, note).font = NOTE_FONT
+
+
+def _python_block(sheet: Worksheet) -> None:
+    """Figures only Dunning's functions compute; they show #NAME? until the add-in is installed."""
+    first = PYTHON_FIGURES_FIRST_ROW
+    heading = "With Dunning's functions (needs the Dunning add-in)"
+    _put_text(sheet, first - 1, 1, heading).font = BOLD
+    for row, (label, formula, number_format) in enumerate(PYTHON_FIGURES, start=first):
+        _put_text(sheet, row, 1, label)
+        sheet[f"F{row}"] = formula
+        sheet[f"F{row}"].number_format = number_format
+        sheet[f"F{row}"].alignment = Alignment(horizontal="right")
+    _put_text(sheet, first, 7, "These show #NAME? until Python, the dunning package and the "
+              "add-in are installed (README, Excel section).").font = NOTE_FONT
+
+
+def _xlwings_conf(sheet: Worksheet) -> None:
+    for row, (name, value) in enumerate(XLWINGS_CONF, start=1):
+        _put_text(sheet, row, 1, name)
+        _put_text(sheet, row, 2, value)
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["B"].width = 20
 
 
 def _defined_names(workbook: Workbook) -> None:
