@@ -1,0 +1,140 @@
+"""The send journal: states from records, durability, torn lines and the lock against two runs."""
+
+import json
+import os
+
+import pytest
+from dunning.journal import Journal, JournalBusyError, JournalWarning
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "Book.xlsx.dunning-journal.jsonl"
+
+
+def test_states_follow_the_last_record(path):
+    with Journal(path) as journal:
+        assert journal.state("C1|friendly|2026-11-23") is None
+        journal.intend("C1|friendly|2026-11-23", "<a@x>")
+        assert journal.state("C1|friendly|2026-11-23") == "in doubt"
+        journal.sent("C1|friendly|2026-11-23", "<a@x>")
+        assert journal.state("C1|friendly|2026-11-23") == "sent"
+        journal.intend("C2|firm|2026-11-23", "<b@x>")
+        journal.failed("C2|firm|2026-11-23", "<b@x>", "550 5.1.1 mailbox unavailable", True)
+        assert journal.state("C2|firm|2026-11-23") == "failed"
+        assert journal.latest("C2|firm|2026-11-23")["permanent"] is True
+        journal.intend("C3|final|2026-11-23", "<c@x>")
+        journal.doubt("C3|final|2026-11-23", "<c@x>", "Connection unexpectedly closed")
+        assert journal.state("C3|final|2026-11-23") == "in doubt"
+
+
+def test_records_survive_reopening_in_order(path):
+    with Journal(path) as journal:
+        journal.intend("K1", "<1@x>")
+        journal.sent("K1", "<1@x>")
+        journal.intend("K2", "<2@x>")
+        journal.failed("K2", "<2@x>", "451 try later", False)
+    with Journal(path) as journal:
+        assert journal.state("K1") == "sent"
+        assert journal.state("K2") == "failed"
+        assert journal.latest("K2")["permanent"] is False
+        assert [(e["event"], e["key"]) for e in journal.entries()] == [
+            ("intent", "K1"), ("sent", "K1"), ("intent", "K2"), ("failed", "K2")]
+        assert all(e["time"].endswith("+00:00") for e in journal.entries())
+    lines = path.read_text(encoding="ascii").splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["intent", "sent", "intent", "failed"]
+
+
+def test_every_record_is_fsynced_before_the_call_returns(path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd):
+        synced.append(os.fstat(fd).st_size)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    with Journal(path) as journal:
+        before = len(synced)
+        journal.intend("K", "<k@x>")
+        assert len(synced) == before + 1 and synced[-1] == path.stat().st_size
+        journal.sent("K", "<k@x>")
+        assert len(synced) == before + 2 and synced[-1] == path.stat().st_size
+
+
+def test_a_torn_last_line_is_ignored_with_a_warning_and_writing_goes_on(path):
+    with Journal(path) as journal:
+        journal.intend("K1", "<1@x>")
+        journal.sent("K1", "<1@x>")
+        journal.intend("K2", "<2@x>")
+    whole = path.read_bytes()
+    path.write_bytes(whole + b'{"time": "2026-11-23T10:00:00+00:00", "event": "se')  # the crash
+    with pytest.warns(JournalWarning, match="line 4 ignored .*cut short by a crash"), \
+            Journal(path) as journal:
+        assert journal.state("K1") == "sent"
+        assert journal.state("K2") == "in doubt"
+        journal.sent("K2", "<2@x>")
+    with pytest.warns(JournalWarning, match="line 4 ignored"), Journal(path) as journal:
+        assert journal.state("K2") == "sent"
+        assert len(journal.entries()) == 4
+
+
+def test_foreign_or_broken_lines_in_the_middle_never_break_reading(path):
+    path.write_bytes(
+        b'{"time": "t", "event": "intent", "key": "K1", "message_id": "<1@x>"}\n'
+        b"\x00\x00\x00\n"
+        b'["not", "a", "record"]\n'
+        b'{"event": "resolved", "key": "K1", "outcome": "maybe"}\n'
+        b'{"time": "t", "event": "sent", "key": "K1", "message_id": "<1@x>"}\n'
+    )
+    with pytest.warns(JournalWarning) as caught, Journal(path) as journal:
+        assert journal.state("K1") == "sent"
+    assert len(caught) == 3
+    assert len(journal.warnings) == 3
+
+
+def test_resolve_settles_doubt(path):
+    with Journal(path) as journal:
+        journal.intend("K1", "<1@x>")
+        journal.intend("K2", "<2@x>")
+        journal.intend("K3", "<3@x>")
+        journal.resolve("K1", "sent", note="found in the ContactLog")
+        journal.resolve("K2", "not sent")
+        journal.resolve("K3", "failed")
+        with pytest.raises(ValueError, match="resolve expects one of sent, not sent, failed"):
+            journal.resolve("K3", "maybe")
+    with Journal(path) as journal:
+        assert journal.state("K1") == "sent"
+        assert journal.latest("K1")["note"] == "found in the ContactLog"
+        assert journal.state("K2") is None
+        assert journal.state("K3") == "failed"
+        assert journal.latest("K3")["permanent"] is True
+        assert journal.latest("K2")["message_id"] == "<2@x>"
+
+
+def test_a_second_run_cannot_open_the_journal_while_the_first_holds_it(path):
+    first = Journal(path)
+    try:
+        with pytest.raises(JournalBusyError, match="in use by another dunning run"):
+            Journal(path)
+    finally:
+        first.close()
+    with Journal(path) as again:
+        assert again.entries() == []
+
+
+def test_a_closed_journal_refuses_to_write(path):
+    journal = Journal(path)
+    journal.close()
+    with pytest.raises(ValueError, match="is closed"):
+        journal.intend("K", "<k@x>")
+
+
+def test_keys_and_texts_outside_ascii_round_trip(path):
+    with Journal(path) as journal:
+        journal.intend("Müller & Söhne|firm|2026-11-23", "<m@x>")
+        journal.failed("Müller & Söhne|firm|2026-11-23", "<m@x>", "550 Empfänger unbekannt", True)
+    assert path.read_bytes().isascii()
+    with Journal(path) as journal:
+        record = journal.latest("Müller & Söhne|firm|2026-11-23")
+        assert record["error"] == "550 Empfänger unbekannt"
