@@ -20,6 +20,7 @@ from dunning.template import (
     LANGUAGES,
     OUTCOMES,
     SAMPLE_AS_OF,
+    SETTINGS_ROWS,
     SHEET_ORDER,
     STAGES,
     VALIDATION_LAST_ROW,
@@ -133,7 +134,7 @@ def test_empty_tables_have_one_blank_row(empty_book: Path) -> None:
     assert tables["Invoices"][1].ref == "A1:K2"
     assert tables["Customers"][1].ref == "A1:J2"
     assert tables["ContactLog"][1].ref == "A1:M2"
-    assert tables["Settings"][1].ref == "A1:B16"
+    assert tables["Settings"][1].ref == f"A1:B{len(SETTINGS_ROWS) + 1}"
     assert tables["Stages"][1].ref == "F1:I6"
 
 

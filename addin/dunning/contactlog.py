@@ -40,7 +40,11 @@ OUTCOMES: tuple[str, ...] = (
     "promised to pay",
     "payment sent",
     "opted out",
+    "handed off",
+    "promise broken",
 )
+STAGE_OUTCOMES: tuple[str, ...] = ("sent", "handed off")
+"""Outcomes that mean a stage was reached: a reminder sent, or a hand-off task raised."""
 OUTCOME_SHORTHANDS: Mapping[str, str] = {
     "voicemail": "left voicemail",
     "not-received": "invoice not received",

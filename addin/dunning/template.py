@@ -151,6 +151,14 @@ SETTINGS_ROWS: tuple[tuple[str, object, str], ...] = (
     ("Tolerance Amount", 5, "Open items below this amount are not chased."),
     ("Send Window Start", "08:00", "Earliest local time (customer's time zone) to send."),
     ("Send Window End", "18:00", "Latest local time to send."),
+    ("Working Days", "Mon-Fri", "Days reminders may go out, e.g. Mon-Fri or Sun-Thu."),
+    ("Default Time Zone", "UTC", "For customers without a Time Zone, e.g. Europe/London."),
+    ("Max Reminders In Period", 3, "At most this many reminders to one customer ..."),
+    ("Reminder Period Days", 30, "... in any this many days."),
+    ("SMTP Host", None, "Mail server for sending, e.g. smtp.office365.com."),
+    ("SMTP Port", 587, "587 for STARTTLS, 465 for TLS."),
+    ("SMTP Security", "starttls", "starttls or tls (none only to a server on this computer)."),
+    ("SMTP User", None, "Login name. The password is never kept here: see the README."),
 )
 
 STAGE_ROWS: tuple[tuple[str, int, str, str | None], ...] = (
@@ -600,7 +608,7 @@ def _settings_format(name: str) -> str:
         return DATE_FORMAT
     if name == "Tolerance Amount":
         return AMOUNT_FORMAT
-    if name.startswith(("Bucket", "Minimum")):
+    if name.startswith(("Bucket", "Minimum", "Max", "Reminder Period", "SMTP Port")):
         return "0"
     return TEXT_FORMAT
 
