@@ -35,12 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pandas as pd  # noqa: E402
 import xlwings  # noqa: E402
-from dunning import udfs  # noqa: E402
-from dunning.ledger import trim_trailing_blank_rows  # noqa: E402
-from generate import invoice_rows  # noqa: E402
 from xlwings import conversion  # noqa: E402
 from xlwings.conversion import Options, PandasDataFrameConverter  # noqa: E402
 from xlwings.main import Engine  # noqa: E402
+
+from dunning import udfs  # noqa: E402
+from dunning.ledger import trim_trailing_blank_rows  # noqa: E402
+from generate import invoice_rows  # noqa: E402
 
 EXCEL_ROWS = 1_048_576
 AS_OF = dt.datetime(2026, 6, 30)

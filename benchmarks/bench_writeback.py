@@ -21,6 +21,7 @@ from pathlib import Path
 
 import openpyxl
 import xlsxwriter
+
 from dunning.xlsx import append_rows
 
 CACHE = Path(tempfile.gettempdir()) / "dunning-bench"

@@ -1,4 +1,4 @@
-"""The public receivables datasets beside the checkout (../shared/data), for tests that need them."""
+"""The public receivables datasets beside the checkout (../shared/data), for the tests."""
 
 from pathlib import Path
 

@@ -4,12 +4,13 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from python_calamine import CalamineWorkbook
+
 from dunning.cli import main
 from dunning.contactlog import Contact, contact_log_frame, log_row, outcome_code
 from dunning.customers import customers_frame
 from dunning.errors import DunningInputError
 from dunning.template import SAMPLE_AS_OF, build_workbook, sample_customers, sample_invoices
-from python_calamine import CalamineWorkbook
 
 NOW = dt.datetime(2026, 11, 23, 10, 30, 15, 123456)
 

@@ -4,6 +4,7 @@ import json
 import os
 
 import pytest
+
 from dunning.journal import Journal, JournalBusyError, JournalWarning
 
 

@@ -12,6 +12,9 @@ import datetime as dt
 import math
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
 from dunning.kpis import (
     NotDefined,
     average_days_delinquent,
@@ -22,8 +25,6 @@ from dunning.kpis import (
     dso,
     receivables_turnover,
 )
-from hypothesis import assume, given
-from hypothesis import strategies as st
 
 
 def published(value: object, result: float, decimals: int) -> None:

@@ -34,7 +34,7 @@ def test_xlwings_rows_with_datetimes_serials_and_blanks():
 
 
 def test_whole_column_padding_is_trimmed_and_costs_no_issues():
-    body = [["INV-%d" % i, "C1", 45292.0, 45322.0, 10.0, None] for i in range(5000)]
+    body = [[f"INV-{i}", "C1", 45292.0, 45322.0, 10.0, None] for i in range(5000)]
     padded = rows(*body) + [[None] * 6 for _ in range(1_048_576 - 5001)]
     ledger = build_ledger(padded)
     assert len(ledger) == 5000
@@ -55,7 +55,8 @@ def test_blank_rows_inside_are_skipped_and_reported():
     ))
     assert len(ledger) == 2
     skipped = [issue for issue in ledger.issues if issue.severity == "skipped"]
-    assert [str(issue) for issue in skipped] == ["Invoices row 3: rows 3 to 4 are blank and left out"]
+    assert [str(issue) for issue in skipped] == [
+        "Invoices row 3: rows 3 to 4 are blank and left out"]
 
 
 def test_aliases_and_text_amounts():

@@ -25,12 +25,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from datasets import IBM, read_dataset
 from dunning import kpis, ledger_kpis
 from dunning.kpis import NotDefined
 from dunning.ledger import LEDGER_COLUMNS, build_ledger, open_balance
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 AS_OF = "2024-03-31"
 START = "2024-01-01"  # = AS_OF - 90 days: the period is (START, AS_OF]

@@ -24,6 +24,7 @@ pytest.importorskip("cryptography", reason="the test SMTP server makes its certi
 import keyring  # noqa: E402
 import keyring.backend  # noqa: E402
 import keyring.errors  # noqa: E402
+
 from dunning.journal import Journal  # noqa: E402
 from dunning.mailer import (  # noqa: E402
     PASSWORD_VARIABLE,

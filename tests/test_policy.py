@@ -4,6 +4,9 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dunning.contactlog import CONTACT_LOG_COLUMNS, CONTACT_LOG_HEADERS, contact_log_frame
 from dunning.customers import customers_frame
 from dunning.errors import DunningInputError
@@ -27,8 +30,6 @@ from dunning.template import (
     sample_customers,
     sample_invoices,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 3, 11, 10, 0, tzinfo=UTC)  # a Wednesday; 11:00 in Berlin

@@ -12,6 +12,7 @@ from types import ModuleType
 
 import pandas as pd
 import pytest
+
 from dunning.aging import aging_summary, bucket_labels
 from dunning.ledger import build_ledger
 from dunning.template import SAMPLE_AS_OF, sample_customers, sample_invoices, table_headers

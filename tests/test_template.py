@@ -8,9 +8,14 @@ import re
 import zipfile
 from pathlib import Path
 
-import libreoffice
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table
+from python_calamine import CalamineWorkbook
+
+import libreoffice
 from dunning import ledger_kpis
 from dunning.aging import aging_by_customer, bucket_labels
 from dunning.errors import DunningInputError
@@ -31,10 +36,6 @@ from dunning.template import (
     sample_invoices,
     table_headers,
 )
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import Table
-from python_calamine import CalamineWorkbook
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbook_templates" / "Dunning-Client.xlsx"
@@ -146,13 +147,16 @@ def test_tables_are_sized_to_the_data(sample_book: Path) -> None:
 
 def test_settings_and_stages_hold_the_defaults(empty_book: Path) -> None:
     sheet = load_workbook(empty_book)["Settings"]
-    settings = {sheet.cell(r, 1).value: sheet.cell(r, 2).value for r in range(2, 17)}
+    last = len(SETTINGS_ROWS) + 1
+    settings = {sheet.cell(r, 1).value: sheet.cell(r, 2).value for r in range(2, last + 1)}
     assert settings == {
         "Client": None,
         "Company Name": None,
         "Sender Name": None,
         "Sender Email": None,
         "Payment Instructions": None,
+        "Reply To": None,
+        "Opt Out Address": None,
         "As Of Date": None,
         "Aging Basis": "due",
         "Bucket 1 Days": 30,
@@ -163,6 +167,14 @@ def test_settings_and_stages_hold_the_defaults(empty_book: Path) -> None:
         "Tolerance Amount": 5,
         "Send Window Start": "08:00",
         "Send Window End": "18:00",
+        "Working Days": "Mon-Fri",
+        "Default Time Zone": "UTC",
+        "Max Reminders In Period": 3,
+        "Reminder Period Days": 30,
+        "SMTP Host": None,
+        "SMTP Port": 587,
+        "SMTP Security": "starttls",
+        "SMTP User": None,
     }
     stages = [[sheet.cell(r, c).value for c in range(6, 10)] for r in range(2, 7)]
     assert stages == [
@@ -427,7 +439,8 @@ def test_dashboard_follows_the_bucket_edges_in_settings(tmp_path: Path) -> None:
     edges = (0, 10, 45, 100, 200)
     book = load_workbook(path)
     for offset, edge in enumerate(edges[1:]):
-        book["Settings"].cell(9 + offset, 2).value = edge  # Bucket 1 Days .. Bucket 4 Days
+        row = 2 + [name for name, _, _ in SETTINGS_ROWS].index(f"Bucket {offset + 1} Days")
+        book["Settings"].cell(row, 2).value = edge
     book.save(path)
     values = _recalculated_dashboard(path)
     _assert_dashboard_matches_core(values, build_ledger(invoices).frame, DEMO_DATE, edges)
@@ -495,6 +508,7 @@ def test_template_wires_dunning_functions() -> None:
     import importlib
 
     import openpyxl
+
     from dunning import udfs
 
     workbook = openpyxl.load_workbook(COMMITTED)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from datasets import CASSANDRA_TEST, CASSANDRA_TRAIN, HIGHRADIUS, IBM, read_dataset
 from dunning import cells, kpis, ledger_kpis, udfs
 from dunning.aging import aging_by_customer, bucket_labels

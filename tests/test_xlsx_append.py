@@ -10,12 +10,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import xlsx_corpus as corpus
-from dunning.errors import DunningInputError
-from dunning.xlsx import WorkbookEdit, append_rows
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.table import Table
 from python_calamine import CalamineWorkbook
+
+import xlsx_corpus as corpus
+from dunning.errors import DunningInputError
+from dunning.xlsx import WorkbookEdit, append_rows
 
 BOOKKEEPING = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"}
 ROW = {

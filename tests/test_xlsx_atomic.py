@@ -12,9 +12,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from python_calamine import CalamineWorkbook
+
 import xlsx_corpus as corpus
 from dunning.xlsx import WorkbookEdit, append_rows
-from python_calamine import CalamineWorkbook
 
 WRITER = """
 import os, signal, sys, time

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pandas as pd
 import pytest
+
 from dunning.xlsx.cells import CellValueError, cell, encode, serial
 from dunning.xlsx.styles import Styles, is_date_format
 

@@ -13,9 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from python_calamine import CalamineWorkbook
+
 import xlsx_corpus as corpus
 from dunning.xlsx import WorkbookEdit
-from python_calamine import CalamineWorkbook
 
 pytestmark = pytest.mark.skipif(
     corpus.soffice() is None, reason="LibreOffice (soffice) is not installed"

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 import xlsx_corpus as corpus
 from dunning.errors import DunningInputError
 from dunning.xlsx import (

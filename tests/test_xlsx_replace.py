@@ -9,11 +9,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.table import Table
+from python_calamine import CalamineWorkbook
+
 import xlsx_corpus as corpus
 from dunning.errors import DunningInputError
 from dunning.xlsx import replace_sheet
-from openpyxl.worksheet.table import Table
-from python_calamine import CalamineWorkbook
 
 WORKLIST = [
     ["Customer", "Open", "Action"],

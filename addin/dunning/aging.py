@@ -19,6 +19,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+
 from dunning.ledger import DateLike, as_timestamp, open_balance
 
 DEFAULT_EDGES: tuple[int, ...] = (0, 30, 60, 90, 120)

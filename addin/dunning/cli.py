@@ -64,6 +64,24 @@ def _parser() -> argparse.ArgumentParser:
                       help="length of the look-back period in days (default: %(default)s)")
     kpis.set_defaults(run=_run_kpis)
 
+    remind = commands.add_parser(
+        "remind", help="send today's reminders (or preview them with --dry-run) and log them")
+    remind.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
+    remind.add_argument("--dry-run", action="store_true",
+                        help="write .eml drafts and an outbox report; send nothing")
+    remind.add_argument("--drafts", type=Path,
+                        help="folder for --dry-run drafts (default: BOOK-drafts-DATE beside it)")
+    remind.add_argument("--as-of", type=_date, help="run date (default: Settings, else today)")
+    remind.add_argument("--now", type=_moment,
+                        help="the moment of the run, ISO with zone (default: now); for replays")
+    remind.add_argument("--smtp-host", help="mail server (default: the SMTP Host setting)")
+    remind.add_argument("--smtp-port", type=int, help="port (default: SMTP Port, else 587)")
+    remind.add_argument("--smtp-security", choices=["starttls", "tls", "none"],
+                        help="starttls (default), tls, or none (only to this computer)")
+    remind.add_argument("--smtp-user", help="login (default: the SMTP User setting)")
+    remind.add_argument("--silent", action="store_true", help="no progress bar")
+    remind.set_defaults(run=_run_remind)
+
     log = commands.add_parser(
         "log", help="record a call, promise to pay or dispute in the workbook's ContactLog")
     log.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
@@ -110,6 +128,15 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
+def _moment(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a moment such as 2026-11-23T09:30+01:00, "
+                                         f"got {text!r}") from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
 def _mapping(pairs: list[str]) -> dict[str, str]:
     mapping = {}
     for pair in pairs:
@@ -148,6 +175,53 @@ def _run_kpis(args: argparse.Namespace) -> int:
     book = _open_book(args)
     print(kpi_report(book.frame, book.as_of, days=args.days))
     return 0
+
+
+def _run_remind(args: argparse.Namespace) -> int:
+    from dunning import remind
+
+    now = args.now or dt.datetime.now().astimezone()
+    if args.dry_run:
+        day = args.as_of or now.date()
+        drafts = args.drafts or args.book.with_name(f"{args.book.stem}-drafts-{day:%Y-%m-%d}")
+        report = remind.preview(args.book, drafts, now=now, as_of=args.as_of)
+        print(report.summary())
+        return 0
+    smtp = _smtp_settings(args)
+    progress = None if args.silent or not sys.stderr.isatty() else _progress_bar
+    report = remind.send(args.book, now=now, smtp=smtp, as_of=args.as_of, progress=progress)
+    print(report.summary())
+    troubles = [r for r in report.results if r.outcome in ("failed", "in doubt", "not attempted")]
+    for result in troubles:
+        print(f"Warning: {result.customer}: {result.outcome} {result.error}".rstrip(),
+              file=sys.stderr)
+    return 2 if troubles else 0
+
+
+def _smtp_settings(args: argparse.Namespace):  # noqa: ANN202 - SmtpSettings or None
+    """SMTP settings from the command line over the workbook's, or None to use the workbook's."""
+    if not any((args.smtp_host, args.smtp_port, args.smtp_security, args.smtp_user)):
+        return None
+    from dunning.mailer import SmtpSettings
+    from dunning.reading import read_name_value_table
+    from dunning.remind import smtp_from_settings
+    from dunning.settings import SETTINGS_SHEET
+
+    base = smtp_from_settings(read_name_value_table(args.book, SETTINGS_SHEET))
+    return SmtpSettings(
+        host=args.smtp_host or (base.host if base else ""),
+        port=args.smtp_port or (base.port if base else 587),
+        security=args.smtp_security or (base.security if base else "starttls"),
+        user=args.smtp_user if args.smtp_user is not None else (base.user if base else ""),
+    )
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end,
+          file=sys.stderr, flush=True)
 
 
 def _run_log(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dunning.book import open_book
 from dunning.report import aging_report, kpi_report
-from dunning.template import build_workbook, sample_customers, sample_invoices
+from dunning.template import SAMPLE_SETTINGS, build_workbook, sample_customers, sample_invoices
 
 SAMPLE_CLIENT = "Harbour & Pine Trading Ltd (sample)"
 
@@ -22,7 +22,7 @@ def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False) -> str:
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists already: choose another --out, or add --force")
     build_workbook(out, client=SAMPLE_CLIENT, invoices=sample_invoices(),
-                   customers=sample_customers(), as_of=as_of)
+                   customers=sample_customers(), as_of=as_of, settings=SAMPLE_SETTINGS)
     book = open_book(out)
     parts = [
         f"Sample workbook for {SAMPLE_CLIENT}: {len(book.frame)} invoices and credit notes "
@@ -31,6 +31,7 @@ def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False) -> str:
                      basis=book.settings.aging_basis),
         kpi_report(book.frame, book.as_of),
         f"Wrote {out.resolve()}. Open it in Excel or LibreOffice; its Dashboard shows the same "
-        "aging with native formulas.",
+        f"aging with native formulas. To preview today's reminders: dunning remind {out} "
+        "--dry-run",
     ]
     return "\n\n".join(parts)

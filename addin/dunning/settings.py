@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from dunning.aging import DEFAULT_EDGES, Basis
 from dunning.columns import normal_header
 from dunning.errors import DunningInputError, Issue

@@ -27,7 +27,7 @@ import math
 import numbers
 import os
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -141,6 +141,8 @@ SETTINGS_ROWS: tuple[tuple[str, object, str], ...] = (
     ("Sender Name", None, "The person reminders come from."),
     ("Sender Email", None, "The address reminders are sent from."),
     ("Payment Instructions", None, "Bank details or payment link, quoted in reminders."),
+    ("Reply To", None, "Where replies go, if not to the Sender Email."),
+    ("Opt Out Address", None, "Where opt-out requests go, if not to the Sender Email."),
     ("As Of Date", None, "Blank means today. Set a date to see the aging on that day."),
     ("Aging Basis", "due", "due or invoice (Dunning's reports; the Dashboard ages by due date)."),
     ("Bucket 1 Days", 30, "Upper edge of the first past-due bucket (1-30)."),
@@ -246,6 +248,7 @@ def build_workbook(
     invoices: pd.DataFrame | None = None,
     customers: pd.DataFrame | None = None,
     as_of: dt.date | None = None,
+    settings: Mapping[str, object] | None = None,
 ) -> Path:
     """Write a client workbook to `path` (overwriting it) and return the path.
 
@@ -258,13 +261,16 @@ def build_workbook(
         customers: rows for the Customers table, likewise.
         as_of: a fixed as-of date for Settings (As Of Date); None leaves it blank,
             which the Dashboard reads as today.
+        settings: values for other rows of the Settings table, by setting name
+            (an unknown name is an error).
 
     Raises:
         DunningInputError: a header is unknown or a value cannot be typed; the
             issues name the sheet, row and column.
     """
     target = Path(path)
-    workbook = _workbook(client=client, invoices=invoices, customers=customers, as_of=as_of)
+    workbook = _workbook(client=client, invoices=invoices, customers=customers, as_of=as_of,
+                         settings=settings)
     data = _reproducible_bytes(workbook)
     # Write beside the target and rename, so a crash never leaves half a workbook.
     partial = target.with_name(f".{target.name}.partial")
@@ -280,7 +286,8 @@ def new_client_workbook(path: str | Path, client: str) -> Path:
     name cannot both write it.
     """
     target = Path(path)
-    data = _reproducible_bytes(_workbook(client=client, invoices=None, customers=None, as_of=None))
+    data = _reproducible_bytes(_workbook(client=client, invoices=None, customers=None,
+                                         as_of=None, settings=None))
     try:
         with target.open("xb") as handle:
             handle.write(data)
@@ -293,6 +300,13 @@ def new_client_workbook(path: str | Path, client: str) -> Path:
 
 
 SAMPLE_AS_OF = dt.date(2026, 11, 23)
+SAMPLE_SETTINGS: dict[str, object] = {
+    "Company Name": "Northwind Bookkeeping Ltd",
+    "Sender Name": "Ana Ruiz",
+    "Sender Email": "ar@northwind-bookkeeping.example",
+    "Payment Instructions": "IBAN GB00 NWBK 0000 0000 0000 00, reference: your invoice number",
+}
+"""The sample's sender, so `dunning remind --dry-run` on the demo workbook has someone to sign."""
 """The date the bundled sample is meant to be aged on (scripts/make_sample_data.py DEMO_DATE):
 invoices run to 2026-10-31 and payments are known up to this day."""
 
@@ -321,6 +335,7 @@ def _workbook(
     invoices: pd.DataFrame | None,
     customers: pd.DataFrame | None,
     as_of: dt.date | None,
+    settings: Mapping[str, object] | None,
 ) -> Workbook:
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -332,7 +347,7 @@ def _workbook(
     _table(workbook["Invoices"], "Invoices", INVOICE_COLUMNS, invoice_rows)
     _table(workbook["Customers"], "Customers", CUSTOMER_COLUMNS, customer_rows)
     _table(workbook["ContactLog"], "ContactLog", CONTACT_LOG_COLUMNS, [])
-    _settings(workbook["Settings"], client=client, as_of=as_of)
+    _settings(workbook["Settings"], client=client, as_of=as_of, settings=settings)
     _dashboard(workbook["Dashboard"])
     _xlwings_conf(workbook["xlwings.conf"])
     _defined_names(workbook)
@@ -579,11 +594,18 @@ def _number_format(kind: Kind) -> str | None:
 # ---------------------------------------------------------------- settings
 
 
-def _settings(sheet: Worksheet, *, client: str | None, as_of: dt.date | None) -> None:
+def _settings(sheet: Worksheet, *, client: str | None, as_of: dt.date | None,
+              settings: Mapping[str, object] | None = None) -> None:
     """Settings (Setting, Value) in A:B with notes in D, and the Stages table in F:I."""
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
-    values: dict[str, object] = {"Client": client, "As Of Date": as_of}
+    known = [name for name, _, _ in SETTINGS_ROWS]
+    unknown = sorted(set(settings or {}) - set(known))
+    if unknown:
+        raise DunningInputError([Issue(f"unknown setting {name!r}; settings are: "
+                                       f"{', '.join(known)}", sheet="Settings")
+                                 for name in unknown])
+    values: dict[str, object] = {**(settings or {}), "Client": client, "As Of Date": as_of}
     rows = [[name, values.get(name, default)] for name, default, _ in SETTINGS_ROWS]
     _table(sheet, "Settings", SETTINGS_COLUMNS, rows, last_format_row=len(rows) + 1)
     for row_index, (name, _, note) in enumerate(SETTINGS_ROWS, start=2):

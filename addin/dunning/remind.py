@@ -1,0 +1,331 @@
+"""The reminder run: decide who gets what today, write it, send it, record it.
+
+The steps follow the data one way: the workbook is read once (invoices, customers,
+contact log, settings, stages, templates); the core decides and renders; a
+preview writes .eml drafts and an outbox report and touches nothing else; a send
+goes through the journal and the SMTP transport, then the ContactLog and the
+Outbox sheet are written in one atomic save.
+
+Why the order is safe: the workbook is checked to be closed before anything is
+sent; each send is journaled (intent before, outcome after); log rows are
+written after the batch, and a later run adds the log row of any message the
+journal says went out but the ContactLog does not show (a crash between the
+send and the save loses no row). A send whose outcome is unknown stays "in
+doubt" until the ContactLog shows it or someone resolves it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from dunning.book import open_book
+from dunning.contactlog import (
+    CONTACT_LOG_TABLE,
+    Contact,
+    contact_log_frame,
+    log_row,
+)
+from dunning.customers import CUSTOMERS_TABLE, customers_frame
+from dunning.errors import DunningInputError, Issue
+from dunning.journal import Journal
+from dunning.mailer import Outgoing, SendResult, SmtpSettings, send_messages
+from dunning.messages import Message, Sender, TemplateSet, render_messages, to_email
+from dunning.policy import Decisions, Policy, decide, policy_from_settings
+from dunning.reading import read_name_value_table, read_table_frame
+from dunning.settings import SETTINGS_SHEET
+from dunning.xlsx import WorkbookEdit, find_owner
+
+STAGES_TABLE = "Stages"
+TEMPLATES_TABLE = "Templates"
+OUTBOX_SHEET = "Outbox"
+OUTBOX_HEADERS = ("Customer", "Name", "To", "Action", "Stage", "Invoices", "Total", "Reason",
+                  "Outcome", "Message-ID")
+RUN_USER = "dunning"
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """Everything a reminder run reads from the workbook, read once."""
+
+    path: Path
+    ledger: pd.DataFrame
+    customers: pd.DataFrame
+    log: pd.DataFrame
+    policy: Policy
+    templates: TemplateSet
+    sender: Sender
+    smtp: SmtpSettings | None
+    as_of: dt.date | None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What a run decided and did."""
+
+    decisions: Decisions
+    messages: list[Message]
+    results: list[SendResult] = field(default_factory=list)
+    drafts: list[Path] = field(default_factory=list)
+    outbox: Path | None = None
+    logged: int = 0
+
+    def summary(self) -> str:
+        """One paragraph an accountant reads at the end of a run."""
+        actions = self.decisions.customers["action"].value_counts().to_dict()
+        parts = [f"{len(self.messages)} reminder(s) to send" if not self.results else
+                 _outcome_counts(self.results),
+                 f"{actions.get('task', 0)} hand-off task(s)",
+                 f"{actions.get('wait', 0)} waiting", f"{actions.get('skip', 0)} skipped"]
+        lines = ["; ".join(parts) + "."]
+        skipped = self.decisions.customers.query("action in ('skip', 'wait')")
+        for reason, count in _reason_kinds(skipped["reason"]).items():
+            lines.append(f"  {count} x {reason}")
+        if self.drafts:
+            lines.append(f"Drafts: {self.drafts[0].parent}")
+        if self.outbox:
+            lines.append(f"Outbox report: {self.outbox}")
+        if self.logged:
+            lines.append(f"ContactLog: {self.logged} row(s) added.")
+        return "\n".join(lines)
+
+
+def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None) -> RunInputs:
+    """Read the workbook's invoices, customers, contact log, settings, stages and templates."""
+    path = Path(path)
+    book = open_book(path, as_of=as_of, all_currencies=True)
+    pairs = read_name_value_table(path, SETTINGS_SHEET)
+    stages = read_table_frame(path, STAGES_TABLE)
+    stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
+    templates_frame = read_table_frame(path, TEMPLATES_TABLE)
+    templates = TemplateSet.default()
+    if templates_frame is not None and not templates_frame.empty:
+        templates = TemplateSet.from_rows(templates_frame).over(templates)
+    return RunInputs(
+        path=path,
+        ledger=book.frame,
+        customers=customers_frame(read_table_frame(path, CUSTOMERS_TABLE)),
+        log=contact_log_frame(read_table_frame(path, CONTACT_LOG_TABLE)),
+        policy=policy_from_settings(pairs, stage_rows),
+        templates=templates,
+        sender=sender_from_settings(pairs),
+        smtp=smtp_from_settings(pairs),
+        as_of=as_of or book.settings.as_of,
+    )
+
+
+def sender_from_settings(pairs: dict[str, object]) -> Sender:
+    """Who reminders come from, from the Settings table."""
+    def text(name: str) -> str:
+        value = pairs.get(name)
+        return "" if value is None else str(value).strip()
+
+    return Sender(company_name=text("Company Name"), sender_name=text("Sender Name"),
+                  sender_email=text("Sender Email"),
+                  payment_instructions=text("Payment Instructions"),
+                  reply_to=text("Reply To"), opt_out_address=text("Opt Out Address"))
+
+
+def smtp_from_settings(pairs: dict[str, object]) -> SmtpSettings | None:
+    """The mail server from the Settings table, or None when no SMTP Host is set."""
+    host = str(pairs.get("SMTP Host") or "").strip()
+    if not host:
+        return None
+    try:
+        port = int(float(pairs.get("SMTP Port") or 587))  # type: ignore[arg-type]
+    except ValueError:
+        raise DunningInputError([Issue("setting 'SMTP Port': expected a whole number",
+                                       sheet=SETTINGS_SHEET, column="Value")]) from None
+    security = str(pairs.get("SMTP Security") or "starttls").strip().lower()
+    return SmtpSettings(host=host, port=port, security=security,
+                        user=str(pairs.get("SMTP User") or "").strip())
+
+
+def plan(inputs: RunInputs, now: dt.datetime) -> tuple[Decisions, list[Message]]:
+    """Today's decisions and the messages they call for."""
+    decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
+                       as_of=inputs.as_of)
+    messages = render_messages(decisions.customers, decisions.items, inputs.templates,
+                               inputs.sender, decisions.as_of)
+    return decisions, messages
+
+
+def preview(path: str | Path, drafts: Path, *, now: dt.datetime,
+            as_of: dt.date | None = None) -> RunReport:
+    """Write what would go out today as .eml drafts and an outbox report; send nothing."""
+    from dunning.drafts import write_drafts
+
+    inputs = read_run_inputs(path, as_of=as_of)
+    decisions, messages = plan(inputs, now)
+    drafts.mkdir(parents=True, exist_ok=True)
+    written = write_drafts(messages, inputs.sender, drafts)
+    outbox = drafts / "outbox.csv"
+    with outbox.open("w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle).writerows(outbox_rows(decisions, messages, []))
+    return RunReport(decisions, messages, drafts=written, outbox=outbox)
+
+
+def journal_path(path: str | Path) -> Path:
+    """The send journal kept beside the workbook."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.dunning-journal.jsonl")
+
+
+def send(
+    path: str | Path,
+    *,
+    now: dt.datetime,
+    smtp: SmtpSettings | None = None,
+    password: str | None = None,
+    as_of: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    backups: int = 1,
+) -> RunReport:
+    """Send today's reminders and record them, safely enough to run unattended."""
+    path = Path(path)
+    owner = find_owner(path)
+    if owner is not None:
+        raise DunningInputError([Issue(
+            f"{path.name} is open ({owner}); close it before sending reminders, so that "
+            "what is sent can be recorded in its ContactLog")])
+    inputs = read_run_inputs(path, as_of=as_of)
+    smtp = smtp or inputs.smtp
+    decisions, messages = plan(inputs, now)
+    with Journal(journal_path(path)) as journal:
+        settle_doubt_from_log(journal, inputs.log)
+        results: list[SendResult] = []
+        if messages:
+            if smtp is None:
+                raise DunningInputError([Issue(
+                    "no mail server: set SMTP Host in the Settings sheet or pass --smtp-host "
+                    "(or preview with --dry-run)", sheet=SETTINGS_SHEET)])
+            outgoing = [Outgoing(m.key, m.customer, to_email(m, inputs.sender))
+                        for m in messages]
+            results = send_messages(outgoing, smtp, journal, password=password,
+                                    progress=progress)
+        rows = log_rows_for(decisions, messages, results, inputs.log, journal, now)
+    with WorkbookEdit(path, backups=backups) as edit:
+        if rows:
+            edit.append_rows(CONTACT_LOG_TABLE, rows)
+        edit.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, results))
+    return RunReport(decisions, messages, results=results, logged=len(rows))
+
+
+def settle_doubt_from_log(journal: Journal, log: pd.DataFrame) -> None:
+    """A send in doubt whose Message-ID the ContactLog already shows did go out."""
+    logged = set(log.loc[log["outcome"] == "sent", "message_id"])
+    for record in journal.entries():
+        key = record.get("key", "")
+        if journal.state(key) == "in doubt" and record.get("message_id") in logged:
+            journal.resolve(key, "sent", note="found in the ContactLog")
+
+
+def log_rows_for(
+    decisions: Decisions,
+    messages: list[Message],
+    results: list[SendResult],
+    log: pd.DataFrame,
+    journal: Journal,
+    now: dt.datetime,
+) -> list[dict[str, object]]:
+    """ContactLog rows for this run, and for earlier sends the log is missing.
+
+    Sent and failed messages, hand-off tasks and broken promises are logged once
+    each: a message by its Message-ID, a task by customer, stage and day, a
+    broken promise by customer and promised date.
+    """
+    stamp = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    logged_ids = set(log["message_id"])
+    by_key = {m.key: m for m in messages}
+    rows: list[dict[str, object]] = []
+    for result in results:
+        if result.outcome not in ("sent", "failed") or result.message_id in logged_ids:
+            continue
+        message = by_key[result.key]
+        rows.append(log_row(Contact(
+            customer=message.customer, channel="email", outcome=result.outcome,
+            timestamp=stamp, invoices=message.invoices, stage=message.stage,
+            subject=message.subject, message_id=result.message_id, user=RUN_USER,
+            note=result.error)))
+        logged_ids.add(result.message_id)
+    rows += _missing_sends(journal, logged_ids, stamp)
+    rows += _task_rows(decisions, log, stamp)
+    rows += _broken_promise_rows(decisions, log, stamp)
+    return rows
+
+
+def _missing_sends(journal: Journal, logged_ids: set[str], stamp: dt.datetime) -> list[dict]:
+    rows = []
+    seen = set()
+    for record in journal.entries():
+        key, message_id = record.get("key", ""), record.get("message_id", "")
+        if key in seen or journal.state(key) != "sent" or message_id in logged_ids:
+            continue
+        seen.add(key)
+        customer, stage, _ = (key.split("|") + ["", "", ""])[:3]
+        rows.append(log_row(Contact(
+            customer=customer, channel="email", outcome="sent", timestamp=stamp, stage=stage,
+            message_id=message_id, user=RUN_USER,
+            note="recorded from the send journal: an earlier run sent it but did not log it")))
+    return rows
+
+
+def _task_rows(decisions: Decisions, log: pd.DataFrame, stamp: dt.datetime) -> list[dict]:
+    tasks = decisions.customers[decisions.customers["action"] == "task"]
+    rows = []
+    for task in tasks.itertuples():
+        rows.append(log_row(Contact(
+            customer=task.customer, channel="email", outcome="handed off", timestamp=stamp,
+            invoices=tuple(task.items), stage=task.stage, user=RUN_USER,
+            note=f"task for a person: {task.reason}")))
+    return rows
+
+
+def _broken_promise_rows(decisions: Decisions, log: pd.DataFrame,
+                         stamp: dt.datetime) -> list[dict]:
+    broken = log[log["outcome"] == "promise broken"]
+    recorded = set(zip(broken["customer"], broken["note"], strict=True))
+    rows = []
+    for promise in decisions.broken_promises.itertuples():
+        note = f"promise of {pd.Timestamp(promise.promise_date):%Y-%m-%d} not kept"
+        if (promise.customer, note) in recorded:
+            continue
+        rows.append(log_row(Contact(
+            customer=promise.customer, channel="email", outcome="promise broken",
+            timestamp=stamp, user=RUN_USER, note=note)))
+    return rows
+
+
+def outbox_rows(decisions: Decisions, messages: list[Message],
+                results: list[SendResult]) -> list[list[object]]:
+    """The Outbox sheet (or report): one row per customer with open items, header first."""
+    by_customer = {m.customer: m for m in messages}
+    outcome = {r.customer: r for r in results}
+    rows: list[list[object]] = [list(OUTBOX_HEADERS)]
+    for decision in decisions.customers.itertuples():
+        message = by_customer.get(decision.customer)
+        result = outcome.get(decision.customer)
+        totals = ", ".join(f"{currency} {amount:,.2f}".strip()
+                           for currency, amount in decision.total_by_currency.items())
+        rows.append([
+            decision.customer, decision.name, decision.email, decision.action, decision.stage,
+            ", ".join(decision.items), totals, decision.reason,
+            result.outcome if result else "", message.message_id if message else "",
+        ])
+    return rows
+
+
+def _outcome_counts(results: list[SendResult]) -> str:
+    counts = pd.Series([r.outcome for r in results]).value_counts().to_dict()
+    return ", ".join(f"{count} {outcome}" for outcome, count in counts.items())
+
+
+def _reason_kinds(reasons: pd.Series) -> dict[str, int]:
+    """Reasons grouped by their kind (the words before the first colon)."""
+    kinds = reasons.str.split(":", n=1).str[0].str.strip()
+    return kinds.value_counts().to_dict()

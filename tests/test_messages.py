@@ -1,0 +1,534 @@
+"""Reminder messages: templates in the sandbox, items and totals, headers that cells cannot bend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import re
+import subprocess
+import sys
+from email import policy
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pandas as pd
+import pytest
+
+from dunning.errors import DunningInputError
+from dunning.messages import (
+    BUILT_IN_LANGUAGES,
+    BUILT_IN_STAGES,
+    FIELDS,
+    Message,
+    Sender,
+    TemplateSet,
+    decode_key,
+    items_text_table,
+    money,
+    render_messages,
+    to_email,
+)
+
+RUN = dt.date(2026, 11, 23)
+SENDER = Sender("Acme Supplies Ltd", "Jane Smith", "ar@acme.example",
+                "IBAN DE89 3704 0044 0532 0130 00\nBIC COBADEFFXXX")
+HEADER = ["Stage", "Language", "Subject", "Text", "HTML"]
+
+
+def customer(customer_id="C1", *, name="Müller GmbH", contact="Anna Müller",
+             address="anna@mueller.example", language="en", stage="friendly", action="send",
+             items=None, **extra):
+    row = dict(customer=customer_id, name=name, contact_name=contact, email=address,
+               language=language, action=action, stage=stage, items=items or [])
+    row.update(extra)
+    return row
+
+
+def item(customer_id="C1", invoice="INV-1", *, amount=1234.5, balance=None, currency="EUR",
+         days=53, due="2026-10-01", issued="2026-09-01", included=True):
+    return dict(customer=customer_id, invoice=invoice, invoice_date=pd.Timestamp(issued),
+                due_date=pd.Timestamp(due), amount=amount,
+                open_balance=amount if balance is None else balance, currency=currency,
+                days_past_due=days, included=included)
+
+
+def standard_items(customer_id="C1"):
+    return [item(customer_id, "INV-1", amount=1234.5, days=53),
+            item(customer_id, "CN-2", amount=-100.0, days=49, due="2026-10-05",
+                 issued="2026-10-05"),
+            item(customer_id, "INV-3", amount=20.0, currency="USD", days=18, due="2026-11-05",
+                 issued="2026-10-05")]
+
+
+def render(customers, items, templates=None, sender=SENDER, run_date=RUN):
+    return render_messages(pd.DataFrame(customers), pd.DataFrame(items),
+                           templates or TemplateSet.default(), sender, run_date)
+
+
+def rows_set(*rows):
+    return TemplateSet.from_rows([HEADER, *[list(row) for row in rows]])
+
+
+def parsed(message: Message, sender=SENDER) -> email.message.EmailMessage:
+    return email.message_from_bytes(to_email(message, sender).as_bytes(), policy=policy.default)
+
+
+# ------------------------------------------------------------------ amounts
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "EUR 1,234,567.50"), ("de", "EUR 1.234.567,50"), ("nl", "EUR 1.234.567,50"),
+    ("es", "EUR 1.234.567,50"), ("fr", "EUR 1\u202f234\u202f567,50"), ("it", "EUR 1,234,567.50"),
+    ("de-CH", "EUR 1.234.567,50"), ("", "EUR 1,234,567.50"),
+])
+def test_money_code_first_and_separators_by_language(language, expected):
+    assert money(1234567.5, "EUR", language) == expected
+
+
+def test_money_credits_cents_and_blanks():
+    assert money(-100, "EUR") == "EUR -100.00"
+    assert money(-0.001, "EUR") == "EUR 0.00"  # no "-0.00"
+    assert money(0.125, "") == "0.12"  # Python's round: halves to even (0.125 is exact)
+    assert money(float("nan"), "EUR") == ""
+    assert money(None) == ""
+
+
+# ------------------------------------------------------------------ the message
+
+
+def test_friendly_message_lists_items_nets_credits_and_totals_per_currency():
+    [message] = render([customer()], standard_items())
+    assert message.key == "C1|friendly|2026-11-23"
+    assert message.to == "anna@mueller.example"
+    assert message.subject == "Payment reminder – Acme Supplies Ltd"
+    assert message.invoices == ("INV-1", "CN-2", "INV-3")
+    assert message.totals == {"EUR": 1134.5, "USD": 20.0}
+    assert message.language == "en" and message.note == ""
+    text = message.text
+    assert text.startswith("Dear Anna Müller,")
+    assert "EUR 1,134.50 and USD 20.00" in text
+    assert "credit note" in text and "EUR -100.00" in text
+    assert "IBAN DE89 3704 0044 0532 0130 00\nBIC COBADEFFXXX" in text
+    html = message.html
+    assert html.count("<table") == 1 and html.count("<tr>") == 1 + 3 + 2  # head, items, totals
+    assert "<strong>EUR 1,134.50 and USD 20.00</strong>" in html
+    assert "IBAN DE89 3704 0044 0532 0130 00<br>BIC COBADEFFXXX" in html
+
+
+def test_text_table_columns_are_aligned():
+    items = [dict(invoice="INV-1", invoice_date="2026-09-01", due_date="2026-10-01",
+                  amount=1234.5, open_balance=1234.5, currency="EUR", days_past_due=53,
+                  is_credit=False),
+             dict(invoice="CREDIT-0000002", invoice_date="2026-10-05", due_date="2026-10-05",
+                  amount=-100.0, open_balance=-100.0, currency="EUR", days_past_due=49,
+                  is_credit=True)]
+    table = items_text_table(items, {"EUR": 1134.5}, "en").splitlines()
+    header, rule, first, second, _rule, total = table
+    columns = [match.span() for match in re.finditer(r"-+", rule)]
+    assert len(columns) == 6
+    start, end = columns[4]  # "Open", right-aligned
+    for line, shown in ((first, "EUR 1,234.50"), (second, "EUR -100.00"),
+                        (total, "EUR 1,134.50")):
+        assert line[start:end].strip() == shown and line[end - 1] == "0"
+    assert first[: columns[0][1]].rstrip() == "INV-1"
+    assert second[columns[5][0]:].strip() == "credit note"
+    assert total.startswith("Total")
+
+
+def test_only_send_rows_and_included_items_are_rendered():
+    customers = [customer(), customer("C2", address="b@two.example", action="wait"),
+                 customer("C3", address="c@three.example", items=["K1"])]
+    items = [*standard_items(), item("C1", "OLD", included=False), item("C2", "Z1"),
+             item("C3", "K1"), item("C3", "K2")]
+    messages = render(customers, items)
+    assert [m.customer for m in messages] == ["C1", "C3"]
+    assert "OLD" not in messages[0].text
+    assert messages[1].invoices == ("K1",)  # the decision's list of invoices wins
+
+
+def test_message_id_is_stable_and_derived_from_key_and_domain():
+    first = render([customer()], standard_items())[0]
+    again = render([customer()], standard_items())[0]
+    other_day = render([customer()], standard_items(), run_date=RUN + dt.timedelta(days=1))[0]
+    other_stage = render([customer(stage="firm")], standard_items())[0]
+    assert first.message_id == again.message_id
+    assert re.fullmatch(r"<[0-9a-f]{32}\.dunning@acme\.example>", first.message_id)
+    assert len({first.message_id, other_day.message_id, other_stage.message_id}) == 3
+    assert parsed(first)["Message-ID"] == first.message_id
+
+
+@pytest.mark.parametrize(("language", "used", "noted"), [
+    ("de", "de", False), ("DE_ch", "de", False), ("fr", "fr", False), ("nl", "nl", False),
+    ("es", "es", False), ("pt", "en", True), ("", "en", False),
+])
+def test_language_choice_and_visible_fallback(language, used, noted):
+    [message] = render([customer(language=language)], standard_items())
+    assert message.language == used
+    assert bool(message.note) == noted
+    if noted:
+        assert "'pt'" in message.note and "'en'" in message.note
+    assert parsed(message)["Content-Language"] == used
+
+
+def test_tone_escalates_and_final_notice_names_the_next_step_without_threats():
+    texts = {stage: render([customer(stage=stage)], standard_items())[0]
+             for stage in BUILT_IN_STAGES}
+    assert texts["courtesy"].subject.startswith("Upcoming payment due")
+    assert texts["firm"].subject.startswith("Second reminder: EUR 1,134.50 and USD 20.00")
+    final = texts["final"]
+    assert final.subject.startswith("Final notice")
+    assert "collection agency" in final.text
+    for word in ("court", "legal", "lawyer", "sue", "interest"):
+        assert word not in final.text.lower()
+
+
+@pytest.mark.parametrize("language", BUILT_IN_LANGUAGES)
+@pytest.mark.parametrize("stage", BUILT_IN_STAGES)
+def test_every_built_in_template_renders_items_total_and_opt_out(stage, language):
+    [message] = render([customer(stage=stage, language=language)], standard_items())
+    assert message.language == language
+    for part in (message.text, message.html):
+        assert "INV-1" in part and "CN-2" in part and "INV-3" in part
+        assert "Opt out: C1" in part
+        assert "Acme Supplies Ltd" in part
+    assert money(1134.5, "EUR", language) in message.text
+    assert f'<html lang="{language}">' in message.html
+    assert "{{" not in message.text + message.html + message.subject
+
+
+def test_built_in_set_covers_four_stages_in_five_languages_and_no_handoff():
+    keys = TemplateSet.default().keys()
+    assert keys == sorted((stage, language) for stage in BUILT_IN_STAGES
+                          for language in BUILT_IN_LANGUAGES)
+    with pytest.raises(DunningInputError, match="no template for stage 'handoff'"):
+        render([customer(stage="handoff")], standard_items())
+
+
+# ------------------------------------------------------------------ opt-out and headers
+
+
+def test_opt_out_line_and_list_unsubscribe_share_one_mailto_naming_the_customer():
+    [message] = render([customer("ACME/01 & Co")], standard_items("ACME/01 & Co"))
+    received = parsed(message)
+    header = received["List-Unsubscribe"]
+    assert header.startswith("<mailto:ar@acme.example?") and header.endswith(">")
+    url = header[1:-1]
+    assert parse_qs(urlsplit(url).query)["subject"] == ["Opt out: ACME/01 & Co"]
+    html = received.get_body(("html",)).get_content()
+    assert f'href="{url}"' in html
+    text = received.get_body(("plain",)).get_content()
+    assert 'Email ar@acme.example with the subject "Opt out: ACME/01 & Co".' in text
+
+
+def test_opt_out_goes_to_its_own_address_when_set():
+    sender = Sender("Acme", "Jane", "ar@acme.example", opt_out_address="optout@acme.example",
+                    reply_to="help@acme.example")
+    [message] = render([customer()], standard_items(), sender=sender)
+    received = parsed(message, sender)
+    assert received["List-Unsubscribe"].startswith("<mailto:optout@acme.example?")
+    assert received["Reply-To"] == "help@acme.example"
+
+
+def test_template_without_opt_out_line_still_carries_it():
+    templates = rows_set(["friendly", "en", "Hello", "Pay {{ total }}.", "<p>Pay.</p>"])
+    [message] = render([customer()], standard_items(), templates)
+    assert "Opt out: C1" in message.text
+    assert 'href="mailto:ar@acme.example?subject=Opt%20out%3A%20C1"' in message.html
+
+
+def test_email_is_multipart_alternative_with_every_header():
+    [message] = render([customer()], standard_items())
+    received = parsed(message)
+    assert received.get_content_type() == "multipart/alternative"
+    parts = [part.get_content_type() for part in received.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    assert received["From"].addresses[0].display_name == "Jane Smith"
+    assert received["From"].addresses[0].addr_spec == "ar@acme.example"
+    assert [a.addr_spec for a in received["To"].addresses] == ["anna@mueller.example"]
+    assert received["To"].addresses[0].display_name == "Anna Müller"
+    assert received["Subject"] == message.subject
+    assert received["Date"].datetime.tzinfo is not None
+    assert decode_key(received["X-Dunning-Key"]) == message.key
+    assert received["Reply-To"] is None
+    plain = received.get_body(("plain",)).get_content()
+    assert "EUR 1,234.50" in plain and "USD 20.00" in plain
+
+
+def test_several_addresses_become_several_recipients_without_display_name():
+    [message] = render([customer(address="a@x.example; b@y.example")], standard_items())
+    received = parsed(message)
+    assert [a.addr_spec for a in received["To"].addresses] == ["a@x.example", "b@y.example"]
+    assert all(a.display_name == "" for a in received["To"].addresses)
+
+
+INJECTION = "ACME\r\nBcc: victim@example.com"
+
+
+def test_customer_name_cannot_inject_a_header_or_a_recipient():
+    templates = rows_set(["friendly", "en", "Reminder for {{ customer_name }}",
+                          "Dear {{ contact_name }}, pay {{ total }}.", ""])
+    [message] = render([customer(name=INJECTION, contact=INJECTION)], standard_items(),
+                       templates)
+    raw = to_email(message, SENDER).as_bytes()
+    received = email.message_from_bytes(raw, policy=policy.default)
+    assert received["Bcc"] is None and received["Cc"] is None
+    assert not re.search(rb"(?im)^bcc:", raw)
+    assert [a.addr_spec for a in received["To"].addresses] == ["anna@mueller.example"]
+    assert received["Subject"] == "Reminder for ACME Bcc: victim@example.com"
+    assert "\n" not in message.subject and "\r" not in message.subject
+
+
+def test_display_name_with_address_characters_stays_one_recipient():
+    [message] = render([customer(contact='Smith, John <evil@attacker.example>')],
+                       standard_items())
+    received = parsed(message)
+    assert [a.addr_spec for a in received["To"].addresses] == ["anna@mueller.example"]
+
+
+@pytest.mark.parametrize("address", [
+    "anna@mueller.example\r\nBcc: victim@example.com", "anna@mueller.example, Bcc",
+    "Anna <anna@mueller.example>", "anna@@mueller.example", "anna", "",
+])
+def test_unusable_address_is_refused_with_the_customer_named(address):
+    with pytest.raises(DunningInputError, match="C1") as caught:
+        render([customer(address=address)], standard_items())
+    assert caught.value.issues[0].sheet == "Customers"
+
+
+def test_to_email_refuses_tampered_recipients_and_headers():
+    [message] = render([customer()], standard_items())
+    for bad in (dict(to="a@x.example\r\nBcc: v@example.com"), dict(to="a@x.example\nb"),
+                dict(headers={"X-Dunning-Key": "k\r\nBcc: v@example.com"}),
+                dict(headers={"Bcc": "v@example.com"}),
+                dict(message_id="<id@x>\r\nBcc: v@example.com")):
+        with pytest.raises(ValueError):
+            to_email(Message(**{**message.__dict__, **bad}), SENDER)
+
+
+def test_sender_settings_are_checked():
+    with pytest.raises(DunningInputError, match="Sender Email"):
+        Sender("Acme", "Jane", "ar@acme.example\r\nBcc: v@example.com")
+    with pytest.raises(DunningInputError, match="Reply To"):
+        Sender("Acme", "Jane", "ar@acme.example", reply_to="not an address")
+    sender = Sender("Acme", "Jane\r\nBcc: v@example.com", "ar@acme.example")
+    [message] = render([customer()], standard_items(), sender=sender)
+    received = parsed(message, sender)
+    assert received["Bcc"] is None
+    assert received["From"].addresses[0].display_name == "Jane Bcc: v@example.com"
+
+
+def test_long_and_non_ascii_customer_ids_keep_headers_intact():
+    long_id = "Kunde-Ärger-" + "x" * 150
+    [message] = render([customer(long_id)], standard_items(long_id))
+    raw = to_email(message, SENDER).as_bytes()
+    unsubscribe = next(line for line in raw.split(b"\n") if line.startswith(b"List-Unsub"))
+    assert b"=?" not in unsubscribe and b"<mailto:ar@acme.example?subject=" in unsubscribe
+    received = email.message_from_bytes(raw, policy=policy.default)
+    assert decode_key(received["X-Dunning-Key"]) == message.key
+    subject = parse_qs(urlsplit(received["List-Unsubscribe"][1:-1]).query)["subject"][0]
+    assert subject.startswith("Opt out: Kunde-Ärger-x") and len(subject) <= len("Opt out: ") + 80
+    assert all(len(line) <= 998 for line in raw.split(b"\n"))
+
+
+# ------------------------------------------------------------------ the sandbox
+
+
+def test_cell_text_is_escaped_in_html_and_plain_in_text():
+    script = "<script>alert(1)</script>"
+    templates = rows_set(["friendly", "en", "Hi {{ customer_name }}",
+                          "Dear {{ customer_name }}\n\n{{ items_table }}",
+                          "<p>Dear {{ customer_name }}</p>{{ items_table }}"])
+    items = [item(invoice="<b>INV</b>")]
+    [message] = render([customer(name=script, contact="")], items, templates)
+    assert "<script>" not in message.html and "<b>INV</b>" not in message.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in message.html
+    assert "&lt;b&gt;INV&lt;/b&gt;" in message.html
+    assert "Dear <script>alert(1)</script>" in message.text
+
+
+def test_autoescape_covers_values_a_template_reads_itself():
+    templates = rows_set(["friendly", "en", "Hi", "Text",
+                          "<ul>{% for item in items %}<li>{{ item.invoice }}</li>{% endfor %}"
+                          "</ul>"])
+    [message] = render([customer()], [item(invoice="<img src=x onerror=alert(1)>")], templates)
+    assert "<img" not in message.html
+    assert "<li>&lt;img src=x onerror=alert(1)&gt;</li>" in message.html
+
+
+def test_line_breaks_in_a_template_subject_are_folded():
+    templates = rows_set(["friendly", "en", "Hello\nBcc: victim@example.com", "Text", ""])
+    [message] = render([customer()], standard_items(), templates)
+    assert message.subject == "Hello Bcc: victim@example.com"
+    assert parsed(message)["Bcc"] is None
+
+
+def test_to_email_folds_a_tampered_subject_and_display_name():
+    [message] = render([customer()], standard_items())
+    tampered = Message(**{**message.__dict__, "subject": "Hi\r\nBcc: victim@example.com",
+                          "to_name": "X\r\nCc: victim@example.com"})
+    raw = to_email(tampered, SENDER).as_bytes()
+    received = email.message_from_bytes(raw, policy=policy.default)
+    assert received["Bcc"] is None and received["Cc"] is None
+    assert received["Subject"] == "Hi Bcc: victim@example.com"
+    assert [a.addr_spec for a in received["To"].addresses] == ["anna@mueller.example"]
+
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ customer.__len__() }}",
+    "{{ items['__class__'] }}",
+    "{% include 'secrets.txt' %}",
+])
+def test_reaching_outside_the_fields_is_refused_when_loaded(source):
+    with pytest.raises(DunningInputError) as caught:
+        rows_set(["friendly", "en", "Hello", "Text", ""],
+                 ["firm", "de", "Hallo", source, ""])
+    [issue] = caught.value.issues
+    assert (issue.sheet, issue.row, issue.column, issue.column_letter) == (
+        "Templates", 3, "Text", "D")
+    assert "stage 'firm', language 'de'" in issue.message
+    assert "Templates!D3 (Text)" in str(caught.value)
+
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ customer.__len__() }}",
+    "{{ items['__class__'] }}",
+])
+def test_the_sandbox_itself_blocks_attacks_that_pass_the_load_check(source, monkeypatch):
+    """The check at load time is a courtesy; the sandbox is the guard."""
+    monkeypatch.setattr("dunning.messages._static_problems", lambda tree: [])
+    templates = rows_set(["friendly", "fr", "Bonjour", source, ""])
+    with pytest.raises(DunningInputError) as caught:
+        render([customer(language="fr")], standard_items(), templates)
+    issue = caught.value.issues[0]
+    assert (issue.sheet, issue.row, issue.column) == ("Templates", 2, "Text")
+    assert "stage 'friendly', language 'fr'" in issue.message
+    assert "SecurityError" in issue.message or "outside its fields" in issue.message \
+        or "undefined" in issue.message
+
+
+def test_unknown_field_is_named_with_the_fields_there_are():
+    with pytest.raises(DunningInputError) as caught:
+        rows_set(["friendly", "en", "Hello {{ balance }}", "Text", ""])
+    message = str(caught.value)
+    assert "unknown field 'balance'" in message and "Templates!C2 (Subject)" in message
+    assert all(name in message for name in ("customer_name", "items_table", "total"))
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("{{ items.append(1) }}", "outside its fields"),
+    ("{{ totals.update({'EUR': 0}) }}", "outside its fields"),
+    ("{{ ''|attr('__class__') }}", "outside its fields"),
+    ("{{ 'x' * 10000000 }}", "outside its fields"),
+    ("{{ items[7].invoice }}", "UndefinedError"),
+    ("{{ item.invoice }}", "unknown field"),
+])
+def test_sandbox_blocks_at_render_time_with_stage_language_and_row(source, expected):
+    try:
+        templates = rows_set(["friendly", "nl", "Hallo", "Tekst", source])
+    except DunningInputError as error:  # some are already refused when loaded
+        assert expected in str(error) and "Templates!E2 (HTML)" in str(error)
+        return
+    with pytest.raises(DunningInputError) as caught:
+        render([customer(language="nl")], standard_items(), templates)
+    [issue] = caught.value.issues
+    assert expected in issue.message
+    assert "stage 'friendly', language 'nl'" in issue.message
+    assert (issue.sheet, issue.row, issue.column) == ("Templates", 2, "HTML")
+
+
+def test_every_failing_template_is_reported_once():
+    templates = rows_set(["friendly", "en", "Hi", "{{ items.append(1) }}", ""],
+                         ["firm", "en", "Hi", "{{ totals.clear() }}", ""])
+    customers = [customer("C1"), customer("C2", address="b@two.example"),
+                 customer("C3", address="c@three.example", stage="firm")]
+    with pytest.raises(DunningInputError) as caught:
+        render(customers, standard_items("C1") + standard_items("C2") + standard_items("C3"),
+               templates)
+    assert sorted(issue.row for issue in caught.value.issues) == [2, 3]
+
+
+def test_syntax_error_names_the_row_and_line():
+    with pytest.raises(DunningInputError, match=r"Templates!D2 \(Text\).*line 2"):
+        rows_set(["friendly", "en", "Hello", "Dear\n{{ customer_name ", ""])
+
+
+# ------------------------------------------------------------------ template sets
+
+
+def test_blank_html_is_made_from_the_text_with_a_real_table():
+    templates = rows_set(["friendly", "en", "Hello",
+                          "Dear {{ customer_name }},\nplease pay.\n\n{{ items_table }}\n\n"
+                          "Thanks", None])
+    [message] = render([customer(name="A & B")], standard_items(), templates)
+    assert "<p>Dear A &amp; B,<br>\nplease pay.</p>" in message.html
+    assert "<table" in message.html and "<p><table" not in message.html
+    assert "<p>Thanks</p>" in message.html
+    assert "A & B" in message.text
+
+
+def test_rows_override_built_ins_per_stage_and_language():
+    templates = rows_set(["Friendly ", "EN", "Custom {{ customer }}", "Custom text", ""]).over(
+        TemplateSet.default())
+    customers = [customer("C1"), customer("C2", address="b@two.example", language="de"),
+                 customer("C3", address="c@three.example", stage="firm")]
+    items = standard_items("C1") + standard_items("C2") + standard_items("C3")
+    first, second, third = render(customers, items, templates)
+    assert first.subject == "Custom C1" and first.template == "Templates row 2"
+    assert second.subject == "Zahlungserinnerung – Acme Supplies Ltd"
+    assert third.subject.startswith("Second reminder")
+
+
+def test_template_column_in_decisions_picks_a_named_template():
+    templates = rows_set(["gentle", "en", "Gentle", "Gentle text", ""]).over(
+        TemplateSet.default())
+    [message] = render([customer(template="gentle")], standard_items(), templates)
+    assert message.subject == "Gentle" and message.stage == "friendly"
+    assert message.key == "C1|friendly|2026-11-23"
+
+
+def test_rows_problems_are_all_reported():
+    with pytest.raises(DunningInputError) as caught:
+        TemplateSet.from_rows([HEADER, ["friendly", "en", "A", "B", ""],
+                               ["", "en", "A", "B", ""],
+                               ["firm", "english!", "A", "B", ""],
+                               [None, None, None, None, None],
+                               ["friendly", "EN", "A", "B", ""]])
+    shown = str(caught.value)
+    assert "Templates row 3 (Stage)" in shown
+    assert "Templates row 4 (Language)" in shown
+    assert "already defined by Templates row 2" in shown
+    with pytest.raises(DunningInputError, match="missing: Text"):
+        TemplateSet.from_rows([["Stage", "Language", "Subject"]])
+    with pytest.raises(DunningInputError, match="subject is blank"):
+        rows_set(["friendly", "en", " ", "Text", ""])
+
+
+def test_rows_from_a_dataframe_and_blank_language_means_english():
+    frame = pd.DataFrame([["friendly", None, "S", "T", float("nan")]], columns=HEADER)
+    templates = TemplateSet.from_rows(frame)
+    assert templates.keys() == [("friendly", "en")]
+
+
+def test_fields_documented_match_what_templates_receive():
+    source = " ".join(f"{{{{ {name} is defined }}}}" for name in sorted(FIELDS))
+    templates = rows_set(["friendly", "en", "S", source, ""])
+    [message] = render([customer()], standard_items(), templates)
+    assert "False" not in message.text
+
+
+def test_messages_module_imports_no_workbook_mail_transport_or_excel_library():
+    code = ("import sys, dunning.messages; print(sorted(m for m in "
+            "['xlwings', 'openpyxl', 'python_calamine', 'yagmail', 'smtplib'] "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_decode_key_round_trips_any_customer_id():
+    [message] = render([customer("a|b c/ü%")], standard_items("a|b c/ü%"))
+    assert decode_key(message.headers["X-Dunning-Key"]) == "a|b c/ü%|friendly|2026-11-23"
+    assert unquote(message.headers["X-Dunning-Key"]).startswith("a|b c/ü%")

@@ -1,0 +1,161 @@
+"""The reminder run end to end: a real workbook, the real yagmail client, a real SMTP server.
+
+The sample client workbook is the input; reminders go to an aiosmtpd server on
+127.0.0.1 with STARTTLS and AUTH; the ContactLog and Outbox are read back with
+calamine, an independent reader.
+"""
+
+import datetime as dt
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+pytest.importorskip("cryptography", reason="the loopback SMTP server makes its certificate "
+                    "with the cryptography package (pip install '.[test]')")
+
+from dunning import remind  # noqa: E402
+from dunning.cli import main  # noqa: E402
+from dunning.errors import DunningInputError  # noqa: E402
+from dunning.journal import Journal  # noqa: E402
+from dunning.template import (  # noqa: E402
+    SAMPLE_AS_OF,
+    SAMPLE_SETTINGS,
+    build_workbook,
+    sample_customers,
+    sample_invoices,
+)
+from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
+
+NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)  # a Monday, in the window
+
+
+@pytest.fixture
+def book(tmp_path):
+    path = tmp_path / "Client.xlsx"
+    build_workbook(path, client="Sample", invoices=sample_invoices(),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
+    return path
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
+    with LoopbackSmtp(tmp_path / "certs") as running:
+        yield running
+
+
+def table(path, name):
+    workbook = CalamineWorkbook.from_path(str(path), load_tables=True)
+    found = workbook.get_table_by_name(name)
+    return [dict(zip(found.columns, row, strict=True)) for row in found.to_python()
+            if any(cell not in ("", None) for cell in row)]
+
+
+def sheet(path, name):
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+
+
+def test_dry_run_writes_drafts_and_outbox_and_leaves_the_workbook_alone(book, tmp_path):
+    before = book.read_bytes()
+    report = remind.preview(book, tmp_path / "drafts", now=NOW)
+    assert book.read_bytes() == before
+    sends = report.decisions.customers.query("action == 'send'")
+    assert len(report.drafts) == len(sends) == len(report.messages) > 0
+    outbox = report.outbox.read_text(encoding="utf-8-sig").splitlines()
+    assert outbox[0].startswith("Customer,Name,To,Action,Stage")
+    assert len(outbox) == 1 + len(report.decisions.customers)
+    assert {p.suffix for p in report.drafts} == {".eml"}
+
+
+def test_send_delivers_logs_and_a_second_run_sends_nothing(book, server):
+    report = remind.send(book, now=NOW, smtp=server.settings())
+    expected = report.decisions.customers.query("action == 'send'")
+    assert [r.outcome for r in report.results] == ["sent"] * len(expected)
+    assert server.connections == 1
+    received = {m.message["X-Dunning-Key"]: m for m in server.messages}
+    for decision in expected.itertuples():
+        message = received[f"{decision.customer}|{decision.stage}|2026-11-23"]
+        assert message.recipients == (decision.email,)
+        assert message.message["Message-ID"] in {r.message_id for r in report.results}
+    logged = table(book, "ContactLog")
+    sent_rows = [row for row in logged if row["Outcome"] == "sent"]
+    assert sorted(r["Customer"] for r in sent_rows) == sorted(expected["customer"])
+    assert all(r["Channel"] == "email" and r["Message-ID"] for r in sent_rows)
+    outbox = sheet(book, "Outbox")
+    assert outbox[0][:5] == ["Customer", "Name", "To", "Action", "Stage"]
+    assert {row[8] for row in outbox[1:] if row[3] == "send"} == {"sent"}
+
+    again = remind.send(book, now=NOW + dt.timedelta(hours=1), smtp=server.settings())
+    assert len(server.messages) == len(expected)  # nothing twice
+    assert all(r.outcome == "already sent" for r in again.results) or not again.results
+    assert len(table(book, "ContactLog")) == len(logged)
+
+
+def test_log_rows_lost_in_a_crash_are_recovered_from_the_journal(book, server):
+    original = book.read_bytes()
+    report = remind.send(book, now=NOW, smtp=server.settings())
+    sent = [r for r in report.results if r.outcome == "sent"]
+    assert sent
+    book.write_bytes(original)  # as if the run died after sending, before saving the log
+    remind.send(book, now=NOW, smtp=server.settings())
+    assert len(server.messages) == len(sent)
+    logged = {row["Message-ID"] for row in table(book, "ContactLog") if row["Outcome"] == "sent"}
+    assert logged == {r.message_id for r in sent}
+
+
+def test_a_send_in_doubt_is_settled_by_the_contact_log(book, server):
+    report = remind.send(book, now=NOW, smtp=server.settings())
+    first = report.results[0]
+    with Journal(remind.journal_path(book)) as journal:
+        journal.intend(first.key, first.message_id)  # a later attempt broken off mid-send
+        assert journal.state(first.key) == "in doubt"
+    remind.send(book, now=NOW, smtp=server.settings())
+    with Journal(remind.journal_path(book)) as journal:
+        assert journal.state(first.key) == "sent"
+
+
+def test_refuses_to_send_while_the_workbook_is_open(book, server):
+    (book.parent / f"~${book.name}").write_bytes(bytes([3]) + b"ana" + b" " * 50)
+    with pytest.raises(DunningInputError, match="close it before sending"):
+        remind.send(book, now=NOW, smtp=server.settings())
+    assert server.messages == []
+
+
+def test_refused_recipients_are_logged_as_failures_and_the_run_goes_on(tmp_path, book,
+                                                                        monkeypatch):
+    from smtp_server import Faults
+
+    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
+    with LoopbackSmtp(tmp_path / "certs2", faults=Faults(refuse={"a.roux@example.com"})) as srv:
+        report = remind.send(book, now=NOW, smtp=srv.settings())
+        outcomes = {r.customer: r.outcome for r in report.results}
+        assert outcomes["CAS03"] == "failed"
+        assert sum(o == "sent" for o in outcomes.values()) == len(outcomes) - 1
+        failed = [r for r in table(book, "ContactLog") if r["Outcome"] == "failed"]
+        assert [r["Customer"] for r in failed] == ["CAS03"]
+        assert failed[0]["Note"]
+
+
+def test_outside_the_send_window_nothing_goes(book, server):
+    night = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+    report = remind.send(book, now=night, smtp=server.settings())
+    waiting = report.decisions.customers.query("action == 'wait'")
+    assert server.messages == [] and report.messages == []
+    reasons = sorted(waiting["reason"])
+    assert "waiting: 03:00 in Europe/Paris is outside the send window 08:00-18:00" in reasons
+    # 02:00 UTC on Monday is still Sunday evening in Los Angeles
+    assert "waiting: Sunday in America/Los_Angeles is not a working day (Mon-Fri)" in reasons
+
+
+def test_cli_remind_dry_run_and_send(book, server, tmp_path, capsys, monkeypatch):
+    drafts = tmp_path / "drafts"
+    assert main(["remind", str(book), "--dry-run", "--drafts", str(drafts),
+                 "--now", NOW.isoformat()]) == 0
+    assert "reminder(s) to send" in capsys.readouterr().out
+    assert server.messages == []
+    settings = server.settings()
+    monkeypatch.setenv("SSL_CERT_FILE", settings.cafile)  # trust the test server's CA
+    status = main(["remind", str(book), "--now", NOW.isoformat(), "--smtp-host", "127.0.0.1",
+                   "--smtp-port", str(server.port), "--smtp-user", settings.user, "--silent"])
+    assert status == 0, capsys.readouterr().err
+    assert len(server.messages) == len(list(drafts.glob("*.eml")))
