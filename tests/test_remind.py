@@ -159,3 +159,26 @@ def test_cli_remind_dry_run_and_send(book, server, tmp_path, capsys, monkeypatch
                    "--smtp-port", str(server.port), "--smtp-user", settings.user, "--silent"])
     assert status == 0, capsys.readouterr().err
     assert len(server.messages) == len(list(drafts.glob("*.eml")))
+
+
+def test_workbook_templates_override_the_built_in_ones_and_are_sandboxed(book, tmp_path):
+    from dunning.xlsx import append_rows
+
+    append_rows(book, "Templates", [{
+        "Stage": "friendly", "Language": "fr",
+        "Subject": "Relevé {{ customer }} – {{ total }}",
+        "Text": "Bonjour {{ contact_name }},\n{{ items_table }}\n{{ opt_out_line }}",
+        "HTML": "",
+    }])
+    report = remind.preview(book, tmp_path / "drafts", now=NOW)
+    french = next(m for m in report.messages if m.customer == "CAS03")
+    assert french.subject.startswith("Relevé CAS03 – EUR 33")
+    assert "Templates row 2" in french.template
+    english = next(m for m in report.messages if m.customer == "IDL09")
+    assert english.template.startswith("built-in")
+
+    append_rows(book, "Templates", [{"Stage": "firm", "Language": "en",
+                                     "Subject": "{{ ''.__class__.__mro__ }}", "Text": "x",
+                                     "HTML": ""}])
+    with pytest.raises(DunningInputError, match="Templates"):
+        remind.preview(book, tmp_path / "drafts2", now=NOW)

@@ -47,6 +47,7 @@ TABLE_SHEETS = {
     "ContactLog": "ContactLog",
     "Settings": "Settings",
     "Stages": "Settings",
+    "Templates": "Templates",
 }
 
 needs_libreoffice = pytest.mark.skipif(

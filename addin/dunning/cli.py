@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     remind.add_argument("--smtp-security", choices=["starttls", "tls", "none"],
                         help="starttls (default), tls, or none (only to this computer)")
     remind.add_argument("--smtp-user", help="login (default: the SMTP User setting)")
+    remind.add_argument("--templates", type=Path,
+                        help="folder of reminder templates (LANG/STAGE.subject.txt, .txt, .html)")
     remind.add_argument("--silent", action="store_true", help="no progress bar")
     remind.set_defaults(run=_run_remind)
 
@@ -184,12 +186,14 @@ def _run_remind(args: argparse.Namespace) -> int:
     if args.dry_run:
         day = args.as_of or now.date()
         drafts = args.drafts or args.book.with_name(f"{args.book.stem}-drafts-{day:%Y-%m-%d}")
-        report = remind.preview(args.book, drafts, now=now, as_of=args.as_of)
+        report = remind.preview(args.book, drafts, now=now, as_of=args.as_of,
+                                templates_dir=args.templates)
         print(report.summary())
         return 0
     smtp = _smtp_settings(args)
     progress = None if args.silent or not sys.stderr.isatty() else _progress_bar
-    report = remind.send(args.book, now=now, smtp=smtp, as_of=args.as_of, progress=progress)
+    report = remind.send(args.book, now=now, smtp=smtp, as_of=args.as_of, progress=progress,
+                         templates_dir=args.templates)
     print(report.summary())
     troubles = [r for r in report.results if r.outcome in ("failed", "in doubt", "not attempted")]
     for result in troubles:

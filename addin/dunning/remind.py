@@ -95,8 +95,13 @@ class RunReport:
         return "\n".join(lines)
 
 
-def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None) -> RunInputs:
-    """Read the workbook's invoices, customers, contact log, settings, stages and templates."""
+def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None,
+                    templates_dir: Path | None = None) -> RunInputs:
+    """Read the workbook's invoices, customers, contact log, settings, stages and templates.
+
+    Templates are looked up in the workbook's Templates table first, then in
+    `templates_dir` (laid out like the built-in set), then in the built-in set.
+    """
     path = Path(path)
     book = open_book(path, as_of=as_of, all_currencies=True)
     pairs = read_name_value_table(path, SETTINGS_SHEET)
@@ -104,6 +109,10 @@ def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None) -> RunInp
     stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
     templates_frame = read_table_frame(path, TEMPLATES_TABLE)
     templates = TemplateSet.default()
+    if templates_dir is not None:
+        from dunning.drafts import read_templates
+
+        templates = read_templates(templates_dir).over(templates)
     if templates_frame is not None and not templates_frame.empty:
         templates = TemplateSet.from_rows(templates_frame).over(templates)
     return RunInputs(
@@ -156,11 +165,11 @@ def plan(inputs: RunInputs, now: dt.datetime) -> tuple[Decisions, list[Message]]
 
 
 def preview(path: str | Path, drafts: Path, *, now: dt.datetime,
-            as_of: dt.date | None = None) -> RunReport:
+            as_of: dt.date | None = None, templates_dir: Path | None = None) -> RunReport:
     """Write what would go out today as .eml drafts and an outbox report; send nothing."""
     from dunning.drafts import write_drafts
 
-    inputs = read_run_inputs(path, as_of=as_of)
+    inputs = read_run_inputs(path, as_of=as_of, templates_dir=templates_dir)
     decisions, messages = plan(inputs, now)
     drafts.mkdir(parents=True, exist_ok=True)
     written = write_drafts(messages, inputs.sender, drafts)
@@ -185,6 +194,7 @@ def send(
     as_of: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
     backups: int = 1,
+    templates_dir: Path | None = None,
 ) -> RunReport:
     """Send today's reminders and record them, safely enough to run unattended."""
     path = Path(path)
@@ -193,7 +203,7 @@ def send(
         raise DunningInputError([Issue(
             f"{path.name} is open ({owner}); close it before sending reminders, so that "
             "what is sent can be recorded in its ContactLog")])
-    inputs = read_run_inputs(path, as_of=as_of)
+    inputs = read_run_inputs(path, as_of=as_of, templates_dir=templates_dir)
     smtp = smtp or inputs.smtp
     decisions, messages = plan(inputs, now)
     with Journal(journal_path(path)) as journal:

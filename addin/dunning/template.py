@@ -123,6 +123,15 @@ CONTACT_LOG_COLUMNS: tuple[Column, ...] = (
     Column("Note", "text", 40),
 )
 
+TEMPLATE_COLUMNS: tuple[Column, ...] = (
+    Column("Stage", "text", 12, STAGES),
+    Column("Language", "text", 10, LANGUAGES),
+    Column("Subject", "text", 40),
+    Column("Text", "text", 80),
+    Column("HTML", "text", 40),
+)
+"""Reminder templates that override the built-in ones (messages.FIELDS lists the merge fields)."""
+
 SETTINGS_COLUMNS: tuple[Column, ...] = (
     Column("Setting", "text", 32),
     Column("Value", "general", 30),
@@ -178,6 +187,7 @@ SHEET_ORDER: tuple[str, ...] = (
     "Customers",
     "ContactLog",
     "Settings",
+    "Templates",
     "xlwings.conf",
 )
 
@@ -347,6 +357,7 @@ def _workbook(
     _table(workbook["Invoices"], "Invoices", INVOICE_COLUMNS, invoice_rows)
     _table(workbook["Customers"], "Customers", CUSTOMER_COLUMNS, customer_rows)
     _table(workbook["ContactLog"], "ContactLog", CONTACT_LOG_COLUMNS, [])
+    _table(workbook["Templates"], "Templates", TEMPLATE_COLUMNS, [])
     _settings(workbook["Settings"], client=client, as_of=as_of, settings=settings)
     _dashboard(workbook["Dashboard"])
     _xlwings_conf(workbook["xlwings.conf"])
@@ -941,6 +952,7 @@ def table_headers() -> dict[str, tuple[str, ...]]:
         "ContactLog": _names(CONTACT_LOG_COLUMNS),
         "Settings": _names(SETTINGS_COLUMNS),
         "Stages": _names(STAGE_COLUMNS),
+        "Templates": _names(TEMPLATE_COLUMNS),
     }
 
 
