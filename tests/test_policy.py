@@ -670,3 +670,13 @@ def test_properties_of_every_run(rows, history, hour, weekday):
             assert now.weekday() < 5 and 8 <= now.hour < 18  # the default zone is UTC
             if pd.notna(decision.last_sent):
                 assert (decisions.as_of - decision.last_sent).days >= 5
+
+
+def test_stage_reached_by_days_alone():
+    from dunning.policy import DEFAULT_STAGES, stage_reached
+
+    names = {days: getattr(stage_reached(days), "name", None) for days in (-5, -3, 0, 1, 14, 15,
+                                                                           59, 60, 400)}
+    assert names == {-5: None, -3: "courtesy", 0: "courtesy", 1: "friendly", 14: "friendly",
+                     15: "firm", 59: "final", 60: "handoff", 400: "handoff"}
+    assert stage_reached(20, DEFAULT_STAGES[:2]).name == "friendly"

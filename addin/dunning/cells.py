@@ -39,6 +39,7 @@ from dunning.kpis import NotDefined
 from dunning.ledger import build_ledger, single_currency, trim_trailing_blank_rows
 from dunning.ledger_kpis import DEFAULT_DAYS
 from dunning.parse import AmbiguousDatesError, amount_from_text, parse_dates, parse_flags
+from dunning.policy import Stage, stage_reached
 from dunning.settings import Settings, settings_from_pairs
 
 ERROR_PREFIX = "#DUNNING! "
@@ -295,10 +296,10 @@ def stages_from_table(value: object) -> list[tuple[str, float]]:
 
 
 def stage_for(days: float, stages: Sequence[tuple[str, float]]) -> str:
-    """The stage reached after `days` past due: the one with the most Days From Due not
-    beyond `days`; "" before the first stage."""
-    reached = [(start, name) for name, start in stages if start <= days]
-    return max(reached)[1] if reached else ""
+    """The stage reached after `days` past due (`dunning.policy.stage_reached`); "" before
+    the first stage."""
+    reached = stage_reached(days, [Stage(name, start) for name, start in stages])
+    return reached.name if reached else ""
 
 
 # ------------------------------------------------------------------ scalar arguments

@@ -137,6 +137,13 @@ DEFAULT_STAGES: tuple[Stage, ...] = (
 )
 
 
+def stage_reached(days: float, stages: Sequence[Stage] = DEFAULT_STAGES) -> Stage | None:
+    """The stage due after `days` past due by the days alone (the one with the most Days
+    From Due not beyond them), or None before the first; no history, no climbing."""
+    reached = [stage for stage in stages if stage.days_from_due <= days]
+    return max(reached, key=lambda stage: stage.days_from_due) if reached else None
+
+
 @dataclass(frozen=True)
 class Policy:
     """The dunning rules of one workbook. Stages are kept sorted by Days From Due."""

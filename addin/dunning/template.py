@@ -47,6 +47,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from dunning.contactlog import CHANNELS, OUTCOMES
 from dunning.errors import DunningInputError, Issue
+from dunning.policy import DEFAULT_STAGES
 
 Kind = Literal["text", "date", "datetime", "amount", "integer", "general"]
 
@@ -65,7 +66,7 @@ PERCENT_FORMAT = "0.0%"
 
 YES_NO = ("Yes", "No")
 LANGUAGES = ("en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da", "fi", "no")
-STAGES = ("courtesy", "friendly", "firm", "final", "handoff")
+STAGES = tuple(stage.name for stage in DEFAULT_STAGES)
 ACTIONS = ("email", "task")
 AGING_BASES = ("due", "invoice")
 
@@ -172,13 +173,11 @@ SETTINGS_ROWS: tuple[tuple[str, object, str], ...] = (
     ("SMTP User", None, "Login name. The password is never kept here: see the README."),
 )
 
-STAGE_ROWS: tuple[tuple[str, int, str, str | None], ...] = (
-    ("courtesy", -3, "email", "courtesy"),
-    ("friendly", 1, "email", "friendly"),
-    ("firm", 15, "email", "firm"),
-    ("final", 30, "email", "final"),
-    ("handoff", 60, "task", None),
+STAGE_ROWS: tuple[tuple[str, int, str, str | None], ...] = tuple(
+    (stage.name, stage.days_from_due, stage.action, stage.template or None)
+    for stage in DEFAULT_STAGES
 )
+"""The Stages table's rows: the policy's default stages."""
 
 SHEET_ORDER: tuple[str, ...] = (
     "Instructions",

@@ -35,6 +35,7 @@ from dunning.aging import aging_by_customer
 from dunning.cells import cell_function
 from dunning.kpis import KpiValue, NotDefined
 from dunning.ledger_kpis import DEFAULT_DAYS
+from dunning.policy import DEFAULT_STAGES
 
 CATEGORY = "Dunning"
 DEFAULT_PERIOD_DAYS = 30
@@ -243,9 +244,7 @@ def AGING_BUCKET(due_date, as_of=None, settings=None):
 def DUNNING_STAGE(days_past_due, stages=None):
     """The reminder stage reached after this many days past due; empty before the first stage."""
     if stages is None:
-        from dunning.template import STAGE_ROWS
-
-        steps = [(name, float(days)) for name, days, _, _ in STAGE_ROWS]
+        steps = [(stage.name, float(stage.days_from_due)) for stage in DEFAULT_STAGES]
     else:
         steps = cells.stages_from_table(stages)
     rows = cells.grid(days_past_due)
