@@ -81,6 +81,8 @@ def test_send_delivers_logs_and_a_second_run_sends_nothing(book, server):
     sent_rows = [row for row in logged if row["Outcome"] == "sent"]
     assert sorted(r["Customer"] for r in sent_rows) == sorted(expected["customer"])
     assert all(r["Channel"] == "email" and r["Message-ID"] for r in sent_rows)
+    assert all(r["Next Action Date"] == dt.date(2026, 11, 28) for r in sent_rows)  # 5-day gap
+    assert all(r["User"].startswith("dunning") and r["Subject"] for r in sent_rows)
     outbox = sheet(book, "Outbox")
     assert outbox[0][:5] == ["Customer", "Name", "To", "Action", "Stage"]
     assert {row[8] for row in outbox[1:] if row[3] == "send"} == {"sent"}

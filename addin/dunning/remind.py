@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import getpass
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,14 @@ TEMPLATES_TABLE = "Templates"
 OUTBOX_SHEET = "Outbox"
 OUTBOX_HEADERS = ("Customer", "Name", "To", "Action", "Stage", "Invoices", "Total", "Reason",
                   "Outcome", "Message-ID")
-RUN_USER = "dunning"
+
+
+def run_user() -> str:
+    """Who ran Dunning, for the ContactLog's User column ("dunning (ana)")."""
+    try:
+        return f"dunning ({getpass.getuser()})"
+    except Exception:  # no user name in some service accounts' environments
+        return "dunning"
 
 
 @dataclass(frozen=True)
@@ -218,7 +226,8 @@ def send(
                         for m in messages]
             results = send_messages(outgoing, smtp, journal, password=password,
                                     progress=progress)
-        rows = log_rows_for(decisions, messages, results, inputs.log, journal, now)
+        rows = log_rows_for(decisions, messages, results, inputs.log, journal, now,
+                            follow_up_days=inputs.policy.min_gap_days)
     with WorkbookEdit(path, backups=backups) as edit:
         if rows:
             edit.append_rows(CONTACT_LOG_TABLE, rows)
@@ -242,14 +251,21 @@ def log_rows_for(
     log: pd.DataFrame,
     journal: Journal,
     now: dt.datetime,
+    *,
+    follow_up_days: int = 5,
 ) -> list[dict[str, object]]:
     """ContactLog rows for this run, and for earlier sends the log is missing.
 
     Sent and failed messages, hand-off tasks and broken promises are logged once
     each: a message by its Message-ID, a task by customer, stage and day, a
-    broken promise by customer and promised date.
+    broken promise by customer and promised date. A sent reminder's next action
+    date is the first day the next one may go (the minimum gap); a failed one's
+    is the run date, since someone should look at it today.
     """
     stamp = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    user = run_user()
+    today = decisions.as_of or now.date()
+    follow_up = today + dt.timedelta(days=follow_up_days)
     logged_ids = set(log["message_id"])
     by_key = {m.key: m for m in messages}
     rows: list[dict[str, object]] = []
@@ -260,16 +276,18 @@ def log_rows_for(
         rows.append(log_row(Contact(
             customer=message.customer, channel="email", outcome=result.outcome,
             timestamp=stamp, invoices=message.invoices, stage=message.stage,
-            subject=message.subject, message_id=result.message_id, user=RUN_USER,
+            subject=message.subject, message_id=result.message_id, user=user,
+            next_action_date=follow_up if result.outcome == "sent" else today,
             note=result.error)))
         logged_ids.add(result.message_id)
-    rows += _missing_sends(journal, logged_ids, stamp)
-    rows += _task_rows(decisions, log, stamp)
-    rows += _broken_promise_rows(decisions, log, stamp)
+    rows += _missing_sends(journal, logged_ids, stamp, user)
+    rows += _task_rows(decisions, stamp, user)
+    rows += _broken_promise_rows(decisions, log, stamp, user)
     return rows
 
 
-def _missing_sends(journal: Journal, logged_ids: set[str], stamp: dt.datetime) -> list[dict]:
+def _missing_sends(journal: Journal, logged_ids: set[str], stamp: dt.datetime,
+                   user: str) -> list[dict]:
     rows = []
     seen = set()
     for record in journal.entries():
@@ -280,24 +298,24 @@ def _missing_sends(journal: Journal, logged_ids: set[str], stamp: dt.datetime) -
         customer, stage, _ = (key.split("|") + ["", "", ""])[:3]
         rows.append(log_row(Contact(
             customer=customer, channel="email", outcome="sent", timestamp=stamp, stage=stage,
-            message_id=message_id, user=RUN_USER,
+            message_id=message_id, user=user,
             note="recorded from the send journal: an earlier run sent it but did not log it")))
     return rows
 
 
-def _task_rows(decisions: Decisions, log: pd.DataFrame, stamp: dt.datetime) -> list[dict]:
+def _task_rows(decisions: Decisions, stamp: dt.datetime, user: str) -> list[dict]:
     tasks = decisions.customers[decisions.customers["action"] == "task"]
     rows = []
     for task in tasks.itertuples():
         rows.append(log_row(Contact(
             customer=task.customer, channel="email", outcome="handed off", timestamp=stamp,
-            invoices=tuple(task.items), stage=task.stage, user=RUN_USER,
-            note=f"task for a person: {task.reason}")))
+            invoices=tuple(task.items), stage=task.stage, user=user,
+            next_action_date=decisions.as_of, note=f"task for a person: {task.reason}")))
     return rows
 
 
-def _broken_promise_rows(decisions: Decisions, log: pd.DataFrame,
-                         stamp: dt.datetime) -> list[dict]:
+def _broken_promise_rows(decisions: Decisions, log: pd.DataFrame, stamp: dt.datetime,
+                         user: str) -> list[dict]:
     broken = log[log["outcome"] == "promise broken"]
     recorded = set(zip(broken["customer"], broken["note"], strict=True))
     rows = []
@@ -307,7 +325,7 @@ def _broken_promise_rows(decisions: Decisions, log: pd.DataFrame,
             continue
         rows.append(log_row(Contact(
             customer=promise.customer, channel="email", outcome="promise broken",
-            timestamp=stamp, user=RUN_USER, note=note)))
+            timestamp=stamp, user=user, next_action_date=decisions.as_of, note=note)))
     return rows
 
 
