@@ -6,7 +6,8 @@ import sys
 import pytest
 
 CORE = ["dunning.errors", "dunning.parse", "dunning.columns", "dunning.ledger",
-        "dunning.contactlog", "dunning.customers", "dunning.policy",
+        "dunning.contactlog", "dunning.customers", "dunning.policy", "dunning.plans",
+        "dunning.charges",
         "dunning.aging", "dunning.kpis", "dunning.ledger_kpis", "dunning.settings"]
 ADAPTERS = ["xlwings", "openpyxl", "python_calamine", "yagmail", "smtplib", "socket", "jinja2"]
 
