@@ -55,10 +55,10 @@ def test_row_has_the_table_headers_in_order_and_whole_seconds():
 def test_log_command_appends_a_promise_that_reads_back(book, capsys):
     assert main(["log", str(book), "--customer", "CAS03", "--outcome", "promise",
                  "--promise-date", "2026-12-01", "--promise-amount", "500",
-                 "--invoices", "INV-2026-0101", "--user", "ana", "--note", "=1+1"]) == 0
-    assert "Logged 'promised to pay' for CAS03 in ContactLog row 2" in capsys.readouterr().out
+                 "--invoices", "INV-2026-0125", "--user", "ana", "--note", "=1+1"]) == 0
+    assert "Logged 'promised to pay' in ContactLog row 2" in capsys.readouterr().out
     [row] = logged_rows(book)
-    assert row[1:4] == ["CAS03", "INV-2026-0101", "phone"]
+    assert row[1:4] == ["CAS03", "INV-2026-0125", "phone"]
     assert row[7:10] == ["promised to pay", dt.date(2026, 12, 1), 500.0]
     assert row[11:] == ["ana", "=1+1"]  # a formula-like note stays text
     log = contact_log_frame(pd.DataFrame(logged_rows(book), columns=list(log_row(
@@ -71,7 +71,17 @@ def test_log_command_refuses_an_unknown_customer_and_writes_nothing(book, capsys
     before = book.read_bytes()
     assert main(["log", str(book), "--customer", "NOBODY", "--outcome", "voicemail"]) == 1
     assert "no customer 'NOBODY'" in capsys.readouterr().err
+    assert main(["log", str(book), "--customer", "CAS03", "--outcome", "dispute",
+                 "--invoices", "NOPE-1"]) == 1
+    assert "customer CAS03 has no invoice NOPE-1" in capsys.readouterr().err
     assert book.read_bytes() == before
+
+
+def test_log_command_finds_the_customer_by_name_in_any_case(book):
+    assert main(["log", str(book), "--customer", "castellane logistique sarl",
+                 "--outcome", "dispute", "--invoices", "INV-2026-0125"]) == 0
+    [row] = logged_rows(book)
+    assert row[1] == "CAS03"
 
 
 def test_log_command_refuses_a_workbook_open_in_excel(book, capsys):

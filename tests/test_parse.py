@@ -42,13 +42,14 @@ def test_amount_text(text, expected):
     assert amount_from_text(text) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("text", ["abc", "1,23.4", "12.3.4", "", "(", "1,5"])
+@pytest.mark.parametrize("text", ["abc", "1,23.4", "12.3.4", "", "(", "1,5", "1.200,50"])
 def test_amount_text_refused(text):
     assert amount_from_text(text) is None
 
 
 def test_amount_decimal_comma():
     assert amount_from_text("1.234,50", decimal=",") == pytest.approx(1234.5)
+    assert amount_from_text("1,234.50", decimal=",") is None
 
 
 def test_amount_column_marks_bad_and_blank_cells():

@@ -85,7 +85,8 @@ def test_send_delivers_logs_and_a_second_run_sends_nothing(book, server):
     assert all(r["User"].startswith("dunning") and r["Subject"] for r in sent_rows)
     outbox = sheet(book, "Outbox")
     assert outbox[0][:5] == ["Customer", "Name", "To", "Action", "Stage"]
-    assert {row[8] for row in outbox[1:] if row[3] == "send"} == {"sent"}
+    assert {row[9] for row in outbox[1:] if row[3] == "send"} == {"sent"}
+    assert all(isinstance(row[7], float) for row in outbox[1:])  # totals a sheet can add up
 
     again = remind.send(book, now=NOW + dt.timedelta(hours=1), smtp=server.settings())
     assert len(server.messages) == len(expected)  # nothing twice
@@ -118,7 +119,7 @@ def test_a_send_in_doubt_is_settled_by_the_contact_log(book, server):
 
 def test_refuses_to_send_while_the_workbook_is_open(book, server):
     (book.parent / f"~${book.name}").write_bytes(bytes([3]) + b"ana" + b" " * 50)
-    with pytest.raises(DunningInputError, match="close it before sending"):
+    with pytest.raises(DunningInputError, match="is open in Excel by ana; close it"):
         remind.send(book, now=NOW, smtp=server.settings())
     assert server.messages == []
 
@@ -184,3 +185,14 @@ def test_workbook_templates_override_the_built_in_ones_and_are_sandboxed(book, t
                                      "HTML": ""}])
     with pytest.raises(DunningInputError, match="Templates"):
         remind.preview(book, tmp_path / "drafts2", now=NOW)
+
+
+def test_a_workbook_without_a_sender_can_be_previewed_but_not_sent(tmp_path, server):
+    path = tmp_path / "New.xlsx"
+    build_workbook(path, client="New", invoices=sample_invoices(), customers=sample_customers(),
+                   as_of=SAMPLE_AS_OF)
+    report = remind.preview(path, tmp_path / "drafts", now=NOW)
+    assert report.messages and "Sender Email is not set" in report.summary()
+    with pytest.raises(DunningInputError, match="Sender Email"):
+        remind.send(path, now=NOW, smtp=server.settings())
+    assert server.messages == []

@@ -6,7 +6,10 @@ lossless writer, so the workbook is changed in one atomic save or not at all.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import pandas as pd
 
 from dunning.book import open_book
 from dunning.contactlog import CONTACT_LOG_TABLE, Contact, log_row
@@ -19,14 +22,34 @@ from dunning.xlsx import AppendResult, append_rows
 def log_contact(path: str | Path, contact: Contact) -> AppendResult:
     """Append one contact (a call, a promise to pay, a dispute) to the workbook's ContactLog.
 
-    The customer must be one the workbook knows (in Invoices or Customers), so a
-    typo cannot start a log of a customer that does not exist.
+    The customer may be given by id or name, in any case, and must be one the
+    workbook knows; invoice numbers must be that customer's. So a typo cannot
+    start a log of a customer or a dispute of an invoice that does not exist.
     """
-    row = log_row(contact)
-    known = set(open_book(path).frame["customer"])
-    known |= set(customers_frame(read_table_frame(path, CUSTOMERS_TABLE))["customer"])
-    if contact.customer.strip() not in known:
+    ledger = open_book(path, all_currencies=True).frame
+    customers = customers_frame(read_table_frame(path, CUSTOMERS_TABLE))
+    customer = resolve_customer(contact.customer, ledger, customers)
+    theirs = set(ledger.loc[ledger["customer"] == customer, "invoice"])
+    unknown = [invoice for invoice in contact.invoices if invoice not in theirs]
+    if unknown:
         raise DunningInputError([Issue(
-            f"no customer {contact.customer!r} in the Invoices or Customers table",
-            sheet=CUSTOMERS_TABLE, column="Customer")])
-    return append_rows(path, CONTACT_LOG_TABLE, [row])
+            f"customer {customer} has no invoice {', '.join(unknown)} in the Invoices table")])
+    return append_rows(path, CONTACT_LOG_TABLE, [log_row(replace(contact, customer=customer))])
+
+
+def resolve_customer(given: str, ledger: pd.DataFrame, customers: pd.DataFrame) -> str:
+    """The customer id for what a user typed: an id or a name, in any case."""
+    wanted = given.strip().casefold()
+    names = pd.concat([
+        ledger[["customer", "customer_name"]].rename(columns={"customer_name": "name"}),
+        customers[["customer", "name"]],
+    ]).drop_duplicates()
+    for column in ("customer", "name"):
+        found = sorted(set(names.loc[names[column].str.casefold() == wanted, "customer"]))
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise DunningInputError([Issue(
+                f"{given!r} could be any of the customers {', '.join(found)}: give the id")])
+    raise DunningInputError([Issue(
+        f"no customer {given!r} in the Invoices or Customers table (give its id or name)")])

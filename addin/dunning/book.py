@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dunning.errors import Issue
+from dunning.errors import DunningInputError, Issue
 from dunning.ledger import single_currency
 from dunning.reading import read_invoices, read_name_value_table, read_table_frame
 from dunning.settings import SETTINGS_SHEET, Settings, settings_from_pairs
@@ -43,6 +43,7 @@ def open_book(
     dayfirst: bool | None = None,
     mapping: Mapping[str, str] | None = None,
     all_currencies: bool = False,
+    decimal: str = ".",
 ) -> Book:
     """Read a workbook's invoices and Settings, or a CSV's invoices with default settings.
 
@@ -51,7 +52,11 @@ def open_book(
     for work that never adds currencies together, such as reminders.
     """
     path = Path(path)
-    ledger = read_invoices(path, sheet=sheet, table=table, mapping=mapping, dayfirst=dayfirst)
+    if path.suffix.lower() == ".csv" and (sheet or table):
+        raise DunningInputError([Issue(f"{path.name} is a CSV file: it has no sheets or "
+                                       "tables to choose (leave out --sheet and --table)")])
+    ledger = read_invoices(path, sheet=sheet, table=table, mapping=mapping, dayfirst=dayfirst,
+                           decimal=decimal)
     settings = Settings()
     frame = ledger.frame
     if path.suffix.lower() in (".xlsx", ".xlsm"):

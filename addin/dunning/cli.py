@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -119,6 +120,8 @@ def _ledger_options(command: argparse.ArgumentParser) -> None:
                        help="text dates are day first (31/03/2024)")
     order.add_argument("--monthfirst", dest="dayfirst", action="store_false",
                        help="text dates are month first (03/31/2024)")
+    command.add_argument("--decimal-comma", action="store_true",
+                         help="text amounts use a decimal comma (1.234,50)")
     command.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER",
                          help="name the column of a ledger field, e.g. --map due_date='Net Due'")
 
@@ -149,10 +152,27 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+WARNINGS_SHOWN_PER_KIND = 3
+
+
 def _warn(issues: Sequence[Issue]) -> None:
+    """Warnings on stderr, a few of each kind and a count of the rest, so output stays readable."""
+    shown: dict[str, int] = {}
     for issue in issues:
-        label = "Skipped" if issue.severity == "skipped" else "Warning"
-        print(f"{label}: {issue}", file=sys.stderr)
+        kind = _kind(issue.message)
+        shown[kind] = shown.get(kind, 0) + 1
+        if shown[kind] <= WARNINGS_SHOWN_PER_KIND:
+            label = "Skipped" if issue.severity == "skipped" else "Warning"
+            print(f"{label}: {issue}", file=sys.stderr)
+    for kind, count in shown.items():
+        if count > WARNINGS_SHOWN_PER_KIND:
+            print(f"Warning: ... and {count - WARNINGS_SHOWN_PER_KIND} more like "
+                  f"\"{kind}\"", file=sys.stderr)
+
+
+def _kind(message: str) -> str:
+    """A message with its particulars (numbers, quoted values, ids) taken out."""
+    return re.sub(r"\b[\w-]*\d[\w-]*\b", "N", re.sub(r"'[^']*'", "'...'", message))
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -241,8 +261,8 @@ def _run_log(args: argparse.Namespace) -> int:
         promise_amount=args.promise_amount, next_action_date=args.next_action,
         user=args.user or getpass.getuser(), note=args.note)
     result = log_contact(args.book, contact)
-    print(f"Logged '{outcome_code(contact.outcome)}' for {contact.customer} in {result.sheet} row "
-          f"{result.last_row} of {args.book}.")
+    print(f"Logged '{outcome_code(contact.outcome)}' in {result.sheet} row {result.last_row} "
+          f"of {args.book}.")
     return 0
 
 
@@ -259,7 +279,7 @@ def _open_book(args: argparse.Namespace):  # noqa: ANN202 - a small private reco
 
     book = open_book(args.book, as_of=args.as_of, sheet=args.sheet, table=args.table,
                      currency=args.currency, dayfirst=args.dayfirst,
-                     mapping=_mapping(args.map))
+                     mapping=_mapping(args.map), decimal="," if args.decimal_comma else ".")
     _warn(book.issues)
     return book
 

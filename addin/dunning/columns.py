@@ -148,8 +148,9 @@ def match_columns(
         raise DunningInputError([
             Issue(
                 f"no column for the {FIELD_LABELS[field]}: expected a header such as "
-                f"{_alias_examples(field)}, or name one in the column mapping "
-                f"(mapping={{'{field}': 'Your Header'}}); headers found: {_header_list(headers)}",
+                f"{_alias_examples(field)}, or name yours (command line: --map "
+                f"{field}=\"Your Header\"; Python: mapping={{'{field}': 'Your Header'}}); "
+                f"headers found: {_header_list(headers)}",
                 sheet=sheet, row=header_row)
             for field in missing
         ])

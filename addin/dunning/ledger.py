@@ -41,6 +41,7 @@ from dunning.errors import DunningInputError, Issue
 from dunning.parse import (
     AmbiguousDatesError,
     Parsed,
+    amount_from_text,
     blank_mask,
     parse_amounts,
     parse_dates,
@@ -102,7 +103,8 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
         if len(named) > 1:
             raise DunningInputError([Issue(
                 f"the invoices are in several currencies ({', '.join(named)}): "
-                "choose one to total (for example currency='USD')", column="Currency")])
+                f"choose one to total (command line: --currency {named[0]}; Python: "
+                f"currency='{named[0]}')", column="Currency")])
         return frame
     wanted = currency.strip().upper()
     if wanted not in named:
@@ -306,7 +308,12 @@ class _LedgerBuilder:
             return parse_text(values)
         if field in ("amount", "paid_amount", "open_amount", "collection_cost"):
             result = parse_amounts(values, decimal=self.decimal)
-            expected = "an amount such as 1234.50, 1,234.50 or (100.00)"
+            expected = ("an amount such as 1234.50, 1,234.50 or (100.00)" if self.decimal == "."
+                        else "an amount such as 1234,50, 1.234,50 or (100,00)")
+            if self.decimal == "." and any(
+                    isinstance(v, str) and amount_from_text(v, decimal=",") is not None
+                    for v in values[result.bad][:100]):
+                expected += " (for amounts like 1.234,50 state the decimal comma)"
         elif field in ("invoice_date", "due_date", "settled_date"):
             try:
                 result = parse_dates(values, dayfirst=self.dayfirst)

@@ -67,7 +67,8 @@ class AmbiguousDatesError(ValueError):
         self.example = example
         super().__init__(
             f"dates such as {example!r} can be read day-first or month-first; "
-            "state the date order (dayfirst=True or False)"
+            "state the date order (command line: --dayfirst or --monthfirst; "
+            "Python: dayfirst=True or False)"
         )
 
 
@@ -184,8 +185,11 @@ def amount_from_text(text: str, *, decimal: str = ".") -> float | None:
     elif cleaned.startswith("+"):
         cleaned = cleaned[1:]
     thousands = "," if decimal == "." else "."
+    whole, _, fraction = cleaned.partition(decimal)
+    if thousands in fraction:  # "1.200,50" read with "." as the decimal point
+        return None
     if thousands in cleaned:
-        groups = cleaned.split(decimal, 1)[0].split(thousands)
+        groups = whole.split(thousands)
         if any(len(group) != 3 for group in groups[1:]) or not groups[0]:
             return None
         cleaned = cleaned.replace(thousands, "")

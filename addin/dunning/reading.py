@@ -10,6 +10,7 @@ dates keep the format the ledger builder infers.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def read_invoices(
     table: str | None = None,
     mapping: Mapping[str, str] | None = None,
     dayfirst: bool | None = None,
+    decimal: str = ".",
 ) -> Ledger:
     """The ledger of a workbook or CSV file.
 
@@ -41,14 +43,41 @@ def read_invoices(
     if not path.exists():
         raise DunningInputError([Issue(f"no such file: {path}")])
     if path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        return build_ledger(frame, mapping=mapping, dayfirst=dayfirst, sheet=path.name)
+        return build_ledger(read_csv_text(path), mapping=mapping, dayfirst=dayfirst,
+                            decimal=decimal, sheet=path.name)
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         raise DunningInputError([Issue(
             f"{path.name}: expected a workbook (.xlsx, .xlsm) or a .csv export")])
     rows, sheet_name, header_row = read_table_rows(path, sheet=sheet, table=table)
-    return build_ledger(rows, mapping=mapping, dayfirst=dayfirst, sheet=sheet_name,
-                        header_row=header_row)
+    return build_ledger(rows, mapping=mapping, dayfirst=dayfirst, decimal=decimal,
+                        sheet=sheet_name, header_row=header_row)
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """A CSV export as text: UTF-8 (with or without BOM), else Windows-1252 as Excel writes it;
+    comma or semicolon separated, as the header row shows."""
+    raw = path.read_bytes()
+    if raw.startswith(b"PK") or b"\x00" in raw[:4096]:
+        raise DunningInputError([Issue(f"{path.name} is not a CSV text file (is it a workbook? "
+                                       "then give it its .xlsx name)")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as error:
+            raise DunningInputError([Issue(
+                f"{path.name} is neither UTF-8 nor Windows-1252 text ({error.reason} at byte "
+                f"{error.start}); save it again as CSV UTF-8")]) from None
+    if not text.strip():
+        raise DunningInputError([Issue(f"{path.name} is empty: expected a header row and "
+                                       "invoice rows")])
+    header = text.splitlines()[0]
+    separator = ";" if header.count(";") > header.count(",") else ","
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator)
+    except pd.errors.ParserError as error:
+        raise DunningInputError([Issue(f"{path.name} cannot be read as CSV: {error}")]) from None
 
 
 def read_table_rows(

@@ -40,13 +40,14 @@ from dunning.messages import Message, Sender, TemplateSet, render_messages, to_e
 from dunning.policy import Decisions, Policy, decide, policy_from_settings
 from dunning.reading import read_name_value_table, read_table_frame
 from dunning.settings import SETTINGS_SHEET
-from dunning.xlsx import WorkbookEdit, find_owner
+from dunning.xlsx import WorkbookEdit
+from dunning.xlsx.locks import check_not_open
 
 STAGES_TABLE = "Stages"
 TEMPLATES_TABLE = "Templates"
 OUTBOX_SHEET = "Outbox"
-OUTBOX_HEADERS = ("Customer", "Name", "To", "Action", "Stage", "Invoices", "Total", "Reason",
-                  "Outcome", "Message-ID")
+OUTBOX_HEADERS = ("Customer", "Name", "To", "Action", "Stage", "Invoices", "Currency", "Total",
+                  "Reason", "Outcome", "Message-ID")
 
 
 def run_user() -> str:
@@ -94,6 +95,9 @@ class RunReport:
         skipped = self.decisions.customers.query("action in ('skip', 'wait')")
         for reason, count in _reason_kinds(skipped["reason"]).items():
             lines.append(f"  {count} x {reason}")
+        if self.messages and self.messages[0].message_id.endswith("example.invalid>"):
+            lines.append("Note: Sender Email is not set in Settings; the drafts use a "
+                         "placeholder address, and sending will refuse until it is set.")
         if self.drafts:
             lines.append(f"Drafts: {self.drafts[0].parent}")
         if self.outbox:
@@ -103,8 +107,11 @@ class RunReport:
         return "\n".join(lines)
 
 
+PREVIEW_SENDER = "sender-not-set@example.invalid"
+
+
 def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None,
-                    templates_dir: Path | None = None) -> RunInputs:
+                    templates_dir: Path | None = None, preview: bool = False) -> RunInputs:
     """Read the workbook's invoices, customers, contact log, settings, stages and templates.
 
     Templates are looked up in the workbook's Templates table first, then in
@@ -130,16 +137,23 @@ def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None,
         log=contact_log_frame(read_table_frame(path, CONTACT_LOG_TABLE)),
         policy=policy_from_settings(pairs, stage_rows),
         templates=templates,
-        sender=sender_from_settings(pairs),
+        sender=sender_from_settings(pairs, preview=preview),
         smtp=smtp_from_settings(pairs),
         as_of=as_of or book.settings.as_of,
     )
 
 
-def sender_from_settings(pairs: dict[str, object]) -> Sender:
-    """Who reminders come from, from the Settings table."""
+def sender_from_settings(pairs: dict[str, object], *, preview: bool = False) -> Sender:
+    """Who reminders come from, from the Settings table.
+
+    A preview of a workbook whose Sender Email is not filled in yet uses a
+    placeholder address (in the reserved .invalid domain), so the drafts can be
+    looked at; sending always needs the real one.
+    """
     def text(name: str) -> str:
         value = pairs.get(name)
+        if name == "Sender Email" and preview and (value is None or not str(value).strip()):
+            return PREVIEW_SENDER
         return "" if value is None else str(value).strip()
 
     return Sender(company_name=text("Company Name"), sender_name=text("Sender Name"),
@@ -177,7 +191,7 @@ def preview(path: str | Path, drafts: Path, *, now: dt.datetime,
     """Write what would go out today as .eml drafts and an outbox report; send nothing."""
     from dunning.drafts import write_drafts
 
-    inputs = read_run_inputs(path, as_of=as_of, templates_dir=templates_dir)
+    inputs = read_run_inputs(path, as_of=as_of, templates_dir=templates_dir, preview=True)
     decisions, messages = plan(inputs, now)
     drafts.mkdir(parents=True, exist_ok=True)
     written = write_drafts(messages, inputs.sender, drafts)
@@ -206,11 +220,7 @@ def send(
 ) -> RunReport:
     """Send today's reminders and record them, safely enough to run unattended."""
     path = Path(path)
-    owner = find_owner(path)
-    if owner is not None:
-        raise DunningInputError([Issue(
-            f"{path.name} is open ({owner}); close it before sending reminders, so that "
-            "what is sent can be recorded in its ContactLog")])
+    check_not_open(path)  # what is sent must be recordable in the ContactLog afterwards
     inputs = read_run_inputs(path, as_of=as_of, templates_dir=templates_dir)
     smtp = smtp or inputs.smtp
     decisions, messages = plan(inputs, now)
@@ -338,14 +348,22 @@ def outbox_rows(decisions: Decisions, messages: list[Message],
     for decision in decisions.customers.itertuples():
         message = by_customer.get(decision.customer)
         result = outcome.get(decision.customer)
-        totals = ", ".join(f"{currency} {amount:,.2f}".strip()
-                           for currency, amount in decision.total_by_currency.items())
+        currencies, total = _total_cells(decision.total_by_currency)
         rows.append([
             decision.customer, decision.name, decision.email, decision.action, decision.stage,
-            ", ".join(decision.items), totals, decision.reason,
+            ", ".join(decision.items), currencies, total, decision.reason,
             result.outcome if result else "", message.message_id if message else "",
         ])
     return rows
+
+
+def _total_cells(totals: dict[str, float]) -> tuple[str, object]:
+    """Currency and total as cells: a number when there is one currency, so a sheet can sum
+    it; text per currency when there are several (they are never added)."""
+    if len(totals) <= 1:
+        currency, amount = next(iter(totals.items()), ("", 0.0))
+        return currency, round(float(amount), 2)
+    return ", ".join(totals), "; ".join(f"{c} {a:,.2f}" for c, a in totals.items())
 
 
 def _outcome_counts(results: list[SendResult]) -> str:
@@ -354,6 +372,15 @@ def _outcome_counts(results: list[SendResult]) -> str:
 
 
 def _reason_kinds(reasons: pd.Series) -> dict[str, int]:
-    """Reasons grouped by their kind (the words before the first colon)."""
-    kinds = reasons.str.split(":", n=1).str[0].str.strip()
-    return kinds.value_counts().to_dict()
+    """Reasons grouped by their kind: the words before the first colon, and for waits the
+    rule that holds the message back."""
+    def kind(reason: str) -> str:
+        head = reason.split(":", 1)[0].strip()
+        if head != "waiting":
+            return head
+        for rule in ("send window", "not a working day", "minimum", "at most"):
+            if rule in reason:
+                return f"waiting ({rule})"
+        return head
+
+    return reasons.map(kind).value_counts().to_dict()

@@ -13,8 +13,8 @@ from dunning.ledger_kpis import all_kpis
 
 
 def money(value: float) -> str:
-    """1234.5 -> '1,234.50'; exact cents, a minus sign for credits."""
-    return f"{value:,.2f}"
+    """1234.5 -> '1,234.50'; exact cents, a minus sign for credits (never '-0.00')."""
+    return f"{round(value, 2) + 0.0:,.2f}"
 
 
 def aging_report(
@@ -29,8 +29,12 @@ def aging_report(
     counts = aging_by_customer(frame, as_of, edges=edges, basis=basis, measure="count")
     names = frame.drop_duplicates("customer").set_index("customer")["customer_name"]
     shown = amounts.map(money)
-    shown.insert(0, "Name", [names.get(c, "") if c != TOTAL else "" for c in amounts.index])
-    shown.insert(1, "Items", counts[TOTAL].astype(str))
+    shown.index.name = None
+    named = [names.get(c, "") if c != TOTAL else "" for c in amounts.index]
+    if any(name not in ("", customer) for name, customer in zip(named, amounts.index,
+                                                                 strict=True)):
+        shown.insert(0, "Name", named)
+    shown.insert(len(shown.columns) - len(amounts.columns), "Items", counts[TOTAL].astype(str))
     days = "days past due" if basis == "due" else "days since invoice date"
     title = f"Aging by customer as of {as_of:%Y-%m-%d} ({days})"
     return f"{title}\n{shown.to_string()}"
@@ -60,9 +64,9 @@ def _shown(name: str, value: object) -> str:
     if unit == "count":
         return f"{int(number):,}"
     if unit == "%":
-        return f"{number:,.1f}%"
+        return f"{round(number, 1) + 0.0:,.1f}%"  # + 0.0: never print -0.0
     if unit == "days":
-        return f"{number:,.1f} days"
+        return f"{round(number, 1) + 0.0:,.1f} days"
     return f"{number:,.2f} {unit}".rstrip()
 
 

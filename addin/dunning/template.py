@@ -147,7 +147,7 @@ STAGE_COLUMNS: tuple[Column, ...] = (
 
 SETTINGS_ROWS: tuple[tuple[str, object, str], ...] = (
     ("Client", None, "The client's name, shown on the Dashboard."),
-    ("Company Name", None, "Your company, as it signs reminders."),
+    ("Company Name", None, "The company the invoices are from, as it signs reminders."),
     ("Sender Name", None, "The person reminders come from."),
     ("Sender Email", None, "The address reminders are sent from."),
     ("Payment Instructions", None, "Bank details or payment link, quoted in reminders."),
@@ -295,6 +295,12 @@ def new_client_workbook(path: str | Path, client: str) -> Path:
     name cannot both write it.
     """
     target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise DunningInputError([Issue(
+            f"{target.name}: a client workbook is an .xlsx file; name it e.g. "
+            f"{target.with_suffix('.xlsx').name}")])
+    if not target.parent.is_dir():
+        raise DunningInputError([Issue(f"no folder {target.parent} to write {target.name} in")])
     data = _reproducible_bytes(_workbook(client=client, invoices=None, customers=None,
                                          as_of=None, settings=None))
     try:
@@ -310,9 +316,9 @@ def new_client_workbook(path: str | Path, client: str) -> Path:
 
 SAMPLE_AS_OF = dt.date(2026, 11, 23)
 SAMPLE_SETTINGS: dict[str, object] = {
-    "Company Name": "Northwind Bookkeeping Ltd",
-    "Sender Name": "Ana Ruiz",
-    "Sender Email": "ar@northwind-bookkeeping.example",
+    "Company Name": "Harbour & Pine Trading Ltd",
+    "Sender Name": "Ana Ruiz, Accounts Receivable",
+    "Sender Email": "accounts@harbour-pine.example",
     "Payment Instructions": "IBAN GB00 NWBK 0000 0000 0000 00, reference: your invoice number",
 }
 """The sample's sender, so `dunning remind --dry-run` on the demo workbook has someone to sign."""
