@@ -11,7 +11,6 @@ import datetime as dt
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -21,18 +20,10 @@ from dunning.ledger import build_ledger  # noqa: E402
 from dunning.ledger_kpis import all_kpis  # noqa: E402
 from dunning.reading import read_invoices  # noqa: E402
 from generate import invoice_rows  # noqa: E402
+from timing import best_ms  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 23)
 
-
-def best_ms(action: Callable[[], object], repeat: int) -> float:
-    """Fastest of `repeat` runs, in milliseconds (the least disturbed by other work)."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return min(times)
 
 
 def bench_core(size: int) -> None:

@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,6 +40,7 @@ from xlwings.main import Engine  # noqa: E402
 from dunning import udfs  # noqa: E402
 from dunning.ledger import trim_trailing_blank_rows  # noqa: E402
 from generate import invoice_rows  # noqa: E402
+from timing import best_ms  # noqa: E402
 
 EXCEL_ROWS = 1_048_576
 AS_OF = dt.datetime(2026, 6, 30)
@@ -87,15 +86,6 @@ class WindowsLikeEngine:
     def prepare_xl_data_element(value: object, options: object) -> object:
         return "" if value is None else value
 
-
-def best_ms(action: Callable[[], object], repeat: int) -> float:
-    """Fastest of `repeat` runs, in milliseconds (the least disturbed by other work)."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return min(times)
 
 
 def whole_column(invoices: int) -> tuple[list[list[object]], tuple[tuple[object, ...], ...]]:

@@ -41,6 +41,7 @@ from email import message_from_binary_file
 from email import policy as email_policy
 from pathlib import Path
 
+from dunning.durability import sync_folder
 from dunning.messages import (
     FILE_SUFFIXES,
     Message,
@@ -141,17 +142,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    _sync_folder(path.parent)
+    sync_folder(path.parent)
 
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable where the platform allows (not on Windows)."""
-    with contextlib.suppress(OSError, AttributeError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 def read_templates(folder: str | Path) -> TemplateSet:

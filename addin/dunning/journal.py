@@ -25,6 +25,8 @@ import warnings
 from pathlib import Path
 from typing import Literal
 
+from dunning.durability import sync_folder
+
 State = Literal["sent", "failed", "in doubt"]
 EVENTS: tuple[str, ...] = ("intent", "sent", "failed", "doubt", "resolved")
 RESOLUTIONS: tuple[str, ...] = ("sent", "not sent", "failed")
@@ -57,7 +59,7 @@ class Journal:
         try:
             _lock(self._fd, self.path)
             if created:
-                _sync_folder(self.path.parent)
+                sync_folder(self.path.parent)
             self._load(_read_all(self._fd))
         except BaseException:
             os.close(self._fd)
@@ -219,13 +221,3 @@ def _lock(fd: int, path: Path) -> None:
             "(two runs at once could send the same reminder twice)"
         ) from None
 
-
-def _sync_folder(folder: Path) -> None:
-    """Make a new journal's directory entry durable too (POSIX only; Windows has no need)."""
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.parsers import expat
 
+from dunning.durability import sync_folder
 from dunning.xlsx.errors import unsupported
 from dunning.xlsx.locks import sharing_violation
 
@@ -70,7 +71,7 @@ def save(
         except PermissionError as error:
             raise sharing_violation(path) from error
         stage("replaced")
-        _sync_folder(path.parent)
+        sync_folder(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
@@ -92,16 +93,6 @@ def keep_backup(path: Path, count: int) -> None:
         extra += 1
     shutil.copy2(path, backup_path(path, 1))
 
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); Windows has no directory handles for this."""
-    if os.name != "posix":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def check_package(
