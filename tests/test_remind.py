@@ -196,3 +196,16 @@ def test_a_workbook_without_a_sender_can_be_previewed_but_not_sent(tmp_path, ser
     with pytest.raises(DunningInputError, match="Sender Email"):
         remind.send(path, now=NOW, smtp=server.settings())
     assert server.messages == []
+
+
+def test_a_send_in_doubt_can_be_settled_from_the_command_line(book, server, capsys):
+    report = remind.send(book, now=NOW, smtp=server.settings())
+    first = report.results[0]
+    with Journal(remind.journal_path(book)) as journal:
+        journal.intend(first.key, first.message_id)
+    assert main(["remind", str(book), "--settle", f"{first.key}=not sent"]) == 0
+    assert f"Settled {first.key} as not sent." in capsys.readouterr().out
+    with Journal(remind.journal_path(book)) as journal:
+        assert journal.state(first.key) is None  # sendable again
+    assert main(["remind", str(book), "--settle", "nobody|firm|2026-11-23=sent"]) == 1
+    assert "has no message" in capsys.readouterr().err

@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     remind.add_argument("--smtp-user", help="login (default: the SMTP User setting)")
     remind.add_argument("--templates", type=Path,
                         help="folder of reminder templates (LANG/STAGE.subject.txt, .txt, .html)")
+    remind.add_argument("--settle", action="append", default=[], metavar="KEY=OUTCOME",
+                        help="settle a send in doubt after checking the Sent folder, e.g. "
+                             "--settle 'C1|firm|2026-11-23=sent' (or =not sent)")
     remind.add_argument("--silent", action="store_true", help="no progress bar")
     remind.set_defaults(run=_run_remind)
 
@@ -203,6 +206,15 @@ def _run_remind(args: argparse.Namespace) -> int:
     from dunning import remind
 
     now = args.now or dt.datetime.now().astimezone()
+    for pair in args.settle:
+        key, sep, outcome = pair.rpartition("=")
+        if not sep or outcome.strip() not in ("sent", "not sent"):
+            raise DunningInputError([Issue(
+                f"--settle expects KEY=sent or KEY=not sent, got {pair!r}")])
+        remind.settle(args.book, key.strip(), outcome.strip())
+        print(f"Settled {key.strip()} as {outcome.strip()}.")
+    if args.settle and not args.dry_run:
+        return 0
     if args.dry_run:
         day = args.as_of or now.date()
         drafts = args.drafts or args.book.with_name(f"{args.book.stem}-drafts-{day:%Y-%m-%d}")
@@ -219,6 +231,9 @@ def _run_remind(args: argparse.Namespace) -> int:
     for result in troubles:
         print(f"Warning: {result.customer}: {result.outcome} {result.error}".rstrip(),
               file=sys.stderr)
+        if result.outcome == "in doubt":
+            print(f"  check the Sent folder, then: dunning remind {args.book} --settle "
+                  f"'{result.key}=sent' (or =not sent)", file=sys.stderr)
     return 2 if troubles else 0
 
 

@@ -245,6 +245,19 @@ def send(
     return RunReport(decisions, messages, results=results, logged=len(rows))
 
 
+def settle(path: str | Path, key: str, outcome: str) -> None:
+    """Settle a send in doubt by hand, after checking the mail server's Sent folder.
+
+    `outcome` is "sent" (it went out: never send it again) or "not sent" (send
+    it on the next run); the journal records who decided, and when.
+    """
+    with Journal(journal_path(path)) as journal:
+        if journal.state(key) is None:
+            raise DunningInputError([Issue(
+                f"the send journal of {Path(path).name} has no message {key!r}")])
+        journal.resolve(key, outcome, note=f"settled by hand by {run_user()}")
+
+
 def settle_doubt_from_log(journal: Journal, log: pd.DataFrame) -> None:
     """A send in doubt whose Message-ID the ContactLog already shows did go out."""
     logged = set(log.loc[log["outcome"] == "sent", "message_id"])
