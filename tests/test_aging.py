@@ -90,3 +90,10 @@ def test_empty_ledger_ages_to_zero():
     assert table.index.tolist() == [TOTAL]
     assert (table.loc[TOTAL] == 0).all()
     assert isinstance(table, pd.DataFrame)
+
+
+def test_a_balance_below_half_a_cent_is_not_open_anywhere():
+    frame = ledger(["A", "C", "2024-01-01", "2024-01-31", 0.004, None, None],
+                   ["B", "C", "2024-01-01", "2024-01-31", 10.00, None, None])
+    assert age_items(frame, AS_OF)["invoice"].tolist() == ["B"]
+    assert aging_by_customer(frame, AS_OF, measure="count").loc[TOTAL, TOTAL] == 1

@@ -60,6 +60,16 @@ def bucket_index(days: np.ndarray, edges: Sequence[int] = DEFAULT_EDGES) -> np.n
     return np.searchsorted(np.asarray(_checked_edges(edges)), days, side="left")
 
 
+def open_balances(frame: pd.DataFrame, as_of: DateLike) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's balance on `as_of` in cents, and which items are open.
+
+    One rule for every report: an item is open when its balance rounded to the
+    cent is not zero (the Dashboard's formulas use the same rule).
+    """
+    balance = np.round(open_balance(frame, as_of), 2)
+    return balance, balance != 0
+
+
 def age_items(
     frame: pd.DataFrame,
     as_of: DateLike,
@@ -68,13 +78,13 @@ def age_items(
     basis: Basis = "due",
 ) -> pd.DataFrame:
     """Every item with an open balance on `as_of`, with its days past due and bucket."""
-    balance = open_balance(frame, as_of)
+    balance, is_open = open_balances(frame, as_of)
     days = days_past_due(frame, as_of, basis)
     labels = np.array(bucket_labels(edges), dtype=object)
-    is_open = balance != 0
     items = frame.loc[is_open, ["invoice", "customer", "customer_name", "invoice_date",
-                                "due_date", "amount", "currency", "disputed", "row"]].copy()
-    items["open_balance"] = np.round(balance[is_open], 2)
+                                "due_date", "amount", "currency", "disputed", "written_off",
+                                "row"]].copy()
+    items["open_balance"] = balance[is_open]
     items["days_past_due"] = days[is_open]
     items["bucket"] = labels[bucket_index(days[is_open], edges)]
     return items.reset_index(drop=True)
@@ -94,7 +104,7 @@ def aging_by_customer(
     columns are `bucket_labels(edges)` followed by "Total". Customers with
     nothing open on `as_of` are left out. Amounts are rounded to cents.
     """
-    amounts, counts = _aging_tables(frame, as_of, edges, basis)
+    amounts, counts = aging_tables(frame, as_of, edges, basis)
     return amounts if measure == "amount" else counts
 
 
@@ -106,7 +116,7 @@ def aging_summary(
     basis: Basis = "due",
 ) -> pd.DataFrame:
     """One row per bucket and a Total row: open amount, count of open items, share of the total."""
-    amounts, counts = (table.loc[TOTAL] for table in _aging_tables(frame, as_of, edges, basis))
+    amounts, counts = (table.loc[TOTAL] for table in aging_tables(frame, as_of, edges, basis))
     total = amounts[TOTAL]
     share = (amounts / total * 100).round(1) if total else amounts * 0.0
     summary = pd.DataFrame({"amount": amounts, "count": counts, "percent": share})
@@ -114,13 +124,15 @@ def aging_summary(
     return summary
 
 
-def _aging_tables(
-    frame: pd.DataFrame, as_of: DateLike, edges: Sequence[int], basis: Basis
+def aging_tables(
+    frame: pd.DataFrame,
+    as_of: DateLike,
+    edges: Sequence[int] = DEFAULT_EDGES,
+    basis: Basis = "due",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Amounts and counts per customer and bucket, each with totals, from one pass."""
+    """Amounts and counts per customer and bucket (as `aging_by_customer`), from one pass."""
     labels = bucket_labels(edges)
-    balance = open_balance(frame, as_of)
-    is_open = balance != 0
+    balance, is_open = open_balances(frame, as_of)
     codes, customers = pd.factorize(frame["customer"].to_numpy()[is_open], sort=True)
     buckets = bucket_index(days_past_due(frame, as_of, basis)[is_open], edges)
     cells = codes * len(labels) + buckets

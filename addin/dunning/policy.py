@@ -77,11 +77,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import numpy as np
 import pandas as pd
 
-from dunning.aging import days_past_due
+from dunning.aging import age_items
 from dunning.columns import normal_header
 from dunning.contactlog import STAGE_OUTCOMES
 from dunning.errors import DunningInputError, Issue, column_letter
-from dunning.ledger import Ledger, open_balance
+from dunning.ledger import Ledger
 from dunning.parse import parse_amounts, parse_flags
 
 SETTINGS_SHEET = "Settings"
@@ -586,13 +586,7 @@ def decide(
 
 def _open_items(frame: pd.DataFrame, run_date: dt.date) -> pd.DataFrame:
     """Every item with a non-zero balance on the run date, in customer, due date, invoice order."""
-    balance = np.round(open_balance(frame, run_date), 2)
-    considered = balance != 0
-    items = frame.loc[considered, ["customer", "customer_name", "invoice", "invoice_date",
-                                   "due_date", "amount", "currency", "disputed",
-                                   "written_off", "row"]].copy()
-    items["open_balance"] = balance[considered]
-    items["days_past_due"] = days_past_due(frame.loc[considered], run_date)
+    items = age_items(frame, run_date).drop(columns="bucket")
     for column in ("customer", "customer_name", "invoice", "currency"):  # clean by contract
         items[column] = items[column].astype(object).fillna("").astype(str)
     for column in ("disputed", "written_off"):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from dunning.aging import DEFAULT_EDGES, TOTAL, Basis, aging_by_customer
+from dunning.aging import DEFAULT_EDGES, TOTAL, Basis, aging_tables
 from dunning.kpis import NotDefined
 from dunning.ledger_kpis import all_kpis
 
@@ -25,8 +25,7 @@ def aging_report(
     basis: Basis = "due",
 ) -> str:
     """The aging by customer, with names, bucket totals and counts."""
-    amounts = aging_by_customer(frame, as_of, edges=edges, basis=basis)
-    counts = aging_by_customer(frame, as_of, edges=edges, basis=basis, measure="count")
+    amounts, counts = aging_tables(frame, as_of, edges, basis)
     names = frame.drop_duplicates("customer").set_index("customer")["customer_name"]
     shown = amounts.map(money)
     shown.index.name = None
