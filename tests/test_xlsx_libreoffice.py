@@ -17,9 +17,10 @@ from python_calamine import CalamineWorkbook
 
 import xlsx_corpus as corpus
 from dunning.xlsx import WorkbookEdit
+from libreoffice import soffice_path
 
 pytestmark = pytest.mark.skipif(
-    corpus.soffice() is None, reason="LibreOffice (soffice) is not installed"
+    soffice_path() is None, reason="LibreOffice (soffice) is not installed"
 )
 TRICKY = ['=HYPERLINK("http://evil.example","click")', "+1", "-2", "@SUM(A1)", "\t=1"]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import shutil
 import struct
 import subprocess
 import zipfile
@@ -26,6 +25,8 @@ import openpyxl
 import xlsxwriter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from libreoffice import soffice_path
 
 CONTACT_HEADERS = ["Date", "Customer", "Stage", "Amount", "Fee", "Note"]
 EXTENSION_NS = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
@@ -40,10 +41,6 @@ X14_VALIDATION = (
     "<x14:formula1><xm:f>Lists!$A$1:$A$3</xm:f></x14:formula1><xm:sqref>C2:C3</xm:sqref>"
     "</x14:dataValidation></x14:dataValidations></ext></extLst>"
 )
-
-
-def soffice() -> str | None:
-    return shutil.which("soffice")
 
 
 def png_bytes() -> bytes:
@@ -249,7 +246,7 @@ def libreoffice_convert(sources: list[Path], outdir: Path, target: str = "xlsx")
     profile = outdir / "lo-profile"
     subprocess.run(
         [
-            soffice() or "soffice",
+            soffice_path() or "soffice",
             f"-env:UserInstallation={profile.as_uri()}",
             "--headless",
             "--convert-to",
@@ -271,23 +268,7 @@ CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,fal
 
 def libreoffice_sheets_csv(sources: list[Path], outdir: Path) -> dict[tuple[str, str], str]:
     """Every sheet of every file as LibreOffice computes it, keyed by (file stem, sheet)."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    profile = outdir / "lo-profile"
-    subprocess.run(
-        [
-            soffice() or "soffice",
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            CSV_FILTER,
-            "--outdir",
-            str(outdir),
-            *map(str, sources),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=240,
-    )
+    libreoffice_convert(sources, outdir, CSV_FILTER)
     found = {}
     for source in sources:
         for csv in outdir.glob(f"{source.stem}-*.csv"):
