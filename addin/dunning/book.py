@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,8 @@ class Book:
 
     `frame` holds the ledger's items (in one currency unless opened with
     `all_currencies`); `as_of` is the date given,
-    else the workbook's As Of Date setting, else today.
+    else the workbook's As Of Date setting, else today. `settings_pairs` keeps
+    the Settings table as read, for the parts (reminders) that read more of it.
     """
 
     path: Path
@@ -31,6 +32,7 @@ class Book:
     settings: Settings
     as_of: dt.date
     issues: tuple[Issue, ...]
+    settings_pairs: Mapping[str, object] = field(default_factory=dict)
 
 
 def open_book(
@@ -57,15 +59,16 @@ def open_book(
                                        "tables to choose (leave out --sheet and --table)")])
     ledger = read_invoices(path, sheet=sheet, table=table, mapping=mapping, dayfirst=dayfirst,
                            decimal=decimal)
-    settings = Settings()
+    settings, pairs = Settings(), {}
     frame = ledger.frame
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        settings = settings_from_pairs(read_name_value_table(path, SETTINGS_SHEET))
+        pairs = read_name_value_table(path, SETTINGS_SHEET)
+        settings = settings_from_pairs(pairs)
         frame = with_customer_names(frame, read_table_frame(path, CUSTOMERS_TABLE))
     day = as_of or settings.as_of or dt.date.today()
     if not all_currencies:
         frame = single_currency(frame, currency)
-    return Book(path, frame, settings, day, ledger.issues)
+    return Book(path, frame, settings, day, ledger.issues, pairs)
 
 
 def with_customer_names(frame: pd.DataFrame, customers: pd.DataFrame | None) -> pd.DataFrame:

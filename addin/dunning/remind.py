@@ -38,7 +38,7 @@ from dunning.journal import Journal
 from dunning.mailer import Outgoing, SendResult, SmtpSettings, send_messages
 from dunning.messages import Message, Sender, TemplateSet, render_messages, to_email
 from dunning.policy import Decisions, Policy, decide, policy_from_settings
-from dunning.reading import read_name_value_table, read_table_frame
+from dunning.reading import read_table_frame
 from dunning.settings import SETTINGS_SHEET
 from dunning.xlsx import WorkbookEdit
 from dunning.xlsx.locks import check_not_open
@@ -119,7 +119,7 @@ def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None,
     """
     path = Path(path)
     book = open_book(path, as_of=as_of, all_currencies=True)
-    pairs = read_name_value_table(path, SETTINGS_SHEET)
+    pairs = dict(book.settings_pairs)
     stages = read_table_frame(path, STAGES_TABLE)
     stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
     templates_frame = read_table_frame(path, TEMPLATES_TABLE)
