@@ -149,6 +149,7 @@ def test_ibm_dataset_as_it_is():
     assert frame["disputed"].sum() == (read_dataset(IBM)["Disputed"] == "Yes").sum()
     late = (frame["settled_date"] - frame["due_date"]).dt.days.clip(lower=0)
     assert late.tolist() == read_dataset(IBM)["DaysLate"].astype(int).tolist()
+    assert frame["billing"].tolist() == read_dataset(IBM)["PaperlessBill"].tolist()
 
 
 def test_highradius_dataset_as_it_is():

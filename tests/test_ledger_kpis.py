@@ -60,6 +60,7 @@ def make_ledger(rows: list[tuple]) -> pd.DataFrame:
     frame["customer"] = "C-" + frame["invoice"]
     frame["customer_name"] = "Customer " + frame["invoice"]
     frame["currency"] = "EUR"
+    frame["billing"] = ""
     frame["row"] = np.arange(2, len(frame) + 2, dtype="int64")
     frame["disputed"] = frame["disputed"].astype(bool)
     frame["written_off"] = frame["written_off"].astype(bool)

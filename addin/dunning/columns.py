@@ -55,6 +55,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "disputed": ("disputed", "dispute", "indispute", "isdisputed", "disputeflag"),
     "written_off": ("writtenoff", "writeoff", "baddebt", "iswrittenoff"),
     "collection_cost": ("collectioncost", "collectioncosts", "costofcollection"),
+    "billing": ("billing", "paperlessbill", "billingmethod", "invoicedelivery", "deliverymethod"),
 }
 
 REQUIRED_FIELDS = ("customer", "invoice_date", "due_date", "amount")
@@ -75,6 +76,7 @@ FIELD_LABELS = {
     "disputed": "disputed flag",
     "written_off": "written-off flag",
     "collection_cost": "collection cost",
+    "billing": "billing method",
 }
 
 

@@ -19,6 +19,7 @@ Columns of `Ledger.frame`:
     disputed         bool       an open dispute on the item
     written_off      bool       written off as bad debt
     collection_cost  float64    collection costs recorded against the item (0 when none)
+    billing          str        how the invoice was sent, e.g. "Paper" or "Electronic" ("" unknown)
     row              int64      the row number in the source, as the user sees it
 
 `open_balance(frame, as_of)` gives each item's balance on a past date: items not
@@ -62,6 +63,7 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "disputed",
     "written_off",
     "collection_cost",
+    "billing",
     "row",
 )
 
@@ -292,10 +294,11 @@ class _LedgerBuilder:
             "written_off": self._optional(parsed, "written_off", False),
             "collection_cost": np.nan_to_num(
                 self._optional(parsed, "collection_cost", 0.0).astype(float)),
+            "billing": self._texts(parsed, "billing"),
             "row": rows,
         })
         frame = frame.astype({"invoice": str, "customer": str, "customer_name": str,
-                              "currency": str})
+                              "currency": str, "billing": str})
         self._warn_about(frame)
         return frame
 
@@ -304,7 +307,7 @@ class _LedgerBuilder:
     def _parse(self, field: str) -> Parsed:
         column = self.columns[field]
         values = self.source.columns[column.index]
-        if field in ("invoice", "customer", "customer_name", "currency"):
+        if field in ("invoice", "customer", "customer_name", "currency", "billing"):
             return parse_text(values)
         if field in ("amount", "paid_amount", "open_amount", "collection_cost"):
             result = parse_amounts(values, decimal=self.decimal)
@@ -373,6 +376,12 @@ class _LedgerBuilder:
             return parsed[field].values
         length = len(parsed["amount"].values)
         return np.full(length, default)
+
+    def _texts(self, parsed: dict[str, Parsed], field: str) -> np.ndarray:
+        """An optional text column, "" where the cell or the whole column is missing."""
+        if field not in parsed:
+            return np.full(len(parsed["amount"].values), "", dtype=object)
+        return np.where(parsed[field].blank, "", parsed[field].values).astype(object)
 
     def _customer_names(self, parsed: dict[str, Parsed]) -> np.ndarray:
         customers = parsed["customer"].values
