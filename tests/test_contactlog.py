@@ -28,6 +28,13 @@ def logged_rows(path):
     return workbook.get_table_by_name("ContactLog").to_python()
 
 
+def open_of(path, invoice):
+    """Amount less Paid of one invoice, as the Invoices table holds it."""
+    table = CalamineWorkbook.from_path(str(path), load_tables=True).get_table_by_name("Invoices")
+    [row] = [dict(zip(table.columns, row)) for row in table.to_python() if row[0] == invoice]
+    return row["Amount"] - (row["Paid"] or 0)
+
+
 def test_shorthand_outcomes():
     assert outcome_code("promise") == "promised to pay"
     assert outcome_code("Left Voicemail") == "left voicemail"
@@ -42,6 +49,22 @@ def test_a_promise_needs_its_date_and_only_a_promise_has_one():
         log_row(Contact("C1", "phone", "voicemail", NOW, promise_date=dt.date(2026, 12, 1)))
     with pytest.raises(DunningInputError, match="unknown channel 'fax'"):
         log_row(Contact("C1", "fax", "voicemail", NOW))
+
+
+def test_a_dispute_names_its_invoices():
+    with pytest.raises(DunningInputError, match="needs the invoices it is about"):
+        log_row(Contact("C1", "phone", "dispute", NOW, note="wrong price"))
+    with pytest.raises(DunningInputError, match="needs the invoices it is about"):
+        log_row(Contact("C1", "phone", "resolved", NOW))
+    assert log_row(Contact("C1", "phone", "resolved", NOW, invoices=("A",)))["Outcome"] == (
+        "dispute resolved")
+
+
+def test_a_log_without_the_later_open_balance_column_still_reads():
+    headers = [h for h in log_row(Contact("x", "phone", "voicemail", NOW)) if h != "Open Balance"]
+    row = list(log_row(Contact("C1", "phone", "voicemail", NOW)).values())[:-1]
+    log = contact_log_frame(pd.DataFrame([row], columns=headers))
+    assert log.loc[0, "customer"] == "C1" and pd.isna(log.loc[0, "open_balance"])
 
 
 def test_row_has_the_table_headers_in_order_and_whole_seconds():
@@ -60,7 +83,8 @@ def test_log_command_appends_a_promise_that_reads_back(book, capsys):
     [row] = logged_rows(book)
     assert row[1:4] == ["CAS03", "INV-2026-0125", "phone"]
     assert row[7:10] == ["promised to pay", dt.date(2026, 12, 1), 500.0]
-    assert row[11:] == ["ana", "=1+1"]  # a formula-like note stays text
+    assert row[11:13] == ["ana", "=1+1"]  # a formula-like note stays text
+    assert row[13] == pytest.approx(open_of(book, "INV-2026-0125"))  # the balance promised on
     log = contact_log_frame(pd.DataFrame(logged_rows(book), columns=list(log_row(
         Contact("x", "phone", "voicemail", NOW)))))
     assert log.loc[0, "promise_date"] == pd.Timestamp("2026-12-01")
@@ -94,9 +118,9 @@ def test_log_command_refuses_a_workbook_open_in_excel(book, capsys):
 
 def test_contact_log_timestamps_from_serials_and_text():
     table = pd.DataFrame([[46349.4375, "C1", "", "phone", "", "", "", "Sent", None, None, None,
-                           "", ""],
+                           "", "", None],
                           ["2026-11-23 10:30", "C2", "", "email", "Firm", "", "", "sent", None,
-                           None, None, "", ""]], columns=list(log_row(
+                           None, None, "", "", None]], columns=list(log_row(
                               Contact("x", "phone", "voicemail", NOW))))
     log = contact_log_frame(table)
     assert log["timestamp"].tolist() == [pd.Timestamp("2026-11-23 10:30"),

@@ -128,6 +128,7 @@ def test_tables_have_their_names_sheets_and_headers(empty_book: Path) -> None:
     assert table_headers()["ContactLog"] == (
         "Timestamp", "Customer", "Invoices", "Channel", "Stage", "Subject", "Message-ID",
         "Outcome", "Promise Date", "Promise Amount", "Next Action Date", "User", "Note",
+        "Open Balance",
     )  # fmt: skip
 
 
@@ -135,7 +136,7 @@ def test_empty_tables_have_one_blank_row(empty_book: Path) -> None:
     tables = _tables(empty_book)
     assert tables["Invoices"][1].ref == "A1:K2"
     assert tables["Customers"][1].ref == "A1:J2"
-    assert tables["ContactLog"][1].ref == "A1:M2"
+    assert tables["ContactLog"][1].ref == "A1:N2"
     assert tables["Settings"][1].ref == f"A1:B{len(SETTINGS_ROWS) + 1}"
     assert tables["Stages"][1].ref == "F1:I6"
 

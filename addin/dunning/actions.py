@@ -6,11 +6,13 @@ lossless writer, so the workbook is changed in one atomic save or not at all.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
+from dunning.aging import open_balances
 from dunning.book import open_book
 from dunning.contactlog import CONTACT_LOG_TABLE, Contact, log_row
 from dunning.customers import CUSTOMERS_TABLE, customers_frame
@@ -26,7 +28,8 @@ def log_contact(path: str | Path, contact: Contact) -> AppendResult:
     workbook knows; invoice numbers must be that customer's. So a typo cannot
     start a log of a customer or a dispute of an invoice that does not exist.
     """
-    ledger = open_book(path, all_currencies=True).frame
+    book = open_book(path, all_currencies=True)
+    ledger = book.frame
     customers = customers_frame(read_table_frame(path, CUSTOMERS_TABLE))
     customer = resolve_customer(contact.customer, ledger, customers)
     theirs = set(ledger.loc[ledger["customer"] == customer, "invoice"])
@@ -34,7 +37,28 @@ def log_contact(path: str | Path, contact: Contact) -> AppendResult:
     if unknown:
         raise DunningInputError([Issue(
             f"customer {customer} has no invoice {', '.join(unknown)} in the Invoices table")])
-    return append_rows(path, CONTACT_LOG_TABLE, [log_row(replace(contact, customer=customer))])
+    balance = covered_balance(ledger, customer, contact.invoices, book.as_of)
+    row = log_row(replace(contact, customer=customer, open_balance=balance))
+    return append_rows(path, CONTACT_LOG_TABLE, [row])
+
+
+def covered_balance(ledger: pd.DataFrame, customer: str, invoices: tuple[str, ...],
+                    as_of: dt.date) -> float | None:
+    """The open balance a contact is about: its invoices', else all the customer's.
+
+    Recorded with the contact so that a promise can later be judged by what was
+    paid since, even where the ledger does not date partial payments. None when
+    the items are in more than one currency (amounts in different currencies
+    are never added).
+    """
+    balance, is_open = open_balances(ledger, as_of)
+    mine = (ledger["customer"] == customer).to_numpy()
+    if invoices:
+        mine = mine & ledger["invoice"].isin(invoices).to_numpy()
+    chosen = mine & is_open
+    if ledger.loc[chosen, "currency"].nunique() > 1:
+        return None
+    return round(float(balance[chosen].sum()), 2)
 
 
 def resolve_customer(given: str, ledger: pd.DataFrame, customers: pd.DataFrame) -> str:

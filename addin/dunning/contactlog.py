@@ -23,11 +23,15 @@ CONTACT_LOG_TABLE = "ContactLog"
 CONTACT_LOG_HEADERS: tuple[str, ...] = (
     "Timestamp", "Customer", "Invoices", "Channel", "Stage", "Subject", "Message-ID",
     "Outcome", "Promise Date", "Promise Amount", "Next Action Date", "User", "Note",
+    "Open Balance",
 )
 CONTACT_LOG_COLUMNS: tuple[str, ...] = (
     "timestamp", "customer", "invoices", "channel", "stage", "subject", "message_id",
     "outcome", "promise_date", "promise_amount", "next_action_date", "user", "note",
+    "open_balance",
 )
+OPTIONAL_HEADERS: tuple[str, ...] = ("Open Balance",)
+"""Columns added after the first release: a ContactLog without them still reads."""
 CHANNELS: tuple[str, ...] = ("email", "phone", "letter", "meeting", "portal")
 OUTCOMES: tuple[str, ...] = (
     "sent",
@@ -42,6 +46,7 @@ OUTCOMES: tuple[str, ...] = (
     "opted out",
     "handed off",
     "promise broken",
+    "dispute resolved",
 )
 STAGE_OUTCOMES: tuple[str, ...] = ("sent", "handed off")
 """Outcomes that mean a stage was reached: a reminder sent, or a hand-off task raised."""
@@ -50,12 +55,14 @@ OUTCOME_SHORTHANDS: Mapping[str, str] = {
     "not-received": "invoice not received",
     "approval": "waiting for approval",
     "dispute": "disputed",
+    "resolved": "dispute resolved",
     "promise": "promised to pay",
     "paid": "payment sent",
     "optout": "opted out",
     "opt-out": "opted out",
 }
 _DATE_COLUMNS = ("timestamp", "promise_date", "next_action_date")
+_AMOUNT_COLUMNS = ("promise_amount", "open_balance")
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class Contact:
     next_action_date: dt.date | None = None
     user: str = ""
     note: str = ""
+    open_balance: float | None = None
 
 
 def outcome_code(text: str) -> str:
@@ -92,7 +100,8 @@ def log_row(contact: Contact) -> dict[str, object]:
     """The ContactLog row for a contact, keyed by the table's headers.
 
     A promise to pay needs its date; other outcomes must not carry one, so that
-    the log never holds a promise nobody made.
+    the log never holds a promise nobody made. A dispute, or its resolution, is
+    about particular invoices and needs them named.
     """
     channel = contact.channel.strip().lower()
     problems = []
@@ -108,13 +117,16 @@ def log_row(contact: Contact) -> dict[str, object]:
     if outcome != "promised to pay" and (contact.promise_date or contact.promise_amount):
         problems.append(Issue("a promise date or amount belongs to the outcome "
                               "'promised to pay' only", column="Promise Date"))
+    if outcome in ("disputed", "dispute resolved") and not contact.invoices:
+        problems.append(Issue(f"'{outcome}' needs the invoices it is about (--invoice)",
+                              column="Invoices"))
     if problems:
         raise DunningInputError(problems)
     values = (
         contact.timestamp.replace(microsecond=0), contact.customer.strip(),
         ", ".join(contact.invoices), channel, contact.stage, contact.subject,
         contact.message_id, outcome, contact.promise_date, contact.promise_amount,
-        contact.next_action_date, contact.user, contact.note,
+        contact.next_action_date, contact.user, contact.note, contact.open_balance,
     )
     return dict(zip(CONTACT_LOG_HEADERS, values, strict=True))
 
@@ -124,21 +136,25 @@ def contact_log_frame(table: pd.DataFrame | None) -> pd.DataFrame:
     if table is None or table.empty:
         return pd.DataFrame({
             name: pd.Series(dtype="datetime64[ns]" if name in _DATE_COLUMNS else
-                            float if name == "promise_amount" else object)
+                            float if name in _AMOUNT_COLUMNS else object)
             for name in CONTACT_LOG_COLUMNS})
-    missing = [h for h in CONTACT_LOG_HEADERS if h not in table.columns]
+    missing = [h for h in CONTACT_LOG_HEADERS
+               if h not in table.columns and h not in OPTIONAL_HEADERS]
     if missing:
         raise DunningInputError([Issue(
             f"the ContactLog table lacks the columns {', '.join(missing)}",
             sheet=CONTACT_LOG_TABLE, row=1)])
     columns: dict[str, object] = {}
     for header, name in zip(CONTACT_LOG_HEADERS, CONTACT_LOG_COLUMNS, strict=True):
+        if header not in table.columns:
+            columns[name] = np.full(len(table), np.nan)
+            continue
         values = table[header].to_numpy(dtype=object)
         if name == "timestamp":
             columns[name] = _timestamps(values)
         elif name in _DATE_COLUMNS:
             columns[name] = parse_dates(values).values
-        elif name == "promise_amount":
+        elif name in _AMOUNT_COLUMNS:
             columns[name] = parse_amounts(values).values
         else:
             columns[name] = parse_text(values).values

@@ -94,7 +94,8 @@ STAGE_LABELS: Mapping[str, str] = {
     "handoff": "hand-off",
 }
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-STATE_OUTCOMES = ("disputed", "promised to pay", "payment sent", "waiting for approval")
+STATE_OUTCOMES = ("disputed", "dispute resolved", "promised to pay", "payment sent",
+                  "waiting for approval")
 KEPT_PLAN_STATUSES = ("active", "kept")
 
 SETTING_NAMES: Mapping[str, tuple[str, ...]] = {

@@ -122,6 +122,7 @@ CONTACT_LOG_COLUMNS: tuple[Column, ...] = (
     Column("Next Action Date", "date", 16),
     Column("User", "text", 12),
     Column("Note", "text", 40),
+    Column("Open Balance", "amount", 14),
 )
 
 TEMPLATE_COLUMNS: tuple[Column, ...] = (
