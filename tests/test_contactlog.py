@@ -31,7 +31,8 @@ def logged_rows(path):
 def open_of(path, invoice):
     """Amount less Paid of one invoice, as the Invoices table holds it."""
     table = CalamineWorkbook.from_path(str(path), load_tables=True).get_table_by_name("Invoices")
-    [row] = [dict(zip(table.columns, row)) for row in table.to_python() if row[0] == invoice]
+    rows = [dict(zip(table.columns, row, strict=True)) for row in table.to_python()]
+    [row] = [row for row in rows if row["Invoice No"] == invoice]
     return row["Amount"] - (row["Paid"] or 0)
 
 
