@@ -39,6 +39,7 @@ from dunning.mailer import Outgoing, SendResult, SmtpSettings, send_messages
 from dunning.messages import Message, Sender, TemplateSet, render_messages, to_email
 from dunning.policy import Decisions, Policy, decide, policy_from_settings
 from dunning.reading import read_table_frame
+from dunning.report import total_cells
 from dunning.settings import SETTINGS_SHEET
 from dunning.xlsx import WorkbookEdit
 from dunning.xlsx.locks import check_not_open
@@ -361,22 +362,13 @@ def outbox_rows(decisions: Decisions, messages: list[Message],
     for decision in decisions.customers.itertuples():
         message = by_customer.get(decision.customer)
         result = outcome.get(decision.customer)
-        currencies, total = _total_cells(decision.total_by_currency)
+        currencies, total = total_cells(decision.total_by_currency)
         rows.append([
             decision.customer, decision.name, decision.email, decision.action, decision.stage,
             ", ".join(decision.items), currencies, total, decision.reason,
             result.outcome if result else "", message.message_id if message else "",
         ])
     return rows
-
-
-def _total_cells(totals: dict[str, float]) -> tuple[str, object]:
-    """Currency and total as cells: a number when there is one currency, so a sheet can sum
-    it; text per currency when there are several (they are never added)."""
-    if len(totals) <= 1:
-        currency, amount = next(iter(totals.items()), ("", 0.0))
-        return currency, round(float(amount), 2)
-    return ", ".join(totals), "; ".join(f"{c} {a:,.2f}" for c, a in totals.items())
 
 
 def _outcome_counts(results: list[SendResult]) -> str:

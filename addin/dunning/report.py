@@ -17,6 +17,15 @@ def money(value: float) -> str:
     return f"{round(value, 2) + 0.0:,.2f}"
 
 
+def total_cells(totals: dict[str, float]) -> tuple[str, object]:
+    """Currency and total as cells: a number when there is one currency, so a sheet can sum
+    it; text per currency when there are several (they are never added)."""
+    if len(totals) <= 1:
+        currency, amount = next(iter(totals.items()), ("", 0.0))
+        return currency, round(float(amount), 2)
+    return ", ".join(totals), "; ".join(f"{c} {a:,.2f}" for c, a in totals.items())
+
+
 def aging_report(
     frame: pd.DataFrame,
     as_of: dt.date,

@@ -1,0 +1,127 @@
+"""The collector's worklist: order, reasons, and the parts of the score."""
+
+import pandas as pd
+import pytest
+
+from dunning.policy import Policy, Stage
+from dunning.worklist import HEADERS, POINTS, build_worklist, worklist_rows, worklist_text
+from test_policy import NOW, TODAY, contact, item, run
+
+
+def promise(customer, date, promised, paid, status, *, logged_days_ago=10, superseded=False):
+    """A row as `promises.promise_outcomes` gives it."""
+    return {"customer": customer, "logged": TODAY - pd.Timedelta(days=logged_days_ago),
+            "invoices": "", "promise_date": pd.Timestamp(date), "promised": promised,
+            "balance_then": promised, "balance_now": promised - paid, "paid": paid,
+            "status": status, "days_overdue": 0, "superseded": superseded}
+
+
+def promises(*rows):
+    return pd.DataFrame(list(rows))
+
+
+def ranked(worklist):
+    return worklist["customer"].tolist()
+
+
+def test_flags_outrank_measures_and_the_score_is_the_sum_of_its_parts():
+    rows = [item("A1", "A", 10), item("B1", "B", 200, amount=50_000), item("C1", "C", 5),
+            item("D1", "D", 3)]
+    decisions = run(rows)
+    worklist = build_worklist(decisions, promises=promises(
+        promise("C", TODAY - pd.Timedelta(days=3), 300.0, 0.0, "broken"),
+        promise("D", TODAY, 200.0, 50.0, "pending")))
+    # C broke a promise (40); B owes the most, longest (20 + 10); D's promise falls due
+    # today (25 and a little for 3 days late); A is a little late.
+    assert ranked(worklist) == ["C", "B", "D", "A"]
+    parts = worklist.set_index("customer")[list(POINTS)]
+    assert (parts.sum(axis=1).round(1) == worklist.set_index("customer")["score"]).all()
+    assert parts.loc["C", "broken_promise"] == POINTS["broken_promise"]
+    assert parts.loc["D", "promise_due_today"] == POINTS["promise_due_today"]
+    assert parts.loc["B", "far_past_due"] == POINTS["far_past_due"]  # the largest: full points
+    assert parts.loc["B", "oldest_overdue"] == POINTS["oldest_overdue"]  # 200 days: capped
+    assert parts.loc["A", "oldest_overdue"] == pytest.approx(10 / 120 * 10, abs=0.05)
+    reasons = worklist.set_index("customer")["reason"]
+    assert reasons["C"].startswith("promise to pay by") and "broken (paid 0.00 of 300.00)" in (
+        reasons["C"])
+    assert reasons["D"] == "promise of 200.00 falls due today (paid 50.00 so far)"
+    assert reasons["B"] == "EUR 50,000.00 more than 60 days past due"
+
+
+def test_far_past_due_is_scaled_to_the_largest_balance_in_the_same_currency():
+    rows = [item("A1", "A", 90, amount=1000), item("B1", "B", 90, amount=4000),
+            item("U1", "U", 90, amount=10, currency="USD")]
+    worklist = build_worklist(run(rows)).set_index("customer")
+    assert worklist.loc["B", "far_past_due"] == 20.0
+    assert worklist.loc["A", "far_past_due"] == 5.0  # a quarter of B's
+    assert worklist.loc["U", "far_past_due"] == 20.0  # the largest in dollars
+
+
+def test_hand_off_and_missed_instalment_are_reasons_of_their_own():
+    stages = (Stage("Friendly", 1, "email"), Stage("Agency", 30, "task"))
+    history = [contact("A", 20, stage="Friendly", invoices="A1")]
+    decisions = run([item("A1", "A", 45), item("B1", "B", 2)], history=history,
+                    policy=Policy(stages=stages))
+    plans = pd.DataFrame([{"plan": "PP-B-20260301", "customer": "B", "currency": "EUR",
+                           "status": "missed", "missed": 2}])
+    worklist = build_worklist(decisions, plans=plans).set_index("customer")
+    assert worklist.loc["A", "hand_off"] == POINTS["hand_off"]
+    assert worklist.loc["A", "reason"] == "hand-off due: Agency"
+    assert worklist.loc["B", "reason"] == "payment plan PP-B-20260301: 2 instalments missed"
+
+
+def test_held_customers_go_to_the_bottom_with_the_dispute_age():
+    history = [contact("A", 12, "disputed", invoices="A1")]
+    rows = [item("A1", "A", 150, amount=90_000), item("B1", "B", 2)]
+    disputes = pd.DataFrame([{"customer": "A", "invoice": "A1", "status": "open",
+                              "age_days": 12.0}])
+    worklist = build_worklist(run(rows, history=history), disputes=disputes)
+    assert ranked(worklist) == ["B", "A"]
+    held = worklist.set_index("customer").loc["A"]
+    assert bool(held["held"]) and held["reason"] == "on hold: dispute open 12 days (A1)"
+    assert held["far_past_due"] == 0  # a disputed item is not chased
+
+
+def test_a_promise_not_yet_due_holds_the_customer():
+    history = [contact("A", 2, "promised to pay", invoices="A1",
+                       promise_date=TODAY + pd.Timedelta(days=5))]
+    worklist = build_worklist(run([item("A1", "A", 40), item("B1", "B", 1)], history=history))
+    assert ranked(worklist) == ["B", "A"]
+    expected = f"on hold: promise to pay until {TODAY + pd.Timedelta(days=5):%Y-%m-%d} (A1)"
+    assert worklist.iloc[1]["reason"] == expected
+
+
+def test_customers_with_nothing_to_do_are_not_listed():
+    rows = [item("A1", "A", -10), item("B1", "B", 30, paid=100.0), item("C1", "C", 4)]
+    assert ranked(build_worklist(run(rows))) == ["C"]
+
+
+def test_a_superseded_or_kept_promise_is_not_a_broken_one():
+    rows = [item("A1", "A", 5)]
+    worklist = build_worklist(run(rows), promises=promises(
+        promise("A", TODAY - pd.Timedelta(days=20), 100.0, 0.0, "broken", logged_days_ago=30,
+                superseded=True),
+        promise("A", TODAY - pd.Timedelta(days=2), 100.0, 100.0, "kept")))
+    assert worklist.loc[0, "broken_promise"] == 0
+
+
+def test_risk_is_the_balance_weighted_chance_of_paying_late():
+    rows = [item("A1", "A", 5, amount=300), item("A2", "A", 5, amount=100)]
+    risk = pd.DataFrame({"customer": ["A", "A"], "invoice": ["A1", "A2"], "p_late": [0.9, 0.1]})
+    worklist = build_worklist(run(rows), risk=risk)
+    assert worklist.loc[0, "risk"] == pytest.approx(15 * 0.7, abs=0.05)
+    assert "high risk of paying late (70% by the risk score)" in worklist.loc[0, "reasons"]
+
+
+def test_sheet_rows_and_terminal_text():
+    rows = [item("A1", "A", 10), item("B1", "B", 20, currency="USD"),
+            item("B2", "B", 20, currency="EUR")]
+    worklist = build_worklist(run(rows))
+    sheet = worklist_rows(worklist)
+    assert sheet[0] == list(HEADERS)
+    by_customer = {row[1]: dict(zip(HEADERS, row, strict=True)) for row in sheet[1:]}
+    assert by_customer["A"]["Open Balance"] == 100.0 and by_customer["A"]["Currency"] == "EUR"
+    assert by_customer["B"]["Open Balance"] == "EUR 100.00; USD 100.00"  # never added
+    text = worklist_text(worklist, NOW.date())
+    assert "1. B B Ltd" in text and "owes EUR 100.00; USD 100.00" in text
+    assert "nobody needs a call today" in worklist_text(worklist.iloc[0:0], NOW.date())
