@@ -13,6 +13,7 @@ from dunning.errors import DunningInputError, Issue
 from dunning.ledger import single_currency
 from dunning.reading import read_invoices, read_name_value_table, read_table_frame
 from dunning.settings import SETTINGS_SHEET, Settings, settings_from_pairs
+from dunning.workbook import Workbook, opened
 
 CUSTOMERS_TABLE = "Customers"
 
@@ -27,7 +28,7 @@ class Book:
     the Settings table as read, for the parts (reminders) that read more of it.
     """
 
-    path: Path
+    path: Path | None
     frame: pd.DataFrame
     settings: Settings
     as_of: dt.date
@@ -36,7 +37,7 @@ class Book:
 
 
 def open_book(
-    path: str | Path,
+    source: str | Path | Workbook,
     *,
     as_of: dt.date | None = None,
     sheet: str | None = None,
@@ -53,18 +54,23 @@ def open_book(
     (`currency`, or the only one there is); `all_currencies` keeps every item,
     for work that never adds currencies together, such as reminders.
     """
-    path = Path(path)
-    if path.suffix.lower() == ".csv" and (sheet or table):
+    path = Path(source) if isinstance(source, (str, Path)) else source.path
+    is_csv = isinstance(source, (str, Path)) and path.suffix.lower() == ".csv"
+    if is_csv and (sheet or table):
         raise DunningInputError([Issue(f"{path.name} is a CSV file: it has no sheets or "
                                        "tables to choose (leave out --sheet and --table)")])
-    ledger = read_invoices(path, sheet=sheet, table=table, mapping=mapping, dayfirst=dayfirst,
-                           decimal=decimal)
     settings, pairs = Settings(), {}
-    frame = ledger.frame
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        pairs = read_name_value_table(path, SETTINGS_SHEET)
+    if is_csv:
+        ledger = read_invoices(path, mapping=mapping, dayfirst=dayfirst, decimal=decimal)
+        frame = ledger.frame
+    else:
+        with opened(source) as workbook:
+            ledger = read_invoices(workbook, sheet=sheet, table=table, mapping=mapping,
+                                   dayfirst=dayfirst, decimal=decimal)
+            pairs = read_name_value_table(workbook, SETTINGS_SHEET)
+            customers = read_table_frame(workbook, CUSTOMERS_TABLE)
         settings = settings_from_pairs(pairs)
-        frame = with_customer_names(frame, read_table_frame(path, CUSTOMERS_TABLE))
+        frame = with_customer_names(ledger.frame, customers)
     day = as_of or settings.as_of or dt.date.today()
     if not all_currencies:
         frame = single_currency(frame, currency)

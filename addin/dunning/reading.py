@@ -15,17 +15,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-from python_calamine import CalamineWorkbook
 
 from dunning.errors import DunningInputError, Issue
 from dunning.ledger import Ledger, build_ledger
+from dunning.workbook import Workbook, name_value_pairs, opened, table_frame
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 INVOICE_TABLE = "Invoices"
 
 
 def read_invoices(
-    path: str | Path,
+    source: str | Path | Workbook,
     *,
     sheet: str | None = None,
     table: str | None = None,
@@ -39,16 +38,13 @@ def read_invoices(
     row holds the headers; with neither, the `Invoices` table is used if there
     is one, else the `Invoices` sheet, else the first sheet.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DunningInputError([Issue(f"no such file: {path}")])
-    if path.suffix.lower() == ".csv":
+    if isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".csv":
+        path = Path(source)
+        if not path.exists():
+            raise DunningInputError([Issue(f"no such file: {path}")])
         return build_ledger(read_csv_text(path), mapping=mapping, dayfirst=dayfirst,
                             decimal=decimal, sheet=path.name)
-    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
-        raise DunningInputError([Issue(
-            f"{path.name}: expected a workbook (.xlsx, .xlsm) or a .csv export")])
-    rows, sheet_name, header_row = read_table_rows(path, sheet=sheet, table=table)
+    rows, sheet_name, header_row = read_table_rows(source, sheet=sheet, table=table)
     return build_ledger(rows, mapping=mapping, dayfirst=dayfirst, decimal=decimal,
                         sheet=sheet_name, header_row=header_row)
 
@@ -81,70 +77,43 @@ def read_csv_text(path: Path) -> pd.DataFrame:
 
 
 def read_table_rows(
-    path: str | Path, *, sheet: str | None = None, table: str | None = None
+    source: str | Path | Workbook, *, sheet: str | None = None, table: str | None = None
 ) -> tuple[list[list[object]], str, int]:
     """Rows of a table or sheet, header first; the sheet's name; the header's row number."""
-    workbook = _open(path)
-    try:
-        if sheet is None:
-            tables = _table_names(workbook)
-            name = table or (INVOICE_TABLE if INVOICE_TABLE in tables else None)
-            if name is not None:
-                if name not in tables:
-                    raise DunningInputError([Issue(
-                        f"{Path(path).name} has no table named {name!r}; tables: "
-                        f"{', '.join(tables) or 'none'}")])
-                found = workbook.get_table_by_name(name)
-                rows = [list(found.columns), *found.to_python()]
-                return rows, found.sheet, found.start[0]
-        sheet_name = sheet or _default_sheet(workbook.sheet_names)
-        if sheet_name not in workbook.sheet_names:
-            raise DunningInputError([Issue(
-                f"{Path(path).name} has no sheet named {sheet_name!r}; sheets: "
-                f"{', '.join(workbook.sheet_names)}")])
-        found_sheet = workbook.get_sheet_by_name(sheet_name)
-        rows = found_sheet.to_python(skip_empty_area=False)
-        return rows, sheet_name, 1
-    finally:
-        workbook.close()
+    with opened(source) as workbook:
+        return _table_rows(workbook, sheet, table)
 
 
-def read_table_frame(path: str | Path, table: str) -> pd.DataFrame | None:
-    """An Excel table's values as a DataFrame (its headers as columns), None if it is absent."""
-    workbook = _open(path)
-    try:
-        if table not in _table_names(workbook):
-            return None
-        found = workbook.get_table_by_name(table)
-        return pd.DataFrame(found.to_python(), columns=list(found.columns), dtype=object)
-    finally:
-        workbook.close()
-
-
-def read_name_value_table(path: str | Path, table: str) -> dict[str, object]:
-    """A two-column table (such as Settings) as a dict of its first column to its second."""
-    frame = read_table_frame(path, table)
-    if frame is None or frame.shape[1] < 2:
-        return {}
-    pairs = zip(frame.iloc[:, 0], frame.iloc[:, 1], strict=True)
-    return {str(name).strip(): value for name, value in pairs if str(name).strip()}
-
-
-def _open(path: str | Path) -> CalamineWorkbook:
-    try:
-        if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
-            return CalamineWorkbook.from_path(str(path), load_tables=True)
-        return CalamineWorkbook.from_path(str(path))  # tables exist only in xlsx
-    except Exception as error:  # calamine raises several types for unreadable files
+def _table_rows(workbook: Workbook, sheet: str | None,
+                table: str | None) -> tuple[list[list[object]], str, int]:
+    if sheet is None:
+        tables = workbook.table_names()
+        name = table or (INVOICE_TABLE if INVOICE_TABLE in tables else None)
+        if name is not None:
+            found = workbook.table(name)
+            if found is None:
+                raise DunningInputError([Issue(
+                    f"{workbook.name} has no table named {name!r}; tables: "
+                    f"{', '.join(tables) or 'none'}")])
+            return [list(found.columns), *found.rows], found.sheet, found.header_row
+    sheets = workbook.sheet_names()
+    sheet_name = sheet or _default_sheet(sheets)
+    if sheet_name not in sheets:
         raise DunningInputError([Issue(
-            f"{Path(path).name} cannot be read as a workbook: {error}")]) from error
+            f"{workbook.name} has no sheet named {sheet_name!r}; sheets: {', '.join(sheets)}")])
+    return workbook.sheet_rows(sheet_name), sheet_name, 1
 
 
-def _table_names(workbook: CalamineWorkbook) -> list[str]:
-    try:
-        return list(workbook.table_names)
-    except Exception:  # TablesNotLoaded for formats without tables
-        return []
+def read_table_frame(source: str | Path | Workbook, table: str) -> pd.DataFrame | None:
+    """An Excel table's values as a DataFrame (its headers as columns), None if it is absent."""
+    with opened(source) as workbook:
+        return table_frame(workbook, table)
+
+
+def read_name_value_table(source: str | Path | Workbook, table: str) -> dict[str, object]:
+    """A two-column table (such as Settings) as a dict of its first column to its second."""
+    with opened(source) as workbook:
+        return name_value_pairs(workbook, table)
 
 
 def _default_sheet(names: list[str]) -> str:
