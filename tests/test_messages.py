@@ -8,11 +8,13 @@ import re
 import subprocess
 import sys
 from email import policy
+from importlib import resources
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pandas as pd
 import pytest
 
+from dunning.charges import ChargeSettings, charges_for_items
 from dunning.errors import DunningInputError
 from dunning.messages import (
     BUILT_IN_LANGUAGES,
@@ -24,6 +26,7 @@ from dunning.messages import (
     decode_key,
     items_text_table,
     money,
+    percent,
     render_messages,
     to_email,
 )
@@ -532,3 +535,217 @@ def test_decode_key_round_trips_any_customer_id():
     [message] = render([customer("a|b c/ü%")], standard_items("a|b c/ü%"))
     assert decode_key(message.headers["X-Dunning-Key"]) == "a|b c/ü%|friendly|2026-11-23"
     assert unquote(message.headers["X-Dunning-Key"]).startswith("a|b c/ü%")
+
+
+# ------------------------------------------------------------------ late-payment charges
+
+CHARGE_RUN = dt.date(2026, 3, 16)
+
+
+def uk_items(customer_id="C1"):
+    return [item(customer_id, "INV-7", amount=3000.0, currency="GBP", days=60,
+                 due="2026-01-15", issued="2025-12-16"),
+            item(customer_id, "INV-8", amount=500.0, currency="GBP", days=-4, due="2026-03-20",
+                 issued="2026-02-18"),
+            item(customer_id, "CN-1", amount=-100.0, currency="GBP", days=65, due="2026-01-10",
+                 issued="2026-01-10")]
+
+
+def charges_of(items, settings=None, as_of=CHARGE_RUN):
+    return charges_for_items(pd.DataFrame(items), as_of, settings or ChargeSettings("uk"))
+
+
+def flat(text):
+    """Runs of spaces collapsed, so aligned table rows compare as words."""
+    return re.sub(r"[ ]+", " ", text)
+
+
+def built_in_without_charges() -> TemplateSet:
+    """The built-in templates with their charges block cut out: the templates as they were."""
+    root = resources.files("dunning").joinpath("templates")
+    files = {}
+    for folder in root.iterdir():
+        for path in folder.iterdir():
+            source = path.read_text(encoding="utf-8")
+            cut = re.sub(r"\{% if charges %\}.*?\{% endif %\}\n", "", source, flags=re.DOTALL)
+            assert cut != source or path.name.endswith(".subject.txt"), path.name
+            files[f"{folder.name}/{path.name}"] = cut
+    return TemplateSet.from_texts(files, source="built-in")
+
+
+@pytest.mark.parametrize("language", BUILT_IN_LANGUAGES)
+@pytest.mark.parametrize("stage", BUILT_IN_STAGES)
+def test_without_charges_every_built_in_message_is_as_before(stage, language):
+    customers = [customer(stage=stage, language=language)]
+    [before] = render(customers, standard_items(), built_in_without_charges())
+    [now] = render(customers, standard_items())
+    [empty] = render_messages(pd.DataFrame(customers), pd.DataFrame(standard_items()),
+                              TemplateSet.default(), SENDER, RUN, charges=pd.DataFrame())
+    for message in (now, empty):
+        assert (message.subject, message.text, message.html) == (
+            before.subject, before.text, before.html)
+        assert message.charges == {}
+
+
+def test_uk_charges_are_shown_per_overdue_invoice_with_a_total():
+    items = uk_items()
+    charges = charges_of(items)
+    [message] = render_messages(pd.DataFrame([customer(stage="firm")]), pd.DataFrame(items),
+                                TemplateSet.default(), SENDER, CHARGE_RUN, charges=charges)
+    text = flat(message.text)
+    assert ("Under the Late Payment of Commercial Debts (Interest) Act 1998 we are entitled to "
+            "claim statutory interest and fixed compensation on these overdue invoices.") in text
+    assert ("Invoice Days overdue Rate a year Interest Compensation Total\n") in text
+    assert "\nINV-7 60 11.75% GBP 57.95 GBP 70.00 GBP 127.95\n" in text
+    assert "\nTotal GBP 57.95 GBP 70.00 GBP 127.95\n" in text
+    # the balance: 3,000 + 500 - 100 open, plus 127.95 of charges
+    assert ("Interest continues to accrue daily until payment. Including these charges, the "
+            "balance would be GBP 3,527.95.") in text
+    charge_table = text.split("Rate a year")[1].split("Interest continues")[0]
+    assert "INV-8" not in charge_table and "CN-1" not in charge_table  # not late; a credit
+    assert message.charges == {"GBP": 127.95}
+    assert message.totals == {"GBP": 3400.0}  # the request to pay itself is unchanged
+    html = message.html
+    assert html.count("<table") == 2 and html.count('<table class="charges"') == 1
+    charges_html = html.split('<table class="charges"')[1].split("</table>")[0]
+    assert "GBP 57.95" in charges_html and "11.75%" in charges_html
+    assert charges_html.count("<tr>") == 1 + 1 + 1  # head, one invoice, one total
+    assert "<p>Interest continues to accrue daily" in html
+
+
+@pytest.mark.parametrize("language", BUILT_IN_LANGUAGES)
+@pytest.mark.parametrize("stage", BUILT_IN_STAGES)
+def test_every_built_in_template_shows_charges_when_given(stage, language):
+    items = uk_items()
+    [message] = render_messages(pd.DataFrame([customer(stage=stage, language=language)]),
+                                pd.DataFrame(items), TemplateSet.default(), SENDER,
+                                CHARGE_RUN, charges=charges_of(items))
+    for part in (message.text, message.html):
+        assert "Late Payment of Commercial Debts (Interest) Act 1998" in part
+        assert money(127.95, "GBP", language) in part
+        assert money(3527.95, "GBP", language) in part
+    assert '<table class="charges"' in message.html
+    assert "{{" not in message.text + message.html
+
+
+def test_german_message_with_eu_charges():
+    items = [item(invoice="INV-1", amount=2000.0, currency="EUR", days=30, due="2025-01-31",
+                  issued="2025-01-01")]
+    charges = charges_of(items, ChargeSettings("eu"), as_of="2025-03-02")
+    explain = rows_set(["firm", "de", "S", "{% for item in charges %}{{ item.charge_explanation }}"
+                        "{% endfor %}", ""]).over(TemplateSet.default())
+    customers = pd.DataFrame([customer(stage="firm", language="de")])
+    [message] = render_messages(customers, pd.DataFrame(items), TemplateSet.default(), SENDER,
+                                dt.date(2025, 3, 2), charges=charges)
+    text = flat(message.text)
+    assert ("Nach den Vorschriften zur Umsetzung der Zahlungsverzugsrichtlinie 2011/7/EU sind "
+            "wir berechtigt, für diese überfälligen Rechnungen Verzugszinsen und eine Pauschale "
+            "für Beitreibungskosten zu verlangen.") in text
+    assert "Rechnung Tage überfällig Zinssatz p. a. Zinsen Pauschale Gesamt" in text
+    assert "\nINV-1 30 11,15\u00a0% EUR 18,33 EUR 40,00 EUR 58,33\n" in text
+    assert "beliefe sich der offene Saldo auf EUR 2.058,33." in text
+    [explained] = render_messages(customers, pd.DataFrame(items), explain, SENDER,
+                                  dt.date(2025, 3, 2), charges=charges)
+    assert explained.text.startswith(
+        "Rechnung INV-1: EUR 2.000,00, fällig am 2025-01-31, 30 Tage überfällig; "
+        "Verzugszinsen von 11,15\u00a0% p. a. (8 Prozentpunkte über dem Referenzzinssatz von "
+        "3,15\u00a0%) ergeben EUR 18,33, zuzüglich einer Pauschale für Beitreibungskosten von "
+        "EUR 40,00, insgesamt EUR 58,33.\n")
+
+
+def test_french_message_with_eu_charges():
+    items = [item(invoice="F-12", amount=5000.0, currency="EUR", days=30, due="2026-01-31",
+                  issued="2026-01-01")]
+    charges = charges_of(items, ChargeSettings("eu", margin_points=10), as_of="2026-03-02")
+    [message] = render_messages(pd.DataFrame([customer(stage="final", language="fr")]),
+                                pd.DataFrame(items), TemplateSet.default(), SENDER,
+                                dt.date(2026, 3, 2), charges=charges)
+    text = flat(message.text)
+    assert "directive 2011/7/UE" in text and "intérêts de retard" in text
+    # 12.15% = 2.15 + 10 points (France's margin): 5000 x .1215 x 30/365 = 49.93
+    assert "\nF-12 30 12,15\u202f% EUR 49,93 EUR 40,00 EUR 89,93\n" in text
+
+
+def test_contract_charges_say_as_agreed_in_our_terms():
+    items = [item(invoice="INV-1", amount=1000.0, currency="USD", days=30, due="2026-02-14",
+                  issued="2026-01-15")]
+    charges = charges_of(items, ChargeSettings("contract", contract_rate_percent=12,
+                                               contract_fee=25))
+    [message] = render_messages(pd.DataFrame([customer(stage="firm")]), pd.DataFrame(items),
+                                TemplateSet.default(), SENDER, CHARGE_RUN, charges=charges)
+    text = flat(message.text)
+    assert ("As agreed in our terms, we are entitled to charge interest and a fixed fee on these "
+            "overdue invoices.") in text
+    assert "Invoice Days overdue Rate a year Interest Fee Total" in text
+    assert "\nINV-1 30 12% USD 9.86 USD 25.00 USD 34.86\n" in text
+    assert "statutory" not in text.lower()
+
+
+def test_charge_explanation_and_table_are_escaped_in_html():
+    invoice = "<b>A&B</b>"
+    items = [item(invoice=invoice, amount=3000.0, currency="GBP", days=60, due="2026-01-15",
+                  issued="2025-12-16")]
+    charges = charges_of(items)
+    templates = rows_set(["firm", "en", "S",
+                          "{% for item in charges %}{{ item.charge_explanation }}{% endfor %}",
+                          "<ul>{% for item in charges %}<li>{{ item.charge_explanation }}</li>"
+                          "{% endfor %}</ul>{{ charges_table }}<p>{{ charges_basis }}</p>"])
+    [message] = render_messages(pd.DataFrame([customer(stage="firm")]), pd.DataFrame(items),
+                                templates, SENDER, CHARGE_RUN, charges=charges)
+    sentence = ("Invoice {}: GBP 3,000.00 due on 2026-01-15, 60 days overdue; statutory "
+                "interest at 11.75% a year (8 percentage points over the Bank of England "
+                "reference rate of 3.75%) comes to GBP 57.95, plus fixed compensation of "
+                "GBP 70.00, a total of GBP 127.95.")
+    assert message.text.startswith(sentence.format(invoice))
+    assert "<b>A&B</b>" not in message.html
+    assert f"<li>{sentence.format('&lt;b&gt;A&amp;B&lt;/b&gt;')}</li>" in message.html
+    assert ">&lt;b&gt;A&amp;B&lt;/b&gt;</td>" in message.html  # the charges table's cell
+
+
+def test_custom_templates_read_the_charge_fields_with_or_without_charges():
+    source = ("{% for item in items %}{{ item.invoice }}={{ item.charge_total }};{% endfor %}"
+              "|{{ charges_total }}|{{ total_with_charges }}|{{ charges_totals }}")
+    templates = rows_set(["firm", "en", "S", source, ""])
+    items = uk_items()
+    frame = pd.DataFrame([customer(stage="firm")])
+    [charged] = render_messages(frame, pd.DataFrame(items), templates, SENDER, CHARGE_RUN,
+                                charges=charges_of(items))
+    assert charged.text.startswith(
+        "INV-7=127.95;INV-8=None;CN-1=None;|GBP 127.95|GBP 3,527.95|{'GBP': 127.95}")
+    [plain] = render_messages(frame, pd.DataFrame(items), templates, SENDER, CHARGE_RUN)
+    assert plain.text.startswith("INV-7=None;INV-8=None;CN-1=None;||GBP 3,400.00|{}")
+
+
+def test_charges_are_matched_by_customer_and_invoice():
+    first = [item("C1", "1001", amount=3000.0, currency="GBP", days=60, due="2026-01-15")]
+    second = [item("C2", "1001", amount=3000.0, currency="GBP", days=60, due="2026-01-15")]
+    charges = charges_of(second)
+    customers = pd.DataFrame([customer("C1"), customer("C2", address="b@two.example")])
+    one, two = render_messages(customers, pd.DataFrame(first + second), TemplateSet.default(),
+                               SENDER, CHARGE_RUN, charges=charges)
+    assert one.charges == {} and "Late Payment" not in one.text
+    assert two.charges == {"GBP": 127.95}
+    keyed_by_invoice = charges.drop(columns="customer")
+    one, two = render_messages(customers, pd.DataFrame(first + second), TemplateSet.default(),
+                               SENDER, CHARGE_RUN, charges=keyed_by_invoice)
+    assert one.charges == two.charges == {"GBP": 127.95}
+
+
+def test_percent_by_language():
+    assert [percent(11.75, code) for code in ("en", "de", "fr", "nl", "es", "it")] == [
+        "11.75%", "11,75\u00a0%", "11,75\u202f%", "11,75%", "11,75\u00a0%", "11.75%"]
+    assert percent(8.0) == "8%" and percent(None) == ""
+
+
+def test_text_only_template_gets_a_real_charges_table_in_html():
+    templates = rows_set(["firm", "en", "S", "Dear {{ customer_name }},\n{% if charges %}\n\n"
+                          "{{ charges_basis }}\n\n{{ charges_table }}\n\n{{ charges_note }}\n"
+                          "{% endif %}\nThanks", None])
+    items = uk_items()
+    [message] = render_messages(pd.DataFrame([customer(stage="firm", name="A & B")]),
+                                pd.DataFrame(items), templates, SENDER, CHARGE_RUN,
+                                charges=charges_of(items))
+    assert '\n<table class="charges"' in message.html
+    assert "<p><table" not in message.html
+    assert "<p>Under the Late Payment of Commercial Debts (Interest) Act 1998" in message.html
+    assert "INV-7              60       11.75%  GBP 57.95" in message.text

@@ -34,6 +34,16 @@ every language, which no reader can misread. Credit notes and unapplied
 payments show with a minus sign, are marked, and are netted in the totals;
 totals are per currency, never added across currencies.
 
+Late-payment charges (optional): `render_messages(..., charges=frame)` takes the rows of
+`dunning.charges.charges_for_items` (or `charges_for_ledger`), matched to the items by
+customer and invoice. Each item then carries its interest, compensation and total, and
+the message shows, after the request to pay, one sentence naming the legal basis (the UK
+Act, the national law implementing Directive 2011/7/EU, or "as agreed in our terms"), a
+table of the charges per overdue invoice with a total per currency, and the balance
+including them, in the template's language. Rates show as "11.75%" (en), "11,75 %" (de,
+es), "11,75 %" with a narrow no-break space (fr), "11,75%" (nl). Without `charges`
+nothing changes: the charge fields are there, but empty.
+
 Mail safety: every message carries an opt-out line (text and HTML, a mailto:
 link whose subject names the customer) and the same mailto in a
 List-Unsubscribe header; if a template leaves the line out, it is appended.
@@ -85,11 +95,25 @@ FIELDS: frozenset[str] = frozenset({
     "customer", "customer_name", "contact_name", "items", "items_table", "totals", "total",
     "company_name", "sender_name", "sender_email", "payment_instructions", "opt_out_line",
     "opt_out_address", "stage", "run_date", "language", "max_days_past_due",
+    "charges", "charges_basis", "charges_table", "charges_note", "charges_totals",
+    "charges_total", "total_with_charges",
 })
 """Merge fields every template may use. `items` is a list of dicts (invoice, invoice_date,
-due_date, amount, open_balance, days_past_due, currency, is_credit); `totals` maps currency
+due_date, amount, open_balance, days_past_due, currency, is_credit, and the charge keys
+interest, compensation, charge_total, charge_rate, charge_regime, charge_explanation:
+amounts, the annual rate in percent, "uk", "eu" or "contract", and one sentence in the
+template's language; all None when the item carries no charge); `totals` maps currency
 to the net open amount; `total` is `totals` formatted ("EUR 1,234.50 and USD 20.00");
-`items_table` and `opt_out_line` are ready-made (aligned text, or an HTML <table> / link)."""
+`items_table` and `opt_out_line` are ready-made (aligned text, or an HTML <table> / link).
+
+Late-payment charges, all empty unless `render_messages` was given charges: `charges` is
+the list of the items that carry one (the same dicts as in `items`; empty is false in
+`{% if charges %}`); `charges_basis` the sentence naming the legal basis; `charges_table`
+the charges per invoice with a total per currency (aligned text or an HTML <table>);
+`charges_note` says that interest runs on and gives the balance including the charges;
+`charges_totals` maps currency to the charges; `charges_total` is that formatted;
+`total_with_charges` is the open balance plus the charges, formatted (equal to `total`
+when there are none)."""
 
 class _CachedHeaderRegistry(HeaderRegistry):
     """The stdlib registry builds a new header class for every header set; build each once."""
@@ -174,6 +198,175 @@ LABELS: Mapping[str, Labels] = {
 }
 
 
+@dataclass(frozen=True)
+class ChargeLabels:
+    """The words around late-payment charges, per language.
+
+    `basis` and `explanation` are keyed by regime ("uk", "eu", "contract"). Placeholders:
+    basis {fee} (`basis_fee` when a contractual fee applies, else ""); explanation
+    {invoice} {debt} {due} {days} {rate} {margin} {reference} {interest} {compensation}
+    {total} {fee} (`explanation_fee` when a fee applies); note {total}. `days` is the
+    singular and plural of "day".
+    """
+
+    rate: str
+    interest: str
+    compensation: str
+    fee: str
+    basis: Mapping[str, str]
+    basis_fee: str
+    explanation: Mapping[str, str]
+    explanation_fee: str
+    note: str
+    days: tuple[str, str]
+
+
+CHARGE_LABELS: Mapping[str, ChargeLabels] = {
+    "en": ChargeLabels(
+        "Rate a year", "Interest", "Compensation", "Fee",
+        {"uk": "Under the Late Payment of Commercial Debts (Interest) Act 1998 we are entitled "
+               "to claim statutory interest and fixed compensation on these overdue invoices. "
+               "They currently come to:",
+         "eu": "Under the late payment legislation implementing Directive 2011/7/EU we are "
+               "entitled to claim interest for late payment and a fixed compensation for "
+               "recovery costs on these overdue invoices. They currently come to:",
+         "contract": "As agreed in our terms, we are entitled to charge interest{fee} on these "
+                     "overdue invoices. This currently comes to:"},
+        " and a fixed fee",
+        {"uk": "Invoice {invoice}: {debt} due on {due}, {days} overdue; statutory interest at "
+               "{rate} a year ({margin} percentage points over the Bank of England reference "
+               "rate of {reference}) comes to {interest}, plus fixed compensation of "
+               "{compensation}, a total of {total}.",
+         "eu": "Invoice {invoice}: {debt} due on {due}, {days} overdue; interest for late "
+               "payment at {rate} a year ({margin} percentage points over the reference rate "
+               "of {reference}) comes to {interest}, plus fixed compensation for recovery "
+               "costs of {compensation}, a total of {total}.",
+         "contract": "Invoice {invoice}: {debt} due on {due}, {days} overdue; interest at the "
+                     "agreed {rate} a year comes to {interest}{fee}, a total of {total}."},
+        ", plus the agreed fee of {compensation}",
+        "Interest continues to accrue daily until payment. Including these charges, the "
+        "balance would be {total}.",
+        ("day", "days")),
+    "de": ChargeLabels(
+        "Zinssatz p. a.", "Zinsen", "Pauschale", "Gebühr",
+        {"uk": "Nach dem britischen Late Payment of Commercial Debts (Interest) Act 1998 sind "
+               "wir berechtigt, für diese überfälligen Rechnungen gesetzliche Zinsen und eine "
+               "feste Entschädigung zu verlangen. Die Beträge belaufen sich derzeit auf:",
+         "eu": "Nach den Vorschriften zur Umsetzung der Zahlungsverzugsrichtlinie 2011/7/EU "
+               "sind wir berechtigt, für diese überfälligen Rechnungen Verzugszinsen und eine "
+               "Pauschale für Beitreibungskosten zu verlangen. Die Beträge belaufen sich "
+               "derzeit auf:",
+         "contract": "Wie in unseren Geschäftsbedingungen vereinbart, sind wir berechtigt, für "
+                     "diese überfälligen Rechnungen Zinsen{fee} zu berechnen. Die Beträge "
+                     "belaufen sich derzeit auf:"},
+        " und eine feste Gebühr",
+        {"uk": "Rechnung {invoice}: {debt}, fällig am {due}, {days} überfällig; gesetzliche "
+               "Zinsen von {rate} p. a. ({margin} Prozentpunkte über dem Referenzzinssatz der "
+               "Bank of England von {reference}) ergeben {interest}, zuzüglich einer "
+               "Pauschale von {compensation}, insgesamt {total}.",
+         "eu": "Rechnung {invoice}: {debt}, fällig am {due}, {days} überfällig; Verzugszinsen "
+               "von {rate} p. a. ({margin} Prozentpunkte über dem Referenzzinssatz von "
+               "{reference}) ergeben {interest}, zuzüglich einer Pauschale für "
+               "Beitreibungskosten von {compensation}, insgesamt {total}.",
+         "contract": "Rechnung {invoice}: {debt}, fällig am {due}, {days} überfällig; Zinsen "
+                     "zum vereinbarten Satz von {rate} p. a. ergeben {interest}{fee}, "
+                     "insgesamt {total}."},
+        ", zuzüglich der vereinbarten Gebühr von {compensation}",
+        "Die Zinsen laufen bis zur Zahlung täglich weiter. Einschließlich dieser Beträge "
+        "beliefe sich der offene Saldo auf {total}.",
+        ("Tag", "Tage")),
+    "fr": ChargeLabels(
+        "Taux annuel", "Intérêts", "Indemnité", "Frais",
+        {"uk": "En application du Late Payment of Commercial Debts (Interest) Act 1998 "
+               "(Royaume-Uni), nous sommes en droit de réclamer des intérêts légaux et une "
+               "indemnité forfaitaire sur ces factures échues. Ces montants s’élèvent à ce "
+               "jour à\u00a0:",
+         "eu": "En application de la législation transposant la directive 2011/7/UE "
+               "concernant la lutte contre le retard de paiement, nous sommes en droit de "
+               "réclamer des intérêts de retard et une indemnité forfaitaire pour frais de "
+               "recouvrement sur ces factures échues. Ces montants s’élèvent à ce jour "
+               "à\u00a0:",
+         "contract": "Conformément à nos conditions générales, nous sommes en droit "
+                     "d’appliquer des intérêts de retard{fee} sur ces factures échues. Ces "
+                     "montants s’élèvent à ce jour à\u00a0:"},
+        " et des frais forfaitaires",
+        {"uk": "Facture {invoice}\u00a0: {debt}, échue le {due}, {days} de retard\u00a0; "
+               "intérêts légaux au taux annuel de {rate} ({margin} points au-dessus du taux "
+               "de référence de la Banque d’Angleterre de {reference})\u00a0: {interest}, "
+               "plus une indemnité forfaitaire de {compensation}, soit un total de {total}.",
+         "eu": "Facture {invoice}\u00a0: {debt}, échue le {due}, {days} de retard\u00a0; "
+               "intérêts de retard au taux annuel de {rate} ({margin} points au-dessus du "
+               "taux de référence de {reference})\u00a0: {interest}, plus une indemnité "
+               "forfaitaire pour frais de recouvrement de {compensation}, soit un total de "
+               "{total}.",
+         "contract": "Facture {invoice}\u00a0: {debt}, échue le {due}, {days} de "
+                     "retard\u00a0; intérêts au taux convenu de {rate} par an\u00a0: "
+                     "{interest}{fee}, soit un total de {total}."},
+        ", plus les frais convenus de {compensation}",
+        "Les intérêts continuent de courir chaque jour jusqu’au paiement. Avec ces montants, "
+        "le solde s’élèverait à {total}.",
+        ("jour", "jours")),
+    "nl": ChargeLabels(
+        "Rente per jaar", "Rente", "Vergoeding", "Kosten",
+        {"uk": "Op grond van de Britse Late Payment of Commercial Debts (Interest) Act 1998 "
+               "hebben wij recht op wettelijke rente en een vaste vergoeding over deze "
+               "achterstallige facturen. Deze bedragen op dit moment:",
+         "eu": "Op grond van de wetgeving ter uitvoering van Richtlijn 2011/7/EU betreffende "
+               "bestrijding van betalingsachterstand hebben wij recht op rente wegens te late "
+               "betaling en een vaste vergoeding voor invorderingskosten over deze "
+               "achterstallige facturen. Deze bedragen op dit moment:",
+         "contract": "Zoals overeengekomen in onze voorwaarden mogen wij over deze "
+                     "achterstallige facturen rente{fee} in rekening brengen. Deze bedragen "
+                     "op dit moment:"},
+        " en vaste kosten",
+        {"uk": "Factuur {invoice}: {debt}, vervallen op {due}, {days} te laat; wettelijke "
+               "rente van {rate} per jaar ({margin} procentpunt boven de referentierente van "
+               "de Bank of England van {reference}) bedraagt {interest}, plus een vaste "
+               "vergoeding van {compensation}, in totaal {total}.",
+         "eu": "Factuur {invoice}: {debt}, vervallen op {due}, {days} te laat; rente wegens te "
+               "late betaling van {rate} per jaar ({margin} procentpunt boven de "
+               "referentierente van {reference}) bedraagt {interest}, plus een vaste "
+               "vergoeding voor invorderingskosten van {compensation}, in totaal {total}.",
+         "contract": "Factuur {invoice}: {debt}, vervallen op {due}, {days} te laat; rente "
+                     "tegen het overeengekomen tarief van {rate} per jaar bedraagt "
+                     "{interest}{fee}, in totaal {total}."},
+        ", plus de overeengekomen kosten van {compensation}",
+        "De rente loopt dagelijks door tot de betaling. Inclusief deze bedragen zou het "
+        "openstaande saldo {total} zijn.",
+        ("dag", "dagen")),
+    "es": ChargeLabels(
+        "Tipo anual", "Intereses", "Indemnización", "Cargo",
+        {"uk": "Conforme a la Late Payment of Commercial Debts (Interest) Act 1998 del Reino "
+               "Unido, tenemos derecho a reclamar intereses legales y una indemnización fija "
+               "por estas facturas vencidas. A día de hoy ascienden a:",
+         "eu": "Conforme a la normativa que transpone la Directiva 2011/7/UE, por la que se "
+               "establecen medidas de lucha contra la morosidad, tenemos derecho a reclamar "
+               "intereses de demora y una indemnización fija por costes de cobro por estas "
+               "facturas vencidas. A día de hoy ascienden a:",
+         "contract": "Según lo acordado en nuestras condiciones, tenemos derecho a aplicar "
+                     "intereses de demora{fee} a estas facturas vencidas. A día de hoy "
+                     "ascienden a:"},
+        " y un cargo fijo",
+        {"uk": "Factura {invoice}: {debt}, vencida el {due}, {days} de retraso; los intereses "
+               "legales al {rate} anual ({margin} puntos porcentuales sobre el tipo de "
+               "referencia del Banco de Inglaterra, del {reference}) ascienden a {interest}, "
+               "más una indemnización fija de {compensation}, en total {total}.",
+         "eu": "Factura {invoice}: {debt}, vencida el {due}, {days} de retraso; los intereses "
+               "de demora al {rate} anual ({margin} puntos porcentuales sobre el tipo de "
+               "referencia, del {reference}) ascienden a {interest}, más una indemnización "
+               "fija por costes de cobro de {compensation}, en total {total}.",
+         "contract": "Factura {invoice}: {debt}, vencida el {due}, {days} de retraso; los "
+                     "intereses al tipo acordado del {rate} anual ascienden a {interest}{fee}, "
+                     "en total {total}."},
+        ", más el cargo acordado de {compensation}",
+        "Los intereses siguen devengándose a diario hasta el pago. Con estos importes, el "
+        "saldo ascendería a {total}.",
+        ("día", "días")),
+}
+
+PERCENT_SIGNS: Mapping[str, str] = {"de": "\u00a0%", "es": "\u00a0%", "fr": "\u202f%"}
+
+
 # ------------------------------------------------------------------ values
 
 
@@ -217,7 +410,8 @@ class Message:
     recipients joined by ", "; `headers` the extra headers (List-Unsubscribe,
     X-Dunning-Key, Content-Language), already checked. `language` is the template's
     language, `template` where it came from, and `note` says when English stood in
-    for the customer's language.
+    for the customer's language. `charges` maps currency to the late-payment charges the
+    message shows (empty when none).
     """
 
     key: str
@@ -235,6 +429,7 @@ class Message:
     language: str = ""
     template: str = ""
     note: str = ""
+    charges: dict[str, float] = field(default_factory=dict)  # currency -> charges shown
 
 
 @dataclass(frozen=True)
@@ -677,7 +872,7 @@ ITEM_COLUMNS_REQUIRED = ("customer", "invoice", "currency", "open_balance", "due
 
 def render_messages(decisions_customers: pd.DataFrame, items: pd.DataFrame,
                     templates: TemplateSet, sender: Sender,
-                    run_date: dt.date) -> list[Message]:
+                    run_date: dt.date, charges: pd.DataFrame | None = None) -> list[Message]:
     """One message per customer whose action is "send", listing its included items.
 
     Args:
@@ -688,6 +883,11 @@ def render_messages(decisions_customers: pd.DataFrame, items: pd.DataFrame,
         templates: usually `TemplateSet.from_rows(...).over(TemplateSet.default())`.
         sender: the company and the sending address.
         run_date: the date of the run (the key's date).
+        charges: late-payment charges to show, one row per invoice as
+            `dunning.charges.charges_for_items` returns them (invoice, customer, interest,
+            compensation, total, rate_percent, reference_rate, days, debt, regime);
+            matched to the items by customer and invoice (by invoice alone when there is
+            no customer column). None (the default) shows no charges.
 
     Raises:
         DunningInputError: a template fails (every failure, each with its stage,
@@ -700,11 +900,13 @@ def render_messages(decisions_customers: pd.DataFrame, items: pd.DataFrame,
     if "action" in chosen.columns:
         chosen = chosen[chosen["action"].astype(str) == "send"]
     by_customer = _items_by_customer(items)
+    charge_rows = _charges_by_item(charges)
     messages: list[Message] = []
     issues: dict[tuple[str, str], Issue] = {}
     for row in chosen.to_dict("records"):
         try:
-            message = _render_one(row, by_customer, templates, sender, run_date)
+            message = _render_one(row, by_customer, templates, sender, run_date,
+                                  charge_rows)
         except _RenderProblem as problem:
             issues.setdefault(problem.dedupe, problem.issue)
             continue
@@ -771,7 +973,8 @@ def _blank_number(value: Any) -> bool:
 
 
 def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str, Any]]],
-                templates: TemplateSet, sender: Sender, run_date: dt.date) -> Message:
+                templates: TemplateSet, sender: Sender, run_date: dt.date,
+                charge_rows: Mapping[tuple[str, str], Mapping[str, Any]]) -> Message:
     customer = _strings([row.get("customer")])[0]
     stage = _strings([row.get("stage")])[0].strip().lower()
     name = _strings([row.get("template")])[0].strip().lower() or stage
@@ -793,6 +996,8 @@ def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str,
     language = template.language
     labels = _labels(language)
     totals = _totals(chosen)
+    chosen, charged = _with_charges(customer, chosen, charge_rows, language)
+    charge_totals = _charge_totals(charged)
     key = message_key(customer, stage, run_date)
     mailto, opt_subject = opt_out_mailto(sender.opt_out, customer)
     contact = one_line(row.get("contact_name"))
@@ -804,13 +1009,21 @@ def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str,
         "sender_email": sender.sender_email, "payment_instructions": sender.payment_instructions,
         "opt_out_address": sender.opt_out, "stage": stage, "run_date": f"{run_date:%Y-%m-%d}",
         "language": language, "max_days_past_due": max(i["days_past_due"] for i in chosen),
+        "charges": charged, "charges_basis": charges_basis(charged, language),
+        "charges_note": charges_note(charged, totals, language),
+        "charges_totals": charge_totals,
+        "charges_total": format_totals(charge_totals, language) if charged else "",
+        "total_with_charges": format_totals(_added(totals, charge_totals), language),
     }
     opt_text = labels.opt_out_text.format(address=sender.opt_out, subject=opt_subject)
     text_fields = {**common, "items_table": items_text_table(chosen, totals, language),
+                   "charges_table": charges_text_table(charged, language) if charged else "",
                    "opt_out_line": opt_text}
     html_fields = {**{k: _html_text(v) for k, v in common.items() if k not in SENDER_FIELDS},
                    **_sender_html(sender),
                    "items_table": items_html_table(chosen, totals, language),
+                   "charges_table": (charges_html_table(charged, language) if charged
+                                     else Markup("")),
                    "opt_out_line": _opt_out_html(labels, mailto, sender.opt_out, opt_subject)}
     subject = one_line(_render(compiled, "subject", compiled.subject, text_fields))
     text = _render(compiled, "text", compiled.text, text_fields)
@@ -826,7 +1039,75 @@ def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str,
         html=_document(html, language, subject), message_id=message_id(key, sender.domain),
         headers=headers, invoices=tuple(item["invoice"] for item in chosen), totals=totals,
         to_name=contact or customer_name, language=language, template=template.source,
-        note=note)
+        note=note, charges=charge_totals)
+
+
+CHARGE_ITEM_KEYS = ("interest", "compensation", "charge_total", "charge_rate",
+                    "charge_regime", "charge_explanation")
+
+
+def _charges_by_item(charges: pd.DataFrame | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """Charge rows keyed by (customer, invoice); ("", invoice) when there is no customer."""
+    if charges is None or charges.empty:
+        return {}
+    missing = [name for name in ("invoice", "interest", "compensation", "total")
+               if name not in charges.columns]
+    if missing:
+        raise ValueError(f"charges frame lacks columns: {', '.join(missing)}")
+    size = len(charges)
+
+    def column(name: str) -> list[Any]:
+        return charges[name].tolist() if name in charges.columns else [None] * size
+
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for customer, invoice, interest, compensation, total, rate, reference, days, debt, regime \
+            in zip(_strings(column("customer")), _strings(column("invoice")),
+                   column("interest"), column("compensation"), column("total"),
+                   column("rate_percent"), column("reference_rate"), column("days"),
+                   column("debt"), _strings(column("regime")), strict=True):
+        if _blank_number(total):
+            continue
+        found[(customer, invoice)] = {
+            "interest": round(float(interest), 2), "compensation": round(float(compensation), 2),
+            "total": round(float(total), 2),
+            "rate": None if _blank_number(rate) else float(rate),
+            "reference": None if _blank_number(reference) else float(reference),
+            "days": None if _blank_number(days) else int(days),
+            "debt": None if _blank_number(debt) else float(debt),
+            "regime": regime.strip().lower(),
+        }
+    return found
+
+
+def _with_charges(customer: str, items: list[dict[str, Any]],
+                  rows: Mapping[tuple[str, str], Mapping[str, Any]],
+                  language: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The items with their charge keys (None without a charge), and those that carry one."""
+    shown, charged = [], []
+    for item in items:
+        row = rows.get((customer, item["invoice"])) or rows.get(("", item["invoice"]))
+        if row is None or row["total"] <= 0 or item["is_credit"]:
+            shown.append({**item, **dict.fromkeys(CHARGE_ITEM_KEYS)})
+            continue
+        full = {**item, "interest": row["interest"], "compensation": row["compensation"],
+                "charge_total": row["total"], "charge_rate": row["rate"],
+                "charge_regime": row["regime"] if row["regime"] in ("uk", "eu") else "contract",
+                "charge_explanation": charge_explanation(item, row, language)}
+        shown.append(full)
+        charged.append(full)
+    return shown, charged
+
+
+def _charge_totals(charged: list[dict[str, Any]]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for item in charged:
+        totals[item["currency"]] = totals.get(item["currency"], 0.0) + item["charge_total"]
+    return {currency: round(amount, 2) + 0.0 for currency, amount in sorted(totals.items())}
+
+
+def _added(first: Mapping[str, float], second: Mapping[str, float]) -> dict[str, float]:
+    return {currency: round(first.get(currency, 0.0) + second.get(currency, 0.0), 2) + 0.0
+            for currency in sorted({*first, *second})}
 
 
 def _chosen_items(items: list[dict[str, Any]], listed: Any) -> list[dict[str, Any]]:
@@ -979,6 +1260,159 @@ def items_html_table(items: Sequence[Mapping[str, Any]], totals: Mapping[str, fl
     for currency, amount in totals.items():
         total = [labels.total, "", "", "", money(amount, currency, language), ""]
         parts.append(f"<tr>{cells(total, 'td', bold=True)}</tr>")
+    parts.append("</tfoot></table>")
+    return Markup("".join(parts))
+
+
+# ------------------------------------------------------------------ late-payment charges
+
+
+def _charge_labels(language: str) -> ChargeLabels:
+    return CHARGE_LABELS.get(normal_language(language).split("-")[0],
+                             CHARGE_LABELS[FALLBACK_LANGUAGE])
+
+
+def percent(value: float | None, language: str = "en") -> str:
+    """An annual rate as "11.75%" (en), "11,75 %" (de, es), "11,75 %" (fr), "11,75%" (nl)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    base = normal_language(language).split("-")[0]
+    return _number(value, language) + PERCENT_SIGNS.get(base, "%")
+
+
+def _number(value: float, language: str) -> str:
+    """8.0 -> "8", 11.75 -> "11.75" or "11,75", by the language's decimal separator."""
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+    decimal = SEPARATORS.get(normal_language(language).split("-")[0], (",", "."))[1]
+    return text.replace(".", decimal)
+
+
+def _days(days: int, language: str) -> str:
+    singular, plural = _charge_labels(language).days
+    return f"{days} {singular if days == 1 else plural}"
+
+
+def charge_explanation(item: Mapping[str, Any], row: Mapping[str, Any],
+                       language: str = "en") -> str:
+    """One sentence, in `language`, saying how an item's charge was worked out.
+
+    `item` is a template item (invoice, due_date, currency, open_balance, days_past_due);
+    `row` holds the charge (regime, interest, compensation, total, rate, reference, days,
+    debt), as `render_messages` reads it from the charges frame.
+    """
+    labels = _charge_labels(language)
+    regime = row.get("regime") or "contract"
+    currency = item["currency"]
+    debt = row.get("debt")
+    days = row.get("days")
+    rate, reference = row.get("rate"), row.get("reference")
+    margin = "" if rate is None or reference is None else _number(rate - reference, language)
+    amounts = {name: money(row[name], currency, language)
+               for name in ("interest", "compensation", "total")}
+    fee = (labels.explanation_fee.format(compensation=amounts["compensation"])
+           if regime == "contract" and row["compensation"] else "")
+    return labels.explanation.get(regime, labels.explanation["contract"]).format(
+        invoice=one_line(item["invoice"]),
+        debt=money(item["open_balance"] if debt is None else debt, currency, language),
+        due=item["due_date"], days=_days(item["days_past_due"] if days is None else days,
+                                         language),
+        rate=percent(rate, language), margin=margin, reference=percent(reference, language),
+        fee=fee, **amounts)
+
+
+def charges_basis(charged: Sequence[Mapping[str, Any]], language: str = "en") -> str:
+    """The sentence naming the legal basis of the charges shown (one per regime); "" if none."""
+    if not charged:
+        return ""
+    labels = _charge_labels(language)
+    sentences = []
+    for regime in dict.fromkeys(_regime_of(item) for item in charged):
+        fee = labels.basis_fee if regime == "contract" and any(
+            item["compensation"] for item in charged if _regime_of(item) == "contract") else ""
+        sentences.append(labels.basis[regime].format(fee=fee))
+    return " ".join(sentences)
+
+
+def charges_note(charged: Sequence[Mapping[str, Any]], totals: Mapping[str, float],
+                 language: str = "en") -> str:
+    """"Interest continues to accrue ... the balance would be X"; "" when nothing is charged."""
+    if not charged:
+        return ""
+    with_charges = _added(totals, _charge_totals(list(charged)))
+    return _charge_labels(language).note.format(total=format_totals(with_charges, language))
+
+
+def _regime_of(item: Mapping[str, Any]) -> str:
+    regime = str(item.get("charge_regime") or "")
+    return regime if regime in ("uk", "eu", "contract") else "contract"
+
+
+def _charge_header(charged: Sequence[Mapping[str, Any]], language: str) -> list[str]:
+    labels, words = _labels(language), _charge_labels(language)
+    fees_only = all(_regime_of(item) == "contract" for item in charged)
+    return [labels.invoice, labels.days_overdue, words.rate, words.interest,
+            words.fee if fees_only else words.compensation, labels.total]
+
+
+def _charge_cells(item: Mapping[str, Any], language: str) -> list[str]:
+    currency = item["currency"]
+    return [one_line(item["invoice"]), str(item["days_past_due"]),
+            percent(item["charge_rate"], language),
+            money(item["interest"], currency, language),
+            money(item["compensation"], currency, language),
+            money(item["charge_total"], currency, language)]
+
+
+def _charge_total_rows(charged: Sequence[Mapping[str, Any]], language: str) -> list[list[str]]:
+    sums: dict[str, list[float]] = {}
+    for item in charged:
+        parts = sums.setdefault(item["currency"], [0.0, 0.0, 0.0])
+        for index, name in enumerate(("interest", "compensation", "charge_total")):
+            parts[index] += item[name]
+    label = _labels(language).total
+    return [[label, "", "", *(money(round(value, 2) + 0.0, currency, language)
+                              for value in parts)]
+            for currency, parts in sorted(sums.items())]
+
+
+_CHARGE_RIGHT = (False, True, True, True, True, True)
+
+
+def charges_text_table(charged: Sequence[Mapping[str, Any]], language: str = "en") -> str:
+    """The charges per invoice as aligned plain-text columns, with a total line per currency."""
+    header = _charge_header(charged, language)
+    rows = [_charge_cells(item, language) for item in charged]
+    totals = _charge_total_rows(charged, language)
+    widths = [max(len(row[i]) for row in (header, *rows, *totals)) for i in range(6)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(cell.rjust(width) if right else cell.ljust(width)
+                         for cell, width, right in zip(cells, widths, _CHARGE_RIGHT,
+                                                       strict=True))
+
+    rule = "  ".join("-" * width for width in widths)
+    body = [line(header), rule, *(line(row) for row in rows), rule,
+            *(line(row) for row in totals)]
+    return "\n".join(text.rstrip() for text in body)
+
+
+def charges_html_table(charged: Sequence[Mapping[str, Any]], language: str = "en") -> Markup:
+    """The charges per invoice as an HTML <table> like the items table, every cell escaped."""
+    def cells(values: Sequence[str], tag: str, bold: bool = False) -> str:
+        weight = "font-weight:bold;" if bold else ""
+        return "".join(
+            f'<{tag} style="{_CELL}{weight}text-align:{"right" if right else "left"}">'
+            f"{escape(value)}</{tag}>"
+            for value, right in zip(values, _CHARGE_RIGHT, strict=True))
+
+    parts = ['<table class="charges" cellpadding="0" cellspacing="0" '
+             'style="border-collapse:collapse;margin:12px 0">',
+             f"<thead><tr>{cells(_charge_header(charged, language), 'th', True)}</tr></thead>",
+             "<tbody>"]
+    parts += [f"<tr>{cells(_charge_cells(item, language), 'td')}</tr>" for item in charged]
+    parts.append("</tbody><tfoot>")
+    parts += [f"<tr>{cells(row, 'td', True)}</tr>"
+              for row in _charge_total_rows(charged, language)]
     parts.append("</tfoot></table>")
     return Markup("".join(parts))
 
