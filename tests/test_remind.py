@@ -17,6 +17,7 @@ from dunning import remind  # noqa: E402
 from dunning.cli import main  # noqa: E402
 from dunning.errors import DunningInputError  # noqa: E402
 from dunning.journal import Journal  # noqa: E402
+from dunning.xlsx import append_rows  # noqa: E402
 from dunning.template import (  # noqa: E402
     SAMPLE_AS_OF,
     SAMPLE_SETTINGS,
@@ -209,3 +210,28 @@ def test_a_send_in_doubt_can_be_settled_from_the_command_line(book, server, caps
         assert journal.state(first.key) is None  # sendable again
     assert main(["remind", str(book), "--settle", "nobody|firm|2026-11-23=sent"]) == 1
     assert "has no message" in capsys.readouterr().err
+
+
+def test_late_payment_charges_show_from_the_chosen_stage_on(tmp_path):
+    path = tmp_path / "Charges.xlsx"
+    settings = {**SAMPLE_SETTINGS, "Late Payment Charges": "EU", "Charges From Stage": "Firm"}
+    build_workbook(path, client="Sample", invoices=sample_invoices(),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=settings)
+    with pytest.raises(DunningInputError, match="no EU reference rate for the half-year starting"
+                       " 01 July 2026"):  # never a made-up rate
+        remind.preview(path, tmp_path / "drafts", now=NOW)
+    # The accountant adds the rate in force on 1 July 2026 (a stand-in figure for the test).
+    append_rows(path, "ReferenceRates", [{"Regime": "eu", "Effective From": dt.date(2026, 7, 1),
+                                          "Rate %": 2.15, "Source": "test"}])
+    first_run = remind.preview(path, tmp_path / "drafts", now=NOW).messages
+    assert {message.stage for message in first_run} == {"friendly"}  # stages climb one by one
+    assert not any(message.charges for message in first_run)  # Firm is not reached yet
+    from_friendly = {**settings, "Charges From Stage": "Friendly"}
+    build_workbook(path, client="Sample", invoices=sample_invoices(),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=from_friendly)
+    append_rows(path, "ReferenceRates", [{"Regime": "eu", "Effective From": dt.date(2026, 7, 1),
+                                          "Rate %": 2.15, "Source": "test"}])
+    shown = remind.preview(path, tmp_path / "drafts2", now=NOW).messages
+    assert shown and all(message.charges for message in shown)
+    english = [message for message in shown if message.language == "en"]
+    assert english and all("2011/7/EU" in message.text for message in english)

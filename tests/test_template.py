@@ -47,6 +47,7 @@ TABLE_SHEETS = {
     "ContactLog": "ContactLog",
     "Settings": "Settings",
     "Stages": "Settings",
+    "ReferenceRates": "Settings",
     "Templates": "Templates",
 }
 
@@ -177,6 +178,12 @@ def test_settings_and_stages_hold_the_defaults(empty_book: Path) -> None:
         "SMTP Port": 587,
         "SMTP Security": "starttls",
         "SMTP User": None,
+        "Late Payment Charges": None,
+        "Charges From Stage": "Firm",
+        "Statutory Margin": 8,
+        "EU Compensation": 40,
+        "Contract Rate %": None,
+        "Contract Fee": None,
     }
     stages = [[sheet.cell(r, c).value for c in range(6, 10)] for r in range(2, 7)]
     assert stages == [

@@ -26,6 +26,12 @@ from pathlib import Path
 import pandas as pd
 
 from dunning.book import open_book
+from dunning.charges import (
+    ChargeSettings,
+    charge_settings_from_pairs,
+    charges_for_items,
+    reference_rates_from_rows,
+)
 from dunning.contactlog import (
     CONTACT_LOG_TABLE,
     Contact,
@@ -47,6 +53,8 @@ from dunning.xlsx.locks import check_not_open
 STAGES_TABLE = "Stages"
 TEMPLATES_TABLE = "Templates"
 OUTBOX_SHEET = "Outbox"
+RATES_TABLE = "ReferenceRates"
+CHARGES_FROM_STAGE = "Charges From Stage"
 OUTBOX_HEADERS = ("Customer", "Name", "To", "Action", "Stage", "Invoices", "Currency", "Total",
                   "Reason", "Outcome", "Message-ID")
 
@@ -72,6 +80,9 @@ class RunInputs:
     sender: Sender
     smtp: SmtpSettings | None
     as_of: dt.date | None
+    charges: ChargeSettings | None = None
+    rates: pd.DataFrame | None = None
+    charges_from_stage: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,8 @@ def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None,
     stages = read_table_frame(path, STAGES_TABLE)
     stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
     templates_frame = read_table_frame(path, TEMPLATES_TABLE)
+    rates = read_table_frame(path, RATES_TABLE)
+    policy = policy_from_settings(pairs, stage_rows)
     templates = TemplateSet.default()
     if templates_dir is not None:
         from dunning.drafts import read_templates
@@ -136,11 +149,14 @@ def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None,
         ledger=book.frame,
         customers=customers_frame(read_table_frame(path, CUSTOMERS_TABLE)),
         log=contact_log_frame(read_table_frame(path, CONTACT_LOG_TABLE)),
-        policy=policy_from_settings(pairs, stage_rows),
+        policy=policy,
         templates=templates,
         sender=sender_from_settings(pairs, preview=preview),
         smtp=smtp_from_settings(pairs),
         as_of=as_of or book.settings.as_of,
+        charges=charge_settings_from_pairs(pairs),
+        rates=None if rates is None else reference_rates_from_rows(rates, sheet=RATES_TABLE),
+        charges_from_stage=_charges_from_stage(pairs, policy),
     )
 
 
@@ -183,8 +199,33 @@ def plan(inputs: RunInputs, now: dt.datetime) -> tuple[Decisions, list[Message]]
     decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
                        as_of=inputs.as_of)
     messages = render_messages(decisions.customers, decisions.items, inputs.templates,
-                               inputs.sender, decisions.as_of)
+                               inputs.sender, decisions.as_of,
+                               charges=charges_shown(decisions, inputs))
     return decisions, messages
+
+
+def charges_shown(decisions: Decisions, inputs: RunInputs) -> pd.DataFrame | None:
+    """The late-payment charges to show, per item; only from the Charges From Stage on."""
+    if inputs.charges is None:
+        return None
+    charges = charges_for_items(decisions.items, decisions.as_of, inputs.charges, inputs.rates)
+    if not inputs.charges_from_stage:
+        return charges
+    order = {stage.name.lower(): index for index, stage in enumerate(inputs.policy.stages)}
+    stage = decisions.customers["stage"].str.lower().map(order)
+    reached = stage >= order[inputs.charges_from_stage.lower()]
+    return charges[charges["customer"].isin(decisions.customers.loc[reached, "customer"])]
+
+
+def _charges_from_stage(pairs: dict[str, object], policy: Policy) -> str:
+    """The Charges From Stage setting, checked against the Stages table's names."""
+    wanted = str(pairs.get(CHARGES_FROM_STAGE) or "").strip()
+    names = [stage.name for stage in policy.stages]
+    if wanted and wanted.lower() not in (name.lower() for name in names):
+        raise DunningInputError([Issue(
+            f"setting {CHARGES_FROM_STAGE!r}: no stage named {wanted!r}; stages are "
+            f"{', '.join(names)}", sheet=SETTINGS_SHEET, column="Value", value=wanted)])
+    return wanted
 
 
 def preview(path: str | Path, drafts: Path, *, now: dt.datetime,

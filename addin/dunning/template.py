@@ -146,6 +146,14 @@ STAGE_COLUMNS: tuple[Column, ...] = (
     Column("Template", "text", 14),
 )
 
+RATE_TABLE_COLUMNS: tuple[Column, ...] = (
+    Column("Regime", "text", 9, ("uk", "eu")),
+    Column("Effective From", "date", 14),
+    Column("Rate %", "amount", 9),
+    Column("Source", "text", 30),
+)
+"""The ReferenceRates table: rows that correct or extend the reference rates Dunning ships."""
+
 SETTINGS_ROWS: tuple[tuple[str, object, str], ...] = (
     ("Client", None, "The client's name, shown on the Dashboard."),
     ("Company Name", None, "The company the invoices are from, as it signs reminders."),
@@ -172,6 +180,13 @@ SETTINGS_ROWS: tuple[tuple[str, object, str], ...] = (
     ("SMTP Port", 587, "587 for STARTTLS, 465 for TLS."),
     ("SMTP Security", "starttls", "starttls or tls (none only to a server on this computer)."),
     ("SMTP User", None, "Login name. The password is never kept here: see the README."),
+    ("Late Payment Charges", None, "Blank for none; UK, EU or Contract to show interest and "
+     "compensation per invoice in reminders (business customers only)."),
+    ("Charges From Stage", "Firm", "The first stage whose reminders show the charges."),
+    ("Statutory Margin", 8, "EU: the member state's points over the reference rate (8 or more)."),
+    ("EU Compensation", 40, "EU: fixed compensation per late invoice, in euro (40 or more)."),
+    ("Contract Rate %", None, "Contract: the agreed annual interest rate, e.g. 6 for 6%."),
+    ("Contract Fee", None, "Contract: the agreed fixed fee per late invoice."),
 )
 
 STAGE_ROWS: tuple[tuple[str, int, str, str | None], ...] = tuple(
@@ -640,6 +655,8 @@ def _settings(sheet: Worksheet, *, client: str | None, as_of: dt.date | None,
         sheet.add_data_validation(basis)
     stage_rows = [list(row) for row in STAGE_ROWS]
     _table(sheet, "Stages", STAGE_COLUMNS, stage_rows, first_column=6, last_format_row=200)
+    _table(sheet, "ReferenceRates", RATE_TABLE_COLUMNS, [], first_column=11,
+           last_format_row=200)
 
 
 def _settings_format(name: str) -> str:
@@ -958,6 +975,7 @@ def table_headers() -> dict[str, tuple[str, ...]]:
         "ContactLog": _names(CONTACT_LOG_COLUMNS),
         "Settings": _names(SETTINGS_COLUMNS),
         "Stages": _names(STAGE_COLUMNS),
+        "ReferenceRates": _names(RATE_TABLE_COLUMNS),
         "Templates": _names(TEMPLATE_COLUMNS),
     }
 
