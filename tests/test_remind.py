@@ -17,7 +17,6 @@ from dunning import remind  # noqa: E402
 from dunning.cli import main  # noqa: E402
 from dunning.errors import DunningInputError  # noqa: E402
 from dunning.journal import Journal  # noqa: E402
-from dunning.xlsx import append_rows  # noqa: E402
 from dunning.template import (  # noqa: E402
     SAMPLE_AS_OF,
     SAMPLE_SETTINGS,
@@ -25,6 +24,7 @@ from dunning.template import (  # noqa: E402
     sample_customers,
     sample_invoices,
 )
+from dunning.xlsx import append_rows  # noqa: E402
 from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)  # a Monday, in the window
