@@ -47,7 +47,7 @@ from dunning.policy import Decisions, Policy, decide, policy_from_settings
 from dunning.reading import read_table_frame
 from dunning.report import total_cells
 from dunning.settings import SETTINGS_SHEET
-from dunning.xlsx import WorkbookEdit
+from dunning.workbook import FileWorkbook, Workbook, opened
 from dunning.xlsx.locks import check_not_open
 
 STAGES_TABLE = "Stages"
@@ -71,7 +71,7 @@ def run_user() -> str:
 class RunInputs:
     """Everything a reminder run reads from the workbook, read once."""
 
-    path: Path
+    path: Path | None
     ledger: pd.DataFrame
     customers: pd.DataFrame
     log: pd.DataFrame
@@ -122,20 +122,22 @@ class RunReport:
 PREVIEW_SENDER = "sender-not-set@example.invalid"
 
 
-def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None,
+def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = None,
                     templates_dir: Path | None = None, preview: bool = False) -> RunInputs:
     """Read the workbook's invoices, customers, contact log, settings, stages and templates.
 
     Templates are looked up in the workbook's Templates table first, then in
     `templates_dir` (laid out like the built-in set), then in the built-in set.
     """
-    path = Path(path)
-    book = open_book(path, as_of=as_of, all_currencies=True)
+    with opened(source) as workbook:
+        book = open_book(workbook, as_of=as_of, all_currencies=True)
+        stages = read_table_frame(workbook, STAGES_TABLE)
+        templates_frame = read_table_frame(workbook, TEMPLATES_TABLE)
+        rates = read_table_frame(workbook, RATES_TABLE)
+        customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
+        log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
     pairs = dict(book.settings_pairs)
-    stages = read_table_frame(path, STAGES_TABLE)
     stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
-    templates_frame = read_table_frame(path, TEMPLATES_TABLE)
-    rates = read_table_frame(path, RATES_TABLE)
     policy = policy_from_settings(pairs, stage_rows)
     templates = TemplateSet.default()
     if templates_dir is not None:
@@ -145,10 +147,10 @@ def read_run_inputs(path: str | Path, *, as_of: dt.date | None = None,
     if templates_frame is not None and not templates_frame.empty:
         templates = TemplateSet.from_rows(templates_frame).over(templates)
     return RunInputs(
-        path=path,
+        path=book.path,
         ledger=book.frame,
-        customers=customers_frame(read_table_frame(path, CUSTOMERS_TABLE)),
-        log=contact_log_frame(read_table_frame(path, CONTACT_LOG_TABLE)),
+        customers=customers,
+        log=log,
         policy=policy,
         templates=templates,
         sender=sender_from_settings(pairs, preview=preview),
@@ -250,7 +252,7 @@ def journal_path(path: str | Path) -> Path:
 
 
 def send(
-    path: str | Path,
+    source: str | Path | Workbook,
     *,
     now: dt.datetime,
     smtp: SmtpSettings | None = None,
@@ -260,13 +262,22 @@ def send(
     backups: int = 1,
     templates_dir: Path | None = None,
 ) -> RunReport:
-    """Send today's reminders and record them, safely enough to run unattended."""
-    path = Path(path)
-    check_not_open(path)  # what is sent must be recordable in the ContactLog afterwards
-    inputs = read_run_inputs(path, as_of=as_of, templates_dir=templates_dir)
+    """Send today's reminders and record them, safely enough to run unattended.
+
+    `source` is a workbook file (it must not be open in Excel: what is sent must
+    be recordable afterwards) or a workbook open in Excel (`dunning.excel`),
+    which must have been saved once, since the send journal lives beside it.
+    """
+    if isinstance(source, (str, Path)):
+        check_not_open(Path(source))
+        source = FileWorkbook(Path(source), backups=backups)
+    if source.path is None:
+        raise DunningInputError([Issue("save the workbook before sending: the send journal "
+                                       "that prevents double sends is kept beside it")])
+    inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir)
     smtp = smtp or inputs.smtp
     decisions, messages = plan(inputs, now)
-    with Journal(journal_path(path)) as journal:
+    with Journal(journal_path(source.path)) as journal:
         settle_doubt_from_log(journal, inputs.log)
         results: list[SendResult] = []
         if messages:
@@ -280,10 +291,10 @@ def send(
                                     progress=progress)
         rows = log_rows_for(decisions, messages, results, inputs.log, journal, now,
                             follow_up_days=inputs.policy.min_gap_days)
-    with WorkbookEdit(path, backups=backups) as edit:
-        if rows:
-            edit.append_rows(CONTACT_LOG_TABLE, rows)
-        edit.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, results))
+    if rows:
+        source.append_rows(CONTACT_LOG_TABLE, rows)
+    source.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, results))
+    source.save()
     return RunReport(decisions, messages, results=results, logged=len(rows))
 
 

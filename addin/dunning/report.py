@@ -58,6 +58,41 @@ def kpi_report(frame: pd.DataFrame, as_of: dt.date, *, days: int = 365) -> str:
     return "\n".join(lines)
 
 
+def aging_rows(frame: pd.DataFrame, as_of: dt.date, *, edges: Sequence[int] = DEFAULT_EDGES,
+               basis: Basis = "due") -> list[list[object]]:
+    """The Aging sheet: per currency, a block of customers by bucket, amounts as numbers."""
+    days = "days past due" if basis == "due" else "days since invoice date"
+    rows: list[list[object]] = [[f"Aging by customer as of {as_of:%Y-%m-%d} ({days})"]]
+    for currency, items in _by_currency(frame):
+        amounts, counts = aging_tables(items, as_of, edges, basis)
+        names = items.drop_duplicates("customer").set_index("customer")["customer_name"]
+        rows += [[], [f"Currency: {currency}" if currency else "Amounts"],
+                 ["Customer", "Name", "Items", *amounts.columns]]
+        for customer, values in amounts.iterrows():
+            name = "" if customer == TOTAL else names.get(customer, "")
+            rows.append([customer, name, int(counts.at[customer, TOTAL]),
+                         *(round(float(v), 2) for v in values)])
+    return rows
+
+
+def kpi_rows(frame: pd.DataFrame, as_of: dt.date, *, days: int = 365) -> list[list[object]]:
+    """The KPIs sheet: per currency, each KPI with its value as a number and its unit."""
+    rows: list[list[object]] = [[f"Receivables KPIs as of {as_of:%Y-%m-%d} "
+                                 f"(period: the {days} days to that date)"]]
+    for currency, items in _by_currency(frame):
+        rows += [[], [f"Currency: {currency}" if currency else "Amounts"], ["KPI", "Value", "Unit"]]
+        for name, value in all_kpis(items, as_of, days=days).items():
+            shown = str(value) if isinstance(value, NotDefined) else round(float(value), 4)
+            rows.append([_label(name).strip(), shown, KPI_UNITS.get(name, "")])
+    return rows
+
+
+def _by_currency(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Amounts in different currencies are never added: one block each, in code order."""
+    return [(str(code), items) for code, items in frame.groupby("currency", sort=True)] or [
+        ("", frame)]
+
+
 def _label(name: str) -> str:
     return KPI_LABELS.get(name, name.replace("_", " ").capitalize())
 
