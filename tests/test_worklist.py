@@ -106,8 +106,10 @@ def test_a_superseded_or_kept_promise_is_not_a_broken_one():
 
 
 def test_risk_is_the_balance_weighted_chance_of_paying_late():
-    rows = [item("A1", "A", 5, amount=300), item("A2", "A", 5, amount=100)]
-    risk = pd.DataFrame({"customer": ["A", "A"], "invoice": ["A1", "A2"], "p_late": [0.9, 0.1]})
+    rows = [item("A1", "A", -5, amount=300), item("A2", "A", -5, amount=100),
+            item("A3", "A", 9, amount=900)]  # past due: late for certain, not a risk
+    risk = pd.DataFrame({"customer": ["A"] * 3, "invoice": ["A1", "A2", "A3"],
+                         "p_late": [0.9, 0.1, 1.0]})
     worklist = build_worklist(run(rows), risk=risk)
     assert worklist.loc[0, "risk"] == pytest.approx(15 * 0.7, abs=0.05)
     assert "high risk of paying late (70% by the risk score)" in worklist.loc[0, "reasons"]

@@ -14,7 +14,7 @@ Conventions, decided once here:
   weight: far past due 20 x (this customer's balance more than
   `far_past_due_days` past due / the largest such balance in the same
   currency), risk 15 x (the balance-weighted chance of paying late of the
-  customer's open items, when a risk score is given), oldest overdue
+  customer's items not yet due, when a risk score is given), oldest overdue
   10 x min(1, days past due of the oldest chased item / 120).
 - Held customers go to the bottom, with their reason: everything they owe is
   under an open dispute, a promise not yet due, or a payment plan being kept.
@@ -217,8 +217,13 @@ def _far_past_due(items: pd.DataFrame, days: int) -> list[tuple[str, float, str]
 
 
 def _risk(owed: pd.DataFrame, risk: pd.DataFrame | None) -> list[tuple[str, float, str]]:
-    """The balance-weighted chance of paying late over the customer's open items."""
-    if risk is None or risk.empty:
+    """The balance-weighted chance of paying late over the customer's items not yet due.
+
+    Items already past due are late for certain and count in the other parts; the
+    risk part says who is likely to be late next, so a collector can call first.
+    """
+    owed = owed[owed["days_past_due"] <= 0]
+    if risk is None or risk.empty or owed.empty:
         return []
     chances = risk.drop_duplicates(["customer", "invoice"]).set_index(["customer", "invoice"])
     keys = pd.MultiIndex.from_frame(owed[["customer", "invoice"]])
