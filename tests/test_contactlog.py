@@ -80,7 +80,7 @@ def test_log_command_appends_a_promise_that_reads_back(book, capsys):
     assert main(["log", str(book), "--customer", "CAS03", "--outcome", "promise",
                  "--promise-date", "2026-12-01", "--promise-amount", "500",
                  "--invoices", "INV-2026-0125", "--user", "ana", "--note", "=1+1"]) == 0
-    assert "Logged 'promised to pay' in ContactLog row 2" in capsys.readouterr().out
+    assert "Logged 'promised to pay' for CAS03 in the ContactLog." in capsys.readouterr().out
     [row] = logged_rows(book)
     assert row[1:4] == ["CAS03", "INV-2026-0125", "phone"]
     assert row[7:10] == ["promised to pay", dt.date(2026, 12, 1), 500.0]

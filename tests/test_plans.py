@@ -8,7 +8,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dunning.errors import DunningInputError
-from dunning.plans import HEADERS, adherence, plan_rows, plan_status, schedule
+from dunning.ledger import build_ledger
+from dunning.plans import (
+    HEADERS,
+    PLAN_COLUMNS,
+    SUMMARY_COLUMNS,
+    adherence,
+    judge_plans,
+    new_plan_id,
+    plan_rows,
+    plan_rows_for_sheet,
+    plan_status,
+    plans_from_rows,
+    schedule,
+)
 
 
 def cents(frame):
@@ -255,19 +268,26 @@ def test_bad_payments_name_the_row():
 
 def test_plan_rows_from_a_schedule_and_from_adherence():
     plan = schedule(100, "2024-01-31", 2, "monthly", currency="usd")
-    rows = plan_rows(plan, "C001", "P-1")
-    assert rows[0] == HEADERS == ["Plan", "Customer", "Instalment", "Due Date", "Amount",
-                                  "Currency", "Paid", "Status"]
-    assert rows[1:] == [["P-1", "C001", 1, dt.date(2024, 1, 31), 50.0, "USD", 0.0, ""],
-                        ["P-1", "C001", 2, dt.date(2024, 2, 29), 50.0, "USD", 0.0, ""]]
+    rows = plan_rows(plan, "C001", "P-1", ["INV-1", "INV-2"])
+    assert rows[0] == HEADERS == ["Plan", "Customer", "Invoices", "Instalment", "Due Date",
+                                  "Amount", "Currency", "Paid", "Status"]
+    assert rows[1:] == [["P-1", "C001", "INV-1, INV-2", 1, dt.date(2024, 1, 31), 50.0, "USD",
+                         0.0, ""],
+                        ["P-1", "C001", "INV-1, INV-2", 2, dt.date(2024, 2, 29), 50.0, "USD",
+                         0.0, ""]]
     judged = adherence(plan, payments(("2024-01-30", 70)), "2024-02-01")
-    assert plan_rows(judged, "C001", "P-1")[1:] == [
-        ["P-1", "C001", 1, dt.date(2024, 1, 31), 50.0, "USD", 50.0, "paid"],
-        ["P-1", "C001", 2, dt.date(2024, 2, 29), 50.0, "USD", 20.0, "partly paid"]]
+    assert plan_rows(judged, "C001", "P-1", "INV-1; INV-2")[1:] == [
+        ["P-1", "C001", "INV-1, INV-2", 1, dt.date(2024, 1, 31), 50.0, "USD", 50.0, "paid"],
+        ["P-1", "C001", "INV-1, INV-2", 2, dt.date(2024, 2, 29), 50.0, "USD", 20.0,
+         "partly paid"]]
+
+
+def test_plan_rows_without_invoices_still_work():
+    rows = plan_rows(schedule(10, "2024-01-01", 1, "weekly"), "C001", "P-1")
+    assert rows[1] == ["P-1", "C001", "", 1, dt.date(2024, 1, 1), 10.0, "", 0.0, ""]
 
 
 def test_plan_status_feeds_the_policy():
-    from dunning.ledger import build_ledger
     from dunning.policy import Policy, decide
 
     header = ["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Currency"]
@@ -286,3 +306,247 @@ def test_plan_status_feeds_the_policy():
     assert (kept, missed) == ("kept", "missed")
     assert decisions.loc["A", "reason"] == "nothing to chase: payment plan being kept (INV-1)"
     assert decisions.loc["B", "action"] == "send"
+
+
+# --- the PaymentPlans sheet read back -------------------------------------------------------
+
+LEDGER_HEADER = ["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Paid",
+                 "Currency"]
+
+
+def plan_ledger(*rows):
+    """Ledger rows (invoice, customer, amount, paid[, currency]), all issued on 1 Dec 2023."""
+    body = [[invoice, customer, dt.date(2023, 12, 1), dt.date(2023, 12, 31), amount, paid,
+             currency] for invoice, customer, amount, paid, *rest in rows
+            for currency in [rest[0] if rest else "EUR"]]
+    return build_ledger([LEDGER_HEADER, *body]).frame
+
+
+def sheet_for(*plans):
+    """The sheet rows of several (schedule, customer, id, invoices) plans, header first."""
+    rows = [list(HEADERS)]
+    for plan, customer, plan_id, invoices in plans:
+        rows += plan_rows(plan, customer, plan_id, invoices)[1:]
+    return rows
+
+
+def test_plan_rows_read_back_give_the_same_plan():
+    plan = schedule(1000, "2024-01-31", 3, "monthly", first_payment=100, currency="eur")
+    judged = adherence(plan, payments(("2024-02-01", 400)), "2024-02-05")
+    rows = plan_rows(judged, "007", "PP-007-20240131", ["0042", "INV-9"])
+    read = plans_from_rows(rows)
+    assert list(read.columns) == [*PLAN_COLUMNS, "row"]
+    assert list(read["plan"]) == ["PP-007-20240131"] * 3
+    assert list(read["customer"]) == ["007"] * 3           # text stays text
+    assert list(read["invoices"]) == [("0042", "INV-9")] * 3
+    assert list(read["instalment"]) == [1, 2, 3]
+    assert days(read) == days(plan)
+    assert cents(read) == cents(plan) == [10000, 45000, 45000]
+    assert list(read["currency"]) == ["EUR"] * 3
+    assert list(read["paid"]) == [100.0, 300.0, 0.0]
+    assert list(read["status"]) == ["paid", "partly paid", "upcoming"]
+    assert list(read["row"]) == [2, 3, 4]
+    assert plan_rows(read.rename(columns={"paid": "paid_amount"}), "007", "PP-007-20240131",
+                     read["invoices"][0]) == rows
+
+
+def test_sheet_values_as_excel_gives_them():
+    rows = [["plan", " CUSTOMER ", "Invoices", "Instalment", "Due Date", "Amount", "Currency",
+             "Paid", "Status"],
+            ["P-1", 611365.0, 1001.0, 1.0, 45322.0, "1,250.50", "usd", None, None],
+            [None, "", None, None, None, None, None, None, None],           # blank: skipped
+            ["P-1", 611365.0, "", "2", "2024-02-29", 1250.5, "", "", ""],
+            [None, None, None, None, None, None, None, None, None]]
+    read = plans_from_rows(rows)
+    assert list(read["customer"]) == ["611365", "611365"]
+    assert list(read["invoices"]) == [("1001",), ()]
+    assert list(read["due_date"]) == [pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-29")]
+    assert list(read["amount"]) == [1250.5, 1250.5]
+    assert list(read["paid"]) == [0.0, 0.0]
+    assert list(read["row"]) == [2, 4]
+    assert list(read["currency"]) == ["USD", "USD"]   # a blank Currency takes the plan's
+
+
+def test_an_older_sheet_without_invoices_still_reads():
+    rows = [["Plan", "Customer", "Instalment", "Due Date", "Amount", "Currency", "Paid",
+             "Status"], ["P-1", "C1", 1, dt.date(2024, 1, 1), 10, "EUR", 10, "paid"]]
+    read = plans_from_rows(rows)
+    assert list(read["invoices"]) == [()]
+    assert plans_from_rows([]).empty and plans_from_rows([list(HEADERS)]).empty
+
+
+def test_bad_cells_name_sheet_row_and_column():
+    rows = [list(HEADERS),
+            ["P-1", "C1", "A", 1, dt.date(2024, 1, 1), 100, "EUR", 0, ""],
+            ["P-1", "", "A", 1.5, "soon", "lots", "EUR", -3, ""],
+            ["P-1", "C2", "A", 1, dt.date(2024, 2, 1), 0, "GBP", "", ""]]
+    with pytest.raises(DunningInputError) as raised:
+        plans_from_rows(rows, sheet="Plans")
+    found = {(issue.sheet, issue.row, issue.column, issue.column_letter, issue.value)
+             for issue in raised.value.issues}
+    assert found == {
+        ("Plans", 3, "Customer", "B", ""),
+        ("Plans", 3, "Instalment", "D", 1.5),
+        ("Plans", 3, "Due Date", "E", "soon"),
+        ("Plans", 3, "Amount", "F", "lots"),
+        ("Plans", 3, "Paid", "H", -3),
+        ("Plans", 4, "Amount", "F", 0),
+        ("Plans", 4, "Instalment", "D", 1),          # P-1 already has instalment 1
+        ("Plans", 4, "Customer", "B", "C2"),
+        ("Plans", 4, "Currency", "G", "GBP"),
+    }
+    assert "Plans!E3 (Due Date)" in str(raised.value)
+
+
+def test_missing_headers_are_named():
+    with pytest.raises(DunningInputError, match="lacks the columns Instalment, Due Date") as raised:
+        plans_from_rows([["Plan", "Customer", "Amount"], ["P", "C", 1]])
+    assert raised.value.issues[0].row == 1 and raised.value.issues[0].sheet == "PaymentPlans"
+
+
+# --- judging the sheet from the ledger -------------------------------------------------------
+
+PLAN_300 = schedule(300, "2024-01-10", 3, "monthly", currency="EUR")  # 10 Jan, 10 Feb, 10 Mar
+
+
+def judged_on(day, ledger, plans=((PLAN_300, "A", "PP-A", ["A1", "A2"]),), **keywords):
+    return judge_plans(plans_from_rows(sheet_for(*plans)), ledger, day, **keywords)
+
+
+def test_paid_is_the_plan_total_less_what_its_invoices_still_owe():
+    # A1 200 and A2 100 make up the plan; 130.45 of them has been paid. A3 is not in it.
+    ledger = plan_ledger(("A1", "A", 200, 130.45), ("A2", "A", 100, None), ("A3", "A", 50, 50))
+    instalments, summary = judged_on("2024-02-05", ledger)
+    assert list(summary.columns) == list(SUMMARY_COLUMNS)
+    plan = summary.iloc[0]
+    assert (plan["total"], plan["paid"], plan["remaining"]) == (300.0, 130.45, 169.55)
+    assert plan["status"] == "kept"
+    assert plan["missed"] == 0
+    assert plan["next_due_date"] == pd.Timestamp("2024-02-10")
+    assert plan["next_amount"] == 69.55
+    assert (plan["paid_from"], plan["invoices"], plan["unmatched"]) == ("ledger", "A1, A2", "")
+    assert list(instalments["paid"]) == [100.0, 30.45, 0.0]
+    assert list(instalments["status"]) == ["paid", "partly paid", "upcoming"]
+    assert round(sum(instalments["paid"]), 2) == plan["paid"]
+
+
+def test_a_missed_instalment_is_counted_and_catching_up_keeps_the_plan_again():
+    behind = plan_ledger(("A1", "A", 200, 100), ("A2", "A", 100, None))
+    _, summary = judged_on("2024-02-11", behind)
+    assert (summary["status"][0], summary["missed"][0]) == ("missed", 1)
+    assert summary["next_due_date"][0] == pd.Timestamp("2024-02-10")
+    caught_up = plan_ledger(("A1", "A", 200, 200), ("A2", "A", 100, None))
+    instalments, summary = judged_on("2024-02-11", caught_up)
+    assert summary["status"][0] == "kept"
+    assert list(instalments["status"]) == ["paid", "paid", "upcoming"]
+
+
+def test_all_paid_closes_the_plan_and_nothing_due_yet_is_active():
+    paid_up = plan_ledger(("A1", "A", 200, 200), ("A2", "A", 100, 100))
+    _, summary = judged_on("2024-01-20", paid_up)
+    assert summary["status"][0] == "closed"
+    assert (summary["remaining"][0], summary["next_amount"][0]) == (0.0, 0.0)
+    assert pd.isna(summary["next_due_date"][0])
+    _, early = judged_on("2024-01-05", plan_ledger(("A1", "A", 200, None),
+                                                   ("A2", "A", 100, None)))
+    assert early["status"][0] == "active"
+
+
+def test_judged_plans_honour_grace_days():
+    ledger = plan_ledger(("A1", "A", 200, None), ("A2", "A", 100, None))
+    assert judged_on("2024-01-13", ledger, grace_days=3)[1]["status"][0] == "active"
+    assert judged_on("2024-01-14", ledger, grace_days=3)[1]["status"][0] == "missed"
+
+
+def test_payments_toward_other_invoices_or_currencies_do_not_count():
+    ledger = plan_ledger(("A1", "A", 200, None), ("A2", "A", 100, None), ("A3", "A", 500, 500),
+                         ("A2", "A", 80, 80, "USD"), ("A1", "B", 300, 300))
+    _, summary = judged_on("2024-01-11", ledger)
+    assert (summary["paid"][0], summary["status"][0]) == (0.0, "missed")
+
+
+def test_an_invoice_missing_from_the_ledger_counts_as_paid_and_is_listed():
+    ledger = plan_ledger(("A1", "A", 200, None))
+    _, summary = judged_on("2024-01-11", ledger)
+    assert (summary["paid"][0], summary["unmatched"][0]) == (100.0, "A2")
+
+
+def test_a_plan_naming_no_invoices_keeps_the_paid_on_its_sheet():
+    rows = sheet_for((PLAN_300, "A", "PP-A", []))
+    rows[1][HEADERS.index("Paid")] = 100
+    instalments, summary = judge_plans(plans_from_rows(rows), plan_ledger(), "2024-02-11")
+    assert (summary["paid_from"][0], summary["paid"][0], summary["status"][0]) == (
+        "sheet", 100.0, "missed")
+    assert list(instalments["status"]) == ["paid", "missed", "upcoming"]
+
+
+def test_several_plans_come_back_in_plan_and_instalment_order():
+    plan_b = schedule(90, "2024-01-01", 2, "weekly", currency="EUR")
+    sheet = sheet_for((PLAN_300, "A", "PP-B", ["A1"]), (plan_b, "B", "PP-A", ["B1"]))
+    sheet = [sheet[0], *reversed(sheet[1:])]
+    ledger = plan_ledger(("A1", "A", 300, 300), ("B1", "B", 90, None))
+    instalments, summary = judge_plans(plans_from_rows(sheet), ledger, "2024-03-01")
+    assert list(zip(instalments["plan"], instalments["instalment"], strict=True)) == [
+        ("PP-A", 1), ("PP-A", 2), ("PP-B", 1), ("PP-B", 2), ("PP-B", 3)]
+    assert list(summary["plan"]) == ["PP-A", "PP-B"]
+    assert list(summary["status"]) == ["missed", "closed"]
+    assert list(summary["missed"]) == [2, 0]
+    empty_instalments, empty_summary = judge_plans(plans_from_rows([]), ledger, "2024-03-01")
+    assert empty_instalments.empty and list(empty_summary.columns) == list(SUMMARY_COLUMNS)
+
+
+def test_the_summary_is_the_policy_s_plans_frame():
+    from dunning.policy import Policy, decide
+
+    frame = build_ledger([["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount",
+                           "Paid", "Currency"],
+                          ["INV-1", "A", dt.date(2026, 1, 1), dt.date(2026, 2, 1), 300, 200,
+                           "EUR"],
+                          ["INV-2", "B", dt.date(2026, 1, 1), dt.date(2026, 2, 1), 300, 100,
+                           "EUR"]]).frame
+    plan = schedule(300, "2026-02-15", 3, "fortnightly", currency="EUR")
+    sheet = sheet_for((plan, "A", "PP-A", ["INV-1"]), (plan, "B", "PP-B", ["INV-2"]))
+    _, summary = judge_plans(plans_from_rows(sheet), frame, "2026-03-11")
+    assert list(summary["status"]) == ["kept", "missed"]
+    who = pd.DataFrame({"customer": ["A", "B"], "email": ["ap@a.example.com", "ap@b.example.com"]})
+    now = dt.datetime(2026, 3, 11, 10, 0, tzinfo=dt.timezone.utc)
+    decisions = decide(frame, who, None, Policy(), now, summary).customers.set_index("customer")
+    assert decisions.loc["A", "reason"] == "nothing to chase: payment plan being kept (INV-1)"
+    assert decisions.loc["B", "action"] == "send"
+
+
+# --- new plans and the rebuilt sheet ---------------------------------------------------------
+
+def test_new_plan_ids_are_dated_and_never_reused():
+    assert new_plan_id("C001", "2024-03-01") == "PP-C001-20240301"
+    taken = ["PP-C001-20240301", "pp-c001-20240301-2 "]
+    assert new_plan_id("C001", dt.date(2024, 3, 1), taken) == "PP-C001-20240301-3"
+    assert new_plan_id(" Acme Ltd ", "2024-03-01") == "PP-Acme-Ltd-20240301"
+    with pytest.raises(DunningInputError, match="plan start must be a date"):
+        new_plan_id("C001", "whenever")
+
+
+def test_the_rebuilt_sheet_holds_todays_statuses_and_the_new_plan():
+    ledger = plan_ledger(("A1", "A", 200, 130.45), ("A2", "A", 100, None), ("B1", "B", 90, None))
+    instalments, _ = judged_on("2024-02-05", ledger)
+    plan_b = schedule(90, "2024-02-06", 2, "weekly", currency="EUR")
+    plan_id = new_plan_id("B", "2024-02-06", instalments["plan"])
+    rows = plan_rows_for_sheet(instalments, plan_rows(plan_b, "B", plan_id, ["B1"]))
+    assert rows[0] == HEADERS
+    assert rows[1:4] == [
+        ["PP-A", "A", "A1, A2", 1, dt.date(2024, 1, 10), 100.0, "EUR", 100.0, "paid"],
+        ["PP-A", "A", "A1, A2", 2, dt.date(2024, 2, 10), 100.0, "EUR", 30.45, "partly paid"],
+        ["PP-A", "A", "A1, A2", 3, dt.date(2024, 3, 10), 100.0, "EUR", 0.0, "upcoming"]]
+    assert rows[4:] == [
+        ["PP-B-20240206", "B", "B1", 1, dt.date(2024, 2, 6), 45.0, "EUR", 0.0, ""],
+        ["PP-B-20240206", "B", "B1", 2, dt.date(2024, 2, 13), 45.0, "EUR", 0.0, ""]]
+    again = plans_from_rows(rows)
+    assert sorted(set(again["plan"])) == ["PP-A", "PP-B-20240206"]
+    assert plan_rows_for_sheet(again) == rows
+    assert plan_rows_for_sheet(None, plan_rows(plan_b, "B", "P", ["B1"]))[0] == HEADERS
+
+
+def test_a_new_plan_cannot_take_an_id_on_the_sheet():
+    existing = plans_from_rows(sheet_for((PLAN_300, "A", "PP-A", ["A1"])))
+    with pytest.raises(DunningInputError, match="already has a plan 'pp-a'"):
+        plan_rows_for_sheet(existing, plan_rows(PLAN_300, "A", "pp-a", ["A2"]))

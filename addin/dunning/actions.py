@@ -1,45 +1,233 @@
-"""Actions on a client's workbook file: what a command (and later a ribbon button) does.
+"""Actions on a client's workbook: what a ribbon button or a command does.
 
-Each action reads what it needs, decides in the core, and writes through the
-lossless writer, so the workbook is changed in one atomic save or not at all.
+Each action takes a workbook (`dunning.workbook.Workbook`: a file, or the book
+open in Excel) and what the user chose, reads what it needs, decides in the
+core, writes its sheets and rows, and says in plain words what it changed. On a
+file every write of an action lands in one atomic save, or none does.
+
+The ribbon's buttons (`dunning.ribbon`) and the command line (`dunning.cli`)
+call these same functions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from dunning.aging import open_balances
 from dunning.book import open_book
-from dunning.contactlog import CONTACT_LOG_TABLE, Contact, log_row
+from dunning.contactlog import CONTACT_LOG_TABLE, OPTIONAL_HEADERS, Contact, log_row
 from dunning.customers import CUSTOMERS_TABLE, customers_frame
+from dunning.disputes import dispute_register
 from dunning.errors import DunningInputError, Issue
+from dunning.plans import SHEET as PLANS_SHEET
+from dunning.plans import judge_plans, new_plan_id, plan_rows, plan_rows_for_sheet, schedule
+from dunning.policy import decide
+from dunning.promises import promise_outcomes
 from dunning.reading import read_table_frame
-from dunning.xlsx import AppendResult, append_rows
+from dunning.remind import (
+    OUTBOX_SHEET,
+    RunInputs,
+    outbox_rows,
+    plan,
+    plan_summary,
+    read_plans,
+    read_run_inputs,
+    run_date,
+    send,
+)
+from dunning.report import aging_rows, kpi_rows, money
+from dunning.workbook import Workbook, opened
+from dunning.worklist import SHEET as WORKLIST_SHEET
+from dunning.worklist import build_worklist, worklist_rows
+
+AGING_SHEET = "Aging"
+KPI_SHEET = "KPIs"
 
 
-def log_contact(path: str | Path, contact: Contact) -> AppendResult:
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did, for a message box or the terminal."""
+
+    title: str
+    message: str
+    sheets: tuple[str, ...] = ()
+    data: object = None
+
+
+@dataclass(frozen=True)
+class Today:
+    """Everything the collector's actions decide from, read once from the workbook."""
+
+    inputs: RunInputs
+    as_of: dt.date
+    plan_summary: pd.DataFrame
+    promises: pd.DataFrame
+    disputes: pd.DataFrame
+
+
+# ------------------------------------------------------------------ refresh
+
+
+def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None) -> ActionResult:
+    """Recompute the Aging and KPIs sheets and the payment plans' Paid and Status.
+
+    Each sheet is stamped with its as-of date in its title row, so a printout
+    says which day it shows.
+    """
+    with opened(source) as workbook:
+        book = open_book(workbook, as_of=as_of, all_currencies=True)
+        settings = book.settings
+        plans = read_plans(workbook)
+        workbook.replace_sheet(AGING_SHEET, aging_rows(
+            book.frame, book.as_of, edges=settings.bucket_edges, basis=settings.aging_basis))
+        workbook.replace_sheet(KPI_SHEET, kpi_rows(book.frame, book.as_of))
+        sheets = [AGING_SHEET, KPI_SHEET]
+        if not plans.empty:
+            instalments, _ = judge_plans(plans, book.frame, book.as_of)
+            workbook.replace_sheet(PLANS_SHEET, plan_rows_for_sheet(instalments))
+            sheets.append(PLANS_SHEET)
+        workbook.save()
+    return ActionResult("Refreshed", f"Aging and KPIs as of {book.as_of:%Y-%m-%d} written to "
+                        f"the {', '.join(sheets)} sheet(s).", tuple(sheets))
+
+
+# ----------------------------------------------------------------- worklist
+
+
+def read_today(workbook: Workbook, now: dt.datetime, *,
+               as_of: dt.date | None = None) -> Today:
+    """The run inputs, the payment plans, promises and disputes, as of the run date."""
+    inputs = read_run_inputs(workbook, as_of=as_of, preview=True)
+    zone = inputs.policy.default_time_zone
+    day = run_date(inputs, now)
+    return Today(
+        inputs=inputs, as_of=day, plan_summary=plan_summary(inputs, now),
+        promises=promise_outcomes(inputs.log, inputs.ledger, day, time_zone=zone),
+        disputes=dispute_register(inputs.log, inputs.ledger, day, time_zone=zone))
+
+
+def worklist(source: str | Path | Workbook, *, now: dt.datetime,
+             as_of: dt.date | None = None) -> ActionResult:
+    """Write today's prioritised list of customers to call to the Worklist sheet."""
+    with opened(source) as workbook:
+        today = read_today(workbook, now, as_of=as_of)
+        inputs = today.inputs
+        decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
+                           today.plan_summary, as_of=today.as_of)
+        ranked = build_worklist(decisions, promises=today.promises, disputes=today.disputes,
+                                plans=today.plan_summary, risk=_risk(inputs.ledger, today.as_of))
+        rows = worklist_rows(ranked)
+        workbook.replace_sheet(WORKLIST_SHEET, rows)
+        workbook.save()
+    held = int(ranked["held"].sum()) if not ranked.empty else 0
+    return ActionResult("Worklist", f"{len(ranked)} customer(s) on today's worklist "
+                        f"({held} on hold), written to the {WORKLIST_SHEET} sheet.",
+                        (WORKLIST_SHEET,), ranked)
+
+
+def _risk(ledger: pd.DataFrame, as_of: dt.date) -> pd.DataFrame | None:
+    """The late-payment risk of each open item, when the risk model is available."""
+    try:
+        from dunning import risk
+    except ImportError:  # scikit-learn not installed: the worklist works without it
+        return None
+    return risk.score(ledger, as_of)
+
+
+# --------------------------------------------------------------- reminders
+
+
+def preview_reminders(source: str | Path | Workbook, *, now: dt.datetime,
+                      drafts: Path | None = None) -> ActionResult:
+    """Write today's Outbox sheet (what would go, and why others are skipped); send nothing.
+
+    With `drafts`, each message is also written there as an .eml file to open and read.
+    """
+    with opened(source) as workbook:
+        inputs = read_run_inputs(workbook, preview=True)
+        decisions, messages = plan(inputs, now)
+        workbook.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, []))
+        workbook.save()
+    written = []
+    if drafts is not None:
+        from dunning.drafts import write_drafts
+
+        written = write_drafts(messages, inputs.sender, drafts)
+    customers = len({message.customer for message in messages})
+    text = (f"{len(messages)} reminder(s) to {customers} customer(s) would go out today; "
+            f"the {OUTBOX_SHEET} sheet lists every customer with the reason.")
+    if written:
+        text += f" Drafts: {written[0].parent}"
+    return ActionResult("Preview reminders", text, (OUTBOX_SHEET,), messages)
+
+
+def confirm_text(messages: list) -> str:
+    """The question asked before sending: how many messages go to how many customers."""
+    customers = len({message.customer for message in messages})
+    addresses = len({message.to for message in messages})
+    return (f"Send {len(messages)} reminder(s) to {customers} customer(s) "
+            f"({addresses} address(es)) now?")
+
+
+def send_reminders(workbook: Workbook, *, now: dt.datetime, confirm) -> ActionResult:  # noqa: ANN001
+    """Send the batch a preview shows, after `confirm(question) -> bool` agrees."""
+    inputs = read_run_inputs(workbook)
+    _, messages = plan(inputs, now)
+    if not messages:
+        return ActionResult("Send reminders", "No reminder is due today; nothing was sent.")
+    if not confirm(confirm_text(messages)):
+        return ActionResult("Send reminders", "Cancelled: nothing was sent.")
+    report = send(workbook, now=now)
+    return ActionResult("Send reminders", report.summary(), (OUTBOX_SHEET, CONTACT_LOG_TABLE),
+                        report)
+
+
+# ----------------------------------------------------------------- contacts
+
+
+def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult:
     """Append one contact (a call, a promise to pay, a dispute) to the workbook's ContactLog.
 
     The customer may be given by id or name, in any case, and must be one the
     workbook knows; invoice numbers must be that customer's. So a typo cannot
     start a log of a customer or a dispute of an invoice that does not exist.
+    The open balance the contact is about is recorded with it.
     """
-    book = open_book(path, all_currencies=True)
-    ledger = book.frame
-    customers = customers_frame(read_table_frame(path, CUSTOMERS_TABLE))
-    customer = resolve_customer(contact.customer, ledger, customers)
+    with opened(source) as workbook:
+        book = open_book(workbook, all_currencies=True)
+        customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
+        customer = resolve_customer(contact.customer, book.frame, customers)
+        check_invoices(book.frame, customer, contact.invoices)
+        balance = covered_balance(book.frame, customer, contact.invoices, book.as_of)
+        row = log_row(replace(contact, customer=customer, open_balance=balance))
+        append_to_log(workbook, [row])
+        workbook.save()
+    return ActionResult("Log contact", f"Logged '{row['Outcome']}' for {customer} in the "
+                        f"{CONTACT_LOG_TABLE}.", (CONTACT_LOG_TABLE,), row)
+
+
+def append_to_log(workbook: Workbook, rows: list[dict[str, object]]) -> None:
+    """Append ContactLog rows, leaving out columns added since an older log was made."""
+    found = workbook.table(CONTACT_LOG_TABLE)
+    if found is None:
+        raise DunningInputError([Issue(f"the workbook has no {CONTACT_LOG_TABLE} table")])
+    present = {column.casefold() for column in found.columns}
+    absent = {h for h in OPTIONAL_HEADERS if h.casefold() not in present}
+    workbook.append_rows(CONTACT_LOG_TABLE, [
+        {key: value for key, value in row.items() if key not in absent} for row in rows])
+
+
+def check_invoices(ledger: pd.DataFrame, customer: str, invoices: tuple[str, ...]) -> None:
+    """Every invoice named must be the customer's, so a typo never logs a phantom dispute."""
     theirs = set(ledger.loc[ledger["customer"] == customer, "invoice"])
-    unknown = [invoice for invoice in contact.invoices if invoice not in theirs]
+    unknown = [invoice for invoice in invoices if invoice not in theirs]
     if unknown:
         raise DunningInputError([Issue(
             f"customer {customer} has no invoice {', '.join(unknown)} in the Invoices table")])
-    balance = covered_balance(ledger, customer, contact.invoices, book.as_of)
-    row = log_row(replace(contact, customer=customer, open_balance=balance))
-    return append_rows(path, CONTACT_LOG_TABLE, [row])
 
 
 def covered_balance(ledger: pd.DataFrame, customer: str, invoices: tuple[str, ...],
@@ -77,3 +265,75 @@ def resolve_customer(given: str, ledger: pd.DataFrame, customers: pd.DataFrame) 
                 f"{given!r} could be any of the customers {', '.join(found)}: give the id")])
     raise DunningInputError([Issue(
         f"no customer {given!r} in the Invoices or Customers table (give its id or name)")])
+
+
+# ------------------------------------------------------------ payment plans
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """A payment plan as agreed with the customer."""
+
+    customer: str
+    count: int
+    frequency: str
+    start: dt.date
+    first_payment: float | None = None
+    currency: str | None = None
+    user: str = ""
+
+
+def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
+                 now: dt.datetime) -> ActionResult:
+    """Split the customer's open balance into instalments on the PaymentPlans sheet.
+
+    The plan covers the customer's open invoices in one currency (the only one,
+    or the one named), is logged in the ContactLog, and holds reminders for
+    those invoices while it is kept.
+    """
+    with opened(source) as workbook:
+        book = open_book(workbook, all_currencies=True)
+        customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
+        customer = resolve_customer(request.customer, book.frame, customers)
+        invoices, currency, balance = _plan_items(book.frame, customer, book.as_of,
+                                                  request.currency)
+        existing = read_plans(workbook)
+        plan_id = new_plan_id(customer, request.start, existing["plan"].tolist())
+        instalments = schedule(balance, request.start, request.count, request.frequency,
+                               first_payment=request.first_payment, currency=currency)
+        rows = plan_rows_for_sheet(existing, plan_rows(instalments, customer, plan_id, invoices))
+        workbook.replace_sheet(PLANS_SHEET, rows)
+        append_to_log(workbook, [log_row(Contact(
+            customer=customer, channel="phone", outcome="payment plan agreed",
+            timestamp=now.astimezone(dt.timezone.utc).replace(tzinfo=None),
+            invoices=tuple(invoices), user=request.user, open_balance=balance,
+            note=f"{plan_id}: {request.count} {request.frequency} instalments from "
+                 f"{request.start:%Y-%m-%d}"))])
+        workbook.save()
+    return ActionResult("Payment plan", f"Plan {plan_id}: {currency} {money(balance)} in "
+                        f"{request.count} {request.frequency} instalments from "
+                        f"{request.start:%Y-%m-%d}, written to the {PLANS_SHEET} sheet.",
+                        (PLANS_SHEET, CONTACT_LOG_TABLE), instalments)
+
+
+def _plan_items(ledger: pd.DataFrame, customer: str, as_of: dt.date,
+                currency: str | None) -> tuple[list[str], str, float]:
+    """The customer's open invoices in one currency, and their balance."""
+    balance, is_open = open_balances(ledger, as_of)
+    mine = is_open & (ledger["customer"] == customer).to_numpy() & ~ledger[
+        "written_off"].to_numpy(dtype=bool)
+    currencies = sorted(set(ledger.loc[mine, "currency"]))
+    if currency:
+        currencies = [code for code in currencies if code.upper() == currency.upper()]
+    if len(currencies) != 1:
+        found = ", ".join(sorted(set(ledger.loc[mine, "currency"]))) or "none"
+        raise DunningInputError([Issue(
+            f"a payment plan covers one currency: customer {customer} has open items in "
+            f"{found}; name the currency" if len(currencies) > 1 or currency else
+            f"customer {customer} has nothing open to put in a payment plan")])
+    chosen = mine & (ledger["currency"] == currencies[0]).to_numpy()
+    total = round(float(balance[chosen].sum()), 2)
+    if total <= 0:
+        raise DunningInputError([Issue(f"customer {customer} owes nothing in {currencies[0]} "
+                                       "(credits cover the invoices)")])
+    return ledger.loc[chosen, "invoice"].tolist(), currencies[0], total

@@ -267,7 +267,7 @@ def _run_log(args: argparse.Namespace) -> int:
     import getpass
 
     from dunning.actions import log_contact
-    from dunning.contactlog import Contact, outcome_code
+    from dunning.contactlog import Contact
 
     invoices = tuple(i.strip() for i in args.invoices.split(",") if i.strip())
     contact = Contact(
@@ -275,9 +275,7 @@ def _run_log(args: argparse.Namespace) -> int:
         timestamp=dt.datetime.now(), invoices=invoices, promise_date=args.promise_date,
         promise_amount=args.promise_amount, next_action_date=args.next_action,
         user=args.user or getpass.getuser(), note=args.note)
-    result = log_contact(args.book, contact)
-    print(f"Logged '{outcome_code(contact.outcome)}' in {result.sheet} row {result.last_row} "
-          f"of {args.book}.")
+    print(log_contact(args.book, contact).message)
     return 0
 
 

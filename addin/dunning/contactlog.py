@@ -47,6 +47,7 @@ OUTCOMES: tuple[str, ...] = (
     "handed off",
     "promise broken",
     "dispute resolved",
+    "payment plan agreed",
 )
 STAGE_OUTCOMES: tuple[str, ...] = ("sent", "handed off")
 """Outcomes that mean a stage was reached: a reminder sent, or a hand-off task raised."""
@@ -56,6 +57,7 @@ OUTCOME_SHORTHANDS: Mapping[str, str] = {
     "approval": "waiting for approval",
     "dispute": "disputed",
     "resolved": "dispute resolved",
+    "plan": "payment plan agreed",
     "promise": "promised to pay",
     "paid": "payment sent",
     "optout": "opted out",

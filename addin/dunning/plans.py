@@ -3,7 +3,9 @@
 `schedule` splits a balance into instalments; `adherence` applies the payments
 received to them; `plan_status` sums that up in the words the policy reads
 ("active", "kept", "missed", "closed"); `plan_rows` lays a plan out for the
-PaymentPlans sheet. Pure core: pandas, numpy and the standard library only.
+PaymentPlans sheet, `plans_from_rows` reads the sheet back, `judge_plans` judges
+every plan on it from the ledger and `plan_rows_for_sheet` rebuilds the sheet.
+Pure core: pandas, numpy, the standard library and the core modules only.
 
 Conventions, decided once here:
 
@@ -34,23 +36,56 @@ Conventions, decided once here:
   missed, "kept" when at least one instalment has fallen due and all that have
   are paid, and "active" otherwise (nothing due yet, or one due but still in
   its grace days).
+- The PaymentPlans sheet has one row per instalment: Plan, Customer, Invoices
+  (the invoices the plan covers, "A, B"), Instalment, Due Date, Amount,
+  Currency, Paid, Status. A plan's invoices are those named on any of its rows
+  (filling the first row is enough). Sheets written before the Invoices column
+  existed still read.
+- What a plan has been paid is read from the ledger, not from payments: the
+  ledger records no payment dates, only what is still open. So paid = the
+  plan's total minus the current open balance of its invoices (in the plan's
+  currency), clipped to 0..total, and applied by `adherence` as one payment on
+  the run date. Consequences: a payment toward an invoice outside the plan does
+  not count, an invoice issued after the plan is not in it, a credit note on a
+  covered invoice counts as paid, and a covered invoice the ledger no longer
+  holds counts as paid (exports of open items drop paid invoices; such names
+  are listed in `unmatched` so a typo shows). A plan naming no invoices (an
+  older sheet) keeps the Paid it has on the sheet (`paid_from` "sheet").
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
 
-from dunning.errors import DunningInputError, Issue
-from dunning.ledger import DateLike
+from dunning.aging import open_balances
+from dunning.errors import DunningInputError, Issue, column_letter
+from dunning.ledger import DateLike, Ledger, trim_trailing_blank_rows
+from dunning.parse import (
+    AmbiguousDatesError,
+    blank_mask,
+    parse_amounts,
+    parse_dates,
+    parse_text,
+)
 
 FREQUENCIES = ("weekly", "fortnightly", "monthly")
 INSTALMENT_STATUSES = ("paid", "partly paid", "missed", "due", "upcoming")
 PLAN_STATUSES = ("active", "kept", "missed", "closed")
 SHEET = "PaymentPlans"
-HEADERS = ["Plan", "Customer", "Instalment", "Due Date", "Amount", "Currency", "Paid", "Status"]
+HEADERS = ["Plan", "Customer", "Invoices", "Instalment", "Due Date", "Amount", "Currency",
+           "Paid", "Status"]
+OPTIONAL_HEADERS = ("Invoices", "Currency", "Paid", "Status")
+"""Columns a PaymentPlans sheet may lack (older sheets, or plans typed by hand)."""
+PLAN_COLUMNS = ("plan", "customer", "invoices", "instalment", "due_date", "amount", "currency",
+                "paid", "status")
+SUMMARY_COLUMNS = ("plan", "customer", "currency", "total", "paid", "remaining", "status",
+                   "missed", "next_due_date", "next_amount", "invoices", "paid_from",
+                   "unmatched")
 
 _DAYS = {"weekly": 7, "fortnightly": 14}
 
@@ -146,27 +181,344 @@ def plan_status(judged: pd.DataFrame) -> str:
     return "active"
 
 
-def plan_rows(plan: pd.DataFrame, customer: str, plan_id: str) -> list[list[object]]:
+def plan_rows(plan: pd.DataFrame, customer: str, plan_id: str,
+              invoices: Sequence[str] | str = ()) -> list[list[object]]:
     """Rows for the PaymentPlans sheet, the header first.
 
     Takes a `schedule` frame, or an `adherence` frame to fill Paid and Status
-    (a bare schedule gives Paid 0 and a blank Status). Due dates are
-    `datetime.date`; texts are returned as given, and the writer must store
-    them as text so that none can become a formula.
+    (a bare schedule gives Paid 0 and a blank Status). `invoices` are the
+    invoices the plan covers (written "A, B"; the plan is judged by their
+    balance). Due dates are `datetime.date`; texts are returned as given, and
+    the writer must store them as text so that none can become a formula.
     """
     rows = _plan_frame(plan)
     plan = plan.sort_values(["due_date", "instalment"], kind="stable").reset_index(drop=True)
     paid = plan["paid_amount"] if "paid_amount" in plan else pd.Series(0.0, index=plan.index)
     status = plan["status"] if "status" in plan else pd.Series("", index=plan.index)
     currency = plan["currency"] if "currency" in plan else pd.Series("", index=plan.index)
+    covered = _invoices_text(invoices)
     body = [
-        [str(plan_id), str(customer), int(number), due.date(), round(float(amount), 2),
+        [str(plan_id), str(customer), covered, int(number), due.date(), round(float(amount), 2),
          _text(code), round(float(paid_amount), 2), _text(state)]
         for number, due, amount, code, paid_amount, state in zip(
             rows["instalment"], rows["due_date"], rows["amount"], currency, paid, status,
             strict=True)
     ]
     return [list(HEADERS), *body]
+
+
+def plans_from_rows(rows: Sequence[Sequence[object]], sheet: str = SHEET, *,
+                    header_row: int = 1) -> pd.DataFrame:
+    """The PaymentPlans sheet's values as a frame with `PLAN_COLUMNS` and the sheet `row`.
+
+    `rows` are the sheet's values with the header row first, as calamine or
+    xlwings give them (dates as dates, serial numbers or text; blanks as None or
+    ""). Blank rows are skipped. Raises DunningInputError with one issue per
+    missing header or bad cell, naming the sheet, row and column.
+    """
+    rows = trim_trailing_blank_rows([list(_cells(row)) for row in rows])
+    if not rows:
+        return _empty_plans()
+    reader = _SheetReader(rows, sheet, header_row)
+    frame = reader.read()
+    if reader.issues:
+        raise DunningInputError(reader.issues)
+    return frame
+
+
+def judge_plans(
+    plans: pd.DataFrame,
+    ledger: pd.DataFrame | Ledger,
+    as_of: DateLike,
+    *,
+    grace_days: int = 0,
+    tolerance: float = 0.005,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every plan judged on `as_of` from its invoices' open balance in the ledger.
+
+    `plans` is a `plans_from_rows` frame. Returns (instalments, summary):
+    instalments are the input rows in plan and instalment order with paid and
+    status filled in (`INSTALMENT_STATUSES`); summary has one row per plan with
+    `SUMMARY_COLUMNS`: status is `plan_status`'s word (so the frame can be given
+    to `dunning.policy.decide` as its `plans`), missed counts missed instalments,
+    next_due_date and next_amount are the first instalment not yet covered and
+    what it still lacks (NaT and 0 when none). See the module docstring.
+    """
+    day = _required_date(as_of, "as of date")
+    if plans is None or plans.empty:
+        return _empty_plans(), _empty_summary()
+    frame = ledger.frame if isinstance(ledger, Ledger) else ledger
+    balances = _InvoiceBalances(frame, day)
+    ordered = plans.sort_values(["plan", "instalment"], kind="stable")
+    judged_rows, summaries = [], []
+    for plan_id, rows in ordered.groupby("plan", sort=False):
+        judged, summary = _judge_plan(str(plan_id), rows, balances, day, grace_days, tolerance)
+        judged_rows.append(judged)
+        summaries.append(summary)
+    instalments = pd.concat(judged_rows).reset_index(drop=True)
+    summary = pd.DataFrame.from_records(summaries, columns=list(SUMMARY_COLUMNS))
+    summary["next_due_date"] = pd.to_datetime(summary["next_due_date"]).astype("datetime64[ns]")
+    summary["missed"] = summary["missed"].astype("int64")
+    return instalments, summary
+
+
+def new_plan_id(customer: str, start: DateLike, existing_ids: Sequence[str] = ()) -> str:
+    """A plan id not yet taken: PP-<customer>-<YYYYMMDD>, then -2, -3 and so on.
+
+    Ids are compared without regard to case or surrounding spaces, as people
+    retype them; spaces inside the customer id become hyphens.
+    """
+    day = _required_date(start, "plan start")
+    who = re.sub(r"\s+", "-", str(customer).strip()) or "customer"
+    base = f"PP-{who}-{day:%Y%m%d}"
+    taken = {str(identifier).strip().lower() for identifier in existing_ids}
+    candidate, suffix = base, 1
+    while candidate.lower() in taken:
+        suffix += 1
+        candidate = f"{base}-{suffix}"
+    return candidate
+
+
+def plan_rows_for_sheet(existing: pd.DataFrame | None,
+                        new: Sequence[Sequence[object]] = ()) -> list[list[object]]:
+    """The whole PaymentPlans sheet, header first: the existing plans' rows, then the new ones.
+
+    `existing` is a `plans_from_rows` frame or `judge_plans`' instalments (so the
+    sheet carries today's Paid and Status); `new` holds rows as `plan_rows` gives
+    them, for one or more plans (header rows among them are dropped). A new plan
+    whose id is already on the sheet is refused. Texts are returned as given.
+    """
+    body = [] if existing is None or existing.empty else _sheet_body(existing)
+    added = [list(row) for row in new if list(row) != HEADERS]
+    taken = {str(row[0]).strip().lower() for row in body}
+    clashes = sorted({str(row[0]) for row in added if str(row[0]).strip().lower() in taken})
+    if clashes:
+        raise DunningInputError([Issue(
+            f"the {SHEET} sheet already has a plan {plan!r}: choose another id (new_plan_id)",
+            sheet=SHEET, column="Plan", value=plan) for plan in clashes])
+    return [list(HEADERS), *body, *added]
+
+
+def _sheet_body(plans: pd.DataFrame) -> list[list[object]]:
+    paid = plans["paid"] if "paid" in plans else pd.Series(0.0, index=plans.index)
+    status = plans["status"] if "status" in plans else pd.Series("", index=plans.index)
+    return [
+        [_text(plan), _text(customer), _invoices_text(invoices), int(number),
+         pd.Timestamp(due).date(), round(float(amount), 2), _text(code),
+         round(float(0.0 if pd.isna(paid_amount) else paid_amount), 2), _text(state)]
+        for plan, customer, invoices, number, due, amount, code, paid_amount, state in zip(
+            plans["plan"], plans["customer"], plans["invoices"], plans["instalment"],
+            plans["due_date"], plans["amount"], plans["currency"], paid, status, strict=True)
+    ]
+
+
+def _invoices_text(invoices: Sequence[str] | str | None) -> str:
+    """Invoices as the sheet holds them: "A, B"."""
+    if invoices is None or (isinstance(invoices, float) and invoices != invoices):
+        return ""
+    names = _invoice_names(invoices) if isinstance(invoices, str) else [
+        str(name).strip() for name in invoices if str(name).strip()]
+    return ", ".join(names)
+
+
+def _invoice_names(text: object) -> tuple[str, ...]:
+    names = (name.strip() for name in re.split(r"[,;]", _text(text)))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _cells(row: object) -> Sequence[object]:
+    return row if isinstance(row, (list, tuple)) else (row,)
+
+
+class _SheetReader:
+    """Reads the PaymentPlans sheet's values, collecting an issue per bad cell."""
+
+    def __init__(self, rows: list[list[object]], sheet: str, header_row: int) -> None:
+        self.sheet = sheet
+        self.header_row = header_row
+        self.issues: list[Issue] = []
+        headers = [_text(value).strip().lower() for value in rows[0]]
+        self.where = {name: headers.index(name.lower()) for name in HEADERS
+                      if name.lower() in headers}
+        width = len(headers)
+        self.body = [(row + [None] * width)[:width] for row in rows[1:]]
+        self.numbers = np.arange(header_row + 1, header_row + 1 + len(self.body))
+
+    def read(self) -> pd.DataFrame:
+        missing = [name for name in HEADERS
+                   if name not in self.where and name not in OPTIONAL_HEADERS]
+        if missing:
+            self.issues.append(Issue(
+                f"the {self.sheet} sheet lacks the columns {', '.join(missing)}",
+                sheet=self.sheet, row=self.header_row))
+            return _empty_plans()
+        values = {name: self._values(name) for name in HEADERS}
+        blank = np.logical_and.reduce([blank_mask(column) for column in values.values()])
+        keep = ~blank
+        values = {name: column[keep] for name, column in values.items()}
+        self.numbers = self.numbers[keep]
+        frame = pd.DataFrame({
+            "plan": self._required_text(values, "Plan"),
+            "customer": self._required_text(values, "Customer"),
+            "invoices": [_invoice_names(text) for text in parse_text(values["Invoices"]).values],
+            "instalment": self._instalments(values["Instalment"]),
+            "due_date": self._dates(values["Due Date"]),
+            "amount": self._amounts(values["Amount"], "Amount", required=True),
+            "currency": pd.Series(parse_text(values["Currency"]).values, dtype=object)
+            .str.upper().to_numpy(dtype=object),
+            "paid": self._amounts(values["Paid"], "Paid", required=False),
+            "status": pd.Series(parse_text(values["Status"]).values, dtype=object)
+            .str.lower().to_numpy(dtype=object),
+            "row": self.numbers.astype("int64"),
+        })
+        self._check_plans(frame)
+        return frame.reset_index(drop=True)
+
+    def _values(self, header: str) -> np.ndarray:
+        array = np.empty(len(self.body), dtype=object)
+        index = self.where.get(header)
+        array[:] = [row[index] if index is not None else None for row in self.body]
+        return array
+
+    def _issue(self, position: int, header: str, message: str, value: object) -> None:
+        index = self.where.get(header)
+        self.issues.append(Issue(
+            message, sheet=self.sheet, row=int(self.numbers[position]), column=header,
+            column_letter=None if index is None else column_letter(index), value=value))
+
+    def _required_text(self, values: dict[str, np.ndarray], header: str) -> np.ndarray:
+        parsed = parse_text(values[header])
+        for position in np.flatnonzero(parsed.blank):
+            self._issue(position, header, f"every instalment row needs its {header.lower()}",
+                        values[header][position])
+        return parsed.values
+
+    def _instalments(self, values: np.ndarray) -> np.ndarray:
+        parsed = parse_amounts(values)
+        numbers = parsed.values
+        whole = np.isfinite(numbers) & (np.mod(np.nan_to_num(numbers), 1) == 0) & (numbers >= 1)
+        for position in np.flatnonzero(~whole):
+            self._issue(position, "Instalment", "expected an instalment number: 1, 2, 3 ...",
+                        values[position])
+        return np.where(whole, numbers, 0).astype("int64")
+
+    def _dates(self, values: np.ndarray) -> np.ndarray:
+        try:
+            parsed = parse_dates(values)
+        except AmbiguousDatesError as error:
+            self.issues.append(Issue(str(error), sheet=self.sheet, row=self.header_row,
+                                     column="Due Date"))
+            return np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+        for position in np.flatnonzero(parsed.blank | parsed.bad):
+            self._issue(position, "Due Date", "expected a date (a date cell, an Excel serial "
+                        "number, or text such as 2024-03-31)", values[position])
+        return parsed.values
+
+    def _amounts(self, values: np.ndarray, header: str, *, required: bool) -> np.ndarray:
+        parsed = parse_amounts(values)
+        amounts = parsed.values
+        lowest, word = (0.01, "more than zero") if required else (0.0, "zero or more")
+        wrong = parsed.bad | (required & parsed.blank) | (~parsed.blank & ~parsed.bad & (
+            np.round(np.nan_to_num(amounts), 2) < lowest))
+        for position in np.flatnonzero(wrong):
+            self._issue(position, header, f"expected an amount {word}, such as 125.00",
+                        values[position])
+        return np.where(parsed.blank, 0.0, np.nan_to_num(amounts)).round(2)
+
+    def _check_plans(self, frame: pd.DataFrame) -> None:
+        """One customer and one currency per plan, each instalment number once.
+
+        A blank Currency takes the plan's (hand-typed plans often fill it once).
+        """
+        repeated = frame.duplicated(["plan", "instalment"]) & (frame["instalment"] > 0)
+        for position in np.flatnonzero(repeated.to_numpy()):
+            self._issue(position, "Instalment", f"plan {frame['plan'].iloc[position]!r} "
+                        "already has this instalment", frame["instalment"].iloc[position])
+        named = frame["currency"].where(frame["currency"] != "")
+        frame["currency"] = named.groupby(frame["plan"]).transform("first").fillna("")
+        for header, name, values in (("Customer", "customer", frame["customer"]),
+                                     ("Currency", "currency", named)):
+            first = frame.groupby("plan", sort=False)[name].transform("first")
+            differs = values.notna() & (values != first)
+            for position in np.flatnonzero(differs.to_numpy()):
+                self._issue(position, header, f"plan {frame['plan'].iloc[position]!r} has "
+                            f"{header.lower()} {first.iloc[position]!r} on its first row",
+                            values.iloc[position])
+
+
+class _InvoiceBalances:
+    """Open balances on the run date, by customer and invoice."""
+
+    def __init__(self, frame: pd.DataFrame, day: pd.Timestamp) -> None:
+        balance, _ = open_balances(frame, day)
+        self.items = pd.DataFrame({
+            "customer": frame["customer"].astype(str).str.strip().to_numpy(dtype=object),
+            "invoice": frame["invoice"].astype(str).str.strip().to_numpy(dtype=object),
+            "currency": frame["currency"].fillna("").astype(str).to_numpy(dtype=object),
+            "balance": balance,
+        })
+        self.by_customer = self.items.groupby("customer", sort=False).indices
+
+    def covered(self, customer: str, invoices: Sequence[str],
+                currency: str) -> tuple[float, list[str]]:
+        """The open balance of these invoices of the customer, and the names not found."""
+        positions = self.by_customer.get(customer, np.array([], dtype="int64"))
+        items = self.items.iloc[positions]
+        items = items[items["invoice"].isin(list(invoices))]
+        unmatched = [name for name in invoices if name not in set(items["invoice"])]
+        if currency:
+            items = items[items["currency"].isin([currency, ""])]
+        return round(float(items["balance"].sum()), 2), unmatched
+
+
+def _judge_plan(plan_id: str, rows: pd.DataFrame, balances: _InvoiceBalances,
+                day: pd.Timestamp, grace_days: int,
+                tolerance: float) -> tuple[pd.DataFrame, dict[str, object]]:
+    rows = rows.sort_values("instalment", kind="stable")
+    customer = _text(rows["customer"].iloc[0])
+    currency = _text(rows["currency"].iloc[0]) if "currency" in rows else ""
+    invoices = list(dict.fromkeys(name for names in rows["invoices"] for name in names))
+    total = round(float(rows["amount"].sum()), 2)
+    if invoices:
+        open_now, unmatched = balances.covered(customer, invoices, currency)
+        paid = round(min(max(total - open_now, 0.0), total), 2)
+        source = "ledger"
+    else:
+        recorded = pd.to_numeric(rows["paid"], errors="coerce") if "paid" in rows else None
+        paid = 0.0 if recorded is None else round(float(recorded.fillna(0).sum()), 2)
+        unmatched, source = [], "sheet"
+    received = pd.DataFrame({"date": [day], "amount": [paid]}) if paid > 0 else None
+    judged = adherence(rows[["instalment", "due_date", "amount"]], received, day,
+                       grace_days=grace_days, tolerance=tolerance)
+    by_number = judged.set_index("instalment")
+    out = rows.assign(paid=by_number["paid_amount"].reindex(rows["instalment"]).to_numpy(),
+                      status=by_number["status"].reindex(rows["instalment"]).to_numpy())
+    uncovered = judged[judged["status"] != "paid"]
+    next_due = uncovered["due_date"].iloc[0] if len(uncovered) else pd.NaT
+    next_amount = (round(float(uncovered["amount"].iloc[0] - uncovered["paid_amount"].iloc[0]),
+                         2) if len(uncovered) else 0.0)
+    summary = {
+        "plan": plan_id, "customer": customer, "currency": currency, "total": total,
+        "paid": paid, "remaining": round(total - paid, 2), "status": plan_status(judged),
+        "missed": int((judged["status"] == "missed").sum()), "next_due_date": next_due,
+        "next_amount": next_amount, "invoices": ", ".join(invoices), "paid_from": source,
+        "unmatched": ", ".join(unmatched),
+    }
+    return out, summary
+
+
+def _empty_plans() -> pd.DataFrame:
+    kinds = {"instalment": "int64", "due_date": "datetime64[ns]", "amount": float,
+             "paid": float, "row": "int64"}
+    return pd.DataFrame({name: pd.Series(dtype=kinds.get(name, object))
+                         for name in (*PLAN_COLUMNS, "row")})
+
+
+def _empty_summary() -> pd.DataFrame:
+    kinds = {"total": float, "paid": float, "remaining": float, "missed": "int64",
+             "next_due_date": "datetime64[ns]", "next_amount": float}
+    return pd.DataFrame({name: pd.Series(dtype=kinds.get(name, object))
+                         for name in SUMMARY_COLUMNS})
 
 
 def _text(value: object) -> str:

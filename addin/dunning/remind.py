@@ -22,6 +22,7 @@ import getpass
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -43,6 +44,8 @@ from dunning.errors import DunningInputError, Issue
 from dunning.journal import Journal
 from dunning.mailer import Outgoing, SendResult, SmtpSettings, send_messages
 from dunning.messages import Message, Sender, TemplateSet, render_messages, to_email
+from dunning.plans import SHEET as PLANS_SHEET
+from dunning.plans import judge_plans, plans_from_rows
 from dunning.policy import Decisions, Policy, decide, policy_from_settings
 from dunning.reading import read_table_frame
 from dunning.report import total_cells
@@ -83,6 +86,7 @@ class RunInputs:
     charges: ChargeSettings | None = None
     rates: pd.DataFrame | None = None
     charges_from_stage: str = ""
+    plans: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         rates = read_table_frame(workbook, RATES_TABLE)
         customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
         log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
+        plans = read_plans(workbook)
     pairs = dict(book.settings_pairs)
     stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
     policy = policy_from_settings(pairs, stage_rows)
@@ -159,7 +164,26 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         charges=charge_settings_from_pairs(pairs),
         rates=None if rates is None else reference_rates_from_rows(rates, sheet=RATES_TABLE),
         charges_from_stage=_charges_from_stage(pairs, policy),
+        plans=plans,
     )
+
+
+def read_plans(workbook: Workbook) -> pd.DataFrame:
+    """The PaymentPlans sheet's plans (an empty frame when there is no such sheet)."""
+    if PLANS_SHEET not in workbook.sheet_names():
+        return plans_from_rows([])
+    return plans_from_rows(workbook.sheet_rows(PLANS_SHEET))
+
+
+def run_date(inputs: RunInputs, now: dt.datetime) -> dt.date:
+    """The day a run judges: the workbook's As Of Date, else today in the default zone."""
+    return inputs.as_of or now.astimezone(ZoneInfo(inputs.policy.default_time_zone)).date()
+
+
+def plan_summary(inputs: RunInputs, now: dt.datetime) -> pd.DataFrame:
+    """Each payment plan judged on the run date (its status holds reminders or not)."""
+    return judge_plans(inputs.plans if inputs.plans is not None else plans_from_rows([]),
+                       inputs.ledger, run_date(inputs, now))[1]
 
 
 def sender_from_settings(pairs: dict[str, object], *, preview: bool = False) -> Sender:
@@ -199,7 +223,7 @@ def smtp_from_settings(pairs: dict[str, object]) -> SmtpSettings | None:
 def plan(inputs: RunInputs, now: dt.datetime) -> tuple[Decisions, list[Message]]:
     """Today's decisions and the messages they call for."""
     decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
-                       as_of=inputs.as_of)
+                       plan_summary(inputs, now), as_of=inputs.as_of)
     messages = render_messages(decisions.customers, decisions.items, inputs.templates,
                                inputs.sender, decisions.as_of,
                                charges=charges_shown(decisions, inputs))

@@ -1,0 +1,195 @@
+"""The ribbon's actions, run headless on real workbook files and read back with calamine."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+
+from datasets import IBM, read_dataset
+from dunning import actions
+from dunning.aging import TOTAL, aging_tables
+from dunning.book import open_book
+from dunning.contactlog import Contact
+from dunning.errors import DunningInputError
+from dunning.template import (
+    SAMPLE_AS_OF,
+    SAMPLE_SETTINGS,
+    build_workbook,
+    sample_customers,
+    sample_invoices,
+)
+from dunning.worklist import HEADERS as WORKLIST_HEADERS
+
+NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def book(tmp_path):
+    path = tmp_path / "Client.xlsx"
+    build_workbook(path, client="Sample", invoices=sample_invoices(),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
+    return path
+
+
+def sheet(path, name):
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+
+
+def table(path, name):
+    found = CalamineWorkbook.from_path(str(path), load_tables=True).get_table_by_name(name)
+    return [dict(zip(found.columns, row, strict=True)) for row in found.to_python()
+            if any(cell not in ("", None) for cell in row)]
+
+
+def test_refresh_writes_aging_and_kpis_stamped_with_the_date(book):
+    before = table(book, "Invoices")
+    result = actions.refresh(book)
+    assert result.sheets == ("Aging", "KPIs")
+    aging = sheet(book, "Aging")
+    assert aging[0][0] == f"Aging by customer as of {SAMPLE_AS_OF:%Y-%m-%d} (days past due)"
+    header = aging[3]
+    total_row = next(row for row in aging if row and row[0] == TOTAL)
+    ledger = open_book(book, all_currencies=True).frame
+    amounts, _ = aging_tables(ledger, SAMPLE_AS_OF)
+    assert total_row[header.index(TOTAL)] == pytest.approx(amounts.at[TOTAL, TOTAL], abs=0.005)
+    kpis = {row[0]: row[1] for row in sheet(book, "KPIs") if len(row) > 1}
+    assert isinstance(kpis["DSO"], float) and kpis["Open items"] > 0
+    assert table(book, "Invoices") == before  # nothing else touched
+
+
+def test_worklist_sheet_is_ranked_with_reasons(book):
+    result = actions.worklist(book, now=NOW)
+    rows = sheet(book, "Worklist")
+    assert rows[0] == list(WORKLIST_HEADERS)
+    body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:] if row[0] != ""]
+    assert [row["Rank"] for row in body] == list(range(1, len(body) + 1))
+    assert len(body) == len(result.data) > 0
+    assert all(row["Reason"] for row in body)
+    scores = [row["Score"] for row in body if not str(row["Reason"]).startswith("on hold")]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_preview_writes_the_outbox_and_drafts_and_sends_nothing(book, tmp_path):
+    result = actions.preview_reminders(book, now=NOW, drafts=tmp_path / "drafts")
+    outbox = sheet(book, "Outbox")
+    assert outbox[0][:5] == ["Customer", "Name", "To", "Action", "Stage"]
+    assert len(result.data) == sum(1 for row in outbox[1:] if row[3] == "send") > 0
+    assert len(list((tmp_path / "drafts").glob("*.eml"))) == len(result.data)
+    assert table(book, "ContactLog") == []
+
+
+def test_send_asks_first_with_the_counts_and_a_no_sends_nothing(book):
+    asked = []
+    result = actions.send_reminders(actions_workbook(book), now=NOW,
+                                    confirm=lambda q: asked.append(q) or False)
+    assert result.message == "Cancelled: nothing was sent."
+    assert asked and asked[0].startswith("Send ") and "customer(s)" in asked[0]
+    assert table(book, "ContactLog") == []
+
+
+def actions_workbook(path):
+    from dunning.workbook import FileWorkbook
+
+    return FileWorkbook(path)
+
+
+def test_a_payment_plan_adds_up_holds_reminders_and_is_judged_on_refresh(book):
+    ledger = open_book(book, all_currencies=True).frame
+    customer = "CAS03"
+    mine = ledger[(ledger["customer"] == customer)]
+    balance = round(float(mine["open_amount"].sum()), 2)
+    request = actions.PlanRequest(customer, 4, "monthly", dt.date(2026, 12, 1), user="ana")
+    result = actions.payment_plan(book, request, now=NOW)
+    rows = sheet(book, "PaymentPlans")
+    body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:] if row[0]]
+    assert len(body) == 4 and {row["Customer"] for row in body} == {customer}
+    assert round(sum(row["Amount"] for row in body), 2) == balance  # to the cent
+    assert "PP-CAS03-20261201" in result.message
+    [logged] = table(book, "ContactLog")
+    assert logged["Outcome"] == "payment plan agreed" and logged["Open Balance"] == balance
+    outbox = actions.preview_reminders(book, now=NOW)
+    reasons = {row[0]: row[8] for row in sheet(book, "Outbox")[1:] if row[0]}
+    assert "payment plan being kept" in reasons[customer]
+    assert customer not in {message.customer for message in outbox.data}
+    worklist = actions.worklist(book, now=NOW).data.set_index("customer")
+    assert bool(worklist.loc[customer, "held"])
+    assert actions.refresh(book).sheets == ("Aging", "KPIs", "PaymentPlans")
+    statuses = [row[-1] for row in sheet(book, "PaymentPlans")[1:] if row[0]]
+    assert statuses == ["upcoming"] * 4  # nothing due before the first instalment
+
+
+def test_a_plan_for_a_customer_owing_nothing_is_refused_and_nothing_written(book):
+    ledger = open_book(book, all_currencies=True).frame
+    owing = ledger.groupby("customer")["open_amount"].sum()
+    settled = owing[owing == 0].index[0]
+    before = book.read_bytes()
+    with pytest.raises(DunningInputError, match="nothing open"):
+        actions.payment_plan(book, actions.PlanRequest(settled, 3, "weekly",
+                                                       dt.date(2026, 12, 1)), now=NOW)
+    assert book.read_bytes() == before
+
+
+def test_a_broken_promise_tops_the_worklist(book):
+    ledger = open_book(book, all_currencies=True).frame
+    overdue = ledger[(ledger["open_amount"] > 0) & (ledger["due_date"] < "2026-10-01")]
+    customer = overdue["customer"].iloc[-1]
+    actions.log_contact(book, Contact(customer, "phone", "promise", NOW - dt.timedelta(days=20),
+                                      promise_date=dt.date(2026, 11, 10), promise_amount=100.0))
+    ranked = actions.worklist(book, now=NOW).data
+    assert ranked.iloc[0]["customer"] == customer
+    assert ranked.iloc[0]["reason"].startswith("promise to pay by 2026-11-10 broken")
+
+
+def test_a_dispute_pauses_that_invoice_and_shows_its_age(book):
+    ledger = open_book(book, all_currencies=True).frame
+    open_items = ledger[ledger["open_amount"] > 0]
+    counts = open_items.groupby("customer").size()
+    customer = counts[counts == 1].index[0]
+    invoice = open_items.loc[open_items["customer"] == customer, "invoice"].iloc[0]
+    actions.log_contact(book, Contact(customer, "phone", "dispute", NOW - dt.timedelta(days=6),
+                                      invoices=(invoice,), note="price differs from the order"))
+    ranked = actions.worklist(book, now=NOW).data.set_index("customer")
+    assert ranked.loc[customer, "reason"] == f"on hold: dispute open 6 days ({invoice})"
+
+
+@pytest.fixture
+def ibm_book(tmp_path):
+    """The IBM dataset loaded into the template as it stood on 30 June 2013."""
+    source = read_dataset(IBM)
+    as_of = pd.Timestamp("2013-06-30")
+    issued = pd.to_datetime(source["InvoiceDate"], format="%m/%d/%Y")
+    settled = pd.to_datetime(source["SettledDate"], format="%m/%d/%Y")
+    known = source[issued <= as_of]
+    paid_by_then = settled[issued <= as_of] <= as_of
+    invoices = pd.DataFrame({
+        "Invoice No": known["invoiceNumber"],
+        "Customer": known["customerID"],
+        "Invoice Date": issued[issued <= as_of].dt.date,
+        "Due Date": pd.to_datetime(known["DueDate"], format="%m/%d/%Y").dt.date,
+        "Amount": known["InvoiceAmount"].astype(float),
+        "Paid": known["InvoiceAmount"].astype(float).where(paid_by_then, 0.0),
+        "Currency": "USD",
+        "Disputed": known["Disputed"],
+        "Settled Date": settled[issued <= as_of].dt.date.where(paid_by_then, None),
+        "Written Off": "No",
+        "Notes": "",
+    })
+    path = tmp_path / "IBM.xlsx"
+    build_workbook(path, client="IBM sample", invoices=invoices, customers=None,
+                   as_of=as_of.date())
+    return path
+
+
+def test_the_ibm_ledger_in_the_template_refreshes_and_ranks_with_the_risk_model(ibm_book):
+    actions.refresh(ibm_book)
+    aging = sheet(ibm_book, "Aging")
+    total_row = next(row for row in aging if row and row[0] == TOTAL)
+    ledger = open_book(ibm_book, all_currencies=True).frame
+    amounts, _ = aging_tables(ledger, dt.date(2013, 6, 30))
+    assert total_row[-1] == pytest.approx(amounts.at[TOTAL, TOTAL], abs=0.005)
+    ranked = actions.worklist(ibm_book, now=dt.datetime(2013, 6, 30, 9, tzinfo=dt.timezone.utc),
+                              as_of=dt.date(2013, 6, 30)).data
+    assert len(ranked) > 10
+    assert (ranked["risk"] > 0).any()  # the model scored the items not yet due
+    assert ranked["reasons"].str.contains("risk of paying late").any()
