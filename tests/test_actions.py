@@ -193,3 +193,25 @@ def test_the_ibm_ledger_in_the_template_refreshes_and_ranks_with_the_risk_model(
     assert len(ranked) > 10
     assert (ranked["risk"] > 0).any()  # the model scored the items not yet due
     assert ranked["reasons"].str.contains("risk of paying late").any()
+
+
+def test_the_collectors_commands(book, capsys):
+    from dunning.cli import main
+
+    before = book.read_bytes()
+    assert main(["worklist", str(book), "--print-only", "--now", "2026-11-23T11:00+00:00"]) == 0
+    printed = capsys.readouterr().out
+    assert "1. " in printed and "score" in printed
+    assert book.read_bytes() == before  # --print-only changes nothing
+    assert main(["worklist", str(book), "--now", "2026-11-23T11:00+00:00"]) == 0
+    assert "written to the Worklist sheet" in capsys.readouterr().out
+    assert main(["refresh", str(book)]) == 0
+    assert "Aging and KPIs as of 2026-11-23" in capsys.readouterr().out
+    assert main(["plan", str(book), "--customer", "CAS03", "--instalments", "3",
+                 "--every", "fortnightly", "--start", "2026-12-01", "--first-payment",
+                 "100"]) == 0
+    printed = capsys.readouterr().out
+    assert "Plan PP-CAS03-20261201" in printed and "2026-12-15" in printed
+    assert main(["plan", str(book), "--customer", "nobody", "--instalments", "3",
+                 "--start", "2026-12-01"]) == 1
+    assert "no customer 'nobody'" in capsys.readouterr().err

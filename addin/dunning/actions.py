@@ -111,8 +111,8 @@ def read_today(workbook: Workbook, now: dt.datetime, *,
 
 
 def worklist(source: str | Path | Workbook, *, now: dt.datetime,
-             as_of: dt.date | None = None) -> ActionResult:
-    """Write today's prioritised list of customers to call to the Worklist sheet."""
+             as_of: dt.date | None = None, write: bool = True) -> ActionResult:
+    """Today's prioritised list of customers to call, written to the Worklist sheet."""
     with opened(source) as workbook:
         today = read_today(workbook, now, as_of=as_of)
         inputs = today.inputs
@@ -120,9 +120,9 @@ def worklist(source: str | Path | Workbook, *, now: dt.datetime,
                            today.plan_summary, as_of=today.as_of)
         ranked = build_worklist(decisions, promises=today.promises, disputes=today.disputes,
                                 plans=today.plan_summary, risk=_risk(inputs.ledger, today.as_of))
-        rows = worklist_rows(ranked)
-        workbook.replace_sheet(WORKLIST_SHEET, rows)
-        workbook.save()
+        if write:
+            workbook.replace_sheet(WORKLIST_SHEET, worklist_rows(ranked))
+            workbook.save()
     held = int(ranked["held"].sum()) if not ranked.empty else 0
     return ActionResult("Worklist", f"{len(ranked)} customer(s) on today's worklist "
                         f"({held} on hold), written to the {WORKLIST_SHEET} sheet.",

@@ -104,6 +104,36 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("--user", default=None, help="who made the contact (default: you)")
     log.set_defaults(run=_run_log)
 
+    worklist = commands.add_parser(
+        "worklist", help="rank today's customers to call, with reasons; write the Worklist sheet")
+    worklist.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
+    worklist.add_argument("--as-of", type=_date, help="run date (default: Settings, else today)")
+    worklist.add_argument("--now", type=_moment, help="the moment of the run, ISO with zone")
+    worklist.add_argument("--print-only", action="store_true",
+                          help="print the list; leave the workbook unchanged")
+    worklist.set_defaults(run=_run_worklist)
+
+    refresh = commands.add_parser(
+        "refresh", help="rewrite the Aging and KPIs sheets and the payment plans' status")
+    refresh.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
+    refresh.add_argument("--as-of", type=_date, help="as-of date (default: Settings, else today)")
+    refresh.set_defaults(run=_run_refresh)
+
+    plan = commands.add_parser(
+        "plan", help="split a customer's open balance into instalments (PaymentPlans sheet)")
+    plan.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
+    plan.add_argument("--customer", required=True, help="customer id or name")
+    plan.add_argument("--instalments", type=int, required=True,
+                      help="how many instalments in all, a first payment included")
+    plan.add_argument("--every", choices=["weekly", "fortnightly", "monthly"], default="monthly",
+                      help="how often an instalment falls due (default: %(default)s)")
+    plan.add_argument("--start", type=_date, required=True, help="first due date, YYYY-MM-DD")
+    plan.add_argument("--first-payment", type=float,
+                      help="a larger (or smaller) first instalment; the rest split evenly")
+    plan.add_argument("--currency", help="the currency to plan when the customer owes in several")
+    plan.add_argument("--user", default=None, help="who agreed it (default: you)")
+    plan.set_defaults(run=_run_plan)
+
     new = commands.add_parser("new-workbook", help="make a fresh client workbook from the template")
     new.add_argument("path", type=Path, help="the workbook to create (.xlsx)")
     new.add_argument("--client", required=True, help="the client's name, shown in the workbook")
@@ -272,11 +302,52 @@ def _run_log(args: argparse.Namespace) -> int:
     invoices = tuple(i.strip() for i in args.invoices.split(",") if i.strip())
     contact = Contact(
         customer=args.customer, channel=args.channel, outcome=args.outcome,
-        timestamp=dt.datetime.now(), invoices=invoices, promise_date=args.promise_date,
+        timestamp=_utc_now(), invoices=invoices, promise_date=args.promise_date,
         promise_amount=args.promise_amount, next_action_date=args.next_action,
         user=args.user or getpass.getuser(), note=args.note)
     print(log_contact(args.book, contact).message)
     return 0
+
+
+def _run_worklist(args: argparse.Namespace) -> int:
+    from dunning import actions
+    from dunning.worklist import worklist_text
+
+    now = args.now or dt.datetime.now().astimezone()
+    result = actions.worklist(args.book, now=now, as_of=args.as_of,
+                              write=not args.print_only)
+    print(worklist_text(result.data, args.as_of or "today"))
+    if not args.print_only:
+        print(result.message)
+    return 0
+
+
+def _run_refresh(args: argparse.Namespace) -> int:
+    from dunning import actions
+
+    print(actions.refresh(args.book, as_of=args.as_of).message)
+    return 0
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    import getpass
+
+    from dunning import actions
+
+    request = actions.PlanRequest(
+        customer=args.customer, count=args.instalments, frequency=args.every, start=args.start,
+        first_payment=args.first_payment, currency=args.currency,
+        user=args.user or getpass.getuser())
+    result = actions.payment_plan(args.book, request, now=dt.datetime.now(dt.timezone.utc))
+    print(result.message)
+    for row in result.data.itertuples():
+        print(f"  {row.instalment:>3}  {row.due_date:%Y-%m-%d}  {row.amount:>12,.2f}")
+    return 0
+
+
+def _utc_now() -> dt.datetime:
+    """Log timestamps are naive UTC, as the reminder run writes them."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def _run_new_workbook(args: argparse.Namespace) -> int:
