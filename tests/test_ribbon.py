@@ -1,0 +1,180 @@
+"""The ribbon's buttons on a stand-in for the open workbook, with a scripted user.
+
+The stand-in (tests/fake_excel.py) holds the sample workbook's values as
+xlwings passes them, so these tests run the live-Excel path of every action:
+reading tables in one block, appending rows by resizing the table, replacing
+owned sheets, and the message boxes a user sees.
+"""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from dunning import actions, ribbon
+from dunning.book import open_book
+from dunning.excel import ExcelWorkbook, cell_value
+from dunning.template import (
+    SAMPLE_AS_OF,
+    SAMPLE_SETTINGS,
+    build_workbook,
+    sample_customers,
+    sample_invoices,
+)
+from dunning.worklist import HEADERS as WORKLIST_HEADERS
+from fake_excel import FakeBook, Formula
+
+NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)
+
+
+class ScriptedUi:
+    """Answers questions from a script and keeps every message shown."""
+
+    def __init__(self, answers=(), confirm=False):
+        self.answers = list(answers)
+        self.confirmed = confirm
+        self.alerts: list[tuple[str, str]] = []
+        self.questions: list[str] = []
+
+    def alert(self, title, message):
+        self.alerts.append((title, message))
+
+    def confirm(self, title, question):
+        self.questions.append(question)
+        return self.confirmed
+
+    def ask(self, title, prompt, default=""):
+        self.questions.append(prompt)
+        return self.answers.pop(0) if self.answers else None
+
+
+@pytest.fixture
+def path(tmp_path):
+    path = tmp_path / "Client.xlsx"
+    build_workbook(path, client="Sample", invoices=sample_invoices(),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
+    return path
+
+
+@pytest.fixture
+def excel(path):
+    return FakeBook(path)
+
+
+def press(button, book, ui=None):
+    ui = ui or ScriptedUi()
+    return ribbon.dispatch(button, ExcelWorkbook(book), ui, NOW), ui
+
+
+def test_the_open_book_reads_the_same_ledger_as_the_file(path, excel):
+    from_file = open_book(path, all_currencies=True).frame
+    from_excel = open_book(ExcelWorkbook(excel), all_currencies=True).frame
+    pd.testing.assert_frame_equal(from_excel.drop(columns="row"), from_file.drop(columns="row"))
+    assert from_excel["row"].tolist() == from_file["row"].tolist()
+
+
+def test_worklist_button_writes_the_same_sheet_as_the_command(path, excel):
+    result, ui = press("worklist", excel)
+    assert ui.alerts == [("Worklist", result.message)]
+    expected = actions.worklist(path, now=NOW).data
+    rows = excel.sheets["Worklist"].rows()
+    assert rows[0] == list(WORKLIST_HEADERS)
+    assert [row[1] for row in rows[1:]] == expected["customer"].tolist()
+
+
+def test_refresh_button_adds_the_aging_and_kpi_sheets_at_the_end(excel):
+    press("refresh", excel)
+    names = [sheet.name for sheet in excel.sheets]
+    assert names[-2:] == ["Aging", "KPIs"]
+    assert excel.sheets["Aging"].rows()[0][0].startswith("Aging by customer as of 2026-11-23")
+
+
+def test_log_contact_appends_to_the_table_and_keeps_text_as_text(excel):
+    invoices = excel.table_rows("Invoices")
+    header = invoices[0]
+    position = next(i for i, row in enumerate(invoices[1:], start=1)
+                    if row[header.index("Customer")] == "CAS03")
+    excel.select("Invoices", 1 + position, 3)
+    before = len(excel.table_rows("ContactLog"))
+    ui = ScriptedUi(["promise", "2026-12-01", "250", '=HYPERLINK("http://x")'])
+    result, ui = press("log_contact", excel, ui)
+    assert result is not None, ui.alerts
+    rows = excel.table_rows("ContactLog")
+    assert len(rows) == before  # the template's one blank row is filled first
+    logged = dict(zip(rows[0], rows[-1], strict=True))
+    assert logged["Customer"] == "CAS03" and logged["Outcome"] == "promised to pay"
+    assert logged["Invoices"] == invoices[position][0]
+    assert logged["Promise Amount"] == 250.0
+    assert logged["Note"] == '=HYPERLINK("http://x")'  # literal text, not a Formula
+    assert not any(isinstance(cell, Formula) for row in rows for cell in row)
+    press("log_contact", excel, ScriptedUi(["voicemail", ""]))
+    assert len(excel.table_rows("ContactLog")) == before + 1  # then the table grows
+
+
+def test_cancelling_a_question_changes_nothing(excel):
+    excel.select("Customers", 3)
+    before = excel.table_rows("ContactLog")
+    result, ui = press("log_contact", excel, ScriptedUi([]))  # the user presses Cancel
+    assert result is None and ui.alerts == []
+    assert excel.table_rows("ContactLog") == before
+
+
+def test_send_asks_how_many_to_whom_and_no_sends_nothing(excel):
+    result, ui = press("send", excel, ScriptedUi(confirm=False))
+    assert ui.questions and ui.questions[0].startswith("Send ")
+    assert result.message == "Cancelled: nothing was sent."
+    assert "Outbox" not in [sheet.name for sheet in excel.sheets]
+
+
+def test_payment_plan_button_writes_the_plans_sheet(excel):
+    customers = excel.table_rows("Customers")
+    customer = "CAS03"
+    excel.select("Customers", 1 + [row[0] for row in customers].index(customer))
+    result, ui = press("payment_plan", excel, ScriptedUi(["3", "monthly", "2026-12-15", ""]))
+    assert result is not None, ui.alerts
+    rows = excel.sheets["PaymentPlans"].rows()
+    assert {row[1] for row in rows[1:]} == {customer}
+    assert len(rows) == 4
+
+
+def test_bad_answers_and_selections_say_what_to_fix(excel):
+    excel.select("Invoices", 1)  # the header row
+    _, ui = press("log_contact", excel)
+    assert ui.alerts[0][0] == "Dunning: please check"
+    excel.select("Customers", 2)
+    _, ui = press("payment_plan", excel, ScriptedUi(["three", "monthly", "2026-12-15", ""]))
+    assert "whole number" in ui.alerts[0][1]
+
+
+def test_an_unexpected_failure_is_a_message_box_and_a_log_entry(excel, monkeypatch, tmp_path):
+    monkeypatch.setattr(ribbon, "LOG_FILE", tmp_path / "ribbon.log")
+
+    def broken(workbook):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(actions, "refresh", broken)
+    result, ui = press("refresh", excel)
+    assert result is None
+    title, message = ui.alerts[0]
+    assert title == "Dunning: unexpected problem" and "disk on fire" in message
+    assert "Traceback" not in message
+    assert "RuntimeError" in (tmp_path / "ribbon.log").read_text(encoding="utf-8")
+
+
+def test_help_lists_every_button_and_every_button_has_help():
+    assert set(ribbon.HELP) == set(ribbon.BUTTONS)
+    result, ui = press("help", None)
+    assert all(label in result.message for label, _ in ribbon.HELP.values())
+
+
+def test_new_workbook_button_writes_beside_the_open_book(path, excel):
+    result, _ = press("new_workbook", excel, ScriptedUi(["Acme/Widgets Ltd"]))
+    written = path.parent / "Acme_Widgets Ltd.xlsx"
+    assert written.exists() and str(written) in result.message
+
+
+def test_cell_values_as_xlwings_must_receive_them():
+    assert cell_value("00123") == "'00123" and cell_value("=1+1") == "'=1+1"
+    assert cell_value("") is None and cell_value(float("nan")) is None
+    assert cell_value(pd.Timestamp("2026-11-23")) == dt.datetime(2026, 11, 23)
+    assert type(cell_value(pd.Series([1.5]).iloc[0])) is float
