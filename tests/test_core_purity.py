@@ -7,7 +7,7 @@ import pytest
 
 CORE = ["dunning.errors", "dunning.parse", "dunning.columns", "dunning.ledger",
         "dunning.contactlog", "dunning.customers", "dunning.policy", "dunning.plans",
-        "dunning.charges",
+        "dunning.charges", "dunning.promises", "dunning.disputes", "dunning.worklist",
         "dunning.aging", "dunning.kpis", "dunning.ledger_kpis", "dunning.settings"]
 ADAPTERS = ["xlwings", "openpyxl", "python_calamine", "yagmail", "smtplib", "socket", "jinja2"]
 
