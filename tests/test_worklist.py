@@ -127,3 +127,13 @@ def test_sheet_rows_and_terminal_text():
     text = worklist_text(worklist, NOW.date())
     assert "1. B B Ltd" in text and "owes EUR 100.00; USD 100.00" in text
     assert "nobody needs a call today" in worklist_text(worklist.iloc[0:0], NOW.date())
+
+
+def test_a_dispute_beside_chased_items_is_named_with_its_age():
+    history = [contact("A", 4, "disputed", invoices="A1")]
+    rows = [item("A1", "A", 50), item("A2", "A", 20)]
+    disputes = pd.DataFrame([{"customer": "A", "invoice": "A1", "status": "open",
+                              "age_days": 4.0}])
+    entry = build_worklist(run(rows, history=history), disputes=disputes).iloc[0]
+    assert not entry["held"] and entry["reason"] == "A2 is 20 days past due"
+    assert entry["reasons"].endswith("also on hold: dispute open 4 days (A1)")

@@ -20,6 +20,8 @@ Conventions, decided once here:
   under an open dispute, a promise not yet due, or a payment plan being kept.
   A dispute shows its age in days. Held customers keep their score parts
   (so a collector sees what waits behind the hold) but rank after all others.
+  A customer still chased for other items is ranked as usual, and the items on
+  hold (an open dispute with its age) end their list of reasons.
 - Who appears: customers with a positive open balance and a score above zero,
   or held. A customer with nothing overdue and nothing else to do is not
   listed; a customer whose items are all written off is not listed.
@@ -121,7 +123,7 @@ def build_worklist(
         share = min(1.0, days / OLDEST_FULL_DAYS)
         note(customer, "oldest_overdue", POINTS["oldest_overdue"] * share, text)
 
-    return _table(decisions, parts, reasons, _held(items, disputes))
+    return _table(decisions, parts, reasons, _waiting(items, disputes))
 
 
 def worklist_rows(worklist: pd.DataFrame) -> list[list[object]]:
@@ -254,21 +256,22 @@ def _oldest_overdue(items: pd.DataFrame) -> list[tuple[str, int, str]]:
             for row in oldest.itertuples()]
 
 
-def _held(items: pd.DataFrame, disputes: pd.DataFrame | None) -> dict[str, str]:
-    """Customers whose every owed item waits on a dispute, a promise or a plan, and why."""
+def _waiting(items: pd.DataFrame,
+             disputes: pd.DataFrame | None) -> dict[str, tuple[bool, str]]:
+    """Per customer with owed items on hold (a dispute, a promise, a plan): whether all of
+    them are, and why, a dispute with its age."""
     owed = items[items["open_balance"] > 0]
     chased = set(owed.loc[owed["included"], "customer"])
-    held: dict[str, str] = {}
     ages = _dispute_ages(disputes)
+    waiting: dict[str, tuple[bool, str]] = {}
     for customer, group in owed.groupby("customer", sort=True):
-        if customer in chased:
+        holds = group[group["reason"].map(_is_hold)]
+        if holds.empty:
             continue
-        waiting = group[group["reason"].map(_is_hold)]
-        if waiting.empty:
-            continue
-        held[customer] = "; ".join(_hold_text(reason, invoices, ages)
-                                   for reason, invoices in _by_reason(waiting).items())
-    return held
+        text = "; ".join(_hold_text(reason, invoices, ages)
+                         for reason, invoices in _by_reason(holds).items())
+        waiting[customer] = (customer not in chased, text)
+    return waiting
 
 
 def _is_hold(reason: str) -> bool:
@@ -304,13 +307,14 @@ def _dispute_ages(disputes: pd.DataFrame | None) -> dict[str, float]:
 
 
 def _table(decisions: Decisions, parts: pd.DataFrame, reasons: dict[str, list[tuple[float, str]]],
-           held: dict[str, str]) -> pd.DataFrame:
+           waiting: dict[str, tuple[bool, str]]) -> pd.DataFrame:
     info = decisions.customers.set_index("customer")
     items = decisions.items
     owed = items[items["open_balance"] > 0]
     open_by = owed.groupby(["customer", "currency"], sort=True)["open_balance"].sum().round(2)
     oldest = owed.groupby("customer")["days_past_due"].max()
     score = parts.sum(axis=1).round(1)
+    held = {customer: text for customer, (all_held, text) in waiting.items() if all_held}
     listed = [c for c in parts.index if score[c] > 0 or c in held]
     records = []
     for customer in listed:
@@ -319,6 +323,8 @@ def _table(decisions: Decisions, parts: pd.DataFrame, reasons: dict[str, list[tu
         hold = held.get(customer, "")
         if hold:
             texts.insert(0, f"on hold: {hold}")
+        elif customer in waiting:
+            texts.append(f"also on hold: {waiting[customer][1]}")
         decision = info.loc[customer] if customer in info.index else None
         reminder = "" if decision is None else f"{decision['action']}: {decision['reason']}"
         records.append({
