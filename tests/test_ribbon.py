@@ -7,6 +7,7 @@ owned sheets, and the message boxes a user sees.
 """
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -35,6 +36,7 @@ class ScriptedUi:
         self.confirmed = confirm
         self.alerts: list[tuple[str, str]] = []
         self.questions: list[str] = []
+        self.opened: list[str] = []
 
     def alert(self, title, message):
         self.alerts.append((title, message))
@@ -46,6 +48,9 @@ class ScriptedUi:
     def ask(self, title, prompt, default=""):
         self.questions.append(prompt)
         return self.answers.pop(0) if self.answers else None
+
+    def open(self, target):
+        self.opened.append(target)
 
 
 @pytest.fixture
@@ -161,10 +166,17 @@ def test_an_unexpected_failure_is_a_message_box_and_a_log_entry(excel, monkeypat
     assert "RuntimeError" in (tmp_path / "ribbon.log").read_text(encoding="utf-8")
 
 
-def test_help_lists_every_button_and_every_button_has_help():
+def test_help_lists_every_button_and_opens_the_guide(monkeypatch):
     assert set(ribbon.HELP) == set(ribbon.BUTTONS)
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    assert "## The Excel add-in" in readme.read_text(encoding="utf-8")
+    monkeypatch.setattr(ribbon, "readme_path", lambda: readme)
     result, ui = press("help", None)
     assert all(label in result.message for label, _ in ribbon.HELP.values())
+    assert ui.opened == [readme.as_uri()]
+    monkeypatch.setattr(ribbon, "readme_path", lambda: None)  # installed from a wheel
+    result, ui = press("help", None)
+    assert ui.opened == [] and "section 'The Excel add-in'" in result.message
 
 
 def test_new_workbook_button_writes_beside_the_open_book(path, excel):

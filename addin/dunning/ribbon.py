@@ -38,6 +38,8 @@ class Ui(Protocol):
 
     def ask(self, title: str, prompt: str, default: str = "") -> str | None: ...
 
+    def open(self, target: str) -> None: ...
+
 
 Handler = Callable[[ExcelWorkbook, Ui, dt.datetime], ActionResult | None]
 
@@ -166,8 +168,21 @@ def _new_workbook(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionRe
 
 def _help(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
     lines = [f"{label}: {text}" for label, text in HELP.values()]
-    return ActionResult("Dunning help", "\n".join(lines) + "\n\nThe full guide is the "
-                        "README's section 'The Excel add-in'.")
+    guide = readme_path()
+    if guide is not None:
+        ui.open(guide.as_uri())
+        where = f"{guide}, now open: see its section 'The Excel add-in'."
+    else:
+        where = "the README of the Dunning folder you installed from, section 'The Excel add-in'."
+    return ActionResult("Dunning help", "\n".join(lines) + f"\n\nThe full guide: {where}")
+
+
+def readme_path() -> Path | None:
+    """The README of the checkout Dunning was installed from (and the add-in built from)."""
+    import dunning
+
+    candidate = Path(dunning.__file__).resolve().parents[2] / "README.md"
+    return candidate if candidate.is_file() else None
 
 
 # ------------------------------------------------------------------ helpers
@@ -257,6 +272,11 @@ class ExcelUi:
         answer = self.app.api.InputBox(prompt, title, default)  # type: ignore[attr-defined]
         return None if answer is False else str(answer)
 
+    def open(self, target: str) -> None:
+        import webbrowser
+
+        webbrowser.open(target)
+
 
 def _ask_mac(title: str, prompt: str, default: str) -> str | None:
     import subprocess
@@ -291,5 +311,5 @@ HELP: dict[str, tuple[str, str]] = {
     "log_contact": ("Log contact", "records a call, promise or dispute for the selected row"),
     "payment_plan": ("Payment plan", "splits the selected customer's balance into instalments"),
     "new_workbook": ("New client workbook", "makes a fresh copy of the client template"),
-    "help": ("Help", "this list"),
+    "help": ("Help", "this list, and the guide"),
 }
