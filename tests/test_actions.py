@@ -215,3 +215,62 @@ def test_the_collectors_commands(book, capsys):
     assert main(["plan", str(book), "--customer", "nobody", "--instalments", "3",
                  "--start", "2026-12-01"]) == 1
     assert "no customer 'nobody'" in capsys.readouterr().err
+
+
+@pytest.fixture
+def highradius_book(tmp_path):
+    """The HighRadius open items (USD and CAD), imported by the ledger, in the template."""
+    from datasets import HIGHRADIUS
+    from dunning.ledger import build_ledger
+
+    frame = build_ledger(read_dataset(HIGHRADIUS), sheet="open_items").frame
+    invoices = pd.DataFrame({
+        "Invoice No": frame["invoice"], "Customer": frame["customer"],
+        "Invoice Date": frame["invoice_date"].dt.date, "Due Date": frame["due_date"].dt.date,
+        "Amount": frame["amount"], "Paid": frame["amount"] - frame["open_amount"],
+        "Currency": frame["currency"], "Disputed": "No", "Settled Date": None,
+        "Written Off": "No", "Notes": "",
+    })
+    names = frame.drop_duplicates("customer")
+    customers = pd.DataFrame({"Customer": names["customer"], "Name": names["customer_name"]})
+    path = tmp_path / "HighRadius.xlsx"
+    build_workbook(path, client="HighRadius sample", invoices=invoices, customers=customers,
+                   as_of=dt.date(2020, 6, 30))
+    return path
+
+
+def test_every_action_on_the_highradius_open_items(highradius_book):
+    path = highradius_book
+    now = dt.datetime(2020, 6, 30, 10, tzinfo=dt.timezone.utc)
+    ledger = open_book(path, all_currencies=True).frame
+    assert set(ledger["currency"]) == {"USD", "CAD"}
+
+    actions.refresh(path)
+    aging = sheet(path, "Aging")
+    blocks = [row[0] for row in aging if row and str(row[0]).startswith("Currency: ")]
+    assert blocks == ["Currency: CAD", "Currency: USD"]  # never added together
+
+    ranked = actions.worklist(path, now=now).data
+    assert len(ranked) > 100 and ranked["rank"].is_monotonic_increasing
+    cad_only = ranked[ranked["open_by_currency"].map(lambda owed: set(owed) == {"CAD"})]
+    assert (cad_only["far_past_due"] > 0).any()  # CAD scaled against CAD balances
+
+    preview = actions.preview_reminders(path, now=now)
+    assert preview.data == []  # no addresses in Customers: nothing can go, and says why
+    reasons = [row[8] for row in sheet(path, "Outbox")[1:] if row[0]]
+    assert reasons and all(reason for reason in reasons)
+
+    top = ranked.iloc[0]["customer"]
+    invoice = ledger.loc[ledger["customer"] == top, "invoice"].iloc[0]
+    actions.log_contact(path, Contact(top, "phone", "dispute", now.replace(tzinfo=None),
+                                      invoices=(invoice,), note="goods returned"))
+    after = actions.worklist(path, now=now).data.set_index("customer")
+    assert f"dispute open 0 days ({invoice})" in after.loc[top, "reasons"]
+
+    currency = sorted(set(ledger.loc[ledger["customer"] == top, "currency"]))[0]
+    plan = actions.payment_plan(path, actions.PlanRequest(
+        top, 6, "fortnightly", dt.date(2020, 7, 15), first_payment=None, currency=currency),
+        now=now)
+    open_now = ledger[(ledger["customer"] == top) & (ledger["currency"] == currency)
+                      & (ledger["invoice"] != "")]["open_amount"].sum()
+    assert round(plan.data["amount"].sum(), 2) == round(open_now, 2)
