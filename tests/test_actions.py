@@ -14,22 +14,11 @@ from dunning.contactlog import Contact
 from dunning.errors import DunningInputError
 from dunning.template import (
     SAMPLE_AS_OF,
-    SAMPLE_SETTINGS,
     build_workbook,
-    sample_customers,
-    sample_invoices,
 )
 from dunning.worklist import HEADERS as WORKLIST_HEADERS
 
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture
-def book(tmp_path):
-    path = tmp_path / "Client.xlsx"
-    build_workbook(path, client="Sample", invoices=sample_invoices(),
-                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
-    return path
 
 
 def sheet(path, name):

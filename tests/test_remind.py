@@ -31,14 +31,6 @@ NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)  # a Monday, in t
 
 
 @pytest.fixture
-def book(tmp_path):
-    path = tmp_path / "Client.xlsx"
-    build_workbook(path, client="Sample", invoices=sample_invoices(),
-                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
-    return path
-
-
-@pytest.fixture
 def server(tmp_path, monkeypatch):
     monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
     with LoopbackSmtp(tmp_path / "certs") as running:

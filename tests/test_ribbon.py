@@ -15,13 +15,6 @@ import pytest
 from dunning import actions, ribbon
 from dunning.book import open_book
 from dunning.excel import ExcelWorkbook, cell_value
-from dunning.template import (
-    SAMPLE_AS_OF,
-    SAMPLE_SETTINGS,
-    build_workbook,
-    sample_customers,
-    sample_invoices,
-)
 from dunning.worklist import HEADERS as WORKLIST_HEADERS
 from fake_excel import FakeBook, Formula
 
@@ -54,16 +47,8 @@ class ScriptedUi:
 
 
 @pytest.fixture
-def path(tmp_path):
-    path = tmp_path / "Client.xlsx"
-    build_workbook(path, client="Sample", invoices=sample_invoices(),
-                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
-    return path
-
-
-@pytest.fixture
-def excel(path):
-    return FakeBook(path)
+def excel(book):
+    return FakeBook(book)
 
 
 def press(button, book, ui=None):
@@ -71,17 +56,17 @@ def press(button, book, ui=None):
     return ribbon.dispatch(button, ExcelWorkbook(book), ui, NOW), ui
 
 
-def test_the_open_book_reads_the_same_ledger_as_the_file(path, excel):
-    from_file = open_book(path, all_currencies=True).frame
+def test_the_open_book_reads_the_same_ledger_as_the_file(book, excel):
+    from_file = open_book(book, all_currencies=True).frame
     from_excel = open_book(ExcelWorkbook(excel), all_currencies=True).frame
     pd.testing.assert_frame_equal(from_excel.drop(columns="row"), from_file.drop(columns="row"))
     assert from_excel["row"].tolist() == from_file["row"].tolist()
 
 
-def test_worklist_button_writes_the_same_sheet_as_the_command(path, excel):
+def test_worklist_button_writes_the_same_sheet_as_the_command(book, excel):
     result, ui = press("worklist", excel)
     assert ui.alerts == [("Worklist", result.message)]
-    expected = actions.worklist(path, now=NOW).data
+    expected = actions.worklist(book, now=NOW).data
     rows = excel.sheets["Worklist"].rows()
     assert rows[0] == list(WORKLIST_HEADERS)
     assert [row[1] for row in rows[1:]] == expected["customer"].tolist()
@@ -179,9 +164,9 @@ def test_help_lists_every_button_and_opens_the_guide(monkeypatch):
     assert ui.opened == [] and "section 'The Excel add-in'" in result.message
 
 
-def test_new_workbook_button_writes_beside_the_open_book(path, excel):
+def test_new_workbook_button_writes_beside_the_open_book(book, excel):
     result, _ = press("new_workbook", excel, ScriptedUi(["Acme/Widgets Ltd"]))
-    written = path.parent / "Acme_Widgets Ltd.xlsx"
+    written = book.parent / "Acme_Widgets Ltd.xlsx"
     assert written.exists() and str(written) in result.message
 
 

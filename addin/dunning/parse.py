@@ -388,3 +388,15 @@ def _full_year(year: np.ndarray, digits: np.ndarray) -> np.ndarray:
 def excel_serial(day: pd.Timestamp | dt.date) -> float:
     """The Excel (1900 system) serial number of a date."""
     return float((pd.Timestamp(day).normalize() - EXCEL_EPOCH).days)
+
+
+def column_or(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
+    """A frame's column (reindexed from 0), or `default` in every row when it has none."""
+    if name in frame.columns:
+        return frame[name].reset_index(drop=True)
+    return pd.Series([default] * len(frame), dtype=object)
+
+
+def stripped_texts(values: pd.Series) -> pd.Series:
+    """Cells as stripped text, blanks and NaN as ""."""
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()

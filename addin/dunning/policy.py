@@ -82,7 +82,7 @@ from dunning.columns import normal_header
 from dunning.contactlog import STAGE_OUTCOMES
 from dunning.errors import DunningInputError, Issue, column_letter
 from dunning.ledger import Ledger
-from dunning.parse import parse_amounts, parse_flags
+from dunning.parse import column_or, parse_amounts, parse_flags, stripped_texts
 
 SETTINGS_SHEET = "Settings"
 ACTIONS = ("email", "task")
@@ -605,13 +605,13 @@ class _History:
                    "promise_amount"]
         log = pd.DataFrame(columns=columns) if log is None else log
         rows = pd.DataFrame({
-            "timestamp": pd.to_datetime(_column(log, "timestamp", pd.NaT)),
-            "customer": _texts(_column(log, "customer", "")),
-            "invoices": _texts(_column(log, "invoices", "")),
-            "stage": _texts(_column(log, "stage", "")).str.lower(),
-            "outcome": _texts(_column(log, "outcome", "")).str.lower(),
-            "promise_date": pd.to_datetime(_column(log, "promise_date", pd.NaT)).dt.normalize(),
-            "promise_amount": pd.to_numeric(_column(log, "promise_amount", np.nan),
+            "timestamp": pd.to_datetime(column_or(log, "timestamp", pd.NaT)),
+            "customer": stripped_texts(column_or(log, "customer", "")),
+            "invoices": stripped_texts(column_or(log, "invoices", "")),
+            "stage": stripped_texts(column_or(log, "stage", "")).str.lower(),
+            "outcome": stripped_texts(column_or(log, "outcome", "")).str.lower(),
+            "promise_date": pd.to_datetime(column_or(log, "promise_date", pd.NaT)).dt.normalize(),
+            "promise_amount": pd.to_numeric(column_or(log, "promise_amount", np.nan),
                                             errors="coerce"),
         })
         if rows["timestamp"].dt.tz is not None:
@@ -653,16 +653,6 @@ class _History:
         wide = wide.reindex(items.index)[columns]
         use_wide = wide["timestamp"].notna() & ~(named["timestamp"] >= wide["timestamp"])
         return named.where(~use_wide, wide)
-
-
-def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
-    if name in frame.columns:
-        return frame[name].reset_index(drop=True)
-    return pd.Series([default] * len(frame), dtype=object)
-
-
-def _texts(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
 
 def _judge_items(
@@ -708,8 +698,8 @@ def _judge_items(
 def _kept_plan_customers(plans: pd.DataFrame | None) -> set[str]:
     if plans is None or plans.empty:
         return set()
-    status = _texts(_column(plans, "status", "")).str.lower()
-    customers = _texts(_column(plans, "customer", ""))
+    status = stripped_texts(column_or(plans, "status", "")).str.lower()
+    customers = stripped_texts(column_or(plans, "customer", ""))
     return set(customers[status.isin(KEPT_PLAN_STATUSES)])
 
 
@@ -754,11 +744,11 @@ def _customers_info(customers: pd.DataFrame | None) -> pd.DataFrame:
     """The Customers table by customer id, first row per id, missing columns filled in."""
     customers = pd.DataFrame() if customers is None else customers
     info = pd.DataFrame({
-        name: _texts(_column(customers, name, ""))
+        name: stripped_texts(column_or(customers, name, ""))
         for name in ("customer", "name", "contact_name", "email", "language", "time_zone")
     })
     for flag in ("opt_out", "do_not_contact"):
-        info[flag] = _flags(_column(customers, flag, False), flag)
+        info[flag] = _flags(column_or(customers, flag, False), flag)
     info = info[info["customer"] != ""].drop_duplicates("customer", keep="first")
     return info.set_index("customer")
 

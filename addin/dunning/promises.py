@@ -59,6 +59,7 @@ import pandas as pd
 from dunning.aging import open_balances
 from dunning.errors import DunningInputError, Issue
 from dunning.ledger import DateLike, Ledger, as_timestamp, open_balance
+from dunning.parse import column_or, stripped_texts
 
 PROMISE_OUTCOME = "promised to pay"
 PROMISE_STATUSES = ("pending", "kept", "partly kept", "broken", "unknown")
@@ -92,14 +93,14 @@ def log_rows(log: pd.DataFrame | None, outcomes: tuple[str, ...], as_of: pd.Time
     zone = _zone(time_zone)
     log = pd.DataFrame() if log is None else log
     rows = pd.DataFrame({
-        "timestamp": pd.to_datetime(_column(log, "timestamp", pd.NaT)),
-        "customer": _texts(_column(log, "customer", "")),
-        "invoices": _texts(_column(log, "invoices", "")),
-        "outcome": _texts(_column(log, "outcome", "")).str.lower(),
-        "promise_date": pd.to_datetime(_column(log, "promise_date", pd.NaT)).dt.normalize(),
-        "promise_amount": pd.to_numeric(_column(log, "promise_amount", np.nan), errors="coerce"),
-        "open_balance": pd.to_numeric(_column(log, "open_balance", np.nan), errors="coerce"),
-        "note": _texts(_column(log, "note", "")),
+        "timestamp": pd.to_datetime(column_or(log, "timestamp", pd.NaT)),
+        "customer": stripped_texts(column_or(log, "customer", "")),
+        "invoices": stripped_texts(column_or(log, "invoices", "")),
+        "outcome": stripped_texts(column_or(log, "outcome", "")).str.lower(),
+        "promise_date": pd.to_datetime(column_or(log, "promise_date", pd.NaT)).dt.normalize(),
+        "promise_amount": pd.to_numeric(column_or(log, "promise_amount", np.nan), errors="coerce"),
+        "open_balance": pd.to_numeric(column_or(log, "open_balance", np.nan), errors="coerce"),
+        "note": stripped_texts(column_or(log, "note", "")),
     })
     if rows["timestamp"].dt.tz is not None:
         rows["timestamp"] = rows["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None)
@@ -270,11 +271,3 @@ def _zone(name: str) -> ZoneInfo:
                                        "Europe/Berlin", value=name)]) from None
 
 
-def _column(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
-    if name in frame.columns:
-        return frame[name].reset_index(drop=True)
-    return pd.Series([default] * len(frame), dtype=object)
-
-
-def _texts(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip()

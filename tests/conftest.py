@@ -1,0 +1,20 @@
+"""Fixtures shared by the test modules."""
+
+import pytest
+
+from dunning.template import (
+    SAMPLE_AS_OF,
+    SAMPLE_SETTINGS,
+    build_workbook,
+    sample_customers,
+    sample_invoices,
+)
+
+
+@pytest.fixture
+def book(tmp_path):
+    """The sample client's workbook, with its settings, as a fresh .xlsx file."""
+    path = tmp_path / "Client.xlsx"
+    build_workbook(path, client="Sample", invoices=sample_invoices(),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
+    return path
