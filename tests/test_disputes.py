@@ -8,12 +8,10 @@ import pytest
 from dunning.contactlog import CONTACT_LOG_HEADERS, contact_log_frame
 from dunning.disputes import (
     DISPUTE_COLUMNS,
-    STATE_OUTCOMES,
     dispute_register,
     open_disputes,
 )
 from dunning.ledger import build_ledger
-from dunning.policy import STATE_OUTCOMES as POLICY_STATE_OUTCOMES
 from dunning.policy import Policy, decide
 
 AS_OF = dt.date(2026, 3, 11)
@@ -131,10 +129,6 @@ def test_rows_after_the_as_of_date_are_ignored():
     assert register(frame, *rows).loc["A1", "status"] == "open"
     assert register(frame, *rows, as_of=dt.date(2026, 3, 12)).loc["A1", "status"] == "resolved"
     assert register(frame, *rows, as_of=dt.date(2026, 1, 31)).empty
-
-
-def test_the_state_outcomes_are_the_policy_s():
-    assert STATE_OUTCOMES == POLICY_STATE_OUTCOMES
 
 
 def test_the_policy_pauses_as_disputed_exactly_the_open_disputes():

@@ -337,6 +337,17 @@ def test_a_broken_promise_resumes_chasing_and_is_reported():
     assert paid.broken_promises.empty
 
 
+def test_a_promise_for_part_of_the_balance_is_kept_once_that_part_is_paid():
+    promise = dict(contact("A", 12, "promised to pay", invoices="INV-1",
+                           promise_date="2026-03-05", promise_amount=200), open_balance=500.0)
+    rows = [item("INV-1", "A", 10, 500, paid=200)]  # 200 of 500 paid since the promise
+    decisions = run(rows, history=[promise])
+    assert decisions.broken_promises.empty
+    assert "not kept" not in one(decisions)["reason"]  # the other 300 is chased as usual
+    short = run([item("INV-1", "A", 10, 500, paid=50)], history=[promise])
+    assert short.broken_promises["customer"].tolist() == ["A"]
+
+
 def test_a_payment_plan_being_kept_holds_the_customer():
     rows = [item("INV-1", "A", 30), item("INV-2", "B", 30), item("INV-3", "C", 30)]
     plans = pd.DataFrame({"customer": ["A", "B", "C"], "status": ["active", "Kept", "missed"]})

@@ -49,6 +49,9 @@ OUTCOMES: tuple[str, ...] = (
     "dispute resolved",
     "payment plan agreed",
 )
+STATE_OUTCOMES: tuple[str, ...] = ("disputed", "dispute resolved", "promised to pay",
+                                   "payment sent", "waiting for approval")
+"""Outcomes that set an item's state: the latest one that applies to an item decides it."""
 STAGE_OUTCOMES: tuple[str, ...] = ("sent", "handed off")
 """Outcomes that mean a stage was reached: a reminder sent, or a hand-off task raised."""
 OUTCOME_SHORTHANDS: Mapping[str, str] = {

@@ -45,12 +45,10 @@ import numpy as np
 import pandas as pd
 
 from dunning.aging import open_balances
+from dunning.contactlog import STATE_OUTCOMES
 from dunning.ledger import DateLike, Ledger, as_timestamp
 from dunning.promises import ledger_frame, log_rows
 
-STATE_OUTCOMES = ("disputed", "dispute resolved", "promised to pay", "payment sent",
-                  "waiting for approval")
-"""The outcomes that set an item's state; the same as `dunning.policy.STATE_OUTCOMES`."""
 DISPUTE_STATUSES = ("open", "resolved")
 DISPUTE_SOURCES = ("contact log", "ledger flag", "both")
 DISPUTE_COLUMNS = (

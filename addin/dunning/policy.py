@@ -26,8 +26,10 @@ Conventions, decided once here:
   to every item of the customer issued by then. So a dispute holds until a
   later promise, payment or approval is logged, and a later promise replaces an
   earlier one. A promise whose date has passed lets chasing resume, and is
-  listed in `broken_promises` while its items stay open above the tolerance and
-  no reminder has been sent since its date. A log row "opted out" opts the
+  listed in `broken_promises` while its items stay open above the tolerance, no
+  reminder has been sent since its date, and the amount promised has not been
+  paid (`dunning.promises`: a promise for part of a balance can be kept while
+  the rest stays open). A log row "opted out" opts the
   customer out for good, like the Customers table's Opt Out flag.
 - Stages. The customer's most overdue included item sets the stage due
   (the highest stage whose Days From Due it has reached). Pre-due stages
@@ -79,10 +81,11 @@ import pandas as pd
 
 from dunning.aging import age_items
 from dunning.columns import normal_header
-from dunning.contactlog import STAGE_OUTCOMES
+from dunning.contactlog import STAGE_OUTCOMES, STATE_OUTCOMES
 from dunning.errors import DunningInputError, Issue, column_letter
 from dunning.ledger import Ledger
 from dunning.parse import column_or, parse_amounts, parse_flags, stripped_texts
+from dunning.promises import promise_outcomes
 
 SETTINGS_SHEET = "Settings"
 ACTIONS = ("email", "task")
@@ -94,8 +97,6 @@ STAGE_LABELS: Mapping[str, str] = {
     "handoff": "hand-off",
 }
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-STATE_OUTCOMES = ("disputed", "dispute resolved", "promised to pay", "payment sent",
-                  "waiting for approval")
 KEPT_PLAN_STATUSES = ("active", "kept")
 
 SETTING_NAMES: Mapping[str, tuple[str, ...]] = {
@@ -579,7 +580,9 @@ def decide(
     history = _History(log, now, policy.default_time_zone, run_date)
     items = _open_items(frame, run_date)
     items, promises = _judge_items(items, history, plans, policy, run_date)
-    broken = _broken_promises(items, promises, history, policy)
+    kept = _kept_promises(log, frame, run_date, policy)
+    broken = _broken_promises(items, promises[~_logged_in(promises, items, kept)], history,
+                              policy)
     table = _CustomerTable(items, _customers_info(customers), history, policy, run_date, now,
                            broken)
     return Decisions(table.build(), items.loc[:, list(ITEM_COLUMNS)], broken, run_date)
@@ -718,6 +721,28 @@ def _net_within_tolerance(items: pd.DataFrame, tolerance: float) -> np.ndarray:
         money = f"{currency} {total:.2f}" if currency else f"{total:.2f}"
         reason[position] = f"net balance {money} is not above tolerance {tolerance:.2f}"
     return reason
+
+
+def _kept_promises(log: pd.DataFrame | None, frame: pd.DataFrame, run_date: dt.date,
+                   policy: Policy) -> set[tuple[str, pd.Timestamp]]:
+    """The promises (customer, time logged) whose promised amount has been paid.
+
+    A promise for part of a balance is kept once that part is paid, though items
+    stay open; `dunning.promises` judges it from the balance paid since.
+    """
+    if log is None or log.empty:
+        return set()
+    outcomes = promise_outcomes(log, frame, run_date, tolerance=policy.tolerance,
+                                time_zone=policy.default_time_zone)
+    kept = outcomes[outcomes["status"] == "kept"]
+    return set(zip(kept["customer"], pd.to_datetime(kept["logged"]), strict=True))
+
+
+def _logged_in(promises: pd.DataFrame, items: pd.DataFrame,
+               kept: set[tuple[str, pd.Timestamp]]) -> np.ndarray:
+    customers = items.loc[promises.index, "customer"].to_numpy()
+    return np.array([(customer, pd.Timestamp(stamp)) in kept for customer, stamp in
+                     zip(customers, promises["timestamp"], strict=True)], dtype=bool)
 
 
 def _broken_promises(
