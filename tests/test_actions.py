@@ -256,10 +256,13 @@ def test_every_action_on_the_highradius_open_items(highradius_book):
     after = actions.worklist(path, now=now).data.set_index("customer")
     assert f"dispute open 0 days ({invoice})" in after.loc[top, "reasons"]
 
-    currency = sorted(set(ledger.loc[ledger["customer"] == top, "currency"]))[0]
+    currency = ledger.loc[ledger["invoice"] == invoice, "currency"].iloc[0]
     plan = actions.payment_plan(path, actions.PlanRequest(
         top, 6, "fortnightly", dt.date(2020, 7, 15), first_payment=None, currency=currency),
         now=now)
-    open_now = ledger[(ledger["customer"] == top) & (ledger["currency"] == currency)
-                      & (ledger["invoice"] != "")]["open_amount"].sum()
-    assert round(plan.data["amount"].sum(), 2) == round(open_now, 2)
+    undisputed = ledger[(ledger["customer"] == top) & (ledger["currency"] == currency)
+                        & (ledger["invoice"] != invoice)]["open_amount"].sum()
+    assert round(plan.data["amount"].sum(), 2) == round(undisputed, 2)  # dispute left out
+    with pytest.raises(DunningInputError, match="has nothing open in EUR"):
+        actions.payment_plan(path, actions.PlanRequest(top, 2, "weekly", dt.date(2020, 7, 15),
+                                                       currency="EUR"), now=now)

@@ -19,7 +19,13 @@ import pandas as pd
 
 from dunning.aging import open_balances
 from dunning.book import open_book
-from dunning.contactlog import CONTACT_LOG_TABLE, OPTIONAL_HEADERS, Contact, log_row
+from dunning.contactlog import (
+    CONTACT_LOG_TABLE,
+    OPTIONAL_HEADERS,
+    Contact,
+    contact_log_frame,
+    log_row,
+)
 from dunning.customers import CUSTOMERS_TABLE, customers_frame
 from dunning.disputes import dispute_register
 from dunning.errors import DunningInputError, Issue
@@ -288,15 +294,18 @@ def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
     """Split the customer's open balance into instalments on the PaymentPlans sheet.
 
     The plan covers the customer's open invoices in one currency (the only one,
-    or the one named), is logged in the ContactLog, and holds reminders for
-    those invoices while it is kept.
+    or the one named), undisputed and not written off; it is logged in the
+    ContactLog, and holds the customer's reminders while it is kept.
     """
     with opened(source) as workbook:
         book = open_book(workbook, all_currencies=True)
         customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
         customer = resolve_customer(request.customer, book.frame, customers)
+        log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
+        register = dispute_register(log, book.frame, book.as_of)
+        contested = set(register.loc[register["status"] == "open", "invoice"])
         invoices, currency, balance = _plan_items(book.frame, customer, book.as_of,
-                                                  request.currency)
+                                                  request.currency, contested)
         existing = read_plans(workbook)
         plan_id = new_plan_id(customer, request.start, existing["plan"].tolist())
         instalments = schedule(balance, request.start, request.count, request.frequency,
@@ -316,24 +325,38 @@ def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
                         (PLANS_SHEET, CONTACT_LOG_TABLE), instalments)
 
 
-def _plan_items(ledger: pd.DataFrame, customer: str, as_of: dt.date,
-                currency: str | None) -> tuple[list[str], str, float]:
-    """The customer's open invoices in one currency, and their balance."""
+def _plan_items(ledger: pd.DataFrame, customer: str, as_of: dt.date, currency: str | None,
+                contested: set[str]) -> tuple[list[str], str, float]:
+    """The customer's open invoices in one currency, and their balance.
+
+    Written-off items and invoices under an open dispute are left out: a plan is
+    what the customer agrees to pay, and a contested invoice is not agreed.
+    """
     balance, is_open = open_balances(ledger, as_of)
     mine = is_open & (ledger["customer"] == customer).to_numpy() & ~ledger[
         "written_off"].to_numpy(dtype=bool)
-    currencies = sorted(set(ledger.loc[mine, "currency"]))
+    disputed = mine & ledger["invoice"].isin(contested).to_numpy()
+    mine = mine & ~disputed
+    found = sorted(set(ledger.loc[mine, "currency"]))
+    aside = (f" ({int(disputed.sum())} disputed invoice(s) left out)" if disputed.any() else "")
+    if not found:
+        raise DunningInputError([Issue(
+            f"customer {customer} has nothing open to put in a payment plan{aside}")])
     if currency:
-        currencies = [code for code in currencies if code.upper() == currency.upper()]
-    if len(currencies) != 1:
-        found = ", ".join(sorted(set(ledger.loc[mine, "currency"]))) or "none"
+        found = [code for code in found if code.upper() == currency.upper()] or _no_currency(
+            customer, currency, found)
+    elif len(found) > 1:
         raise DunningInputError([Issue(
             f"a payment plan covers one currency: customer {customer} has open items in "
-            f"{found}; name the currency" if len(currencies) > 1 or currency else
-            f"customer {customer} has nothing open to put in a payment plan")])
-    chosen = mine & (ledger["currency"] == currencies[0]).to_numpy()
+            f"{', '.join(found)}; name the currency")])
+    chosen = mine & (ledger["currency"] == found[0]).to_numpy()
     total = round(float(balance[chosen].sum()), 2)
     if total <= 0:
-        raise DunningInputError([Issue(f"customer {customer} owes nothing in {currencies[0]} "
-                                       "(credits cover the invoices)")])
-    return ledger.loc[chosen, "invoice"].tolist(), currencies[0], total
+        raise DunningInputError([Issue(f"customer {customer} owes nothing in {found[0]} "
+                                       f"(credits cover the invoices){aside}")])
+    return ledger.loc[chosen, "invoice"].tolist(), found[0], total
+
+
+def _no_currency(customer: str, currency: str, found: list[str]) -> list[str]:
+    raise DunningInputError([Issue(f"customer {customer} has nothing open in {currency}; "
+                                   f"their open items are in {', '.join(found)}")])
