@@ -98,13 +98,13 @@ def build_worklist(
     """
     items = decisions.items
     owed = items[items["open_balance"] > 0]
-    customers = pd.Index(sorted(set(owed["customer"])), dtype=object)
-    parts = pd.DataFrame(0.0, index=customers, columns=list(POINTS))
+    customers = sorted(set(owed["customer"]))
+    parts: dict[str, dict[str, float]] = {c: dict.fromkeys(POINTS, 0.0) for c in customers}
     reasons: dict[str, list[tuple[float, str]]] = {c: [] for c in customers}
 
     def note(customer: str, part: str, points: float, text: str) -> None:
-        if customer in parts.index and points > 0:
-            parts.at[customer, part] = max(parts.at[customer, part], round(points, 1))
+        if customer in parts and points > 0:
+            parts[customer][part] = max(parts[customer][part], round(points, 1))
             reasons[customer].append((points, text))
 
     for customer, text in _broken_promises(promises, decisions.as_of):
@@ -263,13 +263,11 @@ def _waiting(items: pd.DataFrame,
     owed = items[items["open_balance"] > 0]
     chased = set(owed.loc[owed["included"], "customer"])
     ages = _dispute_ages(disputes)
+    holds = owed[owed["reason"].map(_is_hold)]
     waiting: dict[str, tuple[bool, str]] = {}
-    for customer, group in owed.groupby("customer", sort=True):
-        holds = group[group["reason"].map(_is_hold)]
-        if holds.empty:
-            continue
+    for customer, group in holds.groupby("customer", sort=True):
         text = "; ".join(_hold_text(reason, invoices, ages)
-                         for reason, invoices in _by_reason(holds).items())
+                         for reason, invoices in _by_reason(group).items())
         waiting[customer] = (customer not in chased, text)
     return waiting
 
@@ -306,16 +304,21 @@ def _dispute_ages(disputes: pd.DataFrame | None) -> dict[str, float]:
 # ------------------------------------------------------------------- table
 
 
-def _table(decisions: Decisions, parts: pd.DataFrame, reasons: dict[str, list[tuple[float, str]]],
+def _table(decisions: Decisions, parts: dict[str, dict[str, float]],
+           reasons: dict[str, list[tuple[float, str]]],
            waiting: dict[str, tuple[bool, str]]) -> pd.DataFrame:
-    info = decisions.customers.set_index("customer")
+    info = decisions.customers.set_index("customer")[["name", "email", "action", "reason"]]
+    info = info[~info.index.duplicated()].to_dict("index")
     items = decisions.items
     owed = items[items["open_balance"] > 0]
-    open_by = owed.groupby(["customer", "currency"], sort=True)["open_balance"].sum().round(2)
-    oldest = owed.groupby("customer")["days_past_due"].max()
-    score = parts.sum(axis=1).round(1)
+    sums = owed.groupby(["customer", "currency"], sort=True)["open_balance"].sum().round(2)
+    open_by: dict[str, dict[str, float]] = {}
+    for (customer, currency), amount in sums.items():
+        open_by.setdefault(customer, {})[currency] = float(amount)
+    oldest = owed.groupby("customer")["days_past_due"].max().to_dict()
+    score = {customer: round(sum(values.values()), 1) for customer, values in parts.items()}
     held = {customer: text for customer, (all_held, text) in waiting.items() if all_held}
-    listed = [c for c in parts.index if score[c] > 0 or c in held]
+    listed = [c for c in parts if score[c] > 0 or c in held]
     records = []
     for customer in listed:
         ranked = sorted(reasons[customer], key=lambda pair: -pair[0])
@@ -325,7 +328,7 @@ def _table(decisions: Decisions, parts: pd.DataFrame, reasons: dict[str, list[tu
             texts.insert(0, f"on hold: {hold}")
         elif customer in waiting:
             texts.append(f"also on hold: {waiting[customer][1]}")
-        decision = info.loc[customer] if customer in info.index else None
+        decision = info.get(customer)
         reminder = "" if decision is None else f"{decision['action']}: {decision['reason']}"
         records.append({
             "customer": customer,
@@ -333,10 +336,9 @@ def _table(decisions: Decisions, parts: pd.DataFrame, reasons: dict[str, list[tu
             "email": "" if decision is None else decision["email"],
             "reason": texts[0],
             "score": float(score[customer]),
-            **{part: float(parts.at[customer, part]) for part in POINTS},
+            **parts[customer],
             "held": bool(hold),
-            "open_by_currency": {currency: float(amount) for currency, amount
-                                 in open_by.loc[customer].items()},
+            "open_by_currency": open_by[customer],
             "oldest_days": int(max(oldest.get(customer, 0), 0)),
             "reminder": reminder,
             "reasons": "; ".join(texts),
