@@ -26,6 +26,8 @@ def test_demo_writes_the_workbook_and_prints_aging_and_kpis(tmp_path, capsys):
     total_line = next(line for line in printed.splitlines() if line.startswith("Total"))
     assert total_line.split()[-1] == money(expected.loc["Total", "Total"])
     assert "Invoices" in CalamineWorkbook.from_path(str(out)).sheet_names
+    assert "Worklist for 2026-11-23:" in printed  # the collector's day, ranked
+    assert "Worklist" in CalamineWorkbook.from_path(str(out)).sheet_names
 
 
 def test_demo_refuses_to_overwrite(tmp_path, capsys):
