@@ -120,9 +120,14 @@ def test_a_plan_for_a_customer_owing_nothing_is_refused_and_nothing_written(book
 
 
 def test_a_broken_promise_tops_the_worklist(book):
+    from dunning.ledger import open_balance
+
     ledger = open_book(book, all_currencies=True).frame
-    overdue = ledger[(ledger["open_amount"] > 0) & (ledger["due_date"] < "2026-10-01")]
-    customer = overdue["customer"].iloc[-1]
+    then = open_balance(ledger, NOW.date() - dt.timedelta(days=20))
+    paid_since = (then - open_balance(ledger, NOW.date())).round(2) != 0
+    unpaid = ledger.groupby("customer").filter(lambda items: not paid_since[items.index].any())
+    overdue = unpaid[(unpaid["open_amount"] > 0) & (unpaid["due_date"] < "2026-10-01")]
+    customer = overdue["customer"].iloc[-1]  # owes, and has paid nothing in 20 days
     actions.log_contact(book, Contact(customer, "phone", "promise", NOW - dt.timedelta(days=20),
                                       promise_date=dt.date(2026, 11, 10), promise_amount=100.0))
     ranked = actions.worklist(book, now=NOW).data

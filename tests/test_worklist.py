@@ -137,3 +137,9 @@ def test_a_dispute_beside_chased_items_is_named_with_its_age():
     entry = build_worklist(run(rows, history=history), disputes=disputes).iloc[0]
     assert not entry["held"] and entry["reason"] == "A2 is 20 days past due"
     assert entry["reasons"].endswith("also on hold: dispute open 4 days (A1)")
+
+
+def test_the_open_balance_nets_credit_notes_as_the_aging_does():
+    rows = [item("A1", "A", 40, amount=1000), item("A2", "A", 10, amount=-250)]
+    entry = build_worklist(run(rows)).iloc[0]
+    assert entry["open_by_currency"] == {"EUR": 750.0}

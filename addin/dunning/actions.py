@@ -208,7 +208,8 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
         customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
         customer = resolve_customer(contact.customer, book.frame, customers)
         check_invoices(book.frame, customer, contact.invoices)
-        balance = covered_balance(book.frame, customer, contact.invoices, book.as_of)
+        balance = covered_balance(book.frame, customer, contact.invoices,
+                                  contact.timestamp.date())
         row = log_row(replace(contact, customer=customer, open_balance=balance))
         append_to_log(workbook, [row])
         workbook.save()
@@ -302,9 +303,10 @@ def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
         customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
         customer = resolve_customer(request.customer, book.frame, customers)
         log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
-        register = dispute_register(log, book.frame, book.as_of)
+        today = now.astimezone(dt.timezone.utc).date()
+        register = dispute_register(log, book.frame, today)
         contested = set(register.loc[register["status"] == "open", "invoice"])
-        invoices, currency, balance = _plan_items(book.frame, customer, book.as_of,
+        invoices, currency, balance = _plan_items(book.frame, customer, today,
                                                   request.currency, contested)
         existing = read_plans(workbook)
         plan_id = new_plan_id(customer, request.start, existing["plan"].tolist())

@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="write .eml drafts and an outbox report; send nothing")
     remind.add_argument("--drafts", type=Path,
                         help="folder for --dry-run drafts (default: BOOK-drafts-DATE beside it)")
-    remind.add_argument("--as-of", type=_date, help="run date (default: Settings, else today)")
+    remind.add_argument("--as-of", type=_date,
+                        help="run date, to replay a past day (default: today)")
     remind.add_argument("--now", type=_moment,
                         help="the moment of the run, ISO with zone (default: now); for replays")
     remind.add_argument("--smtp-host", help="mail server (default: the SMTP Host setting)")
@@ -107,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     worklist = commands.add_parser(
         "worklist", help="rank today's customers to call, with reasons; write the Worklist sheet")
     worklist.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
-    worklist.add_argument("--as-of", type=_date, help="run date (default: Settings, else today)")
+    worklist.add_argument("--as-of", type=_date, help="run date (default: today)")
     worklist.add_argument("--now", type=_moment, help="the moment of the run, ISO with zone")
     worklist.add_argument("--print-only", action="store_true",
                           help="print the list; leave the workbook unchanged")

@@ -160,7 +160,7 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         templates=templates,
         sender=sender_from_settings(pairs, preview=preview),
         smtp=smtp_from_settings(pairs),
-        as_of=as_of or book.settings.as_of,
+        as_of=as_of,  # never the Settings' As Of Date: that is for reports, not the day's run
         charges=charge_settings_from_pairs(pairs),
         rates=None if rates is None else reference_rates_from_rows(rates, sheet=RATES_TABLE),
         charges_from_stage=_charges_from_stage(pairs, policy),

@@ -27,8 +27,9 @@ Conventions, decided once here:
   listed; a customer whose items are all written off is not listed.
 - Order: not held before held; then score, highest first; then the open
   balance, highest first; then customer id. Ranks count from 1.
-- Amounts in different currencies are never added: the open balance is one
-  number per customer when they owe in one currency, else text per currency.
+- The open balance is what the aging shows: every open item, credit notes
+  netted. Amounts in different currencies are never added: it is one number per
+  customer when they owe in one currency, else text per currency.
 """
 
 from __future__ import annotations
@@ -311,7 +312,7 @@ def _table(decisions: Decisions, parts: dict[str, dict[str, float]],
     info = info[~info.index.duplicated()].to_dict("index")
     items = decisions.items
     owed = items[items["open_balance"] > 0]
-    sums = owed.groupby(["customer", "currency"], sort=True)["open_balance"].sum().round(2)
+    sums = items.groupby(["customer", "currency"], sort=True)["open_balance"].sum().round(2)
     open_by: dict[str, dict[str, float]] = {}
     for (customer, currency), amount in sums.items():
         open_by.setdefault(customer, {})[currency] = float(amount)
