@@ -15,6 +15,7 @@ from dunning.errors import DunningInputError
 from dunning.template import (
     SAMPLE_AS_OF,
     build_workbook,
+    sample_customers,
 )
 from dunning.worklist import HEADERS as WORKLIST_HEADERS
 
@@ -119,7 +120,7 @@ def test_a_plan_for_a_customer_owing_nothing_is_refused_and_nothing_written(book
     assert book.read_bytes() == before
 
 
-def test_a_broken_promise_tops_the_worklist(book):
+def test_a_broken_promise_raises_the_customers_priority(book):
     from dunning.ledger import open_balance
 
     ledger = open_book(book, all_currencies=True).frame
@@ -127,12 +128,17 @@ def test_a_broken_promise_tops_the_worklist(book):
     paid_since = (then - open_balance(ledger, NOW.date())).round(2) != 0
     unpaid = ledger.groupby("customer").filter(lambda items: not paid_since[items.index].any())
     overdue = unpaid[(unpaid["open_amount"] > 0) & (unpaid["due_date"] < "2026-10-01")]
-    customer = overdue["customer"].iloc[-1]  # owes, and has paid nothing in 20 days
+    who = sample_customers()
+    blocked = set(who.loc[who["Do Not Contact"] == "Yes", "Customer"])
+    overdue = overdue[~overdue["customer"].isin(blocked)]
+    customer = overdue["customer"].iloc[-1]  # owes, has paid nothing in 20 days, may be called
+    before = actions.worklist(book, now=NOW).data.set_index("customer").loc[customer]
     actions.log_contact(book, Contact(customer, "phone", "promise", NOW - dt.timedelta(days=20),
                                       promise_date=dt.date(2026, 11, 10), promise_amount=100.0))
-    ranked = actions.worklist(book, now=NOW).data
-    assert ranked.iloc[0]["customer"] == customer
-    assert ranked.iloc[0]["reason"].startswith("promise to pay by 2026-11-10 broken")
+    after = actions.worklist(book, now=NOW).data.set_index("customer").loc[customer]
+    assert after["broken_promise"] == 40 and after["rank"] <= before["rank"]
+    assert after["score"] == pytest.approx(before["score"] + 40)
+    assert after["reason"].startswith("promise to pay by 2026-11-10 broken")
 
 
 def test_a_dispute_pauses_that_invoice_and_shows_its_age(book):

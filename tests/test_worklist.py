@@ -5,7 +5,7 @@ import pytest
 
 from dunning.policy import Policy, Stage
 from dunning.worklist import HEADERS, POINTS, build_worklist, worklist_rows, worklist_text
-from test_policy import NOW, TODAY, contact, item, run
+from test_policy import NOW, TODAY, contact, customers, item, run
 
 
 def promise(customer, date, promised, paid, status, *, logged_days_ago=10, superseded=False):
@@ -31,9 +31,10 @@ def test_flags_outrank_measures_and_the_score_is_the_sum_of_its_parts():
     worklist = build_worklist(decisions, promises=promises(
         promise("C", TODAY - pd.Timedelta(days=3), 300.0, 0.0, "broken"),
         promise("D", TODAY, 200.0, 50.0, "pending")))
-    # C broke a promise (40); B owes the most, longest (20 + 10); D's promise falls due
-    # today (25 and a little for 3 days late); A is a little late.
-    assert ranked(worklist) == ["C", "B", "D", "A"]
+    # B is 200 days late: the hand-off stage is due (30) and it owes the most, longest
+    # (20 + 10); C broke a promise (40); D's promise falls due today (25 and a little for
+    # 3 days late); A is a little late.
+    assert ranked(worklist) == ["B", "C", "D", "A"]
     parts = worklist.set_index("customer")[list(POINTS)]
     assert (parts.sum(axis=1).round(1) == worklist.set_index("customer")["score"]).all()
     assert parts.loc["C", "broken_promise"] == POINTS["broken_promise"]
@@ -45,7 +46,7 @@ def test_flags_outrank_measures_and_the_score_is_the_sum_of_its_parts():
     assert reasons["C"].startswith("promise to pay by") and "broken (paid 0.00 of 300.00)" in (
         reasons["C"])
     assert reasons["D"] == "promise of 200.00 falls due today (paid 50.00 so far)"
-    assert reasons["B"] == "EUR 50,000.00 more than 60 days past due"
+    assert reasons["B"] == "hand-off due: handoff (200 days past due)"
 
 
 def test_far_past_due_is_scaled_to_the_largest_balance_in_the_same_currency():
@@ -143,3 +144,20 @@ def test_the_open_balance_nets_credit_notes_as_the_aging_does():
     rows = [item("A1", "A", 40, amount=1000), item("A2", "A", 10, amount=-250)]
     entry = build_worklist(run(rows)).iloc[0]
     assert entry["open_by_currency"] == {"EUR": 750.0}
+
+
+def test_a_hand_off_reached_by_the_days_counts_before_the_reminders_climb_to_it():
+    stages = (Stage("Friendly", 1, "email"), Stage("Firm", 15, "email"),
+              Stage("Agency", 60, "task"))
+    decisions = run([item("A1", "A", 300)], policy=Policy(stages=stages))
+    assert decisions.customers.loc[0, "action"] == "send"  # Friendly goes first
+    entry = build_worklist(decisions).iloc[0]
+    assert entry["hand_off"] == POINTS["hand_off"]
+    assert entry["reason"] == "hand-off due: Agency (300 days past due)"
+
+
+def test_do_not_contact_customers_are_held_at_the_bottom():
+    who = customers("A", "B", do_not_contact=[True, False])
+    worklist = build_worklist(run([item("A1", "A", 200, 9000), item("B1", "B", 3)], who=who))
+    assert ranked(worklist) == ["B", "A"]
+    assert worklist.iloc[1]["reason"] == "on hold: marked do not contact in the Customers table"

@@ -183,7 +183,9 @@ class Decisions:
     message of any stage, or None), reason, total_by_currency ({currency: net of
     the included items}), max_days_past_due (of the item setting the stage; of all
     open items when none is chased), driving_invoice, items (included invoices, by
-    due date).
+    due date), due_stage and due_action (the stage the days past due alone have
+    reached, which may be above the one sent today, since stages climb one at a
+    time; "" when none), do_not_contact (the Customers table's flag).
 
     `items`, one row per open item: customer, customer_name, invoice, invoice_date,
     due_date, amount, currency, open_balance, days_past_due, included, reason ("" or
@@ -205,6 +207,7 @@ CUSTOMER_COLUMNS = (
     "customer", "name", "contact_name", "email", "recipients", "language", "time_zone",
     "action", "stage", "template", "previous_stage", "last_sent", "reason",
     "total_by_currency", "max_days_past_due", "driving_invoice", "items",
+    "due_stage", "due_action", "do_not_contact",
 )
 ITEM_COLUMNS = (
     "customer", "customer_name", "invoice", "invoice_date", "due_date", "amount", "currency",
@@ -870,6 +873,8 @@ class _CustomerTable:
             if zone_note and outcome.action in ("send", "wait"):
                 reason += f"; {zone_note}"
             stage = outcome.stage
+            due = (self._next_stage(int(days), self.stage_index.get(previous.lower(), -1))[1]
+                   if has_driver else None)
             records.append((
                 customer, name or fallback_name, contact, ", ".join(recipients), recipients,
                 language, zone, outcome.action, stage.name if stage else "",
@@ -877,6 +882,7 @@ class _CustomerTable:
                 None if pd.isna(sent_on) else sent_on.date(), reason,
                 totals.get(customer, {}), int(days) if has_driver else int(any_days),
                 invoice if has_driver else "", invoices.get(customer, []),
+                due.name if due else "", due.action if due else "", bool(do_not_contact),
             ))
         table = pd.DataFrame.from_records(records, columns=list(CUSTOMER_COLUMNS))
         table["max_days_past_due"] = table["max_days_past_due"].astype("int64")

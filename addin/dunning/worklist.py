@@ -10,14 +10,16 @@ Conventions, decided once here:
 
 - Points. Flags count in full: broken promise 40 (a promise partly kept
   counts too: something promised was not paid), missed instalment 35,
-  hand-off due 30, promise due today 25. Measures are scaled to their
+  hand-off due 30 (a task stage raised today, or reached by the days past
+  due while reminders still climb towards it), promise due today 25. Measures are scaled to their
   weight: far past due 20 x (this customer's balance more than
   `far_past_due_days` past due / the largest such balance in the same
   currency), risk 15 x (the balance-weighted chance of paying late of the
   customer's items not yet due, when a risk score is given), oldest overdue
   10 x min(1, days past due of the oldest chased item / 120).
 - Held customers go to the bottom, with their reason: everything they owe is
-  under an open dispute, a promise not yet due, or a payment plan being kept.
+  under an open dispute, a promise not yet due, or a payment plan being kept;
+  or they are marked Do Not Contact.
   A dispute shows its age in days. Held customers keep their score parts
   (so a collector sees what waits behind the hold) but rank after all others.
   A customer still chased for other items is ranked as usual, and the items on
@@ -199,8 +201,16 @@ def _missed_instalments(plans: pd.DataFrame | None) -> list[tuple[str, str]]:
 
 
 def _hand_offs(customers: pd.DataFrame) -> list[tuple[str, str]]:
-    tasks = customers[customers["action"] == "task"]
-    return [(row.customer, f"hand-off due: {row.stage}") for row in tasks.itertuples()]
+    """A task stage raised today, or one the days past due have reached while the reminders
+    still climb towards it: either way a person should take over now."""
+    found = []
+    for row in customers.itertuples():
+        if row.action == "task":
+            found.append((row.customer, f"hand-off due: {row.stage}"))
+        elif row.due_action == "task" and row.previous_stage.lower() != row.due_stage.lower():
+            found.append((row.customer, f"hand-off due: {row.due_stage} "
+                                        f"({row.max_days_past_due} days past due)"))
+    return found
 
 
 def _far_past_due(items: pd.DataFrame, days: int) -> list[tuple[str, float, str]]:
@@ -308,7 +318,8 @@ def _dispute_ages(disputes: pd.DataFrame | None) -> dict[str, float]:
 def _table(decisions: Decisions, parts: dict[str, dict[str, float]],
            reasons: dict[str, list[tuple[float, str]]],
            waiting: dict[str, tuple[bool, str]]) -> pd.DataFrame:
-    info = decisions.customers.set_index("customer")[["name", "email", "action", "reason"]]
+    info = decisions.customers.set_index("customer")[["name", "email", "action", "reason",
+                                                      "do_not_contact"]]
     info = info[~info.index.duplicated()].to_dict("index")
     items = decisions.items
     owed = items[items["open_balance"] > 0]
@@ -319,6 +330,9 @@ def _table(decisions: Decisions, parts: dict[str, dict[str, float]],
     oldest = owed.groupby("customer")["days_past_due"].max().to_dict()
     score = {customer: round(sum(values.values()), 1) for customer, values in parts.items()}
     held = {customer: text for customer, (all_held, text) in waiting.items() if all_held}
+    for customer, entry in info.items():
+        if entry["do_not_contact"] and customer in parts:
+            held[customer] = "marked do not contact in the Customers table"
     listed = [c for c in parts if score[c] > 0 or c in held]
     records = []
     for customer in listed:
