@@ -277,3 +277,18 @@ def test_every_action_on_the_highradius_open_items(highradius_book):
     with pytest.raises(DunningInputError, match="has nothing open in EUR"):
         actions.payment_plan(path, actions.PlanRequest(top, 2, "weekly", dt.date(2020, 7, 15),
                                                        currency="EUR"), now=now)
+
+
+def test_a_second_plan_over_the_same_invoices_or_one_starting_in_the_past_is_refused(book):
+    first = actions.PlanRequest("CAS03", 3, "monthly", dt.date(2026, 12, 1))
+    actions.payment_plan(book, first, now=NOW)
+    before = book.read_bytes()
+    with pytest.raises(DunningInputError, match="already has plan PP-CAS03-20261201"):
+        actions.payment_plan(book, first, now=NOW)
+    with pytest.raises(DunningInputError, match="cannot fall due before today"):
+        actions.payment_plan(book, actions.PlanRequest("EMA05", 3, "monthly",
+                                                       dt.date(2020, 1, 31)), now=NOW)
+    with pytest.raises(DunningInputError, match="at most 120 instalments"):
+        actions.payment_plan(book, actions.PlanRequest("EMA05", 100_000, "monthly",
+                                                       dt.date(2026, 12, 1)), now=NOW)
+    assert book.read_bytes() == before

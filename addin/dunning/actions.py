@@ -32,7 +32,7 @@ from dunning.errors import DunningInputError, Issue
 from dunning.plans import SHEET as PLANS_SHEET
 from dunning.plans import judge_plans, new_plan_id, plan_rows, plan_rows_for_sheet, schedule
 from dunning.policy import decide
-from dunning.promises import promise_outcomes
+from dunning.promises import invoice_names, promise_outcomes
 from dunning.reading import read_table_frame
 from dunning.remind import (
     OUTBOX_SHEET,
@@ -309,6 +309,7 @@ def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
         invoices, currency, balance = _plan_items(book.frame, customer, today,
                                                   request.currency, contested)
         existing = read_plans(workbook)
+        _check_plan(request, customer, invoices, existing, book.frame, today)
         plan_id = new_plan_id(customer, request.start, existing["plan"].tolist())
         instalments = schedule(balance, request.start, request.count, request.frequency,
                                first_payment=request.first_payment, currency=currency)
@@ -325,6 +326,25 @@ def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
                         f"{request.count} {request.frequency} instalments from "
                         f"{request.start:%Y-%m-%d}, written to the {PLANS_SHEET} sheet.",
                         (PLANS_SHEET, CONTACT_LOG_TABLE), instalments)
+
+
+def _check_plan(request: PlanRequest, customer: str, invoices: list[str],
+                existing: pd.DataFrame, ledger: pd.DataFrame, today: dt.date) -> None:
+    """A plan starts today or later, and no running plan covers the same invoices."""
+    if request.start < today:
+        raise DunningInputError([Issue(
+            f"the first instalment cannot fall due before today ({today:%Y-%m-%d})",
+            value=f"{request.start:%Y-%m-%d}")])
+    _, summary = judge_plans(existing, ledger, today)
+    running = summary[(summary["customer"] == customer) & (summary["status"] != "closed")]
+    for other in running.itertuples():
+        covered = invoice_names(other.invoices)
+        shared = sorted(set(covered) & set(invoices))
+        if shared or not covered:
+            raise DunningInputError([Issue(
+                f"customer {customer} already has plan {other.plan} ({other.status}) covering "
+                f"{', '.join(shared) or 'their balance'}: delete its rows from the "
+                f"{PLANS_SHEET} sheet first to replace it", sheet=PLANS_SHEET)])
 
 
 def _plan_items(ledger: pd.DataFrame, customer: str, as_of: dt.date, currency: str | None,

@@ -77,6 +77,8 @@ FREQUENCIES = ("weekly", "fortnightly", "monthly")
 INSTALMENT_STATUSES = ("paid", "partly paid", "missed", "due", "upcoming")
 PLAN_STATUSES = ("active", "kept", "missed", "closed")
 SHEET = "PaymentPlans"
+MAX_INSTALMENTS = 120
+"""Ten years of monthly instalments: anything longer is not a plan but a loan."""
 HEADERS = ["Plan", "Customer", "Invoices", "Instalment", "Due Date", "Amount", "Currency",
            "Paid", "Status"]
 OPTIONAL_HEADERS = ("Invoices", "Currency", "Paid", "Status")
@@ -545,6 +547,9 @@ def _check_count(count: object, issues: list[Issue]) -> bool:
         return False
     if count < 1:
         issues.append(Issue("the number of instalments must be at least 1", value=count))
+        return False
+    if count > MAX_INSTALMENTS:
+        issues.append(Issue(f"a plan has at most {MAX_INSTALMENTS} instalments", value=count))
         return False
     return True
 
