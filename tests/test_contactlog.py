@@ -52,6 +52,30 @@ def test_a_promise_needs_its_date_and_only_a_promise_has_one():
         log_row(Contact("C1", "fax", "voicemail", NOW))
 
 
+def test_a_promise_is_for_whole_cents_above_zero_from_the_day_it_is_made():
+    def promise(amount=100.0, day=dt.date(2026, 12, 1)):
+        return log_row(Contact("C1", "phone", "promise", NOW, promise_date=day,
+                               promise_amount=amount))
+
+    assert promise()["Promise Amount"] == 100.0
+    for amount in (0.0, -50.0, 10.005):
+        with pytest.raises(DunningInputError, match="more than zero, in whole cents"):
+            promise(amount)
+    with pytest.raises(DunningInputError, match="is before the day of the contact"):
+        promise(day=NOW.date() - dt.timedelta(days=1))
+
+
+def test_promises_and_resolutions_must_fit_the_ledger(book, capsys):
+    base = ["log", str(book), "--customer", "CAS03"]
+    assert main([*base, "--outcome", "promise", "--promise-date", "2099-12-01",
+                 "--promise-amount", "99999999"]) == 1
+    assert "is more than the" in capsys.readouterr().err
+    assert main([*base, "--outcome", "resolved", "--invoices", "INV-2026-0125"]) == 1
+    assert "has no open dispute to resolve" in capsys.readouterr().err
+    assert main([*base, "--outcome", "dispute", "--invoices", "INV-2026-0125"]) == 0
+    assert main([*base, "--outcome", "resolved", "--invoices", "INV-2026-0125"]) == 0
+
+
 def test_a_dispute_names_its_invoices():
     with pytest.raises(DunningInputError, match="needs the invoices it is about"):
         log_row(Contact("C1", "phone", "dispute", NOW, note="wrong price"))
@@ -78,17 +102,17 @@ def test_row_has_the_table_headers_in_order_and_whole_seconds():
 
 def test_log_command_appends_a_promise_that_reads_back(book, capsys):
     assert main(["log", str(book), "--customer", "CAS03", "--outcome", "promise",
-                 "--promise-date", "2026-12-01", "--promise-amount", "500",
+                 "--promise-date", "2099-12-01", "--promise-amount", "500",
                  "--invoices", "INV-2026-0125", "--user", "ana", "--note", "=1+1"]) == 0
     assert "Logged 'promised to pay' for CAS03 in the ContactLog." in capsys.readouterr().out
     [row] = logged_rows(book)
     assert row[1:4] == ["CAS03", "INV-2026-0125", "phone"]
-    assert row[7:10] == ["promised to pay", dt.date(2026, 12, 1), 500.0]
+    assert row[7:10] == ["promised to pay", dt.date(2099, 12, 1), 500.0]
     assert row[11:13] == ["ana", "=1+1"]  # a formula-like note stays text
     assert row[13] == pytest.approx(open_of(book, "INV-2026-0125"))  # the balance promised on
     log = contact_log_frame(pd.DataFrame(logged_rows(book), columns=list(log_row(
         Contact("x", "phone", "voicemail", NOW)))))
-    assert log.loc[0, "promise_date"] == pd.Timestamp("2026-12-01")
+    assert log.loc[0, "promise_date"] == pd.Timestamp("2099-12-01")
     assert log.loc[0, "outcome"] == "promised to pay"
 
 

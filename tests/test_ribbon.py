@@ -83,7 +83,8 @@ def test_log_contact_appends_to_the_table_and_keeps_text_as_text(excel):
     invoices = excel.table_rows("Invoices")
     header = invoices[0]
     position = next(i for i, row in enumerate(invoices[1:], start=1)
-                    if row[header.index("Customer")] == "CAS03")
+                    if row[header.index("Customer")] == "CAS03"
+                    and (row[header.index("Paid")] or 0) < row[header.index("Amount")])
     excel.select("Invoices", 1 + position, 3)
     before = len(excel.table_rows("ContactLog"))
     ui = ScriptedUi(["promise", "2026-12-01", "250", '=HYPERLINK("http://x")'])

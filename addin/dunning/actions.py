@@ -25,6 +25,7 @@ from dunning.contactlog import (
     Contact,
     contact_log_frame,
     log_row,
+    outcome_code,
 )
 from dunning.customers import CUSTOMERS_TABLE, customers_frame
 from dunning.disputes import dispute_register
@@ -208,13 +209,42 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
         customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
         customer = resolve_customer(contact.customer, book.frame, customers)
         check_invoices(book.frame, customer, contact.invoices)
-        balance = covered_balance(book.frame, customer, contact.invoices,
-                                  contact.timestamp.date())
+        day = contact.timestamp.date()
+        balance = covered_balance(book.frame, customer, contact.invoices, day)
+        outcome = outcome_code(contact.outcome)
+        if outcome == "promised to pay":
+            _check_promise(customer, contact, balance)
+        if outcome == "dispute resolved":
+            log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
+            _check_disputed(customer, contact.invoices, dispute_register(log, book.frame, day))
         row = log_row(replace(contact, customer=customer, open_balance=balance))
         append_to_log(workbook, [row])
         workbook.save()
     return ActionResult("Log contact", f"Logged '{row['Outcome']}' for {customer} in the "
                         f"{CONTACT_LOG_TABLE}.", (CONTACT_LOG_TABLE,), row)
+
+
+def _check_promise(customer: str, contact: Contact, balance: float | None) -> None:
+    """A promise is for money owed: something must be open, and no more than that promised."""
+    about = ", ".join(contact.invoices) or "their account"
+    if balance is not None and balance <= 0:
+        raise DunningInputError([Issue(f"customer {customer} owes nothing on {about}: "
+                                       "there is nothing to promise")])
+    amount = contact.promise_amount
+    if balance is not None and amount is not None and amount > balance + 0.005:
+        raise DunningInputError([Issue(
+            f"the promised {amount:,.2f} is more than the {balance:,.2f} open on {about}",
+            column="Promise Amount")])
+
+
+def _check_disputed(customer: str, invoices: tuple[str, ...], register: pd.DataFrame) -> None:
+    """Only an open dispute can be resolved, so the log never ends one that never began."""
+    disputed = set(register.loc[(register["status"] == "open")
+                                & (register["customer"] == customer), "invoice"])
+    undisputed = [invoice for invoice in invoices if invoice not in disputed]
+    if undisputed:
+        raise DunningInputError([Issue(
+            f"{', '.join(undisputed)} of customer {customer} has no open dispute to resolve")])
 
 
 def append_to_log(workbook: Workbook, rows: list[dict[str, object]]) -> None:

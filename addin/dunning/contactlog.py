@@ -122,8 +122,9 @@ def log_row(contact: Contact) -> dict[str, object]:
     if outcome != "promised to pay" and (contact.promise_date or contact.promise_amount):
         problems.append(Issue("a promise date or amount belongs to the outcome "
                               "'promised to pay' only", column="Promise Date"))
+    problems += _promise_problems(contact) if outcome == "promised to pay" else []
     if outcome in ("disputed", "dispute resolved") and not contact.invoices:
-        problems.append(Issue(f"'{outcome}' needs the invoices it is about (--invoice)",
+        problems.append(Issue(f"'{outcome}' needs the invoices it is about (--invoices)",
                               column="Invoices"))
     if problems:
         raise DunningInputError(problems)
@@ -134,6 +135,20 @@ def log_row(contact: Contact) -> dict[str, object]:
         contact.next_action_date, contact.user, contact.note, contact.open_balance,
     )
     return dict(zip(CONTACT_LOG_HEADERS, values, strict=True))
+
+
+def _promise_problems(contact: Contact) -> list[Issue]:
+    """A promise is for a positive amount in whole cents, on or after the day it is made."""
+    problems = []
+    amount = contact.promise_amount
+    if amount is not None and (amount <= 0 or round(amount, 2) != amount):
+        problems.append(Issue("a promised amount is more than zero, in whole cents",
+                              column="Promise Amount", value=amount))
+    if contact.promise_date is not None and contact.promise_date < contact.timestamp.date():
+        problems.append(Issue(f"the promise date {contact.promise_date:%Y-%m-%d} is before the "
+                              f"day of the contact ({contact.timestamp:%Y-%m-%d})",
+                              column="Promise Date"))
+    return problems
 
 
 def contact_log_frame(table: pd.DataFrame | None) -> pd.DataFrame:
