@@ -292,3 +292,14 @@ def test_a_second_plan_over_the_same_invoices_or_one_starting_in_the_past_is_ref
         actions.payment_plan(book, actions.PlanRequest("EMA05", 100_000, "monthly",
                                                        dt.date(2026, 12, 1)), now=NOW)
     assert book.read_bytes() == before
+
+
+def test_a_csv_export_is_not_a_client_workbook(tmp_path, capsys):
+    from dunning.cli import main
+
+    export = tmp_path / "export.csv"
+    export.write_text("Invoice No,Customer,Invoice Date,Due Date,Amount\n"
+                      "A-1,C1,2026-01-01,2026-01-31,100\n", encoding="utf-8")
+    for command in (["worklist"], ["refresh"], ["remind", "--dry-run"]):
+        assert main([command[0], str(export), *command[1:]]) == 1
+        assert "is a CSV export: this needs the client's workbook" in capsys.readouterr().err

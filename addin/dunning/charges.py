@@ -326,8 +326,9 @@ class _RateBook:
         if found is None:
             raise DunningInputError([Issue(
                 f"no {regime.upper()} reference rate for the half-year starting "
-                f"{start:%d %B %Y}; add a row with regime {regime}, effective_from "
-                f"{start:%Y-%m-%d} and the rate", sheet=RATES_SHEET)])
+                f"{start:%d %B %Y}: add a row to the ReferenceRates table (Settings sheet) "
+                f"with Regime {regime}, Effective From {start:%Y-%m-%d} and the Rate % in "
+                "force that day", sheet=RATES_SHEET)])
         return found
 
 

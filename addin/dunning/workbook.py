@@ -83,6 +83,10 @@ class FileWorkbook:
         self.path = Path(self.path)
         if not self.path.exists():
             raise DunningInputError([Issue(f"no such file: {self.path}")])
+        if self.path.suffix.lower() == ".csv":
+            raise DunningInputError([Issue(
+                f"{self.path.name} is a CSV export: this needs the client's workbook (.xlsx or "
+                ".xlsm), which holds the Customers, ContactLog and Settings tables")])
         if self.path.suffix.lower() not in WORKBOOK_SUFFIXES:
             raise DunningInputError([Issue(
                 f"{self.path.name}: expected a workbook (.xlsx, .xlsm) or a .csv export")])
