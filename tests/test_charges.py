@@ -416,7 +416,8 @@ def test_packaged_uk_rates_match_the_payontime_table(rates):
 
 
 def test_a_missing_half_year_says_which_row_to_add(rates):
-    with pytest.raises(DunningInputError, match="ReferenceRates table .Settings sheet. with Regime uk, Effective From 2040-01-01"):
+    with pytest.raises(DunningInputError, match="ReferenceRates table .Settings sheet. with "
+                       "Regime uk, Effective From 2040-01-01"):
         uk_late_payment(1000, "2040-02-01", "2040-03-01", rates)
 
 

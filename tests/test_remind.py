@@ -76,6 +76,8 @@ def test_send_delivers_logs_and_a_second_run_sends_nothing(book, server):
     assert all(r["Channel"] == "email" and r["Message-ID"] for r in sent_rows)
     assert all(r["Next Action Date"] == dt.date(2026, 11, 28) for r in sent_rows)  # 5-day gap
     assert all(r["User"].startswith("dunning") and r["Subject"] for r in sent_rows)
+    asked = {m.customer: m.totals for m in report.messages}
+    assert all(r["Open Balance"] == asked[r["Customer"]]["EUR"] for r in sent_rows)
     outbox = sheet(book, "Outbox")
     assert outbox[0][:5] == ["Customer", "Name", "To", "Action", "Stage"]
     assert {row[9] for row in outbox[1:] if row[3] == "send"} == {"sent"}

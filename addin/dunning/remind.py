@@ -378,12 +378,17 @@ def log_rows_for(
             timestamp=stamp, invoices=message.invoices, stage=message.stage,
             subject=message.subject, message_id=result.message_id, user=user,
             next_action_date=follow_up if result.outcome == "sent" else today,
-            note=result.error)))
+            note=result.error, open_balance=_single_total(message.totals))))
         logged_ids.add(result.message_id)
     rows += _missing_sends(journal, logged_ids, stamp, user)
     rows += _task_rows(decisions, stamp, user)
     rows += _broken_promise_rows(decisions, log, stamp, user)
     return rows
+
+
+def _single_total(totals: dict[str, float]) -> float | None:
+    """The balance a message asked for, when it is in one currency (never added across)."""
+    return round(float(next(iter(totals.values()))), 2) if len(totals) == 1 else None
 
 
 def _missing_sends(journal: Journal, logged_ids: set[str], stamp: dt.datetime,
