@@ -229,3 +229,13 @@ def test_late_payment_charges_show_from_the_chosen_stage_on(tmp_path):
     assert shown and all(message.charges for message in shown)
     english = [message for message in shown if message.language == "en"]
     assert english and all("2011/7/EU" in message.text for message in english)
+
+
+def test_uk_charges_on_a_ledger_without_pounds_say_why_none_show(tmp_path):
+    path = tmp_path / "Euro.xlsx"
+    build_workbook(path, client="Sample", invoices=sample_invoices(),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF,
+                   settings={**SAMPLE_SETTINGS, "Late Payment Charges": "UK"})
+    report = remind.preview(path, tmp_path / "drafts", now=NOW)
+    assert not any(message.charges for message in report.messages)
+    assert "applies to GBP invoices only, and none are open" in report.summary()

@@ -44,6 +44,7 @@ from dunning.remind import (
     read_plans,
     read_run_inputs,
     run_date,
+    run_notes,
     send,
 )
 from dunning.report import aging_rows, kpi_rows, money
@@ -169,6 +170,7 @@ def preview_reminders(source: str | Path | Workbook, *, now: dt.datetime,
             f"the {OUTBOX_SHEET} sheet lists every customer with the reason.")
     if written:
         text += f" Drafts: {written[0].parent}"
+    text += "".join(f" Note: {note}" for note in run_notes(inputs, decisions))
     return ActionResult("Preview reminders", text, (OUTBOX_SHEET,), messages)
 
 

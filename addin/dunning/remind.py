@@ -99,6 +99,7 @@ class RunReport:
     drafts: list[Path] = field(default_factory=list)
     outbox: Path | None = None
     logged: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One paragraph an accountant reads at the end of a run."""
@@ -120,6 +121,7 @@ class RunReport:
             lines.append(f"Outbox report: {self.outbox}")
         if self.logged:
             lines.append(f"ContactLog: {self.logged} row(s) added.")
+        lines += [f"Note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -243,6 +245,15 @@ def charges_shown(decisions: Decisions, inputs: RunInputs) -> pd.DataFrame | Non
     return charges[charges["customer"].isin(decisions.customers.loc[reached, "customer"])]
 
 
+def run_notes(inputs: RunInputs, decisions: Decisions) -> list[str]:
+    """What a run should tell the accountant that no single customer's reason says."""
+    wanted = inputs.charges.currency if inputs.charges is not None else None
+    if wanted and not (decisions.items["currency"].isin([wanted, ""])).any():
+        return [f"Late Payment Charges is {inputs.charges.regime.upper()}, which applies to "
+                f"{wanted} invoices only, and none are open: no charges are shown."]
+    return []
+
+
 def _charges_from_stage(pairs: dict[str, object], policy: Policy) -> str:
     """The Charges From Stage setting, checked against the Stages table's names."""
     wanted = str(pairs.get(CHARGES_FROM_STAGE) or "").strip()
@@ -266,7 +277,8 @@ def preview(path: str | Path, drafts: Path, *, now: dt.datetime,
     outbox = drafts / "outbox.csv"
     with outbox.open("w", newline="", encoding="utf-8-sig") as handle:
         csv.writer(handle).writerows(outbox_rows(decisions, messages, []))
-    return RunReport(decisions, messages, drafts=written, outbox=outbox)
+    return RunReport(decisions, messages, drafts=written, outbox=outbox,
+                     notes=run_notes(inputs, decisions))
 
 
 def journal_path(path: str | Path) -> Path:
@@ -319,7 +331,8 @@ def send(
         source.append_rows(CONTACT_LOG_TABLE, rows)
     source.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, results))
     source.save()
-    return RunReport(decisions, messages, results=results, logged=len(rows))
+    return RunReport(decisions, messages, results=results, logged=len(rows),
+                     notes=run_notes(inputs, decisions))
 
 
 def settle(path: str | Path, key: str, outcome: str) -> None:
