@@ -303,3 +303,16 @@ def test_a_csv_export_is_not_a_client_workbook(tmp_path, capsys):
     for command in (["worklist"], ["refresh"], ["remind", "--dry-run"]):
         assert main([command[0], str(export), *command[1:]]) == 1
         assert "is a CSV export: this needs the client's workbook" in capsys.readouterr().err
+
+
+def test_the_worklist_and_the_reminder_run_print_the_ledgers_warnings(book, capsys):
+    from dunning.cli import main
+    from dunning.xlsx import append_rows
+
+    append_rows(book, "Invoices", [{"Invoice No": "X-1", "Customer": "CAS03",
+                                    "Invoice Date": dt.date(2026, 10, 1),
+                                    "Due Date": dt.date(2026, 9, 1), "Amount": 10.0}])
+    for command in (["worklist", "--print-only"], ["remind", "--dry-run"]):
+        assert main([command[0], str(book), *command[1:], "--now",
+                     "2026-11-23T11:00+00:00"]) == 0
+        assert "Warning:" in capsys.readouterr().err

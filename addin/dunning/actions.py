@@ -64,6 +64,7 @@ class ActionResult:
     message: str
     sheets: tuple[str, ...] = ()
     data: object = None
+    warnings: tuple[Issue, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def worklist(source: str | Path | Workbook, *, now: dt.datetime,
     held = int(ranked["held"].sum()) if not ranked.empty else 0
     return ActionResult("Worklist", f"{len(ranked)} customer(s) on today's worklist "
                         f"({held} on hold), written to the {WORKLIST_SHEET} sheet.",
-                        (WORKLIST_SHEET,), ranked)
+                        (WORKLIST_SHEET,), ranked, inputs.issues)
 
 
 def _risk(ledger: pd.DataFrame, as_of: dt.date) -> pd.DataFrame | None:

@@ -251,12 +251,14 @@ def _run_remind(args: argparse.Namespace) -> int:
         drafts = args.drafts or args.book.with_name(f"{args.book.stem}-drafts-{day:%Y-%m-%d}")
         report = remind.preview(args.book, drafts, now=now, as_of=args.as_of,
                                 templates_dir=args.templates)
+        _warn(report.warnings)
         print(report.summary())
         return 0
     smtp = _smtp_settings(args)
     progress = None if args.silent or not sys.stderr.isatty() else _progress_bar
     report = remind.send(args.book, now=now, smtp=smtp, as_of=args.as_of, progress=progress,
                          templates_dir=args.templates)
+    _warn(report.warnings)
     print(report.summary())
     troubles = [r for r in report.results if r.outcome in ("failed", "in doubt", "not attempted")]
     for result in troubles:
@@ -317,6 +319,7 @@ def _run_worklist(args: argparse.Namespace) -> int:
     now = args.now or dt.datetime.now().astimezone()
     result = actions.worklist(args.book, now=now, as_of=args.as_of,
                               write=not args.print_only)
+    _warn(result.warnings)
     print(worklist_text(result.data, args.as_of or "today"))
     if not args.print_only:
         print(result.message)

@@ -87,6 +87,7 @@ class RunInputs:
     rates: pd.DataFrame | None = None
     charges_from_stage: str = ""
     plans: pd.DataFrame | None = None
+    issues: tuple[Issue, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class RunReport:
     outbox: Path | None = None
     logged: int = 0
     notes: list[str] = field(default_factory=list)
+    warnings: tuple[Issue, ...] = ()
 
     def summary(self) -> str:
         """One paragraph an accountant reads at the end of a run."""
@@ -167,6 +169,7 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         rates=None if rates is None else reference_rates_from_rows(rates, sheet=RATES_TABLE),
         charges_from_stage=_charges_from_stage(pairs, policy),
         plans=plans,
+        issues=tuple(book.issues),
     )
 
 
@@ -278,7 +281,7 @@ def preview(path: str | Path, drafts: Path, *, now: dt.datetime,
     with outbox.open("w", newline="", encoding="utf-8-sig") as handle:
         csv.writer(handle).writerows(outbox_rows(decisions, messages, []))
     return RunReport(decisions, messages, drafts=written, outbox=outbox,
-                     notes=run_notes(inputs, decisions))
+                     notes=run_notes(inputs, decisions), warnings=inputs.issues)
 
 
 def journal_path(path: str | Path) -> Path:
@@ -332,7 +335,7 @@ def send(
     source.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, results))
     source.save()
     return RunReport(decisions, messages, results=results, logged=len(rows),
-                     notes=run_notes(inputs, decisions))
+                     notes=run_notes(inputs, decisions), warnings=inputs.issues)
 
 
 def settle(path: str | Path, key: str, outcome: str) -> None:
