@@ -23,6 +23,7 @@ from typing import Any
 
 from dunning.errors import DunningInputError, Issue
 from dunning.workbook import Row, TableValues
+from dunning.xlsx.tables import TableColumn, rows_in_column_order
 
 
 class ExcelWorkbook:
@@ -74,7 +75,8 @@ class ExcelWorkbook:
         whole = excel_table.range
         values = _rows(whole.options(ndim=2).value)
         header = [_header(cell) for cell in values[0]]
-        block = [ordered(row, header, table) for row in rows]
+        block = rows_in_column_order(excel_table.name, [TableColumn(name) for name in header],
+                                     rows, sheet.name)
         body = values[1:]
         empty = len(body) == 1 and all(_blank(cell) for cell in body[0])
         first = int(whole.row) + (1 if empty else len(values))
@@ -127,20 +129,6 @@ class ExcelWorkbook:
                 if table.name.casefold() == name.casefold():
                     return sheet, table
         return None
-
-
-def ordered(row: Row, header: list[str], table: str) -> list[object]:
-    """A row given by header names as one value per table column; unknown names refused."""
-    folded = {name.casefold(): index for index, name in enumerate(header)}
-    unknown = [key for key in row if str(key).casefold() not in folded]
-    if unknown:
-        raise DunningInputError([Issue(
-            f"table {table} has no column {', '.join(map(repr, unknown))}; its columns are "
-            f"{', '.join(header)}")])
-    values: list[object] = [None] * len(header)
-    for key, value in row.items():
-        values[folded[str(key).casefold()]] = value
-    return values
 
 
 def cell_value(value: object) -> object:

@@ -122,14 +122,25 @@ def table_name(xml: str) -> str:
 def rows_as_lists(
     table: Table, rows: Sequence[Mapping[str, object] | Sequence[object]], sheet: str
 ) -> list[list[object]]:
+    """Rows as one value per table column, in column order (see `rows_in_column_order`)."""
+    return rows_in_column_order(table.name, table.columns, rows, sheet)
+
+
+def rows_in_column_order(
+    table: str,
+    columns: Sequence[TableColumn],
+    rows: Sequence[Mapping[str, object] | Sequence[object]],
+    sheet: str,
+) -> list[list[object]]:
     """Rows as one value per table column, in column order; header mismatches are issues.
 
     A mapping names its columns (compared without case, as Excel compares them);
     an unknown name is an error naming it and the table's columns. A sequence
     gives one value per column, in order. Calculated columns are filled by the
-    table's formula, so a row may not give them a value.
+    table's formula, so a row may not give them a value. Both the file writer and
+    the open workbook in Excel (`dunning.excel`) lay rows out this way.
     """
-    names = [column.name for column in table.columns]
+    names = [column.name for column in columns]
     folded = {name.casefold(): index for index, name in enumerate(names)}
     issues: list[Issue] = []
     result = []
@@ -142,7 +153,7 @@ def rows_as_lists(
                     Issue(
                         f"row {number} to append names {', '.join(map(repr, unknown))}, which "
                         f"{'is not a column' if len(unknown) == 1 else 'are not columns'} of table "
-                        f"{table.name}; its columns are {', '.join(names)}",
+                        f"{table}; its columns are {', '.join(names)}",
                         sheet=sheet,
                     )
                 )
@@ -154,7 +165,7 @@ def rows_as_lists(
             if len(row) != len(names):
                 issues.append(
                     Issue(
-                        f"row {number} to append has {len(row)} values; table {table.name} has "
+                        f"row {number} to append has {len(row)} values; table {table} has "
                         f"{len(names)} columns ({', '.join(names)})",
                         sheet=sheet,
                     )
@@ -169,7 +180,7 @@ def rows_as_lists(
                 )
             )
             continue
-        for index, column in enumerate(table.columns):
+        for index, column in enumerate(columns):
             if column.formula is not None and values[index] is not None:
                 issues.append(
                     Issue(
