@@ -33,7 +33,7 @@ from dunning.errors import DunningInputError, Issue
 from dunning.plans import SHEET as PLANS_SHEET
 from dunning.plans import judge_plans, new_plan_id, plan_rows, plan_rows_for_sheet, schedule
 from dunning.policy import decide
-from dunning.promises import invoice_names, promise_outcomes
+from dunning.promises import invoice_names
 from dunning.reading import read_table_frame
 from dunning.remind import (
     OUTBOX_SHEET,
@@ -74,7 +74,6 @@ class Today:
     inputs: RunInputs
     as_of: dt.date
     plan_summary: pd.DataFrame
-    promises: pd.DataFrame
     disputes: pd.DataFrame
 
 
@@ -109,13 +108,12 @@ def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None) -> A
 
 def read_today(workbook: Workbook, now: dt.datetime, *,
                as_of: dt.date | None = None) -> Today:
-    """The run inputs, the payment plans, promises and disputes, as of the run date."""
+    """The run inputs, the payment plans and disputes, as of the run date."""
     inputs = read_run_inputs(workbook, as_of=as_of, preview=True)
     zone = inputs.policy.default_time_zone
     day = run_date(inputs, now)
     return Today(
         inputs=inputs, as_of=day, plan_summary=plan_summary(inputs, now),
-        promises=promise_outcomes(inputs.log, inputs.ledger, day, time_zone=zone),
         disputes=dispute_register(inputs.log, inputs.ledger, day, time_zone=zone))
 
 
@@ -127,7 +125,7 @@ def worklist(source: str | Path | Workbook, *, now: dt.datetime,
         inputs = today.inputs
         decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
                            today.plan_summary, as_of=today.as_of)
-        ranked = build_worklist(decisions, promises=today.promises, disputes=today.disputes,
+        ranked = build_worklist(decisions, disputes=today.disputes,
                                 plans=today.plan_summary, risk=_risk(inputs.ledger, today.as_of))
         if write:
             workbook.replace_sheet(WORKLIST_SHEET, worklist_rows(ranked))

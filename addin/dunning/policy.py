@@ -195,12 +195,16 @@ class Decisions:
     logged (the log row's timestamp, naive UTC), open_balance (of the items it covered).
 
     `as_of`: the run date used.
+
+    `promises`: every promise to pay in the log, judged on the run date
+    (`dunning.promises.promise_outcomes`, with the policy's tolerance).
     """
 
     customers: pd.DataFrame
     items: pd.DataFrame
     broken_promises: pd.DataFrame
     as_of: dt.date | None = field(default=None)
+    promises: pd.DataFrame | None = field(default=None)
 
 
 CUSTOMER_COLUMNS = (
@@ -583,12 +587,15 @@ def decide(
     history = _History(log, now, policy.default_time_zone, run_date)
     items = _open_items(frame, run_date)
     items, promises = _judge_items(items, history, plans, policy, run_date)
-    kept = _kept_promises(log, frame, run_date, policy)
+    outcomes = promise_outcomes(log, frame, run_date, tolerance=policy.tolerance,
+                                time_zone=policy.default_time_zone)
+    kept = _kept(outcomes)
     broken = _broken_promises(items, promises[~_logged_in(promises, items, kept)], history,
                               policy)
     table = _CustomerTable(items, _customers_info(customers), history, policy, run_date, now,
                            broken)
-    return Decisions(table.build(), items.loc[:, list(ITEM_COLUMNS)], broken, run_date)
+    return Decisions(table.build(), items.loc[:, list(ITEM_COLUMNS)], broken, run_date,
+                     outcomes)
 
 
 def _open_items(frame: pd.DataFrame, run_date: dt.date) -> pd.DataFrame:
@@ -726,17 +733,12 @@ def _net_within_tolerance(items: pd.DataFrame, tolerance: float) -> np.ndarray:
     return reason
 
 
-def _kept_promises(log: pd.DataFrame | None, frame: pd.DataFrame, run_date: dt.date,
-                   policy: Policy) -> set[tuple[str, pd.Timestamp]]:
+def _kept(outcomes: pd.DataFrame) -> set[tuple[str, pd.Timestamp]]:
     """The promises (customer, time logged) whose promised amount has been paid.
 
     A promise for part of a balance is kept once that part is paid, though items
     stay open; `dunning.promises` judges it from the balance paid since.
     """
-    if log is None or log.empty:
-        return set()
-    outcomes = promise_outcomes(log, frame, run_date, tolerance=policy.tolerance,
-                                time_zone=policy.default_time_zone)
     kept = outcomes[outcomes["status"] == "kept"]
     return set(zip(kept["customer"], pd.to_datetime(kept["logged"]), strict=True))
 

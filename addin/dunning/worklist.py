@@ -91,7 +91,7 @@ def build_worklist(
     Args:
         decisions: the reminder policy's decisions for the same day (`policy.decide`).
         promises: `promises.promise_outcomes` (customer, promise_date, promised, paid,
-            status, superseded).
+            status, superseded); default: the ones the policy judged (`decisions.promises`).
         disputes: `disputes.dispute_register` (customer, invoice, status, age_days).
         plans: the plan summary of `plans.judge_plans` (plan, customer, status, missed).
         risk: `risk.score` (invoice, customer, p_late), one row per open invoice.
@@ -101,6 +101,7 @@ def build_worklist(
     """
     items = decisions.items
     owed = items[items["open_balance"] > 0]
+    promises = decisions.promises if promises is None else promises
     customers = sorted(set(owed["customer"]))
     parts: dict[str, dict[str, float]] = {c: dict.fromkeys(POINTS, 0.0) for c in customers}
     reasons: dict[str, list[tuple[float, str]]] = {c: [] for c in customers}
