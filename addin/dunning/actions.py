@@ -25,6 +25,7 @@ from dunning.contactlog import (
     Contact,
     contact_log_frame,
     log_row,
+    log_time,
     outcome_code,
 )
 from dunning.customers import CUSTOMERS_TABLE, customers_frame
@@ -348,7 +349,7 @@ def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
         workbook.replace_sheet(PLANS_SHEET, rows)
         append_to_log(workbook, [log_row(Contact(
             customer=customer, channel="phone", outcome="payment plan agreed",
-            timestamp=now.astimezone(dt.timezone.utc).replace(tzinfo=None),
+            timestamp=log_time(now),
             invoices=tuple(invoices), user=request.user, open_balance=balance,
             note=f"{plan_id}: {request.count} {request.frequency} instalments from "
                  f"{request.start:%Y-%m-%d}"))])

@@ -351,7 +351,9 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 def _utc_now() -> dt.datetime:
     """Log timestamps are naive UTC, as the reminder run writes them."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    from dunning.contactlog import log_time
+
+    return log_time(dt.datetime.now(dt.timezone.utc))
 
 
 def _run_new_workbook(args: argparse.Namespace) -> int:

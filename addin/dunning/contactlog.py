@@ -90,6 +90,11 @@ class Contact:
     open_balance: float | None = None
 
 
+def log_time(moment: dt.datetime) -> dt.datetime:
+    """A moment as the log keeps it: naive UTC (the policy reads every row that way)."""
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
 def outcome_code(text: str) -> str:
     """The outcome code for what a user typed ("promise" -> "promised to pay")."""
     wanted = text.strip().lower()

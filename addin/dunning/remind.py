@@ -38,6 +38,7 @@ from dunning.contactlog import (
     Contact,
     contact_log_frame,
     log_row,
+    log_time,
 )
 from dunning.customers import CUSTOMERS_TABLE, customers_frame
 from dunning.errors import DunningInputError, Issue
@@ -378,7 +379,7 @@ def log_rows_for(
     date is the first day the next one may go (the minimum gap); a failed one's
     is the run date, since someone should look at it today.
     """
-    stamp = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    stamp = log_time(now)
     user = run_user()
     today = decisions.as_of or now.date()
     follow_up = today + dt.timedelta(days=follow_up_days)

@@ -14,12 +14,13 @@ import datetime as dt
 import logging
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from dunning import actions
 from dunning.actions import ActionResult
-from dunning.contactlog import OUTCOME_SHORTHANDS, Contact, outcome_code
+from dunning.contactlog import OUTCOME_SHORTHANDS, Contact, log_time, outcome_code
 from dunning.errors import DunningInputError, Issue
 from dunning.excel import ExcelWorkbook, cells_by_header
 from dunning.parse import parse_amounts, parse_dates
@@ -120,7 +121,7 @@ def _log_contact(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionRes
         return None
     outcome = outcome_code(typed)
     contact = Contact(customer=customer, channel="phone", outcome=outcome,
-                      timestamp=now.astimezone(dt.timezone.utc).replace(tzinfo=None),
+                      timestamp=log_time(now),
                       invoices=(str(invoice),) if invoice else ())
     if outcome == "promised to pay":
         contact = _promise(ui, contact, now)
@@ -129,7 +130,7 @@ def _log_contact(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionRes
     note = ui.ask("Log contact", "Note (what was said; for a dispute, the reason):", "")
     if note is None:
         return None
-    return actions.log_contact(workbook, _with(contact, note=note, user=_user()))
+    return actions.log_contact(workbook, replace(contact, note=note, user=_user()))
 
 
 def _payment_plan(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult | None:
@@ -204,14 +205,8 @@ def _promise(ui: Ui, contact: Contact, now: dt.datetime) -> Contact | None:
     amount = ui.ask("Promise to pay", "Promised amount (blank: everything open)?", "")
     if amount is None:
         return None
-    return _with(contact, promise_date=_date_answer(day, "promise date"),
+    return replace(contact, promise_date=_date_answer(day, "promise date"),
                  promise_amount=_amount_answer(amount))
-
-
-def _with(contact: Contact, **changes: object) -> Contact:
-    from dataclasses import replace
-
-    return replace(contact, **changes)
 
 
 def _date_answer(text: str, what: str) -> dt.date:
