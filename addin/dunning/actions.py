@@ -137,12 +137,14 @@ def worklist(source: str | Path | Workbook, *, now: dt.datetime,
                         (WORKLIST_SHEET,), ranked, inputs.issues)
 
 
-def _risk(ledger: pd.DataFrame, as_of: dt.date) -> pd.DataFrame | None:
-    """The late-payment risk of each open item, when the risk model is available."""
-    try:
-        from dunning import risk
-    except ImportError:  # scikit-learn not installed: the worklist works without it
-        return None
+def _risk(ledger: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The late-payment risk of each open item.
+
+    Imported here, not at the top: scikit-learn takes a second to load, and only
+    the worklist needs it.
+    """
+    from dunning import risk
+
     return risk.score(ledger, as_of)
 
 
