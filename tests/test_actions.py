@@ -209,12 +209,15 @@ def test_the_collectors_commands(book, capsys):
     assert "Aging and KPIs as of 2026-11-23" in capsys.readouterr().out
     assert main(["plan", str(book), "--customer", "CAS03", "--instalments", "3",
                  "--every", "fortnightly", "--start", "2026-12-01", "--first-payment",
-                 "100"]) == 0
+                 "100", "--now", "2026-11-23T11:00+00:00"]) == 0
     printed = capsys.readouterr().out
     assert "Plan PP-CAS03-20261201" in printed and "2026-12-15" in printed
     assert main(["plan", str(book), "--customer", "nobody", "--instalments", "3",
-                 "--start", "2026-12-01"]) == 1
+                 "--start", "2026-12-01", "--as-of", "2026-11-23"]) == 1
     assert "no customer 'nobody'" in capsys.readouterr().err
+    assert main(["plan", str(book), "--customer", "CAS03", "--instalments", "2",
+                 "--start", "2026-11-30", "--as-of", "2026-12-01"]) == 1
+    assert "cannot fall due before today (2026-12-01)" in capsys.readouterr().err
 
 
 @pytest.fixture

@@ -97,3 +97,97 @@ def test_usage_errors(argv, capsys):
     else:
         assert main(argv) == 1
         assert "no such file" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ first contact (issue 11)
+
+
+def test_worklist_of_a_fresh_workbook_says_there_is_nothing_to_chase(tmp_path, capsys):
+    book = tmp_path / "New.xlsx"
+    assert main(["new-workbook", str(book), "--client", "New client"]) == 0
+    capsys.readouterr()
+    before = book.read_bytes()
+    assert main(["worklist", str(book), "--print-only", "--as-of", "2026-11-23"]) == 0
+    captured = capsys.readouterr()
+    assert "nobody needs a call today" in captured.out
+    assert captured.err == ""
+    assert book.read_bytes() == before
+
+
+def test_worklist_when_every_invoice_is_settled(tmp_path, capsys):
+    from dunning.template import build_workbook
+
+    invoices = sample_invoices()
+    invoices["Paid"] = invoices["Amount"]
+    book = build_workbook(tmp_path / "Settled.xlsx", client="Settled", invoices=invoices,
+                          as_of=DEMO_AS_OF)
+    assert main(["worklist", str(book), "--print-only", "--as-of", "2026-11-23"]) == 0
+    assert "nobody needs a call today" in capsys.readouterr().out
+
+
+def test_a_second_send_while_one_runs_is_refused_and_sends_nothing(book, capsys):
+    from dunning.journal import Journal
+    from dunning.remind import journal_path
+
+    before = book.read_bytes()
+    with Journal(journal_path(book)):  # another run, sending right now
+        status = main(["remind", str(book), "--now", "2026-11-23T09:00+00:00",
+                       "--smtp-host", "127.0.0.1", "--smtp-port", "9", "--silent"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.startswith("Error: ") and "in use by another dunning run" in err
+    assert "Nothing was sent" in err and "Traceback" not in err
+    assert book.read_bytes() == before
+
+
+def test_a_full_disk_during_a_save_is_one_error_line_and_leaves_the_book(book, capsys,
+                                                                         monkeypatch):
+    import errno
+    import os
+
+    before = book.read_bytes()
+    real_fsync = os.fsync
+
+    def full_disk(fd):
+        """The disk fills while the new version is flushed (where ENOSPC shows on most
+        file systems, which allocate blocks late)."""
+        if os.fstat(fd).st_size > 4096:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    status = main(["refresh", str(book), "--as-of", "2026-11-23"])
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.count("Error: ") == 1 and "No space left on device" in err, err
+    assert book.read_bytes() == before
+    assert sorted(p.name for p in book.parent.iterdir()) == [book.name]
+
+
+def test_an_unforeseen_failure_is_one_line_with_what_to_do(book, capsys, monkeypatch):
+    from dunning import actions
+
+    def broken(*args, **options):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(actions, "refresh", broken)
+    monkeypatch.delenv("DUNNING_DEBUG", raising=False)
+    assert main(["refresh", str(book)]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("Error: unexpected problem (ZeroDivisionError: division by zero)")
+    assert "DUNNING_DEBUG=1" in err and "Traceback" not in err
+
+
+def test_plan_and_log_take_the_moment_of_the_command(book, capsys):
+    from dunning.contactlog import CONTACT_LOG_TABLE
+    from dunning.reading import read_table_frame
+
+    assert main(["log", str(book), "--customer", "CAS03", "--outcome", "voicemail",
+                 "--now", "2031-02-03T14:15+01:00"]) == 0
+    assert main(["log", str(book), "--customer", "CAS03", "--outcome", "voicemail",
+                 "--as-of", "2031-02-04"]) == 0
+    log = read_table_frame(book, CONTACT_LOG_TABLE)
+    stamps = [str(value) for value in log.iloc[-2:, 0]]
+    assert stamps[0].startswith("2031-02-03 13:15")  # naive UTC, as the reminder run logs
+    assert stamps[1].startswith("2031-02-04")

@@ -141,7 +141,7 @@ def test_a_failed_write_keeps_the_old_draft_and_no_partial_file(tmp_path, monkey
 def test_duplicate_keys_in_one_batch_are_refused(tmp_path):
     [message] = messages("C1")
     with pytest.raises(ValueError, match="two messages"):
-        write_drafts([message, message], SENDER, tmp_path)
+        write_drafts([message, message], SENDER, tmp_path, date=WHEN)
 
 
 # ------------------------------------------------------------------ templates from a folder

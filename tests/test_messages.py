@@ -36,6 +36,9 @@ SENDER = Sender("Acme Supplies Ltd", "Jane Smith", "ar@acme.example",
                 "IBAN DE89 3704 0044 0532 0130 00\nBIC COBADEFFXXX")
 HEADER = ["Stage", "Language", "Subject", "Text", "HTML"]
 
+WHEN = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone.utc)
+"""The moment of the run, which the caller always gives."""
+
 
 def customer(customer_id="C1", *, name="Müller GmbH", contact="Anna Müller",
              address="anna@mueller.example", language="en", stage="friendly", action="send",
@@ -72,7 +75,8 @@ def rows_set(*rows):
 
 
 def parsed(message: Message, sender=SENDER) -> email.message.EmailMessage:
-    return email.message_from_bytes(to_email(message, sender).as_bytes(), policy=policy.default)
+    raw = to_email(message, sender, date=WHEN).as_bytes()
+    return email.message_from_bytes(raw, policy=policy.default)
 
 
 # ------------------------------------------------------------------ amounts
@@ -271,7 +275,7 @@ def test_customer_name_cannot_inject_a_header_or_a_recipient():
                           "Dear {{ contact_name }}, pay {{ total }}.", ""])
     [message] = render([customer(name=INJECTION, contact=INJECTION)], standard_items(),
                        templates)
-    raw = to_email(message, SENDER).as_bytes()
+    raw = to_email(message, SENDER, date=WHEN).as_bytes()
     received = email.message_from_bytes(raw, policy=policy.default)
     assert received["Bcc"] is None and received["Cc"] is None
     assert not re.search(rb"(?im)^bcc:", raw)
@@ -304,7 +308,7 @@ def test_to_email_refuses_tampered_recipients_and_headers():
                 dict(headers={"Bcc": "v@example.com"}),
                 dict(message_id="<id@x>\r\nBcc: v@example.com")):
         with pytest.raises(ValueError):
-            to_email(Message(**{**message.__dict__, **bad}), SENDER)
+            to_email(Message(**{**message.__dict__, **bad}), SENDER, date=WHEN)
 
 
 def test_sender_settings_are_checked():
@@ -322,7 +326,7 @@ def test_sender_settings_are_checked():
 def test_long_and_non_ascii_customer_ids_keep_headers_intact():
     long_id = "Kunde-Ärger-" + "x" * 150
     [message] = render([customer(long_id)], standard_items(long_id))
-    raw = to_email(message, SENDER).as_bytes()
+    raw = to_email(message, SENDER, date=WHEN).as_bytes()
     unsubscribe = next(line for line in raw.split(b"\n") if line.startswith(b"List-Unsub"))
     assert b"=?" not in unsubscribe and b"<mailto:ar@acme.example?subject=" in unsubscribe
     received = email.message_from_bytes(raw, policy=policy.default)
@@ -368,7 +372,7 @@ def test_to_email_folds_a_tampered_subject_and_display_name():
     [message] = render([customer()], standard_items())
     tampered = Message(**{**message.__dict__, "subject": "Hi\r\nBcc: victim@example.com",
                           "to_name": "X\r\nCc: victim@example.com"})
-    raw = to_email(tampered, SENDER).as_bytes()
+    raw = to_email(tampered, SENDER, date=WHEN).as_bytes()
     received = email.message_from_bytes(raw, policy=policy.default)
     assert received["Bcc"] is None and received["Cc"] is None
     assert received["Subject"] == "Hi Bcc: victim@example.com"

@@ -140,7 +140,7 @@ def test_bad_answers_and_selections_say_what_to_fix(excel):
 def test_an_unexpected_failure_is_a_message_box_and_a_log_entry(excel, monkeypatch, tmp_path):
     monkeypatch.setattr(ribbon, "LOG_FILE", tmp_path / "ribbon.log")
 
-    def broken(workbook):
+    def broken(workbook, **options):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(actions, "refresh", broken)

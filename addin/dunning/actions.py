@@ -81,14 +81,19 @@ class Today:
 # ------------------------------------------------------------------ refresh
 
 
-def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None) -> ActionResult:
+def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None,
+            today: dt.date | None = None) -> ActionResult:
     """Recompute the Aging and KPIs sheets and the payment plans' Paid and Status.
 
-    Each sheet is stamped with its as-of date in its title row, so a printout
-    says which day it shows.
+    The as-of date is `as_of`, else the Settings' As Of Date, else `today`. Each
+    sheet is stamped with its as-of date in its title row, so a printout says
+    which day it shows.
     """
     with opened(source) as workbook:
-        book = open_book(workbook, as_of=as_of, all_currencies=True)
+        book = open_book(workbook, as_of=as_of, today=today, all_currencies=True)
+        if book.as_of is None:
+            raise DunningInputError([Issue(
+                "the Settings give no As Of Date: say which day to refresh for (--as-of)")])
         settings = book.settings
         plans = read_plans(workbook)
         workbook.replace_sheet(AGING_SHEET, aging_rows(
@@ -166,7 +171,7 @@ def preview_reminders(source: str | Path | Workbook, *, now: dt.datetime,
     if drafts is not None:
         from dunning.drafts import write_drafts
 
-        written = write_drafts(messages, inputs.sender, drafts)
+        written = write_drafts(messages, inputs.sender, drafts, date=now)
     customers = len({message.customer for message in messages})
     text = (f"{len(messages)} reminder(s) to {customers} customer(s) would go out today; "
             f"the {OUTBOX_SHEET} sheet lists every customer with the reason.")
@@ -209,11 +214,11 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
     The open balance the contact is about is recorded with it.
     """
     with opened(source) as workbook:
-        book = open_book(workbook, all_currencies=True)
+        day = contact.timestamp.date()
+        book = open_book(workbook, as_of=day, all_currencies=True)
         customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
         customer = resolve_customer(contact.customer, book.frame, customers)
         check_invoices(book.frame, customer, contact.invoices)
-        day = contact.timestamp.date()
         balance = covered_balance(book.frame, customer, contact.invoices, day)
         outcome = outcome_code(contact.outcome)
         if outcome == "promised to pay":
@@ -325,19 +330,20 @@ class PlanRequest:
 
 
 def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
-                 now: dt.datetime) -> ActionResult:
+                 now: dt.datetime, as_of: dt.date | None = None) -> ActionResult:
     """Split the customer's open balance into instalments on the PaymentPlans sheet.
 
     The plan covers the customer's open invoices in one currency (the only one,
     or the one named), undisputed and not written off; it is logged in the
-    ContactLog, and holds the customer's reminders while it is kept.
+    ContactLog at `now`, and holds the customer's reminders while it is kept.
+    It is judged as of `as_of` (default: the day of `now`, in UTC).
     """
+    today = as_of or now.astimezone(dt.timezone.utc).date()
     with opened(source) as workbook:
-        book = open_book(workbook, all_currencies=True)
+        book = open_book(workbook, as_of=today, all_currencies=True)
         customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
         customer = resolve_customer(request.customer, book.frame, customers)
         log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
-        today = now.astimezone(dt.timezone.utc).date()
         register = dispute_register(log, book.frame, today)
         contested = set(register.loc[register["status"] == "open", "invoice"])
         invoices, currency, balance = _plan_items(book.frame, customer, today,

@@ -31,7 +31,7 @@ class Book:
     path: Path | None
     frame: pd.DataFrame
     settings: Settings
-    as_of: dt.date
+    as_of: dt.date | None  # None only when neither a date, the Settings nor `today` gave one
     issues: tuple[Issue, ...]
     settings_pairs: Mapping[str, object] = field(default_factory=dict)
 
@@ -40,6 +40,7 @@ def open_book(
     source: str | Path | Workbook,
     *,
     as_of: dt.date | None = None,
+    today: dt.date | None = None,
     sheet: str | None = None,
     table: str | None = None,
     currency: str | None = None,
@@ -53,6 +54,8 @@ def open_book(
     Reports total amounts, so by default the ledger is narrowed to one currency
     (`currency`, or the only one there is); `all_currencies` keeps every item,
     for work that never adds currencies together, such as reminders.
+    The as-of date is `as_of`, else the Settings' As Of Date, else `today`: the
+    caller passes today's date, since nothing below the command line reads the clock.
     """
     path = Path(source) if isinstance(source, (str, Path)) else source.path
     is_csv = isinstance(source, (str, Path)) and path.suffix.lower() == ".csv"
@@ -71,7 +74,7 @@ def open_book(
             customers = read_table_frame(workbook, CUSTOMERS_TABLE)
         settings = settings_from_pairs(pairs)
         frame = with_customer_names(ledger.frame, customers)
-    day = as_of or settings.as_of or dt.date.today()
+    day = as_of or settings.as_of or today
     if not all_currencies:
         frame = single_currency(frame, currency)
     return Book(path, frame, settings, day, ledger.issues, pairs)

@@ -305,11 +305,12 @@ def stage_for(days: float, stages: Sequence[tuple[str, float]]) -> str:
 # ------------------------------------------------------------------ scalar arguments
 
 
-def as_of_date(value: object, name: str = "as_of", default: object = None) -> pd.Timestamp:
-    """A date argument; blank means `default`, or today when there is none."""
+def as_of_date(value: object, *, today: dt.date, name: str = "as_of",
+               default: object = None) -> pd.Timestamp:
+    """A date argument; blank means `default`, else `today` (which the caller reads)."""
     value = single(value, name)
     if _is_blank(value):
-        return pd.Timestamp(default or dt.date.today()).normalize()
+        return pd.Timestamp(default or today).normalize()
     return _date(value, name)
 
 
@@ -360,9 +361,10 @@ def whole_number(value: object, name: str, default: int, *, minimum: int = 1) ->
     return int(number)
 
 
-def look_back(as_of: object, days: object) -> tuple[pd.Timestamp, pd.Timestamp]:
+def look_back(as_of: object, days: object, *,
+              today: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
     """(start, end) of the `days` up to the as-of date, the period start < date <= end."""
-    end = as_of_date(as_of)
+    end = as_of_date(as_of, today=today)
     return end - pd.Timedelta(days=whole_number(days, "days", DEFAULT_DAYS)), end
 
 

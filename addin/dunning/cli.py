@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -17,9 +18,18 @@ from dunning import __version__
 from dunning.errors import DunningInputError, Issue
 from dunning.template import SAMPLE_AS_OF as DEMO_AS_OF
 
+UNEXPECTED = 3
+"""Exit status of a failure Dunning did not foresee (a bug): distinct from bad input (1)."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 bad input or failure)."""
+    """Run the command line; returns the exit status.
+
+    0 ok, 1 bad input or a failure the message explains, 2 a usage error or (for
+    `remind`) sends that need a look, 3 an unexpected failure. Every failure is
+    one or more `Error:` lines on stderr, never a traceback (DUNNING_DEBUG=1
+    shows it, for a bug report).
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -31,9 +41,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         for issue in error.issues:
             print(f"Error: {issue}", file=sys.stderr)
         return 1
-    except (FileExistsError, FileNotFoundError, PermissionError) as error:
+    except Exception as error:  # noqa: BLE001 - the last line of defence: a message, not a trace
+        return _report_failure(error, args)
+
+
+def _report_failure(error: Exception, args: argparse.Namespace) -> int:
+    """One `Error:` line saying what failed and what to do."""
+    from dunning.journal import JournalBusyError
+
+    book = getattr(args, "book", None) or getattr(args, "out", None) or getattr(args, "path", "")
+    if isinstance(error, JournalBusyError):
+        print(f"Error: {error}. Nothing was sent.", file=sys.stderr)
+        return 1
+    if isinstance(error, (FileExistsError, FileNotFoundError, PermissionError,
+                          IsADirectoryError, NotADirectoryError)):
         print(f"Error: {error}", file=sys.stderr)
         return 1
+    if isinstance(error, MemoryError):
+        print(f"Error: {book} needs more memory than this computer has free; close other "
+              "programs, or split the workbook's invoices, and run again.", file=sys.stderr)
+        return 1
+    if isinstance(error, OSError):
+        where = error.filename or book
+        why = error.strerror or str(error)
+        print(f"Error: {where}: {why}. The workbook was left as it was (a save is complete or "
+              "not made at all); free some disk space or fix the folder, then run again.",
+              file=sys.stderr)
+        return 1
+    import traceback
+
+    if os.environ.get("DUNNING_DEBUG"):
+        traceback.print_exception(error)
+    print(f"Error: unexpected problem ({type(error).__name__}: {error}) while working on "
+          f"{book}. Please report it, with the output of the same command run with "
+          "DUNNING_DEBUG=1.", file=sys.stderr)
+    return UNEXPECTED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("--next-action", type=_date, help="when to follow up, YYYY-MM-DD")
     log.add_argument("--note", default="", help="what was said")
     log.add_argument("--user", default=None, help="who made the contact (default: you)")
+    _clock_options(log, as_of="the day of the contact, recorded at noon (default: today)",
+                   now="the moment of the contact, ISO with zone (default: now)")
     log.set_defaults(run=_run_log)
 
     worklist = commands.add_parser(
@@ -133,6 +177,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="a larger (or smaller) first instalment; the rest split evenly")
     plan.add_argument("--currency", help="the currency to plan when the customer owes in several")
     plan.add_argument("--user", default=None, help="who agreed it (default: you)")
+    _clock_options(plan, as_of="the day the plan is agreed (default: today)",
+                   now="the moment it is logged, ISO with zone (default: now)")
     plan.set_defaults(run=_run_plan)
 
     new = commands.add_parser("new-workbook", help="make a fresh client workbook from the template")
@@ -158,6 +204,36 @@ def _ledger_options(command: argparse.ArgumentParser) -> None:
                          help="text amounts use a decimal comma (1.234,50)")
     command.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER",
                          help="name the column of a ledger field, e.g. --map due_date='Net Due'")
+
+
+def _clock_options(command: argparse.ArgumentParser, *, as_of: str, now: str) -> None:
+    """--as-of and --now, so a command can be replayed for a past or future day."""
+    command.add_argument("--as-of", type=_date, help=as_of)
+    command.add_argument("--now", type=_moment, help=now)
+
+
+def _now(args: argparse.Namespace) -> dt.datetime:
+    """The moment a command acts at: --now, else noon of --as-of, else the clock.
+
+    The command line is the one place that reads the clock; everything below it
+    is given the moment.
+    """
+    if getattr(args, "now", None):
+        return args.now
+    as_of = getattr(args, "as_of", None)
+    if as_of:
+        return dt.datetime.combine(as_of, dt.time(12)).astimezone()
+    return wall_clock()
+
+
+def wall_clock() -> dt.datetime:
+    """The computer's clock, in its zone: read here, at the top, and nowhere below."""
+    return dt.datetime.now().astimezone()
+
+
+def _today(args: argparse.Namespace) -> dt.date:
+    """Today's date on this computer's clock, for commands whose as-of falls back to it."""
+    return _now(args).date()
 
 
 def _date(text: str) -> dt.date:
@@ -236,7 +312,7 @@ def _run_kpis(args: argparse.Namespace) -> int:
 def _run_remind(args: argparse.Namespace) -> int:
     from dunning import remind
 
-    now = args.now or dt.datetime.now().astimezone()
+    now = args.now or wall_clock()  # --as-of replays a day; the sends happen now
     for pair in args.settle:
         key, sep, outcome = pair.rpartition("=")
         if not sep or outcome.strip() not in ("sent", "not sent"):
@@ -300,12 +376,12 @@ def _run_log(args: argparse.Namespace) -> int:
     import getpass
 
     from dunning.actions import log_contact
-    from dunning.contactlog import Contact
+    from dunning.contactlog import Contact, log_time
 
     invoices = tuple(i.strip() for i in args.invoices.split(",") if i.strip())
     contact = Contact(
         customer=args.customer, channel=args.channel, outcome=args.outcome,
-        timestamp=_utc_now(), invoices=invoices, promise_date=args.promise_date,
+        timestamp=log_time(_now(args)), invoices=invoices, promise_date=args.promise_date,
         promise_amount=args.promise_amount, next_action_date=args.next_action,
         user=args.user or getpass.getuser(), note=args.note)
     print(log_contact(args.book, contact).message)
@@ -316,7 +392,7 @@ def _run_worklist(args: argparse.Namespace) -> int:
     from dunning import actions
     from dunning.worklist import worklist_text
 
-    now = args.now or dt.datetime.now().astimezone()
+    now = _now(args)
     result = actions.worklist(args.book, now=now, as_of=args.as_of,
                               write=not args.print_only)
     _warn(result.warnings)
@@ -329,7 +405,7 @@ def _run_worklist(args: argparse.Namespace) -> int:
 def _run_refresh(args: argparse.Namespace) -> int:
     from dunning import actions
 
-    print(actions.refresh(args.book, as_of=args.as_of).message)
+    print(actions.refresh(args.book, as_of=args.as_of, today=_today(args)).message)
     return 0
 
 
@@ -342,18 +418,11 @@ def _run_plan(args: argparse.Namespace) -> int:
         customer=args.customer, count=args.instalments, frequency=args.every, start=args.start,
         first_payment=args.first_payment, currency=args.currency,
         user=args.user or getpass.getuser())
-    result = actions.payment_plan(args.book, request, now=dt.datetime.now(dt.timezone.utc))
+    result = actions.payment_plan(args.book, request, now=_now(args), as_of=args.as_of)
     print(result.message)
     for row in result.data.itertuples():
         print(f"  {row.instalment:>3}  {row.due_date:%Y-%m-%d}  {row.amount:>12,.2f}")
     return 0
-
-
-def _utc_now() -> dt.datetime:
-    """Log timestamps are naive UTC, as the reminder run writes them."""
-    from dunning.contactlog import log_time
-
-    return log_time(dt.datetime.now(dt.timezone.utc))
 
 
 def _run_new_workbook(args: argparse.Namespace) -> int:
@@ -367,8 +436,8 @@ def _run_new_workbook(args: argparse.Namespace) -> int:
 def _open_book(args: argparse.Namespace):  # noqa: ANN202 - a small private record
     from dunning.book import open_book
 
-    book = open_book(args.book, as_of=args.as_of, sheet=args.sheet, table=args.table,
-                     currency=args.currency, dayfirst=args.dayfirst,
+    book = open_book(args.book, as_of=args.as_of, today=_today(args), sheet=args.sheet,
+                     table=args.table, currency=args.currency, dayfirst=args.dayfirst,
                      mapping=_mapping(args.map), decimal="," if args.decimal_comma else ".")
     _warn(book.issues)
     return book

@@ -25,7 +25,7 @@ def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False) -> str:
         raise FileExistsError(f"{out} exists already: choose another --out, or add --force")
     build_workbook(out, client=SAMPLE_CLIENT, invoices=sample_invoices(),
                    customers=sample_customers(), as_of=as_of, settings=SAMPLE_SETTINGS)
-    book = open_book(out)
+    book = open_book(out, today=as_of)
     now = dt.datetime.combine(as_of, dt.time(10), tzinfo=dt.timezone.utc)
     ranked = worklist(out, now=now, as_of=as_of).data
     parts = [

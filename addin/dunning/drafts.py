@@ -62,7 +62,7 @@ class DraftConflictError(FileExistsError):
 
 
 def write_drafts(messages: Iterable[Message], sender: Sender, folder: str | Path, *,
-                 date: dt.datetime | None = None) -> list[Path]:
+                 date: dt.datetime) -> list[Path]:
     """Write one .eml draft per message into `folder` (created if missing).
 
     Returns the paths in the order of `messages`. Raises `DraftConflictError`, before

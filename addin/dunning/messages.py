@@ -1420,13 +1420,13 @@ def charges_html_table(charged: Sequence[Mapping[str, Any]], language: str = "en
 # ------------------------------------------------------------------ the email
 
 
-def to_email(message: Message, sender: Sender, *,
-             date: dt.datetime | None = None) -> EmailMessage:
+def to_email(message: Message, sender: Sender, *, date: dt.datetime) -> EmailMessage:
     """The message as multipart/alternative (text, then HTML) with every header checked.
 
     Headers: From (sender name and address), To, Reply-To (if set), Subject, Date,
-    Message-ID, List-Unsubscribe, X-Dunning-Key, Content-Language. `date` defaults to
-    now (UTC). Raises ValueError for an unusable address or header value.
+    Message-ID, List-Unsubscribe, X-Dunning-Key, Content-Language. `date` is the
+    moment of the run, which the caller gives (nothing here reads the clock).
+    Raises ValueError for an unusable address or header value.
     """
     addresses = recipients(message.to)
     email = EmailMessage(policy=BODY_POLICY)
@@ -1437,7 +1437,7 @@ def to_email(message: Message, sender: Sender, *,
     if sender.reply_to:
         email["Reply-To"] = Address(addr_spec=sender.reply_to)
     email["Subject"] = one_line(message.subject)
-    email["Date"] = format_datetime(date or dt.datetime.now(dt.timezone.utc))
+    email["Date"] = format_datetime(date)
     if not re.fullmatch(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[A-Za-z0-9.-]+>", message.message_id):
         raise ValueError(f"not a Message-ID: {message.message_id!r}")
     email["Message-ID"] = message.message_id

@@ -277,7 +277,7 @@ def preview(path: str | Path, drafts: Path, *, now: dt.datetime,
     inputs = read_run_inputs(path, as_of=as_of, templates_dir=templates_dir, preview=True)
     decisions, messages = plan(inputs, now)
     drafts.mkdir(parents=True, exist_ok=True)
-    written = write_drafts(messages, inputs.sender, drafts)
+    written = write_drafts(messages, inputs.sender, drafts, date=now)
     outbox = drafts / "outbox.csv"
     with outbox.open("w", newline="", encoding="utf-8-sig") as handle:
         csv.writer(handle).writerows(outbox_rows(decisions, messages, []))
@@ -325,7 +325,7 @@ def send(
                 raise DunningInputError([Issue(
                     "no mail server: set SMTP Host in the Settings sheet or pass --smtp-host "
                     "(or preview with --dry-run)", sheet=SETTINGS_SHEET)])
-            outgoing = [Outgoing(m.key, m.customer, to_email(m, inputs.sender))
+            outgoing = [Outgoing(m.key, m.customer, to_email(m, inputs.sender, date=now))
                         for m in messages]
             results = send_messages(outgoing, smtp, journal, password=password,
                                     progress=progress)

@@ -91,7 +91,7 @@ def problems_text(issues: list[Issue]) -> str:
 
 
 def _refresh(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
-    return actions.refresh(workbook)
+    return actions.refresh(workbook, today=now.date())
 
 
 def _worklist(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:

@@ -331,10 +331,10 @@ def score(frame: pd.DataFrame, as_of: DateLike) -> pd.DataFrame:
     words). With no paid invoice in the whole ledger p_late and
     expected_days_late are NaN (unknown) unless the invoice is already past due.
     """
-    model = fit(frame, as_of)
+    model = fit(frame, as_of) if _open_invoices(frame, as_of).any() else None
     if model is not None:
         return model.score(frame, as_of)
-    return _average_score(frame, as_of)
+    return _average_score(frame, as_of)  # also when nothing is open: no model to fit
 
 
 def _open_invoices(frame: pd.DataFrame, as_of: DateLike) -> np.ndarray:

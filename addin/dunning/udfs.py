@@ -24,6 +24,7 @@ formatted as percent), as in Excel's own functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -46,6 +47,15 @@ def table_options(platform: str = sys.platform,
     """xlwings options for a table argument: raw COM values on classic xlwings, else rows."""
     classic = platform.startswith("win") and environ.get("XLWINGS_ON_SERVER") != "true"
     return {"convert": "raw"} if classic else {"ndim": 2, "err_to_str": True}
+
+
+def _today() -> dt.date:
+    """Today's date, for an as-of cell left blank, as Excel's TODAY() would give it.
+
+    Excel calls these functions directly: like the command line, they are an
+    entry point, and the one place below Excel that reads the clock.
+    """
+    return dt.date.today()
 
 
 TABLE = table_options()
@@ -84,7 +94,7 @@ def DSO(invoices, as_of=None, days=None, currency=None):
     """Days sales outstanding: open receivables at the as-of date / credit sales of the
     days before it * days."""
     frame = cells.invoice_frame(invoices, currency)
-    day = cells.as_of_date(as_of)
+    day = cells.as_of_date(as_of, today=_today())
     return ledger_kpis.dso(frame, day, cells.whole_number(days, "days", DEFAULT_DAYS))
 
 
@@ -98,7 +108,7 @@ def BEST_POSSIBLE_DSO(invoices, as_of=None, days=None, currency=None):
     """Best possible DSO: receivables not yet due at the as-of date / credit sales of the
     days before it * days."""
     frame = cells.invoice_frame(invoices, currency)
-    day = cells.as_of_date(as_of)
+    day = cells.as_of_date(as_of, today=_today())
     return ledger_kpis.best_possible_dso(frame, day, cells.whole_number(days, "days",
                                                                         DEFAULT_DAYS))
 
@@ -112,7 +122,7 @@ def BEST_POSSIBLE_DSO(invoices, as_of=None, days=None, currency=None):
 def AVG_DAYS_DELINQUENT(invoices, as_of=None, days=None, currency=None):
     """Average days delinquent (ADD): DSO minus best possible DSO, over the same period."""
     frame = cells.invoice_frame(invoices, currency)
-    day = cells.as_of_date(as_of)
+    day = cells.as_of_date(as_of, today=_today())
     return ledger_kpis.average_days_delinquent(frame, day, cells.whole_number(days, "days",
                                                                               DEFAULT_DAYS))
 
@@ -140,7 +150,8 @@ def CEI(invoices, start, end, currency=None):
 def PERCENT_CURRENT(invoices, as_of=None, currency=None):
     """Share of open receivables not yet past due at the as-of date, as a fraction."""
     frame = cells.invoice_frame(invoices, currency)
-    return _percent(ledger_kpis.percent_current(frame, cells.as_of_date(as_of)))
+    day = cells.as_of_date(as_of, today=_today())
+    return _percent(ledger_kpis.percent_current(frame, day))
 
 
 @xw.func(category=CATEGORY)
@@ -151,7 +162,8 @@ def PERCENT_CURRENT(invoices, as_of=None, currency=None):
 def PERCENT_PAST_DUE(invoices, as_of=None, currency=None):
     """Share of open receivables past due (1 day or more) at the as-of date, as a fraction."""
     frame = cells.invoice_frame(invoices, currency)
-    return _percent(ledger_kpis.percent_past_due(frame, cells.as_of_date(as_of)))
+    day = cells.as_of_date(as_of, today=_today())
+    return _percent(ledger_kpis.percent_past_due(frame, day))
 
 
 @xw.func(category=CATEGORY)
@@ -164,7 +176,7 @@ def AVG_DAYS_TO_PAY(invoices, as_of=None, days=None, currency=None):
     """Average days from invoice date to settlement, over invoices settled in the days up
     to the as-of date."""
     frame = cells.invoice_frame(invoices, currency)
-    return ledger_kpis.average_days_to_pay(frame, *cells.look_back(as_of, days))
+    return ledger_kpis.average_days_to_pay(frame, *cells.look_back(as_of, days, today=_today()))
 
 
 @xw.func(category=CATEGORY)
@@ -177,7 +189,7 @@ def AVG_DAYS_LATE(invoices, as_of=None, days=None, currency=None):
     """Average days paid after the due date (0 when on time), over invoices settled in the
     days up to the as-of date."""
     frame = cells.invoice_frame(invoices, currency)
-    return ledger_kpis.average_days_late(frame, *cells.look_back(as_of, days))
+    return ledger_kpis.average_days_late(frame, *cells.look_back(as_of, days, today=_today()))
 
 
 @xw.func(category=CATEGORY)
@@ -190,7 +202,7 @@ def OPEN_BALANCE(invoices, customer=None, as_of=None, currency=None):
     """Open balance at the end of the as-of date, credit notes netted: of one customer, or
     of all."""
     frame = cells.invoice_frame(invoices, currency, customer)
-    return round(ledger_kpis.receivables(frame, cells.as_of_date(as_of)), 2)
+    return round(ledger_kpis.receivables(frame, cells.as_of_date(as_of, today=_today())), 2)
 
 
 @xw.func(category=CATEGORY)
@@ -205,7 +217,7 @@ def AGING(invoices, as_of=None, by_customer=None, settings=None, currency=None):
     row per customer if asked, and a total row."""
     frame = cells.invoice_frame(invoices, currency)
     options = cells.settings_from_table(settings)
-    day = cells.as_of_date(as_of, default=options.as_of)
+    day = cells.as_of_date(as_of, today=_today(), default=options.as_of)
     table = aging_by_customer(frame, day, edges=options.bucket_edges, basis=options.aging_basis)
     return cells.aging_rows(table, by_customer=cells.flag(by_customer, "by_customer", False))
 
@@ -220,7 +232,8 @@ def AGING(invoices, as_of=None, by_customer=None, settings=None, currency=None):
 def DAYS_PAST_DUE(due_date, as_of=None):
     """Days from the due date to the as-of date; 0 or less means not yet due."""
     rows = cells.grid(due_date)
-    return cells.shaped(cells.days_past_due_cells(rows, cells.as_of_date(as_of)), rows)
+    day = cells.as_of_date(as_of, today=_today())
+    return cells.shaped(cells.days_past_due_cells(rows, day), rows)
 
 
 @xw.func(category=CATEGORY)
@@ -232,7 +245,8 @@ def AGING_BUCKET(due_date, as_of=None, settings=None):
     """The aging bucket of a due date at the as-of date: Current, 1-30, 31-60, ... Over 120."""
     options = cells.settings_from_table(settings)
     rows = cells.grid(due_date)
-    days = cells.days_past_due_cells(rows, cells.as_of_date(as_of, default=options.as_of))
+    day = cells.as_of_date(as_of, today=_today(), default=options.as_of)
+    days = cells.days_past_due_cells(rows, day)
     return cells.shaped(cells.buckets_of(days, options.bucket_edges), rows)
 
 

@@ -100,6 +100,8 @@ def build_worklist(
     Returns a frame with `COLUMNS`, ranked (see the module docstring).
     """
     items = decisions.items
+    if items.empty:  # nothing open: a fresh workbook, or every invoice settled
+        return pd.DataFrame(columns=list(COLUMNS))
     owed = items[items["open_balance"] > 0]
     promises = decisions.promises if promises is None else promises
     customers = sorted(set(owed["customer"]))
