@@ -1,5 +1,6 @@
 """The `dunning` command as a user runs it: output, files written, exit codes."""
 
+import datetime as dt
 import subprocess
 import sys
 
@@ -12,6 +13,8 @@ from dunning.cli import DEMO_AS_OF, main
 from dunning.ledger import build_ledger
 from dunning.report import money
 from dunning.template import sample_invoices
+
+DEMO_NOW = dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)
 
 
 def test_demo_writes_the_workbook_and_prints_aging_and_kpis(tmp_path, capsys):
@@ -130,7 +133,7 @@ def test_a_second_send_while_one_runs_is_refused_and_sends_nothing(book, capsys)
     from dunning.remind import journal_path
 
     before = book.read_bytes()
-    with Journal(journal_path(book)):  # another run, sending right now
+    with Journal(journal_path(book), clock=lambda: DEMO_NOW):  # another run, sending now
         status = main(["remind", str(book), "--now", "2026-11-23T09:00+00:00",
                        "--smtp-host", "127.0.0.1", "--smtp-port", "9", "--silent"])
     err = capsys.readouterr().err

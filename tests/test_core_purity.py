@@ -19,3 +19,44 @@ def test_core_module_imports_no_adapter(module):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------ the clock
+
+ENTRY_POINTS = {"cli.py", "udfs.py", "ribbon.py"}
+"""Where the clock may be read: the command line, and what Excel calls directly."""
+CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"),
+               ("date", "today"), ("time", "time"), ("time", "localtime"),
+               ("time", "gmtime"), ("Timestamp", "now"), ("Timestamp", "today")}
+
+
+def clock_reads(source: str) -> list[int]:
+    """Lines that read the clock: datetime.now(), date.today(), time.time() and the like."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if (name, node.func.attr) in CLOCK_CALLS:
+                found.append(node.lineno)
+    return found
+
+
+def test_nothing_below_the_command_line_reads_the_clock():
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "addin" / "dunning"
+    readers = {str(path.relative_to(package)): lines
+               for path in sorted(package.rglob("*.py"))
+               if path.name not in ENTRY_POINTS
+               and (lines := clock_reads(path.read_text(encoding="utf-8")))}
+    assert readers == {}
+
+
+def test_the_clock_check_finds_each_way_of_reading_it():
+    source = ("import datetime as dt, time\nimport pandas as pd\n"
+              "a = dt.datetime.now()\nb = dt.date.today()\nc = time.time()\n"
+              "d = pd.Timestamp.now()\ne = dt.datetime(2026, 1, 1)\n")
+    assert clock_reads(source) == [3, 4, 5, 6]

@@ -1,11 +1,18 @@
 """The send journal: states from records, durability, torn lines and the lock against two runs."""
 
+import datetime as dt
 import json
 import os
 
 import pytest
 
 from dunning.journal import Journal, JournalBusyError, JournalWarning
+
+WHEN = dt.datetime(2026, 11, 23, 9, 30, 15, 250000, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+
+
+def CLOCK() -> dt.datetime:  # noqa: N802 - a constant clock, named as one
+    return WHEN
 
 
 @pytest.fixture
@@ -14,7 +21,7 @@ def path(tmp_path):
 
 
 def test_states_follow_the_last_record(path):
-    with Journal(path) as journal:
+    with Journal(path, clock=CLOCK) as journal:
         assert journal.state("C1|friendly|2026-11-23") is None
         journal.intend("C1|friendly|2026-11-23", "<a@x>")
         assert journal.state("C1|friendly|2026-11-23") == "in doubt"
@@ -30,12 +37,12 @@ def test_states_follow_the_last_record(path):
 
 
 def test_records_survive_reopening_in_order(path):
-    with Journal(path) as journal:
+    with Journal(path, clock=CLOCK) as journal:
         journal.intend("K1", "<1@x>")
         journal.sent("K1", "<1@x>")
         journal.intend("K2", "<2@x>")
         journal.failed("K2", "<2@x>", "451 try later", False)
-    with Journal(path) as journal:
+    with Journal(path, clock=CLOCK) as journal:
         assert journal.state("K1") == "sent"
         assert journal.state("K2") == "failed"
         assert journal.latest("K2")["permanent"] is False
@@ -55,7 +62,7 @@ def test_every_record_is_fsynced_before_the_call_returns(path, monkeypatch):
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", counting_fsync)
-    with Journal(path) as journal:
+    with Journal(path, clock=CLOCK) as journal:
         before = len(synced)
         journal.intend("K", "<k@x>")
         assert len(synced) == before + 1 and synced[-1] == path.stat().st_size
@@ -64,18 +71,19 @@ def test_every_record_is_fsynced_before_the_call_returns(path, monkeypatch):
 
 
 def test_a_torn_last_line_is_ignored_with_a_warning_and_writing_goes_on(path):
-    with Journal(path) as journal:
+    with Journal(path, clock=CLOCK) as journal:
         journal.intend("K1", "<1@x>")
         journal.sent("K1", "<1@x>")
         journal.intend("K2", "<2@x>")
     whole = path.read_bytes()
     path.write_bytes(whole + b'{"time": "2026-11-23T10:00:00+00:00", "event": "se')  # the crash
     with pytest.warns(JournalWarning, match="line 4 ignored .*cut short by a crash"), \
-            Journal(path) as journal:
+            Journal(path, clock=CLOCK) as journal:
         assert journal.state("K1") == "sent"
         assert journal.state("K2") == "in doubt"
         journal.sent("K2", "<2@x>")
-    with pytest.warns(JournalWarning, match="line 4 ignored"), Journal(path) as journal:
+    with pytest.warns(JournalWarning, match="line 4 ignored"), \
+            Journal(path, clock=CLOCK) as journal:
         assert journal.state("K2") == "sent"
         assert len(journal.entries()) == 4
 
@@ -88,14 +96,14 @@ def test_foreign_or_broken_lines_in_the_middle_never_break_reading(path):
         b'{"event": "resolved", "key": "K1", "outcome": "maybe"}\n'
         b'{"time": "t", "event": "sent", "key": "K1", "message_id": "<1@x>"}\n'
     )
-    with pytest.warns(JournalWarning) as caught, Journal(path) as journal:
+    with pytest.warns(JournalWarning) as caught, Journal(path, clock=CLOCK) as journal:
         assert journal.state("K1") == "sent"
     assert len(caught) == 3
     assert len(journal.warnings) == 3
 
 
 def test_resolve_settles_doubt(path):
-    with Journal(path) as journal:
+    with Journal(path, clock=CLOCK) as journal:
         journal.intend("K1", "<1@x>")
         journal.intend("K2", "<2@x>")
         journal.intend("K3", "<3@x>")
@@ -104,7 +112,7 @@ def test_resolve_settles_doubt(path):
         journal.resolve("K3", "failed")
         with pytest.raises(ValueError, match="resolve expects one of sent, not sent, failed"):
             journal.resolve("K3", "maybe")
-    with Journal(path) as journal:
+    with Journal(path, clock=CLOCK) as journal:
         assert journal.state("K1") == "sent"
         assert journal.latest("K1")["note"] == "found in the ContactLog"
         assert journal.state("K2") is None
@@ -114,28 +122,34 @@ def test_resolve_settles_doubt(path):
 
 
 def test_a_second_run_cannot_open_the_journal_while_the_first_holds_it(path):
-    first = Journal(path)
+    first = Journal(path, clock=CLOCK)
     try:
         with pytest.raises(JournalBusyError, match="in use by another dunning run"):
-            Journal(path)
+            Journal(path, clock=CLOCK)
     finally:
         first.close()
-    with Journal(path) as again:
+    with Journal(path, clock=CLOCK) as again:
         assert again.entries() == []
 
 
 def test_a_closed_journal_refuses_to_write(path):
-    journal = Journal(path)
+    journal = Journal(path, clock=CLOCK)
     journal.close()
     with pytest.raises(ValueError, match="is closed"):
         journal.intend("K", "<k@x>")
 
 
 def test_keys_and_texts_outside_ascii_round_trip(path):
-    with Journal(path) as journal:
+    with Journal(path, clock=CLOCK) as journal:
         journal.intend("Müller & Söhne|firm|2026-11-23", "<m@x>")
         journal.failed("Müller & Söhne|firm|2026-11-23", "<m@x>", "550 Empfänger unbekannt", True)
     assert path.read_bytes().isascii()
-    with Journal(path) as journal:
+    with Journal(path, clock=CLOCK) as journal:
         record = journal.latest("Müller & Söhne|firm|2026-11-23")
         assert record["error"] == "550 Empfänger unbekannt"
+
+
+def test_records_are_stamped_by_the_clock_the_caller_gives(path):
+    with Journal(path, clock=CLOCK) as journal:
+        journal.intend("K1", "<1@x>")
+        assert [e["time"] for e in journal.entries()] == ["2026-11-23T08:30:15.250+00:00"]

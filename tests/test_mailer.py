@@ -8,6 +8,7 @@ test, one account, and faults injected on the server side (refused recipients,
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import signal
@@ -37,6 +38,11 @@ from dunning.mailer import (  # noqa: E402
 from smtp_server import TEST_PASSWORD, TEST_USER, Faults, LoopbackSmtp, build_email  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
+WHEN = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone.utc)
+
+
+def CLOCK() -> dt.datetime:  # noqa: N802 - a constant clock, named as one
+    return WHEN
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -99,7 +105,7 @@ def batch(count: int, **email_options) -> list[Outgoing]:
 def send(outgoing, settings, journal_path, **options):
     options.setdefault("password", TEST_PASSWORD)
     options.setdefault("sleep", lambda seconds: None)
-    with Journal(journal_path) as journal:
+    with Journal(journal_path, clock=CLOCK) as journal:
         return send_messages(outgoing, settings, journal, **options)
 
 
@@ -144,7 +150,7 @@ def test_messages_arrive_unchanged_over_one_authenticated_starttls_connection(se
             assert (arrived.get_body((part,)).get_content()
                     == original.get_body((part,)).get_content())
         assert arrived.get_content_type() == "multipart/alternative"
-    with Journal(journal_path) as journal:
+    with Journal(journal_path, clock=CLOCK) as journal:
         assert all(journal.state(item.key) == "sent" for item in outgoing)
         assert [e["message_id"] for e in journal.entries() if e["event"] == "sent"] == [
             item.message_id for item in outgoing]
@@ -190,6 +196,7 @@ import json, os, signal, sys
 from dunning.journal import Journal
 from dunning.mailer import Outgoing, SmtpSettings, send_messages
 from smtp_server import build_email
+from test_mailer import CLOCK
 
 config = json.loads(sys.argv[1])
 outgoing = [Outgoing(f"C{n}|friendly|2026-11-23", f"C{n}", build_email(n))
@@ -199,7 +206,7 @@ def progress(done, total):
     if done == config.get("kill_after"):
         os.kill(os.getpid(), signal.SIGKILL)
 
-with Journal(config["journal"]) as journal:
+with Journal(config["journal"], clock=CLOCK) as journal:
     results = send_messages(outgoing, SmtpSettings(**config["smtp"]), journal, progress=progress)
 print(json.dumps([result.outcome for result in results]))
 """
@@ -255,7 +262,7 @@ def test_a_run_killed_mid_conversation_leaves_that_message_in_doubt_never_resent
     assert restarted == ["already sent", "in doubt", "sent", "sent"]
     assert message_ids(server) == {f"<reminder-{n}.dunning@example.test>": 1 for n in range(4)}
 
-    with Journal(journal_path) as journal:
+    with Journal(journal_path, clock=CLOCK) as journal:
         assert journal.state("C1|friendly|2026-11-23") == "in doubt"
         journal.resolve("C1|friendly|2026-11-23", "sent", note="seen in the Sent folder")
     third = send(batch(4), server.settings(), journal_path)
@@ -290,7 +297,7 @@ def test_refused_recipients_are_recorded_as_permanent_failures_and_the_others_go
     assert [received.recipients for received in server.messages] == [
         ("customer0@example.test",), ("customer2@example.test",), ("customer4@example.test",)]
     assert server.connections == 1
-    with Journal(journal_path) as journal:
+    with Journal(journal_path, clock=CLOCK) as journal:
         assert journal.state("C1|friendly|2026-11-23") == "failed"
         assert journal.latest("C1|friendly|2026-11-23")["permanent"] is True
 
@@ -366,7 +373,7 @@ def test_a_wrong_password_is_a_clear_error_and_nothing_is_marked_sent(serve, tmp
     assert "535" in message
     assert PASSWORD_VARIABLE in message and "keyring" in message
     assert wrong not in message
-    with Journal(journal_path) as journal:
+    with Journal(journal_path, clock=CLOCK) as journal:
         assert journal.entries() == []
     assert server.messages == []
     assert_no_password_written(tmp_path, wrong)
@@ -376,7 +383,7 @@ def test_an_untrusted_certificate_stops_before_anything_is_sent(serve, journal_p
     server = serve()
     with pytest.raises(MailerError, match="certificate of 127.0.0.1:.* is not trusted"):
         send(batch(2), server.settings(cafile=""), journal_path)
-    with Journal(journal_path) as journal:
+    with Journal(journal_path, clock=CLOCK) as journal:
         assert journal.entries() == []
     assert server.logins == [] and server.messages == []
 
@@ -390,7 +397,7 @@ def test_an_unreachable_server_is_retried_then_reported_with_nothing_sent(journa
     with pytest.raises(MailerError, match=rf"cannot connect to 127.0.0.1:{port}.*tried 3 times"):
         send(batch(2), settings, journal_path, retries=2, sleep=sleeps.append)
     assert sleeps == [1.0, 2.0]
-    with Journal(journal_path) as journal:
+    with Journal(journal_path, clock=CLOCK) as journal:
         assert journal.entries() == []
 
 
@@ -401,7 +408,7 @@ def test_plain_smtp_is_refused_for_a_host_that_is_not_local(journal_path):
     settings = SmtpSettings("smtp.example.com", 25, security="none", user=TEST_USER)
     with pytest.raises(MailerError, match="allowed only to localhost.*not to 'smtp.example.com'"):
         send(batch(1), settings, journal_path)
-    with Journal(journal_path) as journal:
+    with Journal(journal_path, clock=CLOCK) as journal:
         assert journal.entries() == []
     for host in ("localhost", "127.0.0.1", "::1", "[::1]", "LOCALHOST"):
         SmtpSettings(host, 25, security="none").check()

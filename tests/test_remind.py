@@ -104,11 +104,11 @@ def test_log_rows_lost_in_a_crash_are_recovered_from_the_journal(book, server):
 def test_a_send_in_doubt_is_settled_by_the_contact_log(book, server):
     report = remind.send(book, now=NOW, smtp=server.settings())
     first = report.results[0]
-    with Journal(remind.journal_path(book)) as journal:
+    with Journal(remind.journal_path(book), clock=lambda: NOW) as journal:
         journal.intend(first.key, first.message_id)  # a later attempt broken off mid-send
         assert journal.state(first.key) == "in doubt"
     remind.send(book, now=NOW, smtp=server.settings())
-    with Journal(remind.journal_path(book)) as journal:
+    with Journal(remind.journal_path(book), clock=lambda: NOW) as journal:
         assert journal.state(first.key) == "sent"
 
 
@@ -196,11 +196,11 @@ def test_a_workbook_without_a_sender_can_be_previewed_but_not_sent(tmp_path, ser
 def test_a_send_in_doubt_can_be_settled_from_the_command_line(book, server, capsys):
     report = remind.send(book, now=NOW, smtp=server.settings())
     first = report.results[0]
-    with Journal(remind.journal_path(book)) as journal:
+    with Journal(remind.journal_path(book), clock=lambda: NOW) as journal:
         journal.intend(first.key, first.message_id)
     assert main(["remind", str(book), "--settle", f"{first.key}=not sent"]) == 0
     assert f"Settled {first.key} as not sent." in capsys.readouterr().out
-    with Journal(remind.journal_path(book)) as journal:
+    with Journal(remind.journal_path(book), clock=lambda: NOW) as journal:
         assert journal.state(first.key) is None  # sendable again
     assert main(["remind", str(book), "--settle", "nobody|firm|2026-11-23=sent"]) == 1
     assert "has no message" in capsys.readouterr().err

@@ -318,7 +318,7 @@ def _run_remind(args: argparse.Namespace) -> int:
         if not sep or outcome.strip() not in ("sent", "not sent"):
             raise DunningInputError([Issue(
                 f"--settle expects KEY=sent or KEY=not sent, got {pair!r}")])
-        remind.settle(args.book, key.strip(), outcome.strip())
+        remind.settle(args.book, key.strip(), outcome.strip(), now=now)
         print(f"Settled {key.strip()} as {outcome.strip()}.")
     if args.settle and not args.dry_run:
         return 0
@@ -333,7 +333,7 @@ def _run_remind(args: argparse.Namespace) -> int:
     smtp = _smtp_settings(args)
     progress = None if args.silent or not sys.stderr.isatty() else _progress_bar
     report = remind.send(args.book, now=now, smtp=smtp, as_of=args.as_of, progress=progress,
-                         templates_dir=args.templates)
+                         templates_dir=args.templates, clock=None if args.now else wall_clock)
     _warn(report.warnings)
     print(report.summary())
     troubles = [r for r in report.results if r.outcome in ("failed", "in doubt", "not attempted")]

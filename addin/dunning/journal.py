@@ -14,6 +14,10 @@ ignored with a `JournalWarning`, and the next record starts on a fresh line.
 The file is locked while a `Journal` is open (flock on POSIX, msvcrt on
 Windows), so two runs on the same workbook cannot both send; the operating
 system drops the lock when a process dies, even by SIGKILL.
+
+Each record is stamped with the time from the `clock` the caller gives (the
+command line passes the computer's clock; a replay or a test passes its own),
+since nothing below the command line reads the clock.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import datetime as dt
 import json
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -45,10 +50,13 @@ class Journal:
 
     Args:
         path: the JSON lines file; created (with its parent folder entry fsync'd) if missing.
+        clock: gives the moment (timezone-aware) each record is stamped with.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *,
+                 clock: Callable[[], dt.datetime]) -> None:
         self._fd: int | None = None
+        self._clock = clock
         self.path = Path(path)
         self.warnings: list[str] = []
         self._records: list[dict] = []
@@ -154,8 +162,8 @@ class Journal:
     def _write(self, record: dict) -> None:
         if self._fd is None:
             raise ValueError(f"journal {self.path} is closed")
-        stamped = {"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
-                   **record}
+        moment = self._clock().astimezone(dt.timezone.utc)
+        stamped = {"time": moment.isoformat(timespec="milliseconds"), **record}
         self._append(json.dumps(stamped, ensure_ascii=True).encode("ascii") + b"\n")
         self._remember(stamped)
 

@@ -301,8 +301,13 @@ def send(
     progress: Callable[[int, int], None] | None = None,
     backups: int = 1,
     templates_dir: Path | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> RunReport:
     """Send today's reminders and record them, safely enough to run unattended.
+
+    `now` is the moment of the run (the messages' Date); `clock`, when given,
+    stamps each journal record with the moment it is written (the command line
+    passes the computer's clock), else every record carries `now`.
 
     `source` is a workbook file (it must not be open in Excel: what is sent must
     be recordable afterwards) or a workbook open in Excel (`dunning.excel`),
@@ -317,7 +322,7 @@ def send(
     inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir)
     smtp = smtp or inputs.smtp
     decisions, messages = plan(inputs, now)
-    with Journal(journal_path(source.path)) as journal:
+    with Journal(journal_path(source.path), clock=clock or (lambda: now)) as journal:
         settle_doubt_from_log(journal, inputs.log)
         results: list[SendResult] = []
         if messages:
@@ -339,13 +344,13 @@ def send(
                      notes=run_notes(inputs, decisions), warnings=inputs.issues)
 
 
-def settle(path: str | Path, key: str, outcome: str) -> None:
+def settle(path: str | Path, key: str, outcome: str, *, now: dt.datetime) -> None:
     """Settle a send in doubt by hand, after checking the mail server's Sent folder.
 
     `outcome` is "sent" (it went out: never send it again) or "not sent" (send
-    it on the next run); the journal records who decided, and when.
+    it on the next run); the journal records who decided, and when (`now`).
     """
-    with Journal(journal_path(path)) as journal:
+    with Journal(journal_path(path), clock=lambda: now) as journal:
         if journal.state(key) is None:
             raise DunningInputError([Issue(
                 f"the send journal of {Path(path).name} has no message {key!r}")])
