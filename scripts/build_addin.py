@@ -9,7 +9,8 @@ algorithm, the dir stream, PROJECT, PROJECTwm, and _VBA_PROJECT with version 0xF
 no performance cache, so that Excel compiles the project from source when it opens it
 (the route xlwings' own quickstart add-ins take). Its modules:
 
-* macros/*.bas and macros/ThisWorkbook.cls: Dunning's own VBA (the ribbon callback);
+* macros/*.bas and macros/ThisWorkbook.cls: Dunning's own VBA (the ribbon callback, in
+  module DunningRibbon: a module may not be named Dunning, the project's name);
 * xlwings: the VBA module of the installed xlwings package (xlwings_custom_addin.bas,
   BSD licence header kept), so that RunPython and the worksheet functions work without
   the xlwings add-in. PROJECT_NAME is set to "xlwings", so settings are read where
@@ -17,7 +18,13 @@ no performance cache, so that Excel compiles the project from source when it ope
   %USERPROFILE%/.xlwings/xlwings.conf, which `xlwings config create` writes;
 * Dictionary: xlwings' copy of VBA-Dictionary (MIT), which that module needs on a Mac;
 * DunningFunctions: the wrappers xlwings' Import Functions would write for dunning.udfs,
-  generated with xlwings' own generate_vba_wrapper, plus the Function Wizard texts.
+  generated with xlwings' own generate_vba_wrapper, plus the Function Wizard texts. A
+  Python parameter whose name VBA reserves (`currency`, `end`) or cannot spell gets a VBA
+  name of its own (`currency_`, `end_`); arguments reach Python by position, so only the
+  VBA changes.
+
+Module names are checked against the project's name and each other (VBA compares names
+case-insensitively and refuses such clashes).
 
 The embedded xlwings VBA names the xlwings DLL and AppleScript of one xlwings version, so
 the add-in works with that version of the Python package: build it where Dunning is
@@ -33,9 +40,11 @@ import argparse
 import io
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
+import unicodedata
 import uuid
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -85,6 +94,87 @@ class Module:
             bad = text[error.start:error.end]
             raise ValueError(f"VBA module {self.name}: {bad!r} is not in code page "
                              f"{CODEPAGE}; VBA source must be Windows-1252 text") from None
+
+
+# ------------------------------------------------------------------ VBA names
+
+VBA_RESERVED = frozenset([
+    # statement keywords
+    "call", "case", "close", "const", "declare", "defbool", "defbyte", "defcur", "defdate",
+    "defdbl", "defint", "deflng", "deflnglng", "deflngptr", "defobj", "defsng", "defstr",
+    "defvar", "dim", "do", "else", "elseif", "end", "endif", "enum", "erase", "event", "exit",
+    "for", "friend", "function", "get", "global", "gosub", "goto", "if", "implements", "input",
+    "let", "lock", "loop", "lset", "next", "on", "open", "option", "print", "private", "public",
+    "put", "raiseevent", "redim", "resume", "return", "rset", "seek", "select", "set", "static",
+    "stop", "sub", "type", "unlock", "wend", "while", "with", "write",
+    # marker keywords
+    "any", "as", "byref", "byval", "each", "in", "new", "shared", "until", "withevents",
+    "optional", "paramarray", "preserve", "spc", "tab", "then", "to",
+    # operator identifiers
+    "addressof", "and", "eqv", "imp", "is", "like", "mod", "not", "or", "typeof", "xor",
+    # reserved names
+    "abs", "cbool", "cbyte", "ccur", "cdate", "cdbl", "cdec", "cint", "clng", "clnglng",
+    "clngptr", "csng", "cstr", "cvar", "cverr", "date", "debug", "doevents", "fix", "int",
+    "len", "lenb", "me", "pset", "scale", "sgn", "string",
+    # special forms
+    "array", "circle", "inputb", "lbound", "ubound",
+    # reserved type identifiers
+    "boolean", "byte", "currency", "double", "integer", "long", "longlong", "longptr", "single",
+    "variant",
+    # literal identifiers
+    "true", "false", "nothing", "empty", "null",
+    # rem keyword
+    "rem",
+    # reserved for implementation use
+    "attribute", "lineinput", "vb_base", "vb_control", "vb_creatable", "vb_customizable",
+    "vb_description", "vb_exposed", "vb_ext_key", "vb_globalnamespace", "vb_helpid",
+    "vb_invoke_func", "vb_invoke_property", "vb_invoke_propertyput", "vb_invoke_propertyputref",
+    "vb_memberflags", "vb_name", "vb_predeclaredid", "vb_procdata", "vb_templatederived",
+    "vb_usermemid", "vb_vardescription", "vb_varhelpid", "vb_varmemberflags", "vb_varprocdata",
+    "vb_varusermemid",
+    # future reserved
+    "cdecl", "decimal", "defdec",
+])
+"""[MS-VBAL] 3.3.5.2 reserved-identifier, lower-cased: statement keywords, marker keywords,
+operator identifiers, reserved names, special forms, reserved type identifiers, literal
+identifiers, the rem keyword, reserved-for-implementation-use and future-reserved (a word
+of two kinds is listed under the first). None may name a parameter, variable or module;
+tests/vba_grammar.py lists them by kind as the specification spells them."""
+
+VBA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,254}")
+"""[MS-VBAL] 3.3.5.1 Latin-identifier: a letter, then letters, digits and underscores."""
+MODULE_NAME_LIMIT = 31  # the VBA editor refuses longer module names
+
+
+def vba_identifier(name: str, taken: Iterable[str] = ()) -> str:
+    """`name` as a VBA identifier: spelled with ASCII letters, digits and underscores,
+    starting with a letter, and neither a reserved word nor one of `taken` (any case);
+    otherwise changed as little as possible, by appending underscores (`currency_`)."""
+    spelled = "".join(char for char in unicodedata.normalize("NFKD", name)
+                      if not unicodedata.combining(char))  # accents dropped: é -> e
+    candidate = re.sub(r"[^A-Za-z0-9_]", "_", spelled).lstrip("_0123456789") or "arg"
+    candidate = candidate[:250]
+    used = {word.lower() for word in taken}
+    while candidate.lower() in VBA_RESERVED or candidate.lower() in used:
+        candidate += "_"
+    return candidate
+
+
+def check_module_names(modules: Sequence[Module], project: str = PROJECT_NAME) -> None:
+    """Refuses module names VBA would: not an identifier, too long, reserved, or the name of
+    the project or of another module (VBA compares names case-insensitively)."""
+    seen = {project.lower(): f'the VBA project "{project}"'}
+    for module in modules:
+        if not VBA_NAME.fullmatch(module.name) or len(module.name) > MODULE_NAME_LIMIT:
+            raise ValueError(f'VBA module "{module.name}": a module name is a letter, then '
+                             f"at most {MODULE_NAME_LIMIT - 1} letters, digits or underscores")
+        if module.name.lower() in VBA_RESERVED:
+            raise ValueError(f'VBA module "{module.name}": a reserved word in VBA')
+        if module.name.lower() in seen:
+            raise ValueError(f'VBA module "{module.name}" has the name of '
+                             f"{seen[module.name.lower()]}: VBA refuses the clash (names "
+                             "are compared ignoring case); rename the module")
+        seen[module.name.lower()] = f'module "{module.name}"'
 
 
 # ------------------------------------------------------------------ MS-OVBA compression
@@ -273,6 +363,7 @@ VBA_PROJECT_STREAM = struct.pack("<HHBH", 0x61CC, 0xFFFF, 0x00, 0x0001)
 
 def vba_project_bin(modules: Sequence[Module]) -> bytes:
     """The whole vbaProject.bin compound file."""
+    check_module_names(modules)
     streams = {
         "PROJECT": project_stream(modules),
         "PROJECTwm": projectwm_stream(modules),
@@ -518,7 +609,10 @@ def document_modules(macros: Path = MACROS) -> list[Module]:
 
 # Runs in a child process: xlwings' classic (Windows) UDF code imports pywin32, which is
 # stubbed where it is missing, and dunning.udfs picks its Windows options ("raw" tables)
-# from sys.platform, which is set to win32 while it is imported.
+# from sys.platform, which is set to win32 while it is imported. Each parameter that
+# becomes a VBA parameter is handed to generate_vba_wrapper as a placeholder, which the
+# generator writes wherever the name goes (signature, Array(...), ParamArray handling);
+# `vba_parameters` then puts the VBA names in. Python sees only the positions.
 _WRAPPER_SCRIPT = r'''
 import io, json, sys, types
 if not sys.platform.startswith("win"):
@@ -538,6 +632,13 @@ try:
     module = importlib.import_module(sys.argv[1])
 finally:
     sys.platform = real
+parameters = []
+for name in sorted(dir(module)):
+    info = getattr(getattr(module, name), "__xlfunc__", None)
+    for arg in info["args"] if info else ():
+        if not arg["vba"] and arg["name"] != "caller":  # xlwings passes caller itself
+            parameters.append(arg["name"])
+            arg["name"] = f"__dunning_parameter_{len(parameters) - 1}__"
 vba = io.StringIO()
 classic.generate_vba_wrapper(sys.argv[1], module, vba, types.SimpleNamespace(Name=sys.argv[2]))
 described = []
@@ -547,12 +648,13 @@ for name in sorted(dir(module)):
         described.append({"name": info["name"], "category": info["category"],
                           "doc": info["ret"]["doc"],
                           "args": [a["doc"] for a in info["args"] if not a["vba"]]})
-print(json.dumps({"vba": vba.getvalue(), "functions": described}))
+print(json.dumps({"vba": vba.getvalue(), "parameters": parameters, "functions": described}))
 '''
 
 
 def udf_wrappers(module_name: str = UDF_MODULE, addin_name: str = "Dunning.xlam") -> dict:
-    """The VBA Import Functions would write for `module_name`, and each function's texts."""
+    """The VBA Import Functions would write for `module_name`, with VBA parameter names
+    (`vba_parameters`), and each function's texts."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "addin"),
                                                       env.get("PYTHONPATH")]))
@@ -561,7 +663,48 @@ def udf_wrappers(module_name: str = UDF_MODULE, addin_name: str = "Dunning.xlam"
                           capture_output=True, text=True, env=env, timeout=300)
     if done.returncode != 0:
         raise RuntimeError(f"generating the function wrappers failed:\n{done.stderr}")
-    return json.loads(done.stdout)
+    generated = json.loads(done.stdout)
+    vba, signatures = vba_parameters(generated["vba"], generated["parameters"])
+    return {"vba": vba, "signatures": signatures, "functions": generated["functions"]}
+
+
+_PLACEHOLDER = re.compile(r"__dunning_parameter_(\d+)__")
+_PROCEDURE = re.compile(r"^(?:Function|Sub) (\w+)\(")
+_END_PROCEDURE = re.compile(r"^End (?:Function|Sub)\b")
+_VBA_TOKEN = re.compile(r'"(?:[^"]|"")*"|\'.*|([A-Za-z_]\w*)')  # strings, comments, names
+
+
+def vba_parameters(vba: str, originals: Sequence[str]) -> tuple[str, dict[str, list[str]]]:
+    """Puts a VBA name for each Python parameter into wrappers generated with placeholders.
+
+    VBA reserves words that Python does not ([MS-VBAL] 3.3.5.2: `currency`, `end`, `date`,
+    `string`...), and a Python name may not spell a VBA identifier at all (`_x`, `größe`).
+    Each name is kept where VBA accepts it and otherwise changed as little as possible
+    (`vba_identifier`): never to a reserved word, another parameter of the procedure, or a
+    name its body uses (the function itself, Array, Application, Err...). Returns the VBA
+    and each procedure's parameter names in order, for the Function Wizard texts.
+    """
+    lines = vba.split("\n")
+    names: dict[int, str] = {}
+    signatures: dict[str, list[str]] = {}
+    starts = [n for n, line in enumerate(lines) if _PROCEDURE.match(line.strip())]
+    for start in starts:
+        end = next(n for n in range(start, len(lines)) if _END_PROCEDURE.match(lines[n].strip()))
+        block = lines[start:end + 1]
+        header = next(n for n, line in enumerate(block) if not line.endswith(" _"))
+        used = {token for line in block if not line.lstrip().startswith("#")
+                for token in _VBA_TOKEN.findall(line)
+                if token and not _PLACEHOLDER.fullmatch(token)}
+        signature = signatures.setdefault(_PROCEDURE.match(block[0].strip())[1], [])
+        for index in map(int, _PLACEHOLDER.findall(" ".join(block[:header + 1]))):
+            names[index] = vba_identifier(originals[index], used | set(signature))
+            signature.append(names[index])
+    unnamed = set(range(len(originals))) - set(names)
+    if unnamed or {int(index) for index in _PLACEHOLDER.findall(vba)} - set(names):
+        raise RuntimeError("generate_vba_wrapper wrote a parameter outside a procedure's "
+                           f"signature ({sorted(originals[i] for i in unnamed)}); check "
+                           "that the renaming still applies to this xlwings version")
+    return _PLACEHOLDER.sub(lambda match: names[int(match[1])], vba), signatures
 
 
 def functions_module(wrappers: dict) -> Module:
@@ -580,7 +723,7 @@ def functions_module(wrappers: dict) -> Module:
              "    #End If",
              "    On Error Resume Next ' never stop the add-in from loading over a description"]
     for function in wrappers["functions"]:
-        lines += _describe_call(function)
+        lines += _describe_call(function, wrappers["signatures"].get(function["name"], []))
     lines += ["End Sub", "",
               "Private Sub Describe(ByVal functionName As String, ByVal category As String, _",
               "                     ByVal description As String, ByVal arguments As Variant)",
@@ -596,13 +739,18 @@ def _vba_string(text: str) -> str:
     return '"' + " ".join(text.split())[:255].replace('"', '""') + '"'
 
 
-def _describe_call(function: dict) -> list[str]:
+def _describe_call(function: dict, parameters: Sequence[str]) -> list[str]:
+    """The Describe call for one function, after a comment naming its arguments as the
+    Function Wizard shows them (the VBA names), in the order of the descriptions."""
+    named = f"    ' {function['name']}({', '.join(parameters)})"
     head = (f"    Describe {_vba_string(function['name'])}, "
             f"{_vba_string(function['category'])}, _")
     args = [f"        {_vba_string(doc)}" for doc in function["args"]]
     body = [f"        {_vba_string(function['doc'])}, _", "        Array( _"]
     body += [arg + ", _" for arg in args[:-1]] + [arg + ")" for arg in args[-1:]]
-    return [head] + body if args else [head, f"        {_vba_string(function['doc'])}, Array()"]
+    if not args:
+        body = [f"        {_vba_string(function['doc'])}, Array()"]
+    return [named, head, *body]
 
 
 def all_modules(wrappers: dict, macros: Path = MACROS) -> list[Module]:

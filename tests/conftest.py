@@ -11,6 +11,12 @@ from dunning.template import (
 )
 
 
+@pytest.fixture(autouse=True)
+def no_personal_rates_file(tmp_path_factory, monkeypatch):
+    """A developer's own late-payment rates file (`dunning rates update`) never leaks in."""
+    monkeypatch.setenv("DUNNING_RATES", str(tmp_path_factory.mktemp("rates") / "none.csv"))
+
+
 @pytest.fixture
 def book(tmp_path):
     """The sample client's workbook, with its settings, as a fresh .xlsx file."""

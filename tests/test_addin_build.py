@@ -3,13 +3,17 @@
 Excel cannot run here, so the built file is read back by independent readers instead:
 oletools' olevba and olefile (the VBA project and its compound file), LibreOffice (which
 opens the add-in and imports its VBA project as Basic modules), lxml with Microsoft's
-customUI 2009 schema (the ribbon), and the zip/OPC structure checked part by part.
+customUI 2009 schema (the ribbon), and the zip/OPC structure checked part by part. That
+the VBA compiles (issue 11) is checked with the MS-VBAL grammar for ANTLR4 (antlr4-vba),
+which parses every module as 64-bit and 32-bit Windows and the Mac compile it, and with
+[MS-VBAL]'s reserved words, which no parameter may be named with (tests/vba_grammar.py).
 """
 
 from __future__ import annotations
 
 import copy
 import importlib.util
+import inspect
 import random
 import re
 import struct
@@ -22,6 +26,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+import vba_grammar
 from libreoffice import soffice_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +44,10 @@ ATTRIBUTE = re.compile(r"^\s*Attribute [\w.]+ = ")
 CALLBACK = re.compile(r"^(on[A-Z]\w*|get[A-Z]\w*|loadImage)$")
 OLETOOLS = "oletools (olevba, olefile) reads the VBA project back; pip install oletools"
 LXML = "lxml validates the ribbon against Microsoft's schema; pip install lxml"
+GRAMMAR = ("antlr4-vba (the MS-VBAL grammar for ANTLR4 with its generated Python parser) "
+           "checks the VBA syntax; pip install antlr4-vba")
+MODULES = {"ThisWorkbook", "Sheet1", "DunningRibbon", "DunningFunctions", "xlwings",
+           "Dictionary"}
 
 
 def load_builder() -> ModuleType:
@@ -67,7 +76,7 @@ def addin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def vba_code(addin: Path) -> dict[str, str]:
-    """Module file name ("Dunning.bas") -> source, as olevba extracts it."""
+    """Module file name ("DunningRibbon.bas") -> source, as olevba extracts it."""
     olevba = pytest.importorskip("oletools.olevba", reason=OLETOOLS)
     parser = olevba.VBA_Parser(str(addin))
     try:
@@ -140,7 +149,7 @@ def relationships(xml: bytes) -> dict[str, str]:
 
 
 def test_olevba_reads_back_every_module_as_written(vba_code: dict[str, str]):
-    assert set(vba_code) == {"ThisWorkbook.cls", "Sheet1.cls", "Dunning.bas",
+    assert set(vba_code) == {"ThisWorkbook.cls", "Sheet1.cls", "DunningRibbon.bas",
                              "DunningFunctions.bas", "xlwings.bas", "Dictionary.cls"}
     sources = sorted(MACROS.glob("*.bas")) + [MACROS / "ThisWorkbook.cls"]
     assert len(sources) >= 2
@@ -175,7 +184,7 @@ def test_worksheet_functions_are_generated_with_xlwings_own_code(vba_code: dict[
     code = vba_code["DunningFunctions.bas"].replace("\r\n", "\n")
     declared = re.findall(r"^Function (\w+)\(", code, re.M)
     assert sorted(declared) == names
-    assert 'DSO = XLPy.CallUDF("dunning.udfs", "DSO", Array(invoices, as_of, days, currency), ' \
+    assert 'DSO = XLPy.CallUDF("dunning.udfs", "DSO", Array(invoices, as_of, days, currency_), ' \
            "ActiveWorkbook, Application.Caller)" in code
     described = re.findall(r'^    Describe "(\w+)", "Dunning", _$', code, re.M)
     assert described == sorted(declared)
@@ -190,10 +199,11 @@ def test_every_ribbon_callback_is_a_public_sub(vba_code: dict[str, str]):
     callbacks = {value for element in ribbon().iter() for attr, value in element.attrib.items()
                  if CALLBACK.match(attr)}
     assert callbacks and callbacks <= public, callbacks - public
-    dunning_bas = vba_code["Dunning.bas"].replace("\r\n", "\n")
-    assert re.search(r"^Public Sub DunningRibbonAction\(control As Object\)$", dunning_bas, re.M)
+    assert all(re.fullmatch(r"[A-Za-z]\w*", name) for name in callbacks)  # not Module.Sub
+    ribbon_bas = vba_code["DunningRibbon.bas"].replace("\r\n", "\n")
+    assert re.search(r"^Public Sub DunningRibbonAction\(control As Object\)$", ribbon_bas, re.M)
     assert "RunPython \"import dunning.ribbon; dunning.ribbon.run('\" & actionId & \"')\"" \
-        in dunning_bas
+        in ribbon_bas
 
 
 def test_vba_project_streams_follow_ms_ovba(addin: Path):
@@ -291,6 +301,251 @@ def test_sources_the_build_refuses(tmp_path: Path):
         builder.macro_modules(tmp_path)
     with pytest.raises(ValueError, match="code page 1252"):
         builder.Module("M", "module", 'x = "\u2212"').stored()
+
+
+# ------------------------------------------------------------------ the VBA compiles (issue 11)
+
+
+def project_modules(vba_code: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(name, kind, source) of every module read back from the built add-in."""
+    return [(Path(file).stem, "module" if file.endswith(".bas") else "class", code)
+            for file, code in sorted(vba_code.items())]
+
+
+@pytest.mark.parametrize("platform", sorted(vba_grammar.PLATFORMS))
+def test_every_module_parses_with_the_ms_vbal_grammar(vba_code: dict[str, str], platform: str):
+    """Each module as 64-bit Windows, 32-bit Windows or the Mac compiles it: no syntax error."""
+    pytest.importorskip("antlr4_vba.vbaParser", reason=GRAMMAR)
+    modules = project_modules(vba_code)
+    assert {name for name, _, _ in modules} == MODULES
+    constants = vba_grammar.PLATFORMS[platform]
+    problems = [f"module {name} ({platform}) {problem}" for name, kind, code in modules
+                for problem in vba_grammar.syntax_errors(kind, code, constants)]
+    assert problems == []
+    for name, kind, code in modules:  # the parameter scan reads what the grammar reads
+        prepared = vba_grammar.grammar_source(kind, code, constants).text
+        assert [p.name for p in vba_grammar.parameters(prepared)] == \
+            vba_grammar.grammar_parameters(kind, code, constants), name
+
+
+def test_no_parameter_is_named_with_a_reserved_word(vba_code: dict[str, str]):
+    """[MS-VBAL] 3.3.5.2: in every declaration of every module, in every #If branch."""
+    found = {name: vba_grammar.parameters(code) for name, _, code in project_modules(vba_code)}
+    problems = [f"module {name}: {problem}" for name, _, code in project_modules(vba_code)
+                for problem in vba_grammar.reserved_parameters(code)]
+    assert problems == []
+    assert len(found["xlwings"]) > 50 and len(found["Dictionary"]) > 10  # the scan sees them
+    assert {p.procedure for p in found["xlwings"]} >= {"Function RunPython",
+                                                      "Declare XLPyDLLActivateAuto"}
+    assert [p.name for p in found["DunningFunctions"] if p.procedure == "Function CEI"] == \
+        ["invoices", "start", "end_", "currency_"]
+
+
+def test_worksheet_function_arguments_keep_their_python_names_where_vba_allows(
+        vba_code: dict[str, str]):
+    """Only names VBA reserves change, by an underscore; the wizard's texts follow them."""
+    from dunning import udfs
+
+    code = vba_code["DunningFunctions.bas"].replace("\r\n", "\n")
+    signatures = dict(re.findall(r"^Function (\w+)\((.*)\)$", code, re.M))
+    assert signatures["CEI"] == "invoices, start, end_, Optional currency_"
+    assert signatures["DSO"] == "invoices, Optional as_of, Optional days, Optional currency_"
+    described = re.findall(r"^    ' (\w+)\((.*)\)\n    Describe \"\1\", \"Dunning\", _\n"
+                           r"        \".*\", _\n        Array\( _\n"
+                           r"((?:        \".*\"(?:, _|\))\n)+)", code, re.M)
+    assert sorted(name for name, _, _ in described) == sorted(signatures)
+    for name, arguments, descriptions in described:
+        vba_names = [a.removeprefix("Optional ") for a in signatures[name].split(", ")]
+        assert arguments.split(", ") == vba_names, name  # the comment names the arguments
+        assert descriptions.count("\n") == len(vba_names), name  # one text per argument
+        python_names = list(inspect.signature(getattr(udfs, name)).parameters)
+        assert len(python_names) == len(vba_names), name
+        for python, vba in zip(python_names, vba_names, strict=True):
+            assert vba == python or (vba == python + "_"
+                                     and python.lower() in vba_grammar.RESERVED), (name, vba)
+
+
+OLD_CEI = """Attribute VB_Name = "DunningFunctions"
+#Const App = "Microsoft Excel" 'Adjust when using outside of Excel
+Function CEI(invoices, start, end, Optional currency)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        CEI = XLPy.CallUDF("dunning.udfs", "CEI", Array(invoices, start, end, currency), _
+            ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        CEI = XLPy.CallUDF("dunning.udfs", "CEI", Array(invoices, start, end, currency))
+        Exit Function
+    #End If
+failed:
+    CEI = Err.Description
+End Function
+"""
+"""The wrapper xlwings generated for CEI before issue 11 (one line continued here)."""
+
+
+def test_the_reserved_word_check_finds_what_the_vba_compiler_refuses():
+    """The same check fails on the wrappers as they were, and on other declarations."""
+    problems = vba_grammar.reserved_parameters(OLD_CEI)
+    assert problems == [
+        "line 3: Function CEI parameter 'end' is a reserved identifier ([MS-VBAL] 3.3.5.2 "
+        "statement-keyword)",
+        "line 3: Function CEI parameter 'currency' is a reserved identifier ([MS-VBAL] "
+        "3.3.5.2 reserved-type-identifier)"]
+    renamed = OLD_CEI.replace("end,", "end_,").replace("end)", "end_)") \
+        .replace("currency)", "currency_)")
+    assert vba_grammar.reserved_parameters(renamed) == []
+    assert vba_grammar.reserved_parameters(
+        'Attribute VB_Name = "M"\nPrivate Declare PtrSafe Function F Lib "x" (ByVal _\n'
+        "    string As LongPtr) As Long\nSub G(ParamArray date())\nEnd Sub\n") == [
+        "line 2: Declare F parameter 'string' is a reserved identifier ([MS-VBAL] 3.3.5.2 "
+        "reserved-name)",
+        "line 4: Sub G parameter 'date' is a reserved identifier ([MS-VBAL] 3.3.5.2 "
+        "reserved-name)"]
+
+
+def test_the_grammar_finds_what_the_vba_compiler_refuses():
+    """Syntax errors, with the module's line, on the platform whose branch has them."""
+    pytest.importorskip("antlr4_vba.vbaParser", reason=GRAMMAR)
+    renamed = OLD_CEI.replace("end,", "end_,").replace("end)", "end_)") \
+        .replace("currency)", "currency_)")
+    errors = vba_grammar.syntax_errors("module", OLD_CEI, vba_grammar.PLATFORMS["Win64"])
+    assert errors and errors[0].line == 3 and "end" in errors[0].message, errors
+    assert vba_grammar.syntax_errors("module", renamed, vba_grammar.PLATFORMS["Win64"]) == []
+    assert vba_grammar.syntax_errors(
+        "module", OLD_CEI.replace("end,", "end_,").replace("end)", "end_)"), {})[0].line == 3
+
+    mac_only = ('Attribute VB_Name = "M"\nSub S()\n    #If Mac Then\n    If x Then\n'
+                "    #Else\n    x = 1\n    #End If\nEnd Sub\n")  # If without End If on a Mac
+    found = {platform: [problem.line for problem in vba_grammar.syntax_errors(
+        "module", mac_only, constants)] for platform, constants in vba_grammar.PLATFORMS.items()}
+    assert found["Win64"] == found["Win32"] == [] and found["Mac"] == [8]
+
+    in_class = ('Attribute VB_Name = "C"\nAttribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-'
+                '08002B3371B5}"\nAttribute VB_GlobalNameSpace = False\nAttribute VB_Creatable '
+                "= False\nAttribute VB_PredeclaredId = False\nAttribute VB_Exposed = False\n"
+                "Attribute VB_TemplateDerived = False\nAttribute VB_Customizable = False\n"
+                "Option Explicit\n\nPublic Property Get Size() As Long\n    Size = = 1\n"
+                "End Property\n")
+    errors = vba_grammar.syntax_errors("class", in_class, {})
+    assert errors and {error.line for error in errors} == {12}, errors  # the module's lines
+    assert "Size = = 1" in errors[0].text
+    assert vba_grammar.syntax_errors("class", in_class.replace("= = 1", "= 1"), {}) == []
+
+
+def test_conditional_compilation_keeps_what_each_platform_compiles():
+    source = "\n".join([
+        '#Const Flavour = "b" \' a comment',
+        "#If VBA7 And Not Mac Then",
+        "windows",
+        "#ElseIf Mac Or (Win16 And Win32) Then",
+        "    #If MAC_OFFICE_VERSION >= 15 Then",
+        "mac 2016",
+        "    #Else",
+        "mac 2011",
+        "    #End If",
+        "#Else",
+        "vba6",
+        "#End If",
+        '#If Flavour = "b" And Not Flavour <> "b" Then',
+        "b",
+        "#End If",
+        "#If Win64 Then",
+        "#Const Flavour = \"c\"",
+        "#End If",
+        '#If Flavour = "c" Then',
+        "c",
+        "#End If",
+    ])
+
+    def kept(constants: dict[str, object]) -> list[tuple[int, str]]:
+        lines = vba_grammar.resolve_conditional_compilation(source, constants).split("\n")
+        assert len(lines) == source.count("\n") + 1  # line numbers stay
+        return [(number, line) for number, line in enumerate(lines, start=1) if line]
+
+    platforms = vba_grammar.PLATFORMS
+    assert kept(platforms["Win64"]) == [(3, "windows"), (14, "b"), (20, "c")]
+    assert kept(platforms["Win32"]) == [(3, "windows"), (14, "b")]
+    assert kept(platforms["Mac"]) == [(6, "mac 2016"), (14, "b")]
+    assert kept({"Mac": True}) == [(8, "mac 2011"), (14, "b")]
+    assert kept({}) == [(11, "vba6"), (14, "b")]
+    for broken, message in [("#Else\n", "without #If"), ("#If Mac Then\n", "without #End If"),
+                            ("#If Mac\n#End If", "Then"), ('#If "x" Then\n#End If', "string"),
+                            ('#If Mac = "x" Then\n#End If', "type mismatch"),
+                            ("#If (Mac Then\n#End If", r"missing \)")]:
+        with pytest.raises(vba_grammar.VbaSourceError, match=message):
+            vba_grammar.resolve_conditional_compilation(broken, platforms["Mac"])
+
+
+def test_the_reserved_words_are_the_specifications():
+    """The builder's list is [MS-VBAL] 3.3.5.2's, as tests/vba_grammar.py has it by kind."""
+    assert frozenset(vba_grammar.RESERVED) == builder.VBA_RESERVED
+    assert {"currency", "end", "date", "string", "rem", "attribute", "decimal", "empty"} \
+        <= builder.VBA_RESERVED
+    assert not {"name", "error", "mid", "object", "property", "range"} & builder.VBA_RESERVED
+
+
+def test_python_names_become_vba_names():
+    assert builder.vba_identifier("as_of") == "as_of"
+    assert builder.vba_identifier("currency") == "currency_"
+    assert builder.vba_identifier("End") == "End_"
+    assert builder.vba_identifier("days", taken={"DAYS"}) == "days_"
+    assert builder.vba_identifier("_private") == "private_"
+    assert builder.vba_identifier("größe") == "gro_e"
+    assert builder.vba_identifier("__") == "arg"
+    for word in vba_grammar.RESERVED:
+        name = builder.vba_identifier(word)
+        assert vba_grammar.LATIN_IDENTIFIER.fullmatch(name) and name.lower() not in \
+            vba_grammar.RESERVED, word
+
+
+def test_parameters_are_renamed_in_the_signature_and_the_body():
+    """As generate_vba_wrapper writes a function, and a ParamArray sub, with placeholders."""
+    def p(index: int) -> str:
+        return f"__dunning_parameter_{index}__"
+
+    generated = "\n".join([
+        f"Function CEI({p(0)}, {p(1)}, Optional {p(2)})",
+        f'    CEI = XLPy.CallUDF("dunning.udfs", "CEI", Array({p(0)}, {p(1)}, {p(2)}))',
+        "failed:",
+        "    CEI = Err.Description",
+        "End Function",
+        "",
+        f"Sub LOG_ALL({p(3)}, ParamArray {p(4)}())",
+        "    Dim argsArray() As Variant",
+        f"    argsArray = Array({p(3)})",
+        f"    ReDim Preserve argsArray(0 to UBound({p(4)}) - LBound({p(4)}) + 1)",
+        f"    For k = LBound({p(4)}) To UBound({p(4)})",
+        f"        argsArray(1 + k - LBound({p(4)})) = {p(4)}(k)",
+        "    Next k",
+        '    XLPy.CallUDF "dunning.udfs", "LOG_ALL", argsArray',
+        "End Sub",
+    ])
+    vba, signatures = builder.vba_parameters(generated, ["invoices", "err", "end", "cei",
+                                                         "k"])
+    assert signatures == {"CEI": ["invoices", "err_", "end_"], "LOG_ALL": ["cei", "k_"]}
+    assert vba.splitlines()[0] == "Function CEI(invoices, err_, Optional end_)"
+    assert "Array(invoices, err_, end_)" in vba and "Array(cei)" in vba
+    assert "argsArray(1 + k - LBound(k_)) = k_(k)" in vba and "__dunning" not in vba
+    assert vba_grammar.reserved_parameters('Attribute VB_Name = "M"\n' + vba) == []
+    with pytest.raises(RuntimeError, match="outside a procedure's signature"):
+        builder.vba_parameters(f"x = {p(0)}", ["x"])
+
+
+def test_module_names_are_checked_against_the_project_and_each_other(tmp_path: Path):
+    def modules(*names: str) -> list:
+        return [builder.Module(name, "module", f'Attribute VB_Name = "{name}"')
+                for name in names]
+
+    builder.check_module_names(modules(*sorted(MODULES)))
+    (tmp_path / "Dunning.bas").write_text('Attribute VB_Name = "Dunning"\r\n', encoding="cp1252")
+    with pytest.raises(ValueError, match='the name of the VBA project "Dunning"'):
+        builder.vba_project_bin(builder.macro_modules(tmp_path))  # what issue 11 found
+    for names, message in [(("dunning",), "VBA project"), (("Tools", "TOOLS"), 'module "Tools"'),
+                           (("Currency",), "reserved"), (("_x",), "a letter"),
+                           (("M" * 32,), "at most 30")]:
+        with pytest.raises(ValueError, match=message):
+            builder.check_module_names(modules(*names))
 
 
 # ------------------------------------------------------------------ the ribbon
@@ -427,5 +682,5 @@ def test_libreoffice_imports_every_vba_module(addin: Path, tmp_path: Path,
                 ours = next(code for file, code in vba_code.items() if Path(file).stem
                             == match[1])
                 assert without_attributes(text) == without_attributes(ours), match[1]
-    assert kinds == {"ThisWorkbook": "document", "Sheet1": "document", "Dunning": "normal",
+    assert kinds == {"ThisWorkbook": "document", "Sheet1": "document", "DunningRibbon": "normal",
                      "DunningFunctions": "normal", "xlwings": "normal", "Dictionary": "class"}

@@ -11,6 +11,7 @@ across a half-year; those cases are hand-worked and labelled HAND-WORKED.
 """
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,20 +28,32 @@ from dunning.charges import (
     eu_late_payment,
     half_year_start,
     load_reference_rates,
+    missing_rate_warnings,
+    rate_fixing_day,
     reference_rate_for,
     reference_rates_from_rows,
+    shipped_reference_rates,
     simple_interest,
     to_cents,
     uk_compensation,
     uk_late_payment,
+    user_rates_path,
 )
 from dunning.errors import DunningInputError
 
 RATE_HEADER = ["Regime", "Effective From", "Rate %", "Source"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_user_rates(tmp_path_factory):
+    """The rates these tests read are the shipped ones: no user's rates file is laid over."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DUNNING_RATES", str(tmp_path_factory.mktemp("config") / "none.csv"))
+        yield
+
+
 @pytest.fixture(scope="module")
-def rates():
+def rates(no_user_rates):
     return load_reference_rates()
 
 
@@ -307,6 +320,20 @@ def test_eu_rates_published_for_2024_to_2026(rates):
     assert eu_late_payment(1000, "2026-02-01", "2026-03-01", rates).rate_percent == 10.15
 
 
+def test_rates_published_for_the_second_half_of_2026(rates):
+    # ECB, 11 June 2026: "the interest rates on the deposit facility, the main refinancing
+    # operations and the marginal lending facility will be increased to 2.25%, 2.40% and
+    # 2.65% respectively, with effect from 17 June 2026" (ecb.mp260611, as quoted in the
+    # CSV's source); so 2.40% on 1 July 2026 and 10.40% under Ireland's ECB + 8.
+    assert reference_rate_for(rates, "eu", "2026-07-01") == 2.40
+    assert eu_late_payment(1000, "2026-08-01", "2026-09-01", rates).rate_percent == 10.40
+    # A debt due 30 June 2026 starts interest on 1 July: the new half-year's rate.
+    assert reference_rate_for(rates, "eu", "2026-06-30") == 2.40
+    assert reference_rate_for(rates, "eu", "2026-06-29") == 2.15
+    # Bank Rate held at 3.75% on 18 June 2026, so 3.75% on 30 June: 11.75% under the Act.
+    assert uk_late_payment(1000, "2026-08-01", "2026-09-01", rates).rate_percent == 11.75
+
+
 def test_eu_hand_worked_example(rates):
     # HAND-WORKED: EUR 2,000 due 31 Jan 2025, paid 2 Mar 2025 = 30 days; ECB MRO rate on
     # 1 Jan 2025 was 3.15%, so 11.15%: 2000 x 0.1115 x 30 / 365 = 18.3288 -> 18.33, plus
@@ -413,6 +440,8 @@ def test_packaged_uk_rates_match_the_payontime_table(rates):
     # in the CSV's rows.
     assert [reference_rate_for(rates, "uk", day) for day in
             ("2024-08-01", "2025-02-01", "2025-08-01", "2026-02-01")] == [5.25, 4.75, 4.25, 3.75]
+    # And on 30 Jun 2026 (3.75%, held at the MPC meeting of 18 Jun 2026).
+    assert reference_rate_for(rates, "uk", "2026-08-01") == 3.75
 
 
 def test_a_missing_half_year_says_which_row_to_add(rates):
@@ -432,6 +461,69 @@ def test_a_bad_rates_file_names_each_bad_row(tmp_path):
     assert found == [(3, "effective_from"), (4, "rate_percent"), (5, "regime")]
 
 
+def test_the_users_rates_file_is_laid_over_the_shipped_table(tmp_path, monkeypatch):
+    path = tmp_path / "mine.csv"
+    path.write_text("regime,effective_from,rate_percent,source\n"
+                    "eu,2040-07-01,3.1,typed by hand\nuk,2026-07-01,9.99,a correction\n",
+                    encoding="utf-8")
+    monkeypatch.setenv("DUNNING_RATES", str(path))
+    table = load_reference_rates()
+    assert reference_rate_for(table, "eu", "2040-08-01") == 3.1
+    assert reference_rate_for(table, "uk", "2026-08-01") == 9.99  # the user's row wins
+    assert reference_rate_for(table, "uk", "2026-02-01") == 3.75  # the rest are shipped
+    assert len(table) == len(shipped_reference_rates()) + 1
+    # A workbook's rows are laid over both, and the reminder run reads it this way.
+    workbook = reference_rates_from_rows([RATE_HEADER, ["uk", "2026-07-01", 3.75, "book"]])
+    assert reference_rate_for(workbook, "uk", "2026-08-01") == 3.75
+    assert reference_rate_for(workbook, "eu", "2040-08-01") == 3.1
+    # An explicit file is read alone; a bad user's file is named with its row.
+    assert len(load_reference_rates(path)) == 2
+    path.write_text("regime,effective_from,rate_percent,source\neu,2040-07-02,3.1,x\n",
+                    encoding="utf-8")
+    with pytest.raises(DunningInputError, match="mine.csv row 2 .effective_from."):
+        load_reference_rates()
+
+
+def test_where_the_users_rates_file_lives():
+    home = {"HOME": "/home/ana"}
+    assert user_rates_path({"DUNNING_RATES": "/srv/rates.csv"}) == Path("/srv/rates.csv")
+    assert user_rates_path({"APPDATA": r"C:\Users\ana\AppData\Roaming"}, platform="win32") \
+        == Path(r"C:\Users\ana\AppData\Roaming") / "Dunning" / "reference_rates.csv"
+    assert user_rates_path({"XDG_CONFIG_HOME": "/cfg", **home}, platform="linux") == Path(
+        "/cfg/dunning/reference_rates.csv")
+    assert user_rates_path({"DUNNING_RATES": "  "}, platform="darwin").parts[-3:] == (
+        "Application Support", "Dunning", "reference_rates.csv")
+
+
+def test_a_month_before_a_half_year_its_missing_rate_is_a_warning(rates):
+    # The shipped rates end with the half-year from 1 July 2026 (none for 1 January 2027).
+    [eu] = missing_rate_warnings(rates, dt.date(2026, 12, 2), ["EU"])
+    assert eu.severity == "warning"
+    assert eu.message.startswith("no EU reference rate yet for the half-year starting "
+                                 "1 January 2027 (in 30 days)")
+    assert "the ECB main refinancing rate in force on 1 January 2027" in eu.message
+    assert "run `dunning rates update` on or after 1 January 2027" in eu.message
+    [uk] = missing_rate_warnings(rates, "2026-12-01", ["uk", "uk", "contract"])
+    assert "(in 31 days)" in uk.message
+    assert "the Bank of England Bank Rate in force on 31 December 2026" in uk.message
+    assert missing_rate_warnings(rates, "2026-11-30", ["uk", "eu"]) == []  # 32 days ahead
+    assert missing_rate_warnings(rates, "2026-12-31", ["contract"]) == []
+    assert len(missing_rate_warnings(rates, "2026-12-31", ["uk", "eu"])) == 2
+    known = reference_rates_from_rows([RATE_HEADER, ["eu", "2027-01-01", 2.65, "test"]])
+    assert missing_rate_warnings(known, "2026-12-02", ["eu"]) == []
+    # The half-year already begun with no row is said too: a run would stop on its debts.
+    gap = rates[~((rates["regime"] == "eu") & (rates["effective_from"] == "2026-07-01"))]
+    [began] = missing_rate_warnings(gap, "2026-08-01", ["eu"])
+    assert began.message.startswith("no EU reference rate for the half-year that began on "
+                                    "1 July 2026: charges on debts falling due since 30 June 2026")
+
+
+def test_the_day_that_fixes_each_regimes_rate():
+    assert rate_fixing_day("eu", "2026-07-01") == pd.Timestamp("2026-07-01")
+    assert rate_fixing_day("uk", "2026-07-01") == pd.Timestamp("2026-06-30")
+    assert rate_fixing_day("uk", "2027-03-15") == pd.Timestamp("2026-12-31")
+
+
 def test_half_year_start():
     assert half_year_start("2025-06-30") == pd.Timestamp("2025-01-01")
     assert half_year_start("2025-07-01") == pd.Timestamp("2025-07-01")
@@ -440,16 +532,16 @@ def test_half_year_start():
 def test_workbook_rates_override_and_extend_the_shipped_table(rates):
     rows = [RATE_HEADER,
             ["UK", dt.datetime(2026, 1, 1), 3.5, "corrected by hand"],  # a date cell
-            ["uk", 46204.0, "3.5%", None],  # 2026-07-01 as an Excel serial, rate as text
+            ["uk", 51318.0, "3.5%", None],  # 2040-07-01 as an Excel serial, rate as text
             [None, None, None, None],  # blank rows are skipped
-            ["eu", "2026-07-01", "2.15", "ECB"]]
+            ["eu", "2040-07-01", "2.15", "ECB"]]
     table = reference_rates_from_rows(rows)
     assert reference_rate_for(table, "uk", "2026-02-01") == 3.5
-    assert reference_rate_for(table, "uk", "2026-08-01") == 3.5
-    assert reference_rate_for(table, "eu", "2026-08-01") == 2.15
+    assert reference_rate_for(table, "uk", "2040-08-01") == 3.5
+    assert reference_rate_for(table, "eu", "2040-08-01") == 2.15
     assert reference_rate_for(table, "uk", "2025-08-01") == 4.25  # shipped rows kept
     assert len(table) == len(rates) + 2
-    added = table[(table["regime"] == "uk") & (table["effective_from"] == "2026-07-01")]
+    added = table[(table["regime"] == "uk") & (table["effective_from"] == "2040-07-01")]
     assert added["source"].tolist() == ["Reference Rates row 3"]
     assert reference_rates_from_rows([RATE_HEADER]).equals(rates)
     frame = pd.DataFrame([["uk", "2026-01-01", 3.0]], columns=["Regime", "Effective From",

@@ -7,6 +7,7 @@ calamine, an independent reader.
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
@@ -24,7 +25,6 @@ from dunning.template import (  # noqa: E402
     sample_customers,
     sample_invoices,
 )
-from dunning.xlsx import append_rows  # noqa: E402
 from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)  # a Monday, in the window
@@ -211,24 +211,27 @@ def test_late_payment_charges_show_from_the_chosen_stage_on(tmp_path):
     settings = {**SAMPLE_SETTINGS, "Late Payment Charges": "EU", "Charges From Stage": "Firm"}
     build_workbook(path, client="Sample", invoices=sample_invoices(),
                    customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=settings)
-    with pytest.raises(DunningInputError, match="no EU reference rate for the half-year starting"
-                       " 01 July 2026"):  # never a made-up rate
-        remind.preview(path, tmp_path / "drafts", now=NOW)
-    # The accountant adds the rate in force on 1 July 2026 (a stand-in figure for the test).
-    append_rows(path, "ReferenceRates", [{"Regime": "eu", "Effective From": dt.date(2026, 7, 1),
-                                          "Rate %": 2.15, "Source": "test"}])
     first_run = remind.preview(path, tmp_path / "drafts", now=NOW).messages
     assert {message.stage for message in first_run} == {"friendly"}  # stages climb one by one
     assert not any(message.charges for message in first_run)  # Firm is not reached yet
     from_friendly = {**settings, "Charges From Stage": "Friendly"}
     build_workbook(path, client="Sample", invoices=sample_invoices(),
                    customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=from_friendly)
-    append_rows(path, "ReferenceRates", [{"Regime": "eu", "Effective From": dt.date(2026, 7, 1),
-                                          "Rate %": 2.15, "Source": "test"}])
     shown = remind.preview(path, tmp_path / "drafts2", now=NOW).messages
     assert shown and all(message.charges for message in shown)
     english = [message for message in shown if message.language == "en"]
     assert english and all("2011/7/EU" in message.text for message in english)
+    # A debt that falls due in a half-year whose rate is not published yet is refused.
+    invoices = sample_invoices()
+    owed = invoices[invoices["Paid"] < invoices["Amount"]].iloc[[0]].assign(
+        **{"Invoice No": "INV-2027-0001", "Invoice Date": dt.date(2026, 12, 10),
+           "Due Date": dt.date(2027, 1, 10), "Paid": 0.0, "Settled Date": None})
+    build_workbook(path, client="Sample", invoices=pd.concat([invoices, owed]),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=from_friendly)
+    later = dt.datetime(2027, 2, 3, 10, tzinfo=dt.timezone.utc)
+    with pytest.raises(DunningInputError, match="no EU reference rate for the half-year starting"
+                       " 01 January 2027"):  # never a made-up rate
+        remind.preview(path, tmp_path / "drafts-later", now=later)
 
 
 def test_uk_charges_on_a_ledger_without_pounds_say_why_none_show(tmp_path):
@@ -239,3 +242,16 @@ def test_uk_charges_on_a_ledger_without_pounds_say_why_none_show(tmp_path):
     report = remind.preview(path, tmp_path / "drafts", now=NOW)
     assert not any(message.charges for message in report.messages)
     assert "applies to GBP invoices only, and none are open" in report.summary()
+
+
+def test_a_run_gives_a_months_notice_of_a_rate_not_yet_in_the_table(tmp_path):
+    path = tmp_path / "Charges.xlsx"
+    build_workbook(path, client="Sample", invoices=sample_invoices(),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF,
+                   settings={**SAMPLE_SETTINGS, "Late Payment Charges": "EU"})
+    calm = remind.preview(path, tmp_path / "d1", now=NOW)  # 23 November: 39 days ahead
+    assert not any("rates update" in str(issue) for issue in calm.warnings)
+    soon = dt.datetime(2026, 12, 10, 10, tzinfo=dt.timezone.utc)  # 22 days before 1 January
+    report = remind.preview(path, tmp_path / "d2", now=soon)
+    notices = [str(issue) for issue in report.warnings if "rates update" in str(issue)]
+    assert notices and "2027" in notices[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import xlsxwriter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.table import Table
 from python_calamine import CalamineWorkbook
@@ -308,3 +309,58 @@ def test_appending_nothing_changes_nothing(tmp_path: Path) -> None:
     before = book.read_bytes()
     result = append_rows(book, "ContactLog", [])
     assert result.rows == 0 and book.read_bytes() == before
+
+
+FORMULA_LIKE = ["=cmd", "+1", "-x"]
+
+
+def cell_xfs_count(book: Path) -> int:
+    styles = corpus.members(book)["xl/styles.xml"].decode()
+    return int(re.search(r'<cellXfs count="(\d+)"', styles).group(1))
+
+
+@pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+@pytest.mark.parametrize("maker", ["xlsxwriter", "openpyxl"])
+def test_nightly_runs_reuse_one_quote_prefix_style(tmp_path: Path, maker: str) -> None:
+    if maker == "xlsxwriter":
+        book = corpus.build_xlsxwriter(tmp_path / "rich.xlsx")
+    else:
+        book = corpus.build_openpyxl(tmp_path / "book.xlsx")
+    counts, styles_after = [cell_xfs_count(book)], []
+    for run in range(5):  # five nightly runs, each its own open and save
+        rows = [dict(ROW, Customer=text, Stage=f"run {run}", Note=text) for text in FORMULA_LIKE]
+        append_rows(book, "ContactLog", rows)
+        counts.append(cell_xfs_count(book))
+        styles_after.append(corpus.members(book)["xl/styles.xml"])
+    assert counts == [counts[0]] + [counts[0] + 1] * 5
+    assert styles_after[1:] == styles_after[:1] * 4  # not even rewritten after the first run
+    assert styles_after[0].decode().count('quotePrefix="1"') == 1  # one xf for all such cells
+    loaded = openpyxl.load_workbook(book)["ContactLog"]
+    new_rows = list(loaded.iter_rows(min_row=4, max_row=3 + 5 * len(FORMULA_LIKE)))
+    assert [row[1].value for row in new_rows] == FORMULA_LIKE * 5
+    for row in new_rows:
+        for cell in (row[1], row[5]):
+            assert cell.data_type == "s" and cell.quotePrefix, cell.coordinate
+        assert not row[2].quotePrefix  # "run N" is plain text
+    notes = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("ContactLog").to_python()
+    assert [row[5] for row in notes[3 : 3 + 15]] == FORMULA_LIKE * 5
+
+
+def test_a_quote_prefix_style_xlsxwriter_made_is_reused(tmp_path: Path) -> None:
+    path = tmp_path / "quoted.xlsx"
+    made = xlsxwriter.Workbook(str(path))
+    sheet = made.add_worksheet("Log")
+    sheet.write_string("E1", "=already text", made.add_format({"quote_prefix": True}))
+    columns = [{"header": name} for name in ("Customer", "Stage", "Note")]
+    sheet.add_table("A1:C2", {"name": "ContactLog", "columns": columns})
+    made.close()
+    styles_before = corpus.members(path)["xl/styles.xml"]
+    assert styles_before.count(b'quotePrefix="1"') == 1 and cell_xfs_count(path) == 2
+    append_rows(path, "ContactLog", [{"Customer": "C1", "Note": text} for text in FORMULA_LIKE])
+    assert corpus.members(path)["xl/styles.xml"] == styles_before
+    sheet_xml = corpus.members(path)[corpus.sheet_part(path, "Log")].decode()
+    assert re.search(r'<c r="C2" s="1" t="inlineStr">', sheet_xml)
+    loaded = openpyxl.load_workbook(path)["Log"]
+    assert [loaded.cell(row, 3).value for row in (2, 3, 4)] == FORMULA_LIKE
+    assert all(loaded.cell(row, 3).quotePrefix for row in (2, 3, 4))
+    assert not loaded["A2"].quotePrefix

@@ -94,3 +94,39 @@ def test_style_variants_append_without_renumbering() -> None:
     )
     assert '<xf numFmtId="0" fontId="0" quotePrefix="1"/>' in text
     assert styles.is_date(2) and not styles.is_date(1)
+
+
+def test_an_identical_style_variant_is_reused() -> None:
+    xml = (
+        '<x:styleSheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<x:cellXfs count="6"><x:xf numFmtId="0" fontId="1" xfId="0"/>'
+        '<x:xf numFmtId="0" fontId="1" xfId="0"><x:alignment wrapText="1"/></x:xf>'
+        '<x:xf numFmtId="0" fontId="2" xfId="0" quotePrefix="1"/>'  # another font
+        "<x:xf fontId='1' quotePrefix='true' xfId='0' fillId='0'/>"  # 0 + quotePrefix, as written
+        '<x:xf numFmtId="0" fontId="1" xfId="0" quotePrefix="1">'
+        '<x:alignment wrapText="true"/></x:xf>'  # 1 + quotePrefix
+        '<x:xf numFmtId="0" fontId="1" xfId="0" quotePrefix="1">'
+        '<x:alignment wrapText="1" indent="1"/></x:xf>'  # a different alignment
+        "</x:cellXfs></x:styleSheet>"
+    )
+    styles = Styles(xml)
+    assert styles.variant(0, quote_prefix=True) == 3
+    assert styles.variant(1, quote_prefix=True) == 4
+    assert styles.variant(3, quote_prefix=True) == 3  # already quoted: itself
+    assert styles.variant(5, quote_prefix=True) == 5
+    assert not styles.changed
+    assert styles.variant(2, number_format=14) == 6  # none like it: added, once
+    assert styles.variant(2, number_format=14) == 6
+    assert styles.variant(6, quote_prefix=True) == 6
+    assert styles.changed and 'count="7"' in styles.text()
+    assert Styles(styles.text()).variant(2, number_format=14) == 6  # and found the next time
+
+
+def test_child_elements_and_set_attributes_tell_styles_apart() -> None:
+    styles = Styles(
+        '<styleSheet xmlns="x"><cellXfs count="3"><xf numFmtId="0" fontId="0"/>'
+        '<xf numFmtId="0" fontId="0" quotePrefix="1"><protection locked="0"/></xf>'
+        '<xf numFmtId="0" fontId="0" quotePrefix="1" applyProtection="0"/></cellXfs></styleSheet>'
+    )
+    assert styles.variant(0, quote_prefix=True) == 3
+    assert styles.text().count("<xf ") == 4

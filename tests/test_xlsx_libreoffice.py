@@ -12,6 +12,7 @@ import io
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
@@ -23,6 +24,8 @@ pytestmark = pytest.mark.skipif(
     soffice_path() is None, reason="LibreOffice (soffice) is not installed"
 )
 TRICKY = ['=HYPERLINK("http://evil.example","click")', "+1", "-2", "@SUM(A1)", "\t=1"]
+FORMULA_LIKE = ["=cmd", "+1", "-x"]
+RUNS = 5
 
 
 def rows_to_append() -> list[dict[str, object]]:
@@ -60,6 +63,16 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             edit.replace_sheet("Worklist", [["Customer", "Open"], ["C1", 12.5], ["=C2", 3]])
             edit.replace_sheet("Aging", [["Customer", "Total"], ["C1", 100]])
         books[name] = book
+    for run in range(RUNS):  # nightly runs on the LibreOffice-made book, each its own save
+        book = folder / "repeated.xlsx"
+        if run == 0:
+            shutil.copy(libre, book)
+        rows = [{"Customer": f"R{run}", "Note": text} for text in FORMULA_LIKE]
+        with WorkbookEdit(book) as edit:
+            edit.append_rows("ContactLog", rows)
+        if run == 0:
+            books["repeated-once"] = shutil.copy(book, folder / "repeated-once.xlsx")
+    books["repeated"] = book
     return books
 
 
@@ -102,3 +115,14 @@ def test_calamine_reads_them_back(written: dict[str, Path], name: str) -> None:
     assert [row[5] for row in log[3:8]] == TRICKY
     assert log[3][0] == dt.date(2024, 4, 1)
     assert book.get_sheet_by_name("Aging").to_python() == [["Customer", "Total"], ["C1", 100.0]]
+
+
+def test_nightly_runs_add_no_styles_and_stay_text(sheets: dict, written: dict[str, Path]) -> None:
+    once = corpus.members(written["repeated-once"])["xl/styles.xml"]
+    assert corpus.members(written["repeated"])["xl/styles.xml"] == once
+    log = sheets[("repeated", "ContactLog")]
+    assert [row[5] for row in log[3 : 3 + 3 * RUNS]] == FORMULA_LIKE * RUNS
+    assert [row[1] for row in log[3 : 3 + 3 * RUNS : 3]] == [f"R{run}" for run in range(RUNS)]
+    loaded = openpyxl.load_workbook(written["repeated"])["ContactLog"]
+    for row in range(4, 4 + 3 * RUNS):
+        assert loaded.cell(row, 6).quotePrefix and loaded.cell(row, 6).data_type == "s"

@@ -122,3 +122,19 @@ def test_encrypted_or_disguised_files_are_refused(tmp_path: Path) -> None:
     path.write_bytes(b"not a zip at all")
     with pytest.raises(UnsupportedWorkbookError, match="not a zip"):
         append_rows(path, "ContactLog", [ROW])
+
+
+def test_dunnings_own_lock_excludes_a_second_holder(tmp_path: Path) -> None:
+    book = corpus.build_openpyxl(tmp_path / "Book.xlsx")
+    with locks.book_lock(book) as held:
+        assert held and (tmp_path / "Book.xlsx.dunning-lock").exists()
+        with (
+            pytest.raises(WorkbookLockedError, match="another Dunning run"),
+            locks.book_lock(book, wait=0.2),
+        ):
+            pass
+        with locks.book_lock(tmp_path / "Other.xlsx", wait=0) as other:
+            assert other  # each workbook has its own lock
+    assert not (tmp_path / "Book.xlsx.dunning-lock").exists()
+    with locks.book_lock(book, wait=0) as held:  # free again
+        assert held

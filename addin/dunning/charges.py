@@ -31,15 +31,21 @@ charge is in the item's own currency.
 
 Reference rates are data, not constants: `load_reference_rates` reads the CSV shipped in
 ``dunning/data/reference_rates.csv`` (regime, effective_from, rate_percent, source; one row
-per half-year, ``effective_from`` being 1 January or 1 July), `reference_rates_from_rows`
-lays a workbook's Reference Rates table over it, and every calculation takes the rates as a
-DataFrame. `charge_settings_from_pairs` reads the Settings that switch charges on.
+per half-year, ``effective_from`` being 1 January or 1 July) with the user's own rates file
+laid over it (`user_rates_path`: the file named by the environment variable DUNNING_RATES,
+else ``reference_rates.csv`` in the platform's configuration folder; `dunning rates update`
+writes it, see `dunning.rates`), `reference_rates_from_rows` lays a workbook's Reference
+Rates table over that, and every calculation takes the rates as a DataFrame.
+`missing_rate_warnings` says a month ahead when the next half-year has no rate yet.
+`charge_settings_from_pairs` reads the Settings that switch charges on.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
@@ -66,6 +72,9 @@ UK_COMPENSATION_BANDS: tuple[tuple[float, float], ...] = ((10_000.0, 100.0), (1_
 UK_COMPENSATION_SMALL = 40.0
 REGIME_CURRENCY: Mapping[str, str] = {"uk": "GBP", "eu": "EUR"}
 RATES_SHEET = "Reference Rates"
+RATES_FILE = "reference_rates.csv"
+USER_RATES_VARIABLE = "DUNNING_RATES"
+WARN_DAYS_AHEAD = 31
 SETTINGS_SHEET = "Settings"
 CHARGE_COLUMNS: tuple[str, ...] = (
     "invoice", "customer", "currency", "due_date", "debt", "days", "reference_rate",
@@ -165,15 +174,93 @@ class ChargeSettings:
 # ------------------------------------------------------------------ reference rates
 
 
-def load_reference_rates(path: str | Path | None = None) -> pd.DataFrame:
-    """Reference rates from a CSV (the packaged one by default), checked and typed."""
-    if path is None:
-        source = resources.files("dunning").joinpath("data", "reference_rates.csv")
-        with source.open("r", encoding="utf-8") as handle:
-            raw = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    else:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return normalise_rates(raw)
+def load_reference_rates(path: str | Path | None = None, *,
+                         env: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Reference rates from a CSV, checked and typed.
+
+    With no `path`: the packaged table with the user's rates file (`user_rates_path(env)`)
+    laid over it when that file exists, a row of the user's replacing the packaged row of the
+    same regime and half-year. With a `path`: that file alone. A bad row is named by its
+    file and row.
+    """
+    if path is not None:
+        return read_rates_file(path)
+    table = shipped_reference_rates()
+    user = user_rates_path(env)
+    if user.is_file():
+        table = merge_rates(table, read_rates_file(user))
+    return table
+
+
+def shipped_reference_rates() -> pd.DataFrame:
+    """The reference rates packaged with Dunning (``dunning/data/reference_rates.csv``)."""
+    source = resources.files("dunning").joinpath("data", RATES_FILE)
+    with source.open("r", encoding="utf-8") as handle:
+        raw = pd.read_csv(handle, dtype=str, keep_default_na=False)
+    return normalise_rates(raw, sheet=RATES_FILE)
+
+
+def read_rates_file(path: str | Path) -> pd.DataFrame:
+    """A rates CSV (regime, effective_from, rate_percent, source), checked and typed."""
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return normalise_rates(raw, sheet=str(path))
+
+
+def user_rates_path(env: Mapping[str, str] | None = None, *,
+                    platform: str | None = None) -> Path:
+    """Where the user's own reference rates live (the file may not exist yet).
+
+    The environment variable DUNNING_RATES names the file, if set; otherwise it is
+    ``reference_rates.csv`` in the platform's configuration folder: ``%APPDATA%\\Dunning``
+    on Windows, ``~/Library/Application Support/Dunning`` on macOS, and
+    ``$XDG_CONFIG_HOME/dunning`` (default ``~/.config/dunning``) elsewhere.
+    """
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    named = str(env.get(USER_RATES_VARIABLE, "") or "").strip()
+    if named:
+        return Path(named).expanduser()
+    if platform.startswith("win"):
+        base = env.get("APPDATA") or Path.home() / "AppData" / "Roaming"
+        return Path(base) / "Dunning" / RATES_FILE
+    if platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "Dunning" / RATES_FILE
+    base = env.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "dunning" / RATES_FILE
+
+
+def empty_rates() -> pd.DataFrame:
+    """A rates table with no rows, typed as `normalise_rates` returns one."""
+    return pd.DataFrame({"regime": pd.Series([], dtype=object),
+                         "effective_from": pd.Series([], dtype="datetime64[ns]"),
+                         "rate_percent": pd.Series([], dtype=float),
+                         "source": pd.Series([], dtype=object)})
+
+
+def merge_rates(base: pd.DataFrame, over: pd.DataFrame) -> pd.DataFrame:
+    """`base` with the rows of `over` laid on it: same regime and half-year replaced, rest added.
+
+    Both are normalised tables; the result is sorted by regime and half-year.
+    """
+    keys = set(zip(over["regime"], over["effective_from"], strict=True))
+    kept = [(regime, start) not in keys
+            for regime, start in zip(base["regime"], base["effective_from"], strict=True)]
+    parts = [part for part in (base[kept], over) if not part.empty]
+    if not parts:
+        return empty_rates()
+    merged = pd.concat(parts, ignore_index=True)
+    return merged.sort_values(["regime", "effective_from"], kind="stable").reset_index(drop=True)
+
+
+def rate_columns(header: Sequence[object]) -> dict[str, int]:
+    """Which position of a Reference Rates header holds each field (names matched loosely)."""
+    names = [normal_header(cell) for cell in header]
+    where: dict[str, int] = {}
+    for name, aliases in _RATE_HEADERS.items():
+        found = [names.index(alias) for alias in aliases if alias in names]
+        if found:
+            where[name] = found[0]
+    return where
 
 
 def normalise_rates(rates: pd.DataFrame, *, sheet: str = RATES_SHEET,
@@ -232,12 +319,7 @@ def reference_rates_from_rows(rows: Sequence[Sequence[object]] | pd.DataFrame,
         rows = [list(rows.columns), *rows.astype(object).values.tolist()]
     if not rows:
         return table
-    header = [normal_header(cell) for cell in rows[0]]
-    where: dict[str, int] = {}
-    for name, aliases in _RATE_HEADERS.items():
-        found = [header.index(alias) for alias in aliases if alias in header]
-        if found:
-            where[name] = found[0]
+    where = rate_columns(rows[0])
     missing = [name for name in RATE_COLUMNS[:3] if name not in where]
     if missing:
         raise DunningInputError([Issue(
@@ -283,11 +365,7 @@ def reference_rates_from_rows(rows: Sequence[Sequence[object]] | pd.DataFrame,
                   f"starting {ours.at[i, 'effective_from']:%Y-%m-%d}; keep one", sheet=sheet,
                   row=int(header_row + 1 + numbers[i]), column="Effective From")
             for i in np.flatnonzero(repeated.to_numpy())])
-    keys = set(zip(ours["regime"], ours["effective_from"], strict=True))
-    kept = [(regime, start) not in keys
-            for regime, start in zip(table["regime"], table["effective_from"], strict=True)]
-    merged = pd.concat([table[kept], ours], ignore_index=True)
-    return merged.sort_values(["regime", "effective_from"], kind="stable").reset_index(drop=True)
+    return merge_rates(table, ours)
 
 
 _RATE_TITLES = {"regime": "Regime", "effective_from": "Effective From",
@@ -307,6 +385,60 @@ def reference_rate_for(rates: pd.DataFrame, regime: str, due_date: DateLike) -> 
     for 1 July onwards. A half-year missing from the table is an error, never a guess.
     """
     return _RateBook.of(rates).rate(regime, due_date)
+
+
+def rate_fixing_day(regime: str, start: DateLike) -> pd.Timestamp:
+    """The day whose central-bank rate is the reference rate of the half-year from `start`.
+
+    "eu": the first calendar day of the half-year itself (1 January, 1 July); "uk": the day
+    before it (31 December, 30 June), whose rate the Act applies to the half-year that follows.
+    """
+    first = half_year_start(start)
+    return first - pd.Timedelta(days=1) if regime == "uk" else first
+
+
+def missing_rate_warnings(rates: pd.DataFrame, as_of: DateLike, regimes: Iterable[str], *,
+                          days_ahead: int = WARN_DAYS_AHEAD) -> list[Issue]:
+    """Warnings that the rates table has no row for a half-year a run will soon need.
+
+    For each regime in `regimes` that uses reference rates ("uk", "eu"; others are ignored):
+    a warning when `as_of` is within `days_ahead` days before the next 1 January or 1 July
+    and the table has no row for the half-year starting then, and one when the half-year
+    `as_of` is in has no row (a run stops at a debt whose interest starts in it). Each says to run
+    `dunning rates update`, which adds a half-year once it has begun.
+    """
+    day = as_timestamp(as_of).normalize()
+    current = half_year_start(day)
+    upcoming = current + pd.DateOffset(months=6)
+    have = set(zip(rates["regime"], pd.to_datetime(rates["effective_from"]), strict=True))
+    names = {"uk": "the Bank of England Bank Rate", "eu": "the ECB main refinancing rate"}
+    issues: list[Issue] = []
+    for regime in dict.fromkeys(str(regime).strip().lower() for regime in regimes):
+        if regime not in RATE_REGIMES:
+            continue
+        fixing = rate_fixing_day(regime, upcoming)
+        if (regime, current) not in have:
+            issues.append(Issue(
+                f"no {regime.upper()} reference rate for the half-year that began on "
+                f"{_day(current)}: charges on debts falling due since "
+                f"{_day(current - pd.Timedelta(days=1))} cannot be worked out until it is "
+                "added; run `dunning rates update` (or add the row to the ReferenceRates "
+                "table)", severity="warning"))
+        left = (upcoming - day).days
+        if left <= days_ahead and (regime, upcoming) not in have:
+            issues.append(Issue(
+                f"no {regime.upper()} reference rate yet for the half-year starting "
+                f"{_day(upcoming)} (in {left} day{'s' if left != 1 else ''}): debts falling "
+                f"due from {_day(upcoming - pd.Timedelta(days=1))} will need "
+                f"{names[regime]} in force on {_day(fixing)}; run `dunning rates update` on "
+                f"or after {_day(upcoming)}, once the half-year has begun",
+                severity="warning"))
+    return issues
+
+
+def _day(stamp: pd.Timestamp) -> str:
+    """'1 July 2026' (no zero-padded day, on every platform)."""
+    return f"{stamp.day} {stamp:%B %Y}"
 
 
 class _RateBook:

@@ -185,6 +185,24 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("path", type=Path, help="the workbook to create (.xlsx)")
     new.add_argument("--client", required=True, help="the client's name, shown in the workbook")
     new.set_defaults(run=_run_new_workbook)
+
+    rates = commands.add_parser(
+        "rates", help="keep the late-payment reference rates (ECB, Bank of England) current")
+    rate_actions = rates.add_subparsers(title="actions", metavar="ACTION", dest="rates_action",
+                                        required=True)
+    update = rate_actions.add_parser(
+        "update", help="read the published ECB and Bank of England rates and add the "
+                       "half-years that have begun and are missing")
+    update.add_argument("--book", type=Path,
+                        help="add them to this workbook's ReferenceRates table (default: your "
+                             "own rates file, $DUNNING_RATES or reference_rates.csv in your "
+                             "configuration folder, used for every workbook)")
+    update.add_argument("--as-of", type=_date,
+                        help="add the half-years begun by this day, YYYY-MM-DD (default: today)")
+    update.add_argument("--from-file", type=Path, nargs="+", action="extend", default=[],
+                        metavar="FILE", help="read saved answers (ECB Data Portal CSV, Bank of "
+                                             "England CSV export) instead of the internet")
+    update.set_defaults(run=_run_rates_update)
     return parser
 
 
@@ -430,6 +448,15 @@ def _run_new_workbook(args: argparse.Namespace) -> int:
 
     path = new_client_workbook(args.path, args.client)
     print(f"Wrote {path} for {args.client}.")
+    return 0
+
+
+def _run_rates_update(args: argparse.Namespace) -> int:
+    from dunning.rates import update_rates
+
+    result = update_rates(args.as_of or dt.date.today(), book=args.book, files=args.from_file)
+    _warn(result.warnings)
+    print(result.message)
     return 0
 
 

@@ -31,6 +31,8 @@ from dunning.charges import (
     ChargeSettings,
     charge_settings_from_pairs,
     charges_for_items,
+    load_reference_rates,
+    missing_rate_warnings,
     reference_rates_from_rows,
 )
 from dunning.contactlog import (
@@ -269,6 +271,15 @@ def _charges_from_stage(pairs: dict[str, object], policy: Policy) -> str:
     return wanted
 
 
+def run_warnings(inputs: RunInputs, decisions: Decisions) -> tuple[Issue, ...]:
+    """The ledger's warnings, and a month's notice of a late-payment rate not yet in the table."""
+    if inputs.charges is None:
+        return tuple(inputs.issues)
+    rates = inputs.rates if inputs.rates is not None else load_reference_rates()
+    return (*inputs.issues,
+            *missing_rate_warnings(rates, decisions.as_of, [inputs.charges.regime]))
+
+
 def preview(path: str | Path, drafts: Path, *, now: dt.datetime,
             as_of: dt.date | None = None, templates_dir: Path | None = None) -> RunReport:
     """Write what would go out today as .eml drafts and an outbox report; send nothing."""
@@ -282,7 +293,7 @@ def preview(path: str | Path, drafts: Path, *, now: dt.datetime,
     with outbox.open("w", newline="", encoding="utf-8-sig") as handle:
         csv.writer(handle).writerows(outbox_rows(decisions, messages, []))
     return RunReport(decisions, messages, drafts=written, outbox=outbox,
-                     notes=run_notes(inputs, decisions), warnings=inputs.issues)
+                     notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions))
 
 
 def journal_path(path: str | Path) -> Path:
@@ -341,7 +352,7 @@ def send(
     source.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, results))
     source.save()
     return RunReport(decisions, messages, results=results, logged=len(rows),
-                     notes=run_notes(inputs, decisions), warnings=inputs.issues)
+                     notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions))
 
 
 def settle(path: str | Path, key: str, outcome: str, *, now: dt.datetime) -> None:

@@ -19,7 +19,13 @@ Decisions:
     - Excel is asked to recalculate on open (`fullCalcOnLoad`), because formulas
       elsewhere still cache values from before the write; moved totals and new
       calculated cells carry no cached value, so LibreOffice computes them too.
+    - A quote-prefix or date variant of a style reuses an identical `<xf>` when
+      styles.xml has one (an earlier run's, or Excel's), so nightly runs do not grow it.
     - Backups are copies in `.dunning-backups/NAME.1.xlsx` (newest) .. `NAME.N.xlsx`.
+    - A save holds Dunning's lock on the workbook (`NAME.dunning-lock`, removed
+      afterwards); holding it, it first deletes the `NAME.dunning-tmp-XXXXXXXX` files
+      a killed save of the same workbook left. Another Dunning run saving the same
+      workbook waits for it (up to 30 s, then `WorkbookLockedError`).
     - Workbooks open in Excel (`~$NAME`) or LibreOffice (`.~lock.NAME#`), or that
       cannot be opened for writing (a Windows sharing violation), are refused
       with `WorkbookLockedError`; .xls/.xlsb/.ods/encrypted files with

@@ -4,16 +4,23 @@ The new file is written beside the old one (same folder, so the rename cannot
 cross file systems), flushed to disk, reopened and checked, and only then moved
 over the old name with `os.replace`, which swaps the name in one step. A crash
 before the rename leaves the old file (and a stray temp file, named after the
-workbook with `.dunning-tmp-` so it is recognisable and never mistaken for a
-workbook); a crash after it leaves the new one. Backups are plain copies in a
-`.dunning-backups` folder beside the workbook: `NAME.1.xlsx` is the version just
-replaced, `NAME.2.xlsx` the one before, up to the number asked for.
+workbook with `.dunning-tmp-` and 8 hex digits so it is recognisable and never
+mistaken for a workbook); a crash after it leaves the new one. Backups are plain
+copies in a `.dunning-backups` folder beside the workbook: `NAME.1.xlsx` is the
+version just replaced, `NAME.2.xlsx` the one before, up to the number asked for.
+
+A save holds the workbook's lock (`locks.book_lock`) from before its temp file
+exists until after it is gone, and first removes the temp files a killed save of
+the same workbook left. Only names made by `temp_path` for this workbook are
+removed, and only under the lock, so the temp file of a save still running (which
+holds the lock) is never touched, nor the temp files of other workbooks.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import zipfile
@@ -24,15 +31,47 @@ from xml.parsers import expat
 
 from dunning.durability import sync_folder
 from dunning.xlsx.errors import unsupported
-from dunning.xlsx.locks import sharing_violation
+from dunning.xlsx.locks import book_lock, sharing_violation
 
 BACKUP_FOLDER = ".dunning-backups"
 TEMP_MARK = ".dunning-tmp-"
+_TOKEN_BYTES = 4
+_TOKEN = re.compile(f"[0-9a-f]{{{2 * _TOKEN_BYTES}}}")
 Stage = Callable[[str], None]
 
 
 def temp_path(path: Path) -> Path:
-    return path.with_name(f"{path.name}{TEMP_MARK}{secrets.token_hex(4)}")
+    return path.with_name(f"{path.name}{TEMP_MARK}{secrets.token_hex(_TOKEN_BYTES)}")
+
+
+def leftover_temps(path: Path) -> list[Path]:
+    """The temp files `temp_path` made for `path` that are still there, and nothing else."""
+    start = os.path.normcase(f"{path.name}{TEMP_MARK}")
+    found = []
+    with os.scandir(path.parent) as entries:
+        for entry in entries:
+            name = os.path.normcase(entry.name)
+            if (
+                name.startswith(start)
+                and _TOKEN.fullmatch(name[len(start) :])
+                and entry.is_file(follow_symlinks=False)
+            ):
+                found.append(Path(entry.path))
+    return sorted(found)
+
+
+def remove_leftovers(path: Path) -> list[Path]:
+    """Remove the temp files of killed saves of `path`; call only holding its lock.
+
+    Best effort: a leftover that cannot be listed or removed does not stop the save.
+    """
+    removed = []
+    with contextlib.suppress(OSError):
+        for temp in leftover_temps(path):
+            with contextlib.suppress(OSError):
+                temp.unlink()
+                removed.append(temp)
+    return removed
 
 
 def backup_path(path: Path, number: int) -> Path:
@@ -54,27 +93,30 @@ def save(
     "backup-made" and "replaced", so a test can kill the process at each point.
     """
     stage = on_stage or (lambda _name: None)
-    temp = temp_path(path)
-    try:
-        with open(temp, "xb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        stage("temp-written")
-        verify(temp)
-        stage("temp-verified")
-        before_replace()
-        keep_backup(path, backups)
-        stage("backup-made")
+    with book_lock(path) as held:
+        if held:
+            remove_leftovers(path)
+        temp = temp_path(path)
         try:
-            os.replace(temp, path)
-        except PermissionError as error:
-            raise sharing_violation(path) from error
-        stage("replaced")
-        sync_folder(path.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+            with open(temp, "xb") as out:
+                write(out)
+                out.flush()
+                os.fsync(out.fileno())
+            stage("temp-written")
+            verify(temp)
+            stage("temp-verified")
+            before_replace()
+            keep_backup(path, backups)
+            stage("backup-made")
+            try:
+                os.replace(temp, path)
+            except PermissionError as error:
+                raise sharing_violation(path) from error
+            stage("replaced")
+            sync_folder(path.parent)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
 
 
 def keep_backup(path: Path, count: int) -> None:
@@ -92,7 +134,6 @@ def keep_backup(path: Path, count: int) -> None:
         backup_path(path, extra).unlink()
         extra += 1
     shutil.copy2(path, backup_path(path, 1))
-
 
 
 def check_package(

@@ -9,14 +9,28 @@ with `\\` escaping `,` `;` and `\\`. Writing under an open workbook would be los
 when its user saves, or would fail on Windows; so the writer refuses, and says
 who to ask. An owner file left by a crash gives the same refusal, and the
 message says to delete it when nobody has the workbook open.
+
+Dunning's own runs take `book_lock` while they save: an exclusive lock (flock
+on POSIX, msvcrt on Windows) on `NAME.xlsx.dunning-lock` beside the workbook,
+which the operating system drops when a process dies, even by SIGKILL. The file
+is removed when the save ends; one left by a killed run is simply locked again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from dunning.xlsx.errors import WorkbookLockedError, locked
+
+LOCK_MARK = ".dunning-lock"
+LOCK_WAIT = 30.0  # seconds a save waits for another Dunning run saving the same workbook
+_BUSY = {errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, errno.EDEADLK}
 
 
 @dataclass(frozen=True)
@@ -117,3 +131,89 @@ def sharing_violation(path: Path) -> WorkbookLockedError:
         str(path),
         "cannot be written: it is open in another program (or read-only); close it and retry",
     )
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}{LOCK_MARK}")
+
+
+@contextlib.contextmanager
+def book_lock(path: Path, *, wait: float | None = None) -> Iterator[bool]:
+    """Hold Dunning's lock on workbook `path`; yields True, or False where the file
+    system cannot lock (then nothing that relies on the lock may be done).
+
+    Waits up to `wait` seconds (`LOCK_WAIT`) for another run saving the same
+    workbook, then raises WorkbookLockedError.
+    """
+    lock = lock_path(path)
+    deadline = time.monotonic() + (LOCK_WAIT if wait is None else wait)
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
+        try:
+            held = _try_lock(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        if held is None:  # no locking here (some network shares): go on, unlocked
+            os.close(fd)
+            yield False
+            return
+        if held and _still_named(fd, lock):
+            break
+        os.close(fd)  # busy, or the holder removed the file as we opened it: try again
+        if time.monotonic() >= deadline:
+            raise locked(
+                str(path),
+                "is being saved by another Dunning run; wait for it to finish and retry "
+                f"(if no Dunning run is going, delete the leftover file {lock.name})",
+            )
+        time.sleep(0.05)
+    try:
+        yield True
+    finally:
+        _release(fd, lock)
+
+
+def _try_lock(fd: int) -> bool | None:
+    """Lock `fd` without waiting: True when locked, False when busy, None when unsupported."""
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        return False if error.errno in _BUSY else None
+    return True
+
+
+def _still_named(fd: int, lock: Path) -> bool:
+    """Is the locked file still the one called `lock`? (POSIX lets a holder unlink it.)"""
+    if os.name == "nt":
+        return True  # Windows cannot delete a file someone has open
+    try:
+        named = os.stat(lock)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (named.st_dev, named.st_ino)
+
+
+def _release(fd: int, lock: Path) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        with contextlib.suppress(OSError):
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        os.close(fd)
+        with contextlib.suppress(OSError):  # refused while another run has it open
+            lock.unlink()
+    else:
+        with contextlib.suppress(OSError):
+            lock.unlink()  # while still locked, so a waiting run sees it is gone
+        os.close(fd)

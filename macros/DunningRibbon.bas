@@ -1,4 +1,4 @@
-Attribute VB_Name = "Dunning"
+Attribute VB_Name = "DunningRibbon"
 ' Dunning's ribbon tab. Every button on it (addin/customUI14.xml) calls DunningRibbonAction,
 ' which hands the button's id to Python: dunning.ribbon.run("<id>") does the work on the
 ' workbook in front of the user. A new button needs only the ribbon XML and a Python action.
