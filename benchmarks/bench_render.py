@@ -30,6 +30,7 @@ from dunning.messages import (
 )
 
 RUN = dt.date(2026, 11, 23)
+MOMENT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone.utc)
 SENDER = Sender("Acme Supplies Ltd", "Jane Smith", "ar@acme.example",
                 "IBAN DE89 3704 0044 0532 0130 00\nBIC COBADEFFXXX")
 
@@ -80,7 +81,7 @@ def main() -> None:
         render_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         for message in messages:
-            to_email(message, SENDER)
+            to_email(message, SENDER, date=MOMENT)
         email_times.append(time.perf_counter() - start)
     best = min(render_times)
     print(f"customers: {len(decided):,}, items: {len(items):,} "

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pandas as pd
 import pytest
+from jinja2 import DictLoader, Environment, nodes
 
 from dunning.charges import ChargeSettings, charges_for_items
 from dunning.errors import DunningInputError
@@ -23,7 +24,9 @@ from dunning.messages import (
     Message,
     Sender,
     TemplateSet,
+    _built_in_from,
     decode_key,
+    format_totals,
     items_text_table,
     money,
     percent,
@@ -541,6 +544,149 @@ def test_decode_key_round_trips_any_customer_id():
     assert unquote(message.headers["X-Dunning-Key"]).startswith("a|b c/ü%")
 
 
+# ------------------------------------------------------------------ the built-in letters' layout
+
+LAYOUTS = ("layout.html", "layout.txt")
+LETTER_BLOCKS = {"greeting", "intro", "request", "payment_heading", "sign_off"}
+LETTER_WORDS = {  # greeting to a contact, greeting without one, payment heading, sign-off
+    "en": ("Dear Anna Müller,", "Dear Müller GmbH,", "How to pay", "Kind regards,"),
+    "de": ("Guten Tag Anna Müller,", "Sehr geehrte Damen und Herren,", "Zahlungsinformationen",
+           "Mit freundlichen Grüßen"),
+    "fr": ("Bonjour Anna Müller,", "Madame, Monsieur,", "Modalités de paiement", "Cordialement,"),
+    "nl": ("Beste Anna Müller,", "Geachte heer, mevrouw,", "Betaalgegevens",
+           "Met vriendelijke groet,"),
+    "es": ("Estimado/a Anna Müller:", "Estimados señores:", "Datos para el pago", "Atentamente,"),
+}
+
+
+def built_in_files() -> dict[str, str]:
+    """Every file in the package's templates folder, by its path there ("en/firm.html")."""
+    root = resources.files("dunning").joinpath("templates")
+    files = {}
+    for entry in root.iterdir():
+        if entry.is_dir():
+            for path in entry.iterdir():
+                files[f"{entry.name}/{path.name}"] = path.read_text(encoding="utf-8")
+        else:
+            files[entry.name] = entry.read_text(encoding="utf-8")
+    return dict(sorted(files.items()))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_built_in_letter_extends_the_layout_and_only_fills_its_blocks(layout):
+    files = built_in_files()
+    parse = Environment(trim_blocks=True, lstrip_blocks=True).parse
+    offered = {block.name for block in parse(files[layout]).find_all(nodes.Block)}
+    assert offered == LETTER_BLOCKS | {"after_charges"}
+    suffix = layout.removeprefix("layout")
+    for language in BUILT_IN_LANGUAGES:
+        for stage in BUILT_IN_STAGES:
+            source = files[f"{language}/{stage}{suffix}"]
+            assert source.startswith(f'{{% extends "{layout}" %}}\n'), (language, stage)
+            tree = parse(source)
+            assert {type(node) for node in tree.body} == {nodes.Extends, nodes.Block}
+            filled = {block.name for block in tree.body if isinstance(block, nodes.Block)}
+            assert filled == LETTER_BLOCKS | ({"after_charges"} if stage == "final" else set())
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_layout_skeleton_stands_once_in_the_package(layout):
+    files = built_in_files()
+    assert [name for name in files if name.rsplit("/", 1)[-1].startswith("layout")] == [
+        *LAYOUTS]
+    suffix = layout.removeprefix("layout")
+    for mark in ("{{ items_table }}", "{% if charges %}", "{{ charges_table }}",
+                 "{% if payment_instructions %}", "{{ payment_instructions }}",
+                 "{% if sender_name %}", "{{ opt_out_line }}"):
+        assert [name for name, source in files.items()
+                if name.endswith(suffix) and mark in source] == [layout], mark
+
+
+@pytest.mark.parametrize("language", BUILT_IN_LANGUAGES)
+@pytest.mark.parametrize("stage", BUILT_IN_STAGES)
+def test_every_built_in_letter_keeps_its_greeting_total_and_sign_off(stage, language):
+    greeting, anonymous, heading, sign_off = LETTER_WORDS[language]
+    [message] = render([customer(stage=stage, language=language)], standard_items())
+    [nameless] = render([customer(stage=stage, language=language, contact="")],
+                        standard_items())
+    for letter, words in ((message, greeting), (nameless, anonymous)):
+        assert f'color:#222222">\n<p>{words}</p>\n<p>' in letter.html
+        assert letter.text.startswith(f"{words}\n\n")
+    if stage != "courtesy":  # the courtesy note, before the due date, names no sum to pay
+        total = format_totals({"EUR": 1134.5, "USD": 20.0}, language)
+        assert f"<strong>{total}</strong>" in message.html and f" {total} " in message.text
+    assert (f"<p><strong>{heading}</strong><br>\nIBAN DE89 3704 0044 0532 0130 00<br>"
+            "BIC COBADEFFXXX</p>\n") in message.html
+    assert re.search(rf"\n\n{re.escape(heading)}\s?:\nIBAN DE89 3704 0044 0532 0130 00\n"
+                     r"BIC COBADEFFXXX\n\n", message.text)
+    assert f"<p>{sign_off}<br>\nJane Smith<br>Acme Supplies Ltd</p>\n" in message.html
+    assert f"\n\n{sign_off}\nJane Smith\nAcme Supplies Ltd\n\n" in message.text
+
+
+@pytest.mark.parametrize("source", [
+    '{% include "layout.html" %}',
+    '{% extends "layout.html" %}{% block greeting %}Hi{% endblock %}',
+    '{% import "layout.txt" as layout %}',
+    '{% from "layout.html" import greeting %}',
+    '{% include "en/friendly.html" %}',
+    '{% include "/etc/passwd" %}',
+])
+@pytest.mark.parametrize(("column", "letter"), [("Text", "D"), ("HTML", "E")])
+def test_a_workbook_template_cannot_load_the_layout_or_any_file(source, column, letter):
+    row = ["friendly", "en", "Hello", "Dear {{ customer_name }}", ""]
+    row[HEADER.index(column)] = source
+    with pytest.raises(DunningInputError) as caught:
+        rows_set(row)
+    [issue] = caught.value.issues
+    assert (issue.sheet, issue.row, issue.column, issue.column_letter) == (
+        "Templates", 2, column, letter)
+    assert "which templates cannot use (each template stands alone" in issue.message
+    assert "the built-in letters' layout is not available" in issue.message
+    assert f"Templates!{letter}2 ({column})" in str(caught.value)
+
+
+def test_a_folder_template_cannot_extend_the_layout():
+    files = {"en/friendly.subject.txt": "Hello", "en/friendly.txt": "Dear {{ customer_name }}",
+             "en/friendly.html": '{% extends "layout.html" %}'}
+    with pytest.raises(DunningInputError) as caught:
+        TemplateSet.from_texts(files, source="/home/ar/templates")
+    [issue] = caught.value.issues
+    assert issue.sheet == "/home/ar/templates/en/friendly.html"
+    assert "uses {% extends %}" in issue.message and "stands alone" in issue.message
+
+
+@pytest.mark.parametrize("source", [
+    '{% include "layout.html" %}',
+    '{% extends "layout.html" %}',
+    '{% import "layout.html" as layout %}{{ layout }}',
+])
+def test_past_the_load_check_the_sandbox_still_has_nothing_to_load(source, monkeypatch):
+    """The check at load time is a courtesy; the sandbox has no loader at all."""
+    monkeypatch.setattr("dunning.messages._static_problems", lambda tree: [])
+    templates = rows_set(["friendly", "en", "Hello", "Text", source]).over(
+        TemplateSet.default())
+    with pytest.raises(DunningInputError) as caught:
+        render([customer()], standard_items(), templates)
+    [issue] = caught.value.issues
+    assert (issue.sheet, issue.row, issue.column) == ("Templates", 2, "HTML")
+    assert "stage 'friendly', language 'en'" in issue.message
+    assert "no loader" in issue.message
+
+
+def test_the_built_in_layout_is_checked_when_loaded():
+    files = built_in_files()
+    broken = {**files, "layout.html": files["layout.html"].replace("{{ opt_out_line }}",
+                                                                   "{{ opt_out }}")}
+    with pytest.raises(DunningInputError, match="unknown field 'opt_out'") as caught:
+        _built_in_from(DictLoader(broken))
+    assert len(caught.value.issues) == len(BUILT_IN_LANGUAGES) * len(BUILT_IN_STAGES)
+    assert all(issue.sheet.endswith(".html") for issue in caught.value.issues)
+    without = {name: source for name, source in files.items() if name != "layout.txt"}
+    with pytest.raises(DunningInputError,
+                       match="loads 'layout.txt', which is not among the built-in templates"):
+        _built_in_from(DictLoader(without))
+
+
 # ------------------------------------------------------------------ late-payment charges
 
 CHARGE_RUN = dt.date(2026, 3, 16)
@@ -565,16 +711,17 @@ def flat(text):
 
 
 def built_in_without_charges() -> TemplateSet:
-    """The built-in templates with their charges block cut out: the templates as they were."""
-    root = resources.files("dunning").joinpath("templates")
+    """The built-in templates with their charges block cut out: the templates as they were.
+
+    The block stands once per kind, in the layouts the letters extend; the cut set is
+    built as the built-in one is, through a loader (here over the cut texts).
+    """
     files = {}
-    for folder in root.iterdir():
-        for path in folder.iterdir():
-            source = path.read_text(encoding="utf-8")
-            cut = re.sub(r"\{% if charges %\}.*?\{% endif %\}\n", "", source, flags=re.DOTALL)
-            assert cut != source or path.name.endswith(".subject.txt"), path.name
-            files[f"{folder.name}/{path.name}"] = cut
-    return TemplateSet.from_texts(files, source="built-in")
+    for name, source in built_in_files().items():
+        cut = re.sub(r"\{% if charges %\}.*?\{% endif %\}\n", "", source, flags=re.DOTALL)
+        assert (cut != source) == (name in LAYOUTS), name
+        files[name] = cut
+    return _built_in_from(DictLoader(files))
 
 
 @pytest.mark.parametrize("language", BUILT_IN_LANGUAGES)

@@ -12,18 +12,27 @@ laid out like the built-in set (`<language>/<stage>.subject.txt`,
 courtesy, friendly, firm, final; hand-off sends nothing, so it has none).
 A blank HTML cell means "HTML from the text": paragraphs become <p>, and the
 items table becomes a real <table>. `TemplateSet.over(fallback)` layers sets.
+The built-in letters share one skeleton: each `<language>/<stage>.html` and
+`.txt` extends `templates/layout.html` or `layout.txt` and fills its blocks
+(greeting, intro, request, after_charges, payment_heading, sign_off).
 
 Choosing one: the customer's language exactly ("de-ch"), then its base
 language ("de"), then English; in each, the first set's template wins. Using
 English for a customer whose language has none is written in `Message.note`.
 
-Rendering runs in Jinja2's `ImmutableSandboxedEnvironment` with
-`StrictUndefined`: a template can read its merge fields (`FIELDS`) and nothing
-else. Unknown names and internal attributes are refused when the template is
-loaded; anything the sandbox blocks at run time (private attributes, methods
-that modify a list or dict) fails the render. Either way the error is a
-`DunningInputError` naming the stage, the language and the Templates row (or
-file). HTML is autoescaped, so cell text such as "<script>" arrives as text.
+Templates from the workbook or a folder render in Jinja2's
+`ImmutableSandboxedEnvironment` with `StrictUndefined`: a template can read its
+merge fields (`FIELDS`) and nothing else. Unknown names, internal attributes and
+`{% extends %}`, `{% include %}` or `{% import %}` are refused when the template
+is loaded (the sandbox has no loader either, so each template stands alone);
+anything the sandbox blocks at run time (private attributes, methods that modify
+a list or dict) fails the render. Either way the error is a `DunningInputError`
+naming the stage, the language and the Templates row (or file). Only the
+built-in letters compile in a trusted environment whose loader (Jinja2's
+PackageLoader over the package's templates folder, so a checkout and an installed
+wheel alike) gives them their layout; they are checked against `FIELDS`, layout
+included, when loaded. HTML is autoescaped in both, so cell text such as
+"<script>" arrives as text.
 
 Amounts, one rule: the ISO currency code, a space, then the amount rounded to
 the cent with thousands grouped, separators by the template's language:
@@ -69,12 +78,21 @@ from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 from urllib.parse import quote, unquote
 
 import pandas as pd
-from jinja2 import StrictUndefined, meta, nodes, pass_context
+from jinja2 import (
+    BaseLoader,
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    meta,
+    nodes,
+    pass_context,
+)
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 
@@ -594,16 +612,45 @@ def _money_filter(context: Any, amount: float | None, currency: str = "") -> str
     return money(amount, currency, context.get("language", FALLBACK_LANGUAGE))
 
 
-def _environment(autoescape: bool) -> _Sandbox:
-    environment = _Sandbox(autoescape=autoescape, undefined=StrictUndefined,
-                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+_SETTINGS: Mapping[str, Any] = {"undefined": StrictUndefined, "trim_blocks": True,
+                                 "lstrip_blocks": True, "keep_trailing_newline": True}
+
+
+def _configured(environment: Environment) -> Environment:
     environment.globals.clear()  # no range, cycler, joiner, lipsum, dict, namespace
     environment.filters["money"] = _money_filter
     return environment
 
 
+def _environment(autoescape: bool) -> Environment:
+    """The sandbox for templates from a workbook or a folder: no loader, so nothing to load."""
+    return _configured(_Sandbox(autoescape=autoescape, **_SETTINGS))
+
+
+def _trusted_environment(loader: BaseLoader, autoescape: bool) -> Environment:
+    """The built-in letters' environment: the sandbox's settings, plus their own loader.
+
+    Only the package's templates compile here, so that they can extend the layouts
+    shipped beside them (templates/layout.html, layout.txt); nothing a user wrote does.
+    """
+    return _configured(Environment(loader=loader, autoescape=autoescape, auto_reload=False,
+                                   **_SETTINGS))
+
+
 TEXT_ENV = _environment(autoescape=False)
 HTML_ENV = _environment(autoescape=True)
+
+
+@dataclass(frozen=True)
+class _Environments:
+    """Where a set's templates compile: subject and text in `text`, HTML in `html`."""
+
+    text: Environment
+    html: Environment
+    trusted: bool = False  # the built-in letters, which may extend their loader's layouts
+
+
+_SANDBOXED = _Environments(TEXT_ENV, HTML_ENV)
 
 
 # ------------------------------------------------------------------ templates
@@ -622,23 +669,7 @@ class TemplateSet:
     """Templates per (name, language), compiled and checked when loaded."""
 
     def __init__(self, templates: Iterable[Template] = ()) -> None:
-        compiled: dict[tuple[str, str], _Compiled] = {}
-        issues: list[Issue] = []
-        for template in templates:
-            key = (template.name, template.language)
-            if key in compiled:
-                first = compiled[key].template.source or "another template"
-                issues.append(Issue(
-                    f"stage {template.name!r}, language {template.language!r} is already "
-                    f"defined by {first}; keep one", sheet=template.sheet or template.source,
-                    row=template.row, column="Stage" if template.row is not None else None))
-                continue
-            done = _compile(template, issues)
-            if done is not None:
-                compiled[key] = done
-        if issues:
-            raise DunningInputError(issues)
-        self._compiled = compiled
+        self._compiled = _compile_all(templates, _SANDBOXED)
 
     # -- building
 
@@ -703,27 +734,7 @@ class TemplateSet:
         Each template needs a subject and a text file; the HTML file is optional.
         Names that fit none of these patterns are ignored.
         """
-        found: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
-        for path, content in files.items():
-            parsed = _template_file(path)
-            if parsed:
-                language, name, part = parsed
-                found.setdefault((name, language), {})[part] = (path, content)
-        templates, issues = [], []
-        for (name, language), parts in sorted(found.items()):
-            paths = {part: _joined(source, path) for part, (path, _text) in parts.items()}
-            template = Template(name, language, *(
-                _newlines(parts.get(part, ("", ""))[1]) for part in PARTS),
-                source=f"{source or 'templates'}/{language}/{name}", files=paths)
-            absent = [FILE_SUFFIXES[part] for part in ("subject", "text") if part not in parts]
-            if absent:
-                issues.append(template.issue(
-                    "subject", f"missing {' and '.join(name + suffix for suffix in absent)}"))
-            else:
-                templates.append(template)
-        if issues:
-            raise DunningInputError(issues)
-        return cls(templates)
+        return cls(_templates_from_texts(files, source))
 
     @classmethod
     def default(cls) -> TemplateSet:
@@ -764,6 +775,53 @@ class TemplateSet:
                       "add a row to the Templates table or a file to the template folder")
 
 
+def _compile_all(templates: Iterable[Template],
+                 environments: _Environments) -> dict[tuple[str, str], _Compiled]:
+    """Each template compiled in `environments`, keyed (name, language); raises on problems."""
+    compiled: dict[tuple[str, str], _Compiled] = {}
+    issues: list[Issue] = []
+    for template in templates:
+        key = (template.name, template.language)
+        if key in compiled:
+            first = compiled[key].template.source or "another template"
+            issues.append(Issue(
+                f"stage {template.name!r}, language {template.language!r} is already "
+                f"defined by {first}; keep one", sheet=template.sheet or template.source,
+                row=template.row, column="Stage" if template.row is not None else None))
+            continue
+        done = _compile(template, issues, environments)
+        if done is not None:
+            compiled[key] = done
+    if issues:
+        raise DunningInputError(issues)
+    return compiled
+
+
+def _templates_from_texts(files: Mapping[str, str], source: str) -> list[Template]:
+    """`TemplateSet.from_texts`'s templates, not yet compiled; raises for missing parts."""
+    found: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+    for path, content in files.items():
+        parsed = _template_file(path)
+        if parsed:
+            language, name, part = parsed
+            found.setdefault((name, language), {})[part] = (path, content)
+    templates, issues = [], []
+    for (name, language), parts in sorted(found.items()):
+        paths = {part: _joined(source, path) for part, (path, _text) in parts.items()}
+        template = Template(name, language, *(
+            _newlines(parts.get(part, ("", ""))[1]) for part in PARTS),
+            source=f"{source or 'templates'}/{language}/{name}", files=paths)
+        absent = [FILE_SUFFIXES[part] for part in ("subject", "text") if part not in parts]
+        if absent:
+            issues.append(template.issue(
+                "subject", f"missing {' and '.join(name + suffix for suffix in absent)}"))
+        else:
+            templates.append(template)
+    if issues:
+        raise DunningInputError(issues)
+    return templates
+
+
 def _cell(row: Sequence[object], index: int) -> str:
     value = row[index] if index < len(row) else None
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -796,21 +854,34 @@ def _template_file(path: str) -> tuple[str, str, str] | None:
 
 @lru_cache(maxsize=1)
 def _built_in() -> TemplateSet:
-    root = resources.files("dunning").joinpath("templates")
-    files = {}
-    for folder in root.iterdir():
-        if folder.is_dir():
-            for item in folder.iterdir():
-                if item.is_file():
-                    files[f"{folder.name}/{item.name}"] = item.read_text(encoding="utf-8")
-    return TemplateSet.from_texts(files, source="built-in")
+    """The package's templates folder, read through Jinja2's PackageLoader (a checkout, an
+    installed wheel or a zip alike)."""
+    return _built_in_from(PackageLoader("dunning", "templates"))
 
 
-def _compile(template: Template, issues: list[Issue]) -> _Compiled | None:
+def _built_in_from(loader: BaseLoader) -> TemplateSet:
+    """The letters `loader` holds (<language>/<stage>.subject.txt, .txt, .html), compiled in
+    environments with that loader, so that they can extend the layouts it holds too.
+
+    Trusted: for the package's own templates only. A workbook's or a folder's templates go
+    through `TemplateSet(...)`, `from_rows` or `from_texts`: the sandbox, with no loader.
+    """
+    environments = _Environments(_trusted_environment(loader, autoescape=False),
+                                 _trusted_environment(loader, autoescape=True), trusted=True)
+    files = {name: loader.get_source(environments.text, name)[0]
+             for name in loader.list_templates() if _template_file(name)}
+    built = TemplateSet()
+    built._compiled = _compile_all(_templates_from_texts(files, "built-in"), environments)
+    return built
+
+
+def _compile(template: Template, issues: list[Issue],
+             environments: _Environments) -> _Compiled | None:
     """Parse, check against FIELDS and compile each part; problems go to `issues`."""
     html_source = template.html if template.html.strip() else template.text
-    sources = {"subject": (TEXT_ENV, template.subject), "text": (TEXT_ENV, template.text),
-               "html": (HTML_ENV, html_source)}
+    sources = {"subject": (environments.text, template.subject),
+               "text": (environments.text, template.text),
+               "html": (environments.html, html_source)}
     if not template.subject.strip():
         issues.append(template.issue("subject", "the subject is blank"))
     if not template.text.strip():
@@ -828,7 +899,8 @@ def _compile(template: Template, issues: list[Issue]) -> _Compiled | None:
             issues.append(template.issue(
                 shown_part, f"is not a valid template (line {line}): {error}"))
             continue
-        problems = _static_problems(tree)
+        problems = (_trusted_problems(environment, tree) if environments.trusted
+                    else _static_problems(tree))
         if problems:
             issues.append(template.issue(shown_part, "; ".join(problems)))
             continue
@@ -840,7 +912,39 @@ def _compile(template: Template, issues: list[Issue]) -> _Compiled | None:
 
 
 def _static_problems(tree: nodes.Template) -> list[str]:
-    """Unknown fields and internal attributes, found before anything runs."""
+    """Unknown fields, internal attributes and loading other templates, before anything runs."""
+    problems = _field_problems(tree)
+    for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        problems.append(f"uses {{% {type(node).__name__.lower()} %}}, which templates "
+                        "cannot use (each template stands alone: write the whole message; "
+                        "the built-in letters' layout is not available to other templates)")
+        break
+    return problems
+
+
+def _trusted_problems(environment: Environment, tree: nodes.Template) -> list[str]:
+    """A built-in letter's checks: its fields, and those of the layouts it extends."""
+    problems: list[str] = []
+    trees, seen = [tree], set()
+    for checked in trees:  # grows as layouts are found
+        for name in meta.find_referenced_templates(checked):
+            if name is None:
+                problems.append("loads a template named by an expression; name it by a string")
+            elif name not in seen:
+                seen.add(name)
+                try:
+                    source = environment.loader.get_source(environment, name)[0]
+                    trees.append(environment.parse(source, name))
+                except TemplateNotFound:
+                    problems.append(f"loads {name!r}, which is not among the built-in templates")
+                except TemplateSyntaxError as error:
+                    problems.append(f"loads {name!r}, which is not a valid template "
+                                    f"(line {error.lineno}): {error}")
+    return problems + [problem for checked in trees for problem in _field_problems(checked)]
+
+
+def _field_problems(tree: nodes.Template) -> list[str]:
+    """Unknown fields and internal attributes."""
     problems = []
     unknown = sorted(meta.find_undeclared_variables(tree) - FIELDS)
     if unknown:
@@ -856,10 +960,6 @@ def _static_problems(tree: nodes.Template) -> list[str]:
         problems.append(f"uses internal attribute{'s' if len(internal) > 1 else ''} "
                         f"{', '.join(repr(name) for name in internal)}, which templates "
                         "cannot reach")
-    for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
-        problems.append(f"uses {{% {type(node).__name__.lower()} %}}, which templates "
-                        "cannot use (each template stands alone)")
-        break
     return problems
 
 
