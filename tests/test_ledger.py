@@ -178,3 +178,70 @@ def test_cassandra_dataset_as_it_is(name):
     assert np.allclose(frame["open_amount"], source["Outstanding"].astype(float))
     assert (frame["open_amount"] > 0).any()  # partly paid items are open
     assert any("no invoice-number column" in i.message for i in ledger.issues)
+
+
+# Values no invoice can hold: refused naming the cell, never a crash or a wrapped date -------
+
+
+def test_a_due_date_of_9999_is_an_error_in_every_form_xlwings_and_calamine_give():
+    with pytest.raises(DunningInputError) as caught:
+        build_ledger(rows(
+            ["A", "C1", dt.datetime(2024, 1, 1), dt.datetime(9999, 12, 31), 5.0, None],
+            ["B", "C1", dt.date(2024, 1, 1), dt.date(9999, 12, 31), 5.0, None],
+            ["C", "C1", 45292.0, 2958465.0, 5.0, None],
+            ["D", "C1", 45292.0, 45322.0, 5.0, None],
+        ))
+    messages = [str(issue) for issue in caught.value.issues]
+    expected = "expected a date from 1900-03-01 to 2200-12-31: this one cannot be an invoice's"
+    assert messages == [
+        f"Invoices!D2 (Due Date): {expected}; correct the cell (found '9999-12-31')",
+        f"Invoices!D3 (Due Date): {expected}; correct the cell (found '9999-12-31')",
+        f"Invoices!D4 (Due Date): {expected}; correct the cell (found 2958465.0)",
+    ]
+
+
+def test_a_negative_due_date_in_a_csv_is_an_error_not_a_crash():
+    table = pd.DataFrame({"Invoice No": ["A1", "A2"], "Customer": ["C1", "C1"],
+                          "Invoice Date": ["2024-01-01", "2024-01-01"],
+                          "Due Date": ["-5", "2024-01-31"], "Amount": ["10", "10"]})
+    with pytest.raises(DunningInputError) as caught:
+        build_ledger(table, sheet="export.csv")
+    assert [str(issue) for issue in caught.value.issues] == [
+        "export.csv!D2 (Due Date): expected a date (a date cell, an Excel serial number, or "
+        "text such as 2024-03-31) (found '-5')"]
+
+
+def test_dates_outside_the_range_are_errors_in_any_date_column():
+    table = [["Invoice", "Customer", "Invoice Date", "Due Date", "Amount", "Settled Date"],
+             ["A", "C", "1899-12-31", "2024-01-31", 100, "2300-01-01"]]
+    with pytest.raises(DunningInputError) as caught:
+        build_ledger(table)
+    assert [(i.column_letter, i.row) for i in caught.value.issues] == [("C", 2), ("F", 2)]
+    assert all("1900-03-01 to 2200-12-31" in i.message for i in caught.value.issues)
+
+
+def test_amounts_no_money_can_be_are_errors_naming_the_cell():
+    huge = "9" * 400
+    with pytest.raises(DunningInputError) as caught:
+        build_ledger(rows(
+            ["A", "C1", 45292.0, 45322.0, 1e308, None],
+            ["B", "C1", 45292.0, 45322.0, huge, None],
+            ["C", "C1", 45292.0, 45322.0, 100.0, float("inf")],
+            ["D", "C1", 45292.0, 45322.0, "NaN", None],
+            ["E", "C1", 45292.0, 45322.0, 100.0, 20.0],
+        ))
+    bound = ("expected an amount smaller than 1,000,000,000,000,000 (10^15) either way: this "
+             "one cannot be an invoice's; correct the cell")
+    assert [str(issue) for issue in caught.value.issues] == [
+        f"Invoices!E2 (Amount): {bound} (found 1e+308)",
+        f"Invoices!E3 (Amount): {bound} (found '99999999999999999999... (400 characters)')",
+        "Invoices!E5 (Amount): expected an amount such as 1234.50, 1,234.50 or (100.00) "
+        "(found 'NaN')",
+        f"Invoices!F4 (Paid): {bound} (found inf)",
+    ]
+
+
+def test_the_largest_amount_allowed_totals_exactly():
+    ledger = build_ledger(rows(["A", "C1", 45292.0, 45322.0, 999_999_999_999_999.0, None],
+                               ["B", "C1", 45292.0, 45322.0, "-999,999,999,999,999.00", None]))
+    assert ledger.frame["open_amount"].sum() == 0.0

@@ -9,6 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dunning.parse import (
+    FIRST_DATE,
+    LAST_DATE,
+    MAX_AMOUNT,
     AmbiguousDatesError,
     amount_from_text,
     excel_serial,
@@ -134,6 +137,101 @@ def test_formatted_amounts_round_trip(number):
     assert amount_from_text(written) == pytest.approx(float(number))
 
 
-@given(st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2262, 4, 11)))
+@given(st.dates(min_value=FIRST_DATE, max_value=LAST_DATE))
 def test_serials_round_trip(day):
     assert dates([excel_serial(day)]) == [day.isoformat()]
+
+
+# Out of range: refused, never wrapped round or clipped ------------------------------------
+
+
+def test_the_date_range_is_1900_03_01_to_2200_12_31_in_every_form():
+    edges = [dt.date(1900, 3, 1), dt.date(2200, 12, 31)]
+    beyond = [dt.date(1900, 2, 28), dt.date(2201, 1, 1)]
+    forms = {
+        "date": lambda day: day,
+        "datetime": lambda day: dt.datetime(day.year, day.month, day.day, 12, 0),
+        "Timestamp": pd.Timestamp,
+        "datetime64": lambda day: np.datetime64(day, "s"),
+        "serial": excel_serial,
+        "ISO text": dt.date.isoformat,
+        "D/M/Y text": lambda day: f"{day.day:02d}/{day.month:02d}/{day.year}",
+    }
+    for name, form in forms.items():
+        inside = parse_dates(np.array([form(day) for day in edges], dtype=object), dayfirst=True)
+        assert [pd.Timestamp(v).date() for v in inside.values] == edges, name
+        assert not inside.bad.any(), name
+        outside = parse_dates(np.array([form(day) for day in beyond], dtype=object),
+                              dayfirst=True)
+        assert outside.bad.tolist() == [True, True], name
+        assert outside.out_of_range.tolist() == [True, True], name
+        assert np.isnat(outside.values).all(), name
+
+
+@pytest.mark.parametrize(("column", "far"), [
+    ([dt.date(9999, 12, 31)], [True]),  # what calamine gives for a 9999-12-31 date cell
+    ([dt.datetime(9999, 12, 31, 0, 0)], [True]),  # what xlwings gives for it
+    ([dt.date(2024, 1, 1), dt.date(9999, 12, 31)], [False, True]),
+    ([pd.Timestamp("9999-12-31")], [True]),
+    ([np.datetime64("9999-12-31")], [True]),
+    ([2958465.0], [True]),  # its serial number, as xlwings passes a computed date
+    (["9999-12-31"], [True]),
+    (["31/12/9999"], [True]),
+    ([dt.date(1, 1, 1)], [True]),
+    ([dt.date(9999, 12, 31), "2024-01-01"], [True, False]),  # mixed: read value by value
+])
+def test_a_date_beyond_what_a_ledger_holds_is_bad_not_wrapped_round(column, far):
+    parsed = parse_dates(np.array(column, dtype=object), dayfirst=True)
+    assert parsed.bad.tolist() == far
+    assert parsed.out_of_range.tolist() == far
+    assert np.isnat(parsed.values[far]).all()  # not 1816-03-29, which is what wrapping gave
+    assert not np.isnat(parsed.values[~np.array(far)]).any()
+
+
+def test_negative_and_impossible_numbers_are_not_dates():
+    parsed = parse_dates(np.array(["-5", -5, "-5.5", 0, 10**400, float("inf"), 3e6, "1e5"],
+                                  dtype=object))
+    assert parsed.bad.all()
+    assert not parsed.out_of_range.any()  # not dates at all, rather than dates out of range
+
+
+def test_out_of_range_is_told_apart_from_unreadable():
+    parsed = parse_dates(np.array(["2024-02-30", "soon", "2300-01-01", "2024-02-29"],
+                                  dtype=object))
+    assert parsed.bad.tolist() == [True, True, True, False]
+    assert parsed.out_of_range.tolist() == [False, False, True, False]
+
+
+def test_amounts_of_a_quadrillion_or_more_are_bad():
+    column = [999_999_999_999_999.0, MAX_AMOUNT, -MAX_AMOUNT, 1e308, float("inf"),
+              float("-inf"), 10**400, "1,000,000,000,000,000", "9" * 400, "-" + "9" * 400,
+              "12.50"]
+    parsed = parse_amounts(np.array(column, dtype=object))
+    assert parsed.bad.tolist() == [False] + [True] * 9 + [False]
+    assert parsed.out_of_range.tolist() == [False] + [True] * 9 + [False]
+    assert parsed.values[0] == 999_999_999_999_999.0 and parsed.values[-1] == 12.5
+    assert np.isnan(parsed.values[1:-1]).all()
+
+
+def test_numeric_amount_columns_are_bounded_too():
+    # The vectorised path (a float column, as xlwings and calamine give it) and a column of
+    # integers too large for a float.
+    assert parse_amounts(np.array([1.0, 1e308, 2.0], dtype=object)).bad.tolist() == [
+        False, True, False]
+    parsed = parse_amounts(np.array([1, 10**400, -(10**400)], dtype=object))
+    assert parsed.bad.tolist() == [False, True, True]
+    assert parsed.out_of_range.tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("text", ["NaN", "nan", "inf", "-inf", "Infinity", "1e308", "1E5"])
+def test_non_finite_and_exponent_text_is_no_amount(text):
+    assert amount_from_text(text) is None
+    parsed = parse_amounts(np.array([text], dtype=object))
+    assert parsed.bad.tolist() == [True]
+    assert parsed.out_of_range.tolist() == [False]
+
+
+def test_amount_text_beyond_the_bound_is_none():
+    assert amount_from_text("999,999,999,999,999") == 999_999_999_999_999.0
+    assert amount_from_text("1,000,000,000,000,000") is None
+    assert amount_from_text("9" * 400) is None

@@ -40,6 +40,8 @@ import pandas as pd
 from dunning.columns import FIELD_LABELS, Column, match_columns
 from dunning.errors import DunningInputError, Issue
 from dunning.parse import (
+    AMOUNT_RANGE,
+    DATE_RANGE,
     AmbiguousDatesError,
     Parsed,
     amount_from_text,
@@ -328,10 +330,17 @@ class _LedgerBuilder:
         else:
             result = parse_flags(values)
             expected = "Yes or No"
+        far = result.out_of_range
         for position in np.flatnonzero(result.bad):
+            message = f"expected {expected}"
+            if far is not None and far[position]:
+                message = (f"expected a date from {DATE_RANGE}: this one cannot be an "
+                           "invoice's; correct the cell" if field.endswith("_date") else
+                           f"expected an amount {AMOUNT_RANGE}: this one cannot be an "
+                           "invoice's; correct the cell")
             self.issues.append(self._issue(
-                field, int(self.source.rows[position]),
-                f"expected {expected}", value=values[position]))
+                field, int(self.source.rows[position]), message,
+                value=_shown(values[position])))
         return result
 
     def _skip_blank_rows(self, parsed: dict[str, Parsed]) -> np.ndarray:
@@ -458,7 +467,22 @@ class _LedgerBuilder:
 
 
 def _subset(result: Parsed, keep: np.ndarray) -> Parsed:
-    return Parsed(result.values[keep], result.blank[keep], result.bad[keep], result.note)
+    far = None if result.out_of_range is None else result.out_of_range[keep]
+    return Parsed(result.values[keep], result.blank[keep], result.bad[keep], result.note, far)
+
+
+def _shown(value: object) -> object:
+    """A bad cell's value as a message shows it: a date cell as 9999-12-31, not its repr."""
+    if isinstance(value, dt.datetime):
+        midnight = value.time() == dt.time(0)
+        return value.date().isoformat() if midnight else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return str(value)
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:20]}... ({len(value)} characters)"
+    return value
 
 
 def _runs(rows: np.ndarray) -> list[tuple[int, int]]:

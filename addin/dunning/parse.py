@@ -10,17 +10,44 @@ distinct value.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 """Day zero of Excel's 1900 system: serial 1 is 1900-01-01, 60 is Excel's phantom 1900-02-29."""
-MAX_EXCEL_SERIAL = (dt.date(2262, 4, 11) - dt.date(1899, 12, 30)).days
-"""Last serial a ledger date can hold (2262-04-11); Excel's own limit, 9999-12-31, is beyond it."""
+
+FIRST_DATE = dt.date(1900, 3, 1)
+LAST_DATE = dt.date(2200, 12, 31)
+"""The dates a ledger accepts, whatever form they come in (date cell, serial number or text).
+
+Anything outside is refused as a mistake, never wrapped round or clipped: no invoice
+falls due in 9999, and -5 is not a date. The range starts on 1900-03-01 because
+Excel's serial numbers count a 29 February 1900 that never was, so before that
+day a serial and a date disagree; it ends in 2200, well past any real due date or
+payment plan and well inside what a pandas timestamp holds (2262-04-11).
+"""
+DATE_RANGE = f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}"
+MIN_EXCEL_SERIAL = (FIRST_DATE - dt.date(1899, 12, 30)).days
+MAX_EXCEL_SERIAL = (LAST_DATE - dt.date(1899, 12, 30)).days
+"""First and last Excel serial numbers of a ledger date (61 and 110,942)."""
+_LAST_EXCEL_SERIAL = 2958465
+"""Excel's own last date, 9999-12-31: larger numbers are not dates at all."""
+
+MAX_AMOUNT = 1e15
+"""Amounts must be smaller than this in absolute value (and finite).
+
+1,000,000,000,000,000 is past any invoice, and it is where a float stops
+holding every cent exactly: beyond it, totals are wrong by whole cents, and a
+value like 1e308 or a 400-digit number adds up to infinity.
+"""
+AMOUNT_RANGE = "smaller than 1,000,000,000,000,000 (10^15) either way"
 
 _TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "x", "ja", "oui", "si", "sí"})
 _FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "", "nein", "non"})
@@ -40,6 +67,7 @@ _NAMED_MONTH_FORMATS = (
     "%d.%b.%Y",
     "%d %b %y",
 )
+_ISO_START = r"\d{4}-\d"
 _CURRENCY_MARKS = re.compile(r"[\s\u00a0$€£¥]+")
 _CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}|[A-Za-z]{3}$")
 _INTEGRAL_FLOAT_TEXT = re.compile(r"-?\d+\.0+")
@@ -51,13 +79,17 @@ class Parsed:
 
     `blank` marks empty cells (None, NaN, "" or whitespace); `bad` marks
     non-blank cells that could not be read. `note` explains a column-wide
-    decision (for example which date order was inferred).
+    decision (for example which date order was inferred). `out_of_range` marks
+    the bad cells that do hold a date or a number, but one outside what a ledger
+    accepts (`FIRST_DATE`..`LAST_DATE`, `MAX_AMOUNT`), so a message can say so;
+    None when the parser does not tell.
     """
 
     values: np.ndarray
     blank: np.ndarray
     bad: np.ndarray
     note: str = ""
+    out_of_range: np.ndarray | None = None
 
 
 class AmbiguousDatesError(ValueError):
@@ -140,40 +172,58 @@ def parse_amounts(values: np.ndarray, *, decimal: str = ".") -> Parsed:
     Text may carry a currency symbol or code, spaces, thousands separators,
     parentheses or a trailing minus for negatives: "1,234.50", "(100.00)",
     "$ 99", "EUR 12.00", "250.00-". With `decimal=","` the roles of "." and ","
-    swap ("1.234,50"). Booleans are not amounts.
+    swap ("1.234,50"). Booleans are not amounts, nor is "NaN" or "inf"; numbers
+    of `MAX_AMOUNT` or more either way (1e308, a 400-digit number) are bad and
+    marked `out_of_range`.
     """
     values = as_object_array(values)
     blank = blank_mask(values)
     series = pd.Series(values, dtype=object)
     kind = pd.api.types.infer_dtype(series, skipna=True)
+    numbers: np.ndarray | None = None
     if kind in ("floating", "integer", "mixed-integer-float", "empty", "decimal"):
-        numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-        bad = ~blank & ~np.isfinite(numbers)
-        return Parsed(np.where(blank | bad, np.nan, numbers), blank, bad)
-    numbers = np.full(len(values), np.nan)
-    bad = np.zeros(len(values), dtype=bool)
-    for index in np.flatnonzero(~blank):
-        number = _amount_from_value(values[index], decimal)
-        if number is None:
-            bad[index] = True
-        else:
-            numbers[index] = number
-    return Parsed(numbers, blank, bad)
+        try:
+            numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+        except (OverflowError, TypeError, ValueError):  # an integer too large for a float
+            numbers = None
+    if numbers is None:
+        numbers = np.full(len(values), np.nan)
+        for index in np.flatnonzero(~blank):
+            number = _amount_from_value(values[index], decimal)
+            if number is not None:
+                numbers[index] = number
+    unread = ~blank & np.isnan(numbers)
+    with np.errstate(invalid="ignore"):
+        too_large = ~blank & ~unread & ~(np.abs(numbers) < MAX_AMOUNT)
+    bad = unread | too_large
+    return Parsed(np.where(blank | bad, np.nan, numbers), blank, bad, out_of_range=too_large)
 
 
 def _amount_from_value(value: object, decimal: str) -> float | None:
-    if isinstance(value, bool):
+    """A cell as a number, unbounded (inf for an integer too large for a float); None if not one."""
+    if isinstance(value, (bool, np.bool_)):
         return None
-    if isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, (int, np.integer)):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, (float, np.floating, Decimal)):
         number = float(value)
-        return number if np.isfinite(number) else None
+        return None if math.isnan(number) else number
     if not isinstance(value, str):
         return None
-    return amount_from_text(value, decimal=decimal)
+    return _number_from_text(value, decimal)
 
 
 def amount_from_text(text: str, *, decimal: str = ".") -> float | None:
-    """One accounting-style amount from text, or None when it is not one."""
+    """One accounting-style amount from text, or None when it is not one (or not below
+    `MAX_AMOUNT` either way)."""
+    number = _number_from_text(text, decimal)
+    return number if number is not None and abs(number) < MAX_AMOUNT else None
+
+
+def _number_from_text(text: str, decimal: str) -> float | None:
     cleaned = _CURRENCY_CODE.sub("", _CURRENCY_MARKS.sub("", text))
     negative = False
     if cleaned.startswith("(") and cleaned.endswith(")"):
@@ -196,7 +246,7 @@ def amount_from_text(text: str, *, decimal: str = ".") -> float | None:
     cleaned = cleaned.replace(decimal, ".")
     if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", cleaned):
         return None
-    number = float(cleaned)
+    number = float(cleaned)  # inf for 400 digits: refused by the callers' bound
     return -number if negative else number
 
 
@@ -231,134 +281,175 @@ def parse_dates(values: np.ndarray, *, dayfirst: bool | None = None) -> Parsed:
     day/month order is `dayfirst`; when it is None the order is inferred from
     the column (a value such as 31/03 settles it), and a column that reads
     differently both ways raises `AmbiguousDatesError`.
+
+    Every form is first read as a calendar day, whatever its year, and only then
+    checked against `FIRST_DATE`..`LAST_DATE`: a day outside is bad (and marked
+    `out_of_range`), never wrapped round into the range nanosecond timestamps hold.
     """
     values = as_object_array(values)
     blank = blank_mask(values)
     series = pd.Series(values, dtype=object)
     kind = pd.api.types.infer_dtype(series, skipna=True)
-    result = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
-    bad = np.zeros(len(values), dtype=bool)
+    days = np.full(len(values), _NO_DAY)
     note = ""
     if kind in ("datetime", "datetime64", "date"):
-        result = _timestamps(series).to_numpy(dtype="datetime64[ns]")
+        days = _days_of_datetimes(series, values, ~blank)
     elif kind in ("floating", "integer", "mixed-integer-float"):
-        result, bad = _from_serials(pd.to_numeric(series, errors="coerce").to_numpy(dtype=float))
+        try:
+            days = _days_from_serials(pd.to_numeric(series, errors="coerce").to_numpy(float))
+        except (OverflowError, TypeError, ValueError):  # an integer too large for a float
+            days, note = _days_from_mixed(values, ~blank, dayfirst)
     elif kind != "empty":
-        result, bad, note = _from_mixed(values, ~blank, dayfirst)
-    bad &= ~blank
-    return Parsed(result, blank, bad, note)
+        days, note = _days_from_mixed(values, ~blank, dayfirst)
+    days[blank] = _NO_DAY
+    in_range = (days >= _FIRST_DAY) & (days <= _LAST_DAY)  # NaT is neither
+    result = np.full(len(values), np.datetime64("NaT", "ns"))
+    result[in_range] = days[in_range].astype("datetime64[ns]")
+    out_of_range = ~np.isnat(days) & ~in_range
+    return Parsed(result, blank, ~blank & ~in_range, note, out_of_range)
 
 
-def _timestamps(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series, errors="coerce").dt.tz_localize(None).dt.normalize()
+_NO_DAY = np.datetime64("NaT", "D")
+_FIRST_DAY = np.datetime64(FIRST_DATE, "D")
+_LAST_DAY = np.datetime64(LAST_DATE, "D")
+_EPOCH_DAY = np.datetime64("1899-12-30", "D")
 
 
-def _from_serials(serials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    valid = np.isfinite(serials) & (serials >= 1) & (serials <= MAX_EXCEL_SERIAL)
-    days = np.where(valid, np.floor(np.where(valid, serials, 0)), 0).astype("int64")
-    stamps = EXCEL_EPOCH.to_datetime64() + days.astype("timedelta64[D]")
-    stamps = stamps.astype("datetime64[ns]")
-    stamps[~valid] = np.datetime64("NaT")
-    return stamps, ~valid & ~np.isnan(serials)
+def _days(stamps: np.ndarray) -> np.ndarray:
+    """datetime64 values of any unit as days (midnight of their date; never overflows)."""
+    return np.asarray(stamps).astype("datetime64[D]")
 
 
-def _from_mixed(
+def _days_of_datetimes(series: pd.Series, values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """A column of dates and datetimes (as calamine and xlwings give them) as days.
+
+    pandas reads the column at the resolution it needs (seconds for 9999-12-31),
+    so the days are exact; a cell it could not read (mixed time zones, or a pandas
+    that holds only nanoseconds) is read on its own.
+    """
+    try:
+        stamps = pd.to_datetime(series, errors="coerce")
+        if stamps.dt.tz is not None:
+            stamps = stamps.dt.tz_localize(None)
+        days = _days(stamps.to_numpy())
+    except (AttributeError, OverflowError, TypeError, ValueError):
+        days = np.full(len(values), _NO_DAY)
+    unread = present & np.isnat(days)
+    if unread.any():
+        days[unread] = _days_from_mixed(values[unread], np.ones(unread.sum(), bool), None)[0]
+    return days
+
+
+def _day_of(value: dt.date | np.datetime64) -> np.datetime64:
+    """A date or datetime as its day; a time zone is dropped, keeping the wall-clock date."""
+    if isinstance(value, np.datetime64):
+        return value.astype("datetime64[D]")
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return np.datetime64(value, "D")
+
+
+def _days_from_serials(serials: np.ndarray) -> np.ndarray:
+    """Excel serial numbers as days; numbers that are no Excel date (below 1, beyond
+    9999-12-31, not finite) as NaT. Days before 1900-03-01 come out one early
+    (Excel's phantom 1900-02-29), but they are outside the ledger's range anyway."""
+    serials = np.asarray(serials, dtype=float)
+    dates = np.isfinite(serials) & (serials >= 1) & (serials < _LAST_EXCEL_SERIAL + 1)
+    whole = np.floor(np.where(dates, serials, 0)).astype("int64")
+    days = _EPOCH_DAY + whole.astype("timedelta64[D]")
+    days[~dates] = _NO_DAY
+    return days
+
+
+def _days_from_mixed(
     values: np.ndarray, present: np.ndarray, dayfirst: bool | None
-) -> tuple[np.ndarray, np.ndarray, str]:
-    result = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
-    bad = np.zeros(len(values), dtype=bool)
+) -> tuple[np.ndarray, str]:
+    days = np.full(len(values), _NO_DAY)
     text_positions: list[int] = []
     for index in np.flatnonzero(present):
         value = values[index]
-        if isinstance(value, (dt.date, pd.Timestamp, np.datetime64)) and not isinstance(
-            value, bool
-        ):
-            stamp = pd.Timestamp(value)
-            if stamp.tzinfo is not None:
-                stamp = stamp.tz_localize(None)
-            result[index] = stamp.normalize().to_datetime64()
+        if isinstance(value, (dt.date, np.datetime64)):
+            days[index] = _day_of(value)
         elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
             value, (bool, np.bool_)
         ):
-            stamp, is_bad = _from_serials(np.array([float(value)]))
-            result[index], bad[index] = stamp[0], is_bad[0]
+            with contextlib.suppress(OverflowError):  # an integer too large for a float
+                days[index] = _days_from_serials(np.array([float(value)]))[0]
         elif isinstance(value, str):
             text_positions.append(index)
-        else:
-            bad[index] = True
     note = ""
     if text_positions:
         texts = [values[i].strip() for i in text_positions]
-        parsed, note = _dates_from_text(texts, dayfirst)
-        positions = np.array(text_positions)
-        result[positions] = parsed
-        bad[positions] = np.isnat(parsed)
-    return result, bad, note
+        parsed, note = _days_from_text(texts, dayfirst)
+        days[np.array(text_positions)] = parsed
+    return days, note
 
 
-def _dates_from_text(texts: list[str], dayfirst: bool | None) -> tuple[np.ndarray, str]:
-    """Parse text dates, each distinct text once."""
-    unique = pd.unique(np.array(texts, dtype=object))
-    parsed = pd.Series(pd.NaT, index=unique, dtype="datetime64[ns]")
-    remaining = pd.Index(unique)
+def _days_from_text(texts: list[str], dayfirst: bool | None) -> tuple[np.ndarray, str]:
+    """Parse text dates as days, each distinct text once."""
+    codes, unique = pd.factorize(np.array(texts, dtype=object))
+    unique = np.asarray(unique, dtype=object)
+    days = np.full(len(unique), _NO_DAY)
+    remaining = np.arange(len(unique))
 
-    numeric = remaining.str.fullmatch(r"\d+(\.\d+)?")
+    numeric = np.asarray(pd.Index(unique).str.fullmatch(r"\d+(\.\d+)?"), dtype=bool)
     if numeric.any():
-        parsed.loc[remaining[numeric]] = _dates_from_digits(remaining[numeric])
+        days[numeric] = _days_from_digits(pd.Index(unique[numeric]))
         remaining = remaining[~numeric]
 
-    parts = remaining.str.extract(_NUMERIC_DATE)
-    has_parts = parts["a"].notna().to_numpy()
     note = ""
-    if has_parts.any():
-        dates, note = _dates_from_parts(parts[has_parts], dayfirst)
-        parsed.loc[remaining[has_parts]] = dates
-        remaining = remaining[~has_parts]
-
     if len(remaining):
-        iso = pd.to_datetime(pd.Series(remaining), format="ISO8601", errors="coerce", utc=True)
-        iso = iso.dt.tz_localize(None).dt.normalize().to_numpy()
-        parsed.loc[remaining] = iso
-        remaining = remaining[np.isnat(iso)]
+        parts = pd.Index(unique[remaining]).str.extract(_NUMERIC_DATE)
+        has_parts = parts["a"].notna().to_numpy()
+        if has_parts.any():
+            days[remaining[has_parts]], note = _days_from_parts(parts[has_parts], dayfirst)
+            remaining = remaining[~has_parts]
+
+    if len(remaining):  # ISO text starts with a four-digit year ("-5" is not year -5)
+        iso = np.asarray(pd.Index(unique[remaining]).str.match(_ISO_START), dtype=bool)
+        days[remaining[iso]] = _days_by_pandas(unique[remaining[iso]], format="ISO8601", utc=True)
+        remaining = remaining[np.isnat(days[remaining])]
     for fmt in _NAMED_MONTH_FORMATS:
         if not len(remaining):
             break
-        attempt = pd.to_datetime(pd.Series(remaining), format=fmt, errors="coerce").to_numpy()
-        parsed.loc[remaining] = attempt
-        remaining = remaining[np.isnat(attempt)]
-    return parsed.loc[texts].to_numpy(dtype="datetime64[ns]"), note
+        found = _days_by_pandas(unique[remaining], format=fmt)
+        days[remaining] = found
+        remaining = remaining[np.isnat(found)]
+    return days[codes], note
 
 
-def _dates_from_digits(texts: pd.Index) -> np.ndarray:
+def _days_by_pandas(texts: np.ndarray, **options: object) -> np.ndarray:
+    """Texts read by `pd.to_datetime` with `options`, as days; NaT where they do not fit."""
+    try:
+        stamps = pd.to_datetime(pd.Series(texts, dtype=object), errors="coerce", **options)
+        if stamps.dt.tz is not None:
+            stamps = stamps.dt.tz_localize(None)
+        return _days(stamps.to_numpy())
+    except (AttributeError, OverflowError, TypeError, ValueError):
+        return np.full(len(texts), _NO_DAY)
+
+
+def _days_from_digits(texts: pd.Index) -> np.ndarray:
     """All-digit text: YYYYMMDD when it has eight digits, else an Excel serial."""
-    out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[ns]")
-    eight = texts.str.fullmatch(r"(19|20)\d{6}")
+    out = np.full(len(texts), _NO_DAY)
+    eight = np.asarray(texts.str.fullmatch(r"(19|20)\d{6}"), dtype=bool)
     if eight.any():
-        out[eight] = pd.to_datetime(pd.Series(texts[eight]), format="%Y%m%d", errors="coerce")
-    serial_texts = ~eight
-    if serial_texts.any():
-        serials = pd.to_numeric(pd.Series(texts[serial_texts]), errors="coerce").to_numpy()
-        out[serial_texts] = _from_serials(serials)[0]
+        out[eight] = _days_by_pandas(np.asarray(texts[eight]), format="%Y%m%d")
+    if (~eight).any():
+        out[~eight] = _days_from_serials(np.array([float(t) for t in texts[~eight]]))
     return out
 
 
-def _dates_from_parts(parts: pd.DataFrame, dayfirst: bool | None) -> tuple[np.ndarray, str]:
+def _days_from_parts(parts: pd.DataFrame, dayfirst: bool | None) -> tuple[np.ndarray, str]:
     first = parts["a"].astype(int).to_numpy()
     second = parts["b"].astype(int).to_numpy()
     third = parts["c"].astype(int).to_numpy()
     year_first = parts["a"].str.len().to_numpy() == 4
     year = np.where(year_first, first, _full_year(third, parts["c"].str.len().to_numpy()))
 
-    in_range = (year >= 1900) & (year <= 2261)  # what both Excel and a ledger column can hold
-
-    def build(month: np.ndarray, day: np.ndarray) -> np.ndarray:
-        frame = pd.DataFrame({"year": np.where(in_range, year, 2000), "month": month, "day": day})
-        stamps = pd.to_datetime(frame, errors="coerce").to_numpy(dtype="datetime64[ns]")
-        return np.where(in_range, stamps, np.datetime64("NaT", "ns"))
-
-    ymd = build(second, third)
-    month_first = build(first, second)
-    day_first = build(second, first)
+    ymd = _calendar_days(year, second, third)
+    month_first = _calendar_days(year, first, second)
+    day_first = _calendar_days(year, second, first)
     dmy_rows = ~year_first
     note = ""
     if dayfirst is None:
@@ -376,6 +467,16 @@ def _dates_from_parts(parts: pd.DataFrame, dayfirst: bool | None) -> tuple[np.nd
             dayfirst = works_dmy.sum() > works_mdy.sum()
     chosen = day_first if dayfirst else month_first
     return np.where(year_first, ymd, chosen), note
+
+
+def _calendar_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """The days of year/month/day triples, any year; NaT where there is no such day (2/30)."""
+    possible = (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
+    months = np.where(possible, (year - 1970) * 12 + month - 1, 0).astype("timedelta64[M]")
+    start = np.datetime64("1970-01", "M") + months
+    days = start.astype("datetime64[D]") + np.where(possible, day - 1, 0).astype("timedelta64[D]")
+    exists = possible & (days.astype("datetime64[M]") == start)
+    return np.where(exists, days, _NO_DAY)
 
 
 def _full_year(year: np.ndarray, digits: np.ndarray) -> np.ndarray:

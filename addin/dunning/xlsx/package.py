@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import posixpath
 import struct
-import time
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -29,6 +29,45 @@ _CHUNK = 1 << 20
 _FAST_ABOVE = 4 << 20
 _UTF8_FLAG = 0x800
 _DESCRIPTOR_FLAG = 0x08
+
+MAX_PART_SIZE = 1 << 30
+"""No part of a workbook may unzip to more than 1 GiB (a million-row invoice sheet is ~300 MB)."""
+MAX_TOTAL_SIZE = 2 << 30
+"""Nor all its parts together to more than 2 GiB."""
+MAX_RATIO = 100
+"""A part larger than `RATIO_FROM` may unzip to at most 100 times its zipped size..."""
+RATIO_FROM = 1 << 20
+"""...(1 MiB): real sheets compress 5 to 30 times; a zip bomb compresses a thousand times."""
+
+
+def check_expansion(name: str, infos: Iterable[zipfile.ZipInfo]) -> None:
+    """Refuse a workbook whose parts would cost too much to unzip, before any part is read.
+
+    The sizes are those the zip's directory declares. They can be trusted as
+    bounds: both readers, zipfile here and calamine's Rust zip, stop with an
+    error when a part holds more than it declares. The limits are the module's
+    constants, read at each call (so a test can lower them). Raises
+    `UnsupportedWorkbookError` naming the file (`name`) and the part.
+    """
+    total = 0
+    for info in infos:
+        size, packed = info.file_size, info.compress_size
+        total += size
+        if size > MAX_PART_SIZE:
+            reason = f"would unzip to {size:,} bytes, more than the {MAX_PART_SIZE:,} allowed"
+        elif size > RATIO_FROM and size > MAX_RATIO * packed:
+            ratio = f"{size / packed:,.0f} times" if packed else "infinitely many times"
+            reason = (f"would unzip to {size:,} bytes from {packed:,} ({ratio} its zipped "
+                      f"size; more than {MAX_RATIO} times is refused)")
+        elif total > MAX_TOTAL_SIZE:
+            reason = (f"brings the unzipped size of all the parts to {total:,} bytes, more "
+                      f"than the {MAX_TOTAL_SIZE:,} allowed")
+        else:
+            continue
+        raise unsupported(name, (
+            f"the part {info.filename} {reason}, so it is not unzipped: the file is damaged "
+            "or was made to exhaust memory. If the workbook is genuine, open it in Excel, "
+            "save it again as .xlsx and retry"))
 
 
 @dataclass(frozen=True)
@@ -63,6 +102,11 @@ class Package:
         except zipfile.BadZipFile:
             self._file.close()
             raise unsupported(str(path), "is not a valid .xlsx/.xlsm file (not a zip)") from None
+        try:
+            check_expansion(str(path), self._zip.infolist())
+        except BaseException:
+            self.close()
+            raise
         self.members: dict[str, Member] = {}
         self._by_lower: dict[str, str] = {}
         for info in self._zip.infolist():
@@ -172,7 +216,10 @@ class Package:
 
     def _write_new(self, out: BinaryIO, name: str, data: bytes) -> Written:
         source = self.members.get(name)
-        info = zipfile.ZipInfo(name, time.localtime()[:6])
+        # A rewritten part keeps its member's date (a new one takes 1980-01-01, zip's epoch):
+        # the writer reads no clock, and the same edit gives the same bytes.
+        stamp = source.info.date_time if source is not None else (1980, 1, 1, 0, 0, 0)
+        info = zipfile.ZipInfo(name, stamp)
         info.compress_type = zipfile.ZIP_DEFLATED
         if source is not None:
             info.external_attr = source.info.external_attr
