@@ -691,3 +691,154 @@ def test_stage_reached_by_days_alone():
     assert names == {-5: None, -3: "courtesy", 0: "courtesy", 1: "friendly", 14: "friendly",
                      15: "firm", 59: "final", 60: "handoff", 400: "handoff"}
     assert stage_reached(20, DEFAULT_STAGES[:2]).name == "friendly"
+
+
+# ------------------------------------------------------------------- rules
+
+from dataclasses import replace  # noqa: E402
+
+from dunning import policy as rules  # noqa: E402
+
+FRIENDLY, FIRM, FINAL, HANDOFF = (next(stage for stage in DEFAULT_STAGES if stage.name == name)
+                                  for name in ("friendly", "firm", "final", "handoff"))
+RULE_ORDER = [
+    "held_by_dispute", "nothing_to_chase", "marked_do_not_contact", "opted_out",
+    "no_stage_to_act_on", "handed_to_a_person", "no_usable_address", "too_soon_after_the_last",
+    "over_the_cap", "not_a_working_day", "outside_the_send_window", "send_the_stage",
+]
+
+
+def case(**changes):
+    """One customer due its firm reminder today, on a Wednesday at 10:00 UTC, nothing in the way."""
+    sendable = rules.Case(
+        customer="A", policy=Policy(), run_date=NOW.date(), local_now=NOW, zone="UTC",
+        opt_out=False, do_not_contact=False, invoice="INV-1", days=20, stage=FIRM, due=FIRM,
+        previous=FRIENDLY, previous_date=pd.Timestamp("2026-02-20"), address_problem="",
+        last_sent=pd.Timestamp("2026-02-20"), recent=1, exclusions={})
+    return replace(sendable, **changes)
+
+
+def answering(a_case):
+    return [rule.__name__ for rule in rules.RULES if rule(a_case) is not None]
+
+
+def test_the_rules_are_asked_in_the_order_of_the_checks():
+    assert [rule.__name__ for rule in rules.RULES] == RULE_ORDER
+    assert all(rule.__doc__ and "\n" not in rule.__doc__.strip() for rule in rules.RULES)
+
+
+NOTHING_CHASED = {"invoice": None, "stage": None, "due": None}
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({}, []),
+    ({**NOTHING_CHASED, "exclusions": {"disputed": ["INV-1"]}},
+     ["held_by_dispute", "nothing_to_chase"]),
+    ({**NOTHING_CHASED, "exclusions": {"written off": ["INV-1"], "disputed": ["INV-2"]}},
+     ["nothing_to_chase"]),
+    ({"do_not_contact": True}, ["marked_do_not_contact"]),
+    ({"opt_out": True}, ["opted_out"]),
+    ({"stage": None, "previous": FIRM}, ["no_stage_to_act_on"]),
+    ({"days": 70, "stage": HANDOFF, "due": HANDOFF, "previous": FINAL}, ["handed_to_a_person"]),
+    ({"address_problem": "no email address in the Customers table"}, ["no_usable_address"]),
+    ({"last_sent": pd.Timestamp("2026-03-09")}, ["too_soon_after_the_last"]),
+    ({"recent": 3}, ["over_the_cap"]),
+    ({"local_now": dt.datetime(2026, 3, 14, 10, 0, tzinfo=UTC)}, ["not_a_working_day"]),
+    ({"local_now": dt.datetime(2026, 3, 11, 18, 0, tzinfo=UTC)}, ["outside_the_send_window"]),
+])
+def test_each_rule_answers_only_its_own_case(changes, expected):
+    """Send is the default, answering any email stage; every other rule answers one case."""
+    a_case = case(**changes)
+    sends = [] if a_case.stage is None or a_case.stage.action == "task" else ["send_the_stage"]
+    assert answering(a_case) == expected + sends
+
+
+def test_rules_called_alone_give_their_own_verdict():
+    assert rules.send_the_stage(case()) == rules.Verdict(
+        "send", "firm reminder: 20 days past due (INV-1)", FIRM)
+    assert rules.held_by_dispute(case(**NOTHING_CHASED, exclusions={
+        "disputed": [f"INV-{n}" for n in range(7)]})) == rules.Verdict(
+        "skip", "all open items are disputed (INV-0, INV-1, INV-2, INV-3, INV-4 and 2 more)")
+    assert rules.no_stage_to_act_on(case(stage=None, previous=FIRM)) == rules.Verdict(
+        "skip", "firm reminder already sent on 2026-02-20; next: final notice at 30 days past "
+                "due (in 10 days)")
+    assert rules.too_soon_after_the_last(case(last_sent=pd.Timestamp("2026-03-09"))) == (
+        rules.Verdict("wait", "waiting: the last reminder was sent 2 days ago, on 2026-03-09; "
+                              "at least 5 days between reminders", FIRM))
+    assert rules.handed_to_a_person(case(days=70, stage=HANDOFF, due=HANDOFF)).reason == (
+        "hand-off: 70 days past due (INV-1); a person must take over, nothing is sent")
+    assert rules.opted_out(case(do_not_contact=True)) is None
+    assert rules.marked_do_not_contact(case(opt_out=True)) is None
+    assert rules.held_by_dispute(case(exclusions={"disputed": ["INV-9"]})) is None  # one chased
+
+
+def test_the_first_rule_that_answers_decides():
+    everything = case(do_not_contact=True, opt_out=True, address_problem="no address",
+                      last_sent=pd.Timestamp("2026-03-11"), recent=9,
+                      local_now=dt.datetime(2026, 3, 15, 23, 0, tzinfo=UTC))
+    assert answering(everything) == [
+        "marked_do_not_contact", "opted_out", "no_usable_address", "too_soon_after_the_last",
+        "over_the_cap", "not_a_working_day", "outside_the_send_window", "send_the_stage"]
+    assert rules._decide(everything) == rules.Verdict(
+        "skip", "marked do not contact in the Customers table")
+    assert rules._decide(everything, rules.RULES[4:]) == rules.Verdict(
+        "skip", "no address")
+    with pytest.raises(ValueError, match="no rule decided for customer 'A'"):
+        rules._decide(everything, ())
+
+
+# Each pair below holds two checks at once; the earlier rule's reason must win.
+
+
+def test_a_disputed_customer_who_opted_out_is_told_about_the_dispute():
+    who = customers("A", "B", opt_out=[True, True], do_not_contact=[True, True])
+    decisions = run([item("INV-1", "A", 30, disputed="Yes"), item("INV-2", "B", 30),
+                     item("INV-3", "B", 40, written_off="Yes")], who,
+                    history=[contact("B", 3, "disputed", invoices="INV-2")])
+    assert one(decisions)["reason"] == "all open items are disputed (INV-1)"
+    assert one(decisions, "B")["reason"] == (
+        "nothing to chase: written off (INV-3); disputed (INV-2)")
+
+
+def test_do_not_contact_comes_before_opted_out_and_opted_out_before_a_task():
+    who = customers("A", "B", opt_out=[True, True], do_not_contact=[True, False])
+    history = [contact(c, 20, stage="final", invoices=f"INV-{c}") for c in "AB"]
+    decisions = run([item("INV-A", "A", 70), item("INV-B", "B", 70)], who, history=history)
+    assert one(decisions)["reason"] == "marked do not contact in the Customers table"
+    b = one(decisions, "B")
+    assert (b["action"], b["stage"], b["reason"]) == ("skip", "", "opted out of reminders")
+
+
+def test_a_stage_already_sent_comes_before_a_missing_address_and_a_task_before_both():
+    who = customers("A", "B", email=["", ""])
+    history = [contact("A", 1, stage="friendly", invoices="INV-A"),
+               contact("B", 1, stage="final", invoices="INV-B")]
+    decisions = run([item("INV-A", "A", 10), item("INV-B", "B", 70)], who, history=history)
+    assert one(decisions)["reason"].startswith("friendly reminder already sent on ")
+    assert one(decisions, "B")["action"] == "task"  # sent yesterday, no address: still a task
+
+
+def test_a_missing_address_comes_before_waiting():
+    who = customers("A", email=["ap at a"])
+    saturday_night = dt.datetime(2026, 3, 14, 23, 0, tzinfo=UTC)
+    decisions = run([item("INV-1", "A", 20)], who, now=saturday_night,
+                    history=[contact("A", 4, stage="friendly", invoices="INV-1")])
+    assert one(decisions)["reason"].startswith("no valid email address: 'ap at a'")
+
+
+@pytest.mark.parametrize(("policy", "reason"), [
+    (Policy(cap_messages=1), "waiting: the last reminder was sent 2 days ago, on 2026-03-12"),
+    (Policy(cap_messages=1, min_gap_days=0), "waiting: 1 reminders sent in the last 30 days"),
+    (Policy(min_gap_days=0), "waiting: Saturday in UTC is not a working day"),
+    (Policy(min_gap_days=0, working_days=frozenset(range(7))),
+     "waiting: 22:00 in UTC is outside the send window"),
+])
+def test_the_gap_comes_before_the_cap_the_cap_before_the_day_the_day_before_the_window(
+        policy, reason):
+    """Saturday 22:00, a reminder two days ago: each check the policy keeps fails at once."""
+    saturday_night = dt.datetime(2026, 3, 14, 22, 0, tzinfo=UTC)
+    history = [contact("A", -1, stage="friendly", invoices="INV-1")]  # Thursday 12 March
+    decision = one(run([item("INV-1", "A", 20)], history=history, now=saturday_night,
+                       policy=policy))
+    assert (decision["action"], decision["stage"]) == ("wait", "firm")
+    assert decision["reason"].startswith(reason)

@@ -57,11 +57,21 @@ Conventions, decided once here:
   uses the default zone and the reason says so (one typo must not stop a
   nightly run, and sending in the wrong zone is harmless).
 - Order of the checks for a customer, the first that applies giving the reason:
-  nothing included (skip, listing each exclusion with its invoices); do not
+  nothing included (skip: "all open items are disputed" when that is the only
+  reason, else listing each exclusion with its invoices); do not
   contact (skip); opted out (skip; no task either); no stage to act on (skip:
   not due yet, or that stage already sent); a task stage (task); no valid
   address (skip); the minimum gap, the cap, the working day, the window (wait);
-  otherwise send.
+  otherwise send. These checks are the rules of `RULES`, asked in that order,
+  each a small function of one `Case` (the facts about one customer on the run
+  date) returning a `Verdict`, or None to pass the customer on.
+- Shape: the rules take one customer at a time, not whole columns. Everything
+  that grows with the ledger or the log (aging, judging items, the stage last
+  sent, the counts of messages) is vectorised over frames before the rules run;
+  what is left is one `Case` per customer and a few scalar comparisons, the same
+  per-customer loop the decision always was. The exclusion of items (written
+  off, disputed, promised, on a plan, within the tolerance) stays one `np.select`
+  over whole-column masks in `_judge_items`.
 - Log rows later than `now`, or dated after the run date, are ignored, so a
   replay of a past day sees the log as it stood.
 - Output is sorted by customer id, items by customer, due date and invoice.
@@ -71,7 +81,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -797,13 +807,221 @@ def _flags(values: pd.Series, name: str) -> np.ndarray:
 
 
 # ------------------------------------------------------- per-customer decision
+#
+# The decision for one customer is the first answer of `RULES`, in the manner of
+# beancount's `ops/validation.py`: each rule takes the same `Case` and returns a
+# `Verdict`, or None to leave the customer to the next rule. A rule may count on
+# the rules before it having passed (a send window is only looked at once a
+# stage is due and the address is good), but it checks its own case itself, so
+# that called alone it answers only that case.
 
 
 @dataclass(frozen=True)
-class _Outcome:
-    action: str
+class Verdict:
+    """What a rule decides for one customer: action, reason, and the stage acted on."""
+
+    action: str  # "send" | "task" | "skip" | "wait"
     reason: str
-    stage: Stage | None = None
+    stage: Stage | None = None  # to send, to create as a task, or due while waiting
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """The facts about one customer on the run date that the rules read."""
+
+    customer: str
+    policy: Policy
+    run_date: dt.date
+    local_now: dt.datetime  # the run's moment in the customer's time zone
+    zone: str  # that zone (the IANA name used)
+    opt_out: bool  # the Customers table's Opt Out flag, or a log row "opted out"
+    do_not_contact: bool  # the Customers table's flag
+    invoice: str | None  # the included item setting the stage; None when nothing is chased
+    days: int  # its days past due (of all open items when nothing is chased)
+    stage: Stage | None  # the stage to act on today (one above `previous`); None if none
+    due: Stage | None  # the stage the days alone have reached; None before the first
+    previous: Stage | None  # the last stage reached (sent or handed off); None if none
+    previous_date: pd.Timestamp | None  # the date it was reached
+    address_problem: str  # why the recipients are unusable; "" when they are usable
+    last_sent: pd.Timestamp  # date of the last message of any stage; NaT if none
+    recent: int  # messages sent in the last Reminder Period Days days
+    exclusions: Mapping[str, Sequence[str]]  # nothing chased: each reason with its invoices
+
+
+Rule = Callable[[Case], "Verdict | None"]
+"""A rule: a verdict for the customers it is about, None for the others."""
+
+
+def held_by_dispute(case: Case) -> Verdict | None:
+    """A customer whose open items are all disputed waits for the dispute, not for a reminder."""
+    if case.invoice is not None or len(case.exclusions) != 1:
+        return None
+    ((reason, invoices),) = case.exclusions.items()
+    if not reason.startswith("disputed"):
+        return None
+    return Verdict("skip", "all open items are " + _listed(reason, invoices))
+
+
+def nothing_to_chase(case: Case) -> Verdict | None:
+    """A message only asks for money owed: with every open item left out, there is none."""
+    if case.invoice is not None:
+        return None
+    parts = [_listed(reason, invoices) for reason, invoices in case.exclusions.items()]
+    return Verdict("skip", "nothing to chase: " + "; ".join(parts))
+
+
+def marked_do_not_contact(case: Case) -> Verdict | None:
+    """Do Not Contact in the Customers table means no contact at all: no reminder, no task."""
+    if not case.do_not_contact:
+        return None
+    return Verdict("skip", "marked do not contact in the Customers table")
+
+
+def opted_out(case: Case) -> Verdict | None:
+    """Opting out (table flag or log row) is the customer's choice, for good: not even a task."""
+    return Verdict("skip", "opted out of reminders") if case.opt_out else None
+
+
+def no_stage_to_act_on(case: Case) -> Verdict | None:
+    """Not due for a reminder yet, or the stage due was already sent: stages are sent once."""
+    if case.invoice is None or case.stage is not None:
+        return None
+    stages = case.policy.stages
+    last = stages.index(case.previous) if case.previous is not None else -1
+    coming = [stage for index, stage in enumerate(stages)
+              if stage.days_from_due > case.days and index > last]
+    if case.due is not None and case.previous is not None:
+        previous = case.previous
+        sent = (f"{previous.label} task already logged" if previous.action == "task"
+                else f"{previous.label} already sent")
+        if case.previous_date is not None and pd.notna(case.previous_date):
+            sent += f" on {case.previous_date:%Y-%m-%d}"
+    else:
+        sent = f"not due for a reminder yet: {case.invoice} is {_days_text(case.days)}"
+    if not coming:
+        return Verdict("skip", f"{sent}; no further stage")
+    following = coming[0]
+    wait = following.days_from_due - case.days
+    return Verdict("skip", f"{sent}; next: {following.label} at "
+                           f"{_threshold_text(following.days_from_due)}"
+                           f" (in {wait} day{'s' if wait != 1 else ''})")
+
+
+def handed_to_a_person(case: Case) -> Verdict | None:
+    """A task stage is for a person to act on; nothing is sent, so no address or timing applies."""
+    if case.stage is None or case.stage.action != "task":
+        return None
+    return Verdict("task", f"{_stage_text(case)}; a person must take over, nothing is sent",
+                   case.stage)
+
+
+def no_usable_address(case: Case) -> Verdict | None:
+    """A message needs valid addresses; a customer without them is skipped, saying why."""
+    return Verdict("skip", case.address_problem) if case.address_problem else None
+
+
+def too_soon_after_the_last(case: Case) -> Verdict | None:
+    """Minimum Days Between Reminders: calendar days since the last message of any stage."""
+    if pd.isna(case.last_sent):
+        return None
+    gap = (case.run_date - case.last_sent.date()).days
+    least = case.policy.min_gap_days
+    if gap >= least:
+        return None
+    when = "today" if gap == 0 else (
+        f"{gap} day{'s' if gap != 1 else ''} ago, on {case.last_sent:%Y-%m-%d}")
+    return Verdict("wait", f"waiting: the last reminder was sent {when}; at least "
+                           f"{least} days between reminders", case.stage)
+
+
+def over_the_cap(case: Case) -> Verdict | None:
+    """Max Reminders In Period: no more messages in any Reminder Period Days days."""
+    policy = case.policy
+    if case.recent < policy.cap_messages:
+        return None
+    return Verdict("wait", f"waiting: {case.recent} reminders sent in the last "
+                           f"{policy.cap_days} days, the most allowed is {policy.cap_messages}",
+                   case.stage)
+
+
+def not_a_working_day(case: Case) -> Verdict | None:
+    """Messages go on the customer's working days, as the customer's own clock has them."""
+    day = case.local_now.weekday()
+    if day in case.policy.working_days:
+        return None
+    return Verdict("wait", f"waiting: {DAY_NAMES[day]} in {case.zone} is not a working day "
+                           f"({describe_days(case.policy.working_days)})", case.stage)
+
+
+def outside_the_send_window(case: Case) -> Verdict | None:
+    """Messages go within [Send Window Start, Send Window End) in the customer's zone."""
+    policy, local = case.policy, case.local_now
+    if policy.window_start <= local.time() < policy.window_end:
+        return None
+    return Verdict("wait", f"waiting: {local:%H:%M} in {case.zone} is outside the send window "
+                           f"{policy.window_start:%H:%M}-{policy.window_end:%H:%M}", case.stage)
+
+
+def send_the_stage(case: Case) -> Verdict | None:
+    """Nothing held the customer back: the email stage due today is sent."""
+    if case.stage is None or case.stage.action == "task":
+        return None
+    return Verdict("send", _stage_text(case), case.stage)
+
+
+RULES: tuple[Rule, ...] = (
+    held_by_dispute,
+    nothing_to_chase,
+    marked_do_not_contact,
+    opted_out,
+    no_stage_to_act_on,
+    handed_to_a_person,
+    no_usable_address,
+    too_soon_after_the_last,
+    over_the_cap,
+    not_a_working_day,
+    outside_the_send_window,
+    send_the_stage,
+)
+"""The rules in the order they are asked; the first that answers decides (module docstring)."""
+
+
+def _decide(case: Case, rules: Sequence[Rule] = RULES) -> Verdict:
+    """The verdict of the first rule that answers for `case`."""
+    for rule in rules:
+        verdict = rule(case)
+        if verdict is not None:
+            return verdict
+    raise ValueError(f"no rule decided for customer {case.customer!r}")
+
+
+def _listed(reason: str, invoices: Sequence[str]) -> str:
+    """A reason with its invoices, the first five named: "disputed (INV-1, INV-2)"."""
+    listed = ", ".join(invoices[:5])
+    more = f" and {len(invoices) - 5} more" if len(invoices) > 5 else ""
+    return f"{reason} ({listed}{more})"
+
+
+def _stage_text(case: Case) -> str:
+    """The stage acted on and why: "firm reminder: 20 days past due (INV-1)"."""
+    stage, due = case.stage, case.due
+    assert stage is not None
+    what = f"{stage.label}: {_days_text(case.days)} ({case.invoice})"
+    if due is not None and due != stage:
+        what += f"; {due.label} is due, but stages climb one at a time"
+    return what
+
+
+def _next_stage(stages: Sequence[Stage], days: int,
+                last: int) -> tuple[Stage | None, Stage | None]:
+    """The stage to act on today (or None) and the stage due by the days alone."""
+    ladder = [i for i, stage in enumerate(stages)
+              if (stage.days_from_due > 0) == (days > 0) and stage.days_from_due <= days]
+    if not ladder:
+        return None, None
+    due = stages[ladder[-1]]
+    above = [i for i in ladder if i > last]
+    return (stages[above[0]] if above else None), due
 
 
 class _CustomerTable:
@@ -844,7 +1062,8 @@ class _CustomerTable:
         window_start = pd.Timestamp(self.run_date) - pd.Timedelta(days=self.policy.cap_days - 1)
         recent = sent[sent["date"] >= window_start].groupby("customer").size().to_dict()
         chased = set(driver.index[driver["invoice"].notna()])
-        self.excluded = self._excluded_by_reason(items, chased)
+        excluded = self._excluded_by_reason(items, chased)
+        stages, opted_out_in_log = self.policy.stages, self.history.opted_out
 
         columns = [info[name].to_numpy(dtype=object).tolist() for name in
                    ("name", "contact_name", "email", "language", "time_zone", "opt_out",
@@ -862,29 +1081,32 @@ class _CustomerTable:
                 address_problem = "not in the Customers table, so no email address"
             has_driver = isinstance(invoice, str)
             previous = last_stage.get(customer, "")
+            last = self.stage_index.get(previous.lower(), -1)
+            days = int(days) if has_driver else int(any_days)
+            stage, due = _next_stage(stages, days, last) if has_driver else (None, None)
             sent_on = last_sent.get(customer, pd.NaT)
-            outcome = self._decide(
-                customer, bool(opt_out), bool(do_not_contact),
-                (invoice, int(days)) if has_driver else None, previous,
-                last_stage_date.get(customer), address_problem, zone, sent_on,
-                recent.get(customer, 0))
-            reason = outcome.reason
-            if outcome.action in ("send", "task") and customer in self.broken:
+            case = Case(
+                customer, self.policy, self.run_date, self._local(zone), zone,
+                bool(opt_out) or customer in opted_out_in_log, bool(do_not_contact),
+                invoice if has_driver else None, days, stage, due,
+                stages[last] if last >= 0 else None, last_stage_date.get(customer),
+                address_problem, sent_on, recent.get(customer, 0), excluded.get(customer, {}))
+            verdict = _decide(case)
+            reason = verdict.reason
+            if verdict.action in ("send", "task") and customer in self.broken:
                 promised = pd.Timestamp(self.broken[customer]).date()
                 reason += f"; the promise to pay by {promised:%Y-%m-%d} was not kept"
-            if zone_note and outcome.action in ("send", "wait"):
+            if zone_note and verdict.action in ("send", "wait"):
                 reason += f"; {zone_note}"
-            stage = outcome.stage
-            due = (self._next_stage(int(days), self.stage_index.get(previous.lower(), -1))[1]
-                   if has_driver else None)
+            stage = verdict.stage
             records.append((
                 customer, name or fallback_name, contact, ", ".join(recipients), recipients,
-                language, zone, outcome.action, stage.name if stage else "",
+                language, zone, verdict.action, stage.name if stage else "",
                 stage.template_name if stage else "", previous,
                 None if pd.isna(sent_on) else sent_on.date(), reason,
-                totals.get(customer, {}), int(days) if has_driver else int(any_days),
-                invoice if has_driver else "", invoices.get(customer, []),
-                due.name if due else "", due.action if due else "", bool(do_not_contact),
+                totals.get(customer, {}), days, invoice if has_driver else "",
+                invoices.get(customer, []), due.name if due else "", due.action if due else "",
+                bool(do_not_contact),
             ))
         table = pd.DataFrame.from_records(records, columns=list(CUSTOMER_COLUMNS))
         table["max_days_past_due"] = table["max_days_past_due"].astype("int64")
@@ -934,95 +1156,6 @@ class _CustomerTable:
         if zone not in self.local_times:
             self.local_times[zone] = self.now.astimezone(ZoneInfo(zone))
         return self.local_times[zone]
-
-    def _decide(
-        self, customer: str, opt_out: bool, do_not_contact: bool,
-        driving: tuple[str, int] | None, previous: str, previous_date: pd.Timestamp | None,
-        address_problem: str, zone: str, sent_on: pd.Timestamp, recent: int,
-    ) -> _Outcome:
-        if driving is None:
-            return _Outcome("skip", self._nothing_to_chase(customer))
-        if do_not_contact:
-            return _Outcome("skip", "marked do not contact in the Customers table")
-        if opt_out or customer in self.history.opted_out:
-            return _Outcome("skip", "opted out of reminders")
-        invoice, days = driving
-        last = self.stage_index.get(previous.lower(), -1)
-        stage, due = self._next_stage(days, last)
-        if stage is None:
-            return _Outcome("skip", self._not_due(days, invoice, due, last, previous_date))
-        what = f"{stage.label}: {_days_text(days)} ({invoice})"
-        if due is not None and due is not stage:
-            what += f"; {due.label} is due, but stages climb one at a time"
-        if stage.action == "task":
-            return _Outcome("task", f"{what}; a person must take over, nothing is sent", stage)
-        if address_problem:
-            return _Outcome("skip", address_problem)
-        waiting = self._waiting(zone, sent_on, recent)
-        if waiting:
-            return _Outcome("wait", waiting, stage)
-        return _Outcome("send", what, stage)
-
-    def _next_stage(self, days: int, last: int) -> tuple[Stage | None, Stage | None]:
-        """The stage to act on today (or None) and the stage due by the days alone."""
-        stages = self.policy.stages
-        ladder = [i for i, stage in enumerate(stages)
-                  if (stage.days_from_due > 0) == (days > 0) and stage.days_from_due <= days]
-        if not ladder:
-            return None, None
-        due = stages[ladder[-1]]
-        above = [i for i in ladder if i > last]
-        return (stages[above[0]] if above else None), due
-
-    def _not_due(self, days: int, invoice: str, due: Stage | None, last: int,
-                 previous_date: pd.Timestamp | None) -> str:
-        coming = [stage for index, stage in enumerate(self.policy.stages)
-                  if stage.days_from_due > days and index > last]
-        if due is not None and last >= 0:
-            previous = self.policy.stages[last]
-            sent = (f"{previous.label} task already logged" if previous.action == "task"
-                    else f"{previous.label} already sent")
-            if previous_date is not None and pd.notna(previous_date):
-                sent += f" on {previous_date:%Y-%m-%d}"
-        else:
-            sent = f"not due for a reminder yet: {invoice} is {_days_text(days)}"
-        if not coming:
-            return f"{sent}; no further stage"
-        following = coming[0]
-        wait = following.days_from_due - days
-        return (f"{sent}; next: {following.label} at {_threshold_text(following.days_from_due)}"
-                f" (in {wait} day{'s' if wait != 1 else ''})")
-
-    def _nothing_to_chase(self, customer: str) -> str:
-        parts = []
-        for reason, invoices in self.excluded.get(customer, {}).items():
-            listed = ", ".join(invoices[:5])
-            more = f" and {len(invoices) - 5} more" if len(invoices) > 5 else ""
-            parts.append(f"{reason} ({listed}{more})")
-        if len(parts) == 1 and parts[0].startswith("disputed"):
-            return "all open items are " + parts[0]
-        return "nothing to chase: " + "; ".join(parts)
-
-    def _waiting(self, zone: str, sent_on: pd.Timestamp, recent: int) -> str:
-        policy = self.policy
-        if pd.notna(sent_on):
-            gap = (self.run_date - sent_on.date()).days
-            if gap < policy.min_gap_days:
-                when = "today" if gap == 0 else (
-                    f"{gap} day{'s' if gap != 1 else ''} ago, on {sent_on:%Y-%m-%d}")
-                return (f"waiting: the last reminder was sent {when}; at least "
-                        f"{policy.min_gap_days} days between reminders")
-        if recent >= policy.cap_messages:
-            return (f"waiting: {recent} reminders sent in the last {policy.cap_days} days, "
-                    f"the most allowed is {policy.cap_messages}")
-        local = self._local(zone)
-        if local.weekday() not in policy.working_days:
-            return (f"waiting: {DAY_NAMES[local.weekday()]} in {zone} is not a working day "
-                    f"({describe_days(policy.working_days)})")
-        if not policy.window_start <= local.time() < policy.window_end:
-            return (f"waiting: {local:%H:%M} in {zone} is outside the send window "
-                    f"{policy.window_start:%H:%M}-{policy.window_end:%H:%M}")
-        return ""
 
 
 def _lists_by(keys: np.ndarray, values: np.ndarray) -> dict[str, list]:
