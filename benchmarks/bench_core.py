@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dunning.aging import aging_by_customer  # noqa: E402
-from dunning.ledger import build_ledger  # noqa: E402
-from dunning.ledger_kpis import all_kpis  # noqa: E402
-from dunning.reading import read_invoices  # noqa: E402
+from dunning.core.aging import aging_by_customer  # noqa: E402
+from dunning.core.ledger import build_ledger  # noqa: E402
+from dunning.core.ledger_kpis import all_kpis  # noqa: E402
+from dunning.io.reading import read_invoices  # noqa: E402
 from generate import invoice_rows  # noqa: E402
 from timing import best_ms  # noqa: E402
 

@@ -20,7 +20,7 @@ import time
 
 import pandas as pd
 
-from dunning.messages import (
+from dunning.render.messages import (
     BUILT_IN_LANGUAGES,
     BUILT_IN_STAGES,
     Sender,
@@ -36,7 +36,8 @@ SENDER = Sender("Acme Supplies Ltd", "Jane Smith", "ar@acme.example",
 
 
 def frames(customers: int, per_customer: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A decisions frame (all "send") and an items frame like `dunning.policy.decide` returns."""
+    """A decisions frame (all "send") and an items frame, as `dunning.core.policy.decide`
+    returns them."""
     rng = random.Random(seed)
     decided, items = [], []
     for number in range(customers):

@@ -24,9 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dunning import risk  # noqa: E402
-from dunning.ledger import build_ledger  # noqa: E402
-from dunning.reading import read_invoices  # noqa: E402
+from dunning.core import risk  # noqa: E402
+from dunning.core.ledger import build_ledger  # noqa: E402
+from dunning.io.reading import read_invoices  # noqa: E402
 from generate import START, invoice_rows  # noqa: E402
 from timing import best_ms  # noqa: E402
 

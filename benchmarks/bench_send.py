@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from dunning.journal import Journal
-from dunning.mailer import Outgoing, send_messages
+from dunning.mail.journal import Journal
+from dunning.mail.smtp import Outgoing, send_messages
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from smtp_server import TEST_PASSWORD, LoopbackSmtp, build_email  # noqa: E402

@@ -37,8 +37,8 @@ from xlwings import conversion  # noqa: E402
 from xlwings.conversion import Options, PandasDataFrameConverter  # noqa: E402
 from xlwings.main import Engine  # noqa: E402
 
-from dunning import udfs  # noqa: E402
-from dunning.ledger import trim_trailing_blank_rows  # noqa: E402
+from dunning.core.ledger import trim_trailing_blank_rows  # noqa: E402
+from dunning.excel import functions as udfs  # noqa: E402
 from generate import invoice_rows  # noqa: E402
 from timing import best_ms  # noqa: E402
 

@@ -18,13 +18,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dunning.contactlog import CONTACT_LOG_COLUMNS  # noqa: E402
-from dunning.disputes import dispute_register  # noqa: E402
-from dunning.ledger import build_ledger  # noqa: E402
-from dunning.policy import Policy, decide  # noqa: E402
-from dunning.promises import promise_outcomes  # noqa: E402
-from dunning.risk import score  # noqa: E402
-from dunning.worklist import build_worklist  # noqa: E402
+from dunning.core.contactlog import CONTACT_LOG_COLUMNS  # noqa: E402
+from dunning.core.disputes import dispute_register  # noqa: E402
+from dunning.core.ledger import build_ledger  # noqa: E402
+from dunning.core.policy import Policy, decide  # noqa: E402
+from dunning.core.promises import promise_outcomes  # noqa: E402
+from dunning.core.risk import score  # noqa: E402
+from dunning.core.worklist import build_worklist  # noqa: E402
 from generate import invoice_rows  # noqa: E402
 from timing import best_ms  # noqa: E402
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import openpyxl
 import xlsxwriter
 
-from dunning.xlsx import append_rows
+from dunning.io.xlsx import append_rows
 
 CACHE = Path(tempfile.gettempdir()) / "dunning-bench"
 
@@ -151,7 +151,8 @@ def main() -> None:
     size = source.stat().st_size / 1e6
     print(f"workbook: {args.rows:,} invoice rows, {size:.1f} MB")
     print(
-        f"dunning.xlsx append 100 rows (atomic save, median of {args.repeat}): {dunning_ms:.0f} ms"
+        f"dunning.io.xlsx append 100 rows (atomic save, median of {args.repeat}): "
+        f"{dunning_ms:.0f} ms"
     )
     print(f"openpyxl load + save: {openpyxl_ms:.0f} ms")
     print(

@@ -64,8 +64,10 @@ CODEPAGE = 1252
 ENCODING = "cp1252"
 SHEET_NAME = "Dunning"
 UDF_MODULE = "dunning.udfs"
-PRELOAD = ("pandas", "numpy", "dunning.cells", "dunning.ledger_kpis", "dunning.aging")
-"""Imported before sys.platform is set to win32 for dunning.udfs, as tests/test_udfs.py does."""
+PRELOAD = ("pandas", "numpy", "dunning.excel.arguments", "dunning.core.ledger_kpis",
+           "dunning.core.aging")
+"""Imported before sys.platform is set to win32 for dunning.udfs, as tests/test_functions.py
+does."""
 XLWINGS_CONFIG_NAME = "xlwings"  # config sheet/file name the embedded xlwings module reads
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 

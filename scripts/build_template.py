@@ -1,7 +1,7 @@
 """Write workbook_templates/Dunning-Client.xlsx, the empty client workbook, from code.
 
 The template is committed, and a test checks that it equals a fresh build part
-for part, so after changing `dunning.template` run this script and commit the
+for part, so after changing `dunning.io.client_workbook` run this script and commit the
 result:
 
     python scripts/build_template.py
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dunning.template import build_workbook
+from dunning.io.client_workbook import build_workbook
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "workbook_templates" / "Dunning-Client.xlsx"
 

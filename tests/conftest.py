@@ -2,7 +2,7 @@
 
 import pytest
 
-from dunning.template import (
+from dunning.io.client_workbook import (
     SAMPLE_AS_OF,
     SAMPLE_SETTINGS,
     build_workbook,

@@ -1,6 +1,6 @@
 """A stand-in for an xlwings Book, holding a real workbook's values as xlwings passes them.
 
-Only the calls `dunning.excel` makes are imitated: sheets and tables, `Range.value`
+Only the calls `dunning.excel.live` makes are imitated: sheets and tables, `Range.value`
 (lists of rows; numbers as floats, dates as datetimes, blanks as None),
 `Table.resize`, `Sheet.clear_contents` and `Book.selection`. Writing behaves as
 Excel does: a leading apostrophe marks text and is not stored; any other text

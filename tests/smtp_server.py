@@ -255,7 +255,7 @@ class LoopbackSmtp:
 
     def settings(self, **changes):
         """SmtpSettings for this server (trusting its test CA)."""
-        from dunning.mailer import SmtpSettings
+        from dunning.mail.smtp import SmtpSettings
 
         values = dict(host=HOST, port=self.port, security=self.security,
                       user=self.user if self.security != "none" else "",

@@ -7,17 +7,17 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from datasets import IBM, read_dataset
-from dunning import actions
-from dunning.aging import TOTAL, aging_tables
-from dunning.book import open_book
-from dunning.contactlog import Contact
-from dunning.errors import DunningInputError
-from dunning.template import (
+from dunning.app import actions
+from dunning.core.aging import TOTAL, aging_tables
+from dunning.core.contactlog import Contact
+from dunning.core.errors import DunningInputError
+from dunning.core.worklist import HEADERS as WORKLIST_HEADERS
+from dunning.io.book import open_book
+from dunning.io.client_workbook import (
     SAMPLE_AS_OF,
     build_workbook,
     sample_customers,
 )
-from dunning.worklist import HEADERS as WORKLIST_HEADERS
 
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)
 
@@ -79,7 +79,7 @@ def test_send_asks_first_with_the_counts_and_a_no_sends_nothing(book):
 
 
 def actions_workbook(path):
-    from dunning.workbook import FileWorkbook
+    from dunning.io.workbook import FileWorkbook
 
     return FileWorkbook(path)
 
@@ -121,7 +121,7 @@ def test_a_plan_for_a_customer_owing_nothing_is_refused_and_nothing_written(book
 
 
 def test_a_broken_promise_raises_the_customers_priority(book):
-    from dunning.ledger import open_balance
+    from dunning.core.ledger import open_balance
 
     ledger = open_book(book, all_currencies=True).frame
     then = open_balance(ledger, NOW.date() - dt.timedelta(days=20))
@@ -224,7 +224,7 @@ def test_the_collectors_commands(book, capsys):
 def highradius_book(tmp_path):
     """The HighRadius open items (USD and CAD), imported by the ledger, in the template."""
     from datasets import HIGHRADIUS
-    from dunning.ledger import build_ledger
+    from dunning.core.ledger import build_ledger
 
     frame = build_ledger(read_dataset(HIGHRADIUS), sheet="open_items").frame
     invoices = pd.DataFrame({
@@ -310,7 +310,7 @@ def test_a_csv_export_is_not_a_client_workbook(tmp_path, capsys):
 
 def test_the_worklist_and_the_reminder_run_print_the_ledgers_warnings(book, capsys):
     from dunning.cli import main
-    from dunning.xlsx import append_rows
+    from dunning.io.xlsx import append_rows
 
     append_rows(book, "Invoices", [{"Invoice No": "X-1", "Customer": "CAS03",
                                     "Invoice Date": dt.date(2026, 10, 1),

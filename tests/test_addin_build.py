@@ -177,7 +177,7 @@ def test_the_embedded_xlwings_module_is_xlwings_own(vba_code: dict[str, str]):
 
 def test_worksheet_functions_are_generated_with_xlwings_own_code(vba_code: dict[str, str]):
     """The wrappers Import Functions would write, and a description for each function."""
-    from dunning import udfs
+    from dunning.excel import functions as udfs
 
     names = sorted(name for name in dir(udfs) if name.isupper()
                    and callable(getattr(udfs, name)) and getattr(udfs, name).__doc__)
@@ -344,7 +344,7 @@ def test_no_parameter_is_named_with_a_reserved_word(vba_code: dict[str, str]):
 def test_worksheet_function_arguments_keep_their_python_names_where_vba_allows(
         vba_code: dict[str, str]):
     """Only names VBA reserves change, by an underscore; the wizard's texts follow them."""
-    from dunning import udfs
+    from dunning.excel import functions as udfs
 
     code = vba_code["DunningFunctions.bas"].replace("\r\n", "\n")
     signatures = dict(re.findall(r"^Function (\w+)\((.*)\)$", code, re.M))
@@ -624,7 +624,7 @@ def test_ribbon_has_the_issue_buttons_and_one_generic_callback():
 
 
 def test_every_button_has_a_python_action():
-    from dunning import ribbon as actions  # the dispatcher RunPython calls
+    from dunning.excel import ribbon as actions  # the dispatcher RunPython calls
 
     assert set(BUTTON_IDS) <= set(actions.BUTTONS)
     assert callable(actions.run)

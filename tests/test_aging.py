@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from dunning.aging import (
+from dunning.core.aging import (
     TOTAL,
     age_items,
     aging_by_customer,
@@ -11,7 +11,7 @@ from dunning.aging import (
     bucket_labels,
     days_past_due,
 )
-from dunning.ledger import build_ledger
+from dunning.core.ledger import build_ledger
 
 AS_OF = "2024-06-30"
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dunning.charges import (
+from dunning.core.charges import (
     CHARGE_COLUMNS,
     Charge,
     ChargeSettings,
@@ -39,7 +39,7 @@ from dunning.charges import (
     uk_late_payment,
     user_rates_path,
 )
-from dunning.errors import DunningInputError
+from dunning.core.errors import DunningInputError
 
 RATE_HEADER = ["Regime", "Effective From", "Rate %", "Source"]
 

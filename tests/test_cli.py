@@ -8,11 +8,11 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from datasets import IBM, dataset_path
-from dunning.aging import aging_by_customer
 from dunning.cli import DEMO_AS_OF, main
-from dunning.ledger import build_ledger
-from dunning.report import money
-from dunning.template import sample_invoices
+from dunning.core.aging import aging_by_customer
+from dunning.core.amounts import money
+from dunning.core.ledger import build_ledger
+from dunning.io.client_workbook import sample_invoices
 
 DEMO_NOW = dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)
 
@@ -118,7 +118,7 @@ def test_worklist_of_a_fresh_workbook_says_there_is_nothing_to_chase(tmp_path, c
 
 
 def test_worklist_when_every_invoice_is_settled(tmp_path, capsys):
-    from dunning.template import build_workbook
+    from dunning.io.client_workbook import build_workbook
 
     invoices = sample_invoices()
     invoices["Paid"] = invoices["Amount"]
@@ -129,8 +129,8 @@ def test_worklist_when_every_invoice_is_settled(tmp_path, capsys):
 
 
 def test_a_second_send_while_one_runs_is_refused_and_sends_nothing(book, capsys):
-    from dunning.journal import Journal
-    from dunning.remind import journal_path
+    from dunning.app.remind import journal_path
+    from dunning.mail.journal import Journal
 
     before = book.read_bytes()
     with Journal(journal_path(book), clock=lambda: DEMO_NOW):  # another run, sending now
@@ -169,7 +169,7 @@ def test_a_full_disk_during_a_save_is_one_error_line_and_leaves_the_book(book, c
 
 
 def test_an_unforeseen_failure_is_one_line_with_what_to_do(book, capsys, monkeypatch):
-    from dunning import actions
+    from dunning.app import actions
 
     def broken(*args, **options):
         raise ZeroDivisionError("division by zero")
@@ -183,8 +183,8 @@ def test_an_unforeseen_failure_is_one_line_with_what_to_do(book, capsys, monkeyp
 
 
 def test_plan_and_log_take_the_moment_of_the_command(book, capsys):
-    from dunning.contactlog import CONTACT_LOG_TABLE
-    from dunning.reading import read_table_frame
+    from dunning.core.contactlog import CONTACT_LOG_TABLE
+    from dunning.io.reading import read_table_frame
 
     assert main(["log", str(book), "--customer", "CAS03", "--outcome", "voicemail",
                  "--now", "2031-02-03T14:15+01:00"]) == 0

@@ -7,10 +7,15 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from dunning.cli import main
-from dunning.contactlog import Contact, contact_log_frame, log_row, outcome_code
-from dunning.customers import customers_frame
-from dunning.errors import DunningInputError
-from dunning.template import SAMPLE_AS_OF, build_workbook, sample_customers, sample_invoices
+from dunning.core.contactlog import Contact, contact_log_frame, log_row, outcome_code
+from dunning.core.errors import DunningInputError
+from dunning.io.client_workbook import (
+    SAMPLE_AS_OF,
+    build_workbook,
+    sample_customers,
+    sample_invoices,
+)
+from dunning.sheets.customers import customers_frame
 
 NOW = dt.datetime(2026, 11, 23, 10, 30, 15, 123456)
 

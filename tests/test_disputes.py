@@ -5,14 +5,14 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dunning.contactlog import CONTACT_LOG_HEADERS, contact_log_frame
-from dunning.disputes import (
+from dunning.core.contactlog import CONTACT_LOG_HEADERS, contact_log_frame
+from dunning.core.disputes import (
     DISPUTE_COLUMNS,
     dispute_register,
     open_disputes,
 )
-from dunning.ledger import build_ledger
-from dunning.policy import Policy, decide
+from dunning.core.ledger import build_ledger
+from dunning.core.policy import Policy, decide
 
 AS_OF = dt.date(2026, 3, 11)
 NOW = dt.datetime(2026, 3, 11, 10, 0, tzinfo=dt.timezone.utc)

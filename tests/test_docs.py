@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from dunning import udfs
 from dunning.cli import _parser
+from dunning.excel import functions as udfs
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import dunning
-from dunning.drafts import DraftConflictError, draft_name, read_templates, write_drafts
-from dunning.errors import DunningInputError
-from dunning.messages import Sender, TemplateSet, decode_key, render_messages
+from dunning.core.errors import DunningInputError
+from dunning.mail.drafts import DraftConflictError, draft_name, read_templates, write_drafts
+from dunning.render.messages import Sender, TemplateSet, decode_key, render_messages
 
 RUN = dt.date(2026, 11, 23)
 SENDER = Sender("Acme Supplies Ltd", "Jane Smith", "ar@acme.example", "IBAN DE89 3704")
@@ -131,7 +131,7 @@ def test_a_failed_write_keeps_the_old_draft_and_no_partial_file(tmp_path, monkey
     def refuse(source, target):
         raise PermissionError("file is open in another program")
 
-    monkeypatch.setattr("dunning.drafts.os.replace", refuse)
+    monkeypatch.setattr("dunning.mail.drafts.os.replace", refuse)
     with pytest.raises(PermissionError):
         write_drafts(messages("C1"), SENDER, tmp_path, date=WHEN + dt.timedelta(hours=1))
     assert path.read_bytes() == before

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from dunning.journal import Journal, JournalBusyError, JournalWarning
+from dunning.mail.journal import Journal, JournalBusyError, JournalWarning
 
 WHEN = dt.datetime(2026, 11, 23, 9, 30, 15, 250000, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 

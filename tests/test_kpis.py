@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from dunning.kpis import (
+from dunning.core.kpis import (
     NotDefined,
     average_days_delinquent,
     best_possible_dso,

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from datasets import CASSANDRA_TEST, CASSANDRA_TRAIN, HIGHRADIUS, IBM, read_dataset
-from dunning.errors import DunningInputError
-from dunning.ledger import LEDGER_COLUMNS, build_ledger, open_balance, single_currency
+from dunning.core.errors import DunningInputError
+from dunning.core.ledger import LEDGER_COLUMNS, build_ledger, open_balance, single_currency
 
 HEADER = ["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Paid"]
 

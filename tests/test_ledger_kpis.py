@@ -29,9 +29,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datasets import IBM, read_dataset
-from dunning import kpis, ledger_kpis
-from dunning.kpis import NotDefined
-from dunning.ledger import LEDGER_COLUMNS, build_ledger, open_balance
+from dunning.core import kpis, ledger_kpis
+from dunning.core.kpis import NotDefined
+from dunning.core.ledger import LEDGER_COLUMNS, build_ledger, open_balance
 
 AS_OF = "2024-03-31"
 START = "2024-01-01"  # = AS_OF - 90 days: the period is (START, AS_OF]
@@ -51,7 +51,7 @@ ROWS = [
 
 
 def make_ledger(rows: list[tuple]) -> pd.DataFrame:
-    """A frame with the contract columns of dunning.ledger, one customer per invoice."""
+    """A frame with the contract columns of dunning.core.ledger, one customer per invoice."""
     names = ["invoice", "invoice_date", "due_date", "amount", "open_amount", "settled_date",
              "disputed", "written_off", "collection_cost"]  # fmt: skip
     frame = pd.DataFrame(rows, columns=names)

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from jinja2 import DictLoader, Environment, nodes
 
-from dunning.charges import ChargeSettings, charges_for_items
-from dunning.errors import DunningInputError
-from dunning.messages import (
+from dunning.core.charges import ChargeSettings, charges_for_items
+from dunning.core.errors import DunningInputError
+from dunning.render.messages import (
     BUILT_IN_LANGUAGES,
     BUILT_IN_STAGES,
     FIELDS,
@@ -408,7 +408,7 @@ def test_reaching_outside_the_fields_is_refused_when_loaded(source):
 ])
 def test_the_sandbox_itself_blocks_attacks_that_pass_the_load_check(source, monkeypatch):
     """The check at load time is a courtesy; the sandbox is the guard."""
-    monkeypatch.setattr("dunning.messages._static_problems", lambda tree: [])
+    monkeypatch.setattr("dunning.render.messages._static_problems", lambda tree: [])
     templates = rows_set(["friendly", "fr", "Bonjour", source, ""])
     with pytest.raises(DunningInputError) as caught:
         render([customer(language="fr")], standard_items(), templates)
@@ -530,7 +530,7 @@ def test_fields_documented_match_what_templates_receive():
 
 
 def test_messages_module_imports_no_workbook_mail_transport_or_excel_library():
-    code = ("import sys, dunning.messages; print(sorted(m for m in "
+    code = ("import sys, dunning.render.messages; print(sorted(m for m in "
             "['xlwings', 'openpyxl', 'python_calamine', 'yagmail', 'smtplib'] "
             "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -662,7 +662,7 @@ def test_a_folder_template_cannot_extend_the_layout():
 ])
 def test_past_the_load_check_the_sandbox_still_has_nothing_to_load(source, monkeypatch):
     """The check at load time is a courtesy; the sandbox has no loader at all."""
-    monkeypatch.setattr("dunning.messages._static_problems", lambda tree: [])
+    monkeypatch.setattr("dunning.render.messages._static_problems", lambda tree: [])
     templates = rows_set(["friendly", "en", "Hello", "Text", source]).over(
         TemplateSet.default())
     with pytest.raises(DunningInputError) as caught:

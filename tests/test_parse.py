@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dunning.parse import (
+from dunning.core.parse import (
     FIRST_DATE,
     LAST_DATE,
     MAX_AMOUNT,

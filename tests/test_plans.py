@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dunning.errors import DunningInputError
-from dunning.ledger import build_ledger
-from dunning.plans import (
+from dunning.core.errors import DunningInputError
+from dunning.core.ledger import build_ledger
+from dunning.core.plans import (
     HEADERS,
     PLAN_COLUMNS,
     SUMMARY_COLUMNS,
@@ -288,7 +288,7 @@ def test_plan_rows_without_invoices_still_work():
 
 
 def test_plan_status_feeds_the_policy():
-    from dunning.policy import Policy, decide
+    from dunning.core.policy import Policy, decide
 
     header = ["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Currency"]
     frame = build_ledger([header, ["INV-1", "A", dt.date(2026, 1, 1), dt.date(2026, 2, 1), 300,
@@ -496,7 +496,7 @@ def test_several_plans_come_back_in_plan_and_instalment_order():
 
 
 def test_the_summary_is_the_policy_s_plans_frame():
-    from dunning.policy import Policy, decide
+    from dunning.core.policy import Policy, decide
 
     frame = build_ledger([["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount",
                            "Paid", "Currency"],

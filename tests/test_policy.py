@@ -7,11 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dunning.contactlog import CONTACT_LOG_COLUMNS, CONTACT_LOG_HEADERS, contact_log_frame
-from dunning.customers import customers_frame
-from dunning.errors import DunningInputError
-from dunning.ledger import build_ledger
-from dunning.policy import (
+from dunning.core.contactlog import CONTACT_LOG_COLUMNS, CONTACT_LOG_HEADERS, contact_log_frame
+from dunning.core.errors import DunningInputError
+from dunning.core.ledger import build_ledger
+from dunning.core.policy import (
     DEFAULT_STAGES,
     Policy,
     Stage,
@@ -23,13 +22,14 @@ from dunning.policy import (
     parse_working_days,
     policy_from_settings,
 )
-from dunning.template import (
+from dunning.io.client_workbook import (
     SAMPLE_AS_OF,
     SETTINGS_ROWS,
     STAGE_ROWS,
     sample_customers,
     sample_invoices,
 )
+from dunning.sheets.customers import customers_frame
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 3, 11, 10, 0, tzinfo=UTC)  # a Wednesday; 11:00 in Berlin
@@ -684,7 +684,7 @@ def test_properties_of_every_run(rows, history, hour, weekday):
 
 
 def test_stage_reached_by_days_alone():
-    from dunning.policy import DEFAULT_STAGES, stage_reached
+    from dunning.core.policy import DEFAULT_STAGES, stage_reached
 
     names = {days: getattr(stage_reached(days), "name", None) for days in (-5, -3, 0, 1, 14, 15,
                                                                            59, 60, 400)}
@@ -697,7 +697,7 @@ def test_stage_reached_by_days_alone():
 
 from dataclasses import replace  # noqa: E402
 
-from dunning import policy as rules  # noqa: E402
+from dunning.core import policy as rules  # noqa: E402
 
 FRIENDLY, FIRM, FINAL, HANDOFF = (next(stage for stage in DEFAULT_STAGES if stage.name == name)
                                   for name in ("friendly", "firm", "final", "handoff"))

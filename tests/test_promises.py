@@ -5,10 +5,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dunning.contactlog import Contact, contact_log_frame, log_row
-from dunning.errors import DunningInputError
-from dunning.ledger import build_ledger
-from dunning.promises import (
+from dunning.core.contactlog import Contact, contact_log_frame, log_row
+from dunning.core.errors import DunningInputError
+from dunning.core.ledger import build_ledger
+from dunning.core.promises import (
     PROMISE_COLUMNS,
     invoice_names,
     latest_promise_by_customer,
@@ -210,7 +210,7 @@ def test_a_later_promise_about_the_same_invoices_supersedes_an_earlier_one():
 
 
 def test_a_pending_promise_is_what_the_policy_holds_the_items_for():
-    from dunning.policy import Policy, decide
+    from dunning.core.policy import Policy, decide
 
     frame = ledger(("A1", "A", 300, None, None), ("B1", "B", 300, None, None))
     rows = log(promise("A", "2026-03-01", "2026-03-11", balance=300),

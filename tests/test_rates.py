@@ -14,17 +14,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dunning import rates
-from dunning.charges import (
+from dunning.app import rates
+from dunning.cli import main
+from dunning.core.charges import (
     load_reference_rates,
     reference_rate_for,
     reference_rates_from_rows,
     shipped_reference_rates,
 )
-from dunning.cli import main
-from dunning.errors import DunningInputError, Issue
-from dunning.workbook import FileWorkbook
-from dunning.xlsx import append_rows
+from dunning.core.errors import DunningInputError, Issue
+from dunning.io.workbook import FileWorkbook
+from dunning.io.xlsx import append_rows
 
 DATA = Path(__file__).resolve().parent / "data" / "rates"
 ECB_FILE = DATA / "ecb_mrr_fr.csv"

@@ -19,13 +19,18 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import dunning.workbook
+import dunning.io.workbook
 from dunning.cli import main
-from dunning.errors import DunningInputError
-from dunning.reading import read_csv_text, read_invoices
-from dunning.template import SAMPLE_AS_OF, SAMPLE_SETTINGS, build_workbook, sample_customers
-from dunning.xlsx import UnsupportedWorkbookError, append_rows
-from dunning.xlsx import package as xlsx_package
+from dunning.core.errors import DunningInputError
+from dunning.io.client_workbook import (
+    SAMPLE_AS_OF,
+    SAMPLE_SETTINGS,
+    build_workbook,
+    sample_customers,
+)
+from dunning.io.reading import read_csv_text, read_invoices
+from dunning.io.xlsx import UnsupportedWorkbookError, append_rows
+from dunning.io.xlsx import package as xlsx_package
 
 HEADER = ["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount"]
 READABLE = "Dunning reads .xlsx and .xlsm workbooks and .csv exports"
@@ -141,7 +146,7 @@ def no_calamine(monkeypatch):
         def from_path(*args, **kwargs):
             raise AssertionError("calamine opened a file that should have been refused")
 
-    monkeypatch.setattr(dunning.workbook, "CalamineWorkbook", Refused)
+    monkeypatch.setattr(dunning.io.workbook, "CalamineWorkbook", Refused)
 
 
 def test_a_part_that_unzips_over_100_times_its_size_is_refused_unread(tmp_path, capsys,

@@ -14,17 +14,17 @@ from python_calamine import CalamineWorkbook
 pytest.importorskip("cryptography", reason="the loopback SMTP server makes its certificate "
                     "with the cryptography package (pip install '.[test]')")
 
-from dunning import remind  # noqa: E402
+from dunning.app import remind  # noqa: E402
 from dunning.cli import main  # noqa: E402
-from dunning.errors import DunningInputError  # noqa: E402
-from dunning.journal import Journal  # noqa: E402
-from dunning.template import (  # noqa: E402
+from dunning.core.errors import DunningInputError  # noqa: E402
+from dunning.io.client_workbook import (  # noqa: E402
     SAMPLE_AS_OF,
     SAMPLE_SETTINGS,
     build_workbook,
     sample_customers,
     sample_invoices,
 )
+from dunning.mail.journal import Journal  # noqa: E402
 from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)  # a Monday, in the window
@@ -160,7 +160,7 @@ def test_cli_remind_dry_run_and_send(book, server, tmp_path, capsys, monkeypatch
 
 
 def test_workbook_templates_override_the_built_in_ones_and_are_sandboxed(book, tmp_path):
-    from dunning.xlsx import append_rows
+    from dunning.io.xlsx import append_rows
 
     append_rows(book, "Templates", [{
         "Stage": "friendly", "Language": "fr",

@@ -12,10 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dunning import actions, ribbon
-from dunning.book import open_book
-from dunning.excel import ExcelWorkbook, cell_value
-from dunning.worklist import HEADERS as WORKLIST_HEADERS
+from dunning.app import actions
+from dunning.core.worklist import HEADERS as WORKLIST_HEADERS
+from dunning.excel import ribbon
+from dunning.excel.live import ExcelWorkbook, cell_value
+from dunning.io.book import open_book
 from fake_excel import FakeBook, Formula
 
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from datasets import IBM, read_dataset
-from dunning import risk
-from dunning.ledger import build_ledger
+from dunning.core import risk
+from dunning.core.ledger import build_ledger
 
 HEADER = ["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Settled Date",
           "Disputed", "Billing"]
@@ -211,8 +211,9 @@ def test_risk_is_core_and_imports_no_adapter():
     # socket is not checked: scikit-learn reaches numpy.testing, whose importlib.metadata
     # imports email.utils, which imports socket; nothing here opens one
     adapters = ["xlwings", "openpyxl", "python_calamine", "yagmail", "smtplib", "jinja2",
-                "dunning.reading", "dunning.book", "dunning.xlsx", "dunning.mailer"]
-    code = f"import sys, dunning.risk; print(sorted(m for m in {adapters!r} if m in sys.modules))"
+                "dunning.io.reading", "dunning.io.book", "dunning.io.xlsx", "dunning.mail.smtp"]
+    code = ("import sys, dunning.core.risk; "
+            f"print(sorted(m for m in {adapters!r} if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"

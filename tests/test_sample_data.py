@@ -13,9 +13,14 @@ from types import ModuleType
 import pandas as pd
 import pytest
 
-from dunning.aging import aging_summary, bucket_labels
-from dunning.ledger import build_ledger
-from dunning.template import SAMPLE_AS_OF, sample_customers, sample_invoices, table_headers
+from dunning.core.aging import aging_summary, bucket_labels
+from dunning.core.ledger import build_ledger
+from dunning.io.client_workbook import (
+    SAMPLE_AS_OF,
+    sample_customers,
+    sample_invoices,
+    table_headers,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "addin" / "dunning" / "data"

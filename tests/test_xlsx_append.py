@@ -16,8 +16,8 @@ from openpyxl.worksheet.table import Table
 from python_calamine import CalamineWorkbook
 
 import xlsx_corpus as corpus
-from dunning.errors import DunningInputError
-from dunning.xlsx import WorkbookEdit, append_rows
+from dunning.core.errors import DunningInputError
+from dunning.io.xlsx import WorkbookEdit, append_rows
 
 BOOKKEEPING = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"}
 ROW = {

@@ -15,11 +15,11 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 import xlsx_corpus as corpus
-from dunning.xlsx import WorkbookEdit, WorkbookLockedError, append_rows, atomic, locks
+from dunning.io.xlsx import WorkbookEdit, WorkbookLockedError, append_rows, atomic, locks
 
 WRITER = """
 import os, signal, sys, time
-from dunning.xlsx import WorkbookEdit
+from dunning.io.xlsx import WorkbookEdit
 
 path, crash_at = sys.argv[1], sys.argv[2]
 
@@ -36,7 +36,7 @@ print(time.perf_counter() - started, flush=True)
 STAGES = ["temp-written", "temp-verified", "backup-made", "replaced"]
 PAUSING_WRITER = """
 import sys
-from dunning.xlsx import WorkbookEdit
+from dunning.io.xlsx import WorkbookEdit
 
 def stage(name):
     if name == "temp-written":

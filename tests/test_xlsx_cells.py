@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dunning.xlsx.cells import CellValueError, cell, encode, serial
-from dunning.xlsx.styles import Styles, is_date_format
+from dunning.io.xlsx.cells import CellValueError, cell, encode, serial
+from dunning.io.xlsx.styles import Styles, is_date_format
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 

@@ -17,7 +17,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 import xlsx_corpus as corpus
-from dunning.xlsx import WorkbookEdit
+from dunning.io.xlsx import WorkbookEdit
 from libreoffice import soffice_path
 
 pytestmark = pytest.mark.skipif(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import xlsx_corpus as corpus
-from dunning.errors import DunningInputError
-from dunning.xlsx import (
+from dunning.core.errors import DunningInputError
+from dunning.io.xlsx import (
     UnsupportedWorkbookError,
     WorkbookLockedError,
     append_rows,

@@ -13,8 +13,8 @@ from openpyxl.worksheet.table import Table
 from python_calamine import CalamineWorkbook
 
 import xlsx_corpus as corpus
-from dunning.errors import DunningInputError
-from dunning.xlsx import replace_sheet
+from dunning.core.errors import DunningInputError
+from dunning.io.xlsx import replace_sheet
 
 WORKLIST = [
     ["Customer", "Open", "Action"],

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dunning import __version__
-from dunning.errors import DunningInputError, Issue
-from dunning.template import SAMPLE_AS_OF as DEMO_AS_OF
+from dunning.core.errors import DunningInputError, Issue
+from dunning.io.client_workbook import SAMPLE_AS_OF as DEMO_AS_OF
 
 UNEXPECTED = 3
 """Exit status of a failure Dunning did not foresee (a bug): distinct from bad input (1)."""
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report_failure(error: Exception, args: argparse.Namespace) -> int:
     """One `Error:` line saying what failed and what to do."""
-    from dunning.journal import JournalBusyError
+    from dunning.mail.journal import JournalBusyError
 
     book = getattr(args, "book", None) or getattr(args, "out", None) or getattr(args, "path", "")
     if isinstance(error, JournalBusyError):
@@ -311,7 +311,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_aging(args: argparse.Namespace) -> int:
-    from dunning.report import aging_report
+    from dunning.render.report import aging_report
 
     book = _open_book(args)
     basis = args.basis or book.settings.aging_basis
@@ -320,7 +320,7 @@ def _run_aging(args: argparse.Namespace) -> int:
 
 
 def _run_kpis(args: argparse.Namespace) -> int:
-    from dunning.report import kpi_report
+    from dunning.render.report import kpi_report
 
     book = _open_book(args)
     print(kpi_report(book.frame, book.as_of, days=args.days))
@@ -328,7 +328,7 @@ def _run_kpis(args: argparse.Namespace) -> int:
 
 
 def _run_remind(args: argparse.Namespace) -> int:
-    from dunning import remind
+    from dunning.app import remind
 
     now = args.now or wall_clock()  # --as-of replays a day; the sends happen now
     for pair in args.settle:
@@ -368,10 +368,10 @@ def _smtp_settings(args: argparse.Namespace):  # noqa: ANN202 - SmtpSettings or 
     """SMTP settings from the command line over the workbook's, or None to use the workbook's."""
     if not any((args.smtp_host, args.smtp_port, args.smtp_security, args.smtp_user)):
         return None
-    from dunning.mailer import SmtpSettings
-    from dunning.reading import read_name_value_table
-    from dunning.remind import smtp_from_settings
-    from dunning.settings import SETTINGS_SHEET
+    from dunning.app.remind import smtp_from_settings
+    from dunning.io.reading import read_name_value_table
+    from dunning.mail.smtp import SmtpSettings
+    from dunning.sheets.settings import SETTINGS_SHEET
 
     base = smtp_from_settings(read_name_value_table(args.book, SETTINGS_SHEET))
     return SmtpSettings(
@@ -393,8 +393,8 @@ def _progress_bar(done: int, total: int) -> None:
 def _run_log(args: argparse.Namespace) -> int:
     import getpass
 
-    from dunning.actions import log_contact
-    from dunning.contactlog import Contact, log_time
+    from dunning.app.actions import log_contact
+    from dunning.core.contactlog import Contact, log_time
 
     invoices = tuple(i.strip() for i in args.invoices.split(",") if i.strip())
     contact = Contact(
@@ -407,8 +407,8 @@ def _run_log(args: argparse.Namespace) -> int:
 
 
 def _run_worklist(args: argparse.Namespace) -> int:
-    from dunning import actions
-    from dunning.worklist import worklist_text
+    from dunning.app import actions
+    from dunning.core.worklist import worklist_text
 
     now = _now(args)
     result = actions.worklist(args.book, now=now, as_of=args.as_of,
@@ -421,7 +421,7 @@ def _run_worklist(args: argparse.Namespace) -> int:
 
 
 def _run_refresh(args: argparse.Namespace) -> int:
-    from dunning import actions
+    from dunning.app import actions
 
     print(actions.refresh(args.book, as_of=args.as_of, today=_today(args)).message)
     return 0
@@ -430,7 +430,7 @@ def _run_refresh(args: argparse.Namespace) -> int:
 def _run_plan(args: argparse.Namespace) -> int:
     import getpass
 
-    from dunning import actions
+    from dunning.app import actions
 
     request = actions.PlanRequest(
         customer=args.customer, count=args.instalments, frequency=args.every, start=args.start,
@@ -444,7 +444,7 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 
 def _run_new_workbook(args: argparse.Namespace) -> int:
-    from dunning.template import new_client_workbook
+    from dunning.io.client_workbook import new_client_workbook
 
     path = new_client_workbook(args.path, args.client)
     print(f"Wrote {path} for {args.client}.")
@@ -452,7 +452,7 @@ def _run_new_workbook(args: argparse.Namespace) -> int:
 
 
 def _run_rates_update(args: argparse.Namespace) -> int:
-    from dunning.rates import update_rates
+    from dunning.app.rates import update_rates
 
     result = update_rates(args.as_of or dt.date.today(), book=args.book, files=args.from_file)
     _warn(result.warnings)
@@ -461,7 +461,7 @@ def _run_rates_update(args: argparse.Namespace) -> int:
 
 
 def _open_book(args: argparse.Namespace):  # noqa: ANN202 - a small private record
-    from dunning.book import open_book
+    from dunning.io.book import open_book
 
     book = open_book(args.book, as_of=args.as_of, today=_today(args), sheet=args.sheet,
                      table=args.table, currency=args.currency, dayfirst=args.dayfirst,

@@ -9,11 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from dunning.actions import worklist
-from dunning.book import open_book
-from dunning.report import aging_report, kpi_report
-from dunning.template import SAMPLE_SETTINGS, build_workbook, sample_customers, sample_invoices
-from dunning.worklist import worklist_text
+from dunning.app.actions import worklist
+from dunning.core.worklist import worklist_text
+from dunning.io.book import open_book
+from dunning.io.client_workbook import (
+    SAMPLE_SETTINGS,
+    build_workbook,
+    sample_customers,
+    sample_invoices,
+)
+from dunning.render.report import aging_report, kpi_report
 
 SAMPLE_CLIENT = "Harbour & Pine Trading Ltd (sample)"
 

@@ -1,0 +1,425 @@
+"""Actions on a client's workbook: what a ribbon button or a command does.
+
+Each action takes a workbook (`dunning.io.workbook.Workbook`: a file, or the book
+open in Excel) and what the user chose, reads what it needs, decides in the
+core, writes its sheets and rows, and says in plain words what it changed. On a
+file every write of an action lands in one atomic save, or none does.
+
+The ribbon's buttons (`dunning.ribbon`) and the command line (`dunning.cli`)
+call these same functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from dunning.app.remind import (
+    OUTBOX_SHEET,
+    RunInputs,
+    outbox_rows,
+    plan,
+    plan_summary,
+    read_plans,
+    read_run_inputs,
+    run_date,
+    run_notes,
+    send,
+)
+from dunning.core.aging import open_balances
+from dunning.core.amounts import money
+from dunning.core.contactlog import (
+    CONTACT_LOG_TABLE,
+    OPTIONAL_HEADERS,
+    Contact,
+    contact_log_frame,
+    log_row,
+    log_time,
+    outcome_code,
+)
+from dunning.core.disputes import dispute_register
+from dunning.core.errors import DunningInputError, Issue
+from dunning.core.plans import SHEET as PLANS_SHEET
+from dunning.core.plans import judge_plans, new_plan_id, plan_rows, plan_rows_for_sheet, schedule
+from dunning.core.policy import decide
+from dunning.core.promises import invoice_names
+from dunning.core.worklist import SHEET as WORKLIST_SHEET
+from dunning.core.worklist import build_worklist, worklist_rows
+from dunning.io.book import open_book
+from dunning.io.reading import read_table_frame
+from dunning.io.workbook import Workbook, opened
+from dunning.render.report import aging_rows, kpi_rows
+from dunning.sheets.customers import CUSTOMERS_TABLE, customers_frame
+
+AGING_SHEET = "Aging"
+KPI_SHEET = "KPIs"
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did, for a message box or the terminal."""
+
+    title: str
+    message: str
+    sheets: tuple[str, ...] = ()
+    data: object = None
+    warnings: tuple[Issue, ...] = ()
+
+
+@dataclass(frozen=True)
+class Today:
+    """Everything the collector's actions decide from, read once from the workbook."""
+
+    inputs: RunInputs
+    as_of: dt.date
+    plan_summary: pd.DataFrame
+    disputes: pd.DataFrame
+
+
+# ------------------------------------------------------------------ refresh
+
+
+def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None,
+            today: dt.date | None = None) -> ActionResult:
+    """Recompute the Aging and KPIs sheets and the payment plans' Paid and Status.
+
+    The as-of date is `as_of`, else the Settings' As Of Date, else `today`. Each
+    sheet is stamped with its as-of date in its title row, so a printout says
+    which day it shows.
+    """
+    with opened(source) as workbook:
+        book = open_book(workbook, as_of=as_of, today=today, all_currencies=True)
+        if book.as_of is None:
+            raise DunningInputError([Issue(
+                "the Settings give no As Of Date: say which day to refresh for (--as-of)")])
+        settings = book.settings
+        plans = read_plans(workbook)
+        workbook.replace_sheet(AGING_SHEET, aging_rows(
+            book.frame, book.as_of, edges=settings.bucket_edges, basis=settings.aging_basis))
+        workbook.replace_sheet(KPI_SHEET, kpi_rows(book.frame, book.as_of))
+        sheets = [AGING_SHEET, KPI_SHEET]
+        if not plans.empty:
+            instalments, _ = judge_plans(plans, book.frame, book.as_of)
+            workbook.replace_sheet(PLANS_SHEET, plan_rows_for_sheet(instalments))
+            sheets.append(PLANS_SHEET)
+        workbook.save()
+    return ActionResult("Refreshed", f"Aging and KPIs as of {book.as_of:%Y-%m-%d} written to "
+                        f"the {', '.join(sheets)} sheet(s).", tuple(sheets))
+
+
+# ----------------------------------------------------------------- worklist
+
+
+def read_today(workbook: Workbook, now: dt.datetime, *,
+               as_of: dt.date | None = None) -> Today:
+    """The run inputs, the payment plans and disputes, as of the run date."""
+    inputs = read_run_inputs(workbook, as_of=as_of, preview=True)
+    zone = inputs.policy.default_time_zone
+    day = run_date(inputs, now)
+    return Today(
+        inputs=inputs, as_of=day, plan_summary=plan_summary(inputs, now),
+        disputes=dispute_register(inputs.log, inputs.ledger, day, time_zone=zone))
+
+
+def worklist(source: str | Path | Workbook, *, now: dt.datetime,
+             as_of: dt.date | None = None, write: bool = True) -> ActionResult:
+    """Today's prioritised list of customers to call, written to the Worklist sheet."""
+    with opened(source) as workbook:
+        today = read_today(workbook, now, as_of=as_of)
+        inputs = today.inputs
+        decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
+                           today.plan_summary, as_of=today.as_of)
+        ranked = build_worklist(decisions, disputes=today.disputes,
+                                plans=today.plan_summary, risk=_risk(inputs.ledger, today.as_of))
+        if write:
+            workbook.replace_sheet(WORKLIST_SHEET, worklist_rows(ranked))
+            workbook.save()
+    held = int(ranked["held"].sum()) if not ranked.empty else 0
+    return ActionResult("Worklist", f"{len(ranked)} customer(s) on today's worklist "
+                        f"({held} on hold), written to the {WORKLIST_SHEET} sheet.",
+                        (WORKLIST_SHEET,), ranked, inputs.issues)
+
+
+def _risk(ledger: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The late-payment risk of each open item.
+
+    Imported here, not at the top: scikit-learn takes a second to load, and only
+    the worklist needs it.
+    """
+    from dunning.core import risk
+
+    return risk.score(ledger, as_of)
+
+
+# --------------------------------------------------------------- reminders
+
+
+def preview_reminders(source: str | Path | Workbook, *, now: dt.datetime,
+                      drafts: Path | None = None) -> ActionResult:
+    """Write today's Outbox sheet (what would go, and why others are skipped); send nothing.
+
+    With `drafts`, each message is also written there as an .eml file to open and read.
+    """
+    with opened(source) as workbook:
+        inputs = read_run_inputs(workbook, preview=True)
+        decisions, messages = plan(inputs, now)
+        workbook.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, []))
+        workbook.save()
+    written = []
+    if drafts is not None:
+        from dunning.mail.drafts import write_drafts
+
+        written = write_drafts(messages, inputs.sender, drafts, date=now)
+    customers = len({message.customer for message in messages})
+    text = (f"{len(messages)} reminder(s) to {customers} customer(s) would go out today; "
+            f"the {OUTBOX_SHEET} sheet lists every customer with the reason.")
+    if written:
+        text += f" Drafts: {written[0].parent}"
+    text += "".join(f" Note: {note}" for note in run_notes(inputs, decisions))
+    return ActionResult("Preview reminders", text, (OUTBOX_SHEET,), messages)
+
+
+def confirm_text(messages: list) -> str:
+    """The question asked before sending: how many messages go to how many customers."""
+    customers = len({message.customer for message in messages})
+    addresses = len({message.to for message in messages})
+    return (f"Send {len(messages)} reminder(s) to {customers} customer(s) "
+            f"({addresses} address(es)) now?")
+
+
+def send_reminders(workbook: Workbook, *, now: dt.datetime, confirm) -> ActionResult:  # noqa: ANN001
+    """Send the batch a preview shows, after `confirm(question) -> bool` agrees."""
+    inputs = read_run_inputs(workbook)
+    _, messages = plan(inputs, now)
+    if not messages:
+        return ActionResult("Send reminders", "No reminder is due today; nothing was sent.")
+    if not confirm(confirm_text(messages)):
+        return ActionResult("Send reminders", "Cancelled: nothing was sent.")
+    report = send(workbook, now=now)
+    return ActionResult("Send reminders", report.summary(), (OUTBOX_SHEET, CONTACT_LOG_TABLE),
+                        report)
+
+
+# ----------------------------------------------------------------- contacts
+
+
+def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult:
+    """Append one contact (a call, a promise to pay, a dispute) to the workbook's ContactLog.
+
+    The customer may be given by id or name, in any case, and must be one the
+    workbook knows; invoice numbers must be that customer's. So a typo cannot
+    start a log of a customer or a dispute of an invoice that does not exist.
+    The open balance the contact is about is recorded with it.
+    """
+    with opened(source) as workbook:
+        day = contact.timestamp.date()
+        book = open_book(workbook, as_of=day, all_currencies=True)
+        customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
+        customer = resolve_customer(contact.customer, book.frame, customers)
+        check_invoices(book.frame, customer, contact.invoices)
+        balance = covered_balance(book.frame, customer, contact.invoices, day)
+        outcome = outcome_code(contact.outcome)
+        if outcome == "promised to pay":
+            _check_promise(customer, contact, balance)
+        if outcome == "dispute resolved":
+            log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
+            _check_disputed(customer, contact.invoices, dispute_register(log, book.frame, day))
+        row = log_row(replace(contact, customer=customer, open_balance=balance))
+        append_to_log(workbook, [row])
+        workbook.save()
+    return ActionResult("Log contact", f"Logged '{row['Outcome']}' for {customer} in the "
+                        f"{CONTACT_LOG_TABLE}.", (CONTACT_LOG_TABLE,), row)
+
+
+def _check_promise(customer: str, contact: Contact, balance: float | None) -> None:
+    """A promise is for money owed: something must be open, and no more than that promised."""
+    about = ", ".join(contact.invoices) or "their account"
+    if balance is not None and balance <= 0:
+        raise DunningInputError([Issue(f"customer {customer} owes nothing on {about}: "
+                                       "there is nothing to promise")])
+    amount = contact.promise_amount
+    if balance is not None and amount is not None and amount > balance + 0.005:
+        raise DunningInputError([Issue(
+            f"the promised {amount:,.2f} is more than the {balance:,.2f} open on {about}",
+            column="Promise Amount")])
+
+
+def _check_disputed(customer: str, invoices: tuple[str, ...], register: pd.DataFrame) -> None:
+    """Only an open dispute can be resolved, so the log never ends one that never began."""
+    disputed = set(register.loc[(register["status"] == "open")
+                                & (register["customer"] == customer), "invoice"])
+    undisputed = [invoice for invoice in invoices if invoice not in disputed]
+    if undisputed:
+        raise DunningInputError([Issue(
+            f"{', '.join(undisputed)} of customer {customer} has no open dispute to resolve")])
+
+
+def append_to_log(workbook: Workbook, rows: list[dict[str, object]]) -> None:
+    """Append ContactLog rows, leaving out columns added since an older log was made."""
+    found = workbook.table(CONTACT_LOG_TABLE)
+    if found is None:
+        raise DunningInputError([Issue(f"the workbook has no {CONTACT_LOG_TABLE} table")])
+    present = {column.casefold() for column in found.columns}
+    absent = {h for h in OPTIONAL_HEADERS if h.casefold() not in present}
+    workbook.append_rows(CONTACT_LOG_TABLE, [
+        {key: value for key, value in row.items() if key not in absent} for row in rows])
+
+
+def check_invoices(ledger: pd.DataFrame, customer: str, invoices: tuple[str, ...]) -> None:
+    """Every invoice named must be the customer's, so a typo never logs a phantom dispute."""
+    theirs = set(ledger.loc[ledger["customer"] == customer, "invoice"])
+    unknown = [invoice for invoice in invoices if invoice not in theirs]
+    if unknown:
+        raise DunningInputError([Issue(
+            f"customer {customer} has no invoice {', '.join(unknown)} in the Invoices table")])
+
+
+def covered_balance(ledger: pd.DataFrame, customer: str, invoices: tuple[str, ...],
+                    as_of: dt.date) -> float | None:
+    """The open balance a contact is about: its invoices', else all the customer's.
+
+    Recorded with the contact so that a promise can later be judged by what was
+    paid since, even where the ledger does not date partial payments. None when
+    the items are in more than one currency (amounts in different currencies
+    are never added).
+    """
+    balance, is_open = open_balances(ledger, as_of)
+    mine = (ledger["customer"] == customer).to_numpy()
+    if invoices:
+        mine = mine & ledger["invoice"].isin(invoices).to_numpy()
+    chosen = mine & is_open
+    if ledger.loc[chosen, "currency"].nunique() > 1:
+        return None
+    return round(float(balance[chosen].sum()), 2)
+
+
+def resolve_customer(given: str, ledger: pd.DataFrame, customers: pd.DataFrame) -> str:
+    """The customer id for what a user typed: an id or a name, in any case."""
+    wanted = given.strip().casefold()
+    names = pd.concat([
+        ledger[["customer", "customer_name"]].rename(columns={"customer_name": "name"}),
+        customers[["customer", "name"]],
+    ]).drop_duplicates()
+    for column in ("customer", "name"):
+        found = sorted(set(names.loc[names[column].str.casefold() == wanted, "customer"]))
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise DunningInputError([Issue(
+                f"{given!r} could be any of the customers {', '.join(found)}: give the id")])
+    raise DunningInputError([Issue(
+        f"no customer {given!r} in the Invoices or Customers table (give its id or name)")])
+
+
+# ------------------------------------------------------------ payment plans
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """A payment plan as agreed with the customer."""
+
+    customer: str
+    count: int
+    frequency: str
+    start: dt.date
+    first_payment: float | None = None
+    currency: str | None = None
+    user: str = ""
+
+
+def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
+                 now: dt.datetime, as_of: dt.date | None = None) -> ActionResult:
+    """Split the customer's open balance into instalments on the PaymentPlans sheet.
+
+    The plan covers the customer's open invoices in one currency (the only one,
+    or the one named), undisputed and not written off; it is logged in the
+    ContactLog at `now`, and holds the customer's reminders while it is kept.
+    It is judged as of `as_of` (default: the day of `now`, in UTC).
+    """
+    today = as_of or now.astimezone(dt.timezone.utc).date()
+    with opened(source) as workbook:
+        book = open_book(workbook, as_of=today, all_currencies=True)
+        customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
+        customer = resolve_customer(request.customer, book.frame, customers)
+        log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
+        register = dispute_register(log, book.frame, today)
+        contested = set(register.loc[register["status"] == "open", "invoice"])
+        invoices, currency, balance = _plan_items(book.frame, customer, today,
+                                                  request.currency, contested)
+        existing = read_plans(workbook)
+        _check_plan(request, customer, invoices, existing, book.frame, today)
+        plan_id = new_plan_id(customer, request.start, existing["plan"].tolist())
+        instalments = schedule(balance, request.start, request.count, request.frequency,
+                               first_payment=request.first_payment, currency=currency)
+        rows = plan_rows_for_sheet(existing, plan_rows(instalments, customer, plan_id, invoices))
+        workbook.replace_sheet(PLANS_SHEET, rows)
+        append_to_log(workbook, [log_row(Contact(
+            customer=customer, channel="phone", outcome="payment plan agreed",
+            timestamp=log_time(now),
+            invoices=tuple(invoices), user=request.user, open_balance=balance,
+            note=f"{plan_id}: {request.count} {request.frequency} instalments from "
+                 f"{request.start:%Y-%m-%d}"))])
+        workbook.save()
+    return ActionResult("Payment plan", f"Plan {plan_id}: {currency} {money(balance)} in "
+                        f"{request.count} {request.frequency} instalments from "
+                        f"{request.start:%Y-%m-%d}, written to the {PLANS_SHEET} sheet.",
+                        (PLANS_SHEET, CONTACT_LOG_TABLE), instalments)
+
+
+def _check_plan(request: PlanRequest, customer: str, invoices: list[str],
+                existing: pd.DataFrame, ledger: pd.DataFrame, today: dt.date) -> None:
+    """A plan starts today or later, and no running plan covers the same invoices."""
+    if request.start < today:
+        raise DunningInputError([Issue(
+            f"the first instalment cannot fall due before today ({today:%Y-%m-%d})",
+            value=f"{request.start:%Y-%m-%d}")])
+    _, summary = judge_plans(existing, ledger, today)
+    running = summary[(summary["customer"] == customer) & (summary["status"] != "closed")]
+    for other in running.itertuples():
+        covered = invoice_names(other.invoices)
+        shared = sorted(set(covered) & set(invoices))
+        if shared or not covered:
+            raise DunningInputError([Issue(
+                f"customer {customer} already has plan {other.plan} ({other.status}) covering "
+                f"{', '.join(shared) or 'their balance'}: delete its rows from the "
+                f"{PLANS_SHEET} sheet first to replace it", sheet=PLANS_SHEET)])
+
+
+def _plan_items(ledger: pd.DataFrame, customer: str, as_of: dt.date, currency: str | None,
+                contested: set[str]) -> tuple[list[str], str, float]:
+    """The customer's open invoices in one currency, and their balance.
+
+    Written-off items and invoices under an open dispute are left out: a plan is
+    what the customer agrees to pay, and a contested invoice is not agreed.
+    """
+    balance, is_open = open_balances(ledger, as_of)
+    mine = is_open & (ledger["customer"] == customer).to_numpy() & ~ledger[
+        "written_off"].to_numpy(dtype=bool)
+    disputed = mine & ledger["invoice"].isin(contested).to_numpy()
+    mine = mine & ~disputed
+    found = sorted(set(ledger.loc[mine, "currency"]))
+    aside = (f" ({int(disputed.sum())} disputed invoice(s) left out)" if disputed.any() else "")
+    if not found:
+        raise DunningInputError([Issue(
+            f"customer {customer} has nothing open to put in a payment plan{aside}")])
+    if currency:
+        found = [code for code in found if code.upper() == currency.upper()] or _no_currency(
+            customer, currency, found)
+    elif len(found) > 1:
+        raise DunningInputError([Issue(
+            f"a payment plan covers one currency: customer {customer} has open items in "
+            f"{', '.join(found)}; name the currency")])
+    chosen = mine & (ledger["currency"] == found[0]).to_numpy()
+    total = round(float(balance[chosen].sum()), 2)
+    if total <= 0:
+        raise DunningInputError([Issue(f"customer {customer} owes nothing in {found[0]} "
+                                       f"(credits cover the invoices){aside}")])
+    return ledger.loc[chosen, "invoice"].tolist(), found[0], total
+
+
+def _no_currency(customer: str, currency: str, found: list[str]) -> list[str]:
+    raise DunningInputError([Issue(f"customer {customer} has nothing open in {currency}; "
+                                   f"their open items are in {', '.join(found)}")])

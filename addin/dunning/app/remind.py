@@ -1,0 +1,505 @@
+"""The reminder run: decide who gets what today, write it, send it, record it.
+
+The steps follow the data one way: the workbook is read once (invoices, customers,
+contact log, settings, stages, templates); the core decides and renders; a
+preview writes .eml drafts and an outbox report and touches nothing else; a send
+goes through the journal and the SMTP transport, then the ContactLog and the
+Outbox sheet are written in one atomic save.
+
+Why the order is safe: the workbook is checked to be closed before anything is
+sent; each send is journaled (intent before, outcome after); log rows are
+written after the batch, and a later run adds the log row of any message the
+journal says went out but the ContactLog does not show (a crash between the
+send and the save loses no row). A send whose outcome is unknown stays "in
+doubt" until the ContactLog shows it or someone resolves it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import getpass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from dunning.core.amounts import total_cells
+from dunning.core.charges import (
+    ChargeSettings,
+    charge_settings_from_pairs,
+    charges_for_items,
+    load_reference_rates,
+    missing_rate_warnings,
+    reference_rates_from_rows,
+)
+from dunning.core.contactlog import (
+    CONTACT_LOG_TABLE,
+    Contact,
+    contact_log_frame,
+    log_row,
+    log_time,
+)
+from dunning.core.errors import DunningInputError, Issue
+from dunning.core.plans import SHEET as PLANS_SHEET
+from dunning.core.plans import judge_plans, plans_from_rows
+from dunning.core.policy import Decisions, Policy, decide, policy_from_settings
+from dunning.io import check_not_open
+from dunning.io.book import open_book
+from dunning.io.reading import read_table_frame
+from dunning.io.workbook import FileWorkbook, Workbook, opened
+from dunning.mail.journal import Journal
+from dunning.mail.smtp import Outgoing, SendResult, SmtpSettings, send_messages
+from dunning.render.messages import Message, Sender, TemplateSet, render_messages, to_email
+from dunning.sheets.customers import CUSTOMERS_TABLE, customers_frame
+from dunning.sheets.settings import SETTINGS_SHEET
+
+STAGES_TABLE = "Stages"
+TEMPLATES_TABLE = "Templates"
+OUTBOX_SHEET = "Outbox"
+RATES_TABLE = "ReferenceRates"
+CHARGES_FROM_STAGE = "Charges From Stage"
+OUTBOX_HEADERS = ("Customer", "Name", "To", "Action", "Stage", "Invoices", "Currency", "Total",
+                  "Reason", "Outcome", "Message-ID")
+
+
+def run_user() -> str:
+    """Who ran Dunning, for the ContactLog's User column ("dunning (ana)")."""
+    try:
+        return f"dunning ({getpass.getuser()})"
+    except Exception:  # no user name in some service accounts' environments
+        return "dunning"
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """Everything a reminder run reads from the workbook, read once."""
+
+    path: Path | None
+    ledger: pd.DataFrame
+    customers: pd.DataFrame
+    log: pd.DataFrame
+    policy: Policy
+    templates: TemplateSet
+    sender: Sender
+    smtp: SmtpSettings | None
+    as_of: dt.date | None
+    charges: ChargeSettings | None = None
+    rates: pd.DataFrame | None = None
+    charges_from_stage: str = ""
+    plans: pd.DataFrame | None = None
+    issues: tuple[Issue, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What a run decided and did."""
+
+    decisions: Decisions
+    messages: list[Message]
+    results: list[SendResult] = field(default_factory=list)
+    drafts: list[Path] = field(default_factory=list)
+    outbox: Path | None = None
+    logged: int = 0
+    notes: list[str] = field(default_factory=list)
+    warnings: tuple[Issue, ...] = ()
+
+    def summary(self) -> str:
+        """One paragraph an accountant reads at the end of a run."""
+        actions = self.decisions.customers["action"].value_counts().to_dict()
+        parts = [f"{len(self.messages)} reminder(s) to send" if not self.results else
+                 _outcome_counts(self.results),
+                 f"{actions.get('task', 0)} hand-off task(s)",
+                 f"{actions.get('wait', 0)} waiting", f"{actions.get('skip', 0)} skipped"]
+        lines = ["; ".join(parts) + "."]
+        skipped = self.decisions.customers.query("action in ('skip', 'wait')")
+        for reason, count in _reason_kinds(skipped["reason"]).items():
+            lines.append(f"  {count} x {reason}")
+        if self.messages and self.messages[0].message_id.endswith("example.invalid>"):
+            lines.append("Note: Sender Email is not set in Settings; the drafts use a "
+                         "placeholder address, and sending will refuse until it is set.")
+        if self.drafts:
+            lines.append(f"Drafts: {self.drafts[0].parent}")
+        if self.outbox:
+            lines.append(f"Outbox report: {self.outbox}")
+        if self.logged:
+            lines.append(f"ContactLog: {self.logged} row(s) added.")
+        lines += [f"Note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+PREVIEW_SENDER = "sender-not-set@example.invalid"
+
+
+def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = None,
+                    templates_dir: Path | None = None, preview: bool = False) -> RunInputs:
+    """Read the workbook's invoices, customers, contact log, settings, stages and templates.
+
+    Templates are looked up in the workbook's Templates table first, then in
+    `templates_dir` (laid out like the built-in set), then in the built-in set.
+    """
+    with opened(source) as workbook:
+        book = open_book(workbook, as_of=as_of, all_currencies=True)
+        stages = read_table_frame(workbook, STAGES_TABLE)
+        templates_frame = read_table_frame(workbook, TEMPLATES_TABLE)
+        rates = read_table_frame(workbook, RATES_TABLE)
+        customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
+        log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
+        plans = read_plans(workbook)
+    pairs = dict(book.settings_pairs)
+    stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
+    policy = policy_from_settings(pairs, stage_rows)
+    templates = TemplateSet.default()
+    if templates_dir is not None:
+        from dunning.mail.drafts import read_templates
+
+        templates = read_templates(templates_dir).over(templates)
+    if templates_frame is not None and not templates_frame.empty:
+        templates = TemplateSet.from_rows(templates_frame).over(templates)
+    return RunInputs(
+        path=book.path,
+        ledger=book.frame,
+        customers=customers,
+        log=log,
+        policy=policy,
+        templates=templates,
+        sender=sender_from_settings(pairs, preview=preview),
+        smtp=smtp_from_settings(pairs),
+        as_of=as_of,  # never the Settings' As Of Date: that is for reports, not the day's run
+        charges=charge_settings_from_pairs(pairs),
+        rates=None if rates is None else reference_rates_from_rows(rates, sheet=RATES_TABLE),
+        charges_from_stage=_charges_from_stage(pairs, policy),
+        plans=plans,
+        issues=tuple(book.issues),
+    )
+
+
+def read_plans(workbook: Workbook) -> pd.DataFrame:
+    """The PaymentPlans sheet's plans (an empty frame when there is no such sheet)."""
+    if PLANS_SHEET not in workbook.sheet_names():
+        return plans_from_rows([])
+    return plans_from_rows(workbook.sheet_rows(PLANS_SHEET))
+
+
+def run_date(inputs: RunInputs, now: dt.datetime) -> dt.date:
+    """The day a run judges: the workbook's As Of Date, else today in the default zone."""
+    return inputs.as_of or now.astimezone(ZoneInfo(inputs.policy.default_time_zone)).date()
+
+
+def plan_summary(inputs: RunInputs, now: dt.datetime) -> pd.DataFrame:
+    """Each payment plan judged on the run date (its status holds reminders or not)."""
+    return judge_plans(inputs.plans if inputs.plans is not None else plans_from_rows([]),
+                       inputs.ledger, run_date(inputs, now))[1]
+
+
+def sender_from_settings(pairs: dict[str, object], *, preview: bool = False) -> Sender:
+    """Who reminders come from, from the Settings table.
+
+    A preview of a workbook whose Sender Email is not filled in yet uses a
+    placeholder address (in the reserved .invalid domain), so the drafts can be
+    looked at; sending always needs the real one.
+    """
+    def text(name: str) -> str:
+        value = pairs.get(name)
+        if name == "Sender Email" and preview and (value is None or not str(value).strip()):
+            return PREVIEW_SENDER
+        return "" if value is None else str(value).strip()
+
+    return Sender(company_name=text("Company Name"), sender_name=text("Sender Name"),
+                  sender_email=text("Sender Email"),
+                  payment_instructions=text("Payment Instructions"),
+                  reply_to=text("Reply To"), opt_out_address=text("Opt Out Address"))
+
+
+def smtp_from_settings(pairs: dict[str, object]) -> SmtpSettings | None:
+    """The mail server from the Settings table, or None when no SMTP Host is set."""
+    host = str(pairs.get("SMTP Host") or "").strip()
+    if not host:
+        return None
+    try:
+        port = int(float(pairs.get("SMTP Port") or 587))  # type: ignore[arg-type]
+    except ValueError:
+        raise DunningInputError([Issue("setting 'SMTP Port': expected a whole number",
+                                       sheet=SETTINGS_SHEET, column="Value")]) from None
+    security = str(pairs.get("SMTP Security") or "starttls").strip().lower()
+    return SmtpSettings(host=host, port=port, security=security,
+                        user=str(pairs.get("SMTP User") or "").strip())
+
+
+def plan(inputs: RunInputs, now: dt.datetime) -> tuple[Decisions, list[Message]]:
+    """Today's decisions and the messages they call for."""
+    decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
+                       plan_summary(inputs, now), as_of=inputs.as_of)
+    messages = render_messages(decisions.customers, decisions.items, inputs.templates,
+                               inputs.sender, decisions.as_of,
+                               charges=charges_shown(decisions, inputs))
+    return decisions, messages
+
+
+def charges_shown(decisions: Decisions, inputs: RunInputs) -> pd.DataFrame | None:
+    """The late-payment charges to show, per item; only from the Charges From Stage on."""
+    if inputs.charges is None:
+        return None
+    charges = charges_for_items(decisions.items, decisions.as_of, inputs.charges, inputs.rates)
+    if not inputs.charges_from_stage:
+        return charges
+    order = {stage.name.lower(): index for index, stage in enumerate(inputs.policy.stages)}
+    stage = decisions.customers["stage"].str.lower().map(order)
+    reached = stage >= order[inputs.charges_from_stage.lower()]
+    return charges[charges["customer"].isin(decisions.customers.loc[reached, "customer"])]
+
+
+def run_notes(inputs: RunInputs, decisions: Decisions) -> list[str]:
+    """What a run should tell the accountant that no single customer's reason says."""
+    wanted = inputs.charges.currency if inputs.charges is not None else None
+    if wanted and not (decisions.items["currency"].isin([wanted, ""])).any():
+        return [f"Late Payment Charges is {inputs.charges.regime.upper()}, which applies to "
+                f"{wanted} invoices only, and none are open: no charges are shown."]
+    return []
+
+
+def _charges_from_stage(pairs: dict[str, object], policy: Policy) -> str:
+    """The Charges From Stage setting, checked against the Stages table's names."""
+    wanted = str(pairs.get(CHARGES_FROM_STAGE) or "").strip()
+    names = [stage.name for stage in policy.stages]
+    if wanted and wanted.lower() not in (name.lower() for name in names):
+        raise DunningInputError([Issue(
+            f"setting {CHARGES_FROM_STAGE!r}: no stage named {wanted!r}; stages are "
+            f"{', '.join(names)}", sheet=SETTINGS_SHEET, column="Value", value=wanted)])
+    return wanted
+
+
+def run_warnings(inputs: RunInputs, decisions: Decisions) -> tuple[Issue, ...]:
+    """The ledger's warnings, and a month's notice of a late-payment rate not yet in the table."""
+    if inputs.charges is None:
+        return tuple(inputs.issues)
+    rates = inputs.rates if inputs.rates is not None else load_reference_rates()
+    return (*inputs.issues,
+            *missing_rate_warnings(rates, decisions.as_of, [inputs.charges.regime]))
+
+
+def preview(path: str | Path, drafts: Path, *, now: dt.datetime,
+            as_of: dt.date | None = None, templates_dir: Path | None = None) -> RunReport:
+    """Write what would go out today as .eml drafts and an outbox report; send nothing."""
+    from dunning.mail.drafts import write_drafts
+
+    inputs = read_run_inputs(path, as_of=as_of, templates_dir=templates_dir, preview=True)
+    decisions, messages = plan(inputs, now)
+    drafts.mkdir(parents=True, exist_ok=True)
+    written = write_drafts(messages, inputs.sender, drafts, date=now)
+    outbox = drafts / "outbox.csv"
+    with outbox.open("w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle).writerows(outbox_rows(decisions, messages, []))
+    return RunReport(decisions, messages, drafts=written, outbox=outbox,
+                     notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions))
+
+
+def journal_path(path: str | Path) -> Path:
+    """The send journal kept beside the workbook."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.dunning-journal.jsonl")
+
+
+def send(
+    source: str | Path | Workbook,
+    *,
+    now: dt.datetime,
+    smtp: SmtpSettings | None = None,
+    password: str | None = None,
+    as_of: dt.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    backups: int = 1,
+    templates_dir: Path | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> RunReport:
+    """Send today's reminders and record them, safely enough to run unattended.
+
+    `now` is the moment of the run (the messages' Date); `clock`, when given,
+    stamps each journal record with the moment it is written (the command line
+    passes the computer's clock), else every record carries `now`.
+
+    `source` is a workbook file (it must not be open in Excel: what is sent must
+    be recordable afterwards) or a workbook open in Excel (`dunning.excel.live`),
+    which must have been saved once, since the send journal lives beside it.
+    """
+    if isinstance(source, (str, Path)):
+        check_not_open(Path(source))
+        source = FileWorkbook(Path(source), backups=backups)
+    if source.path is None:
+        raise DunningInputError([Issue("save the workbook before sending: the send journal "
+                                       "that prevents double sends is kept beside it")])
+    inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir)
+    smtp = smtp or inputs.smtp
+    decisions, messages = plan(inputs, now)
+    with Journal(journal_path(source.path), clock=clock or (lambda: now)) as journal:
+        settle_doubt_from_log(journal, inputs.log)
+        results: list[SendResult] = []
+        if messages:
+            if smtp is None:
+                raise DunningInputError([Issue(
+                    "no mail server: set SMTP Host in the Settings sheet or pass --smtp-host "
+                    "(or preview with --dry-run)", sheet=SETTINGS_SHEET)])
+            outgoing = [Outgoing(m.key, m.customer, to_email(m, inputs.sender, date=now))
+                        for m in messages]
+            results = send_messages(outgoing, smtp, journal, password=password,
+                                    progress=progress)
+        rows = log_rows_for(decisions, messages, results, inputs.log, journal, now,
+                            follow_up_days=inputs.policy.min_gap_days)
+    if rows:
+        source.append_rows(CONTACT_LOG_TABLE, rows)
+    source.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, results))
+    source.save()
+    return RunReport(decisions, messages, results=results, logged=len(rows),
+                     notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions))
+
+
+def settle(path: str | Path, key: str, outcome: str, *, now: dt.datetime) -> None:
+    """Settle a send in doubt by hand, after checking the mail server's Sent folder.
+
+    `outcome` is "sent" (it went out: never send it again) or "not sent" (send
+    it on the next run); the journal records who decided, and when (`now`).
+    """
+    with Journal(journal_path(path), clock=lambda: now) as journal:
+        if journal.state(key) is None:
+            raise DunningInputError([Issue(
+                f"the send journal of {Path(path).name} has no message {key!r}")])
+        journal.resolve(key, outcome, note=f"settled by hand by {run_user()}")
+
+
+def settle_doubt_from_log(journal: Journal, log: pd.DataFrame) -> None:
+    """A send in doubt whose Message-ID the ContactLog already shows did go out."""
+    logged = set(log.loc[log["outcome"] == "sent", "message_id"])
+    for record in journal.entries():
+        key = record.get("key", "")
+        if journal.state(key) == "in doubt" and record.get("message_id") in logged:
+            journal.resolve(key, "sent", note="found in the ContactLog")
+
+
+def log_rows_for(
+    decisions: Decisions,
+    messages: list[Message],
+    results: list[SendResult],
+    log: pd.DataFrame,
+    journal: Journal,
+    now: dt.datetime,
+    *,
+    follow_up_days: int = 5,
+) -> list[dict[str, object]]:
+    """ContactLog rows for this run, and for earlier sends the log is missing.
+
+    Sent and failed messages, hand-off tasks and broken promises are logged once
+    each: a message by its Message-ID, a task by customer, stage and day, a
+    broken promise by customer and promised date. A sent reminder's next action
+    date is the first day the next one may go (the minimum gap); a failed one's
+    is the run date, since someone should look at it today.
+    """
+    stamp = log_time(now)
+    user = run_user()
+    today = decisions.as_of or now.date()
+    follow_up = today + dt.timedelta(days=follow_up_days)
+    logged_ids = set(log["message_id"])
+    by_key = {m.key: m for m in messages}
+    rows: list[dict[str, object]] = []
+    for result in results:
+        if result.outcome not in ("sent", "failed") or result.message_id in logged_ids:
+            continue
+        message = by_key[result.key]
+        rows.append(log_row(Contact(
+            customer=message.customer, channel="email", outcome=result.outcome,
+            timestamp=stamp, invoices=message.invoices, stage=message.stage,
+            subject=message.subject, message_id=result.message_id, user=user,
+            next_action_date=follow_up if result.outcome == "sent" else today,
+            note=result.error, open_balance=_single_total(message.totals))))
+        logged_ids.add(result.message_id)
+    rows += _missing_sends(journal, logged_ids, stamp, user)
+    rows += _task_rows(decisions, stamp, user)
+    rows += _broken_promise_rows(decisions, log, stamp, user)
+    return rows
+
+
+def _single_total(totals: dict[str, float]) -> float | None:
+    """The balance a message asked for, when it is in one currency (never added across)."""
+    return round(float(next(iter(totals.values()))), 2) if len(totals) == 1 else None
+
+
+def _missing_sends(journal: Journal, logged_ids: set[str], stamp: dt.datetime,
+                   user: str) -> list[dict]:
+    rows = []
+    seen = set()
+    for record in journal.entries():
+        key, message_id = record.get("key", ""), record.get("message_id", "")
+        if key in seen or journal.state(key) != "sent" or message_id in logged_ids:
+            continue
+        seen.add(key)
+        customer, stage, _ = (key.split("|") + ["", "", ""])[:3]
+        rows.append(log_row(Contact(
+            customer=customer, channel="email", outcome="sent", timestamp=stamp, stage=stage,
+            message_id=message_id, user=user,
+            note="recorded from the send journal: an earlier run sent it but did not log it")))
+    return rows
+
+
+def _task_rows(decisions: Decisions, stamp: dt.datetime, user: str) -> list[dict]:
+    tasks = decisions.customers[decisions.customers["action"] == "task"]
+    rows = []
+    for task in tasks.itertuples():
+        rows.append(log_row(Contact(
+            customer=task.customer, channel="email", outcome="handed off", timestamp=stamp,
+            invoices=tuple(task.items), stage=task.stage, user=user,
+            next_action_date=decisions.as_of, note=f"task for a person: {task.reason}")))
+    return rows
+
+
+def _broken_promise_rows(decisions: Decisions, log: pd.DataFrame, stamp: dt.datetime,
+                         user: str) -> list[dict]:
+    broken = log[log["outcome"] == "promise broken"]
+    recorded = set(zip(broken["customer"], broken["note"], strict=True))
+    rows = []
+    for promise in decisions.broken_promises.itertuples():
+        note = f"promise of {pd.Timestamp(promise.promise_date):%Y-%m-%d} not kept"
+        if (promise.customer, note) in recorded:
+            continue
+        rows.append(log_row(Contact(
+            customer=promise.customer, channel="email", outcome="promise broken",
+            timestamp=stamp, user=user, next_action_date=decisions.as_of, note=note)))
+    return rows
+
+
+def outbox_rows(decisions: Decisions, messages: list[Message],
+                results: list[SendResult]) -> list[list[object]]:
+    """The Outbox sheet (or report): one row per customer with open items, header first."""
+    by_customer = {m.customer: m for m in messages}
+    outcome = {r.customer: r for r in results}
+    rows: list[list[object]] = [list(OUTBOX_HEADERS)]
+    for decision in decisions.customers.itertuples():
+        message = by_customer.get(decision.customer)
+        result = outcome.get(decision.customer)
+        currencies, total = total_cells(decision.total_by_currency)
+        rows.append([
+            decision.customer, decision.name, decision.email, decision.action, decision.stage,
+            ", ".join(decision.items), currencies, total, decision.reason,
+            result.outcome if result else "", message.message_id if message else "",
+        ])
+    return rows
+
+
+def _outcome_counts(results: list[SendResult]) -> str:
+    counts = pd.Series([r.outcome for r in results]).value_counts().to_dict()
+    return ", ".join(f"{count} {outcome}" for outcome, count in counts.items())
+
+
+def _reason_kinds(reasons: pd.Series) -> dict[str, int]:
+    """Reasons grouped by their kind: the words before the first colon, and for waits the
+    rule that holds the message back."""
+    def kind(reason: str) -> str:
+        head = reason.split(":", 1)[0].strip()
+        if head != "waiting":
+            return head
+        for rule in ("send window", "not a working day", "minimum", "at most"):
+            if rule in reason:
+                return f"waiting ({rule})"
+        return head
+
+    return reasons.map(kind).value_counts().to_dict()

@@ -1,0 +1,175 @@
+"""Find the ledger's fields among a table's headers, by name and the aliases of accounting exports.
+
+Headers are compared in a normal form (lower case, letters and digits only), so
+"Invoice #", "invoice_no" and "InvoiceNo." all meet the same alias. Each field
+lists its aliases in order of preference; an explicit mapping wins over all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from dunning.core.errors import DunningInputError, Issue, column_letter
+
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "invoice": (
+        "invoiceno", "invoicenumber", "invoice", "invoicenum", "invoicenr", "invoiceid",
+        "docid", "documentid", "documentno", "documentnumber", "docno", "docnumber",
+    ),
+    "customer": (
+        "customer", "customerid", "customerno", "customernumber", "custnumber", "custno",
+        "custid", "clientid", "client", "accountno", "accountnumber", "account", "debtor",
+        "customername", "namecustomer", "name", "clientname", "accountname", "vendorname",
+    ),
+    "customer_name": (
+        "customername", "namecustomer", "name", "clientname", "accountname", "companyname",
+        "vendorname",
+    ),
+    "invoice_date": (
+        "invoicedate", "invoicedt", "postingdate", "documentdate", "docdate", "issuedate",
+        "billingdate", "date",
+    ),
+    "due_date": ("duedate", "dueindate", "netduedate", "paymentduedate", "duedt", "due"),
+    "amount": (
+        "amount", "invoiceamount", "amt", "total", "totalamount", "grossamount",
+        "invoicetotal", "originalamount", "totalopenamount",
+    ),
+    "paid_amount": (
+        "paid", "paidamount", "amountpaid", "settled", "settledamount", "payments",
+        "amountreceived", "received",
+    ),
+    "settled_date": (
+        "settleddate", "cleardate", "cleareddate", "paiddate", "paymentdate", "datepaid",
+        "settledon", "closedate",
+    ),
+    "open_amount": (
+        "outstanding", "openamount", "outstandingamount", "balance", "balancedue",
+        "amountdue", "openbalance", "remaining",
+    ),
+    "is_open": ("isopen", "openitem"),
+    "currency": (
+        "currency", "invoicecurrency", "currencycode", "documentcurrency", "curr", "ccy",
+    ),
+    "disputed": ("disputed", "dispute", "indispute", "isdisputed", "disputeflag"),
+    "written_off": ("writtenoff", "writeoff", "baddebt", "iswrittenoff"),
+    "collection_cost": ("collectioncost", "collectioncosts", "costofcollection"),
+    "billing": ("billing", "paperlessbill", "billingmethod", "invoicedelivery", "deliverymethod"),
+}
+
+REQUIRED_FIELDS = ("customer", "invoice_date", "due_date", "amount")
+"""Without these a table is not a receivables ledger; a missing invoice number is only a warning."""
+
+FIELD_LABELS = {
+    "invoice": "invoice number",
+    "customer": "customer",
+    "customer_name": "customer name",
+    "invoice_date": "invoice date",
+    "due_date": "due date",
+    "amount": "amount",
+    "paid_amount": "amount paid",
+    "settled_date": "settled date",
+    "open_amount": "open amount",
+    "is_open": "open flag",
+    "currency": "currency",
+    "disputed": "disputed flag",
+    "written_off": "written-off flag",
+    "collection_cost": "collection cost",
+    "billing": "billing method",
+}
+
+
+def normal_header(header: object) -> str:
+    """Header in normal form: lower case, letters and digits only ("Invoice #" -> "invoice")."""
+    return re.sub(r"[^0-9a-z]", "", str(header).lower()) if header is not None else ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """Where a ledger field was found: its position and header in the source."""
+
+    field: str
+    index: int
+    header: str
+
+    @property
+    def letter(self) -> str:
+        return column_letter(self.index)
+
+
+def match_columns(
+    headers: Sequence[object],
+    mapping: Mapping[str, str] | None = None,
+    *,
+    sheet: str | None = None,
+    header_row: int = 1,
+) -> tuple[dict[str, Column], list[Issue]]:
+    """Map ledger fields to source columns; raise when a required field has no column.
+
+    Returns the columns found and warnings (a header matched twice, a mapping
+    naming an unknown field). The customer id column is preferred to a name
+    column; when both exist the name becomes `customer_name`.
+    """
+    normal = [normal_header(h) for h in headers]
+    found: dict[str, Column] = {}
+    issues: list[Issue] = []
+    for field, header in (mapping or {}).items():
+        if field not in FIELD_ALIASES:
+            raise DunningInputError([Issue(
+                f"unknown ledger field {field!r} in the column mapping; "
+                f"fields are: {', '.join(FIELD_ALIASES)}", sheet=sheet)])
+        wanted = normal_header(header)
+        if wanted not in normal:
+            raise DunningInputError([Issue(
+                f"the column mapping names {header!r} for the {FIELD_LABELS[field]}, "
+                f"but row {header_row} has no such header; headers are: "
+                f"{_header_list(headers)}", sheet=sheet, row=header_row)])
+        index = normal.index(wanted)
+        found[field] = Column(field, index, str(headers[index]))
+
+    taken = {column.index for column in found.values()}
+    for field, aliases in FIELD_ALIASES.items():
+        if field in found:
+            continue
+        for alias in aliases:
+            positions = [i for i, name in enumerate(normal) if name == alias and i not in taken]
+            if positions:
+                index = positions[0]
+                found[field] = Column(field, index, str(headers[index]))
+                taken.add(index)
+                if len(positions) > 1:
+                    issues.append(Issue(
+                        f"two columns are headed {headers[index]!r}; using column "
+                        f"{column_letter(index)} for the {FIELD_LABELS[field]}",
+                        severity="warning", sheet=sheet, row=header_row))
+                break
+
+    missing = [field for field in REQUIRED_FIELDS if field not in found]
+    if missing:
+        raise DunningInputError([
+            Issue(
+                f"no column for the {FIELD_LABELS[field]}: expected a header such as "
+                f"{_alias_examples(field)}, or name yours (command line: --map "
+                f"{field}=\"Your Header\"; Python: mapping={{'{field}': 'Your Header'}}); "
+                f"headers found: {_header_list(headers)}",
+                sheet=sheet, row=header_row)
+            for field in missing
+        ])
+    return found, issues
+
+
+def _alias_examples(field: str) -> str:
+    examples = {
+        "invoice": "Invoice No, Invoice #, invoiceNumber or doc_id",
+        "customer": "Customer, customerID, cust_number or name",
+        "invoice_date": "Invoice Date or posting_date",
+        "due_date": "Due Date or due_in_date",
+        "amount": "Amount, InvoiceAmount or total_open_amount",
+    }
+    return examples.get(field, ", ".join(FIELD_ALIASES[field][:3]))
+
+
+def _header_list(headers: Sequence[object]) -> str:
+    shown = [str(h) for h in headers if h not in (None, "")]
+    return ", ".join(shown) if shown else "(none)"

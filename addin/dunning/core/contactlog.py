@@ -1,0 +1,208 @@
+"""The contact log: every reminder, call, promise and dispute, as rows of the ContactLog table.
+
+This module holds what a log row is (its columns, the channel and outcome
+codes) and reads the table's values into a frame the policy can use. Writing
+rows into the workbook is the lossless writer's job (`dunning.io.xlsx`); building
+them is done here so that the command line, the reminder run and the ribbon
+all log the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dunning.core.errors import DunningInputError, Issue
+from dunning.core.parse import EXCEL_EPOCH, parse_amounts, parse_dates, parse_text
+
+CONTACT_LOG_TABLE = "ContactLog"
+CONTACT_LOG_HEADERS: tuple[str, ...] = (
+    "Timestamp", "Customer", "Invoices", "Channel", "Stage", "Subject", "Message-ID",
+    "Outcome", "Promise Date", "Promise Amount", "Next Action Date", "User", "Note",
+    "Open Balance",
+)
+CONTACT_LOG_COLUMNS: tuple[str, ...] = (
+    "timestamp", "customer", "invoices", "channel", "stage", "subject", "message_id",
+    "outcome", "promise_date", "promise_amount", "next_action_date", "user", "note",
+    "open_balance",
+)
+OPTIONAL_HEADERS: tuple[str, ...] = ("Open Balance",)
+"""Columns added after the first release: a ContactLog without them still reads."""
+CHANNELS: tuple[str, ...] = ("email", "phone", "letter", "meeting", "portal")
+OUTCOMES: tuple[str, ...] = (
+    "sent",
+    "failed",
+    "left voicemail",
+    "unreachable",
+    "invoice not received",
+    "waiting for approval",
+    "disputed",
+    "promised to pay",
+    "payment sent",
+    "opted out",
+    "handed off",
+    "promise broken",
+    "dispute resolved",
+    "payment plan agreed",
+)
+STATE_OUTCOMES: tuple[str, ...] = ("disputed", "dispute resolved", "promised to pay",
+                                   "payment sent", "waiting for approval")
+"""Outcomes that set an item's state: the latest one that applies to an item decides it."""
+STAGE_OUTCOMES: tuple[str, ...] = ("sent", "handed off")
+"""Outcomes that mean a stage was reached: a reminder sent, or a hand-off task raised."""
+OUTCOME_SHORTHANDS: Mapping[str, str] = {
+    "voicemail": "left voicemail",
+    "not-received": "invoice not received",
+    "approval": "waiting for approval",
+    "dispute": "disputed",
+    "resolved": "dispute resolved",
+    "plan": "payment plan agreed",
+    "promise": "promised to pay",
+    "paid": "payment sent",
+    "optout": "opted out",
+    "opt-out": "opted out",
+}
+_DATE_COLUMNS = ("timestamp", "promise_date", "next_action_date")
+_AMOUNT_COLUMNS = ("promise_amount", "open_balance")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One contact to log. `outcome` and `channel` are checked against the codes above."""
+
+    customer: str
+    channel: str
+    outcome: str
+    timestamp: dt.datetime
+    invoices: tuple[str, ...] = ()
+    stage: str = ""
+    subject: str = ""
+    message_id: str = ""
+    promise_date: dt.date | None = None
+    promise_amount: float | None = None
+    next_action_date: dt.date | None = None
+    user: str = ""
+    note: str = ""
+    open_balance: float | None = None
+
+
+def log_time(moment: dt.datetime) -> dt.datetime:
+    """A moment as the log keeps it: naive UTC (the policy reads every row that way)."""
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def outcome_code(text: str) -> str:
+    """The outcome code for what a user typed ("promise" -> "promised to pay")."""
+    wanted = text.strip().lower()
+    code = OUTCOME_SHORTHANDS.get(wanted, wanted)
+    if code not in OUTCOMES:
+        raise DunningInputError([Issue(
+            f"unknown outcome {text!r}: expected one of {', '.join(OUTCOMES)} "
+            f"(or {', '.join(OUTCOME_SHORTHANDS)})", column="Outcome")])
+    return code
+
+
+def log_row(contact: Contact) -> dict[str, object]:
+    """The ContactLog row for a contact, keyed by the table's headers.
+
+    A promise to pay needs its date; other outcomes must not carry one, so that
+    the log never holds a promise nobody made. A dispute, or its resolution, is
+    about particular invoices and needs them named.
+    """
+    channel = contact.channel.strip().lower()
+    problems = []
+    if channel not in CHANNELS:
+        problems.append(Issue(f"unknown channel {contact.channel!r}: expected one of "
+                              f"{', '.join(CHANNELS)}", column="Channel"))
+    outcome = outcome_code(contact.outcome)
+    if not contact.customer.strip():
+        problems.append(Issue("a contact needs the customer it was with", column="Customer"))
+    if outcome == "promised to pay" and contact.promise_date is None:
+        problems.append(Issue("a promise to pay needs its date (--promise-date)",
+                              column="Promise Date"))
+    if outcome != "promised to pay" and (contact.promise_date or contact.promise_amount):
+        problems.append(Issue("a promise date or amount belongs to the outcome "
+                              "'promised to pay' only", column="Promise Date"))
+    problems += _promise_problems(contact) if outcome == "promised to pay" else []
+    if outcome in ("disputed", "dispute resolved") and not contact.invoices:
+        problems.append(Issue(f"'{outcome}' needs the invoices it is about (--invoices)",
+                              column="Invoices"))
+    if problems:
+        raise DunningInputError(problems)
+    values = (
+        contact.timestamp.replace(microsecond=0), contact.customer.strip(),
+        ", ".join(contact.invoices), channel, contact.stage, contact.subject,
+        contact.message_id, outcome, contact.promise_date, contact.promise_amount,
+        contact.next_action_date, contact.user, contact.note, contact.open_balance,
+    )
+    return dict(zip(CONTACT_LOG_HEADERS, values, strict=True))
+
+
+def _promise_problems(contact: Contact) -> list[Issue]:
+    """A promise is for a positive amount in whole cents, on or after the day it is made."""
+    problems = []
+    amount = contact.promise_amount
+    if amount is not None and (amount <= 0 or round(amount, 2) != amount):
+        problems.append(Issue("a promised amount is more than zero, in whole cents",
+                              column="Promise Amount", value=amount))
+    if contact.promise_date is not None and contact.promise_date < contact.timestamp.date():
+        problems.append(Issue(f"the promise date {contact.promise_date:%Y-%m-%d} is before the "
+                              f"day of the contact ({contact.timestamp:%Y-%m-%d})",
+                              column="Promise Date"))
+    return problems
+
+
+def contact_log_frame(table: pd.DataFrame | None) -> pd.DataFrame:
+    """The ContactLog table's values as a frame with `CONTACT_LOG_COLUMNS` (empty if absent)."""
+    if table is None or table.empty:
+        return pd.DataFrame({
+            name: pd.Series(dtype="datetime64[ns]" if name in _DATE_COLUMNS else
+                            float if name in _AMOUNT_COLUMNS else object)
+            for name in CONTACT_LOG_COLUMNS})
+    missing = [h for h in CONTACT_LOG_HEADERS
+               if h not in table.columns and h not in OPTIONAL_HEADERS]
+    if missing:
+        raise DunningInputError([Issue(
+            f"the ContactLog table lacks the columns {', '.join(missing)}",
+            sheet=CONTACT_LOG_TABLE, row=1)])
+    columns: dict[str, object] = {}
+    for header, name in zip(CONTACT_LOG_HEADERS, CONTACT_LOG_COLUMNS, strict=True):
+        if header not in table.columns:
+            columns[name] = np.full(len(table), np.nan)
+            continue
+        values = table[header].to_numpy(dtype=object)
+        if name == "timestamp":
+            columns[name] = _timestamps(values)
+        elif name in _DATE_COLUMNS:
+            columns[name] = parse_dates(values).values
+        elif name in _AMOUNT_COLUMNS:
+            columns[name] = parse_amounts(values).values
+        else:
+            columns[name] = parse_text(values).values
+    frame = pd.DataFrame(columns)
+    frame["outcome"] = frame["outcome"].str.lower()
+    frame["stage"] = frame["stage"].str.lower()
+    return frame
+
+
+def _timestamps(values: np.ndarray) -> np.ndarray:
+    """Log timestamps keep their time of day (dates elsewhere are midnight).
+
+    They arrive as datetimes (calamine), Excel serial numbers with a fraction
+    (xlwings) or text.
+    """
+    stamps = [_timestamp(value) for value in values]
+    return np.array(stamps, dtype="datetime64[ns]")
+
+
+def _timestamp(value: object) -> np.datetime64:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        return (EXCEL_EPOCH + pd.to_timedelta(float(value), unit="D")).round("s").to_datetime64()
+    stamp = pd.to_datetime(value, errors="coerce") if value not in (None, "") else pd.NaT
+    if isinstance(stamp, pd.Timestamp) and stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return np.datetime64(stamp, "ns") if stamp is not pd.NaT else np.datetime64("NaT", "ns")

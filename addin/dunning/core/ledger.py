@@ -1,0 +1,496 @@
+"""The ledger: one clean row per invoice or credit note, whatever the source looked like.
+
+Every other part of Dunning (aging, KPIs, reminders, the worklist) reads this
+frame and nothing else, so all the mess of real exports (aliases, text amounts,
+serial dates, padding rows) is dealt with once, here and in `dunning.core.columns`
+and `dunning.core.parse`.
+
+Columns of `Ledger.frame`:
+
+    invoice          str        invoice or credit-note number, as text (leading zeros kept)
+    customer         str        customer id (or name when the source has no id)
+    customer_name    str        display name; the id when the source has no name
+    invoice_date     datetime64 document date, midnight
+    due_date         datetime64 net due date, midnight (a credit note without one: its date)
+    amount           float64    original amount; negative for a credit note
+    open_amount      float64    what is still open today, after payments and applied credits
+    settled_date     datetime64 when the item was cleared in full, NaT if open or unknown
+    currency         str        ISO code or "" when the source has none
+    disputed         bool       an open dispute on the item
+    written_off      bool       written off as bad debt
+    collection_cost  float64    collection costs recorded against the item (0 when none)
+    billing          str        how the invoice was sent, e.g. "Paper" or "Electronic" ("" unknown)
+    row              int64      the row number in the source, as the user sees it
+
+`open_balance(frame, as_of)` gives each item's balance on a past date: items not
+yet issued count nothing, items settled after that date count in full (the
+dates of partial payments are not known, so a partly paid item with a later
+settlement date counts in full before it), everything else its open amount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dunning.core.columns import FIELD_LABELS, Column, match_columns
+from dunning.core.errors import DunningInputError, Issue
+from dunning.core.parse import (
+    AMOUNT_RANGE,
+    DATE_RANGE,
+    AmbiguousDatesError,
+    Parsed,
+    amount_from_text,
+    blank_mask,
+    parse_amounts,
+    parse_dates,
+    parse_flags,
+    parse_text,
+)
+
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "invoice",
+    "customer",
+    "customer_name",
+    "invoice_date",
+    "due_date",
+    "amount",
+    "open_amount",
+    "settled_date",
+    "currency",
+    "disputed",
+    "written_off",
+    "collection_cost",
+    "billing",
+    "row",
+)
+
+DateLike = dt.date | dt.datetime | pd.Timestamp | str
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A clean invoice table and what was noticed while building it.
+
+    `issues` holds warnings and skipped rows; errors never get this far (they
+    raise `DunningInputError`).
+    """
+
+    frame: pd.DataFrame
+    issues: tuple[Issue, ...] = field(default=())
+    source: str = "Invoices"
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def as_timestamp(value: DateLike) -> pd.Timestamp:
+    """Midnight of a date given as a date, datetime, Timestamp or ISO text."""
+    return pd.Timestamp(value).normalize()
+
+
+def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
+    """The items in one currency, so that amounts may be added up.
+
+    With `currency` None the ledger must hold one currency code; a blank code is
+    taken to be that currency (most workbooks only fill it in when it differs).
+    Several codes without a choice raise `DunningInputError`: adding dollars to
+    euros is never right.
+    """
+    codes = frame["currency"].to_numpy()
+    named = sorted({code for code in pd.unique(codes) if code})
+    if currency is None:
+        if len(named) > 1:
+            raise DunningInputError([Issue(
+                f"the invoices are in several currencies ({', '.join(named)}): "
+                f"choose one to total (command line: --currency {named[0]}; Python: "
+                f"currency='{named[0]}')", column="Currency")])
+        return frame
+    wanted = currency.strip().upper()
+    if wanted not in named:
+        raise DunningInputError([Issue(
+            f"no invoices in {wanted}; currencies found: {', '.join(named) or 'none named'}",
+            column="Currency")])
+    keep = (codes == wanted) | ((codes == "") & (len(named) == 1))
+    return frame.loc[keep]
+
+
+def open_balance(frame: pd.DataFrame, as_of: DateLike) -> np.ndarray:
+    """Each item's open balance at the end of `as_of` (see the module docstring)."""
+    day = as_timestamp(as_of)
+    issued = (frame["invoice_date"] <= day).to_numpy()
+    settled_later = (frame["settled_date"] > day).to_numpy()
+    amount = frame["amount"].to_numpy(dtype=float)
+    still_open = frame["open_amount"].to_numpy(dtype=float)
+    return np.where(issued, np.where(settled_later, amount, still_open), 0.0)
+
+
+class _Source:
+    """A table's header and data columns, with each data row's number as the user sees it."""
+
+    def __init__(self, headers: list[object], columns: list[np.ndarray], rows: np.ndarray) -> None:
+        self.headers = headers
+        self.columns = columns
+        self.rows = rows
+
+
+def build_ledger(
+    table: pd.DataFrame | Sequence[Sequence[object]],
+    *,
+    mapping: Mapping[str, str] | None = None,
+    dayfirst: bool | None = None,
+    decimal: str = ".",
+    sheet: str | None = "Invoices",
+    header_row: int = 1,
+) -> Ledger:
+    """Turn an invoice table into a clean `Ledger`; raise `DunningInputError` naming each bad cell.
+
+    `table` is a DataFrame (from a CSV or sheet export; read CSVs as text so
+    invoice numbers keep their leading zeros) or a list of rows with the header
+    row first, as xlwings passes a range (blanks as None, dates as datetimes or
+    serial numbers). Trailing blank rows, such as the padding of a whole-column
+    reference, are dropped before any per-row work; blank rows inside the table
+    are skipped and reported. `mapping` names the header of any field the
+    aliases do not find (`{"due_date": "Net Due"}`); `dayfirst` fixes the order
+    of numeric text dates (inferred from the column when None); `sheet` and
+    `header_row` place messages (`Invoices!D7`).
+    """
+    source = _read_source(table, header_row)
+    columns, issues = match_columns(source.headers, mapping, sheet=sheet, header_row=header_row)
+    builder = _LedgerBuilder(source, columns, sheet, dayfirst, decimal)
+    frame = builder.build()
+    errors = [issue for issue in builder.issues if issue.severity == "error"]
+    if errors:
+        raise DunningInputError(errors)
+    return Ledger(frame, tuple(issues + builder.issues), sheet or "Invoices")
+
+
+def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: int) -> _Source:
+    if isinstance(table, pd.DataFrame):
+        headers = list(table.columns)
+        data = [table.iloc[:, i].to_numpy(dtype=object) for i in range(table.shape[1])]
+        kept = _trailing_data_length(data, len(table))
+        data = [column[:kept] for column in data]
+    else:
+        rows = trim_trailing_blank_rows(list(table))
+        if not rows:
+            raise DunningInputError([Issue(
+                "the invoice table is empty: expected a header row and invoice rows",
+                row=header_row)])
+        if not isinstance(rows[0], (list, tuple)):
+            raise DunningInputError([Issue(
+                "expected a table (rows of cells with the header first), got a single row or "
+                "column", row=header_row)])
+        headers = list(rows[0])
+        width = len(headers)
+        body = rows[1:]
+        if set(map(len, body)) - {width}:
+            body = [(list(r) + [None] * width)[:width] for r in body]
+        grid = np.empty((len(body), width), dtype=object)
+        if body:
+            grid[:] = body  # one C-level copy; far cheaper than transposing with zip
+        data = [grid[:, i] for i in range(width)]
+        kept = len(body)
+    rows_numbers = np.arange(header_row + 1, header_row + 1 + kept, dtype="int64")
+    return _Source(headers, data, rows_numbers)
+
+
+def _is_blank_cell(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, float) and value != value
+    )
+
+
+def trim_trailing_blank_rows(rows: list) -> list:
+    """Rows without the trailing blank ones, cheaply.
+
+    A whole-column reference hands over 1,048,576 rows, nearly all blank. Blocks
+    of blank rows are recognised by one list comparison each (done in C), so
+    only the block that holds the last real row is looked at row by row.
+    """
+    end = len(rows)
+    if end == 0:
+        return rows
+    width = len(rows[0]) if isinstance(rows[0], (list, tuple)) else 1
+    row_type = tuple if isinstance(rows[-1], tuple) else list
+    block = 4096
+    for blank in (row_type([None] * width), row_type([""] * width)):
+        while end > 1:
+            start = max(1, end - block)
+            if rows[start:end] == [blank] * (end - start):
+                end = start
+            else:
+                break
+    while end > 1 and all(_is_blank_cell(v) for v in _cells(rows[end - 1])):
+        end -= 1
+    return rows[:end] if end < len(rows) else rows
+
+
+def _cells(row: object) -> Sequence[object]:
+    return row if isinstance(row, (list, tuple)) else (row,)
+
+
+def _trailing_data_length(columns: list[np.ndarray], length: int) -> int:
+    """Length once trailing rows blank in every column are dropped (for DataFrame input)."""
+    if not columns or length == 0:
+        return length
+    last = 0
+    for column in columns:
+        present = ~blank_mask(column)
+        if present.any():
+            last = max(last, int(np.flatnonzero(present)[-1]) + 1)
+    return last
+
+
+class _LedgerBuilder:
+    """Parses the matched columns of one source and collects every issue on the way."""
+
+    def __init__(
+        self,
+        source: _Source,
+        columns: dict[str, Column],
+        sheet: str | None,
+        dayfirst: bool | None,
+        decimal: str,
+    ) -> None:
+        self.source = source
+        self.columns = columns
+        self.sheet = sheet
+        self.dayfirst = dayfirst
+        self.decimal = decimal
+        self.issues: list[Issue] = []
+
+    def build(self) -> pd.DataFrame:
+        parsed = {field: self._parse(field) for field in self.columns}
+        keep = self._skip_blank_rows(parsed)
+        parsed = {field: _subset(result, keep) for field, result in parsed.items()}
+        rows = self.source.rows[keep]
+        for required in ("invoice", "customer", "invoice_date", "amount"):
+            if required in parsed:
+                self._require(required, parsed[required], rows)
+        if "invoice" not in parsed:
+            parsed["invoice"] = self._row_references(rows)
+
+        amount = parsed["amount"].values
+        invoice_date = parsed["invoice_date"].values
+        due = parsed["due_date"]
+        credit_without_due = due.blank & (amount < 0)
+        due_date = np.where(credit_without_due, invoice_date, due.values)
+        self._require("due_date", due, rows, exempt=credit_without_due)
+
+        frame = pd.DataFrame({
+            "invoice": parsed["invoice"].values,
+            "customer": parsed["customer"].values,
+            "customer_name": self._customer_names(parsed),
+            "invoice_date": invoice_date,
+            "due_date": due_date.astype("datetime64[ns]"),
+            "amount": amount,
+            "open_amount": self._open_amounts(parsed, rows),
+            "settled_date": self._optional(parsed, "settled_date", np.datetime64("NaT", "ns")),
+            "currency": self._currency(parsed),
+            "disputed": self._optional(parsed, "disputed", False),
+            "written_off": self._optional(parsed, "written_off", False),
+            "collection_cost": np.nan_to_num(
+                self._optional(parsed, "collection_cost", 0.0).astype(float)),
+            "billing": self._texts(parsed, "billing"),
+            "row": rows,
+        })
+        frame = frame.astype({"invoice": str, "customer": str, "customer_name": str,
+                              "currency": str, "billing": str})
+        self._warn_about(frame)
+        return frame
+
+    # parsing -------------------------------------------------------------
+
+    def _parse(self, field: str) -> Parsed:
+        column = self.columns[field]
+        values = self.source.columns[column.index]
+        if field in ("invoice", "customer", "customer_name", "currency", "billing"):
+            return parse_text(values)
+        if field in ("amount", "paid_amount", "open_amount", "collection_cost"):
+            result = parse_amounts(values, decimal=self.decimal)
+            expected = ("an amount such as 1234.50, 1,234.50 or (100.00)" if self.decimal == "."
+                        else "an amount such as 1234,50, 1.234,50 or (100,00)")
+            if self.decimal == "." and any(
+                    isinstance(v, str) and amount_from_text(v, decimal=",") is not None
+                    for v in values[result.bad][:100]):
+                expected += " (for amounts like 1.234,50 state the decimal comma)"
+        elif field in ("invoice_date", "due_date", "settled_date"):
+            try:
+                result = parse_dates(values, dayfirst=self.dayfirst)
+            except AmbiguousDatesError as error:
+                self.issues.append(self._issue(field, None, str(error)))
+                return Parsed(np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]"),
+                              blank_mask(values), np.zeros(len(values), dtype=bool))
+            expected = "a date (a date cell, an Excel serial number, or text such as 2024-03-31)"
+        else:
+            result = parse_flags(values)
+            expected = "Yes or No"
+        far = result.out_of_range
+        for position in np.flatnonzero(result.bad):
+            message = f"expected {expected}"
+            if far is not None and far[position]:
+                message = (f"expected a date from {DATE_RANGE}: this one cannot be an "
+                           "invoice's; correct the cell" if field.endswith("_date") else
+                           f"expected an amount {AMOUNT_RANGE}: this one cannot be an "
+                           "invoice's; correct the cell")
+            self.issues.append(self._issue(
+                field, int(self.source.rows[position]), message,
+                value=_shown(values[position])))
+        return result
+
+    def _skip_blank_rows(self, parsed: dict[str, Parsed]) -> np.ndarray:
+        """Rows blank in every ledger column are left out, and said so."""
+        blank = np.logical_and.reduce([result.blank for result in parsed.values()])
+        for first, last in _runs(self.source.rows[blank]):
+            where = f"row {first}" if first == last else f"rows {first} to {last}"
+            self.issues.append(Issue(
+                f"{where} {'is' if first == last else 'are'} blank and left out",
+                severity="skipped", sheet=self.sheet, row=first))
+        return ~blank
+
+    def _require(self, field: str, result: Parsed, rows: np.ndarray,
+                 exempt: np.ndarray | None = None) -> None:
+        missing = result.blank if exempt is None else result.blank & ~exempt
+        label = FIELD_LABELS[field]
+        hint = " (only credit notes may leave it empty)" if field == "due_date" else ""
+        for position in np.flatnonzero(missing):
+            self.issues.append(self._issue(
+                field, int(rows[position]), f"missing {label}{hint}"))
+
+    def _issue(self, field: str, row: int | None, message: str, *, value: object = None,
+               severity: str = "error") -> Issue:
+        column = self.columns[field]
+        return Issue(message, severity=severity, sheet=self.sheet, row=row,  # type: ignore[arg-type]
+                     column=column.header, column_letter=column.letter, value=value)
+
+    # derived columns ---------------------------------------------------------
+
+    def _row_references(self, rows: np.ndarray) -> Parsed:
+        """Without an invoice-number column, each item is known by its row ("row 17")."""
+        self.issues.append(Issue(
+            "the table has no invoice-number column; items are identified by their row "
+            "(\"row 17\"), so add invoice numbers before sending reminders",
+            severity="warning", sheet=self.sheet))
+        references = np.array([f"row {row}" for row in rows.tolist()], dtype=object)
+        none = np.zeros(len(rows), dtype=bool)
+        return Parsed(references, none, none)
+
+    def _optional(self, parsed: dict[str, Parsed], field: str, default: object) -> np.ndarray:
+        if field in parsed:
+            return parsed[field].values
+        length = len(parsed["amount"].values)
+        return np.full(length, default)
+
+    def _texts(self, parsed: dict[str, Parsed], field: str) -> np.ndarray:
+        """An optional text column, "" where the cell or the whole column is missing."""
+        if field not in parsed:
+            return np.full(len(parsed["amount"].values), "", dtype=object)
+        return np.where(parsed[field].blank, "", parsed[field].values).astype(object)
+
+    def _customer_names(self, parsed: dict[str, Parsed]) -> np.ndarray:
+        customers = parsed["customer"].values
+        if "customer_name" not in parsed:
+            return customers
+        names = parsed["customer_name"]
+        return np.where(names.blank, customers, names.values)
+
+    def _currency(self, parsed: dict[str, Parsed]) -> np.ndarray:
+        if "currency" not in parsed:
+            return np.full(len(parsed["amount"].values), "", dtype=object)
+        return np.array([code.upper() for code in parsed["currency"].values], dtype=object)
+
+    def _open_amounts(self, parsed: dict[str, Parsed], rows: np.ndarray) -> np.ndarray:
+        """What is still open: from an open-amount column, else amount less paid, else flags."""
+        amount = parsed["amount"].values
+        open_amount = amount.copy()
+        settled = parsed.get("settled_date")
+        if settled is not None:
+            open_amount = np.where(settled.blank, open_amount, 0.0)
+        if "is_open" in parsed:
+            is_open = parsed["is_open"]
+            open_amount = np.where(~is_open.blank & ~is_open.values, 0.0, open_amount)
+        paid = parsed.get("paid_amount")
+        if paid is not None:
+            open_amount = np.where(paid.blank, open_amount, amount - np.nan_to_num(paid.values))
+        given = parsed.get("open_amount")
+        if given is not None:
+            open_amount = np.where(given.blank, open_amount, given.values)
+            if paid is not None:
+                both = ~given.blank & ~paid.blank
+                off = both & (np.abs(paid.values + given.values - amount) > 0.005)
+                for position in np.flatnonzero(off):
+                    self.issues.append(self._issue(
+                        "open_amount", int(rows[position]),
+                        "paid plus open amount differs from the amount; using the open amount",
+                        severity="warning"))
+        return np.round(np.nan_to_num(open_amount), 2)
+
+    # warnings ------------------------------------------------------------------
+
+    def _warn_about(self, frame: pd.DataFrame) -> None:
+        early = frame["due_date"] < frame["invoice_date"]
+        for row in frame.loc[early, "row"].head(50):
+            self.issues.append(self._issue(
+                "due_date", int(row), "due date is before the invoice date", severity="warning"))
+        too_open = (frame["amount"] >= 0) & (frame["open_amount"] > frame["amount"] + 0.005)
+        for row in frame.loc[too_open, "row"].head(50):
+            self.issues.append(Issue(
+                "open amount is larger than the invoice amount", severity="warning",
+                sheet=self.sheet, row=int(row)))
+        repeated = frame["invoice"].duplicated(keep=False)
+        if repeated.any():
+            for invoice, rows in frame.loc[repeated].groupby("invoice")["row"]:
+                listed = ", ".join(str(r) for r in rows.head(5))
+                self.issues.append(self._issue(
+                    "invoice", int(rows.iloc[0]),
+                    f"invoice number {invoice} appears more than once (rows {listed})",
+                    severity="warning"))
+                if len(self.issues) > 500:
+                    break
+        self._warn_about_leading_zeros(frame["customer"])
+
+    def _warn_about_leading_zeros(self, customers: pd.Series) -> None:
+        distinct = pd.Series(customers.unique())
+        stripped = distinct.str.lstrip("0")
+        clashes = distinct[stripped.duplicated(keep=False) & (stripped != "")]
+        for _, group in clashes.groupby(stripped[clashes.index]):
+            self.issues.append(self._issue(
+                "customer", None,
+                "customer ids " + " and ".join(sorted(group)) + " differ only by leading zeros; "
+                "they are kept apart (correct the source if they are one customer)",
+                severity="warning"))
+
+
+def _subset(result: Parsed, keep: np.ndarray) -> Parsed:
+    far = None if result.out_of_range is None else result.out_of_range[keep]
+    return Parsed(result.values[keep], result.blank[keep], result.bad[keep], result.note, far)
+
+
+def _shown(value: object) -> object:
+    """A bad cell's value as a message shows it: a date cell as 9999-12-31, not its repr."""
+    if isinstance(value, dt.datetime):
+        midnight = value.time() == dt.time(0)
+        return value.date().isoformat() if midnight else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return str(value)
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:20]}... ({len(value)} characters)"
+    return value
+
+
+def _runs(rows: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive row numbers grouped as (first, last) pairs."""
+    runs: list[tuple[int, int]] = []
+    for row in rows.tolist():
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs

@@ -1,0 +1,310 @@
+"""The Dunning tab's buttons: each id in addin/customUI14.xml maps to one handler here.
+
+Excel calls the add-in's one VBA routine, which runs `run("<button id>")`
+through xlwings' RunPython. `run` finds the calling workbook and hands it, with
+a way to talk to the user (`Ui`), to `dispatch`, which tests call directly with
+a workbook file or a stand-in for the open book and a scripted user. Errors
+reach the user as a plain message box that says what to fix, never a
+traceback; anything unexpected is also written to a log file for support.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from dunning.app import actions
+from dunning.app.actions import ActionResult
+from dunning.core.contactlog import OUTCOME_SHORTHANDS, Contact, log_time, outcome_code
+from dunning.core.errors import DunningInputError, Issue
+from dunning.core.parse import parse_amounts, parse_dates
+from dunning.excel.live import ExcelWorkbook, cells_by_header
+from dunning.io import WorkbookLockedError
+
+LOG_FILE = Path.home() / ".dunning" / "ribbon.log"
+MAX_ISSUES_SHOWN = 8
+
+
+class Ui(Protocol):
+    """How a button talks to the person at the keyboard."""
+
+    def alert(self, title: str, message: str) -> None: ...
+
+    def confirm(self, title: str, question: str) -> bool: ...
+
+    def ask(self, title: str, prompt: str, default: str = "") -> str | None: ...
+
+    def open(self, target: str) -> None: ...
+
+
+Handler = Callable[[ExcelWorkbook, Ui, dt.datetime], ActionResult | None]
+
+
+def run(button_id: str) -> None:
+    """Called by the add-in's VBA for a button: run it on the workbook that called."""
+    import xlwings as xw
+
+    book = xw.Book.caller()
+    dispatch(button_id, ExcelWorkbook(book), ExcelUi(book.app), dt.datetime.now().astimezone())
+
+
+def dispatch(button_id: str, workbook: ExcelWorkbook, ui: Ui,
+             now: dt.datetime) -> ActionResult | None:
+    """Run one button's handler and tell the user what happened, or what to fix."""
+    handler = BUTTONS.get(button_id)
+    if handler is None:
+        ui.alert("Dunning", f"This add-in has no action {button_id!r}: update Dunning.")
+        return None
+    try:
+        result = handler(workbook, ui, now)
+    except DunningInputError as error:
+        ui.alert("Dunning: please check", problems_text(error.issues))
+        return None
+    except WorkbookLockedError as error:
+        ui.alert("Dunning", str(error))
+        return None
+    except Exception as error:  # the message box is the last line of defence in Excel
+        where = _log_unexpected(button_id)
+        ui.alert("Dunning: unexpected problem",
+                 f"{type(error).__name__}: {error}\n\nNothing was sent. Details for support "
+                 f"are in {where}.")
+        return None
+    if result is not None:
+        ui.alert(result.title, result.message)
+    return result
+
+
+def problems_text(issues: list[Issue]) -> str:
+    """The problems as lines a person can act on, the first few of many."""
+    lines = [f"- {issue}" for issue in issues[:MAX_ISSUES_SHOWN]]
+    if len(issues) > MAX_ISSUES_SHOWN:
+        lines.append(f"... and {len(issues) - MAX_ISSUES_SHOWN} more.")
+    return "Please fix and try again:\n" + "\n".join(lines)
+
+
+# ----------------------------------------------------------------- handlers
+
+
+def _refresh(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
+    return actions.refresh(workbook, today=now.date())
+
+
+def _worklist(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
+    return actions.worklist(workbook, now=now)
+
+
+def _preview(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
+    path = workbook.path
+    drafts = None if path is None else path.with_name(f"{path.stem}-drafts-{now:%Y-%m-%d}")
+    return actions.preview_reminders(workbook, now=now, drafts=drafts)
+
+
+def _send(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
+    return actions.send_reminders(
+        workbook, now=now, confirm=lambda question: ui.confirm("Send reminders", question))
+
+
+def _log_contact(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult | None:
+    row = workbook.selected_row()
+    customer = _customer_of(row)
+    invoice = cells_by_header(row, "Invoice No", "Invoice")
+    choices = ", ".join(OUTCOME_SHORTHANDS)
+    typed = ui.ask("Log contact", f"What happened with {customer}"
+                   f"{f' about {invoice}' if invoice else ''}? ({choices}, or another outcome)",
+                   "promise")
+    if typed is None:
+        return None
+    outcome = outcome_code(typed)
+    contact = Contact(customer=customer, channel="phone", outcome=outcome,
+                      timestamp=log_time(now),
+                      invoices=(str(invoice),) if invoice else ())
+    if outcome == "promised to pay":
+        contact = _promise(ui, contact, now)
+    if contact is None:
+        return None
+    note = ui.ask("Log contact", "Note (what was said; for a dispute, the reason):", "")
+    if note is None:
+        return None
+    return actions.log_contact(workbook, replace(contact, note=note, user=_user()))
+
+
+def _payment_plan(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult | None:
+    customer = _customer_of(workbook.selected_row())
+    answers = []
+    for prompt, default in (
+            (f"How many instalments for {customer}, a first payment included?", "3"),
+            ("How often: weekly, fortnightly or monthly?", "monthly"),
+            ("First due date (YYYY-MM-DD)?", f"{now.date() + dt.timedelta(days=7):%Y-%m-%d}"),
+            ("First payment (blank: all instalments equal)?", "")):
+        answer = ui.ask("Payment plan", prompt, default)
+        if answer is None:
+            return None
+        answers.append(answer.strip())
+    count, frequency, start, first = answers
+    if not count.isdigit():
+        raise DunningInputError([Issue(f"the number of instalments must be a whole number, "
+                                       f"not {count!r}")])
+    request = actions.PlanRequest(
+        customer=customer, count=int(count), frequency=frequency.lower(),
+        start=_date_answer(start, "first due date"), first_payment=_amount_answer(first),
+        user=_user())
+    return actions.payment_plan(workbook, request, now=now)
+
+
+def _new_workbook(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult | None:
+    from dunning.io.client_workbook import new_client_workbook
+
+    client = ui.ask("New client workbook", "The client's name:", "")
+    if not client or not client.strip():
+        return None
+    folder = workbook.path.parent if workbook.path else Path.home()
+    path = new_client_workbook(folder / f"{_file_name(client)}.xlsx", client.strip())
+    return ActionResult("New client workbook", f"Wrote {path}. Open it from File > Open.")
+
+
+def _help(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
+    lines = [f"{label}: {text}" for label, text in HELP.values()]
+    guide = readme_path()
+    if guide is not None:
+        ui.open(guide.as_uri())
+        where = f"{guide}, now open: see its section 'The Excel add-in'."
+    else:
+        where = "the README of the Dunning folder you installed from, section 'The Excel add-in'."
+    return ActionResult("Dunning help", "\n".join(lines) + f"\n\nThe full guide: {where}")
+
+
+def readme_path() -> Path | None:
+    """The README of the checkout Dunning was installed from (and the add-in built from)."""
+    import dunning
+
+    candidate = Path(dunning.__file__).resolve().parents[2] / "README.md"
+    return candidate if candidate.is_file() else None
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _customer_of(row: dict[str, object]) -> str:
+    customer = cells_by_header(row, "Customer", "Customer ID")
+    if customer is None:
+        raise DunningInputError([Issue("select a row that names a customer (Invoices, "
+                                       "Customers, Worklist or Outbox)")])
+    return str(customer).strip()
+
+
+def _promise(ui: Ui, contact: Contact, now: dt.datetime) -> Contact | None:
+    day = ui.ask("Promise to pay", "Promised payment date (YYYY-MM-DD)?",
+                 f"{now.date() + dt.timedelta(days=7):%Y-%m-%d}")
+    if day is None:
+        return None
+    amount = ui.ask("Promise to pay", "Promised amount (blank: everything open)?", "")
+    if amount is None:
+        return None
+    return replace(contact, promise_date=_date_answer(day, "promise date"),
+                 promise_amount=_amount_answer(amount))
+
+
+def _date_answer(text: str, what: str) -> dt.date:
+    parsed = parse_dates([text.strip()], dayfirst=None)
+    if parsed.bad.any() or parsed.blank.any():
+        raise DunningInputError([Issue(f"the {what} must be a date such as 2026-12-01",
+                                       value=text)])
+    return parsed.values[0].astype("datetime64[D]").item()
+
+
+def _amount_answer(text: str) -> float | None:
+    if not text.strip():
+        return None
+    parsed = parse_amounts([text.strip()])
+    if parsed.bad.any():
+        raise DunningInputError([Issue("expected an amount such as 1234.50", value=text)])
+    return float(parsed.values[0])
+
+
+def _file_name(client: str) -> str:
+    return "".join(c if c.isalnum() or c in " -_." else "_" for c in client.strip()) or "Client"
+
+
+def _user() -> str:
+    import getpass
+
+    return getpass.getuser()
+
+
+def _log_unexpected(button_id: str) -> Path:
+    LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger("dunning.ribbon")
+    if not logger.handlers:
+        logger.addHandler(logging.FileHandler(LOG_FILE, encoding="utf-8"))
+    logger.error("%s button %r failed:\n%s", dt.datetime.now().isoformat(timespec="seconds"),
+                 button_id, traceback.format_exc())
+    return LOG_FILE
+
+
+class ExcelUi:
+    """Message boxes and input boxes in Excel (Windows through COM; macOS through AppleScript)."""
+
+    def __init__(self, app: object) -> None:
+        self.app = app
+
+    def alert(self, title: str, message: str) -> None:
+        self.app.alert(message, title=title)  # type: ignore[attr-defined]
+
+    def confirm(self, title: str, question: str) -> bool:
+        answer = self.app.alert(question, title=title, buttons="yes_no")  # type: ignore[attr-defined]
+        return answer == "yes"
+
+    def ask(self, title: str, prompt: str, default: str = "") -> str | None:
+        import sys
+
+        if sys.platform == "darwin":
+            return _ask_mac(title, prompt, default)
+        answer = self.app.api.InputBox(prompt, title, default)  # type: ignore[attr-defined]
+        return None if answer is False else str(answer)
+
+    def open(self, target: str) -> None:
+        import webbrowser
+
+        webbrowser.open(target)
+
+
+def _ask_mac(title: str, prompt: str, default: str) -> str | None:
+    import subprocess
+
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    script = (f"display dialog {quoted(prompt)} default answer {quoted(default)} "
+              f"with title {quoted(title)}")
+    done = subprocess.run(["osascript", "-e", script, "-e", "text returned of result"],
+                          capture_output=True, text=True, check=False)
+    return done.stdout.rstrip("\n") if done.returncode == 0 else None
+
+
+BUTTONS: dict[str, Handler] = {
+    "refresh": _refresh,
+    "worklist": _worklist,
+    "preview": _preview,
+    "send": _send,
+    "log_contact": _log_contact,
+    "payment_plan": _payment_plan,
+    "new_workbook": _new_workbook,
+    "help": _help,
+}
+"""Every button id of addin/customUI14.xml, and what it runs."""
+
+HELP: dict[str, tuple[str, str]] = {
+    "refresh": ("Refresh", "rewrites the Aging and KPIs sheets and the payment plans' status"),
+    "worklist": ("Worklist", "ranks today's customers to call, with the reason for each"),
+    "preview": ("Preview reminders", "fills the Outbox sheet and writes drafts; sends nothing"),
+    "send": ("Send reminders", "sends the previewed reminders after you confirm"),
+    "log_contact": ("Log contact", "records a call, promise or dispute for the selected row"),
+    "payment_plan": ("Payment plan", "splits the selected customer's balance into instalments"),
+    "new_workbook": ("New client workbook", "makes a fresh copy of the client template"),
+    "help": ("Help", "this list, and the guide"),
+}

@@ -1,0 +1,92 @@
+"""A client's workbook (or CSV export) opened for reporting: its ledger, settings and as-of date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from dunning.core.errors import DunningInputError, Issue
+from dunning.core.ledger import single_currency
+from dunning.io.reading import read_invoices, read_name_value_table, read_table_frame
+from dunning.io.workbook import Workbook, opened
+from dunning.sheets.settings import SETTINGS_SHEET, Settings, settings_from_pairs
+
+CUSTOMERS_TABLE = "Customers"
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything a report needs, read once.
+
+    `frame` holds the ledger's items (in one currency unless opened with
+    `all_currencies`); `as_of` is the date given,
+    else the workbook's As Of Date setting, else today. `settings_pairs` keeps
+    the Settings table as read, for the parts (reminders) that read more of it.
+    """
+
+    path: Path | None
+    frame: pd.DataFrame
+    settings: Settings
+    as_of: dt.date | None  # None only when neither a date, the Settings nor `today` gave one
+    issues: tuple[Issue, ...]
+    settings_pairs: Mapping[str, object] = field(default_factory=dict)
+
+
+def open_book(
+    source: str | Path | Workbook,
+    *,
+    as_of: dt.date | None = None,
+    today: dt.date | None = None,
+    sheet: str | None = None,
+    table: str | None = None,
+    currency: str | None = None,
+    dayfirst: bool | None = None,
+    mapping: Mapping[str, str] | None = None,
+    all_currencies: bool = False,
+    decimal: str = ".",
+) -> Book:
+    """Read a workbook's invoices and Settings, or a CSV's invoices with default settings.
+
+    Reports total amounts, so by default the ledger is narrowed to one currency
+    (`currency`, or the only one there is); `all_currencies` keeps every item,
+    for work that never adds currencies together, such as reminders.
+    The as-of date is `as_of`, else the Settings' As Of Date, else `today`: the
+    caller passes today's date, since nothing below the command line reads the clock.
+    """
+    path = Path(source) if isinstance(source, (str, Path)) else source.path
+    is_csv = isinstance(source, (str, Path)) and path.suffix.lower() == ".csv"
+    if is_csv and (sheet or table):
+        raise DunningInputError([Issue(f"{path.name} is a CSV file: it has no sheets or "
+                                       "tables to choose (leave out --sheet and --table)")])
+    settings, pairs = Settings(), {}
+    if is_csv:
+        ledger = read_invoices(path, mapping=mapping, dayfirst=dayfirst, decimal=decimal)
+        frame = ledger.frame
+    else:
+        with opened(source) as workbook:
+            ledger = read_invoices(workbook, sheet=sheet, table=table, mapping=mapping,
+                                   dayfirst=dayfirst, decimal=decimal)
+            pairs = read_name_value_table(workbook, SETTINGS_SHEET)
+            customers = read_table_frame(workbook, CUSTOMERS_TABLE)
+        settings = settings_from_pairs(pairs)
+        frame = with_customer_names(ledger.frame, customers)
+    day = as_of or settings.as_of or today
+    if not all_currencies:
+        frame = single_currency(frame, currency)
+    return Book(path, frame, settings, day, ledger.issues, pairs)
+
+
+def with_customer_names(frame: pd.DataFrame, customers: pd.DataFrame | None) -> pd.DataFrame:
+    """Names from the Customers table for items whose source gave only a customer id."""
+    if customers is None or not {"Customer", "Name"} <= set(customers.columns):
+        return frame
+    ids = customers["Customer"].map(lambda v: "" if v is None else str(v).strip())
+    names = dict(zip(ids, customers["Name"].map(lambda v: str(v or "").strip()), strict=True))
+    unnamed = frame["customer_name"] == frame["customer"]
+    looked_up = frame["customer"].map(names).fillna("")
+    return frame.assign(customer_name=frame["customer_name"].where(
+        ~unnamed | (looked_up == ""), looked_up))

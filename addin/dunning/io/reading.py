@@ -1,0 +1,337 @@
+"""Read invoice tables from workbooks and CSV exports, values only and fast.
+
+Workbooks are read with calamine (a Rust reader): it returns cell values, the
+cached results of formulas included, about ten times faster than openpyxl, and
+it never changes the file. A workbook's invoices are its `Invoices` table when
+it has one (the template's), otherwise a sheet with the header in its first
+row. CSV files are read as text so that invoice numbers keep leading zeros and
+dates keep the format the ledger builder infers.
+
+What a file is, is judged by its content, not its name, and before anything
+reads it (`check_workbook_file`, `read_csv_text`): Dunning reads .xlsx and
+.xlsm workbooks and CSV text (UTF-8 is best). An .xls, .xlsb or .ods file (or one renamed
+.xlsx), a password-protected workbook, a damaged one, or a zip whose parts would
+unzip past the bounds of `dunning.io.xlsx.package.check_expansion` is refused with
+a `DunningInputError` that says what the file is and what to do.
+
+CSV text is decoded by this rule: a byte-order mark decides (UTF-8, UTF-16 as
+Excel's "Unicode Text" writes it, UTF-32); without one, UTF-16 is recognised by
+its pattern of zero bytes, then UTF-8 is tried, then Windows-1252 (which is what
+Excel's plain "CSV" writes on Western Windows, and reads Latin-1 text the same),
+with a warning that says so. The separator is the one the header row holds
+most of: comma, semicolon or tab.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import mmap
+import zipfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+from python_calamine import CalamineError
+
+from dunning.core.errors import DunningInputError, Issue
+from dunning.core.ledger import Ledger, build_ledger
+from dunning.io.workbook import FileWorkbook, Workbook, name_value_pairs, opened, table_frame
+from dunning.io.xlsx.package import check_expansion
+
+INVOICE_TABLE = "Invoices"
+READABLE = "Dunning reads .xlsx and .xlsm workbooks and .csv exports"
+SAVE_AS_XLSX = "open it in Excel or LibreOffice and save it as .xlsx (Excel Workbook)"
+WORKBOOK_NAMES = (".xlsx", ".xlsm")
+
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SNIFF = 4096
+
+
+def read_invoices(
+    source: str | Path | Workbook,
+    *,
+    sheet: str | None = None,
+    table: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    dayfirst: bool | None = None,
+    decimal: str = ".",
+) -> Ledger:
+    """The ledger of a workbook or CSV file.
+
+    In a workbook, `table` names an Excel Table and `sheet` a sheet whose first
+    row holds the headers; with neither, the `Invoices` table is used if there
+    is one, else the `Invoices` sheet, else the first sheet.
+    """
+    if isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".csv":
+        path = Path(source)
+        if not path.exists():
+            raise DunningInputError([Issue(f"no such file: {path}")])
+        notes: list[Issue] = []
+        ledger = build_ledger(read_csv_text(path, notes=notes), mapping=mapping,
+                              dayfirst=dayfirst, decimal=decimal, sheet=path.name)
+        return dataclasses.replace(ledger, issues=(*notes, *ledger.issues)) if notes else ledger
+    rows, sheet_name, header_row = read_table_rows(source, sheet=sheet, table=table)
+    return build_ledger(rows, mapping=mapping, dayfirst=dayfirst, decimal=decimal,
+                        sheet=sheet_name, header_row=header_row)
+
+
+def read_csv_text(path: Path, *, notes: list[Issue] | None = None) -> pd.DataFrame:
+    """A CSV export as text, decoded and split as the module docstring says.
+
+    A workbook given a .csv name is refused, saying what it is. When the text had
+    to be read as Windows-1252, a warning saying so is added to `notes`.
+    """
+    raw = path.read_bytes()
+    kind = _binary_kind(path, raw[:_SNIFF])
+    if kind is not None:
+        raise DunningInputError([Issue(
+            f"{path.name} is {kind}, not a CSV text file; {_advice_for(kind, csv=True)}")])
+    text, encoding = _decoded(path, raw)
+    if encoding == "cp1252" and notes is not None:
+        notes.append(Issue(
+            f"{path.name} is not UTF-8: it was read as Windows-1252 (Excel's plain CSV); if "
+            "letters such as ä or é look wrong, save it again as CSV UTF-8",
+            severity="warning"))
+    if not text.strip():
+        raise DunningInputError([Issue(f"{path.name} is empty: expected a header row and "
+                                       "invoice rows")])
+    header = text.splitlines()[0]
+    counts = {mark: header.count(mark) for mark in (",", ";", "\t")}
+    separator = max(counts, key=lambda mark: counts[mark]) if any(counts.values()) else ","
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator)
+    except pd.errors.ParserError as error:
+        raise DunningInputError([Issue(f"{path.name} cannot be read as CSV: {error}")]) from None
+
+
+def _decoded(path: Path, raw: bytes) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read in (see the module docstring)."""
+    encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), None)
+    encoding = encoding or _utf16_by_pattern(raw[:_SNIFF]) or "utf-8"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        if encoding != "utf-8":
+            raise DunningInputError([Issue(
+                f"{path.name} is damaged {encoding.upper().replace('-SIG', '')} text "
+                f"({error.reason} at byte {error.start}); save it again as CSV UTF-8")]) from None
+        try:
+            text, encoding = raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError as error:
+            raise DunningInputError([Issue(
+                f"{path.name} is neither UTF-8 nor Windows-1252 text ({error.reason} at byte "
+                f"{error.start}); save it again as CSV UTF-8")]) from None
+    if "\x00" in text:
+        raise DunningInputError([Issue(
+            f"{path.name} is not a CSV text file (it holds zero bytes, as binary files do); "
+            f"{READABLE}")])
+    return text, encoding
+
+
+def _utf16_by_pattern(head: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: mostly-ASCII text has a zero byte in every other place."""
+    pairs = len(head) // 2
+    if pairs < 2 or b"\x00" not in head:
+        return None
+    even, odd = head[0 : 2 * pairs : 2].count(0), head[1 : 2 * pairs : 2].count(0)
+    if odd >= pairs * 0.3 and even <= pairs * 0.02:
+        return "utf-16-le"
+    if even >= pairs * 0.3 and odd <= pairs * 0.02:
+        return "utf-16-be"
+    return None
+
+
+def check_workbook_file(path: Path) -> None:
+    """Refuse a file that is not an .xlsx or .xlsm workbook Dunning can read, before it is read.
+
+    The content decides: an .xls renamed .xlsx is an .xls, an .xlsx renamed .xls
+    is an .xlsx (to be given back its name). A zip whose parts would unzip past
+    the bounds of `check_expansion` is refused here too, before calamine opens it.
+    A file that is not there is left to the caller, which says so.
+    """
+    if not path.is_file():
+        return
+    with open(path, "rb") as handle:
+        head = handle.read(_SNIFF)
+    kind = _binary_kind(path, head)
+    suffix = path.suffix.lower()
+    if kind is None:
+        what = "empty (0 bytes)" if not head else "a text file (a CSV export?)"
+        advice = ("get a fresh copy of the workbook" if not head
+                  else "if it is a CSV export, give it a .csv name")
+        raise DunningInputError([Issue(f"{path.name} is {what}, not a workbook; {advice}")])
+    if kind == _XLSX:
+        if suffix not in WORKBOOK_NAMES:
+            raise DunningInputError([Issue(
+                f"{path.name} is an Excel workbook (.xlsx) despite its {suffix or 'missing'} "
+                "extension: rename it to .xlsx and retry")])
+        return
+    despite = f" despite its {suffix} name" if suffix in WORKBOOK_NAMES else ""
+    raise DunningInputError([Issue(f"{path.name} is {kind}{despite}; {_advice_for(kind)}")])
+
+
+_XLSX = "an Excel workbook (.xlsx)"
+_XLS = "an Excel 97-2003 workbook (.xls)"
+_ENCRYPTED = "a password-protected (encrypted) workbook"
+
+
+def _advice_for(kind: str, *, csv: bool = False) -> str:
+    if kind == _XLSX and csv:
+        return "give it its .xlsx name"
+    if kind == _ENCRYPTED:
+        return ("Dunning cannot read an encrypted workbook: open it in Excel, remove the "
+                "password (File > Info > Protect Workbook > Encrypt with Password) and save it "
+                "as .xlsx")
+    if kind.startswith("damaged"):
+        return "open it in Excel (which may repair it) and save it as .xlsx, or get a fresh copy"
+    return f"{READABLE}: {SAVE_AS_XLSX}" + (" or CSV UTF-8" if csv else "")
+
+
+def _binary_kind(path: Path, head: bytes) -> str | None:
+    """What a binary file is (`_XLSX` for a workbook Dunning reads), None for text or nothing."""
+    if head.startswith(_OLE_MAGIC):
+        return _compound_file_kind(path)
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _zip_kind(path)
+    if head.startswith(b"PK"):
+        return "damaged: it starts like a workbook (a zip archive) but is not one"
+    if b"\x00" in head and _utf16_by_pattern(head) is None and not head.startswith(
+            (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return "a binary file, not a workbook or CSV text"
+    return None
+
+
+def _zip_kind(path: Path) -> str:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        return ("damaged: it starts like a workbook (a zip archive) but is not a whole one "
+                f"({error})")
+    with archive:
+        infos = archive.infolist()
+        check_expansion(path.name, infos)
+        names = {info.filename.lower(): info for info in infos}
+        mimetype = names.get("mimetype")
+        if mimetype is not None and mimetype.file_size < 256:
+            kind = archive.read(mimetype).decode("ascii", "replace").strip()
+            if kind.startswith("application/vnd.oasis.opendocument.spreadsheet"):
+                return "an OpenDocument spreadsheet (.ods)"
+            if kind.startswith("application/vnd.oasis.opendocument"):
+                return "an OpenDocument document, not a spreadsheet"
+        if any(info.flag_bits & 0x1 for info in infos):
+            return _ENCRYPTED
+        if "[content_types].xml" not in names:
+            return "a zip archive, not a workbook"
+        if "xl/workbook.bin" in names:
+            return "an Excel binary workbook (.xlsb)"
+        if not any(name.startswith("xl/") for name in names):
+            return "an Office document, not a workbook"
+    return _XLSX
+
+
+def _compound_file_kind(path: Path) -> str:
+    """An OLE2 compound file: an encrypted OOXML workbook, an .xls, or some other old document."""
+    names = _compound_stream_names(path, ("EncryptedPackage", "Workbook", "Book"))
+    if "EncryptedPackage" in names:
+        return _ENCRYPTED
+    if names:
+        return _XLS
+    return "an old-format Office file (an OLE2 compound file), not a workbook"
+
+
+def _compound_stream_names(path: Path, wanted: tuple[str, ...]) -> set[str]:
+    """Which of the `wanted` streams an OLE2 compound file's directory lists.
+
+    Directory entries are 128-byte records at 128-byte boundaries (every sector
+    size is a multiple of 128): the name in UTF-16LE, then at byte 64 its length in
+    bytes with the terminating zero, and at byte 66 the type, 2 for a stream.
+    """
+    found: set[str] = set()
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        for name in wanted:
+            entry = (name + "\x00").encode("utf-16-le")
+            length = len(entry).to_bytes(2, "little")
+            start = data.find(entry)
+            while start >= 0:
+                if (start % 128 == 0 and data[start + 64:start + 66] == length
+                        and data[start + 66] == 2):
+                    found.add(name)
+                    break
+                start = data.find(entry, start + 1)
+    return found
+
+
+def read_table_rows(
+    source: str | Path | Workbook, *, sheet: str | None = None, table: str | None = None
+) -> tuple[list[list[object]], str, int]:
+    """Rows of a table or sheet, header first; the sheet's name; the header's row number."""
+    _check(source)
+    with opened(source) as workbook, _damage_told(workbook):
+        return _table_rows(workbook, sheet, table)
+
+
+def _table_rows(workbook: Workbook, sheet: str | None,
+                table: str | None) -> tuple[list[list[object]], str, int]:
+    if sheet is None:
+        tables = workbook.table_names()
+        name = table or (INVOICE_TABLE if INVOICE_TABLE in tables else None)
+        if name is not None:
+            found = workbook.table(name)
+            if found is None:
+                raise DunningInputError([Issue(
+                    f"{workbook.name} has no table named {name!r}; tables: "
+                    f"{', '.join(tables) or 'none'}")])
+            return [list(found.columns), *found.rows], found.sheet, found.header_row
+    sheets = workbook.sheet_names()
+    sheet_name = sheet or _default_sheet(sheets)
+    if sheet_name not in sheets:
+        raise DunningInputError([Issue(
+            f"{workbook.name} has no sheet named {sheet_name!r}; sheets: {', '.join(sheets)}")])
+    return workbook.sheet_rows(sheet_name), sheet_name, 1
+
+
+def read_table_frame(source: str | Path | Workbook, table: str) -> pd.DataFrame | None:
+    """An Excel table's values as a DataFrame (its headers as columns), None if it is absent."""
+    _check(source)
+    with opened(source) as workbook, _damage_told(workbook):
+        return table_frame(workbook, table)
+
+
+def read_name_value_table(source: str | Path | Workbook, table: str) -> dict[str, object]:
+    """A two-column table (such as Settings) as a dict of its first column to its second."""
+    _check(source)
+    with opened(source) as workbook, _damage_told(workbook):
+        return name_value_pairs(workbook, table)
+
+
+def _default_sheet(names: list[str]) -> str:
+    return INVOICE_TABLE if INVOICE_TABLE in names else names[0]
+
+
+def _check(source: str | Path | Workbook) -> None:
+    """`check_workbook_file` for a workbook file, given by path or opened; not for a book in
+    Excel, whose values come from Excel itself."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+    elif isinstance(source, FileWorkbook):
+        path = source.path
+    else:
+        return
+    if path.suffix.lower() != ".csv":
+        check_workbook_file(path)
+
+
+@contextmanager
+def _damage_told(workbook: Workbook) -> Iterator[None]:
+    """A workbook that calamine finds damaged while reading it (a part holding more than it
+    declares, broken XML) is refused naming the file, not left as a traceback."""
+    try:
+        yield
+    except CalamineError as error:
+        raise DunningInputError([Issue(
+            f"{workbook.name} is damaged and cannot be read ({type(error).__name__}: {error}); "
+            f"{_advice_for('damaged')}")]) from error

@@ -1,0 +1,184 @@
+"""A workbook as the actions see it: tables and sheets to read, rows to append, sheets to replace.
+
+Every action (a ribbon button or a command) works on this small interface, so
+one implementation runs on two hosts:
+
+- `FileWorkbook`, a file on disk: calamine reads values (cached formula results
+  included) and the lossless writer (`dunning.io.xlsx`) writes; all the writes of
+  an action are saved together, atomically, by `save()`, or not at all.
+- `dunning.excel.live.ExcelWorkbook`, the book open in Excel, through xlwings: one
+  block of values per range, never cell by cell.
+
+Values read are what the readers give: numbers as floats, dates as datetimes,
+blanks as None or "", text as text; the core parses them the same way from both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+from python_calamine import CalamineWorkbook
+
+from dunning.core.errors import DunningInputError, Issue
+
+Row = Mapping[str, object]
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+
+
+@dataclass(frozen=True)
+class TableValues:
+    """An Excel table's values: its header names and body rows, and where it sits."""
+
+    name: str
+    sheet: str
+    header_row: int  # the sheet row (from 1) of the header
+    columns: list[str]
+    rows: list[list[object]]
+
+    def frame(self) -> pd.DataFrame:
+        """The body as a DataFrame with the headers as columns, values as read (object)."""
+        return pd.DataFrame(self.rows, columns=self.columns, dtype=object)
+
+
+class Workbook(Protocol):
+    """What an action needs from a workbook; see the module docstring."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def path(self) -> Path | None: ...
+
+    def table_names(self) -> list[str]: ...
+
+    def table(self, name: str) -> TableValues | None: ...
+
+    def sheet_names(self) -> list[str]: ...
+
+    def sheet_rows(self, name: str) -> list[list[object]]: ...
+
+    def append_rows(self, table: str, rows: Sequence[Row]) -> None: ...
+
+    def replace_sheet(self, name: str, rows: Sequence[Sequence[object]]) -> None: ...
+
+    def save(self) -> None: ...
+
+
+@dataclass
+class FileWorkbook:
+    """A workbook file: read with calamine, written through the lossless writer on `save()`."""
+
+    path: Path
+    backups: int = 1
+    _reader: CalamineWorkbook | None = field(default=None, repr=False)
+    _appends: list[tuple[str, list[Row]]] = field(default_factory=list, repr=False)
+    _sheets: list[tuple[str, list[list[object]]]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        if not self.path.exists():
+            raise DunningInputError([Issue(f"no such file: {self.path}")])
+        if self.path.suffix.lower() == ".csv":
+            raise DunningInputError([Issue(
+                f"{self.path.name} is a CSV export: this needs the client's workbook (.xlsx or "
+                ".xlsm), which holds the Customers, ContactLog and Settings tables")])
+        if self.path.suffix.lower() not in WORKBOOK_SUFFIXES:
+            raise DunningInputError([Issue(
+                f"{self.path.name}: expected a workbook (.xlsx, .xlsm) or a .csv export")])
+
+    def __enter__(self) -> FileWorkbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def table_names(self) -> list[str]:
+        try:
+            return list(self._open().table_names)
+        except Exception:  # TablesNotLoaded: formats without tables (.xls, .ods)
+            return []
+
+    def table(self, name: str) -> TableValues | None:
+        if name not in self.table_names():
+            return None
+        found = self._open().get_table_by_name(name)
+        return TableValues(name, found.sheet, found.start[0], list(found.columns),
+                           found.to_python())
+
+    def sheet_names(self) -> list[str]:
+        return list(self._open().sheet_names)
+
+    def sheet_rows(self, name: str) -> list[list[object]]:
+        return self._open().get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+    def append_rows(self, table: str, rows: Sequence[Row]) -> None:
+        self._appends.append((table, list(rows)))
+
+    def replace_sheet(self, name: str, rows: Sequence[Sequence[object]]) -> None:
+        self._sheets.append((name, [list(row) for row in rows]))
+
+    def save(self) -> None:
+        """Write every queued change in one atomic save; nothing is written when none is queued."""
+        from dunning.io.xlsx import WorkbookEdit
+
+        if not self._appends and not self._sheets:
+            return
+        self.close()
+        with WorkbookEdit(self.path, backups=self.backups) as edit:
+            for table, rows in self._appends:
+                if rows:
+                    edit.append_rows(table, rows)
+            for name, rows in self._sheets:
+                edit.replace_sheet(name, rows)
+        self._appends.clear()
+        self._sheets.clear()
+
+    def close(self) -> None:
+        """Let go of the file (Windows cannot replace a file that is open for reading)."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _open(self) -> CalamineWorkbook:
+        if self._reader is None:
+            try:
+                tables = self.path.suffix.lower() in (".xlsx", ".xlsm")
+                self._reader = CalamineWorkbook.from_path(str(self.path), load_tables=tables)
+            except Exception as error:  # calamine raises several types for unreadable files
+                raise DunningInputError([Issue(
+                    f"{self.path.name} cannot be read as a workbook: {error}")]) from error
+        return self._reader
+
+
+@contextmanager
+def opened(source: str | Path | Workbook) -> Iterator[Workbook]:
+    """The workbook itself, or the file at a path opened for the duration and then let go."""
+    if isinstance(source, (str, Path)):
+        with FileWorkbook(Path(source)) as workbook:
+            yield workbook
+    else:
+        yield source
+
+
+def table_frame(workbook: Workbook, name: str) -> pd.DataFrame | None:
+    """A table's values as a DataFrame (its headers as columns), None if it is absent."""
+    found = workbook.table(name)
+    return None if found is None else found.frame()
+
+
+def name_value_pairs(workbook: Workbook, name: str) -> dict[str, object]:
+    """A two-column table (such as Settings) as a dict of its first column to its second."""
+    frame = table_frame(workbook, name)
+    if frame is None or frame.shape[1] < 2:
+        return {}
+    pairs = zip(frame.iloc[:, 0], frame.iloc[:, 1], strict=True)
+    return {str(key).strip(): value for key, value in pairs if str(key).strip()}

@@ -1,0 +1,304 @@
+"""`WorkbookEdit`: collect edits to one workbook file, then save them once, atomically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from dunning.core.errors import DunningInputError, Issue
+from dunning.io.xlsx import atomic
+from dunning.io.xlsx.errors import unsupported
+from dunning.io.xlsx.locks import check_not_open
+from dunning.io.xlsx.package import Package, resolve
+from dunning.io.xlsx.refs import Area
+from dunning.io.xlsx.sheets import NEW_SHEET, ReplaceResult, replace_cells, resize_owned_table
+from dunning.io.xlsx.styles import Styles
+from dunning.io.xlsx.tables import (
+    Appender,
+    AppendResult,
+    Table,
+    parse_table,
+    resized_xml,
+    rows_as_lists,
+    table_name,
+)
+from dunning.io.xlsx.workbook import TABLE_REL, SheetEntry, Workbook, read_rels
+from dunning.io.xlsx.worksheet import Worksheet
+
+SUPPORTED = (".xlsx", ".xlsm", ".xltx", ".xltm")
+_REFUSED = {
+    ".xls": "is an Excel 97-2003 workbook (.xls); save it as .xlsx or .xlsm first",
+    ".xlsb": "is an Excel binary workbook (.xlsb); save it as .xlsx or .xlsm first",
+    ".ods": "is an OpenDocument spreadsheet; save it as .xlsx first",
+    ".csv": "is a CSV file, not a workbook",
+}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+RowValues = Mapping[str, object] | Sequence[object]
+
+
+def check_kind(path: Path) -> None:
+    """Refuse files the writer does not edit, before anything is read."""
+    suffix = path.suffix.lower()
+    if suffix in _REFUSED:
+        raise unsupported(str(path), _REFUSED[suffix])
+    if suffix not in SUPPORTED:
+        raise unsupported(str(path), "is not an .xlsx or .xlsm workbook")
+    if not path.exists():
+        raise DunningInputError([Issue("workbook not found", sheet=str(path))])
+    with open(path, "rb") as handle:
+        start = handle.read(8)
+    if start == _OLE_MAGIC:
+        raise unsupported(
+            str(path),
+            "is password-protected or an old binary .xls saved as "
+            f"{suffix}; Dunning writes only unencrypted .xlsx/.xlsm workbooks",
+        )
+
+
+class WorkbookEdit:
+    """Edits to one .xlsx/.xlsm file, saved together on `save()` (or leaving a `with` block).
+
+    Args:
+        path: the workbook.
+        backups: how many previous versions to keep in `.dunning-backups/` (0 for none).
+        recalculate: mark the workbook so Excel recalculates formulas when it opens it,
+            because formulas elsewhere (a dashboard counting ContactLog rows) still hold
+            the values cached before the write.
+        full_check: after writing, check the CRC of every part, not only the edited ones.
+        _on_stage: test-only hook called at each saving stage (see `atomic.save`).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        backups: int = 1,
+        recalculate: bool = True,
+        full_check: bool = True,
+        _on_stage: atomic.Stage | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.backups = backups
+        self.recalculate = recalculate
+        self.full_check = full_check
+        self._on_stage = _on_stage
+        self._package: Package | None = None
+        self._sheets: dict[str, Worksheet] = {}
+        self._styles: Styles | None = None
+        self._drop_calc_chain = False
+        self._edited = False
+
+    # Opening and closing ---------------------------------------------------
+
+    def open(self) -> WorkbookEdit:
+        check_kind(self.path)
+        check_not_open(self.path)
+        self._stat = os.stat(self.path)
+        self._package = Package(self.path)
+        try:
+            self._workbook = Workbook(self._package)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        if self._package is not None:
+            self._package.close()
+            self._package = None
+
+    def __enter__(self) -> WorkbookEdit:
+        return self.open()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                self.save()
+        finally:
+            self.close()
+
+    @property
+    def package(self) -> Package:
+        if self._package is None:
+            self.open()
+        assert self._package is not None
+        return self._package
+
+    def _require_open(self) -> None:
+        if self._package is None:
+            self.open()
+
+    # Reading ---------------------------------------------------------------
+
+    def sheet_names(self) -> list[str]:
+        self._require_open()
+        return [entry.name for entry in self._workbook.sheets()]
+
+    def tables(self) -> dict[str, tuple[SheetEntry, str]]:
+        """Every table by name: the sheet holding it and its part."""
+        self._require_open()
+        found = {}
+        for entry in self._workbook.sheets():
+            if entry.kind != "worksheet":
+                continue
+            for rel in read_rels(self.package, entry.part):
+                if rel.type == TABLE_REL and not rel.external:
+                    part = self.package.find(resolve(entry.part, rel.target))
+                    if part is not None:
+                        found[table_name(self.package.read_text(part))] = (entry, part)
+        return found
+
+    def _table(self, name: str) -> tuple[SheetEntry, Table]:
+        tables = self.tables()
+        for found, (entry, part) in tables.items():
+            if found.casefold() == name.casefold():
+                return entry, parse_table(self.package.read_text(part), part)
+        listed = ", ".join(sorted(tables)) or "none"
+        raise DunningInputError(
+            [
+                Issue(
+                    f"the workbook has no table named {name!r} (its tables: {listed})",
+                    sheet=str(self.path),
+                )
+            ]
+        )
+
+    def _worksheet(self, entry: SheetEntry) -> Worksheet:
+        if entry.part not in self._sheets:
+            self._sheets[entry.part] = Worksheet(self.package.read_text(entry.part), entry.name)
+        return self._sheets[entry.part]
+
+    def _book_styles(self) -> Styles:
+        if self._styles is None:
+            part = self._workbook.styles_part()
+            found = self.package.find(part) if part else None
+            self._styles = Styles(self.package.read_text(found) if found else None)
+        return self._styles
+
+    def _other_tables(self, entry: SheetEntry, keep: str) -> list[Table]:
+        return [
+            parse_table(self.package.read_text(part), part)
+            for sheet, part in self.tables().values()
+            if sheet.part == entry.part and part != keep
+        ]
+
+    # Edits -----------------------------------------------------------------
+
+    def append_rows(self, table: str, rows: Sequence[RowValues]) -> AppendResult:
+        """Append `rows` (mappings by header, or lists in column order) to Excel Table `table`."""
+        entry, found = self._table(table)
+        if found.kind != "worksheet":
+            raise DunningInputError(
+                [
+                    Issue(
+                        f"table {found.name} is filled by an external query ({found.kind}); "
+                        "Dunning does not append to it",
+                        sheet=entry.name,
+                    )
+                ]
+            )
+        values = rows_as_lists(found, rows, entry.name)
+        sheet = self._worksheet(entry)
+        others = [other.area for other in self._other_tables(entry, found.part)]
+        appender = Appender(
+            sheet, found, self._book_styles(), others, date1904=self._workbook.date1904
+        )
+        if not values:
+            return AppendResult(entry.name, found.name, 0, -1, str(found.area))
+        result = appender.append(values)
+        new_area = Area.parse(result.ref)
+        if new_area != found.area:
+            self.package.write(found.part, resized_xml(found, new_area.max_row - found.totals_rows))
+        self._drop_calc_chain |= appender.moved_formulas
+        self._edited = True
+        return result
+
+    def replace_sheet(self, name: str, rows: Sequence[Sequence[object]]) -> ReplaceResult:
+        """Replace every cell of the owned sheet `name` with `rows` (created if missing)."""
+        entry = self._workbook.sheet(name)
+        created = entry is None
+        if entry is None:
+            entry = self._workbook.add_worksheet(name, NEW_SHEET)
+        elif entry.kind != "worksheet":
+            raise DunningInputError(
+                [Issue(f"{entry.name} is a {entry.kind}, not a worksheet", sheet=entry.name)]
+            )
+        sheet = self._worksheet(entry)
+        had_formulas = sheet.has_formulas()
+        for other in self._other_tables(entry, keep=""):
+            self.package.write(other.part, resize_owned_table(other, rows, entry.name))
+        ref = replace_cells(sheet, rows, self._book_styles(), date1904=self._workbook.date1904)
+        self._drop_calc_chain |= had_formulas
+        self._edited = True
+        return ReplaceResult(entry.name, ref, created)
+
+    # Saving ----------------------------------------------------------------
+
+    def save(self) -> Path:
+        """Write all edits into the workbook atomically; a no-op when nothing was edited."""
+        package = self.package
+        if not self._edited:
+            return self.path
+        for part, sheet in self._sheets.items():
+            package.write(part, sheet.text)
+        styles = self._book_styles()
+        if styles.changed:
+            part = self._workbook.styles_part()
+            assert part is not None
+            package.write(package.find(part) or part, styles.text())
+        if self._drop_calc_chain:
+            self._workbook.drop_calc_chain()
+        if self.recalculate:
+            self._workbook.request_full_calculation()
+        names = package.names()
+        xml_parts = [name for name in package.edited if name.endswith((".xml", ".rels"))]
+
+        def verify(temp: Path) -> None:
+            atomic.check_package(temp, names, xml_parts, full=self.full_check)
+
+        def before_replace() -> None:
+            self.close()  # Windows cannot rename over a file this process still has open
+            self._check_unchanged()
+
+        try:
+            atomic.save(
+                self.path,
+                package.write_to,
+                verify,
+                backups=self.backups,
+                before_replace=before_replace,
+                on_stage=self._on_stage,
+            )
+        finally:
+            self.close()
+            self._sheets, self._styles, self._edited = {}, None, False
+            self._drop_calc_chain = False
+        return self.path
+
+    def _check_unchanged(self) -> None:
+        """Refuse to replace a file someone saved or opened while the new one was written."""
+        check_not_open(self.path)
+        now = os.stat(self.path)
+        before = self._stat
+        if (now.st_mtime_ns, now.st_size, now.st_ino) != (
+            before.st_mtime_ns,
+            before.st_size,
+            before.st_ino,
+        ):
+            raise DunningInputError(
+                [
+                    Issue(
+                        "the workbook changed while Dunning was writing it; "
+                        "nothing was written, run again",
+                        sheet=str(self.path),
+                    )
+                ]
+            )

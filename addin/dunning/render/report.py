@@ -1,0 +1,137 @@
+"""Aging and KPI tables as text for the terminal: amounts with thousands separators, to the cent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+
+from dunning.core.aging import DEFAULT_EDGES, TOTAL, Basis, aging_tables
+from dunning.core.amounts import money
+from dunning.core.kpis import NotDefined
+from dunning.core.ledger_kpis import all_kpis
+
+
+def aging_report(
+    frame: pd.DataFrame,
+    as_of: dt.date,
+    *,
+    edges: Sequence[int] = DEFAULT_EDGES,
+    basis: Basis = "due",
+) -> str:
+    """The aging by customer, with names, bucket totals and counts."""
+    amounts, counts = aging_tables(frame, as_of, edges, basis)
+    names = frame.drop_duplicates("customer").set_index("customer")["customer_name"]
+    shown = amounts.map(money)
+    shown.index.name = None
+    named = [names.get(c, "") if c != TOTAL else "" for c in amounts.index]
+    if any(name not in ("", customer) for name, customer in zip(named, amounts.index,
+                                                                 strict=True)):
+        shown.insert(0, "Name", named)
+    shown.insert(len(shown.columns) - len(amounts.columns), "Items", counts[TOTAL].astype(str))
+    days = "days past due" if basis == "due" else "days since invoice date"
+    title = f"Aging by customer as of {as_of:%Y-%m-%d} ({days})"
+    return f"{title}\n{shown.to_string()}"
+
+
+def kpi_report(frame: pd.DataFrame, as_of: dt.date, *, days: int = 365) -> str:
+    """Every ledger KPI over the `days` up to `as_of`, one per line with its unit."""
+    values = all_kpis(frame, as_of, days=days)
+    width = max(len(_label(name)) for name in values)
+    lines = [f"Receivables KPIs as of {as_of:%Y-%m-%d} (period: the {days} days to that date)"]
+    for name, value in values.items():
+        lines.append(f"  {_label(name):<{width}}  {_shown(name, value)}")
+    return "\n".join(lines)
+
+
+def aging_rows(frame: pd.DataFrame, as_of: dt.date, *, edges: Sequence[int] = DEFAULT_EDGES,
+               basis: Basis = "due") -> list[list[object]]:
+    """The Aging sheet: per currency, a block of customers by bucket, amounts as numbers."""
+    days = "days past due" if basis == "due" else "days since invoice date"
+    rows: list[list[object]] = [[f"Aging by customer as of {as_of:%Y-%m-%d} ({days})"]]
+    for currency, items in _by_currency(frame):
+        amounts, counts = aging_tables(items, as_of, edges, basis)
+        names = items.drop_duplicates("customer").set_index("customer")["customer_name"]
+        rows += [[], [f"Currency: {currency}" if currency else "Amounts"],
+                 ["Customer", "Name", "Items", *amounts.columns]]
+        for customer, values in amounts.iterrows():
+            name = "" if customer == TOTAL else names.get(customer, "")
+            rows.append([customer, name, int(counts.at[customer, TOTAL]),
+                         *(round(float(v), 2) for v in values)])
+    return rows
+
+
+def kpi_rows(frame: pd.DataFrame, as_of: dt.date, *, days: int = 365) -> list[list[object]]:
+    """The KPIs sheet: per currency, each KPI with its value as a number and its unit."""
+    rows: list[list[object]] = [[f"Receivables KPIs as of {as_of:%Y-%m-%d} "
+                                 f"(period: the {days} days to that date)"]]
+    for currency, items in _by_currency(frame):
+        rows += [[], [f"Currency: {currency}" if currency else "Amounts"], ["KPI", "Value", "Unit"]]
+        for name, value in all_kpis(items, as_of, days=days).items():
+            shown = str(value) if isinstance(value, NotDefined) else round(float(value), 4)
+            rows.append([_label(name).strip(), shown, KPI_UNITS.get(name, "")])
+    return rows
+
+
+def _by_currency(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Amounts in different currencies are never added: one block each, in code order."""
+    return [(str(code), items) for code, items in frame.groupby("currency", sort=True)] or [
+        ("", frame)]
+
+
+def _label(name: str) -> str:
+    return KPI_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def _shown(name: str, value: object) -> str:
+    if isinstance(value, NotDefined):
+        return str(value)
+    unit = KPI_UNITS.get(name, "")
+    number = float(value)  # type: ignore[arg-type]
+    if unit == "money":
+        return money(number)
+    if unit == "count":
+        return f"{int(number):,}"
+    if unit == "%":
+        return f"{round(number, 1) + 0.0:,.1f}%"  # + 0.0: never print -0.0
+    if unit == "days":
+        return f"{round(number, 1) + 0.0:,.1f} days"
+    return f"{number:,.2f} {unit}".rstrip()
+
+
+KPI_LABELS: dict[str, str] = {
+    "receivables": "Open receivables",
+    "current_receivables": "  of which current",
+    "past_due_receivables": "  of which past due",
+    "net_credit_sales": "Net credit sales in the period",
+    "dso": "DSO",
+    "countback_dso": "Countback DSO (calendar months)",
+    "best_possible_dso": "Best possible DSO",
+    "average_days_delinquent": "Average days delinquent",
+    "cei": "Collection effectiveness index",
+    "receivables_turnover": "Receivables turnover",
+    "percent_current": "Current",
+    "percent_past_due": "Past due",
+    "disputed_share": "Disputed share of open balance",
+    "average_days_to_pay": "Average days to pay",
+    "average_days_late": "Average days late",
+    "weighted_average_days_late": "Weighted average days late",
+    "collection_rate": "Collection rate",
+    "bad_debt_written_off": "Bad debt written off",
+    "bad_debt_ratio": "Bad debt to credit sales",
+    "recovery_cost_ratio": "Recovery cost ratio",
+    "open_items": "Open items",
+    "invoices_settled": "Invoices settled in the period",
+}
+KPI_UNITS: dict[str, str] = {
+    **dict.fromkeys(["receivables", "current_receivables", "past_due_receivables",
+                     "net_credit_sales", "bad_debt_written_off"], "money"),
+    **dict.fromkeys(["dso", "countback_dso", "best_possible_dso", "average_days_delinquent",
+                     "average_days_to_pay", "average_days_late",
+                     "weighted_average_days_late"], "days"),
+    **dict.fromkeys(["cei", "percent_current", "percent_past_due", "disputed_share",
+                     "collection_rate", "bad_debt_ratio", "recovery_cost_ratio"], "%"),
+    "receivables_turnover": "times",
+    **dict.fromkeys(["open_items", "invoices_settled"], "count"),
+}

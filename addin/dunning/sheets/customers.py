@@ -1,0 +1,60 @@
+"""The Customers table: who to write to, in which language and time zone, and who not to contact."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dunning.core.errors import DunningInputError, Issue
+from dunning.core.parse import parse_amounts, parse_flags, parse_text
+
+CUSTOMERS_TABLE = "Customers"
+CUSTOMER_HEADERS: dict[str, str] = {
+    "Customer": "customer",
+    "Name": "name",
+    "Contact Name": "contact_name",
+    "Contact Email": "email",
+    "Language": "language",
+    "Time Zone": "time_zone",
+    "Opt Out": "opt_out",
+    "Do Not Contact": "do_not_contact",
+    "Credit Limit": "credit_limit",
+    "Terms Days": "terms_days",
+}
+_FLAGS = ("opt_out", "do_not_contact")
+_NUMBERS = ("credit_limit", "terms_days")
+
+
+def customers_frame(table: pd.DataFrame | None) -> pd.DataFrame:
+    """The Customers table's values with snake_case columns, flags as bools, numbers as floats.
+
+    A bad flag or number raises `DunningInputError` naming the Customers row and
+    column: a misread opt-out is exactly the mistake a reminder run must not make.
+    """
+    if table is None:
+        table = pd.DataFrame(columns=list(CUSTOMER_HEADERS))
+    missing = [h for h in ("Customer", "Contact Email") if h not in table.columns]
+    if missing:
+        raise DunningInputError([Issue(
+            f"the Customers table lacks the columns {', '.join(missing)}",
+            sheet=CUSTOMERS_TABLE, row=1)])
+    columns: dict[str, object] = {}
+    issues: list[Issue] = []
+    for header, name in CUSTOMER_HEADERS.items():
+        values = (table[header] if header in table.columns
+                  else pd.Series([None] * len(table), dtype=object)).to_numpy(dtype=object)
+        if name in _FLAGS:
+            parsed = parse_flags(values)
+        elif name in _NUMBERS:
+            parsed = parse_amounts(values)
+        else:
+            parsed = parse_text(values)
+        for position in parsed.bad.nonzero()[0]:
+            expected = "Yes or No" if name in _FLAGS else "a number"
+            issues.append(Issue(f"expected {expected}", sheet=CUSTOMERS_TABLE,
+                                row=int(position) + 2, column=header, value=values[position]))
+        columns[name] = parsed.values
+    if issues:
+        raise DunningInputError(issues)
+    frame = pd.DataFrame(columns)
+    frame["language"] = frame["language"].str.lower()
+    return frame[frame["customer"] != ""].reset_index(drop=True)
