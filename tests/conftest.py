@@ -2,13 +2,8 @@
 
 import pytest
 
-from dunning.io.client_workbook import (
-    SAMPLE_AS_OF,
-    SAMPLE_SETTINGS,
-    build_workbook,
-    sample_customers,
-    sample_invoices,
-)
+from dunning.demo import SAMPLE_AS_OF, SAMPLE_SETTINGS, sample_customers, sample_invoices
+from dunning.io.client_workbook import build_workbook
 
 
 @pytest.fixture(autouse=True)

@@ -12,12 +12,9 @@ from dunning.core.aging import TOTAL, aging_tables
 from dunning.core.contactlog import Contact
 from dunning.core.errors import DunningInputError
 from dunning.core.worklist import HEADERS as WORKLIST_HEADERS
+from dunning.demo import SAMPLE_AS_OF, sample_customers
 from dunning.io.book import open_book
-from dunning.io.client_workbook import (
-    SAMPLE_AS_OF,
-    build_workbook,
-    sample_customers,
-)
+from dunning.io.client_workbook import build_workbook
 
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)
 

@@ -12,7 +12,7 @@ from dunning.cli import DEMO_AS_OF, main
 from dunning.core.aging import aging_by_customer
 from dunning.core.amounts import money
 from dunning.core.ledger import build_ledger
-from dunning.io.client_workbook import sample_invoices
+from dunning.demo import sample_invoices
 
 DEMO_NOW = dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)
 
@@ -194,3 +194,15 @@ def test_plan_and_log_take_the_moment_of_the_command(book, capsys):
     stamps = [str(value) for value in log.iloc[-2:, 0]]
     assert stamps[0].startswith("2031-02-03 13:15")  # naive UTC, as the reminder run logs
     assert stamps[1].startswith("2031-02-04")
+
+
+def test_help_loads_no_pandas_openpyxl_or_scikit_learn():
+    """Each command imports what it needs when it runs, so `--help` answers at once."""
+    code = ("import sys\nfrom dunning.cli import main\n"
+            "for argv in (['--help'], ['remind', '--help'], ['aging', '--help']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('pandas', 'openpyxl', 'sklearn', 'xlwings', 'jinja2')"
+            " if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -20,11 +20,11 @@ from dunning.core import ledger_kpis
 from dunning.core.aging import aging_by_customer, bucket_labels
 from dunning.core.errors import DunningInputError
 from dunning.core.ledger import build_ledger
+from dunning.demo import SAMPLE_AS_OF, sample_customers, sample_invoices
 from dunning.io.client_workbook import (
     CHANNELS,
     LANGUAGES,
     OUTCOMES,
-    SAMPLE_AS_OF,
     SETTINGS_ROWS,
     SHEET_ORDER,
     STAGES,
@@ -32,8 +32,6 @@ from dunning.io.client_workbook import (
     build_workbook,
     dashboard_cells,
     new_client_workbook,
-    sample_customers,
-    sample_invoices,
     table_headers,
 )
 

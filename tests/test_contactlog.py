@@ -9,12 +9,8 @@ from python_calamine import CalamineWorkbook
 from dunning.cli import main
 from dunning.core.contactlog import Contact, contact_log_frame, log_row, outcome_code
 from dunning.core.errors import DunningInputError
-from dunning.io.client_workbook import (
-    SAMPLE_AS_OF,
-    build_workbook,
-    sample_customers,
-    sample_invoices,
-)
+from dunning.demo import SAMPLE_AS_OF, sample_customers, sample_invoices
+from dunning.io.client_workbook import build_workbook
 from dunning.sheets.customers import customers_frame
 
 NOW = dt.datetime(2026, 11, 23, 10, 30, 15, 123456)

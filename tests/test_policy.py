@@ -22,13 +22,8 @@ from dunning.core.policy import (
     parse_working_days,
     policy_from_settings,
 )
-from dunning.io.client_workbook import (
-    SAMPLE_AS_OF,
-    SETTINGS_ROWS,
-    STAGE_ROWS,
-    sample_customers,
-    sample_invoices,
-)
+from dunning.demo import SAMPLE_AS_OF, sample_customers, sample_invoices
+from dunning.io.client_workbook import SETTINGS_ROWS, STAGE_ROWS
 from dunning.sheets.customers import customers_frame
 
 UTC = dt.timezone.utc

@@ -22,12 +22,8 @@ import pytest
 import dunning.io.workbook
 from dunning.cli import main
 from dunning.core.errors import DunningInputError
-from dunning.io.client_workbook import (
-    SAMPLE_AS_OF,
-    SAMPLE_SETTINGS,
-    build_workbook,
-    sample_customers,
-)
+from dunning.demo import SAMPLE_AS_OF, SAMPLE_SETTINGS, sample_customers
+from dunning.io.client_workbook import build_workbook
 from dunning.io.reading import read_csv_text, read_invoices
 from dunning.io.xlsx import UnsupportedWorkbookError, append_rows
 from dunning.io.xlsx import package as xlsx_package

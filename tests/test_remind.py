@@ -17,13 +17,8 @@ pytest.importorskip("cryptography", reason="the loopback SMTP server makes its c
 from dunning.app import remind  # noqa: E402
 from dunning.cli import main  # noqa: E402
 from dunning.core.errors import DunningInputError  # noqa: E402
-from dunning.io.client_workbook import (  # noqa: E402
-    SAMPLE_AS_OF,
-    SAMPLE_SETTINGS,
-    build_workbook,
-    sample_customers,
-    sample_invoices,
-)
+from dunning.demo import SAMPLE_AS_OF, SAMPLE_SETTINGS, sample_customers, sample_invoices
+from dunning.io.client_workbook import build_workbook
 from dunning.mail.journal import Journal  # noqa: E402
 from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
 

@@ -15,12 +15,8 @@ import pytest
 
 from dunning.core.aging import aging_summary, bucket_labels
 from dunning.core.ledger import build_ledger
-from dunning.io.client_workbook import (
-    SAMPLE_AS_OF,
-    sample_customers,
-    sample_invoices,
-    table_headers,
-)
+from dunning.demo import SAMPLE_AS_OF, sample_customers, sample_invoices
+from dunning.io.client_workbook import table_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "addin" / "dunning" / "data"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dunning import __version__
 from dunning.core.errors import DunningInputError, Issue
-from dunning.io.client_workbook import SAMPLE_AS_OF as DEMO_AS_OF
+from dunning.demo import SAMPLE_AS_OF as DEMO_AS_OF
 
 UNEXPECTED = 3
 """Exit status of a failure Dunning did not foresee (a bug): distinct from bad input (1)."""

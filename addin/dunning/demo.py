@@ -1,30 +1,63 @@
 """`dunning demo`: a sample client's workbook, built from bundled data and reported on.
 
 It goes the whole way a real run goes: the sample invoices are written into a
-workbook made from the client template, read back from that file, and aged.
+workbook made from the client template, read back from that file, and aged. The
+sample itself (its invoices, customers, settings and date) lives here too; the
+heavy imports wait until a demo runs, so `dunning --help` starts at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dunning.app.actions import worklist
-from dunning.core.worklist import worklist_text
-from dunning.io.book import open_book
-from dunning.io.client_workbook import (
-    SAMPLE_SETTINGS,
-    build_workbook,
-    sample_customers,
-    sample_invoices,
-)
-from dunning.render.report import aging_report, kpi_report
+if TYPE_CHECKING:
+    import pandas as pd
+
+SAMPLE_AS_OF = dt.date(2026, 11, 23)
+SAMPLE_SETTINGS: dict[str, object] = {
+    "Company Name": "Harbour & Pine Trading Ltd",
+    "Sender Name": "Ana Ruiz, Accounts Receivable",
+    "Sender Email": "accounts@harbour-pine.example",
+    "Payment Instructions": "IBAN GB00 NWBK 0000 0000 0000 00, reference: your invoice number",
+}
+"""The sample's sender, so `dunning remind --dry-run` on the demo workbook has someone to sign."""
+"""The date the bundled sample is meant to be aged on (scripts/make_sample_data.py DEMO_DATE):
+invoices run to 2026-10-31 and payments are known up to this day."""
+
+
+def sample_invoices() -> pd.DataFrame:
+    """The bundled sample invoices, all columns as text (leading zeros kept)."""
+    return _read_sample("sample_invoices.csv")
+
+
+def sample_customers() -> pd.DataFrame:
+    """The bundled sample customers, all columns as text."""
+    return _read_sample("sample_customers.csv")
+
+
+def _read_sample(name: str) -> pd.DataFrame:
+    from importlib import resources
+
+    import pandas as pd
+
+    with resources.files("dunning").joinpath("data").joinpath(name).open("rb") as handle:
+        return pd.read_csv(handle, dtype=str, keep_default_na=False)
+
+
 
 SAMPLE_CLIENT = "Harbour & Pine Trading Ltd (sample)"
 
 
 def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False) -> str:
     """Write the sample workbook to `out` and return its aging, KPIs and worklist."""
+    from dunning.app.actions import worklist
+    from dunning.core.worklist import worklist_text
+    from dunning.io.book import open_book
+    from dunning.io.client_workbook import build_workbook
+    from dunning.render.report import aging_report, kpi_report
+
     out = Path(out)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists already: choose another --out, or add --force")

@@ -29,7 +29,6 @@ import os
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -328,33 +327,6 @@ def new_client_workbook(path: str | Path, client: str) -> Path:
             "Choose another name or move the existing file first."
         ) from None
     return target
-
-
-SAMPLE_AS_OF = dt.date(2026, 11, 23)
-SAMPLE_SETTINGS: dict[str, object] = {
-    "Company Name": "Harbour & Pine Trading Ltd",
-    "Sender Name": "Ana Ruiz, Accounts Receivable",
-    "Sender Email": "accounts@harbour-pine.example",
-    "Payment Instructions": "IBAN GB00 NWBK 0000 0000 0000 00, reference: your invoice number",
-}
-"""The sample's sender, so `dunning remind --dry-run` on the demo workbook has someone to sign."""
-"""The date the bundled sample is meant to be aged on (scripts/make_sample_data.py DEMO_DATE):
-invoices run to 2026-10-31 and payments are known up to this day."""
-
-
-def sample_invoices() -> pd.DataFrame:
-    """The bundled sample invoices, all columns as text (leading zeros kept)."""
-    return _read_sample("sample_invoices.csv")
-
-
-def sample_customers() -> pd.DataFrame:
-    """The bundled sample customers, all columns as text."""
-    return _read_sample("sample_customers.csv")
-
-
-def _read_sample(name: str) -> pd.DataFrame:
-    with resources.files("dunning").joinpath("data").joinpath(name).open("rb") as handle:
-        return pd.read_csv(handle, dtype=str, keep_default_na=False)
 
 
 # ---------------------------------------------------------------- the workbook
