@@ -27,19 +27,25 @@ from dunning.core.charges import (
     contractual_charge,
     eu_late_payment,
     half_year_start,
-    load_reference_rates,
     missing_rate_warnings,
     rate_fixing_day,
     reference_rate_for,
-    reference_rates_from_rows,
-    shipped_reference_rates,
     simple_interest,
     to_cents,
     uk_compensation,
     uk_late_payment,
-    user_rates_path,
 )
 from dunning.core.errors import DunningInputError
+from dunning.sheets.reference_rates import (
+    load_reference_rates,
+    reference_rates_from_rows,
+    shipped_reference_rates,
+    user_rates_path,
+)
+
+RATES = load_reference_rates()
+"""The shipped reference rates, which a run passes to every calculation."""
+
 
 RATE_HEADER = ["Regime", "Effective From", "Rate %", "Source"]
 
@@ -696,17 +702,17 @@ def test_charges_for_items_takes_the_reminders_items():
                            ("C1", "CN-1", "2026-01-10", -100.0, "GBP"),
                            ("C2", "INV-9", "2026-01-15", 800.0, ""),
                            ("C2", "INV-10", "2026-01-15", 800.0, "USD"))
-    table = charges_for_items(items, "2026-03-16", ChargeSettings("uk"))
+    table = charges_for_items(items, "2026-03-16", ChargeSettings("uk"), RATES)
     assert table.index.tolist() == [0, 3]  # the items' own index: late, positive, in GBP
     assert table.loc[0, "total"] == 127.95
     assert table.loc[3, "currency"] == "GBP"  # blank counts as the regime's currency
     assert (table.loc[3, "interest"], table.loc[3, "compensation"]) == (
         to_cents(800 * 0.1175 * 60 / 365), 40.0)
-    daily = charges_for_items(items, "2026-03-16", ChargeSettings("uk", round_daily=True))
+    daily = charges_for_items(items, "2026-03-16", ChargeSettings("uk", round_daily=True), RATES)
     assert daily.loc[0, "interest"] == to_cents(0.97 * 60)
     agreed = charges_for_items(items, "2026-03-16",
                                ChargeSettings("contract", contract_rate_percent=10,
-                                              contract_fee=5))
+                                              contract_fee=5), RATES)
     assert agreed["invoice"].tolist() == ["INV-7", "INV-9", "INV-10"]  # any currency
     assert agreed.loc[4, "currency"] == "USD" and agreed.loc[4, "compensation"] == 5.0
     mine = own_rate("uk", "2026-01-01", 5.0)

@@ -33,6 +33,11 @@ from dunning.render.messages import (
     render_messages,
     to_email,
 )
+from dunning.sheets.reference_rates import load_reference_rates
+
+RATES = load_reference_rates()
+"""The shipped reference rates, which a run passes to every calculation."""
+
 
 RUN = dt.date(2026, 11, 23)
 SENDER = Sender("Acme Supplies Ltd", "Jane Smith", "ar@acme.example",
@@ -702,7 +707,7 @@ def uk_items(customer_id="C1"):
 
 
 def charges_of(items, settings=None, as_of=CHARGE_RUN):
-    return charges_for_items(pd.DataFrame(items), as_of, settings or ChargeSettings("uk"))
+    return charges_for_items(pd.DataFrame(items), as_of, settings or ChargeSettings("uk"), RATES)
 
 
 def flat(text):

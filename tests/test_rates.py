@@ -16,15 +16,15 @@ import pytest
 
 from dunning.app import rates
 from dunning.cli import main
-from dunning.core.charges import (
-    load_reference_rates,
-    reference_rate_for,
-    reference_rates_from_rows,
-    shipped_reference_rates,
-)
+from dunning.core.charges import reference_rate_for
 from dunning.core.errors import DunningInputError, Issue
 from dunning.io.workbook import FileWorkbook
 from dunning.io.xlsx import append_rows
+from dunning.sheets.reference_rates import (
+    load_reference_rates,
+    reference_rates_from_rows,
+    shipped_reference_rates,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "rates"
 ECB_FILE = DATA / "ecb_mrr_fr.csv"

@@ -24,10 +24,10 @@ between releases, in three steps:
 
    - with a workbook (``--book``), rows appended to its ReferenceRates table, which the
      reminder run lays over the shipped rates;
-   - otherwise the user's rates file, `dunning.core.charges.user_rates_path` (the file named by
-     DUNNING_RATES, else ``reference_rates.csv`` in the platform's configuration folder),
-     which `dunning.core.charges.load_reference_rates` lays over the shipped table for every
-     workbook on the computer.
+   - otherwise the user's rates file, `dunning.sheets.reference_rates.user_rates_path`
+     (the file named by DUNNING_RATES, else ``reference_rates.csv`` in the platform's
+     configuration folder), which `dunning.sheets.reference_rates.load_reference_rates`
+     lays over the shipped table for every workbook on the computer.
 
    A row already there is never changed. A published figure that differs from a row the
    rates have is reported and left alone; and when the destination's own rows of a regime
@@ -55,17 +55,19 @@ from dunning.core.charges import (
     RATE_COLUMNS,
     empty_rates,
     half_year_start,
-    load_reference_rates,
     merge_rates,
-    rate_columns,
     rate_fixing_day,
+)
+from dunning.core.errors import DunningInputError, Issue
+from dunning.core.ledger import DateLike, as_timestamp
+from dunning.sheets.reference_rates import (
+    load_reference_rates,
+    rate_columns,
     read_rates_file,
     reference_rates_from_rows,
     shipped_reference_rates,
     user_rates_path,
 )
-from dunning.core.errors import DunningInputError, Issue
-from dunning.core.ledger import DateLike, as_timestamp
 
 if TYPE_CHECKING:
     from dunning.io.workbook import Workbook
@@ -468,7 +470,7 @@ def workbook_rows(rows: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, 
 
 
 def rates_csv(table: pd.DataFrame) -> str:
-    """A rates table as the CSV `dunning.core.charges.read_rates_file` reads."""
+    """A rates table as the CSV `dunning.sheets.reference_rates.read_rates_file` reads."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(RATE_COLUMNS)

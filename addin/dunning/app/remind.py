@@ -31,9 +31,7 @@ from dunning.core.charges import (
     ChargeSettings,
     charge_settings_from_pairs,
     charges_for_items,
-    load_reference_rates,
     missing_rate_warnings,
-    reference_rates_from_rows,
 )
 from dunning.core.contactlog import (
     CONTACT_LOG_TABLE,
@@ -54,6 +52,7 @@ from dunning.mail.journal import Journal
 from dunning.mail.smtp import Outgoing, SendResult, SmtpSettings, send_messages
 from dunning.render.messages import Message, Sender, TemplateSet, render_messages, to_email
 from dunning.sheets.customers import CUSTOMERS_TABLE, customers_frame
+from dunning.sheets.reference_rates import load_reference_rates, reference_rates_from_rows
 from dunning.sheets.settings import SETTINGS_SHEET
 
 STAGES_TABLE = "Stages"
@@ -169,7 +168,8 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         smtp=smtp_from_settings(pairs),
         as_of=as_of,  # never the Settings' As Of Date: that is for reports, not the day's run
         charges=charge_settings_from_pairs(pairs),
-        rates=None if rates is None else reference_rates_from_rows(rates, sheet=RATES_TABLE),
+        rates=(load_reference_rates() if rates is None
+               else reference_rates_from_rows(rates, sheet=RATES_TABLE)),
         charges_from_stage=_charges_from_stage(pairs, policy),
         plans=plans,
         issues=tuple(book.issues),
@@ -275,9 +275,8 @@ def run_warnings(inputs: RunInputs, decisions: Decisions) -> tuple[Issue, ...]:
     """The ledger's warnings, and a month's notice of a late-payment rate not yet in the table."""
     if inputs.charges is None:
         return tuple(inputs.issues)
-    rates = inputs.rates if inputs.rates is not None else load_reference_rates()
     return (*inputs.issues,
-            *missing_rate_warnings(rates, decisions.as_of, [inputs.charges.regime]))
+            *missing_rate_warnings(inputs.rates, decisions.as_of, [inputs.charges.regime]))
 
 
 def preview(path: str | Path, drafts: Path, *, now: dt.datetime,

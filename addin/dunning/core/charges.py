@@ -29,13 +29,11 @@ Statutory charges are in the regime's currency (GBP for the UK Act, EUR for the 
 items in another currency get none (a blank currency counts as the regime's). A contractual
 charge is in the item's own currency.
 
-Reference rates are data, not constants: `load_reference_rates` reads the CSV shipped in
-``dunning/data/reference_rates.csv`` (regime, effective_from, rate_percent, source; one row
-per half-year, ``effective_from`` being 1 January or 1 July) with the user's own rates file
-laid over it (`user_rates_path`: the file named by the environment variable DUNNING_RATES,
-else ``reference_rates.csv`` in the platform's configuration folder; `dunning rates update`
-writes it, see `dunning.app.rates`), `reference_rates_from_rows` lays a workbook's Reference
-Rates table over that, and every calculation takes the rates as a DataFrame.
+Reference rates are data, not constants, and every calculation takes them as a DataFrame
+(regime, effective_from, rate_percent, source; one row per half-year, ``effective_from``
+being 1 January or 1 July). Where they come from, the shipped CSV, the user's own rates
+file and the workbook's Reference Rates table, is `dunning.sheets.reference_rates`; this
+module reads no file.
 `missing_rate_warnings` says a month ahead when the next half-year has no rate yet.
 `charge_settings_from_pairs` reads the Settings that switch charges on.
 """
@@ -43,14 +41,10 @@ Rates table over that, and every calculation takes the rates as a DataFrame.
 from __future__ import annotations
 
 import math
-import os
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from importlib import resources
 from numbers import Real
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -59,7 +53,7 @@ import pandas as pd
 from dunning.core.columns import normal_header
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.ledger import DateLike, as_timestamp, open_balance
-from dunning.core.parse import AmbiguousDatesError, parse_amounts, parse_dates, parse_flags
+from dunning.core.parse import parse_amounts, parse_flags
 
 Regime = Literal["uk", "eu", "contract"]
 REGIMES: tuple[str, ...] = ("uk", "eu", "contract")
@@ -72,8 +66,6 @@ UK_COMPENSATION_BANDS: tuple[tuple[float, float], ...] = ((10_000.0, 100.0), (1_
 UK_COMPENSATION_SMALL = 40.0
 REGIME_CURRENCY: Mapping[str, str] = {"uk": "GBP", "eu": "EUR"}
 RATES_SHEET = "Reference Rates"
-RATES_FILE = "reference_rates.csv"
-USER_RATES_VARIABLE = "DUNNING_RATES"
 WARN_DAYS_AHEAD = 31
 SETTINGS_SHEET = "Settings"
 CHARGE_COLUMNS: tuple[str, ...] = (
@@ -95,12 +87,7 @@ _OFF_WORDS = frozenset({"", "none", "off", "no", "false", "0", "n"})
 _REGIME_WORDS: Mapping[str, str] = {
     "uk": "uk", "gb": "uk", "eu": "eu", "contract": "contract", "contractual": "contract",
 }
-_RATE_HEADERS: Mapping[str, tuple[str, ...]] = {
-    "regime": ("regime",),
-    "effective_from": ("effectivefrom", "from", "start", "halfyear"),
-    "rate_percent": ("ratepercent", "rate", "ratepct", "referencerate"),
-    "source": ("source", "note", "notes"),
-}
+
 
 
 @dataclass(frozen=True)
@@ -174,61 +161,6 @@ class ChargeSettings:
 # ------------------------------------------------------------------ reference rates
 
 
-def load_reference_rates(path: str | Path | None = None, *,
-                         env: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Reference rates from a CSV, checked and typed.
-
-    With no `path`: the packaged table with the user's rates file (`user_rates_path(env)`)
-    laid over it when that file exists, a row of the user's replacing the packaged row of the
-    same regime and half-year. With a `path`: that file alone. A bad row is named by its
-    file and row.
-    """
-    if path is not None:
-        return read_rates_file(path)
-    table = shipped_reference_rates()
-    user = user_rates_path(env)
-    if user.is_file():
-        table = merge_rates(table, read_rates_file(user))
-    return table
-
-
-def shipped_reference_rates() -> pd.DataFrame:
-    """The reference rates packaged with Dunning (``dunning/data/reference_rates.csv``)."""
-    source = resources.files("dunning").joinpath("data", RATES_FILE)
-    with source.open("r", encoding="utf-8") as handle:
-        raw = pd.read_csv(handle, dtype=str, keep_default_na=False)
-    return normalise_rates(raw, sheet=RATES_FILE)
-
-
-def read_rates_file(path: str | Path) -> pd.DataFrame:
-    """A rates CSV (regime, effective_from, rate_percent, source), checked and typed."""
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return normalise_rates(raw, sheet=str(path))
-
-
-def user_rates_path(env: Mapping[str, str] | None = None, *,
-                    platform: str | None = None) -> Path:
-    """Where the user's own reference rates live (the file may not exist yet).
-
-    The environment variable DUNNING_RATES names the file, if set; otherwise it is
-    ``reference_rates.csv`` in the platform's configuration folder: ``%APPDATA%\\Dunning``
-    on Windows, ``~/Library/Application Support/Dunning`` on macOS, and
-    ``$XDG_CONFIG_HOME/dunning`` (default ``~/.config/dunning``) elsewhere.
-    """
-    env = os.environ if env is None else env
-    platform = sys.platform if platform is None else platform
-    named = str(env.get(USER_RATES_VARIABLE, "") or "").strip()
-    if named:
-        return Path(named).expanduser()
-    if platform.startswith("win"):
-        base = env.get("APPDATA") or Path.home() / "AppData" / "Roaming"
-        return Path(base) / "Dunning" / RATES_FILE
-    if platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "Dunning" / RATES_FILE
-    base = env.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "dunning" / RATES_FILE
-
-
 def empty_rates() -> pd.DataFrame:
     """A rates table with no rows, typed as `normalise_rates` returns one."""
     return pd.DataFrame({"regime": pd.Series([], dtype=object),
@@ -250,17 +182,6 @@ def merge_rates(base: pd.DataFrame, over: pd.DataFrame) -> pd.DataFrame:
         return empty_rates()
     merged = pd.concat(parts, ignore_index=True)
     return merged.sort_values(["regime", "effective_from"], kind="stable").reset_index(drop=True)
-
-
-def rate_columns(header: Sequence[object]) -> dict[str, int]:
-    """Which position of a Reference Rates header holds each field (names matched loosely)."""
-    names = [normal_header(cell) for cell in header]
-    where: dict[str, int] = {}
-    for name, aliases in _RATE_HEADERS.items():
-        found = [names.index(alias) for alias in aliases if alias in names]
-        if found:
-            where[name] = found[0]
-    return where
 
 
 def normalise_rates(rates: pd.DataFrame, *, sheet: str = RATES_SHEET,
@@ -300,76 +221,6 @@ def normalise_rates(rates: pd.DataFrame, *, sheet: str = RATES_SHEET,
     source = rates["source"].astype(str) if "source" in rates.columns else ""
     return pd.DataFrame({"regime": regime, "effective_from": start, "rate_percent": rate,
                          "source": source}).reset_index(drop=True)
-
-
-def reference_rates_from_rows(rows: Sequence[Sequence[object]] | pd.DataFrame,
-                              base: pd.DataFrame | None = None, *, sheet: str = RATES_SHEET,
-                              header_row: int = 1) -> pd.DataFrame:
-    """The shipped rates (or `base`) with a workbook's Reference Rates table laid over them.
-
-    `rows` has its header first (Regime, Effective From, Rate %, Source), as xlwings or
-    calamine pass a range, or is a DataFrame. A workbook row replaces the shipped row of the
-    same regime and half-year and adds the half-years the shipped table lacks, so a user can
-    correct a rate or enter a national one (Germany's Basiszinssatz) without waiting for a
-    release. Dates may be date cells, Excel serial numbers or text; blank rows are skipped.
-    Rates are in percent (type 4.25 for 4.25%). Every bad cell is reported, named by row.
-    """
-    table = normalise_rates(base) if base is not None else load_reference_rates()
-    if isinstance(rows, pd.DataFrame):
-        rows = [list(rows.columns), *rows.astype(object).values.tolist()]
-    if not rows:
-        return table
-    where = rate_columns(rows[0])
-    missing = [name for name in RATE_COLUMNS[:3] if name not in where]
-    if missing:
-        raise DunningInputError([Issue(
-            "the Reference Rates table needs the columns Regime, Effective From and Rate % "
-            f"(Source optional); missing: {', '.join(missing)}", sheet=sheet,
-            row=header_row)])
-    body = [list(row) for row in rows[1:]]
-    cells = {name: np.array([row[index] if index < len(row) else None for row in body],
-                            dtype=object) for name, index in where.items()}
-    filled = ~np.all([_blank_cells(values) for values in cells.values()], axis=0)
-    numbers = np.flatnonzero(filled)
-    if numbers.size == 0:
-        return table
-    try:
-        dates = parse_dates(cells["effective_from"][numbers], dayfirst=None)
-    except AmbiguousDatesError as error:
-        raise DunningInputError([Issue(
-            f"dates such as {error.example!r} can be read day-first or month-first; write "
-            "them as 2025-07-01 or use date cells", sheet=sheet,
-            column="Effective From")]) from None
-    rates = [_percent(value) for value in cells["rate_percent"][numbers]]
-    frame = pd.DataFrame({
-        "regime": [str(value or "").strip() for value in cells["regime"][numbers]],
-        "effective_from": pd.to_datetime(dates.values),
-        "rate_percent": [np.nan if rate is None else rate for rate in rates],
-        "source": ([str(value or "").strip() or f"{sheet} row {header_row + 1 + i}"
-                    for i, value in zip(numbers, cells["source"][numbers], strict=True)]
-                   if "source" in cells else
-                   [f"{sheet} row {header_row + 1 + i}" for i in numbers]),
-    })
-    try:
-        ours = normalise_rates(frame, sheet=sheet, first_row=0)
-    except DunningInputError as error:  # rows counted in `frame`: name the sheet's rows
-        raise DunningInputError([
-            Issue(issue.message, sheet=sheet, row=int(header_row + 1 + numbers[issue.row or 0]),
-                  column=_RATE_TITLES[issue.column or "regime"],
-                  value=cells[issue.column or "regime"][numbers[issue.row or 0]])
-            for issue in error.issues]) from None
-    repeated = ours.duplicated(["regime", "effective_from"])
-    if repeated.any():
-        raise DunningInputError([
-            Issue(f"{ours.at[i, 'regime'].upper()} has a second rate for the half-year "
-                  f"starting {ours.at[i, 'effective_from']:%Y-%m-%d}; keep one", sheet=sheet,
-                  row=int(header_row + 1 + numbers[i]), column="Effective From")
-            for i in np.flatnonzero(repeated.to_numpy())])
-    return merge_rates(table, ours)
-
-
-_RATE_TITLES = {"regime": "Regime", "effective_from": "Effective From",
-                "rate_percent": "Rate %"}
 
 
 def half_year_start(day: DateLike) -> pd.Timestamp:
@@ -575,8 +426,6 @@ def charges_for_items(items: pd.DataFrame, as_of: DateLike, settings: ChargeSett
     """
     day = as_timestamp(as_of)
     balance = pd.to_numeric(items["open_balance"], errors="coerce").fillna(0.0)
-    if rates is None and settings.regime != "contract":
-        rates = load_reference_rates()
     charge = _charger(settings.regime, rates, settings.margin_points, settings.eu_compensation,
                       settings.contract_rate_percent, settings.contract_fee,
                       settings.round_daily)
@@ -656,7 +505,7 @@ def charge_settings_from_pairs(pairs: Mapping[str, object]) -> ChargeSettings | 
 
     def raw(key: str) -> object:
         value = values.get(normal_header(CHARGE_SETTINGS[key]))
-        return None if _blank_cells(np.array([value], dtype=object))[0] else value
+        return None if blank_cells(np.array([value], dtype=object))[0] else value
 
     chosen = raw("regime")
     word = "" if chosen is None else str(chosen).strip().lower()
@@ -674,7 +523,7 @@ def charge_settings_from_pairs(pairs: Mapping[str, object]) -> ChargeSettings | 
         if value is None:
             return None
         percent = key in ("margin_points", "contract_rate_percent")
-        parsed = _percent(value) if percent else _amount(value)
+        parsed = percent_or_none(value) if percent else _amount(value)
         if parsed is None or parsed < minimum or (percent and 0 < parsed < 1):
             issues.append(_setting_issue(key, expected, value))
             return None
@@ -719,7 +568,7 @@ def _setting_issue(key: str, message: str, value: object = None) -> Issue:
                  column="Value", value=value)
 
 
-def _percent(value: object) -> float | None:
+def percent_or_none(value: object) -> float | None:
     """8, 8.0, "8", "8%", "8,5 %" -> a number of percent; None when it is not one."""
     if isinstance(value, bool):
         return None
@@ -739,7 +588,7 @@ def _amount(value: object) -> float | None:
     return None if parsed.bad[0] else float(parsed.values[0])
 
 
-def _blank_cells(values: np.ndarray) -> np.ndarray:
+def blank_cells(values: np.ndarray) -> np.ndarray:
     return np.array([value is None or (isinstance(value, float) and math.isnan(value))
                      or (isinstance(value, str) and not value.strip()) for value in values],
                     dtype=bool)
