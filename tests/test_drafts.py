@@ -185,7 +185,7 @@ def test_folder_template_errors_name_the_file(tmp_path):
 def test_the_shipped_folder_extends_a_layout_only_the_built_in_loader_serves():
     """The shipped letters extend templates/layout.html and layout.txt, which only the
     built-in loader serves; read as a folder of the user's, each is refused, naming its file."""
-    shipped = Path(dunning.__file__).parent / "templates"
+    shipped = Path(dunning.__file__).parent / "render" / "templates"
     with pytest.raises(DunningInputError, match="stands alone") as caught:
         read_templates(shipped)
     assert len(caught.value.issues) == 2 * len(TemplateSet.default())  # every .txt and .html

@@ -566,7 +566,7 @@ LETTER_WORDS = {  # greeting to a contact, greeting without one, payment heading
 
 def built_in_files() -> dict[str, str]:
     """Every file in the package's templates folder, by its path there ("en/firm.html")."""
-    root = resources.files("dunning").joinpath("templates")
+    root = resources.files("dunning.render").joinpath("templates")
     files = {}
     for entry in root.iterdir():
         if entry.is_dir():

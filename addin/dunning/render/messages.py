@@ -856,7 +856,7 @@ def _template_file(path: str) -> tuple[str, str, str] | None:
 def _built_in() -> TemplateSet:
     """The package's templates folder, read through Jinja2's PackageLoader (a checkout, an
     installed wheel or a zip alike)."""
-    return _built_in_from(PackageLoader("dunning", "templates"))
+    return _built_in_from(PackageLoader("dunning.render", "templates"))
 
 
 def _built_in_from(loader: BaseLoader) -> TemplateSet:
