@@ -16,7 +16,6 @@ is text": so a note such as "=HYPERLINK(...)" or an invoice number such as
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -135,13 +134,25 @@ def cell_value(value: object) -> object:
     """A value as it must go into a cell: text as literal text, NaN as blank, dates as dates."""
     if isinstance(value, str):
         return "'" + value if value else None
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or _is_missing(value):
         return None
+    if getattr(getattr(value, "dtype", None), "kind", "") == "M":  # numpy datetime64
+        import pandas as pd
+
+        return pd.Timestamp(value).to_pydatetime()
     if hasattr(value, "item") and not isinstance(value, (dt.date, dt.datetime)):
         return value.item()  # numpy scalars
     if hasattr(value, "to_pydatetime"):
         return value.to_pydatetime()  # pandas Timestamps
     return value
+
+
+def _is_missing(value: object) -> bool:
+    """NaN, pandas' NaT and numpy's NaT: the values that are not equal to themselves."""
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return False
 
 
 def _rows(value: object) -> list[list[object]]:

@@ -108,9 +108,11 @@ class FileWorkbook:
             return []
 
     def table(self, name: str) -> TableValues | None:
-        if name not in self.table_names():
+        """The table named `name`, compared without case as Excel and the writer do."""
+        named = [n for n in self.table_names() if n.casefold() == name.casefold()]
+        if not named:
             return None
-        found = self._open().get_table_by_name(name)
+        found = self._open().get_table_by_name(named[0])
         return TableValues(name, found.sheet, found.start[0], list(found.columns),
                            found.to_python())
 

@@ -209,7 +209,12 @@ class WorkbookEdit:
         sheet = self._worksheet(entry)
         others = [other.area for other in self._other_tables(entry, found.part)]
         appender = Appender(
-            sheet, found, self._book_styles(), others, date1904=self._workbook.date1904
+            sheet,
+            found,
+            self._book_styles(),
+            others,
+            date1904=self._workbook.date1904,
+            workbook=str(self.path),
         )
         if not values:
             return AppendResult(entry.name, found.name, 0, -1, str(found.area))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import re
-from xml.sax.saxutils import escape, unescape
+from xml.sax.saxutils import escape
 
-_ENTITIES = {"&quot;": '"', "&apos;": "'"}
+_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_REFERENCE = re.compile(r"&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(lt|gt|amp|quot|apos));")
 
 
 def escape_text(text: str) -> str:
@@ -26,10 +27,24 @@ def escape_attr(text: str) -> str:
 
 
 def unescape_attr(text: str) -> str:
-    """Decode the predefined entities and character references of an attribute value."""
-    text = re.sub(r"&#x([0-9a-fA-F]+);", lambda m: chr(int(m.group(1), 16)), text)
-    text = re.sub(r"&#([0-9]+);", lambda m: chr(int(m.group(1))), text)
-    return unescape(text, _ENTITIES)
+    """Decode the predefined entities and character references of an attribute value.
+
+    One pass, as an XML parser does: what a reference decodes to is never decoded
+    again, so `&#38;lt;` is `&lt;` and `&amp;lt;` is `&lt;`, not `<`. A reference
+    to no character (past U+10FFFF) is kept as written.
+    """
+    return _REFERENCE.sub(_decode_reference, text)
+
+
+def _decode_reference(match: re.Match[str]) -> str:
+    hexadecimal, decimal, name = match.groups()
+    if name is not None:
+        return _ENTITIES[name]
+    digits = (hexadecimal or decimal).lstrip("0") or "0"
+    if len(digits) > 8:  # past U+10FFFF whatever the base (and int() limits long strings)
+        return match.group(0)
+    code = int(digits, 16) if hexadecimal is not None else int(digits)
+    return chr(code) if code <= 0x10FFFF else match.group(0)
 
 
 def root_prefix(xml: str, local: str) -> str:

@@ -25,6 +25,7 @@ _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 _CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")
 _END_RECORD = struct.Struct("<4s4H2LH")
 _LIMIT = 0xFFFFFFFF
+_MAX_MEMBERS = 0xFFFF
 _CHUNK = 1 << 20
 _FAST_ABOVE = 4 << 20
 _UTF8_FLAG = 0x800
@@ -97,20 +98,24 @@ class Package:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._zip: zipfile.ZipFile | None = None
         try:
-            self._zip = zipfile.ZipFile(self._file)
-        except zipfile.BadZipFile:
-            self._file.close()
-            raise unsupported(str(path), "is not a valid .xlsx/.xlsm file (not a zip)") from None
-        try:
+            try:
+                self._zip = zipfile.ZipFile(self._file)
+            except zipfile.BadZipFile:
+                raise unsupported(
+                    str(path), "is not a valid .xlsx/.xlsm file (not a zip)"
+                ) from None
             check_expansion(str(path), self._zip.infolist())
+            self.members: dict[str, Member] = {}
+            self._by_lower: dict[str, str] = {}
+            for info in self._zip.infolist():
+                self._add_member(info)
         except BaseException:
+            # Every refusal (and any other failure) closes the file before it is
+            # reported: on Windows an open handle would keep the workbook busy.
             self.close()
             raise
-        self.members: dict[str, Member] = {}
-        self._by_lower: dict[str, str] = {}
-        for info in self._zip.infolist():
-            self._add_member(info)
         self.edited: dict[str, bytes] = {}
         self.removed: set[str] = set()
         self.order: list[str] = list(self.members)
@@ -131,7 +136,8 @@ class Package:
         self._by_lower[info.filename.lower()] = info.filename
 
     def close(self) -> None:
-        self._zip.close()
+        if self._zip is not None:
+            self._zip.close()
         self._file.close()
 
     # Public API ------------------------------------------------------------
@@ -186,14 +192,21 @@ class Package:
         return self._file.read(member.info.compress_size)
 
     def write_to(self, out: BinaryIO) -> list[Written]:
-        """Write the whole package to `out`: raw copies for untouched parts."""
+        """Write the whole package to `out`: raw copies for untouched parts.
+
+        Raises `UnsupportedWorkbookError` naming the workbook file when the result
+        would need Zip64 (more than 65,535 parts, or a part or offset past 4 GB).
+        """
+        names = self.names()
+        if len(names) > _MAX_MEMBERS:
+            raise self._too_many(len(names), names[_MAX_MEMBERS])
         written = []
-        for name in self.names():
+        for name in names:
             if name in self.edited:
                 written.append(self._write_new(out, name, self.edited[name]))
             else:
                 written.append(self._copy_raw(out, self.members[name]))
-        _write_central_directory(out, written)
+        self._write_central_directory(out, written)
         return written
 
     # Private API -----------------------------------------------------------
@@ -201,7 +214,7 @@ class Package:
     def _copy_raw(self, out: BinaryIO, member: Member) -> Written:
         info = member.info
         offset = out.tell()
-        out.write(_local_header(info, info.CRC, info.compress_size, info.file_size))
+        out.write(self._local_header(info, info.CRC, info.compress_size, info.file_size))
         self._file.seek(member.data_offset)
         remaining = info.compress_size
         while remaining:
@@ -231,9 +244,83 @@ class Package:
         packed = compressor.compress(data) + compressor.flush()
         crc = zlib.crc32(data)
         offset = out.tell()
-        out.write(_local_header(info, crc, len(packed), len(data)))
+        out.write(self._local_header(info, crc, len(packed), len(data)))
         out.write(packed)
         return Written(info, offset, crc, len(packed), len(data), zipfile.ZIP_DEFLATED, raw=False)
+
+    def _local_header(self, info: zipfile.ZipInfo, crc: int, compressed: int, size: int) -> bytes:
+        if compressed >= _LIMIT or size >= _LIMIT:
+            raise unsupported(
+                str(self.path),
+                f"the part {info.filename} is larger than 4 GB; such workbooks are not supported",
+            )
+        name = info.filename.encode("utf-8")
+        dostime, dosdate = _dos_time(info)
+        return (
+            _LOCAL_HEADER.pack(
+                b"PK\x03\x04",
+                20,
+                0,
+                _flags(info),
+                info.compress_type,
+                dostime,
+                dosdate,
+                crc,
+                compressed,
+                size,
+                len(name),
+                0,
+            )
+            + name
+        )
+
+    def _write_central_directory(self, out: BinaryIO, written: list[Written]) -> None:
+        start = out.tell()
+        for item in written:
+            info = item.info
+            if item.offset >= _LIMIT:
+                raise unsupported(
+                    str(self.path),
+                    f"the part {info.filename} would start past 4 GB, making a workbook larger "
+                    "than 4 GB; such workbooks are not supported",
+                )
+            name = info.filename.encode("utf-8")
+            dostime, dosdate = _dos_time(info)
+            out.write(
+                _CENTRAL_HEADER.pack(
+                    b"PK\x01\x02",
+                    20,
+                    info.create_system,
+                    20,
+                    0,
+                    _flags(info),
+                    item.method,
+                    dostime,
+                    dosdate,
+                    item.crc,
+                    item.compressed_size,
+                    item.size,
+                    len(name),
+                    0,
+                    0,
+                    0,
+                    0,
+                    info.external_attr,
+                    item.offset,
+                )
+            )
+            out.write(name)
+        size = out.tell() - start
+        if len(written) > _MAX_MEMBERS:
+            raise self._too_many(len(written), written[_MAX_MEMBERS].info.filename)
+        out.write(_END_RECORD.pack(b"PK\x05\x06", 0, 0, len(written), len(written), size, start, 0))
+
+    def _too_many(self, count: int, first_extra: str) -> Exception:
+        return unsupported(
+            str(self.path),
+            f"would have {count:,} parts, more than the 65,535 a workbook can hold "
+            f"(the first part past them is {first_extra}); not supported",
+        )
 
 
 def _flags(info: zipfile.ZipInfo) -> int:
@@ -249,68 +336,6 @@ def _dos_time(info: zipfile.ZipInfo) -> tuple[int, int]:
     year, month, day, hour, minute, second = info.date_time
     year = max(1980, year)
     return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
-
-
-def _local_header(info: zipfile.ZipInfo, crc: int, compressed: int, size: int) -> bytes:
-    if compressed >= _LIMIT or size >= _LIMIT:
-        raise unsupported(info.filename, "is larger than 4 GB; such workbooks are not supported")
-    name = info.filename.encode("utf-8")
-    dostime, dosdate = _dos_time(info)
-    return (
-        _LOCAL_HEADER.pack(
-            b"PK\x03\x04",
-            20,
-            0,
-            _flags(info),
-            info.compress_type,
-            dostime,
-            dosdate,
-            crc,
-            compressed,
-            size,
-            len(name),
-            0,
-        )
-        + name
-    )
-
-
-def _write_central_directory(out: BinaryIO, written: list[Written]) -> None:
-    start = out.tell()
-    for item in written:
-        info = item.info
-        if item.offset >= _LIMIT:
-            raise unsupported(info.filename, "would make a workbook larger than 4 GB")
-        name = info.filename.encode("utf-8")
-        dostime, dosdate = _dos_time(info)
-        out.write(
-            _CENTRAL_HEADER.pack(
-                b"PK\x01\x02",
-                20,
-                info.create_system,
-                20,
-                0,
-                _flags(info),
-                item.method,
-                dostime,
-                dosdate,
-                item.crc,
-                item.compressed_size,
-                item.size,
-                len(name),
-                0,
-                0,
-                0,
-                0,
-                info.external_attr,
-                item.offset,
-            )
-        )
-        out.write(name)
-    size = out.tell() - start
-    if len(written) > 0xFFFF:
-        raise unsupported("workbook", "has more than 65,535 parts; not supported")
-    out.write(_END_RECORD.pack(b"PK\x05\x06", 0, 0, len(written), len(written), size, start, 0))
 
 
 def resolve(source_part: str, target: str) -> str:

@@ -31,11 +31,21 @@ def cell_name(row: int, col: int) -> str:
 
 
 def split_cell(ref: str) -> tuple[int, int]:
-    """(row, col) of a cell reference such as `B7` or `$B$7`."""
-    match = _CELL.match(ref)
+    """(row, col) of a cell reference such as `B7` or `$B$7`.
+
+    A reference off the sheet (row 0, past row 1,048,576 or column XFD) is refused
+    with a `ValueError`, like a malformed one: Excel cannot hold such a cell.
+    """
+    match = _CELL.fullmatch(ref)
     if match is None:
         raise ValueError(f"not a cell reference: {ref!r}")
-    return int(match.group(2)), col_number(match.group(1))
+    row, col = int(match.group(2)), col_number(match.group(1))
+    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
+        raise ValueError(
+            f"not a cell reference on the sheet: {ref!r} (rows go from 1 to {MAX_ROW:,}, "
+            f"columns from A to {col_name(MAX_COL)})"
+        )
+    return row, col
 
 
 @dataclass(frozen=True)
@@ -49,10 +59,10 @@ class Area:
 
     @classmethod
     def parse(cls, ref: str) -> Area:
-        """Area of `A1:F20` or a single cell `C4`."""
-        first, _, last = ref.partition(":")
+        """Area of `A1:F20` or a single cell `C4`; both corners must lie on the sheet."""
+        first, colon, last = ref.partition(":")
         top, left = split_cell(first)
-        bottom, right = split_cell(last) if last else (top, left)
+        bottom, right = split_cell(last) if colon else (top, left)
         return cls(min(top, bottom), min(left, right), max(top, bottom), max(left, right))
 
     def __str__(self) -> str:

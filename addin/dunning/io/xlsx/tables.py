@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from dunning.core.errors import DunningInputError, Issue
 from dunning.io.xlsx import cells, styles
+from dunning.io.xlsx.errors import unsupported
 from dunning.io.xlsx.markup import get_attr, remove_attr, root_prefix, set_attr, unescape_attr
-from dunning.io.xlsx.refs import Area, col_name
+from dunning.io.xlsx.refs import MAX_ROW, Area, col_name
 from dunning.io.xlsx.rows import RawCell, Row
 from dunning.io.xlsx.worksheet import Worksheet
 
@@ -228,7 +229,11 @@ def resized_xml(table: Table, new_data_last: int) -> str:
 
 
 class Appender:
-    """Appends encoded rows to one table of one worksheet."""
+    """Appends encoded rows to one table of one worksheet.
+
+    `workbook` is the workbook file, named in refusals about the workbook as a
+    whole (a table that would grow past the last row of the sheet).
+    """
 
     def __init__(
         self,
@@ -238,7 +243,9 @@ class Appender:
         other_tables: Sequence[Area],
         *,
         date1904: bool,
+        workbook: str = "",
     ) -> None:
+        self.workbook = workbook
         self.sheet = sheet
         self.table = table
         self.styles = book_styles
@@ -283,6 +290,7 @@ class Appender:
         new_data_last = max(table.data_last, last)
         growth = new_data_last - table.data_last
         if growth:
+            self._check_bottom(new_data_last, len(values))
             self._check_room(new_data_last)
         low = min(start, table.data_last) if table.data_last >= table.data_first else start
         high = max(new_data_last, table.data_last) + totals
@@ -313,6 +321,20 @@ class Appender:
             )
         self.sheet.set_dimension(new_area)
         return AppendResult(self.sheet.name, table.name, start, last, str(new_area))
+
+    def _check_bottom(self, new_data_last: int, count: int) -> None:
+        """Refuse to grow the table past the last row a sheet has (Excel calls it damaged)."""
+        table = self.table
+        new_last = new_data_last + table.totals_rows
+        if new_last <= MAX_ROW:
+            return
+        rows = "1 more row" if count == 1 else f"{count:,} more rows"
+        raise unsupported(
+            self.workbook or self.sheet.name,
+            f"table {table.name} on sheet {self.sheet.name} cannot take {rows}: it would "
+            f"end on row {new_last:,}, past the last row of a sheet ({MAX_ROW:,}); move the "
+            "table up or start a new table for further rows, then retry",
+        )
 
     def _check_room(self, new_data_last: int) -> None:
         """Refuse to grow over cells, merged cells or other tables below the table."""

@@ -26,6 +26,8 @@ STYLES_REL = f"{REL_NS}/styles"
 CALC_CHAIN_REL = f"{REL_NS}/calcChain"
 WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _FORBIDDEN_IN_SHEET_NAME = set("[]:*?/\\")
+_CONTROL_IN_SHEET_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Control characters (C0, DEL, C1), lone surrogates and the two non-characters XML refuses."""
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,19 @@ def _prefix_for(text: str, namespace: str) -> str:
 
 
 def check_sheet_name(name: str, path: str) -> None:
-    """Refuse names Excel refuses: empty, over 31 characters, `[]:*?/\\`, quote at an end."""
+    """Refuse names Excel refuses: empty, over 31 characters, `[]:*?/\\`, quote at an end.
+
+    Control characters are refused too (workbook.xml could not hold most of them,
+    and Excel lets none be typed), before anything is written; the name is shown
+    escaped (`'Bell\\x07'`) so the message itself stays printable.
+    """
+    control = _CONTROL_IN_SHEET_NAME.search(name)
+    if control is not None:
+        raise unsupported(
+            path,
+            f"cannot have a sheet named {name!r}: Excel does not allow the control character "
+            f"U+{ord(control.group(0)):04X} in a sheet name",
+        )
     bad = (
         not name
         or len(name) > 31

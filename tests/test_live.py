@@ -1,0 +1,256 @@
+"""The workbook open in Excel behind the `Workbook` interface, on the stand-in for xlwings' Book.
+
+tests/fake_excel.py holds a real workbook's values as xlwings passes them; the same file is
+read by the file host (`FileWorkbook`), so each test can hold the two hosts side by side.
+tests/test_ribbon.py runs the buttons on it; here each method of `ExcelWorkbook` is taken alone.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.worksheet.table import Table
+
+from dunning.core.errors import DunningInputError
+from dunning.excel.live import ExcelWorkbook, cell_value, cells_by_header
+from dunning.io.workbook import FileWorkbook
+from fake_excel import FakeBook, Formula
+
+LOGGED = dt.datetime(2026, 11, 23, 10, 30)
+
+
+@pytest.fixture
+def excel(book):
+    return FakeBook(book)
+
+
+@pytest.fixture
+def offset_book(tmp_path):
+    """A workbook whose Notes table starts at C3 below a title, and a sheet starting at B2."""
+    workbook = openpyxl.Workbook()
+    log = workbook.active
+    log.title = "Log"
+    log["A1"] = "Notes on calls"
+    for column, header in zip("CDE", ["Date", " Customer ", "Note"], strict=True):
+        log[f"{column}3"] = header
+    log.add_table(Table(displayName="Notes", ref="C3:E4"))
+    other = workbook.create_sheet("Other")
+    other["B2"] = "x"
+    other["C4"] = 5
+    path = tmp_path / "Offset.xlsx"
+    workbook.save(path)
+    return FakeBook(path)
+
+
+def same_value(cell):
+    """A cell as either reader gives it: calamine spells blanks "" and dates as dates, the
+    stand-in (as xlwings) None and datetimes."""
+    if cell in ("", None):
+        return None
+    if isinstance(cell, dt.date) and not isinstance(cell, dt.datetime):
+        return dt.datetime(cell.year, cell.month, cell.day)
+    return cell
+
+
+def values(rows):
+    return [[same_value(cell) for cell in row] for row in rows]
+
+
+def test_the_book_has_a_name_and_a_path_once_saved(book, excel):
+    workbook = ExcelWorkbook(excel)
+    assert workbook.name == "Client.xlsx" and workbook.path == book
+    excel.name, excel.fullname = "Book1", "Book1"  # a new book, never saved
+    assert workbook.path is None
+
+
+def test_every_table_reads_as_the_file_host_reads_it(book, excel):
+    live = ExcelWorkbook(excel)
+    with FileWorkbook(book) as file:
+        assert live.table_names() == file.table_names()
+        assert live.sheet_names() == file.sheet_names()
+        for name in file.table_names():
+            ours, theirs = live.table(name), file.table(name)
+            assert (ours.name, ours.sheet, ours.header_row, ours.columns) == (
+                theirs.name, theirs.sheet, theirs.header_row, theirs.columns), name
+            assert values(ours.rows) == values(theirs.rows), name
+
+
+def test_tables_are_found_without_regard_to_case_and_absent_ones_are_none(excel):
+    workbook = ExcelWorkbook(excel)
+    assert workbook.table("contactlog").name == "ContactLog"
+    assert workbook.table("Nope") is None
+
+
+def test_a_table_below_a_title_knows_its_header_row_and_trims_its_headers(offset_book):
+    found = ExcelWorkbook(offset_book).table("Notes")
+    assert (found.sheet, found.header_row) == ("Log", 3)
+    assert found.columns == ["Date", "Customer", "Note"]
+    assert found.rows == [[None, None, None]]
+
+
+def test_sheet_rows_keep_the_sheets_row_and_column_positions(offset_book):
+    rows = ExcelWorkbook(offset_book).sheet_rows("Other")
+    assert len(rows) == 4
+    assert rows[1][1] == "x" and rows[3][2] == 5.0
+    assert rows[0] == []
+
+
+def test_appending_fills_the_empty_tables_blank_row_then_grows_it(excel):
+    workbook = ExcelWorkbook(excel)
+    workbook.append_rows("ContactLog", [{"Timestamp": LOGGED, "Customer": "CAS03",
+                                         "Channel": "phone", "Outcome": "voicemail"}])
+    rows = excel.table_rows("ContactLog")
+    assert len(rows) == 2
+    logged = dict(zip(rows[0], rows[1], strict=True))
+    assert (logged["Timestamp"], logged["Customer"], logged["Outcome"]) == (
+        LOGGED, "CAS03", "voicemail")
+    workbook.append_rows("ContactLog", [{"customer": "ALP01"}, {"CUSTOMER": "BRW02"}])
+    rows = excel.table_rows("ContactLog")
+    assert [row[rows[0].index("Customer")] for row in rows[1:]] == ["CAS03", "ALP01", "BRW02"]
+
+
+def test_appending_writes_below_a_table_that_starts_anywhere(offset_book):
+    workbook = ExcelWorkbook(offset_book)
+    workbook.append_rows("Notes", [{"Note": "first", "Customer": "A", "Date": LOGGED}])
+    workbook.append_rows("Notes", [{"Customer": "B", "Note": "second"}])
+    sheet = offset_book.sheets["Log"]
+    assert sheet.cells[(4, 3)] == LOGGED and sheet.cells[(4, 4)] == "A"
+    assert sheet.cells[(5, 4)] == "B" and sheet.cells[(5, 5)] == "second"
+    assert (5, 3) not in sheet.cells and (5, 1) not in sheet.cells
+    assert workbook.table("Notes").rows == [[LOGGED, "A", "first"], [None, "B", "second"]]
+
+
+def test_text_is_appended_as_text_never_as_a_formula_or_number(excel):
+    workbook = ExcelWorkbook(excel)
+    workbook.append_rows("ContactLog", [{"Customer": "00123", "Note": "=1+1",
+                                         "Subject": "+49 30 1234"}])
+    rows = excel.table_rows("ContactLog")
+    logged = dict(zip(rows[0], rows[-1], strict=True))
+    assert (logged["Customer"], logged["Note"], logged["Subject"]) == (
+        "00123", "=1+1", "+49 30 1234")
+    assert not any(isinstance(cell, Formula) for row in rows for cell in row)
+
+
+def test_frame_values_go_in_as_plain_cells(excel):
+    ExcelWorkbook(excel).append_rows("ContactLog", [{
+        "Customer": np.str_("CAS03"), "Promise Amount": np.float64(250.5),
+        "Promise Date": pd.Timestamp("2026-12-01"), "Open Balance": float("nan")}])
+    rows = excel.table_rows("ContactLog")
+    logged = dict(zip(rows[0], rows[-1], strict=True))
+    assert logged["Customer"] == "CAS03" and type(logged["Customer"]) is str
+    assert logged["Promise Amount"] == 250.5 and type(logged["Promise Amount"]) is float
+    assert logged["Promise Date"] == dt.datetime(2026, 12, 1)
+    assert logged["Open Balance"] is None
+
+
+def test_the_same_rows_appended_on_both_hosts_give_the_same_table(book, excel):
+    rows = [{"Timestamp": LOGGED, "Customer": "CAS03", "Channel": "phone",
+             "Outcome": "promised to pay", "Promise Date": dt.date(2026, 12, 1),
+             "Promise Amount": 250.0, "Note": "=HYPERLINK(\"x\")"},
+            {"Customer": "ALP01", "Channel": "email", "Invoices": "000105"}]
+    ExcelWorkbook(excel).append_rows("ContactLog", rows)
+    with FileWorkbook(book) as file:
+        file.append_rows("ContactLog", rows)
+        file.save()
+        on_file = file.table("ContactLog")
+    assert values(excel.table_rows("ContactLog")) == values([on_file.columns, *on_file.rows])
+
+
+def test_unknown_tables_and_headers_are_refused_and_nothing_is_written(excel):
+    workbook = ExcelWorkbook(excel)
+    before = excel.table_rows("ContactLog")
+    with pytest.raises(DunningInputError, match="no table named 'Nope'"):
+        workbook.append_rows("Nope", [{"Customer": "A"}])
+    with pytest.raises(DunningInputError, match="'Colour', which is not a column of table "
+                                                "ContactLog"):
+        workbook.append_rows("ContactLog", [{"Customer": "A"}, {"Colour": "red"}])
+    workbook.append_rows("ContactLog", [])
+    assert excel.table_rows("ContactLog") == before
+
+
+def test_an_owned_sheet_is_cleared_and_written_from_a1(offset_book):
+    workbook = ExcelWorkbook(offset_book)
+    workbook.replace_sheet("Other", [["Customer", "Open", "Action"], ["A"],
+                                     [np.str_("B"), np.int64(3), "=call"]])
+    sheet = offset_book.sheets["Other"]
+    assert sheet.rows() == [["Customer", "Open", "Action"], ["A", None, None],
+                            ["B", 3.0, "=call"]]
+    assert (4, 3) not in sheet.cells  # the old cells are gone
+    workbook.replace_sheet("Other", [["Only"]])
+    assert sheet.rows() == [["Only"]]
+
+
+def test_a_missing_sheet_is_added_after_the_last(offset_book):
+    workbook = ExcelWorkbook(offset_book)
+    workbook.replace_sheet("Worklist", [["Customer"], ["A"]])
+    workbook.replace_sheet("Empty", [])
+    assert workbook.sheet_names() == ["Log", "Other", "Worklist", "Empty"]
+    assert offset_book.sheets["Worklist"].rows() == [["Customer"], ["A"]]
+    assert offset_book.sheets["Empty"].cells == {}
+
+
+def test_save_leaves_the_saving_to_the_user(book, excel):
+    before = book.read_bytes()
+    workbook = ExcelWorkbook(excel)
+    workbook.replace_sheet("Worklist", [["Customer"]])
+    workbook.save()
+    assert book.read_bytes() == before
+    assert excel.sheets["Worklist"].rows() == [["Customer"]]
+
+
+def test_the_selected_row_of_a_table_by_its_headers(offset_book):
+    workbook = ExcelWorkbook(offset_book)
+    workbook.append_rows("Notes", [{"Customer": "A", "Note": "called"}])
+    offset_book.select("Log", 4, 5)
+    assert workbook.selected_row() == {"Date": None, "Customer": "A", "Note": "called"}
+
+
+def test_the_selected_row_outside_a_table_is_read_by_row_1(offset_book):
+    workbook = ExcelWorkbook(offset_book)
+    offset_book.select("Other", 2)
+    assert workbook.selected_row() == {}  # row 1 of Other is blank: it names no value
+    workbook.replace_sheet("Other", [["Customer", None, "Amount"], ["C1", "skip", 10.0]])
+    offset_book.select("Other", 2, 3)
+    assert workbook.selected_row() == {"Customer": "C1", "Amount": 10.0}
+    offset_book.select("Other", 1)
+    with pytest.raises(DunningInputError, match="select a row below the headers first"):
+        workbook.selected_row()
+
+
+def test_cell_values_as_xlwings_must_receive_them():
+    assert cell_value(None) is None and cell_value(True) is True
+    assert type(cell_value(np.int64(3))) is int and type(cell_value(np.bool_(True))) is bool
+    assert cell_value(dt.date(2026, 11, 23)) == dt.date(2026, 11, 23)
+    assert cell_value(LOGGED) == LOGGED
+    assert cell_value(np.float64("nan")) is None
+    assert cell_value(np.str_("00123")) == "'00123"
+
+
+def test_a_missing_date_goes_in_as_a_blank_cell(excel):
+    assert cell_value(pd.NaT) is None
+    ExcelWorkbook(excel).append_rows("ContactLog", [{"Customer": "A", "Promise Date": pd.NaT}])
+    rows = excel.table_rows("ContactLog")
+    assert dict(zip(rows[0], rows[-1], strict=True))["Promise Date"] is None
+
+
+def test_a_numpy_datetime_goes_in_as_a_date():
+    assert cell_value(np.datetime64("2026-11-23T10:00:00.000000000")) == dt.datetime(
+        2026, 11, 23, 10)
+
+
+def test_cells_by_header_takes_the_first_name_present_and_filled():
+    row = {"Customer": "", "Cust": "C1", "Amount": 10.0}
+    assert cells_by_header(row, "customer", "CUST") == "C1"
+    assert cells_by_header(row, "amount") == 10.0
+    assert cells_by_header(row, "Name") is None
+
+
+def test_the_stand_in_reads_the_file_it_was_given(book):
+    """The stand-in is only useful while it shows the file's values."""
+    fake = FakeBook(book)
+    assert Path(fake.fullname) == book
+    header = fake.table_rows("Invoices")[0]
+    assert header[:2] == ["Invoice No", "Customer"] and len(fake.table_rows("Invoices")) == 311
