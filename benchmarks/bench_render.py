@@ -20,14 +20,9 @@ import time
 
 import pandas as pd
 
-from dunning.render.messages import (
-    BUILT_IN_LANGUAGES,
-    BUILT_IN_STAGES,
-    Sender,
-    TemplateSet,
-    render_messages,
-    to_email,
-)
+from dunning.mail.mime import to_email
+from dunning.render.messages import Sender, render_messages
+from dunning.render.sandbox import BUILT_IN_LANGUAGES, BUILT_IN_STAGES, TemplateSet
 
 RUN = dt.date(2026, 11, 23)
 MOMENT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone.utc)

@@ -1,5 +1,6 @@
 """The ribbon's actions, run headless on real workbook files and read back with calamine."""
 
+import csv
 import datetime as dt
 
 import pandas as pd
@@ -7,7 +8,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from datasets import IBM, read_dataset
-from dunning.app import actions
+from dunning.app import actions, remind
 from dunning.core.aging import TOTAL, aging_tables
 from dunning.core.contactlog import Contact
 from dunning.core.errors import DunningInputError
@@ -27,6 +28,12 @@ def table(path, name):
     found = CalamineWorkbook.from_path(str(path), load_tables=True).get_table_by_name(name)
     return [dict(zip(found.columns, row, strict=True)) for row in found.to_python()
             if any(cell not in ("", None) for cell in row)]
+
+
+def outbox_report(report):
+    """The rows of a preview's outbox report (the Outbox sheet's columns), header first."""
+    with report.outbox.open(newline="", encoding="utf-8-sig") as handle:
+        return list(csv.reader(handle))
 
 
 def test_refresh_writes_aging_and_kpis_stamped_with_the_date(book):
@@ -57,28 +64,33 @@ def test_worklist_sheet_is_ranked_with_reasons(book):
     assert scores == sorted(scores, reverse=True)
 
 
-def test_preview_writes_the_outbox_and_drafts_and_sends_nothing(book, tmp_path):
-    result = actions.preview_reminders(book, now=NOW, drafts=tmp_path / "drafts")
-    outbox = sheet(book, "Outbox")
+def test_preview_writes_the_outbox_report_and_drafts_and_sends_nothing(book, tmp_path):
+    before = book.read_bytes()
+    report = remind.preview(book, tmp_path / "drafts", now=NOW)
+    outbox = outbox_report(report)
     assert outbox[0][:5] == ["Customer", "Name", "To", "Action", "Stage"]
-    assert len(result.data) == sum(1 for row in outbox[1:] if row[3] == "send") > 0
-    assert len(list((tmp_path / "drafts").glob("*.eml"))) == len(result.data)
+    assert len(report.messages) == sum(1 for row in outbox[1:] if row[3] == "send") > 0
+    assert len(list((tmp_path / "drafts").glob("*.eml"))) == len(report.messages)
     assert table(book, "ContactLog") == []
+    assert book.read_bytes() == before  # the Outbox sheet shows sends only
+
+
+def test_preview_writes_beside_the_workbook_by_default(book):
+    report = remind.preview(book, now=NOW)
+    assert report.outbox == book.parent / "Client-drafts-2026-11-23" / "outbox.csv"
+    assert {path.parent for path in report.drafts} == {report.outbox.parent}
 
 
 def test_send_asks_first_with_the_counts_and_a_no_sends_nothing(book):
     asked = []
-    result = actions.send_reminders(actions_workbook(book), now=NOW,
-                                    confirm=lambda q: asked.append(q) or False)
-    assert result.message == "Cancelled: nothing was sent."
+    before = book.read_bytes()
+    report = remind.send(book, now=NOW, confirm=lambda q: asked.append(q) or False)
+    assert report.cancelled and report.summary() == "Cancelled: nothing was sent."
     assert asked and asked[0].startswith("Send ") and "customer(s)" in asked[0]
+    assert asked == [remind.confirm_text(report.messages)]
     assert table(book, "ContactLog") == []
-
-
-def actions_workbook(path):
-    from dunning.io.workbook import FileWorkbook
-
-    return FileWorkbook(path)
+    assert book.read_bytes() == before
+    assert not remind.journal_path(book).exists()  # not even the journal was touched
 
 
 def test_a_payment_plan_adds_up_holds_reminders_and_is_judged_on_refresh(book):
@@ -95,10 +107,10 @@ def test_a_payment_plan_adds_up_holds_reminders_and_is_judged_on_refresh(book):
     assert "PP-CAS03-20261201" in result.message
     [logged] = table(book, "ContactLog")
     assert logged["Outcome"] == "payment plan agreed" and logged["Open Balance"] == balance
-    outbox = actions.preview_reminders(book, now=NOW)
-    reasons = {row[0]: row[8] for row in sheet(book, "Outbox")[1:] if row[0]}
+    outbox = remind.preview(book, now=NOW)
+    reasons = {row[0]: row[8] for row in outbox_report(outbox)[1:] if row[0]}
     assert "payment plan being kept" in reasons[customer]
-    assert customer not in {message.customer for message in outbox.data}
+    assert customer not in {message.customer for message in outbox.messages}
     worklist = actions.worklist(book, now=NOW).data.set_index("customer")
     assert bool(worklist.loc[customer, "held"])
     assert actions.refresh(book).sheets == ("Aging", "KPIs", "PaymentPlans")
@@ -255,9 +267,9 @@ def test_every_action_on_the_highradius_open_items(highradius_book):
     cad_only = ranked[ranked["open_by_currency"].map(lambda owed: set(owed) == {"CAD"})]
     assert (cad_only["far_past_due"] > 0).any()  # CAD scaled against CAD balances
 
-    preview = actions.preview_reminders(path, now=now)
-    assert preview.data == []  # no addresses in Customers: nothing can go, and says why
-    reasons = [row[8] for row in sheet(path, "Outbox")[1:] if row[0]]
+    preview = remind.preview(path, now=now)
+    assert preview.messages == []  # no addresses in Customers: nothing can go, and says why
+    reasons = [row[8] for row in outbox_report(preview)[1:] if row[0]]
     assert reasons and all(reason for reason in reasons)
 
     top = ranked.iloc[0]["customer"]

@@ -42,6 +42,7 @@ from dunning.sheets.reference_rates import (
     shipped_reference_rates,
     user_rates_path,
 )
+from dunning.sheets.settings import read_settings
 
 RATES = load_reference_rates()
 """The shipped reference rates, which a run passes to every calculation."""
@@ -574,39 +575,54 @@ def test_workbook_rates_name_every_bad_cell_by_sheet_row():
 
 # --- Settings -----------------------------------------------------------------------------------
 
+def charges_read_from(pairs):
+    """The charges that Settings (Setting, Value) pairs claim, read as a workbook's are: the
+    Settings schema reads and checks the cells, `charge_settings_from_pairs` builds."""
+    return read_settings(pairs).charges
+
+
+def test_the_charges_take_typed_settings():
+    assert charge_settings_from_pairs({"regime": ""}) is None
+    assert charge_settings_from_pairs({}) is None
+    assert charge_settings_from_pairs({"regime": "eu", "margin_points": 9.0,
+                                       "contract_fee": None}) == ChargeSettings("eu", 9.0)
+    with pytest.raises(DunningInputError, match="'Statutory Margin': the UK Act fixes"):
+        charge_settings_from_pairs({"regime": "uk", "margin_points": 9.0})
+
+
 def test_charges_are_off_unless_a_regime_is_chosen():
     for value in (None, "", "  ", "None", "OFF", "no"):
-        assert charge_settings_from_pairs({"Late Payment Charges": value}) is None
-    assert charge_settings_from_pairs({}) is None
+        assert charges_read_from({"Late Payment Charges": value}) is None
+    assert charges_read_from({}) is None
     # Settings the chosen regime does not use are not read: no error while charges are off.
-    assert charge_settings_from_pairs({"Late Payment Charges": "Off",
-                                       "Statutory Margin": "lots"}) is None
+    assert charges_read_from({"Late Payment Charges": "Off",
+                              "Statutory Margin": "lots"}) is None
 
 
 def test_uk_and_eu_settings_with_defaults():
-    assert charge_settings_from_pairs({"Late Payment Charges": "UK"}) == ChargeSettings("uk")
-    uk = charge_settings_from_pairs({"late payment charges": " uk ", "Statutory Margin": 8})
+    assert charges_read_from({"Late Payment Charges": "UK"}) == ChargeSettings("uk")
+    uk = charges_read_from({"late payment charges": " uk ", "Statutory Margin": 8})
     assert (uk.regime, uk.margin_points, uk.currency) == ("uk", 8.0, "GBP")
-    eu = charge_settings_from_pairs({"Late Payment Charges": "EU", "Statutory Margin": "9",
-                                     "EU Compensation": "EUR 40.00",
-                                     "Round Daily Interest": "Yes"})
+    eu = charges_read_from({"Late Payment Charges": "EU", "Statutory Margin": "9",
+                            "EU Compensation": "EUR 40.00",
+                            "Round Daily Interest": "Yes"})
     assert eu == ChargeSettings("eu", margin_points=9.0, eu_compensation=40.0, round_daily=True)
     assert eu.currency == "EUR"
 
 
 def test_contract_settings():
-    agreed = charge_settings_from_pairs({"Late Payment Charges": "Contract",
-                                         "Contract Rate %": "12%", "Contract Fee": "25.00"})
+    agreed = charges_read_from({"Late Payment Charges": "Contract",
+                                "Contract Rate %": "12%", "Contract Fee": "25.00"})
     assert agreed == ChargeSettings("contract", contract_rate_percent=12.0, contract_fee=25.0)
     assert agreed.currency is None
-    assert charge_settings_from_pairs({"Late Payment Charges": "contract",
-                                       "Contract Rate": 4}).contract_rate_percent == 4.0
+    assert charges_read_from({"Late Payment Charges": "contract",
+                              "Contract Rate": 4}).contract_rate_percent == 4.0
 
 
 def test_unusable_settings_are_each_named():
     with pytest.raises(DunningInputError) as caught:
-        charge_settings_from_pairs({"Late Payment Charges": "EU", "Statutory Margin": 0.08,
-                                    "EU Compensation": 10, "Round Daily Interest": "maybe"})
+        charges_read_from({"Late Payment Charges": "EU", "Statutory Margin": 0.08,
+                           "EU Compensation": 10, "Round Daily Interest": "maybe"})
     shown = [issue.message for issue in caught.value.issues]
     assert len(shown) == 3
     assert shown[0].startswith("setting 'Statutory Margin': ") and "not 8%" in shown[0]
@@ -614,15 +630,15 @@ def test_unusable_settings_are_each_named():
     assert shown[2].startswith("setting 'Round Daily Interest': ")
     assert {issue.sheet for issue in caught.value.issues} == {"Settings"}
     with pytest.raises(DunningInputError, match="'Late Payment Charges'.*\"UK\", \"EU\""):
-        charge_settings_from_pairs({"Late Payment Charges": "US"})
+        charges_read_from({"Late Payment Charges": "US"})
     with pytest.raises(DunningInputError, match="'Contract Rate %': required"):
-        charge_settings_from_pairs({"Late Payment Charges": "Contract"})
+        charges_read_from({"Late Payment Charges": "Contract"})
     with pytest.raises(DunningInputError, match="'Contract Rate %': expected"):
-        charge_settings_from_pairs({"Late Payment Charges": "Contract", "Contract Rate %": 0.12})
+        charges_read_from({"Late Payment Charges": "Contract", "Contract Rate %": 0.12})
     with pytest.raises(DunningInputError, match="'Statutory Margin': the UK Act fixes"):
-        charge_settings_from_pairs({"Late Payment Charges": "UK", "Statutory Margin": 9})
+        charges_read_from({"Late Payment Charges": "UK", "Statutory Margin": 9})
     with pytest.raises(DunningInputError, match="'Statutory Margin'"):
-        charge_settings_from_pairs({"Late Payment Charges": "EU", "Statutory Margin": 7.5})
+        charges_read_from({"Late Payment Charges": "EU", "Statutory Margin": 7.5})
 
 
 # --- A whole ledger, and the reminder's items ---------------------------------------------------

@@ -206,3 +206,17 @@ def test_help_loads_no_pandas_openpyxl_or_scikit_learn():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_running_out_of_memory_is_one_line_with_what_to_do(book, capsys, monkeypatch):
+    from dunning.app import actions
+
+    def too_big(*args, **options):
+        raise MemoryError
+
+    monkeypatch.setattr(actions, "refresh", too_big)
+    before = book.read_bytes()
+    assert main(["refresh", str(book)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("Error: ") == 1 and "more memory than this computer has free" in err
+    assert "Traceback" not in err and book.read_bytes() == before

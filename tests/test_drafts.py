@@ -14,7 +14,9 @@ import pytest
 import dunning
 from dunning.core.errors import DunningInputError
 from dunning.mail.drafts import DraftConflictError, draft_name, read_templates, write_drafts
-from dunning.render.messages import Sender, TemplateSet, decode_key, render_messages
+from dunning.render.headers import decode_key
+from dunning.render.messages import Sender, render_messages
+from dunning.render.sandbox import TemplateSet
 
 RUN = dt.date(2026, 11, 23)
 SENDER = Sender("Acme Supplies Ltd", "Jane Smith", "ar@acme.example", "IBAN DE89 3704")

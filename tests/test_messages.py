@@ -1,4 +1,5 @@
-"""Reminder messages: templates in the sandbox, items and totals, headers that cells cannot bend."""
+"""Reminder messages: items and totals, the opt-out, the letters, charges; and the helpers the
+other rendering tests (test_sandbox, test_mime, test_headers) import from here."""
 
 from __future__ import annotations
 
@@ -9,29 +10,24 @@ import subprocess
 import sys
 from email import policy
 from importlib import resources
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
-from jinja2 import DictLoader, Environment, nodes
+from jinja2 import DictLoader
 
+from dunning.core.amounts import money
 from dunning.core.charges import ChargeSettings, charges_for_items
 from dunning.core.errors import DunningInputError
-from dunning.render.messages import (
+from dunning.mail.mime import to_email
+from dunning.render.messages import Message, Sender, render_messages
+from dunning.render.numbers import format_totals
+from dunning.render.sandbox import (
     BUILT_IN_LANGUAGES,
     BUILT_IN_STAGES,
     FIELDS,
-    Message,
-    Sender,
     TemplateSet,
     _built_in_from,
-    decode_key,
-    format_totals,
-    items_text_table,
-    money,
-    percent,
-    render_messages,
-    to_email,
 )
 from dunning.sheets.reference_rates import load_reference_rates
 
@@ -87,26 +83,6 @@ def parsed(message: Message, sender=SENDER) -> email.message.EmailMessage:
     return email.message_from_bytes(raw, policy=policy.default)
 
 
-# ------------------------------------------------------------------ amounts
-
-
-@pytest.mark.parametrize(("language", "expected"), [
-    ("en", "EUR 1,234,567.50"), ("de", "EUR 1.234.567,50"), ("nl", "EUR 1.234.567,50"),
-    ("es", "EUR 1.234.567,50"), ("fr", "EUR 1\u202f234\u202f567,50"), ("it", "EUR 1,234,567.50"),
-    ("de-CH", "EUR 1.234.567,50"), ("", "EUR 1,234,567.50"),
-])
-def test_money_code_first_and_separators_by_language(language, expected):
-    assert money(1234567.5, "EUR", language) == expected
-
-
-def test_money_credits_cents_and_blanks():
-    assert money(-100, "EUR") == "EUR -100.00"
-    assert money(-0.001, "EUR") == "EUR 0.00"  # no "-0.00"
-    assert money(0.125, "") == "0.12"  # Python's round: halves to even (0.125 is exact)
-    assert money(float("nan"), "EUR") == ""
-    assert money(None) == ""
-
-
 # ------------------------------------------------------------------ the message
 
 
@@ -129,26 +105,6 @@ def test_friendly_message_lists_items_nets_credits_and_totals_per_currency():
     assert "IBAN DE89 3704 0044 0532 0130 00<br>BIC COBADEFFXXX" in html
 
 
-def test_text_table_columns_are_aligned():
-    items = [dict(invoice="INV-1", invoice_date="2026-09-01", due_date="2026-10-01",
-                  amount=1234.5, open_balance=1234.5, currency="EUR", days_past_due=53,
-                  is_credit=False),
-             dict(invoice="CREDIT-0000002", invoice_date="2026-10-05", due_date="2026-10-05",
-                  amount=-100.0, open_balance=-100.0, currency="EUR", days_past_due=49,
-                  is_credit=True)]
-    table = items_text_table(items, {"EUR": 1134.5}, "en").splitlines()
-    header, rule, first, second, _rule, total = table
-    columns = [match.span() for match in re.finditer(r"-+", rule)]
-    assert len(columns) == 6
-    start, end = columns[4]  # "Open", right-aligned
-    for line, shown in ((first, "EUR 1,234.50"), (second, "EUR -100.00"),
-                        (total, "EUR 1,134.50")):
-        assert line[start:end].strip() == shown and line[end - 1] == "0"
-    assert first[: columns[0][1]].rstrip() == "INV-1"
-    assert second[columns[5][0]:].strip() == "credit note"
-    assert total.startswith("Total")
-
-
 def test_only_send_rows_and_included_items_are_rendered():
     customers = [customer(), customer("C2", address="b@two.example", action="wait"),
                  customer("C3", address="c@three.example", items=["K1"])]
@@ -169,19 +125,6 @@ def test_message_id_is_stable_and_derived_from_key_and_domain():
     assert re.fullmatch(r"<[0-9a-f]{32}\.dunning@acme\.example>", first.message_id)
     assert len({first.message_id, other_day.message_id, other_stage.message_id}) == 3
     assert parsed(first)["Message-ID"] == first.message_id
-
-
-@pytest.mark.parametrize(("language", "used", "noted"), [
-    ("de", "de", False), ("DE_ch", "de", False), ("fr", "fr", False), ("nl", "nl", False),
-    ("es", "es", False), ("pt", "en", True), ("", "en", False),
-])
-def test_language_choice_and_visible_fallback(language, used, noted):
-    [message] = render([customer(language=language)], standard_items())
-    assert message.language == used
-    assert bool(message.note) == noted
-    if noted:
-        assert "'pt'" in message.note and "'en'" in message.note
-    assert parsed(message)["Content-Language"] == used
 
 
 def test_tone_escalates_and_final_notice_names_the_next_step_without_threats():
@@ -208,14 +151,6 @@ def test_every_built_in_template_renders_items_total_and_opt_out(stage, language
     assert money(1134.5, "EUR", language) in message.text
     assert f'<html lang="{language}">' in message.html
     assert "{{" not in message.text + message.html + message.subject
-
-
-def test_built_in_set_covers_four_stages_in_five_languages_and_no_handoff():
-    keys = TemplateSet.default().keys()
-    assert keys == sorted((stage, language) for stage in BUILT_IN_STAGES
-                          for language in BUILT_IN_LANGUAGES)
-    with pytest.raises(DunningInputError, match="no template for stage 'handoff'"):
-        render([customer(stage="handoff")], standard_items())
 
 
 # ------------------------------------------------------------------ opt-out and headers
@@ -250,55 +185,6 @@ def test_template_without_opt_out_line_still_carries_it():
     assert 'href="mailto:ar@acme.example?subject=Opt%20out%3A%20C1"' in message.html
 
 
-def test_email_is_multipart_alternative_with_every_header():
-    [message] = render([customer()], standard_items())
-    received = parsed(message)
-    assert received.get_content_type() == "multipart/alternative"
-    parts = [part.get_content_type() for part in received.iter_parts()]
-    assert parts == ["text/plain", "text/html"]
-    assert received["From"].addresses[0].display_name == "Jane Smith"
-    assert received["From"].addresses[0].addr_spec == "ar@acme.example"
-    assert [a.addr_spec for a in received["To"].addresses] == ["anna@mueller.example"]
-    assert received["To"].addresses[0].display_name == "Anna Müller"
-    assert received["Subject"] == message.subject
-    assert received["Date"].datetime.tzinfo is not None
-    assert decode_key(received["X-Dunning-Key"]) == message.key
-    assert received["Reply-To"] is None
-    plain = received.get_body(("plain",)).get_content()
-    assert "EUR 1,234.50" in plain and "USD 20.00" in plain
-
-
-def test_several_addresses_become_several_recipients_without_display_name():
-    [message] = render([customer(address="a@x.example; b@y.example")], standard_items())
-    received = parsed(message)
-    assert [a.addr_spec for a in received["To"].addresses] == ["a@x.example", "b@y.example"]
-    assert all(a.display_name == "" for a in received["To"].addresses)
-
-
-INJECTION = "ACME\r\nBcc: victim@example.com"
-
-
-def test_customer_name_cannot_inject_a_header_or_a_recipient():
-    templates = rows_set(["friendly", "en", "Reminder for {{ customer_name }}",
-                          "Dear {{ contact_name }}, pay {{ total }}.", ""])
-    [message] = render([customer(name=INJECTION, contact=INJECTION)], standard_items(),
-                       templates)
-    raw = to_email(message, SENDER, date=WHEN).as_bytes()
-    received = email.message_from_bytes(raw, policy=policy.default)
-    assert received["Bcc"] is None and received["Cc"] is None
-    assert not re.search(rb"(?im)^bcc:", raw)
-    assert [a.addr_spec for a in received["To"].addresses] == ["anna@mueller.example"]
-    assert received["Subject"] == "Reminder for ACME Bcc: victim@example.com"
-    assert "\n" not in message.subject and "\r" not in message.subject
-
-
-def test_display_name_with_address_characters_stays_one_recipient():
-    [message] = render([customer(contact='Smith, John <evil@attacker.example>')],
-                       standard_items())
-    received = parsed(message)
-    assert [a.addr_spec for a in received["To"].addresses] == ["anna@mueller.example"]
-
-
 @pytest.mark.parametrize("address", [
     "anna@mueller.example\r\nBcc: victim@example.com", "anna@mueller.example, Bcc",
     "Anna <anna@mueller.example>", "anna@@mueller.example", "anna", "",
@@ -307,16 +193,6 @@ def test_unusable_address_is_refused_with_the_customer_named(address):
     with pytest.raises(DunningInputError, match="C1") as caught:
         render([customer(address=address)], standard_items())
     assert caught.value.issues[0].sheet == "Customers"
-
-
-def test_to_email_refuses_tampered_recipients_and_headers():
-    [message] = render([customer()], standard_items())
-    for bad in (dict(to="a@x.example\r\nBcc: v@example.com"), dict(to="a@x.example\nb"),
-                dict(headers={"X-Dunning-Key": "k\r\nBcc: v@example.com"}),
-                dict(headers={"Bcc": "v@example.com"}),
-                dict(message_id="<id@x>\r\nBcc: v@example.com")):
-        with pytest.raises(ValueError):
-            to_email(Message(**{**message.__dict__, **bad}), SENDER, date=WHEN)
 
 
 def test_sender_settings_are_checked():
@@ -331,42 +207,7 @@ def test_sender_settings_are_checked():
     assert received["From"].addresses[0].display_name == "Jane Bcc: v@example.com"
 
 
-def test_long_and_non_ascii_customer_ids_keep_headers_intact():
-    long_id = "Kunde-Ärger-" + "x" * 150
-    [message] = render([customer(long_id)], standard_items(long_id))
-    raw = to_email(message, SENDER, date=WHEN).as_bytes()
-    unsubscribe = next(line for line in raw.split(b"\n") if line.startswith(b"List-Unsub"))
-    assert b"=?" not in unsubscribe and b"<mailto:ar@acme.example?subject=" in unsubscribe
-    received = email.message_from_bytes(raw, policy=policy.default)
-    assert decode_key(received["X-Dunning-Key"]) == message.key
-    subject = parse_qs(urlsplit(received["List-Unsubscribe"][1:-1]).query)["subject"][0]
-    assert subject.startswith("Opt out: Kunde-Ärger-x") and len(subject) <= len("Opt out: ") + 80
-    assert all(len(line) <= 998 for line in raw.split(b"\n"))
-
-
-# ------------------------------------------------------------------ the sandbox
-
-
-def test_cell_text_is_escaped_in_html_and_plain_in_text():
-    script = "<script>alert(1)</script>"
-    templates = rows_set(["friendly", "en", "Hi {{ customer_name }}",
-                          "Dear {{ customer_name }}\n\n{{ items_table }}",
-                          "<p>Dear {{ customer_name }}</p>{{ items_table }}"])
-    items = [item(invoice="<b>INV</b>")]
-    [message] = render([customer(name=script, contact="")], items, templates)
-    assert "<script>" not in message.html and "<b>INV</b>" not in message.html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in message.html
-    assert "&lt;b&gt;INV&lt;/b&gt;" in message.html
-    assert "Dear <script>alert(1)</script>" in message.text
-
-
-def test_autoescape_covers_values_a_template_reads_itself():
-    templates = rows_set(["friendly", "en", "Hi", "Text",
-                          "<ul>{% for item in items %}<li>{{ item.invoice }}</li>{% endfor %}"
-                          "</ul>"])
-    [message] = render([customer()], [item(invoice="<img src=x onerror=alert(1)>")], templates)
-    assert "<img" not in message.html
-    assert "<li>&lt;img src=x onerror=alert(1)&gt;</li>" in message.html
+# ------------------------------------------------------------------ subjects and failures
 
 
 def test_line_breaks_in_a_template_subject_are_folded():
@@ -374,84 +215,6 @@ def test_line_breaks_in_a_template_subject_are_folded():
     [message] = render([customer()], standard_items(), templates)
     assert message.subject == "Hello Bcc: victim@example.com"
     assert parsed(message)["Bcc"] is None
-
-
-def test_to_email_folds_a_tampered_subject_and_display_name():
-    [message] = render([customer()], standard_items())
-    tampered = Message(**{**message.__dict__, "subject": "Hi\r\nBcc: victim@example.com",
-                          "to_name": "X\r\nCc: victim@example.com"})
-    raw = to_email(tampered, SENDER, date=WHEN).as_bytes()
-    received = email.message_from_bytes(raw, policy=policy.default)
-    assert received["Bcc"] is None and received["Cc"] is None
-    assert received["Subject"] == "Hi Bcc: victim@example.com"
-    assert [a.addr_spec for a in received["To"].addresses] == ["anna@mueller.example"]
-
-
-@pytest.mark.parametrize("source", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ cycler.__init__.__globals__ }}",
-    "{{ customer.__len__() }}",
-    "{{ items['__class__'] }}",
-    "{% include 'secrets.txt' %}",
-])
-def test_reaching_outside_the_fields_is_refused_when_loaded(source):
-    with pytest.raises(DunningInputError) as caught:
-        rows_set(["friendly", "en", "Hello", "Text", ""],
-                 ["firm", "de", "Hallo", source, ""])
-    [issue] = caught.value.issues
-    assert (issue.sheet, issue.row, issue.column, issue.column_letter) == (
-        "Templates", 3, "Text", "D")
-    assert "stage 'firm', language 'de'" in issue.message
-    assert "Templates!D3 (Text)" in str(caught.value)
-
-
-@pytest.mark.parametrize("source", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ cycler.__init__.__globals__ }}",
-    "{{ customer.__len__() }}",
-    "{{ items['__class__'] }}",
-])
-def test_the_sandbox_itself_blocks_attacks_that_pass_the_load_check(source, monkeypatch):
-    """The check at load time is a courtesy; the sandbox is the guard."""
-    monkeypatch.setattr("dunning.render.messages._static_problems", lambda tree: [])
-    templates = rows_set(["friendly", "fr", "Bonjour", source, ""])
-    with pytest.raises(DunningInputError) as caught:
-        render([customer(language="fr")], standard_items(), templates)
-    issue = caught.value.issues[0]
-    assert (issue.sheet, issue.row, issue.column) == ("Templates", 2, "Text")
-    assert "stage 'friendly', language 'fr'" in issue.message
-    assert "SecurityError" in issue.message or "outside its fields" in issue.message \
-        or "undefined" in issue.message
-
-
-def test_unknown_field_is_named_with_the_fields_there_are():
-    with pytest.raises(DunningInputError) as caught:
-        rows_set(["friendly", "en", "Hello {{ balance }}", "Text", ""])
-    message = str(caught.value)
-    assert "unknown field 'balance'" in message and "Templates!C2 (Subject)" in message
-    assert all(name in message for name in ("customer_name", "items_table", "total"))
-
-
-@pytest.mark.parametrize(("source", "expected"), [
-    ("{{ items.append(1) }}", "outside its fields"),
-    ("{{ totals.update({'EUR': 0}) }}", "outside its fields"),
-    ("{{ ''|attr('__class__') }}", "outside its fields"),
-    ("{{ 'x' * 10000000 }}", "outside its fields"),
-    ("{{ items[7].invoice }}", "UndefinedError"),
-    ("{{ item.invoice }}", "unknown field"),
-])
-def test_sandbox_blocks_at_render_time_with_stage_language_and_row(source, expected):
-    try:
-        templates = rows_set(["friendly", "nl", "Hallo", "Tekst", source])
-    except DunningInputError as error:  # some are already refused when loaded
-        assert expected in str(error) and "Templates!E2 (HTML)" in str(error)
-        return
-    with pytest.raises(DunningInputError) as caught:
-        render([customer(language="nl")], standard_items(), templates)
-    [issue] = caught.value.issues
-    assert expected in issue.message
-    assert "stage 'friendly', language 'nl'" in issue.message
-    assert (issue.sheet, issue.row, issue.column) == ("Templates", 2, "HTML")
 
 
 def test_every_failing_template_is_reported_once():
@@ -463,11 +226,6 @@ def test_every_failing_template_is_reported_once():
         render(customers, standard_items("C1") + standard_items("C2") + standard_items("C3"),
                templates)
     assert sorted(issue.row for issue in caught.value.issues) == [2, 3]
-
-
-def test_syntax_error_names_the_row_and_line():
-    with pytest.raises(DunningInputError, match=r"Templates!D2 \(Text\).*line 2"):
-        rows_set(["friendly", "en", "Hello", "Dear\n{{ customer_name ", ""])
 
 
 # ------------------------------------------------------------------ template sets
@@ -484,47 +242,12 @@ def test_blank_html_is_made_from_the_text_with_a_real_table():
     assert "A & B" in message.text
 
 
-def test_rows_override_built_ins_per_stage_and_language():
-    templates = rows_set(["Friendly ", "EN", "Custom {{ customer }}", "Custom text", ""]).over(
-        TemplateSet.default())
-    customers = [customer("C1"), customer("C2", address="b@two.example", language="de"),
-                 customer("C3", address="c@three.example", stage="firm")]
-    items = standard_items("C1") + standard_items("C2") + standard_items("C3")
-    first, second, third = render(customers, items, templates)
-    assert first.subject == "Custom C1" and first.template == "Templates row 2"
-    assert second.subject == "Zahlungserinnerung – Acme Supplies Ltd"
-    assert third.subject.startswith("Second reminder")
-
-
 def test_template_column_in_decisions_picks_a_named_template():
     templates = rows_set(["gentle", "en", "Gentle", "Gentle text", ""]).over(
         TemplateSet.default())
     [message] = render([customer(template="gentle")], standard_items(), templates)
     assert message.subject == "Gentle" and message.stage == "friendly"
     assert message.key == "C1|friendly|2026-11-23"
-
-
-def test_rows_problems_are_all_reported():
-    with pytest.raises(DunningInputError) as caught:
-        TemplateSet.from_rows([HEADER, ["friendly", "en", "A", "B", ""],
-                               ["", "en", "A", "B", ""],
-                               ["firm", "english!", "A", "B", ""],
-                               [None, None, None, None, None],
-                               ["friendly", "EN", "A", "B", ""]])
-    shown = str(caught.value)
-    assert "Templates row 3 (Stage)" in shown
-    assert "Templates row 4 (Language)" in shown
-    assert "already defined by Templates row 2" in shown
-    with pytest.raises(DunningInputError, match="missing: Text"):
-        TemplateSet.from_rows([["Stage", "Language", "Subject"]])
-    with pytest.raises(DunningInputError, match="subject is blank"):
-        rows_set(["friendly", "en", " ", "Text", ""])
-
-
-def test_rows_from_a_dataframe_and_blank_language_means_english():
-    frame = pd.DataFrame([["friendly", None, "S", "T", float("nan")]], columns=HEADER)
-    templates = TemplateSet.from_rows(frame)
-    assert templates.keys() == [("friendly", "en")]
 
 
 def test_fields_documented_match_what_templates_receive():
@@ -543,16 +266,9 @@ def test_messages_module_imports_no_workbook_mail_transport_or_excel_library():
     assert done.stdout.strip() == "[]"
 
 
-def test_decode_key_round_trips_any_customer_id():
-    [message] = render([customer("a|b c/ü%")], standard_items("a|b c/ü%"))
-    assert decode_key(message.headers["X-Dunning-Key"]) == "a|b c/ü%|friendly|2026-11-23"
-    assert unquote(message.headers["X-Dunning-Key"]).startswith("a|b c/ü%")
-
-
-# ------------------------------------------------------------------ the built-in letters' layout
+# ------------------------------------------------------------------ the built-in letters
 
 LAYOUTS = ("layout.html", "layout.txt")
-LETTER_BLOCKS = {"greeting", "intro", "request", "payment_heading", "sign_off"}
 LETTER_WORDS = {  # greeting to a contact, greeting without one, payment heading, sign-off
     "en": ("Dear Anna Müller,", "Dear Müller GmbH,", "How to pay", "Kind regards,"),
     "de": ("Guten Tag Anna Müller,", "Sehr geehrte Damen und Herren,", "Zahlungsinformationen",
@@ -577,36 +293,6 @@ def built_in_files() -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_every_built_in_letter_extends_the_layout_and_only_fills_its_blocks(layout):
-    files = built_in_files()
-    parse = Environment(trim_blocks=True, lstrip_blocks=True).parse
-    offered = {block.name for block in parse(files[layout]).find_all(nodes.Block)}
-    assert offered == LETTER_BLOCKS | {"after_charges"}
-    suffix = layout.removeprefix("layout")
-    for language in BUILT_IN_LANGUAGES:
-        for stage in BUILT_IN_STAGES:
-            source = files[f"{language}/{stage}{suffix}"]
-            assert source.startswith(f'{{% extends "{layout}" %}}\n'), (language, stage)
-            tree = parse(source)
-            assert {type(node) for node in tree.body} == {nodes.Extends, nodes.Block}
-            filled = {block.name for block in tree.body if isinstance(block, nodes.Block)}
-            assert filled == LETTER_BLOCKS | ({"after_charges"} if stage == "final" else set())
-
-
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_the_layout_skeleton_stands_once_in_the_package(layout):
-    files = built_in_files()
-    assert [name for name in files if name.rsplit("/", 1)[-1].startswith("layout")] == [
-        *LAYOUTS]
-    suffix = layout.removeprefix("layout")
-    for mark in ("{{ items_table }}", "{% if charges %}", "{{ charges_table }}",
-                 "{% if payment_instructions %}", "{{ payment_instructions }}",
-                 "{% if sender_name %}", "{{ opt_out_line }}"):
-        assert [name for name, source in files.items()
-                if name.endswith(suffix) and mark in source] == [layout], mark
-
-
 @pytest.mark.parametrize("language", BUILT_IN_LANGUAGES)
 @pytest.mark.parametrize("stage", BUILT_IN_STAGES)
 def test_every_built_in_letter_keeps_its_greeting_total_and_sign_off(stage, language):
@@ -626,70 +312,6 @@ def test_every_built_in_letter_keeps_its_greeting_total_and_sign_off(stage, lang
                      r"BIC COBADEFFXXX\n\n", message.text)
     assert f"<p>{sign_off}<br>\nJane Smith<br>Acme Supplies Ltd</p>\n" in message.html
     assert f"\n\n{sign_off}\nJane Smith\nAcme Supplies Ltd\n\n" in message.text
-
-
-@pytest.mark.parametrize("source", [
-    '{% include "layout.html" %}',
-    '{% extends "layout.html" %}{% block greeting %}Hi{% endblock %}',
-    '{% import "layout.txt" as layout %}',
-    '{% from "layout.html" import greeting %}',
-    '{% include "en/friendly.html" %}',
-    '{% include "/etc/passwd" %}',
-])
-@pytest.mark.parametrize(("column", "letter"), [("Text", "D"), ("HTML", "E")])
-def test_a_workbook_template_cannot_load_the_layout_or_any_file(source, column, letter):
-    row = ["friendly", "en", "Hello", "Dear {{ customer_name }}", ""]
-    row[HEADER.index(column)] = source
-    with pytest.raises(DunningInputError) as caught:
-        rows_set(row)
-    [issue] = caught.value.issues
-    assert (issue.sheet, issue.row, issue.column, issue.column_letter) == (
-        "Templates", 2, column, letter)
-    assert "which templates cannot use (each template stands alone" in issue.message
-    assert "the built-in letters' layout is not available" in issue.message
-    assert f"Templates!{letter}2 ({column})" in str(caught.value)
-
-
-def test_a_folder_template_cannot_extend_the_layout():
-    files = {"en/friendly.subject.txt": "Hello", "en/friendly.txt": "Dear {{ customer_name }}",
-             "en/friendly.html": '{% extends "layout.html" %}'}
-    with pytest.raises(DunningInputError) as caught:
-        TemplateSet.from_texts(files, source="/home/ar/templates")
-    [issue] = caught.value.issues
-    assert issue.sheet == "/home/ar/templates/en/friendly.html"
-    assert "uses {% extends %}" in issue.message and "stands alone" in issue.message
-
-
-@pytest.mark.parametrize("source", [
-    '{% include "layout.html" %}',
-    '{% extends "layout.html" %}',
-    '{% import "layout.html" as layout %}{{ layout }}',
-])
-def test_past_the_load_check_the_sandbox_still_has_nothing_to_load(source, monkeypatch):
-    """The check at load time is a courtesy; the sandbox has no loader at all."""
-    monkeypatch.setattr("dunning.render.messages._static_problems", lambda tree: [])
-    templates = rows_set(["friendly", "en", "Hello", "Text", source]).over(
-        TemplateSet.default())
-    with pytest.raises(DunningInputError) as caught:
-        render([customer()], standard_items(), templates)
-    [issue] = caught.value.issues
-    assert (issue.sheet, issue.row, issue.column) == ("Templates", 2, "HTML")
-    assert "stage 'friendly', language 'en'" in issue.message
-    assert "no loader" in issue.message
-
-
-def test_the_built_in_layout_is_checked_when_loaded():
-    files = built_in_files()
-    broken = {**files, "layout.html": files["layout.html"].replace("{{ opt_out_line }}",
-                                                                   "{{ opt_out }}")}
-    with pytest.raises(DunningInputError, match="unknown field 'opt_out'") as caught:
-        _built_in_from(DictLoader(broken))
-    assert len(caught.value.issues) == len(BUILT_IN_LANGUAGES) * len(BUILT_IN_STAGES)
-    assert all(issue.sheet.endswith(".html") for issue in caught.value.issues)
-    without = {name: source for name, source in files.items() if name != "layout.txt"}
-    with pytest.raises(DunningInputError,
-                       match="loads 'layout.txt', which is not among the built-in templates"):
-        _built_in_from(DictLoader(without))
 
 
 # ------------------------------------------------------------------ late-payment charges
@@ -885,12 +507,6 @@ def test_charges_are_matched_by_customer_and_invoice():
     one, two = render_messages(customers, pd.DataFrame(first + second), TemplateSet.default(),
                                SENDER, CHARGE_RUN, charges=keyed_by_invoice)
     assert one.charges == two.charges == {"GBP": 127.95}
-
-
-def test_percent_by_language():
-    assert [percent(11.75, code) for code in ("en", "de", "fr", "nl", "es", "it")] == [
-        "11.75%", "11,75\u00a0%", "11,75\u202f%", "11,75%", "11,75\u00a0%", "11.75%"]
-    assert percent(8.0) == "8%" and percent(None) == ""
 
 
 def test_text_only_template_gets_a_real_charges_table_in_html():

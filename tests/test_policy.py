@@ -25,6 +25,7 @@ from dunning.core.policy import (
 from dunning.demo import SAMPLE_AS_OF, sample_customers, sample_invoices
 from dunning.io.client_workbook import SETTINGS_ROWS, STAGE_ROWS
 from dunning.sheets.customers import customers_frame
+from dunning.sheets.settings import read_settings
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 3, 11, 10, 0, tzinfo=UTC)  # a Wednesday; 11:00 in Berlin
@@ -363,6 +364,15 @@ def test_opt_out_and_do_not_contact_are_respected():
     assert set(decisions.customers["action"]) == {"skip"}
 
 
+def test_an_opt_out_on_a_duplicate_customer_row_holds():
+    rows = [item("INV-1", "A", 30), item("INV-2", "B", 30)]
+    who = customers("A", "A", "B", "B", opt_out=[False, True, False, False],
+                    do_not_contact=[False, False, False, True])
+    decisions = run(rows, who)
+    assert one(decisions)["reason"] == "opted out of reminders"
+    assert one(decisions, "B")["reason"] == "marked do not contact in the Customers table"
+
+
 def test_flags_given_as_text_are_read_not_cast():
     rows = [item("INV-1", "A", 30), item("INV-2", "B", 30)]
     who = customers("A", "B", opt_out=["No", "Yes"], do_not_contact=[None, "no"])
@@ -550,17 +560,17 @@ def test_the_sample_workbook_gets_one_explained_decision_per_customer():
 def test_the_template_settings_give_the_default_policy():
     pairs = {name: value for name, value, _ in SETTINGS_ROWS}
     rows = [["Stage", "Days From Due", "Action", "Template"], *map(list, STAGE_ROWS)]
-    assert policy_from_settings(pairs, rows) == Policy()
+    assert read_settings(pairs).policy(rows) == Policy()
     assert policy_from_settings({}, None).stages == DEFAULT_STAGES
 
 
 def test_settings_are_matched_loosely_and_read_from_any_cell_type():
-    policy = policy_from_settings({
+    policy = read_settings({
         "minimum days between reminders": 7.0, "Tolerance amount": "EUR 10.00 ",
         "SEND WINDOW START": 0.375, "Send Window End": "6 pm", "Working Days": "Sun - Thu",
         "Default Time Zone": "asia/dubai", "Max Messages": "4", "Cap Days": 14,
-    }, [["stage", "days from due", "action"], ["reminder", 7, ""], ["call", 21, "Task"],
-        [None, None, None]])
+    }).policy([["stage", "days from due", "action"], ["reminder", 7, ""], ["call", 21, "Task"],
+               [None, None, None]])
     assert policy.min_gap_days == 7 and policy.tolerance == 10.0
     assert (policy.window_start, policy.window_end) == (dt.time(9), dt.time(18))
     assert policy.working_days == frozenset({6, 0, 1, 2, 3})
@@ -570,12 +580,13 @@ def test_settings_are_matched_loosely_and_read_from_any_cell_type():
 
 
 def test_unusable_settings_are_named():
+    # The Settings are read (and refused) once, by dunning.sheets.settings; the Stages table
+    # is read by the policy.
     with pytest.raises(DunningInputError) as raised:
-        policy_from_settings({
+        read_settings({
             "Minimum Days Between Reminders": "soon", "Send Window Start": "25:00",
             "Working Days": "weekdays", "Default Time Zone": "Berlin", "Tolerance Amount": -1,
-        }, [["Stage", "Days From Due", "Action"], ["friendly", "one", "email"],
-            ["firm", 15, "fax"], ["friendly", 20, "email"]])
+        })
     text = str(raised.value)
     for expected in (
         "setting 'Minimum Days Between Reminders': expected a whole number",
@@ -583,13 +594,30 @@ def test_unusable_settings_are_named():
         "setting 'Working Days': expected days such as Mon-Fri",
         "setting 'Default Time Zone': expected a time zone name",
         "setting 'Tolerance Amount': expected an amount",
+    ):
+        assert expected in text
+    with pytest.raises(DunningInputError) as raised:
+        policy_from_settings({}, [["Stage", "Days From Due", "Action"],
+                                  ["friendly", "one", "email"], ["firm", 15, "fax"],
+                                  ["friendly", 20, "email"]])
+    text = str(raised.value)
+    for expected in (
         "Settings!G2 (Days From Due): expected a whole number of days",
         "Settings!H3 (Action): expected 'email' or 'task'",
         "Settings!F4 (Stage): stage 'friendly' appears twice",
     ):
         assert expected in text
     with pytest.raises(DunningInputError, match="must end after it starts"):
-        policy_from_settings({"Send Window Start": "18:00", "Send Window End": "08:00"})
+        read_settings({"Send Window Start": "18:00", "Send Window End": "08:00"})
+
+
+def test_the_policy_takes_typed_settings():
+    policy = policy_from_settings({"min_gap_days": 7, "tolerance": 2.5, "cap_days": None,
+                                   "window_end": dt.time(17, 30)})
+    assert (policy.min_gap_days, policy.tolerance, policy.cap_days) == (7, 2.5, 30)
+    assert policy.window_end == dt.time(17, 30) and policy.stages == DEFAULT_STAGES
+    with pytest.raises(ValueError, match="send window must start before it ends"):
+        policy_from_settings({"window_start": dt.time(18), "window_end": dt.time(8)})
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -250,3 +250,68 @@ def test_a_run_gives_a_months_notice_of_a_rate_not_yet_in_the_table(tmp_path):
     report = remind.preview(path, tmp_path / "d2", now=soon)
     notices = [str(issue) for issue in report.warnings if "rates update" in str(issue)]
     assert notices and "2027" in notices[0]
+
+
+class Agrees:
+    """The person at the keyboard in Excel, who says yes to sending."""
+
+    def __init__(self):
+        self.alerts, self.questions = [], []
+
+    def alert(self, title, message):
+        self.alerts.append((title, message))
+
+    def confirm(self, title, question):
+        self.questions.append(question)
+        return True
+
+    def ask(self, title, prompt, default=""):
+        return None
+
+    def open(self, target):
+        pass
+
+
+def test_the_ribbons_send_sends_and_records_what_dunning_remind_does(tmp_path, server,
+                                                                     monkeypatch, capsys):
+    from dunning.excel import ribbon
+    from dunning.excel.live import ExcelWorkbook
+    from fake_excel import FakeBook
+
+    settings = server.settings()
+    monkeypatch.setenv("SSL_CERT_FILE", settings.cafile)  # trust the test server's CA
+    smtp = {"SMTP Host": "127.0.0.1", "SMTP Port": server.port, "SMTP User": settings.user}
+    books = []
+    for host in ("command", "ribbon"):  # the same workbook, each with its own journal
+        path = tmp_path / host / "Client.xlsx"
+        path.parent.mkdir()
+        books.append(build_workbook(path, client="Sample", invoices=sample_invoices(),
+                                    customers=sample_customers(), as_of=SAMPLE_AS_OF,
+                                    settings={**SAMPLE_SETTINGS, **smtp}))
+    by_command, by_ribbon = books
+    assert main(["remind", str(by_command), "--now", NOW.isoformat(), "--silent"]) == 0
+    sent_by_command = list(server.messages)
+    excel, ui = FakeBook(by_ribbon), Agrees()
+    result = ribbon.dispatch("send", ExcelWorkbook(excel), ui, NOW)
+    assert result is not None, ui.alerts
+    assert ui.questions and ui.alerts == [("Send reminders", result.message)]
+    sent_by_ribbon = server.messages[len(sent_by_command):]
+
+    def delivered(received):
+        return sorted((m.message["X-Dunning-Key"], m.recipients, m.message["Message-ID"],
+                       m.message["Subject"], m.message.get_body(("plain",)).get_content())
+                      for m in received)
+
+    assert sent_by_command and delivered(sent_by_ribbon) == delivered(sent_by_command)
+    assert result.message == capsys.readouterr().out.strip()  # the same summary
+
+    def cells(rows):
+        return [["" if cell is None else cell for cell in row] for row in rows
+                if any(cell not in ("", None) for cell in row)]
+
+    assert cells(excel.sheets["Outbox"].rows()) == cells(sheet(by_command, "Outbox"))
+    logged = excel.table_rows("ContactLog")
+    in_excel = [dict(zip(logged[0], row, strict=True)) for row in logged[1:]]
+    wanted = ("Customer", "Outcome", "Stage", "Message-ID", "Subject", "Next Action Date")
+    assert sorted(tuple(str(row[k]) for k in wanted) for row in in_excel) == sorted(
+        tuple(str(row[k]) for k in wanted) for row in table(by_command, "ContactLog"))

@@ -52,6 +52,19 @@ def excel(book):
     return FakeBook(book)
 
 
+@pytest.fixture(autouse=True)
+def support_log(tmp_path, monkeypatch):
+    """A test's unexpected failures go to its own log file, never the user's ~/.dunning."""
+    import logging
+
+    monkeypatch.setattr(ribbon, "LOG_FILE", tmp_path / "ribbon.log")
+    yield
+    logger = logging.getLogger("dunning.ribbon")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+
+
 def press(button, book, ui=None):
     ui = ui or ScriptedUi()
     return ribbon.dispatch(button, ExcelWorkbook(book), ui, NOW), ui
@@ -116,6 +129,76 @@ def test_send_asks_how_many_to_whom_and_no_sends_nothing(excel):
     assert ui.questions and ui.questions[0].startswith("Send ")
     assert result.message == "Cancelled: nothing was sent."
     assert "Outbox" not in [sheet.name for sheet in excel.sheets]
+
+
+def draft_contents(folder):
+    """Each .eml draft's bytes by file name, its random MIME boundaries made alike."""
+    import email
+    from email import policy
+
+    found = {}
+    for path in sorted(folder.glob("*.eml")):
+        data = path.read_bytes()
+        for part in email.message_from_bytes(data, policy=policy.default).walk():
+            if part.get_boundary():
+                data = data.replace(part.get_boundary().encode(), b"BOUNDARY")
+        found[path.name] = data
+    return found
+
+
+def test_preview_button_writes_what_the_dry_run_writes_and_leaves_the_book(book, excel):
+    from dunning.cli import main
+
+    folder = book.parent / "Client-drafts-2026-11-23"
+    assert main(["remind", str(book), "--dry-run", "--now", NOW.isoformat()]) == 0
+    by_command = folder.rename(book.parent / "by-command")
+    before = book.read_bytes()
+    result, ui = press("preview", excel)
+    assert ui.alerts == [("Preview reminders", result.message)]
+    assert ui.opened == [folder.as_uri()]  # the drafts and the report, to look at
+    drafts = draft_contents(folder)
+    assert drafts and drafts == draft_contents(by_command)
+    assert (folder / "outbox.csv").read_bytes() == (by_command / "outbox.csv").read_bytes()
+    report = result.data
+    assert len(report.messages) == len(drafts) and report.outbox == folder / "outbox.csv"
+    assert "Outbox" not in [sheet.name for sheet in excel.sheets]  # the book is not written
+    assert book.read_bytes() == before
+
+
+def test_preview_of_a_book_never_saved_says_to_save_it_first(excel):
+    excel.fullname = "Book1"  # a new book in Excel: no file behind it yet
+    result, ui = press("preview", excel)
+    assert result is None and ui.opened == []
+    assert ui.alerts[0][0] == "Dunning: please check" and "save the workbook" in ui.alerts[0][1]
+
+
+@pytest.mark.parametrize(("button", "function", "options"),
+                         [("preview", "preview", ["--dry-run"]), ("send", "send", [])])
+def test_the_buttons_and_dunning_remind_call_the_one_preview_and_send(
+        book, excel, monkeypatch, button, function, options):
+    from dunning.app import remind
+    from dunning.cli import main
+
+    real = getattr(remind, function)
+    calls = []
+
+    def spy(source, *args, **kwargs):
+        calls.append((source, kwargs))
+        if function == "send":  # both answer no: nothing is sent by this test
+            kwargs = {**kwargs, "confirm": kwargs.get("confirm") or (lambda question: False)}
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(remind, function, spy)
+    assert main(["remind", str(book), *options, "--now", NOW.isoformat()]) == 0
+    result, ui = press(button, excel)
+    assert result is not None, ui.alerts
+    (by_command, command_options), (by_button, button_options) = calls
+    assert by_command == book and by_button.book is excel
+    assert command_options["now"] == button_options["now"] == NOW
+    if function == "send":
+        assert command_options.get("confirm") is None  # unattended: nothing to ask
+        assert ui.questions == [remind.confirm_text(result.data.messages)]
+    assert not hasattr(actions, "preview_reminders") and not hasattr(actions, "send_reminders")
 
 
 def test_payment_plan_button_writes_the_plans_sheet(excel):

@@ -340,16 +340,16 @@ def _run_remind(args: argparse.Namespace) -> int:
         print(f"Settled {key.strip()} as {outcome.strip()}.")
     if args.settle and not args.dry_run:
         return 0
-    if args.dry_run:
-        day = args.as_of or now.date()
-        drafts = args.drafts or args.book.with_name(f"{args.book.stem}-drafts-{day:%Y-%m-%d}")
-        report = remind.preview(args.book, drafts, now=now, as_of=args.as_of,
+    if args.dry_run:  # the ribbon's Preview calls the same function, on the open book
+        report = remind.preview(args.book, args.drafts, now=now, as_of=args.as_of,
                                 templates_dir=args.templates)
         _warn(report.warnings)
         print(report.summary())
         return 0
     smtp = _smtp_settings(args)
     progress = None if args.silent or not sys.stderr.isatty() else _progress_bar
+    # the ribbon's Send calls the same function, with a `confirm` question; a run here is
+    # unattended (cron, Task Scheduler), so nothing is asked
     report = remind.send(args.book, now=now, smtp=smtp, as_of=args.as_of, progress=progress,
                          templates_dir=args.templates, clock=None if args.now else wall_clock)
     _warn(report.warnings)
@@ -369,11 +369,17 @@ def _smtp_settings(args: argparse.Namespace):  # noqa: ANN202 - SmtpSettings or 
     if not any((args.smtp_host, args.smtp_port, args.smtp_security, args.smtp_user)):
         return None
     from dunning.app.remind import smtp_from_settings
-    from dunning.io.reading import read_name_value_table
+    from dunning.io.reading import read_table_rows
+    from dunning.io.workbook import opened
     from dunning.mail.smtp import SmtpSettings
-    from dunning.sheets.settings import SETTINGS_SHEET
+    from dunning.sheets.settings import SETTINGS_SHEET, WorkbookSettings, read_settings_table
 
-    base = smtp_from_settings(read_name_value_table(args.book, SETTINGS_SHEET))
+    with opened(args.book) as workbook:
+        found = (read_table_rows(workbook, table=SETTINGS_SHEET)
+                 if SETTINGS_SHEET in workbook.table_names() else None)
+    settings = WorkbookSettings() if found is None else read_settings_table(
+        found[0], sheet=found[1], header_row=found[2])
+    base = smtp_from_settings(settings)
     return SmtpSettings(
         host=args.smtp_host or (base.host if base else ""),
         port=args.smtp_port or (base.port if base else 587),

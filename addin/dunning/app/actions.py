@@ -5,8 +5,9 @@ open in Excel) and what the user chose, reads what it needs, decides in the
 core, writes its sheets and rows, and says in plain words what it changed. On a
 file every write of an action lands in one atomic save, or none does.
 
-The ribbon's buttons (`dunning.ribbon`) and the command line (`dunning.cli`)
-call these same functions.
+The ribbon's buttons (`dunning.excel.ribbon`) and the command line (`dunning.cli`)
+call these same functions. The reminder run (preview and send) is `dunning.app.remind`,
+which both hosts call too; there is no second one here.
 """
 
 from __future__ import annotations
@@ -17,18 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dunning.app.remind import (
-    OUTBOX_SHEET,
-    RunInputs,
-    outbox_rows,
-    plan,
-    plan_summary,
-    read_plans,
-    read_run_inputs,
-    run_date,
-    run_notes,
-    send,
-)
+from dunning.app.remind import RunInputs, plan_summary, read_plans, read_run_inputs, run_date
 from dunning.core.aging import open_balances
 from dunning.core.amounts import money
 from dunning.core.contactlog import (
@@ -152,55 +142,6 @@ def _risk(ledger: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     from dunning.core import risk
 
     return risk.score(ledger, as_of)
-
-
-# --------------------------------------------------------------- reminders
-
-
-def preview_reminders(source: str | Path | Workbook, *, now: dt.datetime,
-                      drafts: Path | None = None) -> ActionResult:
-    """Write today's Outbox sheet (what would go, and why others are skipped); send nothing.
-
-    With `drafts`, each message is also written there as an .eml file to open and read.
-    """
-    with opened(source) as workbook:
-        inputs = read_run_inputs(workbook, preview=True)
-        decisions, messages = plan(inputs, now)
-        workbook.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, []))
-        workbook.save()
-    written = []
-    if drafts is not None:
-        from dunning.mail.drafts import write_drafts
-
-        written = write_drafts(messages, inputs.sender, drafts, date=now)
-    customers = len({message.customer for message in messages})
-    text = (f"{len(messages)} reminder(s) to {customers} customer(s) would go out today; "
-            f"the {OUTBOX_SHEET} sheet lists every customer with the reason.")
-    if written:
-        text += f" Drafts: {written[0].parent}"
-    text += "".join(f" Note: {note}" for note in run_notes(inputs, decisions))
-    return ActionResult("Preview reminders", text, (OUTBOX_SHEET,), messages)
-
-
-def confirm_text(messages: list) -> str:
-    """The question asked before sending: how many messages go to how many customers."""
-    customers = len({message.customer for message in messages})
-    addresses = len({message.to for message in messages})
-    return (f"Send {len(messages)} reminder(s) to {customers} customer(s) "
-            f"({addresses} address(es)) now?")
-
-
-def send_reminders(workbook: Workbook, *, now: dt.datetime, confirm) -> ActionResult:  # noqa: ANN001
-    """Send the batch a preview shows, after `confirm(question) -> bool` agrees."""
-    inputs = read_run_inputs(workbook)
-    _, messages = plan(inputs, now)
-    if not messages:
-        return ActionResult("Send reminders", "No reminder is due today; nothing was sent.")
-    if not confirm(confirm_text(messages)):
-        return ActionResult("Send reminders", "Cancelled: nothing was sent.")
-    report = send(workbook, now=now)
-    return ActionResult("Send reminders", report.summary(), (OUTBOX_SHEET, CONTACT_LOG_TABLE),
-                        report)
 
 
 # ----------------------------------------------------------------- contacts

@@ -2,9 +2,15 @@
 
 The steps follow the data one way: the workbook is read once (invoices, customers,
 contact log, settings, stages, templates); the core decides and renders; a
-preview writes .eml drafts and an outbox report and touches nothing else; a send
-goes through the journal and the SMTP transport, then the ContactLog and the
-Outbox sheet are written in one atomic save.
+preview writes .eml drafts and an outbox report beside the workbook and touches
+nothing else; a send goes through the journal and the SMTP transport, then the
+ContactLog and the Outbox sheet are written in one atomic save.
+
+`preview` and `send` are the only preview and the only send: the command line
+calls them with a file path, the ribbon with the book open in Excel (a
+`Workbook`), so both hosts write the same drafts, the same outbox report and the
+same Outbox and ContactLog rows for the same workbook and moment. The ribbon's
+question before sending is the `confirm` callback of `send`.
 
 Why the order is safe: the workbook is checked to be closed before anything is
 sent; each send is journaled (intent before, outcome after); log rows are
@@ -22,6 +28,7 @@ import getpass
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -29,7 +36,6 @@ import pandas as pd
 from dunning.core.amounts import total_cells
 from dunning.core.charges import (
     ChargeSettings,
-    charge_settings_from_pairs,
     charges_for_items,
     missing_rate_warnings,
 )
@@ -43,17 +49,19 @@ from dunning.core.contactlog import (
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.plans import SHEET as PLANS_SHEET
 from dunning.core.plans import judge_plans, plans_from_rows
-from dunning.core.policy import Decisions, Policy, decide, policy_from_settings
+from dunning.core.policy import Decisions, Policy, decide
 from dunning.io import check_not_open
 from dunning.io.book import open_book
 from dunning.io.reading import read_table_frame
 from dunning.io.workbook import FileWorkbook, Workbook, opened
 from dunning.mail.journal import Journal
+from dunning.mail.mime import to_email
 from dunning.mail.smtp import Outgoing, SendResult, SmtpSettings, send_messages
-from dunning.render.messages import Message, Sender, TemplateSet, render_messages, to_email
+from dunning.render.messages import Message, Sender, render_messages
+from dunning.render.sandbox import TemplateSet
 from dunning.sheets.customers import CUSTOMERS_TABLE, customers_frame
 from dunning.sheets.reference_rates import load_reference_rates, reference_rates_from_rows
-from dunning.sheets.settings import SETTINGS_SHEET
+from dunning.sheets.settings import SETTINGS_SHEET, WorkbookSettings
 
 STAGES_TABLE = "Stages"
 TEMPLATES_TABLE = "Templates"
@@ -104,9 +112,12 @@ class RunReport:
     logged: int = 0
     notes: list[str] = field(default_factory=list)
     warnings: tuple[Issue, ...] = ()
+    cancelled: bool = False  # the `confirm` of a send said no: nothing sent or written
 
     def summary(self) -> str:
         """One paragraph an accountant reads at the end of a run."""
+        if self.cancelled:
+            return "Cancelled: nothing was sent."
         actions = self.decisions.customers["action"].value_counts().to_dict()
         parts = [f"{len(self.messages)} reminder(s) to send" if not self.results else
                  _outcome_counts(self.results),
@@ -147,9 +158,9 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
         log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
         plans = read_plans(workbook)
-    pairs = dict(book.settings_pairs)
+    settings = cast(WorkbookSettings, book.settings)  # open_book read every setting, once
     stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
-    policy = policy_from_settings(pairs, stage_rows)
+    policy = settings.policy(stage_rows)
     templates = TemplateSet.default()
     if templates_dir is not None:
         from dunning.mail.drafts import read_templates
@@ -164,13 +175,13 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         log=log,
         policy=policy,
         templates=templates,
-        sender=sender_from_settings(pairs, preview=preview),
-        smtp=smtp_from_settings(pairs),
+        sender=sender_from_settings(settings, preview=preview),
+        smtp=smtp_from_settings(settings),
         as_of=as_of,  # never the Settings' As Of Date: that is for reports, not the day's run
-        charges=charge_settings_from_pairs(pairs),
+        charges=settings.charges,
         rates=(load_reference_rates() if rates is None
                else reference_rates_from_rows(rates, sheet=RATES_TABLE)),
-        charges_from_stage=_charges_from_stage(pairs, policy),
+        charges_from_stage=_charges_from_stage(settings, policy),
         plans=plans,
         issues=tuple(book.issues),
     )
@@ -194,38 +205,25 @@ def plan_summary(inputs: RunInputs, now: dt.datetime) -> pd.DataFrame:
                        inputs.ledger, run_date(inputs, now))[1]
 
 
-def sender_from_settings(pairs: dict[str, object], *, preview: bool = False) -> Sender:
-    """Who reminders come from, from the Settings table.
+def sender_from_settings(settings: WorkbookSettings, *, preview: bool = False) -> Sender:
+    """Who reminders come from, from the workbook's settings (`read_settings`).
 
     A preview of a workbook whose Sender Email is not filled in yet uses a
     placeholder address (in the reserved .invalid domain), so the drafts can be
     looked at; sending always needs the real one.
     """
-    def text(name: str) -> str:
-        value = pairs.get(name)
-        if name == "Sender Email" and preview and (value is None or not str(value).strip()):
-            return PREVIEW_SENDER
-        return "" if value is None else str(value).strip()
-
-    return Sender(company_name=text("Company Name"), sender_name=text("Sender Name"),
-                  sender_email=text("Sender Email"),
-                  payment_instructions=text("Payment Instructions"),
-                  reply_to=text("Reply To"), opt_out_address=text("Opt Out Address"))
+    return Sender(company_name=settings.company_name, sender_name=settings.sender_name,
+                  sender_email=settings.sender_email or (PREVIEW_SENDER if preview else ""),
+                  payment_instructions=settings.payment_instructions,
+                  reply_to=settings.reply_to, opt_out_address=settings.opt_out_address)
 
 
-def smtp_from_settings(pairs: dict[str, object]) -> SmtpSettings | None:
-    """The mail server from the Settings table, or None when no SMTP Host is set."""
-    host = str(pairs.get("SMTP Host") or "").strip()
-    if not host:
+def smtp_from_settings(settings: WorkbookSettings) -> SmtpSettings | None:
+    """The mail server from the workbook's settings, or None when no SMTP Host is set."""
+    if not settings.smtp_host:
         return None
-    try:
-        port = int(float(pairs.get("SMTP Port") or 587))  # type: ignore[arg-type]
-    except ValueError:
-        raise DunningInputError([Issue("setting 'SMTP Port': expected a whole number",
-                                       sheet=SETTINGS_SHEET, column="Value")]) from None
-    security = str(pairs.get("SMTP Security") or "starttls").strip().lower()
-    return SmtpSettings(host=host, port=port, security=security,
-                        user=str(pairs.get("SMTP User") or "").strip())
+    return SmtpSettings(host=settings.smtp_host, port=settings.smtp_port,
+                        security=settings.smtp_security, user=settings.smtp_user)
 
 
 def plan(inputs: RunInputs, now: dt.datetime) -> tuple[Decisions, list[Message]]:
@@ -260,14 +258,14 @@ def run_notes(inputs: RunInputs, decisions: Decisions) -> list[str]:
     return []
 
 
-def _charges_from_stage(pairs: dict[str, object], policy: Policy) -> str:
+def _charges_from_stage(settings: WorkbookSettings, policy: Policy) -> str:
     """The Charges From Stage setting, checked against the Stages table's names."""
-    wanted = str(pairs.get(CHARGES_FROM_STAGE) or "").strip()
+    wanted = settings.charges_from_stage
     names = [stage.name for stage in policy.stages]
     if wanted and wanted.lower() not in (name.lower() for name in names):
-        raise DunningInputError([Issue(
-            f"setting {CHARGES_FROM_STAGE!r}: no stage named {wanted!r}; stages are "
-            f"{', '.join(names)}", sheet=SETTINGS_SHEET, column="Value", value=wanted)])
+        raise DunningInputError([settings.issue(
+            CHARGES_FROM_STAGE, f"no stage named {wanted!r}; stages are {', '.join(names)}",
+            wanted)])
     return wanted
 
 
@@ -279,20 +277,57 @@ def run_warnings(inputs: RunInputs, decisions: Decisions) -> tuple[Issue, ...]:
             *missing_rate_warnings(inputs.rates, decisions.as_of, [inputs.charges.regime]))
 
 
-def preview(path: str | Path, drafts: Path, *, now: dt.datetime,
+OUTBOX_REPORT = "outbox.csv"
+
+
+def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: dt.datetime,
             as_of: dt.date | None = None, templates_dir: Path | None = None) -> RunReport:
-    """Write what would go out today as .eml drafts and an outbox report; send nothing."""
+    """Write what would go out today as .eml drafts and an outbox report; send nothing.
+
+    The one preview of both hosts: `source` is a workbook file (`dunning remind
+    --dry-run`; it may be open in Excel, as it is only read) or the book open in
+    Excel (the ribbon's Preview, unsaved changes included). The workbook itself is
+    never written: the drafts and `outbox.csv` (the Outbox sheet's columns, one row
+    per customer with open items and the reason) go into `drafts`, by default
+    `BOOK-drafts-DATE` beside the workbook (DATE the run date), so the Outbox
+    sheet only ever shows what a send did.
+    """
     from dunning.mail.drafts import write_drafts
 
-    inputs = read_run_inputs(path, as_of=as_of, templates_dir=templates_dir, preview=True)
+    inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir, preview=True)
     decisions, messages = plan(inputs, now)
+    if drafts is None:
+        if inputs.path is None:
+            raise DunningInputError([Issue(
+                "save the workbook before previewing: the drafts and the outbox report are "
+                "written in a folder beside it")])
+        drafts = drafts_folder(inputs.path, run_date(inputs, now))
     drafts.mkdir(parents=True, exist_ok=True)
     written = write_drafts(messages, inputs.sender, drafts, date=now)
-    outbox = drafts / "outbox.csv"
-    with outbox.open("w", newline="", encoding="utf-8-sig") as handle:
-        csv.writer(handle).writerows(outbox_rows(decisions, messages, []))
+    outbox = drafts / OUTBOX_REPORT
+    try:
+        with outbox.open("w", newline="", encoding="utf-8-sig") as handle:
+            csv.writer(handle).writerows(outbox_rows(decisions, messages, []))
+    except PermissionError:
+        raise DunningInputError([Issue(
+            f"{outbox} cannot be written: it is open in another program (Excel?); close it "
+            "and preview again")]) from None
     return RunReport(decisions, messages, drafts=written, outbox=outbox,
                      notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions))
+
+
+def drafts_folder(path: str | Path, day: dt.date) -> Path:
+    """Where a preview writes by default: `BOOK-drafts-DATE` beside the workbook."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}-drafts-{day:%Y-%m-%d}")
+
+
+def confirm_text(messages: list[Message]) -> str:
+    """The question asked before sending: how many messages go to how many customers."""
+    customers = len({message.customer for message in messages})
+    addresses = len({message.to for message in messages})
+    return (f"Send {len(messages)} reminder(s) to {customers} customer(s) "
+            f"({addresses} address(es)) now?")
 
 
 def journal_path(path: str | Path) -> Path:
@@ -312,16 +347,23 @@ def send(
     backups: int = 1,
     templates_dir: Path | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    confirm: Callable[[str], bool] | None = None,
 ) -> RunReport:
     """Send today's reminders and record them, safely enough to run unattended.
+
+    The one send of both hosts: `source` is a workbook file (the command line; it
+    must not be open in Excel: what is sent must be recordable afterwards) or the
+    workbook open in Excel (the ribbon, `dunning.excel.live`), which must have been
+    saved once, since the send journal lives beside it.
 
     `now` is the moment of the run (the messages' Date); `clock`, when given,
     stamps each journal record with the moment it is written (the command line
     passes the computer's clock), else every record carries `now`.
 
-    `source` is a workbook file (it must not be open in Excel: what is sent must
-    be recordable afterwards) or a workbook open in Excel (`dunning.excel.live`),
-    which must have been saved once, since the send journal lives beside it.
+    `confirm(question) -> bool`, when given, is asked before anything is sent
+    (the ribbon asks the person at the keyboard; an unattended run passes none):
+    the question names how many reminders go to how many customers, and a no
+    returns a cancelled report having sent and written nothing.
     """
     if isinstance(source, (str, Path)):
         check_not_open(Path(source))
@@ -332,6 +374,9 @@ def send(
     inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir)
     smtp = smtp or inputs.smtp
     decisions, messages = plan(inputs, now)
+    if messages and confirm is not None and not confirm(confirm_text(messages)):
+        return RunReport(decisions, messages, cancelled=True,
+                         warnings=run_warnings(inputs, decisions))
     with Journal(journal_path(source.path), clock=clock or (lambda: now)) as journal:
         settle_doubt_from_log(journal, inputs.log)
         results: list[SendResult] = []

@@ -50,10 +50,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from dunning.core.columns import normal_header
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.ledger import DateLike, as_timestamp, open_balance
-from dunning.core.parse import parse_amounts, parse_flags
+from dunning.core.parse import parse_amounts
 
 Regime = Literal["uk", "eu", "contract"]
 REGIMES: tuple[str, ...] = ("uk", "eu", "contract")
@@ -489,77 +488,21 @@ def _charger(regime: str, rates: pd.DataFrame | None, margin_points: float,
 # ------------------------------------------------------------------ settings
 
 
-def charge_settings_from_pairs(pairs: Mapping[str, object]) -> ChargeSettings | None:
-    """The charges a workbook claims, from its Settings (Setting, Value) pairs; None when off.
+def charge_settings_from_pairs(values: Mapping[str, object]) -> ChargeSettings | None:
+    """The charges a workbook claims, from its typed charge settings; None when off.
 
-    Settings (names matched loosely, as the other settings are): "Late Payment Charges"
-    (blank, None or Off: no charges; "UK", "EU" or "Contract"), "Statutory Margin" (the
-    member state's margin for EU, in points; default 8, at least 8), "Contract Rate %"
-    (annual percent, required for Contract), "Contract Fee" (default 0), "EU Compensation"
-    (default 40, at least 40) and "Round Daily Interest" (Yes/No, default No). Rates are in
-    percent: 8 means 8% a year (a percent-formatted cell holding 0.08 is refused, not
-    misread). Settings the chosen regime does not use are not read. Raises
-    `DunningInputError` naming every unusable setting.
+    `values` maps `ChargeSettings`' field names to values already read and checked; a
+    missing or None one takes the default, and a blank or missing "regime" means no
+    charges. The core reads no (Setting, Value) pairs: `dunning.sheets.settings` reads the
+    Settings rows ("Late Payment Charges", "Statutory Margin", "Contract Rate %", "Contract
+    Fee", "EU Compensation", "Round Daily Interest": percent cells, ranges, which rows each
+    regime uses) into these (`WorkbookSettings.charges`). What stays here are the rules
+    between them: `ChargeSettings` raises `DunningInputError`, naming the setting, for a
+    margin the UK Act or the directive does not allow or a contract without a rate.
     """
-    values = {normal_header(name): value for name, value in pairs.items()}
-
-    def raw(key: str) -> object:
-        value = values.get(normal_header(CHARGE_SETTINGS[key]))
-        return None if blank_cells(np.array([value], dtype=object))[0] else value
-
-    chosen = raw("regime")
-    word = "" if chosen is None else str(chosen).strip().lower()
-    if word in _OFF_WORDS:
+    if not values.get("regime"):
         return None
-    regime = _REGIME_WORDS.get(word)
-    if regime is None:
-        raise DunningInputError([_setting_issue(
-            "regime", 'expected "UK", "EU", "Contract", or "None" for no charges', chosen)])
-    issues: list[Issue] = []
-    fields: dict[str, object] = {"regime": regime}
-
-    def number(key: str, minimum: float, expected: str) -> float | None:
-        value = raw(key)
-        if value is None:
-            return None
-        percent = key in ("margin_points", "contract_rate_percent")
-        parsed = percent_or_none(value) if percent else _amount(value)
-        if parsed is None or parsed < minimum or (percent and 0 < parsed < 1):
-            issues.append(_setting_issue(key, expected, value))
-            return None
-        return parsed
-
-    if regime in ("uk", "eu"):
-        margin = number("margin_points", EU_MINIMUM_MARGIN,
-                        "expected the margin over the reference rate in percentage points, "
-                        "8 or more (type 8, not 8%)")
-        if margin is not None:
-            fields["margin_points"] = margin
-    if regime == "eu":
-        fixed = number("eu_compensation", EU_COMPENSATION,
-                       "expected the fixed sum per late invoice, 40 or more")
-        if fixed is not None:
-            fields["eu_compensation"] = fixed
-    if regime == "contract":
-        rate = number("contract_rate_percent", 0.0,
-                      "expected the agreed annual rate in percent, such as 8 for 8% a year "
-                      "(type 8, not 8%)")
-        if rate is None and raw("contract_rate_percent") is None:
-            issues.append(_setting_issue("contract_rate_percent",
-                                         "required when Late Payment Charges is Contract"))
-        fields["contract_rate_percent"] = rate
-        fee = number("contract_fee", 0.0, "expected an amount of 0 or more, such as 25")
-        if fee is not None:
-            fields["contract_fee"] = fee
-    flag = raw("round_daily")
-    if flag is not None:
-        parsed_flag = parse_flags(np.array([flag], dtype=object))
-        if parsed_flag.bad[0]:
-            issues.append(_setting_issue("round_daily", "expected Yes or No", flag))
-        else:
-            fields["round_daily"] = bool(parsed_flag.values[0])
-    if issues:
-        raise DunningInputError(issues)
+    fields = {name: value for name, value in values.items() if value is not None}
     return ChargeSettings(**fields)  # type: ignore[arg-type]
 
 

@@ -313,37 +313,29 @@ def parse_recipients(cell: object) -> tuple[tuple[str, ...], str]:
 
 
 def policy_from_settings(
-    pairs: Mapping[str, object],
+    settings: Mapping[str, object] | None = None,
     stages_rows: Sequence[Sequence[object]] | pd.DataFrame | None = None,
     *,
     stages_first_column: int = 6,
 ) -> Policy:
-    """The policy from the Settings (Setting, Value) pairs and the Stages table's rows.
+    """The policy from typed settings and the Stages table's rows.
 
-    Names are matched loosely; blank or missing settings take the defaults.
+    `settings` maps `Policy`'s field names (min_gap_days, tolerance, window_start,
+    window_end, working_days, default_time_zone, cap_messages, cap_days) to values
+    already read and checked; a missing or None one takes the default. The core reads
+    no (Setting, Value) pairs: `dunning.sheets.settings` reads the Settings sheet into
+    these (`WorkbookSettings.policy`), naming each unusable cell there.
     `stages_rows` has its header first (Stage, Days From Due, Action, Template),
     as xlwings or calamine pass a range; None or no data rows means the default
     stages. `stages_first_column` (1-based, F in the template) places messages.
-    Raises `DunningInputError` naming every unusable setting or Stages cell.
+    Raises `DunningInputError` naming every unusable Stages cell, and ValueError for
+    settings no policy can have (`Policy`).
     """
-    reader = _SettingsReader(pairs)
-    defaults = Policy()
-    values: dict[str, object] = {
-        "min_gap_days": reader.whole("min_gap_days", defaults.min_gap_days, minimum=0),
-        "tolerance": reader.amount("tolerance", defaults.tolerance),
-        "window_start": reader.time("window_start", defaults.window_start),
-        "window_end": reader.time("window_end", defaults.window_end),
-        "working_days": reader.days("working_days", defaults.working_days),
-        "default_time_zone": reader.zone("default_time_zone", defaults.default_time_zone),
-        "cap_messages": reader.whole("cap_messages", defaults.cap_messages, minimum=1),
-        "cap_days": reader.whole("cap_days", defaults.cap_days, minimum=1),
-    }
-    start, end = values["window_start"], values["window_end"]
-    if not reader.issues and start >= end:  # type: ignore[operator]
-        reader.fail("window_end", "the send window must end after it starts")
-    stages = _stages_from_rows(stages_rows, stages_first_column, reader.issues)
-    if reader.issues:
-        raise DunningInputError(reader.issues)
+    issues: list[Issue] = []
+    stages = _stages_from_rows(stages_rows, stages_first_column, issues)
+    if issues:
+        raise DunningInputError(issues)
+    values = {name: value for name, value in (settings or {}).items() if value is not None}
     return Policy(stages=stages or DEFAULT_STAGES, **values)  # type: ignore[arg-type]
 
 
@@ -781,7 +773,12 @@ def _broken_promises(
 
 
 def _customers_info(customers: pd.DataFrame | None) -> pd.DataFrame:
-    """The Customers table by customer id, first row per id, missing columns filled in."""
+    """The Customers table by customer id, first row per id, missing columns filled in.
+
+    A customer listed twice keeps the first row's details, but an Opt Out or Do Not
+    Contact on any of its rows holds: a wish not to be contacted is never lost to a
+    duplicate row.
+    """
     customers = pd.DataFrame() if customers is None else customers
     info = pd.DataFrame({
         name: stripped_texts(column_or(customers, name, ""))
@@ -789,8 +786,11 @@ def _customers_info(customers: pd.DataFrame | None) -> pd.DataFrame:
     })
     for flag in ("opt_out", "do_not_contact"):
         info[flag] = _flags(column_or(customers, flag, False), flag)
-    info = info[info["customer"] != ""].drop_duplicates("customer", keep="first")
-    return info.set_index("customer")
+    info = info[info["customer"] != ""]
+    held = info.groupby("customer", sort=False)[["opt_out", "do_not_contact"]].any()
+    info = info.drop_duplicates("customer", keep="first").set_index("customer")
+    info[["opt_out", "do_not_contact"]] = held.loc[info.index]
+    return info
 
 
 def _flags(values: pd.Series, name: str) -> np.ndarray:

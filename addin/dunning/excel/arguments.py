@@ -40,7 +40,7 @@ from dunning.core.ledger import build_ledger, single_currency, trim_trailing_bla
 from dunning.core.ledger_kpis import DEFAULT_DAYS
 from dunning.core.parse import AmbiguousDatesError, amount_from_text, parse_dates, parse_flags
 from dunning.core.policy import Stage, stage_reached
-from dunning.sheets.settings import Settings, settings_from_pairs
+from dunning.sheets.settings import Settings, read_settings, read_settings_table
 
 ERROR_PREFIX = "#DUNNING! "
 MAX_MESSAGE = 300
@@ -258,22 +258,19 @@ def _looks_like_header(row: Sequence[object]) -> bool:
 
 def settings_from_table(value: object) -> Settings:
     """The workbook's Settings from its (Setting, Value) table, header row optional;
-    the defaults when the argument is left out."""
+    the defaults when the argument is left out. Every setting is read and checked as the
+    workbook's own are (`dunning.sheets.settings.read_settings`; rows counted from the
+    range's first); the functions take the reports' part."""
     if value is None:
         return Settings()
     rows = table_rows(value, "settings")
     headers = [normal_header(cell) for cell in rows[0]]
     if "setting" in headers and "value" in headers:
-        name_at, value_at = headers.index("setting"), headers.index("value")
-        body = rows[1:]
-    elif len(rows[0]) >= 2:
-        name_at, value_at, body = 0, 1, rows
-    else:
-        raise CellError("settings: expected the Settings table (Setting, Value), "
-                        "such as Settings[#All]")
-    pairs = {str(row[name_at]).strip(): row[value_at] for row in body
-             if not _is_blank(row[name_at])}
-    return settings_from_pairs(pairs)
+        return read_settings_table(rows).as_settings()
+    if len(rows[0]) >= 2:
+        return read_settings(rows, first_row=1).as_settings()
+    raise CellError("settings: expected the Settings table (Setting, Value), "
+                    "such as Settings[#All]")
 
 
 def stages_from_table(value: object) -> list[tuple[str, float]]:

@@ -18,9 +18,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from dunning.app import actions
+from dunning.app import actions, remind
 from dunning.app.actions import ActionResult
-from dunning.core.contactlog import OUTCOME_SHORTHANDS, Contact, log_time, outcome_code
+from dunning.core.contactlog import (
+    CONTACT_LOG_TABLE,
+    OUTCOME_SHORTHANDS,
+    Contact,
+    log_time,
+    outcome_code,
+)
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.parse import parse_amounts, parse_dates
 from dunning.excel.live import ExcelWorkbook, cells_by_header
@@ -99,14 +105,19 @@ def _worklist(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult
 
 
 def _preview(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
-    path = workbook.path
-    drafts = None if path is None else path.with_name(f"{path.stem}-drafts-{now:%Y-%m-%d}")
-    return actions.preview_reminders(workbook, now=now, drafts=drafts)
+    """`dunning remind --dry-run` on the open book: the same drafts and outbox report,
+    beside the workbook; the folder is opened to look at them. The book is not written."""
+    report = remind.preview(workbook, now=now)
+    ui.open(report.outbox.parent.as_uri())
+    return ActionResult("Preview reminders", report.summary(), (), report, report.warnings)
 
 
 def _send(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
-    return actions.send_reminders(
+    """`dunning remind` on the open book, after the user agrees to the question it asks."""
+    report = remind.send(
         workbook, now=now, confirm=lambda question: ui.confirm("Send reminders", question))
+    sheets = () if report.cancelled else (remind.OUTBOX_SHEET, CONTACT_LOG_TABLE)
+    return ActionResult("Send reminders", report.summary(), sheets, report, report.warnings)
 
 
 def _log_contact(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult | None:
@@ -301,8 +312,10 @@ BUTTONS: dict[str, Handler] = {
 HELP: dict[str, tuple[str, str]] = {
     "refresh": ("Refresh", "rewrites the Aging and KPIs sheets and the payment plans' status"),
     "worklist": ("Worklist", "ranks today's customers to call, with the reason for each"),
-    "preview": ("Preview reminders", "fills the Outbox sheet and writes drafts; sends nothing"),
-    "send": ("Send reminders", "sends the previewed reminders after you confirm"),
+    "preview": ("Preview reminders", "writes today's drafts and an outbox report in a folder "
+                "beside the workbook and opens it; changes nothing in the workbook, sends nothing"),
+    "send": ("Send reminders", "sends the previewed reminders after you confirm; logs them in "
+             "ContactLog and shows the run in the Outbox sheet"),
     "log_contact": ("Log contact", "records a call, promise or dispute for the selected row"),
     "payment_plan": ("Payment plan", "splits the selected customer's balance into instalments"),
     "new_workbook": ("New client workbook", "makes a fresh copy of the client template"),

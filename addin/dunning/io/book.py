@@ -11,9 +11,15 @@ import pandas as pd
 
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.ledger import single_currency
-from dunning.io.reading import read_invoices, read_name_value_table, read_table_frame
+from dunning.core.parse import parse_text
+from dunning.io.reading import read_invoices, read_table_frame, read_table_rows
 from dunning.io.workbook import Workbook, opened
-from dunning.sheets.settings import SETTINGS_SHEET, Settings, settings_from_pairs
+from dunning.sheets.settings import (
+    SETTINGS_SHEET,
+    Settings,
+    WorkbookSettings,
+    read_settings_table,
+)
 
 CUSTOMERS_TABLE = "Customers"
 
@@ -56,13 +62,17 @@ def open_book(
     for work that never adds currencies together, such as reminders.
     The as-of date is `as_of`, else the Settings' As Of Date, else `today`: the
     caller passes today's date, since nothing below the command line reads the clock.
+    A workbook's `settings` hold every setting (a `WorkbookSettings`, read once by
+    `dunning.sheets.settings`): unusable values raise together, each naming its row, and
+    rows not understood (an unknown name) are warnings in `issues`. A CSV's are the
+    defaults (`Settings()`).
     """
     path = Path(source) if isinstance(source, (str, Path)) else source.path
     is_csv = isinstance(source, (str, Path)) and path.suffix.lower() == ".csv"
     if is_csv and (sheet or table):
         raise DunningInputError([Issue(f"{path.name} is a CSV file: it has no sheets or "
                                        "tables to choose (leave out --sheet and --table)")])
-    settings, pairs = Settings(), {}
+    settings, pairs, warnings = Settings(), {}, ()
     if is_csv:
         ledger = read_invoices(path, mapping=mapping, dayfirst=dayfirst, decimal=decimal)
         frame = ledger.frame
@@ -70,21 +80,28 @@ def open_book(
         with opened(source) as workbook:
             ledger = read_invoices(workbook, sheet=sheet, table=table, mapping=mapping,
                                    dayfirst=dayfirst, decimal=decimal)
-            pairs = read_name_value_table(workbook, SETTINGS_SHEET)
+            found = (read_table_rows(workbook, table=SETTINGS_SHEET)
+                     if SETTINGS_SHEET in workbook.table_names() else None)
             customers = read_table_frame(workbook, CUSTOMERS_TABLE)
-        settings = settings_from_pairs(pairs)
+        record = WorkbookSettings()
+        if found is not None:  # every setting, read once, each problem named by its row
+            rows, settings_sheet, header_row = found
+            record = read_settings_table(rows, sheet=settings_sheet, header_row=header_row)
+            pairs = {str(row[0]).strip(): row[1] for row in rows[1:]
+                     if len(row) > 1 and row[0] is not None and str(row[0]).strip()}
+        settings, warnings = record, record.warnings
         frame = with_customer_names(ledger.frame, customers)
     day = as_of or settings.as_of or today
     if not all_currencies:
         frame = single_currency(frame, currency)
-    return Book(path, frame, settings, day, ledger.issues, pairs)
+    return Book(path, frame, settings, day, (*ledger.issues, *warnings), pairs)
 
 
 def with_customer_names(frame: pd.DataFrame, customers: pd.DataFrame | None) -> pd.DataFrame:
     """Names from the Customers table for items whose source gave only a customer id."""
     if customers is None or not {"Customer", "Name"} <= set(customers.columns):
         return frame
-    ids = customers["Customer"].map(lambda v: "" if v is None else str(v).strip())
+    ids = parse_text(customers["Customer"].to_numpy(dtype=object)).values  # 1001.0 -> "1001"
     names = dict(zip(ids, customers["Name"].map(lambda v: str(v or "").strip()), strict=True))
     unnamed = frame["customer_name"] == frame["customer"]
     looked_up = frame["customer"].map(names).fillna("")

@@ -47,6 +47,7 @@ from openpyxl.writer.excel import ExcelWriter
 from dunning.core.contactlog import CHANNELS, OUTCOMES
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.policy import DEFAULT_STAGES
+from dunning.sheets.settings import SCHEMA as SETTINGS_SCHEMA
 
 Kind = Literal["text", "date", "datetime", "amount", "integer", "general"]
 
@@ -153,40 +154,12 @@ RATE_TABLE_COLUMNS: tuple[Column, ...] = (
 )
 """The ReferenceRates table: rows that correct or extend the reference rates Dunning ships."""
 
-SETTINGS_ROWS: tuple[tuple[str, object, str], ...] = (
-    ("Client", None, "The client's name, shown on the Dashboard."),
-    ("Company Name", None, "The company the invoices are from, as it signs reminders."),
-    ("Sender Name", None, "The person reminders come from."),
-    ("Sender Email", None, "The address reminders are sent from."),
-    ("Payment Instructions", None, "Bank details or payment link, quoted in reminders."),
-    ("Reply To", None, "Where replies go, if not to the Sender Email."),
-    ("Opt Out Address", None, "Where opt-out requests go, if not to the Sender Email."),
-    ("As Of Date", None, "Blank means today. Set a date to see the aging on that day."),
-    ("Aging Basis", "due", "due or invoice (Dunning's reports; the Dashboard ages by due date)."),
-    ("Bucket 1 Days", 30, "Upper edge of the first past-due bucket (1-30)."),
-    ("Bucket 2 Days", 60, "Upper edge of the second bucket."),
-    ("Bucket 3 Days", 90, "Upper edge of the third bucket."),
-    ("Bucket 4 Days", 120, "Upper edge of the fourth bucket; older is 'Over'."),
-    ("Minimum Days Between Reminders", 5, "No customer gets two reminders closer than this."),
-    ("Tolerance Amount", 5, "Open items below this amount are not chased."),
-    ("Send Window Start", "08:00", "Earliest local time (customer's time zone) to send."),
-    ("Send Window End", "18:00", "Latest local time to send."),
-    ("Working Days", "Mon-Fri", "Days reminders may go out, e.g. Mon-Fri or Sun-Thu."),
-    ("Default Time Zone", "UTC", "For customers without a Time Zone, e.g. Europe/London."),
-    ("Max Reminders In Period", 3, "At most this many reminders to one customer ..."),
-    ("Reminder Period Days", 30, "... in any this many days."),
-    ("SMTP Host", None, "Mail server for sending, e.g. smtp.office365.com."),
-    ("SMTP Port", 587, "587 for STARTTLS, 465 for TLS."),
-    ("SMTP Security", "starttls", "starttls or tls (none only to a server on this computer)."),
-    ("SMTP User", None, "Login name. The password is never kept here: see the README."),
-    ("Late Payment Charges", None, "Blank for none; UK, EU or Contract to show interest and "
-     "compensation per invoice in reminders (business customers only)."),
-    ("Charges From Stage", "Firm", "The first stage whose reminders show the charges."),
-    ("Statutory Margin", 8, "EU: the member state's points over the reference rate (8 or more)."),
-    ("EU Compensation", 40, "EU: fixed compensation per late invoice, in euro (40 or more)."),
-    ("Contract Rate %", None, "Contract: the agreed annual interest rate, e.g. 6 for 6%."),
-    ("Contract Fee", None, "Contract: the agreed fixed fee per late invoice."),
+SETTINGS_ROWS: tuple[tuple[str, object, str], ...] = tuple(
+    (setting.name, setting.template_value, setting.help)
+    for setting in SETTINGS_SCHEMA if setting.in_template
 )
+"""The Settings table's rows (Setting, Value, and the note beside it), from the one schema of
+settings (`dunning.sheets.settings.SCHEMA`): names, defaults and help in its order."""
 
 STAGE_ROWS: tuple[tuple[str, int, str, str | None], ...] = tuple(
     (stage.name, stage.days_from_due, stage.action, stage.template or None)

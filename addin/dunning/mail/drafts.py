@@ -42,15 +42,10 @@ from email import policy as email_policy
 from pathlib import Path
 
 from dunning.io.durability import sync_folder
-from dunning.render.messages import (
-    FILE_SUFFIXES,
-    Message,
-    Sender,
-    TemplateSet,
-    decode_key,
-    key_digest,
-    to_email,
-)
+from dunning.mail.mime import to_email
+from dunning.render.headers import decode_key, key_digest
+from dunning.render.messages import Message, Sender
+from dunning.render.sandbox import FILE_SUFFIXES, TemplateSet
 
 DRAFT_SUFFIX = ".eml"
 PART_SUFFIX = ".partial"

@@ -1,0 +1,283 @@
+"""Templates: how one is chosen, the sandbox they render in, the sets and the built-in layout."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from jinja2 import DictLoader, Environment, nodes
+
+from dunning.core.errors import DunningInputError
+from dunning.render.sandbox import (
+    BUILT_IN_LANGUAGES,
+    BUILT_IN_STAGES,
+    TemplateSet,
+    _built_in_from,
+)
+from test_messages import (
+    HEADER,
+    LAYOUTS,
+    built_in_files,
+    customer,
+    item,
+    parsed,
+    render,
+    rows_set,
+    standard_items,
+)
+
+# ------------------------------------------------------------------ choosing a template
+
+
+@pytest.mark.parametrize(("language", "used", "noted"), [
+    ("de", "de", False), ("DE_ch", "de", False), ("fr", "fr", False), ("nl", "nl", False),
+    ("es", "es", False), ("pt", "en", True), ("", "en", False),
+])
+def test_language_choice_and_visible_fallback(language, used, noted):
+    [message] = render([customer(language=language)], standard_items())
+    assert message.language == used
+    assert bool(message.note) == noted
+    if noted:
+        assert "'pt'" in message.note and "'en'" in message.note
+    assert parsed(message)["Content-Language"] == used
+
+
+def test_built_in_set_covers_four_stages_in_five_languages_and_no_handoff():
+    keys = TemplateSet.default().keys()
+    assert keys == sorted((stage, language) for stage in BUILT_IN_STAGES
+                          for language in BUILT_IN_LANGUAGES)
+    with pytest.raises(DunningInputError, match="no template for stage 'handoff'"):
+        render([customer(stage="handoff")], standard_items())
+
+
+# ------------------------------------------------------------------ the sandbox
+
+
+def test_cell_text_is_escaped_in_html_and_plain_in_text():
+    script = "<script>alert(1)</script>"
+    templates = rows_set(["friendly", "en", "Hi {{ customer_name }}",
+                          "Dear {{ customer_name }}\n\n{{ items_table }}",
+                          "<p>Dear {{ customer_name }}</p>{{ items_table }}"])
+    items = [item(invoice="<b>INV</b>")]
+    [message] = render([customer(name=script, contact="")], items, templates)
+    assert "<script>" not in message.html and "<b>INV</b>" not in message.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in message.html
+    assert "&lt;b&gt;INV&lt;/b&gt;" in message.html
+    assert "Dear <script>alert(1)</script>" in message.text
+
+
+def test_autoescape_covers_values_a_template_reads_itself():
+    templates = rows_set(["friendly", "en", "Hi", "Text",
+                          "<ul>{% for item in items %}<li>{{ item.invoice }}</li>{% endfor %}"
+                          "</ul>"])
+    [message] = render([customer()], [item(invoice="<img src=x onerror=alert(1)>")], templates)
+    assert "<img" not in message.html
+    assert "<li>&lt;img src=x onerror=alert(1)&gt;</li>" in message.html
+
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ customer.__len__() }}",
+    "{{ items['__class__'] }}",
+    "{% include 'secrets.txt' %}",
+])
+def test_reaching_outside_the_fields_is_refused_when_loaded(source):
+    with pytest.raises(DunningInputError) as caught:
+        rows_set(["friendly", "en", "Hello", "Text", ""],
+                 ["firm", "de", "Hallo", source, ""])
+    [issue] = caught.value.issues
+    assert (issue.sheet, issue.row, issue.column, issue.column_letter) == (
+        "Templates", 3, "Text", "D")
+    assert "stage 'firm', language 'de'" in issue.message
+    assert "Templates!D3 (Text)" in str(caught.value)
+
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ customer.__len__() }}",
+    "{{ items['__class__'] }}",
+])
+def test_the_sandbox_itself_blocks_attacks_that_pass_the_load_check(source, monkeypatch):
+    """The check at load time is a courtesy; the sandbox is the guard."""
+    monkeypatch.setattr("dunning.render.sandbox._static_problems", lambda tree: [])
+    templates = rows_set(["friendly", "fr", "Bonjour", source, ""])
+    with pytest.raises(DunningInputError) as caught:
+        render([customer(language="fr")], standard_items(), templates)
+    issue = caught.value.issues[0]
+    assert (issue.sheet, issue.row, issue.column) == ("Templates", 2, "Text")
+    assert "stage 'friendly', language 'fr'" in issue.message
+    assert "SecurityError" in issue.message or "outside its fields" in issue.message \
+        or "undefined" in issue.message
+
+
+def test_unknown_field_is_named_with_the_fields_there_are():
+    with pytest.raises(DunningInputError) as caught:
+        rows_set(["friendly", "en", "Hello {{ balance }}", "Text", ""])
+    message = str(caught.value)
+    assert "unknown field 'balance'" in message and "Templates!C2 (Subject)" in message
+    assert all(name in message for name in ("customer_name", "items_table", "total"))
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("{{ items.append(1) }}", "outside its fields"),
+    ("{{ totals.update({'EUR': 0}) }}", "outside its fields"),
+    ("{{ ''|attr('__class__') }}", "outside its fields"),
+    ("{{ 'x' * 10000000 }}", "outside its fields"),
+    ("{{ items[7].invoice }}", "UndefinedError"),
+    ("{{ item.invoice }}", "unknown field"),
+])
+def test_sandbox_blocks_at_render_time_with_stage_language_and_row(source, expected):
+    try:
+        templates = rows_set(["friendly", "nl", "Hallo", "Tekst", source])
+    except DunningInputError as error:  # some are already refused when loaded
+        assert expected in str(error) and "Templates!E2 (HTML)" in str(error)
+        return
+    with pytest.raises(DunningInputError) as caught:
+        render([customer(language="nl")], standard_items(), templates)
+    [issue] = caught.value.issues
+    assert expected in issue.message
+    assert "stage 'friendly', language 'nl'" in issue.message
+    assert (issue.sheet, issue.row, issue.column) == ("Templates", 2, "HTML")
+
+
+def test_syntax_error_names_the_row_and_line():
+    with pytest.raises(DunningInputError, match=r"Templates!D2 \(Text\).*line 2"):
+        rows_set(["friendly", "en", "Hello", "Dear\n{{ customer_name ", ""])
+
+
+# ------------------------------------------------------------------ template sets
+
+
+def test_rows_override_built_ins_per_stage_and_language():
+    templates = rows_set(["Friendly ", "EN", "Custom {{ customer }}", "Custom text", ""]).over(
+        TemplateSet.default())
+    customers = [customer("C1"), customer("C2", address="b@two.example", language="de"),
+                 customer("C3", address="c@three.example", stage="firm")]
+    items = standard_items("C1") + standard_items("C2") + standard_items("C3")
+    first, second, third = render(customers, items, templates)
+    assert first.subject == "Custom C1" and first.template == "Templates row 2"
+    assert second.subject == "Zahlungserinnerung – Acme Supplies Ltd"
+    assert third.subject.startswith("Second reminder")
+
+
+def test_rows_problems_are_all_reported():
+    with pytest.raises(DunningInputError) as caught:
+        TemplateSet.from_rows([HEADER, ["friendly", "en", "A", "B", ""],
+                               ["", "en", "A", "B", ""],
+                               ["firm", "english!", "A", "B", ""],
+                               [None, None, None, None, None],
+                               ["friendly", "EN", "A", "B", ""]])
+    shown = str(caught.value)
+    assert "Templates row 3 (Stage)" in shown
+    assert "Templates row 4 (Language)" in shown
+    assert "already defined by Templates row 2" in shown
+    with pytest.raises(DunningInputError, match="missing: Text"):
+        TemplateSet.from_rows([["Stage", "Language", "Subject"]])
+    with pytest.raises(DunningInputError, match="subject is blank"):
+        rows_set(["friendly", "en", " ", "Text", ""])
+
+
+def test_rows_from_a_dataframe_and_blank_language_means_english():
+    frame = pd.DataFrame([["friendly", None, "S", "T", float("nan")]], columns=HEADER)
+    templates = TemplateSet.from_rows(frame)
+    assert templates.keys() == [("friendly", "en")]
+
+
+# ------------------------------------------------------------------ the built-in letters' layout
+
+LETTER_BLOCKS = {"greeting", "intro", "request", "payment_heading", "sign_off"}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_built_in_letter_extends_the_layout_and_only_fills_its_blocks(layout):
+    files = built_in_files()
+    parse = Environment(trim_blocks=True, lstrip_blocks=True).parse
+    offered = {block.name for block in parse(files[layout]).find_all(nodes.Block)}
+    assert offered == LETTER_BLOCKS | {"after_charges"}
+    suffix = layout.removeprefix("layout")
+    for language in BUILT_IN_LANGUAGES:
+        for stage in BUILT_IN_STAGES:
+            source = files[f"{language}/{stage}{suffix}"]
+            assert source.startswith(f'{{% extends "{layout}" %}}\n'), (language, stage)
+            tree = parse(source)
+            assert {type(node) for node in tree.body} == {nodes.Extends, nodes.Block}
+            filled = {block.name for block in tree.body if isinstance(block, nodes.Block)}
+            assert filled == LETTER_BLOCKS | ({"after_charges"} if stage == "final" else set())
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_layout_skeleton_stands_once_in_the_package(layout):
+    files = built_in_files()
+    assert [name for name in files if name.rsplit("/", 1)[-1].startswith("layout")] == [
+        *LAYOUTS]
+    suffix = layout.removeprefix("layout")
+    for mark in ("{{ items_table }}", "{% if charges %}", "{{ charges_table }}",
+                 "{% if payment_instructions %}", "{{ payment_instructions }}",
+                 "{% if sender_name %}", "{{ opt_out_line }}"):
+        assert [name for name, source in files.items()
+                if name.endswith(suffix) and mark in source] == [layout], mark
+
+
+@pytest.mark.parametrize("source", [
+    '{% include "layout.html" %}',
+    '{% extends "layout.html" %}{% block greeting %}Hi{% endblock %}',
+    '{% import "layout.txt" as layout %}',
+    '{% from "layout.html" import greeting %}',
+    '{% include "en/friendly.html" %}',
+    '{% include "/etc/passwd" %}',
+])
+@pytest.mark.parametrize(("column", "letter"), [("Text", "D"), ("HTML", "E")])
+def test_a_workbook_template_cannot_load_the_layout_or_any_file(source, column, letter):
+    row = ["friendly", "en", "Hello", "Dear {{ customer_name }}", ""]
+    row[HEADER.index(column)] = source
+    with pytest.raises(DunningInputError) as caught:
+        rows_set(row)
+    [issue] = caught.value.issues
+    assert (issue.sheet, issue.row, issue.column, issue.column_letter) == (
+        "Templates", 2, column, letter)
+    assert "which templates cannot use (each template stands alone" in issue.message
+    assert "the built-in letters' layout is not available" in issue.message
+    assert f"Templates!{letter}2 ({column})" in str(caught.value)
+
+
+def test_a_folder_template_cannot_extend_the_layout():
+    files = {"en/friendly.subject.txt": "Hello", "en/friendly.txt": "Dear {{ customer_name }}",
+             "en/friendly.html": '{% extends "layout.html" %}'}
+    with pytest.raises(DunningInputError) as caught:
+        TemplateSet.from_texts(files, source="/home/ar/templates")
+    [issue] = caught.value.issues
+    assert issue.sheet == "/home/ar/templates/en/friendly.html"
+    assert "uses {% extends %}" in issue.message and "stands alone" in issue.message
+
+
+@pytest.mark.parametrize("source", [
+    '{% include "layout.html" %}',
+    '{% extends "layout.html" %}',
+    '{% import "layout.html" as layout %}{{ layout }}',
+])
+def test_past_the_load_check_the_sandbox_still_has_nothing_to_load(source, monkeypatch):
+    """The check at load time is a courtesy; the sandbox has no loader at all."""
+    monkeypatch.setattr("dunning.render.sandbox._static_problems", lambda tree: [])
+    templates = rows_set(["friendly", "en", "Hello", "Text", source]).over(
+        TemplateSet.default())
+    with pytest.raises(DunningInputError) as caught:
+        render([customer()], standard_items(), templates)
+    [issue] = caught.value.issues
+    assert (issue.sheet, issue.row, issue.column) == ("Templates", 2, "HTML")
+    assert "stage 'friendly', language 'en'" in issue.message
+    assert "no loader" in issue.message
+
+
+def test_the_built_in_layout_is_checked_when_loaded():
+    files = built_in_files()
+    broken = {**files, "layout.html": files["layout.html"].replace("{{ opt_out_line }}",
+                                                                   "{{ opt_out }}")}
+    with pytest.raises(DunningInputError, match="unknown field 'opt_out'") as caught:
+        _built_in_from(DictLoader(broken))
+    assert len(caught.value.issues) == len(BUILT_IN_LANGUAGES) * len(BUILT_IN_STAGES)
+    assert all(issue.sheet.endswith(".html") for issue in caught.value.issues)
+    without = {name: source for name, source in files.items() if name != "layout.txt"}
+    with pytest.raises(DunningInputError,
+                       match="loads 'layout.txt', which is not among the built-in templates"):
+        _built_in_from(DictLoader(without))
