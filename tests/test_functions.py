@@ -628,14 +628,15 @@ def test_an_unexpected_failure_is_a_message_not_a_traceback(monkeypatch):
 
 
 def test_results_hold_only_what_a_cell_can_show():
-    assert cells.cell_value(np.float64(2.5)) == 2.5 and type(cells.cell_value(np.float64(1))) \
+    assert cells.excel_result(np.float64(2.5)) == 2.5 and type(cells.excel_result(np.float64(1))) \
         is float
-    assert type(cells.cell_value(np.int64(3))) is int
-    assert cells.cell_value(float("nan")) == "#DUNNING! the result is not a number"
-    assert cells.cell_value(pd.NaT) == "" and cells.cell_value(None) == ""
-    assert cells.cell_value(pd.Timestamp("2024-03-31")) == dt.datetime(2024, 3, 31)
-    assert cells.cell_value([[np.float64(1.0), None, np.bool_(True)]]) == [[1.0, "", True]]
-    assert cells.cell_value(NotDefined("no sales"), "DSO") == "#DUNNING! DSO not defined: no sales"
+    assert type(cells.excel_result(np.int64(3))) is int
+    assert cells.excel_result(float("nan")) == "#DUNNING! the result is not a number"
+    assert cells.excel_result(pd.NaT) == "" and cells.excel_result(None) == ""
+    assert cells.excel_result(pd.Timestamp("2024-03-31")) == dt.datetime(2024, 3, 31)
+    assert cells.excel_result([[np.float64(1.0), None, np.bool_(True)]]) == [[1.0, "", True]]
+    assert cells.excel_result(NotDefined("no sales"), "DSO") == (
+        "#DUNNING! DSO not defined: no sales")
 
 
 def test_long_messages_are_cut_to_fit_a_cell():

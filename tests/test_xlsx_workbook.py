@@ -20,7 +20,7 @@ from dunning.io.xlsx.workbook import (
     MAIN_NS,
     STRICT_NS,
     WORKSHEET_TYPE,
-    Workbook,
+    WorkbookPart,
     add_content_type_override,
     add_relationship,
     check_sheet_name,
@@ -71,7 +71,7 @@ def with_chartsheet(path):
 
 def opened(path):
     package = Package(path)
-    return package, Workbook(package)
+    return package, WorkbookPart(package)
 
 
 def children(xml):
@@ -133,7 +133,7 @@ def test_the_date_system(tmp_path):
 def test_strict_open_xml_is_refused(tmp_path):
     package = Package(strict_copy(tmp_path / "strict.xlsx"))
     with pytest.raises(UnsupportedWorkbookError, match="Strict Open XML"):
-        Workbook(package)
+        WorkbookPart(package)
     package.close()
 
 
@@ -145,7 +145,7 @@ def test_a_package_without_a_workbook_part_is_refused(tmp_path):
 
     package = Package(rewritten(corpus.build_openpyxl(tmp_path / "book.xlsx"), edit))
     with pytest.raises(UnsupportedWorkbookError, match="has no workbook part"):
-        Workbook(package)
+        WorkbookPart(package)
     package.close()
 
 

@@ -369,10 +369,11 @@ def _smtp_settings(args: argparse.Namespace):  # noqa: ANN202 - SmtpSettings or 
     if not any((args.smtp_host, args.smtp_port, args.smtp_security, args.smtp_user)):
         return None
     from dunning.app.remind import smtp_from_settings
+    from dunning.core.errors import SETTINGS_SHEET
     from dunning.io.reading import read_table_rows
     from dunning.io.workbook import opened
     from dunning.mail.smtp import SmtpSettings
-    from dunning.sheets.settings import SETTINGS_SHEET, WorkbookSettings, read_settings_table
+    from dunning.sheets.settings import WorkbookSettings, read_settings_table
 
     with opened(args.book) as workbook:
         found = (read_table_rows(workbook, table=SETTINGS_SHEET)

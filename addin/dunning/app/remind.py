@@ -46,7 +46,7 @@ from dunning.core.contactlog import (
     log_row,
     log_time,
 )
-from dunning.core.errors import DunningInputError, Issue
+from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue
 from dunning.core.plans import SHEET as PLANS_SHEET
 from dunning.core.plans import judge_plans, plans_from_rows
 from dunning.core.policy import Decisions, Policy, decide
@@ -61,7 +61,7 @@ from dunning.render.messages import Message, Sender, render_messages
 from dunning.render.sandbox import TemplateSet
 from dunning.sheets.customers import CUSTOMERS_TABLE, customers_frame
 from dunning.sheets.reference_rates import load_reference_rates, reference_rates_from_rows
-from dunning.sheets.settings import SETTINGS_SHEET, WorkbookSettings
+from dunning.sheets.settings import WorkbookSettings
 
 STAGES_TABLE = "Stages"
 TEMPLATES_TABLE = "Templates"
@@ -226,7 +226,7 @@ def smtp_from_settings(settings: WorkbookSettings) -> SmtpSettings | None:
                         security=settings.smtp_security, user=settings.smtp_user)
 
 
-def plan(inputs: RunInputs, now: dt.datetime) -> tuple[Decisions, list[Message]]:
+def plan_reminders(inputs: RunInputs, now: dt.datetime) -> tuple[Decisions, list[Message]]:
     """Today's decisions and the messages they call for."""
     decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
                        plan_summary(inputs, now), as_of=inputs.as_of)
@@ -295,7 +295,7 @@ def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: d
     from dunning.mail.drafts import write_drafts
 
     inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir, preview=True)
-    decisions, messages = plan(inputs, now)
+    decisions, messages = plan_reminders(inputs, now)
     if drafts is None:
         if inputs.path is None:
             raise DunningInputError([Issue(
@@ -373,7 +373,7 @@ def send(
                                        "that prevents double sends is kept beside it")])
     inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir)
     smtp = smtp or inputs.smtp
-    decisions, messages = plan(inputs, now)
+    decisions, messages = plan_reminders(inputs, now)
     if messages and confirm is not None and not confirm(confirm_text(messages)):
         return RunReport(decisions, messages, cancelled=True,
                          warnings=run_warnings(inputs, decisions))

@@ -50,9 +50,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from dunning.core.errors import DunningInputError, Issue
+from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue
 from dunning.core.ledger import DateLike, as_timestamp, open_balance
-from dunning.core.parse import parse_amounts
 
 Regime = Literal["uk", "eu", "contract"]
 REGIMES: tuple[str, ...] = ("uk", "eu", "contract")
@@ -66,7 +65,6 @@ UK_COMPENSATION_SMALL = 40.0
 REGIME_CURRENCY: Mapping[str, str] = {"uk": "GBP", "eu": "EUR"}
 RATES_SHEET = "Reference Rates"
 WARN_DAYS_AHEAD = 31
-SETTINGS_SHEET = "Settings"
 CHARGE_COLUMNS: tuple[str, ...] = (
     "invoice", "customer", "currency", "due_date", "debt", "days", "reference_rate",
     "rate_percent", "interest", "compensation", "total", "regime", "explanation",
@@ -82,10 +80,6 @@ CHARGE_SETTINGS: Mapping[str, str] = {
 }
 """The Settings rows that control charges (field -> setting name, as in the workbook)."""
 
-_OFF_WORDS = frozenset({"", "none", "off", "no", "false", "0", "n"})
-_REGIME_WORDS: Mapping[str, str] = {
-    "uk": "uk", "gb": "uk", "eu": "eu", "contract": "contract", "contractual": "contract",
-}
 
 
 
@@ -524,11 +518,6 @@ def percent_or_none(value: object) -> float | None:
         except ValueError:
             return None
     return number if math.isfinite(number) else None
-
-
-def _amount(value: object) -> float | None:
-    parsed = parse_amounts(np.array([value], dtype=object))
-    return None if parsed.bad[0] else float(parsed.values[0])
 
 
 def blank_cells(values: np.ndarray) -> np.ndarray:

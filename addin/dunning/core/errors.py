@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+SETTINGS_SHEET = "Settings"
+"""The sheet of the Settings and Stages tables, as issues about them name it."""
+
 Severity = Literal["error", "warning", "skipped"]
 
 

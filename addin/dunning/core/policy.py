@@ -92,12 +92,11 @@ import pandas as pd
 from dunning.core.aging import age_items
 from dunning.core.columns import normal_header
 from dunning.core.contactlog import STAGE_OUTCOMES, STATE_OUTCOMES
-from dunning.core.errors import DunningInputError, Issue, column_letter
+from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, column_letter
 from dunning.core.ledger import Ledger
-from dunning.core.parse import column_or, parse_amounts, parse_flags, stripped_texts
+from dunning.core.parse import column_or, parse_flags, stripped_texts
 from dunning.core.promises import promise_outcomes
 
-SETTINGS_SHEET = "Settings"
 ACTIONS = ("email", "task")
 STAGE_LABELS: Mapping[str, str] = {
     "courtesy": "courtesy reminder",
@@ -109,17 +108,6 @@ STAGE_LABELS: Mapping[str, str] = {
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 KEPT_PLAN_STATUSES = ("active", "kept")
 
-SETTING_NAMES: Mapping[str, tuple[str, ...]] = {
-    "min_gap_days": ("Minimum Days Between Reminders", "Min Gap Days"),
-    "tolerance": ("Tolerance Amount", "Tolerance"),
-    "window_start": ("Send Window Start",),
-    "window_end": ("Send Window End",),
-    "working_days": ("Working Days",),
-    "default_time_zone": ("Default Time Zone", "Time Zone"),
-    "cap_messages": ("Max Reminders In Period", "Max Messages", "Max Reminders"),
-    "cap_days": ("Reminder Period Days", "Cap Days"),
-}
-"""Settings names the policy reads (first name is the template's; the others are accepted)."""
 
 
 @dataclass(frozen=True)
@@ -337,76 +325,6 @@ def policy_from_settings(
         raise DunningInputError(issues)
     values = {name: value for name, value in (settings or {}).items() if value is not None}
     return Policy(stages=stages or DEFAULT_STAGES, **values)  # type: ignore[arg-type]
-
-
-class _SettingsReader:
-    """Looks settings up by any of their names and collects an issue per unusable value."""
-
-    def __init__(self, pairs: Mapping[str, object]) -> None:
-        self.values = {normal_header(name): value for name, value in pairs.items()}
-        self.issues: list[Issue] = []
-
-    def raw(self, key: str) -> object:
-        for name in SETTING_NAMES[key]:
-            value = self.values.get(normal_header(name))
-            if not _blank(value):
-                return value
-        return None
-
-    def fail(self, key: str, expected: str, value: object = None) -> None:
-        self.issues.append(Issue(f"setting {SETTING_NAMES[key][0]!r}: {expected}",
-                                 sheet=SETTINGS_SHEET, column="Value", value=value))
-
-    def amount(self, key: str, default: float) -> float:
-        value = self.raw(key)
-        if value is None:
-            return default
-        parsed = parse_amounts(np.array([value], dtype=object))
-        if parsed.bad[0] or parsed.values[0] < 0:
-            self.fail(key, "expected an amount of 0 or more, such as 5 or 5.00", value)
-            return default
-        return float(parsed.values[0])
-
-    def whole(self, key: str, default: int, *, minimum: int) -> int:
-        value = self.raw(key)
-        if value is None:
-            return default
-        number = _number(value)
-        if number is None or not float(number).is_integer() or number < minimum:
-            self.fail(key, f"expected a whole number of at least {minimum}", value)
-            return default
-        return int(number)
-
-    def time(self, key: str, default: dt.time) -> dt.time:
-        value = self.raw(key)
-        if value is None:
-            return default
-        parsed = parse_time(value)
-        if parsed is None:
-            self.fail(key, "expected a time of day such as 08:00 or 18:30", value)
-            return default
-        return parsed
-
-    def days(self, key: str, default: frozenset[int]) -> frozenset[int]:
-        value = self.raw(key)
-        if value is None:
-            return default
-        parsed = parse_working_days(str(value))
-        if not parsed:
-            self.fail(key, "expected days such as Mon-Fri, or Mon, Tue, Thu", value)
-            return default
-        return parsed
-
-    def zone(self, key: str, default: str) -> str:
-        value = self.raw(key)
-        if value is None:
-            return default
-        zone = resolve_time_zone(str(value))
-        if not zone:
-            self.fail(key, "expected a time zone name such as Europe/Berlin or "
-                           "America/New_York", value)
-            return default
-        return zone
 
 
 def _blank(value: object) -> bool:

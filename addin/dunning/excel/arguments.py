@@ -85,7 +85,7 @@ def cell_function(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def wrapper(*args: object) -> object:
         try:
-            return cell_value(function(*args), function.__name__)
+            return excel_result(function(*args), function.__name__)
         except DunningInputError as error:
             return error_text(error.issues)
         except (CellError, AmbiguousDatesError, TypeError, ValueError) as error:
@@ -117,7 +117,7 @@ def error_text(issues: Sequence[Issue]) -> str:
     return message_text(first + more)
 
 
-def cell_value(value: object, name: str = "result") -> object:
+def excel_result(value: object, name: str = "result") -> object:
     """A Python result as a value Excel can show (2-D lists cell by cell)."""
     if isinstance(value, NotDefined):
         return message_text(f"{name} not defined: {value.reason}")

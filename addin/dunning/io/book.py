@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from dunning.core.errors import DunningInputError, Issue
+from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue
 from dunning.core.ledger import single_currency
 from dunning.core.parse import parse_text
 from dunning.io.reading import read_invoices, read_table_frame, read_table_rows
 from dunning.io.workbook import Workbook, opened
-from dunning.sheets.settings import (
-    SETTINGS_SHEET,
-    Settings,
-    WorkbookSettings,
-    read_settings_table,
-)
+from dunning.sheets.settings import Settings, WorkbookSettings, read_settings_table
 
 CUSTOMERS_TABLE = "Customers"
 

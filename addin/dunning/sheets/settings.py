@@ -59,7 +59,7 @@ from dunning.core.charges import (
     percent_or_none,
 )
 from dunning.core.columns import normal_header
-from dunning.core.errors import DunningInputError, Issue, Severity
+from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, Severity
 from dunning.core.parse import AmbiguousDatesError, parse_amounts, parse_dates, parse_flags
 from dunning.core.policy import (
     Policy,
@@ -71,7 +71,6 @@ from dunning.core.policy import (
     resolve_time_zone,
 )
 
-SETTINGS_SHEET = "Settings"
 VALUE_COLUMN = "Value"
 MAX_BUCKETS = 9
 """Bucket 1 Days .. Bucket 9 Days are read; the template writes the first four."""

@@ -24,7 +24,7 @@ from dunning.io.xlsx.tables import (
     rows_as_lists,
     table_name,
 )
-from dunning.io.xlsx.workbook import TABLE_REL, SheetEntry, Workbook, read_rels
+from dunning.io.xlsx.workbook import TABLE_REL, SheetEntry, WorkbookPart, read_rels
 from dunning.io.xlsx.worksheet import Worksheet
 
 SUPPORTED = (".xlsx", ".xlsm", ".xltx", ".xltm")
@@ -99,7 +99,7 @@ class WorkbookEdit:
         self._stat = os.stat(self.path)
         self._package = Package(self.path)
         try:
-            self._workbook = Workbook(self._package)
+            self._workbook = WorkbookPart(self._package)
         except BaseException:
             self.close()
             raise

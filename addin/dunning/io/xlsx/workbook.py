@@ -114,7 +114,7 @@ def _insert_before_close(text: str, local: str, element: str) -> str:
     return text[: match.start()] + opened + element + close + text[match.end() :]
 
 
-class Workbook:
+class WorkbookPart:
     """Finds the workbook part, its sheets and tables, and edits the bookkeeping parts."""
 
     def __init__(self, package: Package) -> None:
