@@ -102,3 +102,23 @@ def test_a_workbook_save_syncs_its_folder_after_the_rename(book, monkeypatch):
                   if kind == "fsync" and stat.S_ISREG(what[2])]
     assert file_syncs and min(file_syncs) < swap  # the new version was flushed first
     assert any(position > swap for position in recorder.folder_syncs(book.parent))
+
+
+def test_one_holder_of_a_lock_at_a_time(tmp_path):
+    import os
+
+    from dunning.io.durability import try_lock
+
+    path = tmp_path / "held"
+    first = os.open(path, os.O_RDWR | os.O_CREAT)
+    second = os.open(path, os.O_RDWR)
+    try:
+        assert try_lock(first) is True
+        assert try_lock(second) is False  # busy while the first holds it
+        os.close(first)
+        first = -1
+        assert try_lock(second) is True  # closing drops the lock
+    finally:
+        for fd in (first, second):
+            if fd >= 0:
+                os.close(fd)

@@ -235,3 +235,11 @@ def test_amount_text_beyond_the_bound_is_none():
     assert amount_from_text("999,999,999,999,999") == 999_999_999_999_999.0
     assert amount_from_text("1,000,000,000,000,000") is None
     assert amount_from_text("9" * 400) is None
+
+
+def test_number_or_none_reads_a_number_typed_by_hand():
+    from dunning.core.parse import number_or_none
+
+    assert number_or_none(" 3 ") == 3.0 and number_or_none(np.int64(2)) == 2.0
+    assert number_or_none(True) is None and number_or_none("three") is None
+    assert number_or_none(None) is None

@@ -501,3 +501,15 @@ def column_or(frame: pd.DataFrame, name: str, default: object) -> pd.Series:
 def stripped_texts(values: pd.Series) -> pd.Series:
     """Cells as stripped text, blanks and NaN as ""."""
     return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
+def number_or_none(value: object) -> float | None:
+    """A number from a cell typed by hand (3, 3.0, " 3 "); None for text, True/False, blanks."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None

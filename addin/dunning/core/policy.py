@@ -94,7 +94,7 @@ from dunning.core.columns import normal_header
 from dunning.core.contactlog import STAGE_OUTCOMES, STATE_OUTCOMES
 from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, column_letter
 from dunning.core.ledger import Ledger
-from dunning.core.parse import column_or, parse_flags, stripped_texts
+from dunning.core.parse import column_or, number_or_none, parse_flags, stripped_texts
 from dunning.core.promises import promise_outcomes
 
 ACTIONS = ("email", "task")
@@ -332,17 +332,6 @@ def _blank(value: object) -> bool:
         isinstance(value, float) and value != value)
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        return None
-
-
 _TIME_TEXT = re.compile(r"(\d{1,2})(?:[:.h](\d{2}))?(?::(\d{2}))?\s*([ap]\.?m\.?)?")
 
 
@@ -352,7 +341,7 @@ def parse_time(value: object) -> dt.time | None:
         return value.time().replace(microsecond=0)
     if isinstance(value, dt.time):
         return value
-    number = _number(value) if not isinstance(value, str) else None
+    number = number_or_none(value) if not isinstance(value, str) else None
     if number is not None:
         if 0 <= number < 1:  # Excel stores a time as a fraction of a day
             minutes = round(number * 24 * 60)
@@ -443,7 +432,7 @@ def _stages_from_rows(
         if all(_blank(value) for value in row):
             continue
         name = "" if _blank(cell(row, "stage")) else str(cell(row, "stage")).strip().lower()
-        days = _number(cell(row, "daysfromdue"))
+        days = number_or_none(cell(row, "daysfromdue"))
         action = "email" if _blank(cell(row, "action")) else str(cell(row, "action")).strip()
         template = "" if _blank(cell(row, "template")) else str(cell(row, "template")).strip()
         if not name:

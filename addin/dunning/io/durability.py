@@ -1,9 +1,13 @@
-"""Making file changes survive a crash: the one piece every writer of Dunning's files shares."""
+"""Making file changes survive a crash, and keeping two runs apart: the pieces every writer
+of Dunning's files shares (the workbook writer, the send journal, the drafts)."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+
+_BUSY = {errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, errno.EDEADLK}
 
 
 def sync_folder(folder: Path) -> None:
@@ -20,3 +24,24 @@ def sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def try_lock(fd: int) -> bool | None:
+    """Lock `fd` without waiting: True when locked, False when busy, None when unsupported.
+
+    flock on POSIX, msvcrt on Windows; the operating system drops the lock when the
+    process ends, even by SIGKILL, so a killed run never leaves a lock behind.
+    """
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        return False if error.errno in _BUSY else None
+    return True

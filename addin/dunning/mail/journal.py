@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from dunning.io.durability import sync_folder
+from dunning.io.durability import sync_folder, try_lock
 
 State = Literal["sent", "failed", "in doubt"]
 EVENTS: tuple[str, ...] = ("intent", "sent", "failed", "doubt", "resolved")
@@ -213,19 +213,9 @@ def _read_all(fd: int) -> bytes:
 
 def _lock(fd: int, path: Path) -> None:
     """Hold an exclusive lock on the journal for as long as it is open."""
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    if not try_lock(fd):
         raise JournalBusyError(
             f"{path} is in use by another dunning run; wait for it to finish "
             "(two runs at once could send the same reminder twice)"
-        ) from None
+        )
 

@@ -60,7 +60,13 @@ from dunning.core.charges import (
 )
 from dunning.core.columns import normal_header
 from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, Severity
-from dunning.core.parse import AmbiguousDatesError, parse_amounts, parse_dates, parse_flags
+from dunning.core.parse import (
+    AmbiguousDatesError,
+    number_or_none,
+    parse_amounts,
+    parse_dates,
+    parse_flags,
+)
 from dunning.core.policy import (
     Policy,
     describe_days,
@@ -547,7 +553,7 @@ def _typed(spec: Setting, value: object) -> tuple[object, str]:
                          "write it as YYYY-MM-DD"
         typed = None if parsed.bad[0] else pd.Timestamp(parsed.values[0]).date()
     elif kind == "whole number":
-        number = _number(value)
+        number = number_or_none(value)
         typed = int(number) if number is not None and number.is_integer() else None
     elif kind == "number":
         parsed = parse_amounts(np.array([value], dtype=object))
@@ -574,12 +580,3 @@ def _typed(spec: Setting, value: object) -> tuple[object, str]:
     return typed, ""
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        return None

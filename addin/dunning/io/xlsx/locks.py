@@ -19,18 +19,17 @@ is removed when the save ends; one left by a killed run is simply locked again.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from dunning.io.durability import try_lock
 from dunning.io.xlsx.errors import WorkbookLockedError, locked
 
 LOCK_MARK = ".dunning-lock"
 LOCK_WAIT = 30.0  # seconds a save waits for another Dunning run saving the same workbook
-_BUSY = {errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, errno.EDEADLK}
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ def book_lock(path: Path, *, wait: float | None = None) -> Iterator[bool]:
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
         try:
-            held = _try_lock(fd)
+            held = try_lock(fd)
         except BaseException:
             os.close(fd)
             raise
@@ -172,23 +171,6 @@ def book_lock(path: Path, *, wait: float | None = None) -> Iterator[bool]:
         yield True
     finally:
         _release(fd, lock)
-
-
-def _try_lock(fd: int) -> bool | None:
-    """Lock `fd` without waiting: True when locked, False when busy, None when unsupported."""
-    try:
-        if os.name == "nt":
-            import msvcrt
-
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as error:
-        return False if error.errno in _BUSY else None
-    return True
 
 
 def _still_named(fd: int, lock: Path) -> bool:
