@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from dunning.core.policy import Policy, Stage
-from dunning.core.worklist import HEADERS, POINTS, build_worklist, worklist_rows, worklist_text
+from dunning.core.worklist import HEADERS, POINTS, build_worklist, worklist_rows
+from dunning.render.report import worklist_text
 from test_policy import NOW, TODAY, contact, customers, item, run
 
 

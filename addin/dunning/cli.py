@@ -415,7 +415,7 @@ def _run_log(args: argparse.Namespace) -> int:
 
 def _run_worklist(args: argparse.Namespace) -> int:
     from dunning.app import actions
-    from dunning.core.worklist import worklist_text
+    from dunning.render.report import worklist_text
 
     now = _now(args)
     result = actions.worklist(args.book, now=now, as_of=args.as_of,

@@ -53,10 +53,9 @@ SAMPLE_CLIENT = "Harbour & Pine Trading Ltd (sample)"
 def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False) -> str:
     """Write the sample workbook to `out` and return its aging, KPIs and worklist."""
     from dunning.app.actions import worklist
-    from dunning.core.worklist import worklist_text
     from dunning.io.book import open_book
     from dunning.io.client_workbook import build_workbook
-    from dunning.render.report import aging_report, kpi_report
+    from dunning.render.report import aging_report, kpi_report, worklist_text
 
     out = Path(out)
     if out.exists() and not overwrite:

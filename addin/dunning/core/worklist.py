@@ -145,19 +145,6 @@ def worklist_rows(worklist: pd.DataFrame) -> list[list[object]]:
     return rows
 
 
-def worklist_text(worklist: pd.DataFrame, as_of: object) -> str:
-    """The worklist for a terminal: rank, customer, score, balance and the reason."""
-    if worklist.empty:
-        return f"Worklist for {as_of}: nobody needs a call today."
-    lines = [f"Worklist for {as_of}: {len(worklist)} customer(s)"]
-    for entry in worklist.itertuples(index=False):
-        owed = "; ".join(f"{c} {money(a)}".strip() for c, a in entry.open_by_currency.items())
-        lines.append(f"{entry.rank:>3}. {entry.customer} {entry.name}".rstrip()
-                     + f"  score {entry.score:g}  owes {owed}")
-        lines.append(f"     {entry.reasons}")
-    return "\n".join(lines)
-
-
 # ------------------------------------------------------------------- parts
 
 

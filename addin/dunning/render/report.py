@@ -74,6 +74,19 @@ def kpi_rows(frame: pd.DataFrame, as_of: dt.date, *, days: int = 365) -> list[li
     return rows
 
 
+def worklist_text(worklist: pd.DataFrame, as_of: object) -> str:
+    """The worklist for a terminal: rank, customer, score, balance and the reason."""
+    if worklist.empty:
+        return f"Worklist for {as_of}: nobody needs a call today."
+    lines = [f"Worklist for {as_of}: {len(worklist)} customer(s)"]
+    for entry in worklist.itertuples(index=False):
+        owed = "; ".join(f"{c} {money(a)}".strip() for c, a in entry.open_by_currency.items())
+        lines.append(f"{entry.rank:>3}. {entry.customer} {entry.name}".rstrip()
+                     + f"  score {entry.score:g}  owes {owed}")
+        lines.append(f"     {entry.reasons}")
+    return "\n".join(lines)
+
+
 def _by_currency(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     """Amounts in different currencies are never added: one block each, in code order."""
     return [(str(code), items) for code, items in frame.groupby("currency", sort=True)] or [
