@@ -8,6 +8,7 @@ a real server (given the CA file), and no key is committed to the repository.
 Faults, each counted across the whole server:
 - `refuse`: recipients answered 550 at RCPT;
 - `temporary_failures`: the first N DATA commands answered 451;
+- `always_temporary`: every DATA command answered 451 (a server that never recovers);
 - `drop_after`: after N accepted messages, the connection is closed at the next MAIL;
 - `drop_in_data`: message N is stored, then the connection is closed before the reply;
 - `hold_at`: message N is stored, `arrived` is set, and the reply waits for `release()`;
@@ -61,6 +62,7 @@ class Received:
 class Faults:
     refuse: frozenset[str] = frozenset()
     temporary_failures: int = 0
+    always_temporary: bool = False
     drop_after: int | None = None
     drop_in_data: int | None = None
     hold_at: int | None = None
@@ -73,6 +75,7 @@ class _State:
     logins: list[str] = field(default_factory=list)
     connections: int = 0
     dropped: int = 0
+    data_commands: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -164,6 +167,10 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        with self.state.lock:
+            self.state.data_commands += 1
+        if self.faults.always_temporary:
+            return "451 4.3.0 Temporary local problem, try again later"
         if self.faults.temporary_failures > 0:
             self.faults.temporary_failures -= 1
             return "451 4.3.0 Temporary local problem, try again later"
@@ -247,6 +254,11 @@ class LoopbackSmtp:
     def connections(self) -> int:
         """Client connections since the server started (not counting aiosmtpd's own probe)."""
         return self._state.connections
+
+    @property
+    def data_commands(self) -> int:
+        """DATA commands received, answered 250 or not."""
+        return self._state.data_commands
 
     @property
     def logins(self) -> list[str]:

@@ -163,3 +163,26 @@ def test_customers_table_flags_are_checked():
     frame = customers_frame(table)
     assert frame["opt_out"].tolist() == [True, False]
     assert frame["email"].tolist() == ["a@example.com", ""]
+
+
+def test_an_invoice_list_too_long_for_a_cell_names_the_first_and_counts_the_rest():
+    from dunning.core.contactlog import CELL_LIMIT, invoice_list
+
+    assert invoice_list(["INV-1", "INV-2"]) == "INV-1, INV-2"
+    many = [f"INV-{n:05d}" for n in range(5_000)]
+    text = invoice_list(many)
+    assert len(text) <= CELL_LIMIT
+    assert text == ", ".join(many[:20]) + " and 4,980 more"
+    assert invoice_list(many, limit=30) == "INV-00000 and 4,999 more"
+
+
+def test_a_log_row_survives_the_journal_as_json():
+    import json
+
+    from dunning.core.contactlog import row_from_record, row_record
+
+    row = log_row(Contact(customer="C1", channel="email", outcome="sent",
+                          timestamp=dt.datetime(2026, 11, 23, 11, 0, 5), invoices=("A", "B"),
+                          stage="firm", subject="Reminder", message_id="<m@x>",
+                          next_action_date=dt.date(2026, 11, 28), open_balance=12.5))
+    assert row_from_record(json.loads(json.dumps(row_record(row)))) == row

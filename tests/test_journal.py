@@ -153,3 +153,35 @@ def test_records_are_stamped_by_the_clock_the_caller_gives(path):
     with Journal(path, clock=CLOCK) as journal:
         journal.intend("K1", "<1@x>")
         assert [e["time"] for e in journal.entries()] == ["2026-11-23T08:30:15.250+00:00"]
+
+
+def test_a_planned_row_does_not_change_the_state_and_survives_reopening(path):
+    row = {"Customer": "C1", "Invoices": "A, B", "Timestamp": "2026-11-23T10:00:00"}
+    with Journal(path, clock=CLOCK) as journal:
+        journal.intend("K1", "<1@x>")
+        journal.failed("K1", "<1@x>", "550 no such mailbox", True)
+        journal.plan("K1", "<1@x>", row=row, invoices=["A", "B"], to="c1@example.com")
+        assert journal.state("K1") == "failed" and journal.latest("K1")["event"] == "failed"
+        journal.plan("K2", "<2@x>", row=row, invoices=["A"], to="c2@example.com")
+        assert journal.state("K2") is None  # planned only: never tried
+        journal.intend("K2", "<2@x>")
+    with Journal(path, clock=CLOCK) as journal:
+        planned = journal.planned("K1")
+        assert planned["row"] == row and planned["invoices"] == ["A", "B"]
+        assert planned["to"] == "c1@example.com"
+        assert [r["key"] for r in journal.in_doubt()] == ["K2"]
+
+
+def test_reading_a_journal_takes_no_lock_and_writes_nothing(path):
+    assert Journal.read(path).entries() == [] and not path.exists()  # not even created
+    with Journal(path, clock=CLOCK) as journal:
+        journal.intend("K", "<k@x>")
+        seen = Journal.read(path)  # while a run holds the lock: a preview does not wait
+        assert seen.state("K") == "in doubt" and [r["key"] for r in seen.in_doubt()] == ["K"]
+        with pytest.raises(ValueError, match="closed"):
+            seen.sent("K", "<k@x>")
+    torn = path.read_bytes() + b'{"event": "se'
+    path.write_bytes(torn)
+    with pytest.warns(JournalWarning):
+        Journal.read(path)
+    assert path.read_bytes() == torn  # a reader leaves even a torn line alone

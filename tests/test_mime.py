@@ -96,3 +96,21 @@ def test_to_email_folds_a_tampered_subject_and_display_name():
     assert received["Bcc"] is None and received["Cc"] is None
     assert received["Subject"] == "Hi Bcc: victim@example.com"
     assert [a.addr_spec for a in received["To"].addresses] == ["anna@mueller.example"]
+
+
+def test_to_email_strips_bidi_overrides_from_a_tampered_subject_and_name():
+    [message] = render([customer()], standard_items())
+    tampered = Message(**{**message.__dict__, "subject": "Invoice \u202eKCATTA\u202c due",
+                          "to_name": "\u2067Anna\u2069 \u200fMüller"})
+    received = parsed(tampered)
+    assert received["Subject"] == "Invoice KCATTA due"
+    assert received["To"].addresses[0].display_name == "Anna Müller"
+
+
+def test_to_email_encodes_an_international_recipient_domain_and_refuses_a_unicode_local_part():
+    [message] = render([customer()], standard_items())
+    idn = Message(**{**message.__dict__, "to": "anna@müller.example, anna@xn--mller-kva.example"})
+    received = parsed(idn)
+    assert [a.addr_spec for a in received["To"].addresses] == ["anna@xn--mller-kva.example"]
+    with pytest.raises(ValueError, match="SMTPUTF8"):
+        to_email(Message(**{**message.__dict__, "to": "jürgen@x.example"}), SENDER, date=WHEN)

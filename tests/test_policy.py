@@ -174,6 +174,21 @@ def test_the_last_stage_comes_from_sent_rows_about_items_still_open():
     assert one(run(rows, history=history))["stage"] == "final"
 
 
+def test_a_send_in_doubt_holds_the_customer_until_settled():
+    rows = [item("INV-1", "A", 20), item("INV-2", "B", 20)]
+    friendly = contact("A", 8, stage="friendly", invoices="INV-1")
+    doubt = {"A": "A|firm|2026-03-10, since 2026-03-10 10:00 UTC"}
+    decisions = run(rows, history=[friendly], in_doubt=doubt)
+    held = one(decisions)
+    assert held["action"] == "wait" and held["stage"] == "firm"  # not the next step, nor again
+    assert "a send in doubt (A|firm|2026-03-10" in held["reason"] and "--settle" in held["reason"]
+    assert one(decisions, "B")["action"] == "send"  # only the customer in doubt waits
+    # No task either, days later, while it stands; once settled, the policy decides afresh.
+    later = run([item("INV-1", "A", 70)], history=[friendly], in_doubt=doubt)
+    assert one(later)["action"] == "wait"
+    assert one(run(rows, history=[friendly]))["action"] == "send"
+
+
 def test_the_minimum_gap_between_two_messages():
     rows = [item("INV-1", "A", 20)]
     waiting = one(run(rows, history=[contact("A", 2, stage="friendly", invoices="INV-1")]))
@@ -726,7 +741,8 @@ FRIENDLY, FIRM, FINAL, HANDOFF = (next(stage for stage in DEFAULT_STAGES if stag
                                   for name in ("friendly", "firm", "final", "handoff"))
 RULE_ORDER = [
     "held_by_dispute", "nothing_to_chase", "marked_do_not_contact", "opted_out",
-    "no_stage_to_act_on", "handed_to_a_person", "no_usable_address", "too_soon_after_the_last",
+    "held_by_a_send_in_doubt", "no_stage_to_act_on", "handed_to_a_person", "no_usable_address",
+    "too_soon_after_the_last",
     "over_the_cap", "not_a_working_day", "outside_the_send_window", "send_the_stage",
 ]
 
@@ -761,6 +777,7 @@ NOTHING_CHASED = {"invoice": None, "stage": None, "due": None}
      ["nothing_to_chase"]),
     ({"do_not_contact": True}, ["marked_do_not_contact"]),
     ({"opt_out": True}, ["opted_out"]),
+    ({"doubt": "A|firm|2026-03-10"}, ["held_by_a_send_in_doubt"]),
     ({"stage": None, "previous": FIRM}, ["no_stage_to_act_on"]),
     ({"days": 70, "stage": HANDOFF, "due": HANDOFF, "previous": FINAL}, ["handed_to_a_person"]),
     ({"address_problem": "no email address in the Customers table"}, ["no_usable_address"]),

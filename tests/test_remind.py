@@ -315,3 +315,225 @@ def test_the_ribbons_send_sends_and_records_what_dunning_remind_does(tmp_path, s
     wanted = ("Customer", "Outcome", "Stage", "Message-ID", "Subject", "Next Action Date")
     assert sorted(tuple(str(row[k]) for k in wanted) for row in in_excel) == sorted(
         tuple(str(row[k]) for k in wanted) for row in table(by_command, "ContactLog"))
+
+
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """Retries without the real back-off sleeps (the run is the same, only faster)."""
+    real = remind.send_messages
+
+    def sending(*args, **kwargs):
+        return real(*args, **{**kwargs, "sleep": lambda seconds: None})
+
+    monkeypatch.setattr(remind, "send_messages", sending)
+
+
+def test_a_success_after_a_same_day_failure_is_logged_and_not_sent_again(
+        book, tmp_path, monkeypatch, no_backoff):
+    from smtp_server import Faults
+
+    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
+    faults = Faults(temporary_failures=10_000)  # every DATA answered 451
+    with LoopbackSmtp(tmp_path / "certs3", faults=faults) as srv:
+        first = remind.send(book, now=NOW, smtp=srv.settings())
+        outcomes = [r.outcome for r in first.results]
+        assert "failed" in outcomes and set(outcomes) <= {"failed", "not attempted"}
+        failed = [r for r in table(book, "ContactLog") if r["Outcome"] == "failed"]
+        assert len(failed) == outcomes.count("failed")
+        faults.temporary_failures = 0  # the server is healthy again
+        rerun = remind.send(book, now=NOW + dt.timedelta(hours=1), smtp=srv.settings())
+        assert {r.outcome for r in rerun.results} == {"sent"}
+        sent = [r for r in table(book, "ContactLog") if r["Outcome"] == "sent"]
+        assert sorted(r["Message-ID"] for r in sent) == sorted(r.message_id for r in first.results)
+        assert all(r["Invoices"] and r["Subject"] for r in sent)
+        delivered = len(srv.messages)
+        next_day = remind.send(book, now=NOW + dt.timedelta(days=1), smtp=srv.settings())
+        assert not next_day.messages and len(srv.messages) == delivered  # nothing twice
+
+
+def smtp_args(server, monkeypatch):
+    settings = server.settings()
+    monkeypatch.setenv("SSL_CERT_FILE", settings.cafile)  # trust the test server's CA
+    return ["--smtp-host", "127.0.0.1", "--smtp-port", str(server.port), "--smtp-user",
+            settings.user, "--silent"]
+
+
+def test_a_send_in_doubt_holds_the_customer_and_is_reported_every_day_until_settled(
+        book, tmp_path, monkeypatch, capsys):
+    from smtp_server import Faults
+
+    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
+    with LoopbackSmtp(tmp_path / "certs4", faults=Faults(drop_in_data=1)) as srv:
+        first = remind.send(book, now=NOW, smtp=srv.settings())  # stored, then dropped
+        doubt = next(r for r in first.results if r.outcome == "in doubt")
+        assert [d["key"] for d in first.doubts] == [doubt.key]
+        stored = len(srv.messages)
+        tomorrow = (NOW + dt.timedelta(days=1)).isoformat()
+        assert main(["remind", str(book), "--dry-run", "--drafts", str(tmp_path / "d"),
+                     "--now", tomorrow]) == 0  # the preview says so too
+        out, err = capsys.readouterr()
+        assert f"--settle '{doubt.key}=sent'" in err and f"  {doubt.key} (since" in out
+        assert not list((tmp_path / "d").glob(f"*{doubt.customer}*"))
+        for days in (1, 6, 12):  # nobody settles it; later stages fall due meanwhile
+            day = NOW + dt.timedelta(days=days)
+            assert main(["remind", str(book), "--now", day.isoformat(),
+                         *smtp_args(srv, monkeypatch)]) == 2
+            err = capsys.readouterr().err
+            assert f"--settle '{doubt.key}=sent'" in err and "in doubt since" in err
+            to_doubted = [m for m in srv.messages[stored:]
+                          if m.message["X-Dunning-Key"].startswith(doubt.customer + "|")]
+            assert to_doubted == []
+        assert main(["remind", str(book), "--settle", f"{doubt.key}=sent"]) == 0
+        later = NOW + dt.timedelta(days=13)
+        remind.send(book, now=later, smtp=srv.settings())
+        rows = [r for r in table(book, "ContactLog") if r["Message-ID"] == doubt.message_id]
+        assert [r["Outcome"] for r in rows] == ["sent"]
+        assert rows[0]["Invoices"] and rows[0]["Subject"] and rows[0]["Open Balance"]
+        with Journal(remind.journal_path(book), clock=lambda: later) as journal:
+            assert journal.in_doubt() == []
+
+
+def test_sent_then_the_save_is_refused_logs_whole_rows_later_and_sends_nothing_twice(
+        book, server):
+    owner = book.parent / f"~${book.name}"
+
+    def excel_opens_it(done, total):  # someone opens the workbook mid-run
+        owner.write_bytes(bytes([3]) + b"ana" + b" " * 50)
+
+    report = remind.send(book, now=NOW, smtp=server.settings(), progress=excel_opens_it)
+    assert report.unsaved and "open in Excel by ana" in report.unsaved
+    assert report.sent and "Sent, not yet logged" in report.summary()
+    assert all(f"sent {r.key}" in report.summary() for r in report.sent)
+    assert not table(book, "ContactLog")  # nothing saved
+    owner.unlink()
+    delivered = len(server.messages)
+    for days in (1, 6):  # the next run, and one after the minimum gap
+        remind.send(book, now=NOW + dt.timedelta(days=days), smtp=server.settings())
+    keys = [m.message["X-Dunning-Key"] for m in server.messages]
+    assert keys[:delivered] == [r.key for r in report.sent]
+    again = [k.split("|")[:2] for k in keys[delivered:]]
+    assert not any(pair in again for pair in (k.split("|")[:2] for k in keys[:delivered]))
+    rows = {r["Message-ID"]: r for r in table(book, "ContactLog") if r["Outcome"] == "sent"}
+    asked = {m.message_id: m for m in report.messages}
+    for result in report.sent:
+        row, message = rows[result.message_id], asked[result.message_id]
+        assert row["Invoices"] == ", ".join(message.invoices)
+        assert row["Subject"] == message.subject and row["Stage"] == message.stage
+        assert row["Next Action Date"] == dt.date(2026, 11, 28)
+        assert row["Open Balance"] == message.totals["EUR"]
+        assert row["Timestamp"] == NOW.replace(tzinfo=None)  # when it was sent
+
+
+def test_the_command_line_says_sent_not_logged_with_its_own_status(book, server, monkeypatch,
+                                                                  capsys):
+    from dunning.io.workbook import FileWorkbook
+
+    def disk_full(self):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FileWorkbook, "save", disk_full)
+    status = main(["remind", str(book), "--now", NOW.isoformat(), *smtp_args(server, monkeypatch)])
+    out, err = capsys.readouterr()
+    assert status == 4, err
+    assert "Sent, not yet logged" in out and "nothing will be sent twice" in err
+    assert server.messages and all(m.message["X-Dunning-Key"] in out for m in server.messages)
+
+
+def many_invoices_book(path, count=2_500):
+    """One customer owing `count` small invoices, all past due on NOW."""
+    customers = sample_customers().iloc[[1]]  # BRW02, in English, Europe/London
+    invoices = pd.DataFrame([{
+        "Invoice No": f"INV-2026-{n:06d}", "Customer": customers.iloc[0]["Customer"],
+        "Invoice Date": "2026-09-01", "Due Date": "2026-10-01", "Amount": "10.00", "Paid": "0",
+        "Currency": "EUR", "Disputed": "No", "Settled Date": "", "Written Off": "No",
+        "Notes": ""} for n in range(count)])
+    return build_workbook(path, client="Sample", invoices=invoices, customers=customers,
+                          as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
+
+
+def test_a_long_invoice_list_is_logged_in_a_form_that_fits_and_kept_whole_elsewhere(
+        tmp_path, server):
+    path = many_invoices_book(tmp_path / "Many.xlsx")
+    preview = remind.preview(path, tmp_path / "drafts", now=NOW)
+    (message,) = preview.messages
+    assert len(message.invoices) == 2_500
+    assert len(", ".join(message.invoices)) > 32_767  # one cell could not hold them joined
+    draft = preview.drafts[0].read_text(encoding="utf-8", errors="replace")
+    assert "INV-2026-002499" in draft.replace("=\n", "")  # the draft lists every invoice
+    report = remind.send(path, now=NOW, smtp=server.settings())
+    assert [r.outcome for r in report.results] == ["sent"]
+    (row,) = [r for r in table(path, "ContactLog") if r["Outcome"] == "sent"]
+    assert row["Invoices"].startswith("INV-2026-000000, INV-2026-000001")
+    assert row["Invoices"].endswith(" and 2,480 more") and len(row["Invoices"]) < 1_000
+    outbox = sheet(path, "Outbox")
+    assert outbox[1][5] == row["Invoices"]
+    with Journal(remind.journal_path(path), clock=lambda: NOW) as journal:
+        planned = journal.planned(message.key)
+    assert planned["invoices"] == list(message.invoices)  # the full list, in the journal
+    assert planned["row"]["Invoices"] == row["Invoices"]
+
+
+def test_a_row_that_cannot_fit_is_refused_before_anything_is_sent(book, server, monkeypatch):
+    real = remind.planned_rows
+
+    def with_a_huge_subject(*args, **kwargs):
+        rows = real(*args, **kwargs)
+        first = next(iter(rows))
+        rows[first] = {**rows[first], "Subject": "x" * 40_000}
+        return rows
+
+    monkeypatch.setattr(remind, "planned_rows", with_a_huge_subject)
+    with pytest.raises(DunningInputError, match="40,000 characters in one cell.*nothing was sent"):
+        remind.send(book, now=NOW, smtp=server.settings())
+    assert server.messages == []
+
+
+def test_the_outbox_report_never_carries_a_formula(tmp_path):
+    import csv
+
+    customers = sample_customers()
+    invoices = sample_invoices()
+    risky = ['=HYPERLINK("http://x.example","click")', "+1+1", "@INV-11", "-2+3"]
+    paid = pd.to_numeric(invoices["Paid"], errors="coerce").fillna(0)
+    owed = invoices.index[paid < pd.to_numeric(invoices["Amount"])]
+    owing = list(dict.fromkeys(invoices.loc[owed, "Customer"]))
+    for customer, name in zip(owing, ["=cmd|' /C calc'!A0", "@SUM(1+1)"], strict=False):
+        customers.loc[customers["Customer"] == customer, "Name"] = name
+    for index, number in zip(owed, risky, strict=False):
+        invoices.loc[index, "Invoice No"] = number
+    path = build_workbook(tmp_path / "Risky.xlsx", client="Sample", invoices=invoices,
+                          customers=customers, as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
+    report = remind.preview(path, tmp_path / "drafts", now=NOW)
+    with report.outbox.open(encoding="utf-8-sig", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "'=cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells
+    listed = [cell for cell in cells if any(number in cell for number in risky)]
+    assert {cell[:1] for cell in listed if cell.startswith("'")} == {"'"}
+    assert any(cell.startswith("'") for cell in listed)
+
+
+def test_a_permanent_failure_is_reported_on_every_rerun_until_the_address_is_fixed(
+        tmp_path, monkeypatch, capsys):
+    from smtp_server import Faults
+
+    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
+    path = tmp_path / "Client.xlsx"
+
+    def build(address):
+        customers = sample_customers()
+        customers.loc[customers["Customer"] == "CAS03", "Contact Email"] = address
+        build_workbook(path, client="Sample", invoices=sample_invoices(), customers=customers,
+                       as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
+
+    build("a.roux@example.com")
+    with LoopbackSmtp(tmp_path / "certs5", faults=Faults(refuse={"a.roux@example.com"})) as srv:
+        run = ["remind", str(path), "--now", NOW.isoformat(), *smtp_args(srv, monkeypatch)]
+        assert main(run) == 2
+        assert "CAS03: failed" in capsys.readouterr().err
+        assert main(run) == 2  # the rerun tries nothing, and still says so
+        assert "CAS03: failed before" in capsys.readouterr().err
+        build("anne.roux@example.com")  # the address fixed (the log kept in the journal)
+        assert main(run) == 0, capsys.readouterr().err
+        to_cas03 = [m for m in srv.messages if m.message["X-Dunning-Key"].startswith("CAS03|")]
+        assert [m.recipients for m in to_cas03] == [("anne.roux@example.com",)]

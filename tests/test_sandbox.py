@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 from jinja2 import DictLoader, Environment, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from dunning.core.errors import DunningInputError
 from dunning.render.sandbox import (
     BUILT_IN_LANGUAGES,
     BUILT_IN_STAGES,
+    HTML_ENV,
+    TEXT_ENV,
+    RenderBudget,
     TemplateSet,
     _built_in_from,
+    render_bounded,
 )
 from test_messages import (
     HEADER,
@@ -281,3 +288,147 @@ def test_the_built_in_layout_is_checked_when_loaded():
     with pytest.raises(DunningInputError,
                        match="loads 'layout.txt', which is not among the built-in templates"):
         _built_in_from(DictLoader(without))
+
+
+# ------------------------------------------------------------------ bounds: time and size
+
+LONG = "{% set s = 'x' * 100000 %}"
+
+
+def bounded_issue(source, column="HTML", customers=None, items=None):
+    """The one issue a template in `column` of Templates row 3 is refused with, when run."""
+    row = ["friendly", "en", "Hello", "Dear {{ customer_name }}", ""]
+    row[HEADER.index(column)] = source
+    templates = rows_set(["firm", "en", "Hi", "Text", ""], row)
+    with pytest.raises(DunningInputError) as caught:
+        render(customers or [customer()], items or standard_items(), templates)
+    [issue] = caught.value.issues
+    letter = "CDE"[("Subject", "Text", "HTML").index(column)]
+    assert (issue.sheet, issue.row, issue.column, issue.column_letter) == (
+        "Templates", 3, column, letter)
+    assert f"Templates!{letter}3 ({column})" in str(caught.value)
+    assert "stage 'friendly', language 'en'" in issue.message
+    return issue.message
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("{{ 'x'|center(300000000) }}", "asks for a width of 300,000,000 (at most 10,000)"),
+    ("{{ '%0200000000d' % 1 }}", "asks for a width of 200,000,000"),
+    ("{{ 'x'|indent(200000000) }}", "asks for an indent of 200,000,000"),
+    ("{{ '%.200000000f' % 1.5 }}", "asks for a precision of 200,000,000"),
+    ("{{ '%*d' % (300000000, 1) }}", "asks for a width of 300,000,000"),
+    ("{{ '%0300000000d'|format(1) }}", "asks for a width of 300,000,000"),
+    ("{{ 'x'|wordwrap(300000000) }}", "asks for a width of 300,000,000"),
+    ("{{ '{:>300000000}'.format(1) }}", "asks for a width of 300,000,000"),
+    ("{{ '{:{w}}'.format(1, w=300000000) }}", "asks for a width of 300,000,000"),
+    ("{{ 'x'.ljust(300000000) }}", "asks for a width of 300,000,000"),
+    ("{{ 'x'.zfill(300000000) }}", "asks for a width of 300,000,000"),
+    ("{{ 'a\tb'.expandtabs(300000000) }}", "asks for a tab size of 300,000,000"),
+    ("{{ [1, 2]|batch(300000000, 'x')|list }}", "asks for a count of 300,000,000"),
+    ("{{ [1, 2]|slice(300000000, 'x')|list }}", "asks for a count of 300,000,000"),
+    ("{{ items|tojson(300000000) }}", "asks for an indent of 300,000,000"),
+    (LONG + "{{ s|replace('x', s) }}", "would come to more than 1,000,000 characters"),
+    (LONG + "{{ s.replace('x', s) }}", "would come to more than 1,000,000 characters"),
+    (LONG + "{{ s|list|join(s) }}", "would come to more than 1,000,000 characters"),
+    (LONG + "{{ s.join(s|list) }}", "would come to more than 1,000,000 characters"),
+    (LONG + "{{ ('{0}' * 30000).format(s)|length }}", "would come to more than 1,000,000"),
+    (LONG + "{{ '%(a)s%(a)s%(a)s%(a)s%(a)s%(a)s%(a)s%(a)s%(a)s%(a)s%(a)s' % {'a': s} }}",
+     "would come to more than 1,000,000 characters"),
+    (LONG + "{% set l = [s, s, s, s, s, s, s, s, s, s, s] %}{{ l }}",
+     "would print as more than 1,000,000 characters"),
+    (LONG + "{% set t = s ~ s ~ s ~ s %}{% set t = t ~ t ~ t %}{{ t|length }}",
+     "a value came to more than 1,000,000 characters"),
+    (LONG + "{% set t = s + s + s + s + s + s + s + s + s + s + s %}{{ t|length }}",
+     "would come to more than 1,000,000 characters"),
+    (LONG + "{{ s|list|map('center', 10000)|list|length }}",
+     "the template made more than 10,000,000 characters of text"),
+    (LONG + "{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}",
+     "the template's loops ran more than 1,000,000 times"),
+    (LONG + "{% set b %}{% for a in s %}{% for c in s %}yy{% endfor %}{% endfor %}{% endset %}"
+     "{{ b|length }}", "the template's loops ran more than 1,000,000 times"),
+    ("{% set s = 'x' * 99999 %}{% for c in 'abcdefghijklmnopqrstu' %}{{ s }}{% endfor %}",
+     "the template's output passed 2,000,000 characters"),
+])
+def test_a_template_that_would_exhaust_the_run_is_refused_naming_its_cell(source, expected):
+    started = time.monotonic()
+    message = bounded_issue(source)
+    assert expected in message
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("column", ["Subject", "Text", "HTML"])
+def test_each_part_is_bounded_and_named(column):
+    assert "asks for a width of 300,000,000" in bounded_issue(
+        "{{ 'x'|center(300000000) }}", column)
+
+
+def test_output_past_the_limit_per_part_is_refused(monkeypatch):
+    monkeypatch.setattr("dunning.render.sandbox.OUTPUT_LIMIT", 50)
+    assert "the template's output passed 50 characters" in bounded_issue(
+        "{% for item in items %}{{ item.invoice }} {{ '%-20s' % item.currency }}{% endfor %}")
+
+
+def test_a_template_past_its_time_is_refused_once_without_spending_it_again(monkeypatch):
+    monkeypatch.setattr("dunning.render.sandbox.SECONDS", 0.2)
+    source = ("{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+              "{{ f(60) }}")
+    customers = [customer(f"C{n}", address=f"c{n}@x.example") for n in range(10)]
+    items = [row for n in range(10) for row in standard_items(f"C{n}")]
+    started = time.monotonic()
+    message = bounded_issue(source, "Text", customers, items)
+    assert "the template did not finish within 0.2 seconds" in message
+    assert time.monotonic() - started < 1.5  # ten customers, one wait
+
+
+def test_a_bounded_folder_template_names_its_file():
+    files = {"en/friendly.subject.txt": "Hello", "en/friendly.txt": "Dear {{ contact_name }}",
+             "en/friendly.html": "{{ '%0200000000d' % 1 }}"}
+    templates = TemplateSet.from_texts(files, source="/home/ar/templates")
+    with pytest.raises(DunningInputError) as caught:
+        render([customer()], standard_items(), templates)
+    [issue] = caught.value.issues
+    assert issue.sheet == "/home/ar/templates/en/friendly.html"
+    assert "asks for a width of 200,000,000" in issue.message
+
+
+def test_loading_a_template_does_not_evaluate_its_huge_constants():
+    started = time.monotonic()
+    rows_set(["friendly", "en", "Hi", "{{ 'x'|center(300000000) }}{{ '%0200000000d' % 1 }}",
+              "{{ 'x' * 100000 ~ 'y' }}"])
+    assert time.monotonic() - started < 5
+
+
+ORDINARY = (
+    "{{ items|map(attribute='invoice')|join(', ') }}|{{ 'a %s b %05.1f'|format('x', 2.5) }}"
+    "|{{ '%-6s|' % 'ab' }}{{ '%(n)03d' % {'n': 7} }}|{{ '{:>4}|{}'.format('a', 3) }}"
+    "|{{ 'x'|center(5) }}|{{ 'a\nb'|indent(2, true) }}|{{ 'Hello world'|wordwrap(5) }}"
+    "|{{ [1, 2, 3]|batch(2, 0)|list }}|{{ 'ab'.ljust(4, '.') }}|{{ '-' * 3 }}|{{ 2 ** 10 }}"
+    "|{% for item in items %}{{ loop.index }}/{{ loop.length }} {% endfor %}"
+    "|{{ (items|first).invoice ~ '!' ~ customer }}|{{ items|first|tojson(1) }}"
+    "|{{ items|selectattr('is_credit')|map(attribute='invoice')|list }}|{{ customer * 2 }}"
+    "{% set block %}<{{ customer }}>{% endset %}{{ block }}{{ block|e }}"
+)
+
+
+@pytest.mark.parametrize("autoescape", [False, True])
+def test_ordinary_widths_and_formats_render_as_jinja_renders_them(autoescape):
+    fields = {"customer": "A & B", "items": [
+        {"invoice": "INV-1", "is_credit": False}, {"invoice": "CN<2>", "is_credit": True}]}
+    plain = ImmutableSandboxedEnvironment(autoescape=autoescape, trim_blocks=True,
+                                          lstrip_blocks=True, keep_trailing_newline=True)
+    expected = plain.from_string(ORDINARY).render(fields)
+    bounded = (HTML_ENV if autoescape else TEXT_ENV).from_string(ORDINARY)
+    assert render_bounded(bounded, fields, RenderBudget()) == expected
+    assert bounded.render(fields) == expected
+
+
+def test_a_long_ordinary_template_over_many_items_stays_well_within_the_bounds():
+    items = [item(invoice=f"INV-{n}", amount=10.0 + n) for n in range(3000)]  # 1.8 MB HTML
+    source = ("{% for item in items %}{{ loop.index }}/{{ items|length }} "
+              "{{ '%-12s' % item.invoice|upper }} {{ item.open_balance|money(item.currency) }}"
+              " {{ '{:>10}'.format(item.due_date) }}\n{% endfor %}{{ items_table }}")
+    templates = rows_set(["friendly", "en", "Hi", source, ""])
+    started = time.monotonic()
+    [message] = render([customer()], items, templates)
+    assert time.monotonic() - started < 10
+    assert "3000/3000 INV-2999" in message.text

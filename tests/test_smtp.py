@@ -26,15 +26,19 @@ import keyring  # noqa: E402
 import keyring.backend  # noqa: E402
 import keyring.errors  # noqa: E402
 
+from dunning.app.remind import smtp_from_settings  # noqa: E402
 from dunning.mail.journal import Journal  # noqa: E402
 from dunning.mail.smtp import (  # noqa: E402
+    MAX_FAILURES_IN_A_ROW,
     PASSWORD_VARIABLE,
+    RETRY_BUDGET,
     MailerError,
     Outgoing,
     SmtpSettings,
     send_messages,
     smtp_password,
 )
+from dunning.sheets.settings import read_settings  # noqa: E402
 from smtp_server import TEST_PASSWORD, TEST_USER, Faults, LoopbackSmtp, build_email  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
@@ -362,6 +366,70 @@ def test_temporary_failures_that_outlast_the_retries_are_tried_again_next_run(se
     assert message_ids(server) == {f"<reminder-{n}.dunning@example.test>": 1 for n in range(2)}
 
 
+def test_a_server_that_answers_451_to_every_message_is_given_up_on_for_the_run(serve,
+                                                                              journal_path):
+    server = serve(faults={"always_temporary": True})
+    sleeps = []
+    results = send(batch(200), server.settings(), journal_path, sleep=sleeps.append)
+    assert (MAX_FAILURES_IN_A_ROW, RETRY_BUDGET) == (10, 60.0)
+    # 4 + 4 + 2 attempts: the tenth 451 in a row ends the run's tries, not 200 x 7 s of waits
+    assert outcomes(results) == ["failed"] * 3 + ["not attempted"] * 197
+    assert [r.attempts for r in results[:4]] == [4, 4, 2, 0]
+    assert sleeps == [1.0, 2.0, 4.0, 1.0, 2.0, 4.0, 1.0]
+    assert server.data_commands == 10 and server.messages == []
+    assert all(not r.permanent for r in results)
+    assert results[2].error.startswith("451") and "this run stopped trying 127.0.0.1:" in \
+        results[2].error and "10 temporary failures in a row" in results[2].error
+    assert "10 temporary failures in a row; last: 451" in results[3].error
+    assert results[-1].error.endswith("the next run sends it")
+    with Journal(journal_path, clock=CLOCK) as journal:
+        assert [journal.state(f"C{n}|friendly|2026-11-23") for n in range(4)] == [
+            "failed", "failed", "failed", None]
+        assert {e["key"] for e in journal.entries()} == {
+            f"C{n}|friendly|2026-11-23" for n in range(3)}  # no intent for the rest
+
+    server.faults.always_temporary = False
+    again = send(batch(200), server.settings(), journal_path)
+    assert outcomes(again) == ["sent"] * 200
+    assert message_ids(server) == {f"<reminder-{n}.dunning@example.test>": 1 for n in range(200)}
+
+
+def test_the_run_stops_waiting_once_its_retry_budget_is_spent(serve, journal_path):
+    server = serve(faults={"always_temporary": True})
+    sleeps = []
+    results = send(batch(5), server.settings(), journal_path, sleep=sleeps.append,
+                   max_failures_in_a_row=100, retry_budget=10)
+    assert outcomes(results) == ["failed", "failed", "not attempted", "not attempted",
+                                 "not attempted"]
+    assert sleeps == [1.0, 2.0, 4.0, 1.0, 2.0]  # a wait of 4 more would pass the 10 s
+    assert [r.attempts for r in results] == [4, 3, 0, 0, 0]
+    assert "retry budget of 10 s of waiting is spent (10 s waited)" in results[1].error
+    assert "retry budget" in results[2].error and "the next run sends it" in results[2].error
+    with Journal(journal_path, clock=CLOCK) as journal:
+        assert journal.state("C2|friendly|2026-11-23") is None
+
+
+def test_a_message_accepted_in_between_starts_the_count_of_failures_again(serve,
+                                                                         journal_path):
+    server = serve(faults={"temporary_failures": 2})
+
+    def two_more_451s(done, total):
+        server.faults.temporary_failures = 2
+
+    results = send(batch(4), server.settings(), journal_path, progress=two_more_451s,
+                   max_failures_in_a_row=3)
+    assert outcomes(results) == ["sent"] * 4  # 2 failures, then a send, each time
+    assert [r.attempts for r in results] == [3] * 4
+
+
+def test_the_limits_on_retrying_are_checked(journal_path):
+    settings = SmtpSettings("127.0.0.1")
+    with pytest.raises(ValueError, match="max_failures_in_a_row must be at least 1"):
+        send(batch(1), settings, journal_path, max_failures_in_a_row=0)
+    with pytest.raises(ValueError, match="retry_budget must not be negative"):
+        send(batch(1), settings, journal_path, retry_budget=-1)
+
+
 def test_a_wrong_password_is_a_clear_error_and_nothing_is_marked_sent(serve, tmp_path,
                                                                      journal_path):
     server = serve()
@@ -381,7 +449,8 @@ def test_a_wrong_password_is_a_clear_error_and_nothing_is_marked_sent(serve, tmp
 
 def test_an_untrusted_certificate_stops_before_anything_is_sent(serve, journal_path):
     server = serve()
-    with pytest.raises(MailerError, match="certificate of 127.0.0.1:.* is not trusted"):
+    with pytest.raises(MailerError, match="certificate of 127.0.0.1:.* is not trusted.*set "
+                       "SMTP CA File in the Settings sheet"):
         send(batch(2), server.settings(cafile=""), journal_path)
     with Journal(journal_path, clock=CLOCK) as journal:
         assert journal.entries() == []
@@ -397,6 +466,70 @@ def test_an_unreachable_server_is_retried_then_reported_with_nothing_sent(journa
     with pytest.raises(MailerError, match=rf"cannot connect to 127.0.0.1:{port}.*tried 3 times"):
         send(batch(2), settings, journal_path, retries=2, sleep=sleeps.append)
     assert sleeps == [1.0, 2.0]
+    with Journal(journal_path, clock=CLOCK) as journal:
+        assert journal.entries() == []
+
+
+# The SMTP CA File setting
+
+
+def settings_sheet(server: LoopbackSmtp, **values) -> SmtpSettings:
+    """The SMTP settings a Settings sheet naming this server gives."""
+    smtp = smtp_from_settings(read_settings({
+        "SMTP Host": "127.0.0.1", "SMTP Port": server.port, "SMTP Security": server.security,
+        "SMTP User": TEST_USER, **values}))
+    assert smtp is not None
+    return smtp
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_the_smtp_ca_file_setting_trusts_a_server_with_its_own_ca(serve, journal_path,
+                                                                  monkeypatch, security):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    server = serve(security=security)
+    trusting = settings_sheet(server, **{"SMTP CA File": f" {server.cafile} "})
+    assert trusting.cafile == str(server.cafile)
+    assert outcomes(send(batch(2), trusting, journal_path)) == ["sent", "sent"]
+
+    without = settings_sheet(server)
+    assert without.cafile == ""
+    with pytest.raises(MailerError) as raised:
+        send(batch(1), without, journal_path.with_name("another.jsonl"))
+    message = str(raised.value)
+    assert "is not trusted" in message and "set SMTP CA File in the Settings sheet" in message
+    assert len(server.messages) == 2 and server.logins == [TEST_USER]
+
+
+def test_a_ca_file_that_signed_another_server_is_named(serve, journal_path):
+    server, other = serve(), serve()
+    with pytest.raises(MailerError) as raised:
+        send(batch(1), server.settings(cafile=str(other.cafile)), journal_path)
+    assert f"SMTP CA File {str(other.cafile)!r} does not hold the certificate authority" in \
+        str(raised.value)
+    assert server.messages == []
+
+
+def test_an_unusable_smtp_ca_file_is_named_before_anything_is_sent(tmp_path, journal_path):
+    (tmp_path / "notes.txt").write_text("ask IT for the certificate\n", encoding="utf-8")
+    (tmp_path / "ca.der").write_bytes(bytes(range(256)))
+    (tmp_path / "broken.pem").write_text(
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", encoding="ascii")
+    expected = {
+        "missing.pem": "does not exist; give the full path",
+        "(this folder)": "is not a file;",
+        "notes.txt": "is not a PEM bundle of certificates",
+        "ca.der": "is not a PEM bundle of certificates",
+        "broken.pem": "is not a PEM bundle of certificates",
+        "nul\0.pem": "is not a file name",
+    }
+    for name, words in expected.items():
+        path = str(tmp_path if name == "(this folder)" else tmp_path / name)
+        settings = SmtpSettings("127.0.0.1", user=TEST_USER, cafile=path)
+        with pytest.raises(MailerError) as raised:
+            send(batch(1), settings, journal_path)
+        issues = [issue.message for issue in raised.value.issues]
+        assert issues == [issues[0]] and issues[0].startswith(f"SMTP CA File {path!r} "), issues
+        assert words in issues[0] and "leave it blank" in issues[0], issues
     with Journal(journal_path, clock=CLOCK) as journal:
         assert journal.entries() == []
 

@@ -345,6 +345,7 @@ def _run_remind(args: argparse.Namespace) -> int:
                                 templates_dir=args.templates)
         _warn(report.warnings)
         print(report.summary())
+        _print_doubts(args, report.doubts)  # a preview says so too, and sends nothing
         return 0
     smtp = _smtp_settings(args)
     progress = None if args.silent or not sys.stderr.isatty() else _progress_bar
@@ -354,14 +355,38 @@ def _run_remind(args: argparse.Namespace) -> int:
                          templates_dir=args.templates, clock=None if args.now else wall_clock)
     _warn(report.warnings)
     print(report.summary())
-    troubles = [r for r in report.results if r.outcome in ("failed", "in doubt", "not attempted")]
+    return _remind_status(args, report)
+
+
+SENT_NOT_LOGGED = 4
+"""Exit status of `remind` when reminders went out but the workbook could not be saved."""
+
+
+def _remind_status(args: argparse.Namespace, report) -> int:  # noqa: ANN001 - a RunReport
+    """0 all well; 2 sends that need a look (failed, refused for good, not attempted, in doubt:
+    every run says so until settled); 4 sent, not yet logged (the save was refused)."""
+    troubles = [r for r in report.results
+                if r.outcome in ("failed", "failed before", "not attempted")]
     for result in troubles:
         print(f"Warning: {result.customer}: {result.outcome} {result.error}".rstrip(),
               file=sys.stderr)
-        if result.outcome == "in doubt":
-            print(f"  check the Sent folder, then: dunning remind {args.book} --settle "
-                  f"'{result.key}=sent' (or =not sent)", file=sys.stderr)
-    return 2 if troubles else 0
+    _print_doubts(args, report.doubts)
+    if report.unsaved:
+        print(f"Error: sent, not yet logged: close the workbook and run again; nothing will be "
+              f"sent twice ({report.unsaved})", file=sys.stderr)
+        return SENT_NOT_LOGGED
+    return 2 if troubles or report.doubts else 0
+
+
+def _print_doubts(args: argparse.Namespace, doubts: list[dict]) -> None:
+    """Each send in doubt, with the command that settles it."""
+    for doubt in doubts:
+        customer = doubt["key"].rsplit("|", 2)[0]
+        print(f"Warning: {customer}: in doubt since {str(doubt.get('time', ''))[:16]} UTC "
+              f"({doubt.get('error') or 'the run stopped during the send'}); nothing more is "
+              f"sent to {customer} until it is settled", file=sys.stderr)
+        print(f"  check the Sent folder, then: dunning remind {args.book} --settle "
+              f"'{doubt['key']}=sent' (or =not sent)", file=sys.stderr)
 
 
 def _smtp_settings(args: argparse.Namespace):  # noqa: ANN202 - SmtpSettings or None
@@ -385,6 +410,7 @@ def _smtp_settings(args: argparse.Namespace):  # noqa: ANN202 - SmtpSettings or 
         host=args.smtp_host or (base.host if base else ""),
         port=args.smtp_port or (base.port if base else 587),
         security=args.smtp_security or (base.security if base else "starttls"),
+        cafile=base.cafile if base else "",
         user=args.smtp_user if args.smtp_user is not None else (base.user if base else ""),
     )
 

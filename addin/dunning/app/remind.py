@@ -16,8 +16,13 @@ Why the order is safe: the workbook is checked to be closed before anything is
 sent; each send is journaled (intent before, outcome after); log rows are
 written after the batch, and a later run adds the log row of any message the
 journal says went out but the ContactLog does not show (a crash between the
-send and the save loses no row). A send whose outcome is unknown stays "in
-doubt" until the ContactLog shows it or someone resolves it.
+send and the save, or a save refused because the workbook was opened in Excel,
+loses no row: the journal keeps each row whole, written before the send, and the
+policy counts those messages as sent meanwhile). A send whose outcome is unknown
+stays "in doubt", and its customer waits, until the ContactLog shows it or
+someone settles it; every run reports it. Every cell is checked to fit before
+anything is sent (a long invoice list is shortened, the full list staying in
+the journal and the draft).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import csv
 import datetime as dt
 import getpass
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -40,17 +45,22 @@ from dunning.core.charges import (
     missing_rate_warnings,
 )
 from dunning.core.contactlog import (
+    CELL_LIMIT,
+    CONTACT_LOG_HEADERS,
     CONTACT_LOG_TABLE,
     Contact,
     contact_log_frame,
+    invoice_list,
     log_row,
     log_time,
+    row_from_record,
+    row_record,
 )
 from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue
 from dunning.core.plans import SHEET as PLANS_SHEET
 from dunning.core.plans import judge_plans, plans_from_rows
 from dunning.core.policy import Decisions, Policy, decide
-from dunning.io import check_not_open
+from dunning.io import RISKY_START, WorkbookLockedError, check_not_open
 from dunning.io.book import open_book
 from dunning.io.reading import read_table_frame
 from dunning.io.workbook import FileWorkbook, Workbook, opened
@@ -70,6 +80,8 @@ RATES_TABLE = "ReferenceRates"
 CHARGES_FROM_STAGE = "Charges From Stage"
 OUTBOX_HEADERS = ("Customer", "Name", "To", "Action", "Stage", "Invoices", "Currency", "Total",
                   "Reason", "Outcome", "Message-ID")
+NOTE_LIMIT = 2_000
+"""The longest server reply kept in a log row's Note."""
 
 
 def run_user() -> str:
@@ -113,6 +125,14 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     warnings: tuple[Issue, ...] = ()
     cancelled: bool = False  # the `confirm` of a send said no: nothing sent or written
+    doubts: list[dict] = field(default_factory=list)  # the journal's sends in doubt, after it
+    unsaved: str = ""  # why the workbook could not be saved after sending ("" when it was)
+    recovered: int = 0  # log rows of earlier runs' sends, from the journal, in this save
+
+    @property
+    def sent(self) -> list[SendResult]:
+        """The messages this run handed to the mail server."""
+        return [result for result in self.results if result.outcome == "sent"]
 
     def summary(self) -> str:
         """One paragraph an accountant reads at the end of a run."""
@@ -135,7 +155,22 @@ class RunReport:
         if self.outbox:
             lines.append(f"Outbox report: {self.outbox}")
         if self.logged:
-            lines.append(f"ContactLog: {self.logged} row(s) added.")
+            lines.append(f"ContactLog: {self.logged} row(s) added" + (
+                f", {self.recovered} of them for sends of an earlier run." if self.recovered
+                else "."))
+        if self.unsaved:
+            earlier = (f" (and {self.recovered} sent by an earlier run are still unlogged)"
+                       if self.recovered else "")
+            lines.append(f"Sent, not yet logged: {len(self.sent)} reminder(s) went out{earlier}, "
+                         f"but the workbook could not be saved ({self.unsaved}). Close the "
+                         "workbook and run again; nothing will be sent twice.")
+            lines += [f"  sent {r.key} ({r.message_id})" for r in self.sent]
+        if self.doubts:
+            lines.append(f"In doubt: {len(self.doubts)} send(s) may have reached the customer; "
+                         "nothing more goes to them until each is settled (check the Sent "
+                         "folder, then settle it as sent or not sent):")
+            lines += [f"  {d['key']} (since {str(d.get('time', ''))[:16]} UTC)"
+                      for d in self.doubts]
         lines += [f"Note: {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -223,13 +258,15 @@ def smtp_from_settings(settings: WorkbookSettings) -> SmtpSettings | None:
     if not settings.smtp_host:
         return None
     return SmtpSettings(host=settings.smtp_host, port=settings.smtp_port,
-                        security=settings.smtp_security, user=settings.smtp_user)
+                        security=settings.smtp_security, user=settings.smtp_user,
+                        cafile=settings.smtp_ca_file)
 
 
-def plan_reminders(inputs: RunInputs, now: dt.datetime) -> tuple[Decisions, list[Message]]:
-    """Today's decisions and the messages they call for."""
+def plan_reminders(inputs: RunInputs, now: dt.datetime, *,
+                   in_doubt: dict[str, str] | None = None) -> tuple[Decisions, list[Message]]:
+    """Today's decisions and the messages they call for (`in_doubt`: customer -> key)."""
     decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
-                       plan_summary(inputs, now), as_of=inputs.as_of)
+                       plan_summary(inputs, now), as_of=inputs.as_of, in_doubt=in_doubt)
     messages = render_messages(decisions.customers, decisions.items, inputs.templates,
                                inputs.sender, decisions.as_of,
                                charges=charges_shown(decisions, inputs))
@@ -295,7 +332,9 @@ def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: d
     from dunning.mail.drafts import write_drafts
 
     inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir, preview=True)
-    decisions, messages = plan_reminders(inputs, now)
+    journal = Journal.read(journal_path(inputs.path)) if inputs.path is not None else None
+    inputs, in_doubt, _ = with_journal(inputs, journal, now)
+    decisions, messages = plan_reminders(inputs, now, in_doubt=in_doubt)
     if drafts is None:
         if inputs.path is None:
             raise DunningInputError([Issue(
@@ -307,13 +346,21 @@ def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: d
     outbox = drafts / OUTBOX_REPORT
     try:
         with outbox.open("w", newline="", encoding="utf-8-sig") as handle:
-            csv.writer(handle).writerows(outbox_rows(decisions, messages, []))
+            csv.writer(handle).writerows(csv_safe(outbox_rows(decisions, messages, [])))
     except PermissionError:
         raise DunningInputError([Issue(
             f"{outbox} cannot be written: it is open in another program (Excel?); close it "
             "and preview again")]) from None
     return RunReport(decisions, messages, drafts=written, outbox=outbox,
-                     notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions))
+                     notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions),
+                     doubts=journal.in_doubt() if journal is not None else [])
+
+
+def csv_safe(rows: list[list[object]]) -> list[list[object]]:
+    """Rows for a CSV file that a spreadsheet opens: text that would start a formula gets a
+    leading apostrophe (OWASP's CSV injection advice), as the workbook's quote prefix does."""
+    return [[f"'{value}" if isinstance(value, str) and value.startswith(RISKY_START)
+             else value for value in row] for row in rows]
 
 
 def drafts_folder(path: str | Path, day: dt.date) -> Path:
@@ -364,6 +411,11 @@ def send(
     (the ribbon asks the person at the keyboard; an unattended run passes none):
     the question names how many reminders go to how many customers, and a no
     returns a cancelled report having sent and written nothing.
+
+    A save refused after messages went out (the workbook opened in Excel during the
+    run, a full disk) does not raise: the report's `unsaved` says why and `sent` what
+    went; the journal holds their log rows, which the next run writes. The report's
+    `doubts` are every send in doubt the journal holds, this run's and earlier ones.
     """
     if isinstance(source, (str, Path)):
         check_not_open(Path(source))
@@ -373,30 +425,130 @@ def send(
                                        "that prevents double sends is kept beside it")])
     inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir)
     smtp = smtp or inputs.smtp
-    decisions, messages = plan_reminders(inputs, now)
-    if messages and confirm is not None and not confirm(confirm_text(messages)):
-        return RunReport(decisions, messages, cancelled=True,
-                         warnings=run_warnings(inputs, decisions))
+    if confirm is not None:  # ask before taking the journal; a no leaves it untouched
+        seen = Journal.read(journal_path(source.path))
+        asked, in_doubt, _ = with_journal(inputs, seen, now)
+        decisions, messages = plan_reminders(asked, now, in_doubt=in_doubt)
+        if messages and not confirm(confirm_text(messages)):
+            return RunReport(decisions, messages, cancelled=True,
+                             warnings=run_warnings(inputs, decisions), doubts=seen.in_doubt())
     with Journal(journal_path(source.path), clock=clock or (lambda: now)) as journal:
         settle_doubt_from_log(journal, inputs.log)
+        inputs, in_doubt, recovered = with_journal(inputs, journal, now)
+        # decided again under the journal's lock: a run that sent meanwhile counts
+        decisions, messages = plan_reminders(inputs, now, in_doubt=in_doubt)
+        planned = planned_rows(messages, now, follow_up_days=inputs.policy.min_gap_days,
+                               today=decisions.as_of or now.date())
+        check_cells(decisions, messages, planned, inputs.log)  # before anything is sent
         results: list[SendResult] = []
         if messages:
             if smtp is None:
                 raise DunningInputError([Issue(
                     "no mail server: set SMTP Host in the Settings sheet or pass --smtp-host "
                     "(or preview with --dry-run)", sheet=SETTINGS_SHEET)])
+            _plan_in_journal(journal, messages, planned)
             outgoing = [Outgoing(m.key, m.customer, to_email(m, inputs.sender, date=now))
                         for m in messages]
             results = send_messages(outgoing, smtp, journal, password=password,
                                     progress=progress)
         rows = log_rows_for(decisions, messages, results, inputs.log, journal, now,
                             follow_up_days=inputs.policy.min_gap_days)
+        rows = recovered + rows
+        doubts = journal.in_doubt()
+    report = RunReport(decisions, messages, results=results, logged=len(rows),
+                       notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions),
+                       doubts=doubts, recovered=len(recovered))
     if rows:
         source.append_rows(CONTACT_LOG_TABLE, rows)
     source.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, results))
-    source.save()
-    return RunReport(decisions, messages, results=results, logged=len(rows),
-                     notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions))
+    try:
+        source.save()
+    except (WorkbookLockedError, OSError) as error:
+        if not report.sent and not recovered:
+            raise  # nothing went out: the refusal says it all
+        return replace(report, logged=0, unsaved=_why(error))
+    return report
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, DunningInputError):
+        return "; ".join(str(issue) for issue in error.issues)
+    return str(error) or type(error).__name__
+
+
+def with_journal(inputs: RunInputs, journal: Journal | None,
+                 now: dt.datetime) -> tuple[RunInputs, dict[str, str], list[dict[str, object]]]:
+    """What the journal knows and the workbook does not, for the policy to count.
+
+    Returns the inputs with the log rows of sends the ContactLog lacks (an earlier run
+    sent them but could not save), the customers with a send in doubt (customer ->
+    "KEY, since TIME"), and those log rows, to be written.
+    """
+    if journal is None:
+        return inputs, {}, []
+    recovered = _missing_sends(journal, inputs.log, log_time(now), run_user())
+    log = inputs.log
+    if recovered:
+        extra = contact_log_frame(pd.DataFrame(recovered, columns=list(CONTACT_LOG_HEADERS)))
+        log = extra if log.empty else pd.concat([log, extra], ignore_index=True)
+    in_doubt = {}
+    for record in journal.in_doubt():
+        customer = record["key"].rsplit("|", 2)[0]
+        in_doubt[customer] = f"{record['key']}, since {str(record.get('time', ''))[:16]} UTC"
+    return replace(inputs, log=log), in_doubt, recovered
+
+
+def planned_rows(messages: list[Message], now: dt.datetime, *, follow_up_days: int,
+                 today: dt.date) -> dict[str, dict[str, object]]:
+    """The ContactLog row each message writes once sent, by key."""
+    stamp, user = log_time(now), run_user()
+    follow_up = today + dt.timedelta(days=follow_up_days)
+    return {m.key: _message_row(m, "sent", "", stamp, user, follow_up) for m in messages}
+
+
+def _message_row(message: Message, outcome: str, error: str, stamp: dt.datetime, user: str,
+                 next_action: dt.date) -> dict[str, object]:
+    return log_row(Contact(
+        customer=message.customer, channel="email", outcome=outcome, timestamp=stamp,
+        invoices=message.invoices, stage=message.stage, subject=message.subject,
+        message_id=message.message_id, user=user, next_action_date=next_action,
+        note=error[:NOTE_LIMIT], open_balance=_single_total(message.totals)))
+
+
+def _plan_in_journal(journal: Journal, messages: list[Message],
+                     planned: dict[str, dict[str, object]]) -> None:
+    """Write each message's log row into the journal before it is sent; a permanent failure
+    whose address has changed since is tried again."""
+    for message in messages:
+        state, earlier = journal.state(message.key), journal.planned(message.key) or {}
+        if state == "failed" and (journal.latest(message.key) or {}).get("permanent"):
+            if not earlier or earlier.get("to") == message.to:
+                continue  # refused for good at this address: reported, not retried
+            journal.resolve(message.key, "not sent", note=f"the address changed from "
+                            f"{earlier.get('to')} to {message.to}: sent again")
+        elif state in ("sent", "in doubt"):
+            continue
+        journal.plan(message.key, message.message_id, row=row_record(planned[message.key]),
+                     invoices=list(message.invoices), to=message.to)
+
+
+def check_cells(decisions: Decisions, messages: list[Message],
+                planned: dict[str, dict[str, object]], log: pd.DataFrame) -> None:
+    """Refuse, before anything is sent, a row the workbook could not hold (a cell over
+    32,767 characters), so that what is sent can always be logged."""
+    stamp = dt.datetime(2000, 1, 1)
+    rows = [("ContactLog", list(row.values())) for row in planned.values()]
+    rows += [("ContactLog", list(row.values())) for row in _task_rows(decisions, stamp, "")]
+    rows += [("ContactLog", list(row.values()))
+             for row in _broken_promise_rows(decisions, log, stamp, "")]
+    rows += [(OUTBOX_SHEET, row) for row in outbox_rows(decisions, messages, [])]
+    problems = [Issue(f"a {sheet} row of customer {row[1] if sheet == 'ContactLog' else row[0]} "
+                      f"would hold {len(value):,} characters in one cell, more than the "
+                      f"{CELL_LIMIT:,} a cell holds; nothing was sent", sheet=sheet)
+                for sheet, row in rows for value in row
+                if isinstance(value, str) and len(value) > CELL_LIMIT]
+    if problems:
+        raise DunningInputError(problems)
 
 
 def settle(path: str | Path, key: str, outcome: str, *, now: dt.datetime) -> None:
@@ -431,10 +583,11 @@ def log_rows_for(
     *,
     follow_up_days: int = 5,
 ) -> list[dict[str, object]]:
-    """ContactLog rows for this run, and for earlier sends the log is missing.
+    """ContactLog rows for this run (`with_journal` gives those of earlier sends).
 
     Sent and failed messages, hand-off tasks and broken promises are logged once
-    each: a message by its Message-ID, a task by customer, stage and day, a
+    each: a message by its Message-ID and outcome (a failure, then the send of a
+    later run the same day, are two rows), a task by customer, stage and day, a
     broken promise by customer and promised date. A sent reminder's next action
     date is the first day the next one may go (the minimum gap); a failed one's
     is the run date, since someone should look at it today.
@@ -443,21 +596,17 @@ def log_rows_for(
     user = run_user()
     today = decisions.as_of or now.date()
     follow_up = today + dt.timedelta(days=follow_up_days)
-    logged_ids = set(log["message_id"])
+    logged = set(zip(log["message_id"], log["outcome"], strict=True))
     by_key = {m.key: m for m in messages}
     rows: list[dict[str, object]] = []
-    for result in results:
-        if result.outcome not in ("sent", "failed") or result.message_id in logged_ids:
+    for result in results:  # a message is logged once per outcome: a failure, then its send
+        if result.outcome not in ("sent", "failed") or (
+                result.message_id, result.outcome) in logged:
             continue
         message = by_key[result.key]
-        rows.append(log_row(Contact(
-            customer=message.customer, channel="email", outcome=result.outcome,
-            timestamp=stamp, invoices=message.invoices, stage=message.stage,
-            subject=message.subject, message_id=result.message_id, user=user,
-            next_action_date=follow_up if result.outcome == "sent" else today,
-            note=result.error, open_balance=_single_total(message.totals))))
-        logged_ids.add(result.message_id)
-    rows += _missing_sends(journal, logged_ids, stamp, user)
+        rows.append(_message_row(message, result.outcome, result.error, stamp, user,
+                                 follow_up if result.outcome == "sent" else today))
+        logged.add((result.message_id, result.outcome))
     rows += _task_rows(decisions, stamp, user)
     rows += _broken_promise_rows(decisions, log, stamp, user)
     return rows
@@ -468,20 +617,29 @@ def _single_total(totals: dict[str, float]) -> float | None:
     return round(float(next(iter(totals.values()))), 2) if len(totals) == 1 else None
 
 
-def _missing_sends(journal: Journal, logged_ids: set[str], stamp: dt.datetime,
-                   user: str) -> list[dict]:
+def _missing_sends(journal: Journal, log: pd.DataFrame, stamp: dt.datetime,
+                   user: str) -> list[dict[str, object]]:
+    """Log rows of messages the journal says went out and the ContactLog does not show: the
+    row planned before the send, whole (a journal older than planned rows gives a bare one)."""
+    logged_ids = set(log.loc[log["outcome"] == "sent", "message_id"])
     rows = []
     seen = set()
+    note = "recorded from the send journal: an earlier run sent it but did not log it"
     for record in journal.entries():
         key, message_id = record.get("key", ""), record.get("message_id", "")
         if key in seen or journal.state(key) != "sent" or message_id in logged_ids:
             continue
         seen.add(key)
-        customer, stage, _ = (key.split("|") + ["", "", ""])[:3]
+        planned = journal.planned(key)
+        if planned is not None and planned.get("message_id") == message_id:
+            row = row_from_record(planned["row"])
+            row["Note"] = f"{row['Note']}; {note}" if row.get("Note") else note
+            rows.append(row)
+            continue
+        customer, stage, _ = (key.rsplit("|", 2) + ["", "", ""])[:3]
         rows.append(log_row(Contact(
             customer=customer, channel="email", outcome="sent", timestamp=stamp, stage=stage,
-            message_id=message_id, user=user,
-            note="recorded from the send journal: an earlier run sent it but did not log it")))
+            message_id=message_id, user=user, note=note)))
     return rows
 
 
@@ -523,7 +681,7 @@ def outbox_rows(decisions: Decisions, messages: list[Message],
         currencies, total = total_cells(decision.total_by_currency)
         rows.append([
             decision.customer, decision.name, decision.email, decision.action, decision.stage,
-            ", ".join(decision.items), currencies, total, decision.reason,
+            invoice_list(decision.items), currencies, total, decision.reason,
             result.outcome if result else "", message.message_id if message else "",
         ])
     return rows

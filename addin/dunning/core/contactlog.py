@@ -10,7 +10,7 @@ all log the same way.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +66,10 @@ OUTCOME_SHORTHANDS: Mapping[str, str] = {
     "optout": "opted out",
     "opt-out": "opted out",
 }
+CELL_LIMIT = 32_767
+"""The most characters an Excel cell holds."""
+INVOICES_LISTED = 20
+"""How many invoices a list too long for one cell names before "and N more"."""
 _DATE_COLUMNS = ("timestamp", "promise_date", "next_action_date")
 _AMOUNT_COLUMNS = ("promise_amount", "open_balance")
 
@@ -135,11 +139,47 @@ def log_row(contact: Contact) -> dict[str, object]:
         raise DunningInputError(problems)
     values = (
         contact.timestamp.replace(microsecond=0), contact.customer.strip(),
-        ", ".join(contact.invoices), channel, contact.stage, contact.subject,
+        invoice_list(contact.invoices), channel, contact.stage, contact.subject,
         contact.message_id, outcome, contact.promise_date, contact.promise_amount,
         contact.next_action_date, contact.user, contact.note, contact.open_balance,
     )
     return dict(zip(CONTACT_LOG_HEADERS, values, strict=True))
+
+
+def invoice_list(invoices: Sequence[str], limit: int = CELL_LIMIT) -> str:
+    """Invoice numbers for one cell: all of them, comma separated, when they fit in `limit`
+    characters; else the first `INVOICES_LISTED` and "and 2,480 more" (the full list stays
+    in the send journal and the draft)."""
+    joined = ", ".join(invoices)
+    if len(joined) <= limit:
+        return joined
+    shown = list(invoices[:INVOICES_LISTED])
+
+    def listed() -> str:
+        return f"{', '.join(shown)} and {len(invoices) - len(shown):,} more"
+
+    while len(shown) > 1 and len(listed()) > limit:
+        shown.pop()
+    return listed()
+
+
+def row_record(row: Mapping[str, object]) -> dict[str, object]:
+    """A ContactLog row as JSON values (dates and times as ISO text), for the send journal."""
+    return {header: value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+            for header, value in row.items()}
+
+
+def row_from_record(record: Mapping[str, object]) -> dict[str, object]:
+    """The ContactLog row `row_record` wrote: Timestamp a datetime, the other dates dates."""
+    row = {header: record.get(header) for header in CONTACT_LOG_HEADERS}
+    stamp = row["Timestamp"]
+    if isinstance(stamp, str) and stamp:
+        row["Timestamp"] = dt.datetime.fromisoformat(stamp)
+    for header in ("Promise Date", "Next Action Date"):
+        value = row[header]
+        if isinstance(value, str) and value:
+            row[header] = dt.date.fromisoformat(value[:10])
+    return row
 
 
 def _promise_problems(contact: Contact) -> list[Issue]:

@@ -59,8 +59,9 @@ Conventions, decided once here:
 - Order of the checks for a customer, the first that applies giving the reason:
   nothing included (skip: "all open items are disputed" when that is the only
   reason, else listing each exclusion with its invoices); do not
-  contact (skip); opted out (skip; no task either); no stage to act on (skip:
-  not due yet, or that stage already sent); a task stage (task); no valid
+  contact (skip); opted out (skip; no task either); a send in doubt (wait);
+  no stage to act on (skip: not due yet, or that stage already sent); a task
+  stage (task); no valid
   address (skip); the minimum gap, the cap, the working day, the window (wait);
   otherwise send. These checks are the rules of `RULES`, asked in that order,
   each a small function of one `Case` (the facts about one customer on the run
@@ -72,6 +73,12 @@ Conventions, decided once here:
   per-customer loop the decision always was. The exclusion of items (written
   off, disputed, promised, on a plan, within the tolerance) stays one `np.select`
   over whole-column masks in `_judge_items`.
+- A send in doubt (the mail server may have taken a reminder, and nobody has
+  settled it yet: `dunning.mail.journal`) counts as a contact: the customer waits,
+  neither that stage nor the next is sent (nor a task raised) while it stands,
+  the reason naming it; the caller passes it as `in_doubt`, customer -> what is
+  in doubt. Once settled as sent it is a log row like any other; settled as not
+  sent, the customer is decided again as if it had never been tried.
 - Log rows later than `now`, or dated after the run date, are ignored, so a
   replay of a past day sees the log as it stood.
 - Output is sorted by customer id, items by customer, due date and invoice.
@@ -467,6 +474,7 @@ def decide(
     plans: pd.DataFrame | None = None,
     *,
     as_of: dt.date | None = None,
+    in_doubt: Mapping[str, str] | None = None,
 ) -> Decisions:
     """Decide, for every customer with something open, what happens today and why.
 
@@ -481,6 +489,8 @@ def decide(
         plans: customer, status; "active" and "kept" plans hold the customer's items.
         as_of: the run date for balances and days past due; default: `now`'s date in
             the policy's default time zone.
+        in_doubt: customers with a send in doubt, each with what is in doubt (its key);
+            they wait until it is settled.
 
     Returns `Decisions`: `customers` has one row per customer with a non-zero open
     item, sorted by id, with action "send" | "task" | "skip" | "wait", the stage
@@ -502,7 +512,7 @@ def decide(
     broken = _broken_promises(items, promises[~_logged_in(promises, items, kept)], history,
                               policy)
     table = _CustomerTable(items, _customers_info(customers), history, policy, run_date, now,
-                           broken)
+                           broken, in_doubt or {})
     return Decisions(table.build(), items.loc[:, list(ITEM_COLUMNS)], broken, run_date,
                      outcomes)
 
@@ -753,6 +763,7 @@ class Case:
     last_sent: pd.Timestamp  # date of the last message of any stage; NaT if none
     recent: int  # messages sent in the last Reminder Period Days days
     exclusions: Mapping[str, Sequence[str]]  # nothing chased: each reason with its invoices
+    doubt: str = ""  # a send in doubt not yet settled (its key); "" when there is none
 
 
 Rule = Callable[[Case], "Verdict | None"]
@@ -787,6 +798,15 @@ def marked_do_not_contact(case: Case) -> Verdict | None:
 def opted_out(case: Case) -> Verdict | None:
     """Opting out (table flag or log row) is the customer's choice, for good: not even a task."""
     return Verdict("skip", "opted out of reminders") if case.opt_out else None
+
+
+def held_by_a_send_in_doubt(case: Case) -> Verdict | None:
+    """A reminder that may have gone out counts as sent until settled: nothing more goes."""
+    if not case.doubt or case.invoice is None:
+        return None
+    return Verdict("wait", f"waiting: a send in doubt ({case.doubt}) may have reached the "
+                           "customer; settle it (dunning remind BOOK --settle) before anything "
+                           "more is sent", case.stage)
 
 
 def no_stage_to_act_on(case: Case) -> Verdict | None:
@@ -881,6 +901,7 @@ RULES: tuple[Rule, ...] = (
     nothing_to_chase,
     marked_do_not_contact,
     opted_out,
+    held_by_a_send_in_doubt,
     no_stage_to_act_on,
     handed_to_a_person,
     no_usable_address,
@@ -936,8 +957,9 @@ class _CustomerTable:
 
     def __init__(self, items: pd.DataFrame, info: pd.DataFrame, history: _History,
                  policy: Policy, run_date: dt.date, now: dt.datetime,
-                 broken: pd.DataFrame) -> None:
+                 broken: pd.DataFrame, in_doubt: Mapping[str, str]) -> None:
         self.items = items
+        self.in_doubt = in_doubt
         self.info = info
         self.history = history
         self.policy = policy
@@ -997,7 +1019,8 @@ class _CustomerTable:
                 bool(opt_out) or customer in opted_out_in_log, bool(do_not_contact),
                 invoice if has_driver else None, days, stage, due,
                 stages[last] if last >= 0 else None, last_stage_date.get(customer),
-                address_problem, sent_on, recent.get(customer, 0), excluded.get(customer, {}))
+                address_problem, sent_on, recent.get(customer, 0), excluded.get(customer, {}),
+                self.in_doubt.get(customer, ""))
             verdict = _decide(case)
             reason = verdict.reason
             if verdict.action in ("send", "task") and customer in self.broken:

@@ -5,7 +5,9 @@ The rooms above use what the writer offers through this module, never `io.xlsx`
 itself, so the writer can change inside without reaching anyone."""
 
 from dunning.io.xlsx import WorkbookLockedError
+from dunning.io.xlsx.cells import RISKY_START
 from dunning.io.xlsx.locks import check_not_open
 from dunning.io.xlsx.tables import TableColumn, rows_in_column_order
 
-__all__ = ["TableColumn", "WorkbookLockedError", "check_not_open", "rows_in_column_order"]
+__all__ = ["RISKY_START", "TableColumn", "WorkbookLockedError", "check_not_open",
+           "rows_in_column_order"]

@@ -18,6 +18,16 @@ system drops the lock when a process dies, even by SIGKILL.
 Each record is stamped with the time from the `clock` the caller gives (the
 command line passes the computer's clock; a replay or a test passes its own),
 since nothing below the command line reads the clock.
+
+Before a message is handed to the mail server, the run also writes a "planned"
+record: the ContactLog row that will be written if it is sent, the full list of
+its invoices and the address it goes to. A planned record does not change the
+key's state; it lets a later run write the log row whole when this run sent the
+message but could not save the workbook (it was opened in Excel, the disk was
+full, the run was killed), and tell a changed address from the one that failed.
+
+`Journal.read` gives the records of a journal without locking or writing it
+(for a preview, which must not wait for, or stop, a send under way).
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from typing import Literal
 from dunning.io.durability import sync_folder, try_lock
 
 State = Literal["sent", "failed", "in doubt"]
-EVENTS: tuple[str, ...] = ("intent", "sent", "failed", "doubt", "resolved")
+EVENTS: tuple[str, ...] = ("intent", "sent", "failed", "doubt", "resolved", "planned")
 RESOLUTIONS: tuple[str, ...] = ("sent", "not sent", "failed")
 
 
@@ -61,6 +71,7 @@ class Journal:
         self.warnings: list[str] = []
         self._records: list[dict] = []
         self._last: dict[str, dict] = {}
+        self._planned: dict[str, dict] = {}
         created = not self.path.exists()
         flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
         self._fd = os.open(self.path, flags, 0o600)
@@ -74,6 +85,16 @@ class Journal:
             self._fd = None
             raise
 
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Journal:
+        """The journal's records as they stand, read without the lock; it cannot be written."""
+        journal = cls.__new__(cls)
+        journal._fd, journal._clock, journal.path = None, _no_clock, Path(path)
+        journal.warnings, journal._records, journal._last, journal._planned = [], [], {}, {}
+        if journal.path.exists():
+            journal._load(journal.path.read_bytes(), repair=False)
+        return journal
+
     # Public API
 
     def state(self, key: str) -> State | None:
@@ -85,6 +106,21 @@ class Journal:
     def latest(self, key: str) -> dict | None:
         """The record that decides the state of `key` (with its time, error, permanence)."""
         record = self._last.get(key)
+        return None if record is None else dict(record)
+
+    def in_doubt(self) -> list[dict]:
+        """The deciding record of every key in doubt, oldest first."""
+        return [dict(record) for record in self._last.values() if _state_of(record) == "in doubt"]
+
+    def plan(self, key: str, message_id: str, *, row: dict, invoices: list[str],
+             to: str) -> None:
+        """Record the log row a send of `key` will write, before the send (module docstring)."""
+        self._write({"event": "planned", "key": key, "message_id": message_id, "row": row,
+                     "invoices": list(invoices), "to": to})
+
+    def planned(self, key: str) -> dict | None:
+        """The latest planned record of `key` (its log row, invoices and address), or None."""
+        record = self._planned.get(key)
         return None if record is None else dict(record)
 
     def intend(self, key: str, message_id: str) -> None:
@@ -139,7 +175,7 @@ class Journal:
 
     # Private API
 
-    def _load(self, content: bytes) -> None:
+    def _load(self, content: bytes, *, repair: bool = True) -> None:
         lines = content.split(b"\n")
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -149,7 +185,7 @@ class Journal:
                 self._warn(number, line, last=number == len(lines))
                 continue
             self._remember(record)
-        if content and not content.endswith(b"\n"):
+        if repair and content and not content.endswith(b"\n"):
             self._append(b"\n")  # the next record must not be glued to a torn fragment
 
     def _warn(self, number: int, line: bytes, *, last: bool) -> None:
@@ -176,7 +212,14 @@ class Journal:
 
     def _remember(self, record: dict) -> None:
         self._records.append(record)
-        self._last[record["key"]] = record
+        if record["event"] == "planned":  # a plan is not an outcome: the state stays
+            self._planned[record["key"]] = record
+        else:
+            self._last[record["key"]] = record
+
+
+def _no_clock() -> dt.datetime:
+    raise ValueError("a journal read with Journal.read cannot be written")
 
 
 def _parse(line: bytes) -> dict | None:

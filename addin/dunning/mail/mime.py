@@ -2,9 +2,12 @@
 
 Headers are built only through `email.message.EmailMessage` and
 `email.headerregistry`: addresses are checked strictly (CR/LF or anything but one
-plain address is refused), subjects and display names have line breaks and control
-characters folded to spaces, and the key travels percent-encoded, so no cell can add a
-header or a recipient. The messages themselves are rendered by `dunning.render.messages`.
+plain address is refused) and carry an international domain IDNA-encoded, so that
+smtplib's envelope (taken from From and To) stays ASCII and needs no SMTPUTF8; subjects
+and display names have line breaks and control characters folded to spaces and
+bidirectional overrides and other invisible formatting removed; and the key travels
+percent-encoded, so no cell can add a header or a recipient. The messages
+themselves are rendered by `dunning.render.messages`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from dunning.render.headers import CONTROL_CHARACTERS, one_line, recipients
+from dunning.render.headers import CONTROL_CHARACTERS, ascii_address, header_line, recipients
 from dunning.render.messages import Message, Sender
 
 
@@ -57,15 +60,16 @@ def to_email(message: Message, sender: Sender, *, date: dt.datetime) -> EmailMes
     moment of the run, which the caller gives (nothing here reads the clock).
     Raises ValueError for an unusable address or header value.
     """
-    addresses = recipients(message.to)
+    addresses = list(dict.fromkeys(ascii_address(address)
+                                   for address in recipients(message.to)))
     email = EmailMessage(policy=BODY_POLICY)
-    display = one_line(sender.sender_name) or one_line(sender.company_name)
-    email["From"] = Address(display_name=display, addr_spec=sender.sender_email)
-    name = one_line(message.to_name) if len(addresses) == 1 else ""
+    display = header_line(sender.sender_name) or header_line(sender.company_name)
+    email["From"] = Address(display_name=display, addr_spec=ascii_address(sender.sender_email))
+    name = header_line(message.to_name) if len(addresses) == 1 else ""
     email["To"] = [Address(display_name=name, addr_spec=address) for address in addresses]
     if sender.reply_to:
-        email["Reply-To"] = Address(addr_spec=sender.reply_to)
-    email["Subject"] = one_line(message.subject)
+        email["Reply-To"] = Address(addr_spec=ascii_address(sender.reply_to))
+    email["Subject"] = header_line(message.subject)
     email["Date"] = format_datetime(date)
     if not re.fullmatch(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[A-Za-z0-9.-]+>", message.message_id):
         raise ValueError(f"not a Message-ID: {message.message_id!r}")

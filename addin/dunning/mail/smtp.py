@@ -15,7 +15,17 @@ How yagmail is used, and why not its `send()`:
   prompt would hang a scheduled run); the user goes in as a one-entry dict, so a
   login without "@" ("apikey") is neither suffixed with "@gmail.com" nor rejected
   as an address; and an SSL context that verifies the certificate and host name is
-  passed explicitly (smtplib's `starttls()` without one verifies nothing).
+  passed explicitly (smtplib's `starttls()` without one verifies nothing), for
+  STARTTLS and implicit TLS alike: it trusts the system's store, or only the PEM
+  bundle named by the SMTP CA File setting (`SmtpSettings.cafile`) for a server with
+  a certificate authority of its own. Verification is never turned off.
+
+A run spends a bounded time on a server that keeps answering "try again later":
+after `MAX_FAILURES_IN_A_ROW` temporary failures with no message accepted in
+between, or once the next back-off would take the run's waiting past
+`RETRY_BUDGET` seconds, it stops trying that server; the message being tried is
+recorded as failed (temporary: the next run sends it) and the rest are "not
+attempted", with no intent in the journal, so the next run sends them too.
 
 Each send is bracketed by the `Journal` (intent before, outcome after), so a run
 that is killed or loses the network can be started again and sends nothing twice.
@@ -48,8 +58,14 @@ OUTCOMES: tuple[str, ...] = (
     "in doubt",       # may have gone out; never resent automatically (see `Journal.resolve`)
     "already sent",   # sent by an earlier run; nothing done
     "failed before",  # refused permanently by an earlier run; retried only with retry_failed
-    "not attempted",  # the connection was lost for good earlier in this run
+    "not attempted",  # the server was lost for good, or given up on, earlier in this run
 )
+MAX_FAILURES_IN_A_ROW = 10
+"""Temporary failures (4xx, dropped connection, timeout), with no message accepted in between,
+after which a run stops trying the server."""
+RETRY_BUDGET = 60.0
+"""Seconds a run may spend waiting between attempts, over all its messages."""
+CA_FILE_SETTING = "SMTP CA File"
 IN_DOUBT_ADVICE = (
     "the message may have reached the server before the run stopped, so it is not resent "
     "automatically; check the sender's Sent folder or the recipient, then settle it as "
@@ -74,7 +90,9 @@ class SmtpSettings:
         security: "starttls", "tls" (TLS from the first byte) or "none" (localhost only).
         user: the login; "" for a relay that needs none.
         timeout: seconds to wait for the server at each step.
-        cafile: a PEM bundle to trust besides the system's (a company relay's own CA).
+        cafile: a PEM bundle of the certificate authorities to trust instead of the
+            system's store (the SMTP CA File setting: a server with its own CA); "" for
+            the system's store.
     """
 
     host: str
@@ -102,8 +120,11 @@ class SmtpSettings:
             problems.append(f"SMTP port must be between 1 and 65535; got {self.port}")
         if self.timeout <= 0:
             problems.append(f"SMTP timeout must be positive; got {self.timeout}")
-        if self.cafile and not Path(self.cafile).is_file():
-            problems.append(f"SMTP CA file {self.cafile!r} does not exist")
+        if self.cafile:
+            try:
+                ssl_context(self)
+            except MailerError as unusable:
+                problems.extend(issue.message for issue in unusable.issues)
         if problems:
             raise MailerError(problems)
 
@@ -147,11 +168,19 @@ def smtp_password(settings: SmtpSettings, *, env: Mapping[str, str] = os.environ
 
 
 def ssl_context(settings: SmtpSettings) -> ssl.SSLContext:
-    """A context that checks the server's certificate and name (system store plus `cafile`)."""
-    context = ssl.create_default_context()
-    if settings.cafile:
-        context.load_verify_locations(cafile=settings.cafile)
-    return context
+    """A context that checks the server's certificate and name: against the system's store,
+    or only against the PEM bundle `cafile` when one is given (the SMTP CA File setting).
+
+    Raises:
+        MailerError: naming the SMTP CA File setting, when the file is missing, unreadable
+            or holds no PEM certificate.
+    """
+    if not settings.cafile:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=settings.cafile)
+    except (OSError, ValueError) as error:
+        raise MailerError(_cafile_problem(settings.cafile, error)) from error
 
 
 def send_messages(
@@ -165,6 +194,8 @@ def send_messages(
     backoff: float = 1.0,
     retry_failed: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    max_failures_in_a_row: int = MAX_FAILURES_IN_A_ROW,
+    retry_budget: float = RETRY_BUDGET,
 ) -> list[SendResult]:
     """Send each message at most once, over one SMTP connection, recording each in `journal`.
 
@@ -174,6 +205,12 @@ def send_messages(
     recipient) are recorded and the batch goes on. Keys that failed permanently in an earlier
     run are retried only with `retry_failed`. `progress(done, total)` follows every message.
 
+    The run gives up on the server after `max_failures_in_a_row` temporary failures with no
+    message accepted in between, or when the next wait would take the seconds it has waited
+    (over all messages) past `retry_budget`: the message being tried is then "failed"
+    (temporary), and every later one "not attempted" (no intent journaled: the next run
+    sends it), each result saying why.
+
     Raises:
         MailerError: before anything is sent, when the settings are unusable, the password
             is missing, the login is refused, the certificate is not trusted or the server
@@ -181,9 +218,11 @@ def send_messages(
     """
     smtp.check()
     _check_outgoing(outgoing)
-    if retries < 0 or backoff < 0:
-        raise ValueError("retries and backoff must not be negative")
-    retry = _Retry(retries, backoff, sleep)
+    if retries < 0 or backoff < 0 or retry_budget < 0:
+        raise ValueError("retries, backoff and retry_budget must not be negative")
+    if max_failures_in_a_row < 1:
+        raise ValueError("max_failures_in_a_row must be at least 1")
+    retry = _Retry(retries, backoff, sleep, max_failures_in_a_row, retry_budget)
     connection = _Connection(smtp, password)
     results: list[SendResult] = []
     try:
@@ -199,20 +238,53 @@ def send_messages(
 # Private API
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Retry:
+    """The back-off between attempts, and the run's limits on the time spent retrying."""
+
     retries: int
     backoff: float
     sleep: Callable[[float], None]
+    max_in_a_row: int = MAX_FAILURES_IN_A_ROW
+    budget: float = RETRY_BUDGET
+    in_a_row: int = 0  # temporary failures since a message was last accepted
+    waited: float = 0.0  # seconds of back-off this run
 
-    def wait_before(self, attempt: int) -> None:
-        """Back off before every attempt but the first."""
-        if attempt > 1:
-            self.sleep(self.backoff * 2 ** (attempt - 2))
+    def wait_before(self, attempt: int) -> bool:
+        """Back off before every attempt but the first; False, without waiting, when that
+        wait would take the run past its budget."""
+        if attempt == 1:
+            return True
+        delay = self.backoff * 2 ** (attempt - 2)
+        if self.waited + delay > self.budget:
+            return False
+        self.waited += delay
+        self.sleep(delay)
+        return True
+
+    def failed(self) -> bool:
+        """Count a temporary failure; True when that makes too many in a row."""
+        self.in_a_row += 1
+        return self.in_a_row >= self.max_in_a_row
+
+    def succeeded(self) -> None:
+        self.in_a_row = 0
+
+    @property
+    def too_many(self) -> str:
+        return f"{self.in_a_row} temporary failures in a row"
+
+    @property
+    def spent(self) -> str:
+        return (f"the run's retry budget of {self.budget:g} s of waiting is spent "
+                f"({self.waited:g} s waited)")
 
     @property
     def attempts(self) -> range:
         return range(1, self.retries + 2)
+
+
+_HOSTNAME_MISMATCH = 62  # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH
 
 
 class _Unavailable(Exception):
@@ -226,7 +298,7 @@ class _Connection:
         self.settings = settings
         self.opened = 0
         self.handed_over = False  # the message went into DATA: a break now leaves doubt
-        self.broken = ""  # why the connection is gone for good
+        self.broken = ""  # why the connection is gone, or given up on, for good
         self._password = password
         self._source = "given by the caller"
         self._client: yagmail.SMTP | None = None
@@ -292,9 +364,7 @@ class _Connection:
                 f"{self._source}: set it in the environment variable {PASSWORD_VARIABLE} or in "
                 f"the system keyring (service {KEYRING_SERVICE!r}, user {settings.user!r})")
         if isinstance(error, ssl.SSLCertVerificationError):
-            return MailerError(
-                f"the certificate of {server} is not trusted ({error.verify_message}); "
-                "for a server with its own certificate authority, give its CA file")
+            return MailerError(_untrusted(server, settings, error))
         if isinstance(error, ssl.SSLError):
             return MailerError(
                 f"TLS with {server} failed ({error}); check that the security setting matches "
@@ -313,22 +383,24 @@ def _send_one(item: Outgoing, connection: _Connection, journal: Journal, retry: 
     if earlier is not None:
         return earlier
     if connection.broken:
-        return _result(item, "not attempted", f"the connection was lost earlier in this run "
-                       f"({connection.broken}); the next run sends it", attempts=0)
+        return _result(item, "not attempted", connection.broken, attempts=0)
     if connection.opened == 0:
         _connect_first(connection, retry)
     journal.intend(item.key, item.message_id)
     error, reachable = "", True
     for attempt in retry.attempts:
-        retry.wait_before(attempt)
+        if not retry.wait_before(attempt):
+            return _give_up(item, connection, journal, error, retry.spent, attempt - 1)
         try:
             connection.ensure()
         except MailerError as fatal:
-            connection.broken = str(fatal)
+            connection.broken = _lost(str(fatal))
             journal.failed(item.key, item.message_id, str(fatal), permanent=False)
             return _result(item, "failed", str(fatal), attempts=attempt)
         except _Unavailable as unavailable:
             error, reachable = str(unavailable), False
+            if retry.failed():
+                return _give_up(item, connection, journal, error, retry.too_many, attempt)
             continue
         reachable = True
         try:
@@ -343,13 +415,33 @@ def _send_one(item: Outgoing, connection: _Connection, journal: Journal, retry: 
             if kind == "doubt":
                 journal.doubt(item.key, item.message_id, error)
                 return _result(item, "in doubt", f"{error}; {IN_DOUBT_ADVICE}", attempts=attempt)
+            if retry.failed():
+                return _give_up(item, connection, journal, error, retry.too_many, attempt)
             continue
+        retry.succeeded()
         journal.sent(item.key, item.message_id)
         return _result(item, "sent", _refused_text(refused), attempts=attempt)
     journal.failed(item.key, item.message_id, error, permanent=False)
     if not reachable:
-        connection.broken = error
+        connection.broken = _lost(error)
     return _result(item, "failed", error, attempts=retry.retries + 1)
+
+
+def _lost(error: str) -> str:
+    """Why the messages after a server lost for good are not attempted."""
+    return f"the connection was lost earlier in this run ({error}); the next run sends it"
+
+
+def _give_up(item: Outgoing, connection: _Connection, journal: Journal, error: str,
+             reason: str, attempts: int) -> SendResult:
+    """Stop trying the server for this run: this message failed (temporarily), the rest are
+    not attempted; the next run sends them all."""
+    server = f"{connection.settings.host}:{connection.settings.port}"
+    connection.broken = (f"this run stopped trying {server}, which kept answering with "
+                         f"temporary failures ({reason}; last: {error}); the next run sends it")
+    journal.failed(item.key, item.message_id, error, permanent=False)
+    return _result(item, "failed", f"{error}; this run stopped trying {server} ({reason}); "
+                   "the next run sends it", attempts=attempts)
 
 
 def _earlier_outcome(item: Outgoing, journal: Journal, retry_failed: bool) -> SendResult | None:
@@ -373,12 +465,16 @@ def _connect_first(connection: _Connection, retry: _Retry) -> None:
     unreachable server stops the run with nothing in doubt."""
     error = ""
     for attempt in retry.attempts:
-        retry.wait_before(attempt)
+        if not retry.wait_before(attempt):
+            raise MailerError(f"{error} (tried {attempt - 1} times; {retry.spent}); nothing "
+                              "was sent")
         try:
             connection.ensure()
             return
         except _Unavailable as unavailable:
             error = str(unavailable)
+            if retry.failed():
+                raise MailerError(f"{error} ({retry.too_many}); nothing was sent") from None
     raise MailerError(f"{error} (tried {retry.retries + 1} times); nothing was sent")
 
 
@@ -415,6 +511,20 @@ def _track_handover(smtp: smtplib.SMTP, connection: _Connection) -> None:
     smtp.data = tracked_data  # type: ignore[method-assign]
 
 
+def _untrusted(server: str, settings: SmtpSettings, error: ssl.SSLCertVerificationError) -> str:
+    """Why the server's certificate was refused, and the setting that can fix it."""
+    why = f"the certificate of {server} is not trusted ({error.verify_message})"
+    if error.verify_code == _HOSTNAME_MISMATCH:
+        return (f"{why}; check that SMTP Host is the name the server's certificate is made "
+                "out to")
+    if settings.cafile:
+        return (f"{why}: {CA_FILE_SETTING} {settings.cafile!r} does not hold the certificate "
+                "authority that signed it; set SMTP CA File to the PEM file of the CA that "
+                "signed the mail server's certificate")
+    return (f"{why}; for a mail server with its own certificate authority, set SMTP CA File "
+            "in the Settings sheet to the full path of that CA's certificate (a PEM file)")
+
+
 def _find_password(settings: SmtpSettings, env: Mapping[str, str]) -> tuple[str, str]:
     """The password and where it came from, or `MailerError` saying both ways to give it."""
     if env.get(PASSWORD_VARIABLE):
@@ -434,6 +544,25 @@ def _find_password(settings: SmtpSettings, env: Mapping[str, str]) -> tuple[str,
         f"service {KEYRING_SERVICE!r} and user {settings.user!r} (for example: "
         f"keyring set {KEYRING_SERVICE} {settings.user}). Passwords are never read from the "
         "workbook.")
+
+
+def _cafile_problem(cafile: str, error: Exception) -> str:
+    """What is wrong with the SMTP CA File, in words that name the setting."""
+    named = f"{CA_FILE_SETTING} {cafile!r}"
+    blank = "or leave it blank to trust the system's certificate store"
+    path = Path(cafile)
+    if "\0" in cafile:
+        return f"{named} is not a file name; give the full path of a PEM file, {blank}"
+    if not path.exists():
+        return (f"{named} does not exist; give the full path of the mail server's CA "
+                f"certificate (a PEM file), {blank}")
+    if not path.is_file():
+        return f"{named} is not a file; give the full path of a PEM file, {blank}"
+    if isinstance(error, ssl.SSLError):
+        return (f"{named} is not a PEM bundle of certificates ({error.reason or error}); it "
+                "must hold one or more \"-----BEGIN CERTIFICATE-----\" blocks: the mail "
+                f"server's certificate authority, as your IT department gives it, {blank}")
+    return f"{named} cannot be read ({_describe(error)}); {blank}"
 
 
 def _check_outgoing(outgoing: Sequence[Outgoing]) -> None:

@@ -1,10 +1,15 @@
 """What a message's headers will carry, made safe before any header is built.
 
 Addresses are checked strictly (one plain address; CR/LF, display names, quotes or
-commas are refused), cell text for a subject or a display name is folded to one line,
-and the idempotency key (customer|stage|run date) gives the Message-ID (with the
-sender's domain, so a rerun renders the same id) and travels percent-encoded in
-X-Dunning-Key. `dunning.mail.mime` builds the headers from these values.
+commas are refused). An international domain (anna@müller.example) is accepted and
+travels IDNA-encoded (anna@xn--mller-kva.example) in the headers and so in the SMTP
+envelope; a non-ASCII local part is refused, since it would need SMTPUTF8, which Dunning
+does not use. Cell text for a subject or a display name is folded to one line, with
+bidirectional overrides and other invisible formatting characters removed (a debtor's
+mail client could otherwise show a reversed subject). The idempotency key
+(customer|stage|run date) gives the Message-ID (with the sender's domain, so a rerun
+renders the same id) and travels percent-encoded in X-Dunning-Key.
+`dunning.mail.mime` builds the headers from these values.
 """
 
 from __future__ import annotations
@@ -16,6 +21,12 @@ import re
 from urllib.parse import quote, unquote
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+INVISIBLE_FORMATTING = re.compile(
+    "[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]+")
+"""Bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E/F, U+202A-E,
+U+2066-9), zero-width space, invisible operators and the byte-order mark: nothing a
+header needs, and they can reorder what a mail client shows. The zero-width joiners
+(U+200C/D), which some scripts and emoji need, stay."""
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ADDRESS_TEXT = re.compile(
@@ -29,23 +40,84 @@ def one_line(text: object) -> str:
     return " ".join(CONTROL_CHARACTERS.sub(" ", str(text)).split())
 
 
-def is_plain_address(text: str) -> bool:
-    """One bare ASCII address: a dot-atom local part and a domain with a real last label.
+SMTPUTF8_NEEDED = ("its part before the @ is not ASCII, which would need SMTPUTF8, a mail "
+                   "extension Dunning does not use")
 
-    No display name, quotes, spaces, CR/LF or commas (the same rule as the policy's
-    address check). `to_email` parses each address again through email.headerregistry.
+
+class AddressError(ValueError):
+    """Not a list of usable addresses; `why` says what is wrong ("" when nothing more
+    than "not an email address" can be said)."""
+
+    def __init__(self, message: str, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why
+
+
+def header_line(text: object) -> str:
+    """Cell text fit for a Subject or a display name: `one_line`, without invisible
+    formatting characters (bidirectional overrides and the like)."""
+    return one_line(INVISIBLE_FORMATTING.sub("", one_line(text)))
+
+
+def address_problem(text: object) -> str:
+    """Why `text` is not one plain address, in a few words; "" when it is one.
+
+    One bare address: a dot-atom local part of ASCII letters, digits and !#$%&'*+/=?^_`{|}~-
+    and a domain with a real last label, in ASCII or international (IDNA). No display
+    name, quotes, spaces, CR/LF or commas. `to_email` parses each address again through
+    email.headerregistry.
     """
-    match = _ADDRESS_TEXT.fullmatch(text) if isinstance(text, str) else None
-    return bool(match) and len(text) <= 254 and len(match.group("local")) <= 64
+    if not isinstance(text, str) or "@" not in text:
+        return "not an email address"
+    if not text.rpartition("@")[0].isascii():
+        return SMTPUTF8_NEEDED
+    try:
+        ascii_address(text)
+    except ValueError:
+        return "not an email address"
+    return ""
+
+
+def ascii_address(text: str) -> str:
+    """The address with its domain IDNA-encoded (anna@xn--mller-kva.example), as the
+    headers and the SMTP envelope carry it; an ASCII address comes back unchanged.
+    Raises ValueError for anything but one plain address."""
+    local, at, domain = str(text).rpartition("@")
+    if not at or not local.isascii() or not domain or domain != domain.strip():
+        raise ValueError(f"not an email address: {text!r}")
+    address = f"{local}@{ascii_domain(domain)}"
+    match = _ADDRESS_TEXT.fullmatch(address)
+    if not match or len(address) > 254 or len(match.group("local")) > 64:
+        raise ValueError(f"not an email address: {text!r}")
+    return address
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain IDNA-encoded (müller.example -> xn--mller-kva.example); ASCII unchanged.
+    Raises ValueError when it cannot be encoded."""
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"not a domain: {domain!r}") from None
+
+
+def is_plain_address(text: str) -> bool:
+    """One bare address (see `address_problem`): ASCII, or with an international domain."""
+    return not address_problem(text)
 
 
 def recipients(to: str) -> list[str]:
-    """The addresses in a To value ("a@x.com, b@y.com" or ";"), each checked strictly."""
+    """The addresses in a To value ("a@x.com, b@y.com" or ";"), each checked strictly, as
+    written (`ascii_address` gives the form the headers carry). The ValueError says why."""
     parts = [part.strip() for part in re.split(r"[,;]", str(to or ""))]
     addresses = [part for part in parts if part]
-    bad = [part for part in addresses if not is_plain_address(part)]
-    if bad or not addresses:
-        raise ValueError(f"not a list of email addresses: {to!r}")
+    problems = [address_problem(part) for part in addresses]
+    if any(problems) or not addresses:
+        why = SMTPUTF8_NEEDED if SMTPUTF8_NEEDED in problems else ""
+        raise AddressError(f"not a list of email addresses: {to!r}"
+                           + (f" ({why})" if why else ""), why)
     return list(dict.fromkeys(addresses))
 
 
@@ -73,8 +145,8 @@ def decode_key(value: str) -> str:
 
 def opt_out_mailto(address: str, customer: str) -> tuple[str, str]:
     """The opt-out mailto: URL and the subject it carries ("Opt out: <customer>")."""
-    shown = one_line(customer)
+    shown = header_line(customer)
     if len(shown) > 80:
         shown = shown[:77] + "..."
     subject = f"Opt out: {shown}"
-    return f"mailto:{address}?subject={quote(subject, safe='')}", subject
+    return f"mailto:{ascii_address(address)}?subject={quote(subject, safe='')}", subject

@@ -46,8 +46,12 @@ from markupsafe import Markup, escape
 from dunning.core.amounts import money
 from dunning.core.errors import DunningInputError, Issue
 from dunning.render.headers import (
+    SMTPUTF8_NEEDED,
+    AddressError,
+    address_problem,
+    ascii_domain,
     encode_key,
-    is_plain_address,
+    header_line,
     message_id,
     message_key,
     one_line,
@@ -55,7 +59,15 @@ from dunning.render.headers import (
     recipients,
 )
 from dunning.render.numbers import format_totals, percent, short_number
-from dunning.render.sandbox import LANGUAGE_TAG, TEMPLATES_SHEET, Compiled, TemplateSet
+from dunning.render.sandbox import (
+    LANGUAGE_TAG,
+    TEMPLATES_SHEET,
+    Compiled,
+    RenderBudget,
+    RenderLimitError,
+    TemplateSet,
+    render_bounded,
+)
 from dunning.render.tables import (
     charges_html_table,
     charges_text_table,
@@ -85,15 +97,18 @@ class Sender:
                                          ("Reply To", self.reply_to, False),
                                          ("Opt Out Address", self.opt_out_address, False)):
             text = str(value or "")
-            if (text or required) and not is_plain_address(text):
-                issues.append(Issue("expected one email address such as ar@example.com",
+            problem = address_problem(text) if text or required else ""
+            if problem:
+                why = f" ({problem})" if problem == SMTPUTF8_NEEDED else ""
+                issues.append(Issue(f"expected one email address such as ar@example.com{why}",
                                     sheet="Settings", column=setting, value=value))
         if issues:
             raise DunningInputError(issues)
 
     @property
     def domain(self) -> str:
-        return self.sender_email.rsplit("@", 1)[1].lower()
+        """The sending domain as the Message-ID carries it: lower case, IDNA-encoded."""
+        return ascii_domain(self.sender_email.rsplit("@", 1)[1]).lower()
 
     @property
     def opt_out(self) -> str:
@@ -156,9 +171,14 @@ def render_messages(decisions_customers: pd.DataFrame, items: pd.DataFrame,
             matched to the items by customer and invoice (by invoice alone when there is
             no customer column). None (the default) shows no charges.
 
+    Every message is rendered before this returns (so a refusal comes before anything is
+    sent); a template from the workbook or a folder renders within the bounds of
+    `dunning.render.sandbox` (time, loops and size per message, size per part).
+
     Raises:
-        DunningInputError: a template fails (every failure, each with its stage,
-            language and row), a stage has no template, or an address is unusable.
+        DunningInputError: a template fails or passes a bound (every failure, each with its
+            stage, language and row or file), a stage has no template, or an address is
+            unusable (a non-ASCII part before the @ would need SMTPUTF8: said so).
     """
     missing = [name for name in ITEM_COLUMNS_REQUIRED if name not in items.columns]
     if missing:
@@ -170,12 +190,15 @@ def render_messages(decisions_customers: pd.DataFrame, items: pd.DataFrame,
     charge_rows = _charges_by_item(charges)
     messages: list[Message] = []
     issues: dict[tuple[str, str], Issue] = {}
+    bounded: dict[str, _RenderProblem] = {}  # template -> the bound it passed
     for row in chosen.to_dict("records"):
         try:
             message = _render_one(row, by_customer, templates, sender, run_date,
-                                  charge_rows)
+                                  charge_rows, bounded)
         except _RenderProblem as problem:
             issues.setdefault(problem.dedupe, problem.issue)
+            if problem.bounded:  # the run stops anyway: don't spend the time again
+                bounded.setdefault(problem.template, problem)
             continue
         messages.append(message)
     if issues:
@@ -184,10 +207,13 @@ def render_messages(decisions_customers: pd.DataFrame, items: pd.DataFrame,
 
 
 class _RenderProblem(Exception):
-    def __init__(self, issue: Issue, dedupe: tuple[str, str]) -> None:
+    def __init__(self, issue: Issue, dedupe: tuple[str, str], *, template: str = "",
+                 bounded: bool = False) -> None:
         super().__init__(str(issue))
         self.issue = issue
         self.dedupe = dedupe
+        self.template = template
+        self.bounded = bounded  # a time or size bound, not a failure of this customer's data
 
 
 def _items_by_customer(items: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
@@ -241,7 +267,8 @@ def _blank_number(value: Any) -> bool:
 
 def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str, Any]]],
                 templates: TemplateSet, sender: Sender, run_date: dt.date,
-                charge_rows: Mapping[tuple[str, str], Mapping[str, Any]]) -> Message:
+                charge_rows: Mapping[tuple[str, str], Mapping[str, Any]],
+                bounded: Mapping[str, _RenderProblem]) -> Message:
     customer = _strings([row.get("customer")])[0]
     stage = _strings([row.get("stage")])[0].strip().lower()
     name = _strings([row.get("template")])[0].strip().lower() or stage
@@ -249,12 +276,15 @@ def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str,
     if compiled is None:
         raise _RenderProblem(Issue(note, sheet=TEMPLATES_SHEET), (name, "missing"))
     template = compiled.template
+    if template.source in bounded:
+        raise bounded[template.source]
     try:
         to = ", ".join(recipients(_strings([row.get("email")])[0]))
-    except ValueError:
+    except AddressError as error:
+        why = f"; {error.why}" if error.why else ""
         raise _RenderProblem(Issue(
             f"customer {customer!r}: {row.get('email')!r} is not an email address (several "
-            "must be separated by ';')", sheet="Customers", column="Contact Email",
+            f"must be separated by ';'{why})", sheet="Customers", column="Contact Email",
             value=row.get("email")), (customer, "address")) from None
     chosen = _chosen_items(by_customer.get(customer, []), row.get("items"))
     if not chosen:
@@ -292,9 +322,10 @@ def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str,
                    "charges_table": (charges_html_table(charged, language) if charged
                                      else Markup("")),
                    "opt_out_line": _opt_out_html(labels, mailto, sender.opt_out, opt_subject)}
-    subject = one_line(_render(compiled, "subject", compiled.subject, text_fields))
-    text = _render(compiled, "text", compiled.text, text_fields)
-    html = _render(compiled, "html", compiled.html, html_fields)
+    budget = RenderBudget() if compiled.bounded else None  # one per message, all parts
+    subject = header_line(_render(compiled, "subject", compiled.subject, text_fields, budget))
+    text = _render(compiled, "text", compiled.text, text_fields, budget)
+    html = _render(compiled, "html", compiled.html, html_fields, budget)
     if compiled.html_from_text:
         html = _paragraphs(html)
     text, html = _with_opt_out(text, opt_text, html, html_fields["opt_out_line"], mailto)
@@ -392,16 +423,25 @@ def _totals(items: list[dict[str, Any]]) -> dict[str, float]:
     return {currency: round(amount, 2) + 0.0 for currency, amount in sorted(totals.items())}
 
 
-def _render(compiled: Compiled, part: str, template: Any, fields: Mapping[str, Any]) -> str:
+def _render(compiled: Compiled, part: str, template: Any, fields: Mapping[str, Any],
+            budget: RenderBudget | None) -> str:
+    """One part rendered: a built-in letter as it is, any other template within `budget`
+    and `dunning.render.sandbox.OUTPUT_LIMIT` characters."""
+    bounded = False
     try:
-        return template.render(fields)
+        if budget is None:
+            return template.render(fields)
+        return render_bounded(template, fields, budget)
+    except RenderLimitError as error:
+        problem, bounded = str(error), True
     except SecurityError as error:
         problem = f"uses something outside its fields: {error}"
     except Exception as error:  # UndefinedError, TypeError...: any failure is the template's
         problem = f"failed: {type(error).__name__}: {error}"
     shown_part = "text" if part == "html" and compiled.html_from_text else part
     issue = compiled.template.issue(shown_part, problem)
-    raise _RenderProblem(issue, (compiled.template.source + shown_part, problem))
+    raise _RenderProblem(issue, (compiled.template.source + shown_part, problem),
+                         template=compiled.template.source, bounded=bounded)
 
 
 SENDER_FIELDS = frozenset({"company_name", "sender_name", "sender_email",

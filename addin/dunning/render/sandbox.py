@@ -33,15 +33,34 @@ PackageLoader over the package's templates folder, so a checkout and an installe
 wheel alike) gives them their layout; they are checked against `FIELDS`, layout
 included, when loaded. HTML is autoescaped in both, so cell text such as
 "<script>" arrives as text.
+
+Bounds. A workbook's or a folder's template cannot hang or exhaust the run: it renders
+through `render_bounded` (`Template.generate`, its output counted chunk by chunk), per
+message within `SECONDS`, `LOOP_LIMIT` loop turns and `PRODUCED_LIMIT` characters made
+(output, {% set %} blocks and macros alike), and per part within `OUTPUT_LIMIT`
+characters. Since one operation can make a huge string before anything is counted,
+widths and counts (center, indent, wordwrap, batch, slice, tojson, str.ljust/rjust/
+center/zfill/expandtabs, the widths and precisions of `%`, |format and str.format) are
+capped at `WIDTH_LIMIT`, and what `*`, `+`, `~`, `%`, format, join and replace would
+make, and what a list would print as, is sized before it is made (`VALUE_LIMIT`). Past
+any bound the render stops with a `RenderLimitError` that says which, and
+`render_messages` refuses the template naming its cell or file (and does not spend the
+time again on the next customer's message). The built-in letters are trusted and
+render as they always have.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import ItemsView, Iterable, KeysView, Mapping, Sequence, ValuesView
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
+from string import Formatter
 from typing import Any
 
 import pandas as pd
@@ -56,6 +75,7 @@ from jinja2 import (
     nodes,
     pass_context,
 )
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from dunning.core.amounts import money, normal_language
@@ -124,20 +144,444 @@ class Template:
 
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, with no globals and a cap on string/list repetition."""
+# ------------------------------------------------------------------ bounds
 
-    intercepted_binops = frozenset({"*", "**"})
+OUTPUT_LIMIT = 2_000_000
+"""Characters one part (subject, text or HTML) of one message may come to: well above a
+letter listing a few thousand invoices (the built-in HTML for 3,000 is 1.7 million), well
+below what would exhaust the run or a mail server's size limit."""
+VALUE_LIMIT = 1_000_000
+"""Characters one value a template makes (a string, or a list or dict as printed) may come to."""
+PRODUCED_LIMIT = 10_000_000
+"""Characters a template may make per message, counting what it writes into {% set %}
+blocks, macros and filters as well as its output (so that nothing piles up unseen)."""
+WIDTH_LIMIT = 10_000
+"""The widest width, padding, precision, indent or batch size a template may ask for."""
+REPEAT_LIMIT = 100_000
+"""Characters (or items) a `*` repetition may come to."""
+NUMBER_BITS = 100_000
+"""The largest integer (in bits) `*` and `**` may make."""
+LOOP_LIMIT = 1_000_000
+"""Loop turns per message, all loops together."""
+SECONDS = 5.0
+"""Seconds one message may take to render, all its parts together."""
+
+
+class RenderLimitError(SecurityError):
+    """A template from a workbook or a folder passed one of the bounds; says which."""
+
+
+class RenderBudget:
+    """What one message's rendering may still spend: time, characters made, loop turns.
+
+    Read by the sandbox while a template renders through `render_bounded` (time is checked
+    at every call, loop turn, operator and piece of output; `time.monotonic` measures
+    the time, no calendar clock is read).
+    """
+
+    def __init__(self) -> None:
+        self.seconds = SECONDS
+        self.deadline = time.monotonic() + SECONDS
+        self.produced = 0
+        self.loops = 0
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise RenderLimitError(f"the template did not finish within {self.seconds:g} "
+                                   "seconds")
+
+    def produce(self, size: int) -> None:
+        self.produced += size
+        if self.produced > PRODUCED_LIMIT:
+            raise RenderLimitError(f"the template made more than {PRODUCED_LIMIT:,} "
+                                   "characters of text")
+        self.tick()
+
+    def turn(self) -> None:
+        self.loops += 1
+        if self.loops > LOOP_LIMIT:
+            raise RenderLimitError(f"the template's loops ran more than {LOOP_LIMIT:,} times")
+        self.tick()
+
+
+_BUDGET: ContextVar[RenderBudget | None] = ContextVar("dunning_render_budget", default=None)
+
+
+def render_bounded(template: Any, fields: Mapping[str, Any], budget: RenderBudget, *,
+                   limit: int | None = None) -> str:
+    """A sandboxed template rendered through `Template.generate`, within `budget` and at most
+    `limit` (default `OUTPUT_LIMIT`) characters; raises RenderLimitError past either."""
+    limit = OUTPUT_LIMIT if limit is None else limit
+    token = _BUDGET.set(budget)
+    chunks, size = [], 0
+    generated = template.generate(fields)
+    try:
+        for chunk in generated:
+            size += len(chunk)
+            if size > limit:
+                raise RenderLimitError(f"the template's output passed {limit:,} characters")
+            budget.tick()
+            chunks.append(chunk)
+    finally:
+        generated.close()
+        _BUDGET.reset(token)
+    return "".join(chunks)
+
+
+def _tick() -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.tick()
+
+
+def _made(value: Any) -> Any:
+    """A value an operation made: a string counts against the value and message bounds."""
+    if isinstance(value, str):
+        if len(value) > VALUE_LIMIT:
+            raise RenderLimitError(f"a value came to more than {VALUE_LIMIT:,} characters")
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.produce(len(value))
+    return value
+
+
+_CONTAINERS = (list, tuple, set, frozenset, KeysView, ValuesView, ItemsView)
+
+
+def _size(value: Any, limit: int = VALUE_LIMIT) -> int:
+    """About how many characters `value` prints as (each shared item counted each time it
+    is printed); stops counting once past `limit`."""
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, Mapping):
+            total += 4 * len(item) + 2
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, _CONTAINERS):
+            total += 2 * len(item) + 2
+            stack.extend(item)
+        elif isinstance(item, int):
+            total += item.bit_length() // 3 + 2
+        else:
+            total += 24
+    return total
+
+
+def _printable(value: Any) -> Any:
+    """A value about to be printed or joined: a list or dict that would print as more than
+    VALUE_LIMIT characters is refused before it is turned into text."""
+    if isinstance(value, (Mapping, *_CONTAINERS)) and _size(value) > VALUE_LIMIT:
+        raise RenderLimitError(f"a value would print as more than {VALUE_LIMIT:,} characters")
+    return value
+
+
+def _expect(size: int) -> None:
+    if size > VALUE_LIMIT:
+        raise RenderLimitError(f"a value would come to more than {VALUE_LIMIT:,} characters")
+
+
+def _width(width: Any, what: str = "a width") -> int:
+    """A width, padding, precision or count from a template, refused past WIDTH_LIMIT."""
+    if isinstance(width, str):
+        width = len(width)
+    if isinstance(width, int | float) and width > WIDTH_LIMIT:
+        raise RenderLimitError(f"asks for {what} of {int(width):,} (at most {WIDTH_LIMIT:,})")
+    return int(width) if isinstance(width, int | float) else 0
+
+
+_PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?[-#0 +]*(?P<width>\*|\d+)?"
+                      r"(?:\.(?P<precision>\*|\d+))?[hlL]?(?P<kind>[a-zA-Z%])")
+
+
+def _percent_size(template: str, values: Any) -> int:
+    """About how long `template % values` comes to; widths and precisions checked."""
+    positional = list(values) if isinstance(values, tuple) else [values]
+    stars = [value for value in positional if isinstance(value, int)]
+    total, index = len(template), 0
+    for match in _PERCENT.finditer(template):
+        if match["kind"] == "%":
+            continue
+        size = 0
+        for part in ("width", "precision"):
+            if match[part] == "*":
+                size = max(size, *(_width(star) for star in stars), 0)
+                index += 1
+            elif match[part]:
+                size = max(size, _width(int(match[part]), f"a {part}"))
+        if match["key"] is not None:
+            value = values.get(match["key"]) if isinstance(values, Mapping) else None
+        else:
+            value = positional[index] if index < len(positional) else None
+            index += 1
+        total += max(size, _size(_printable(value)))
+    return total
+
+
+_FORMAT_FIELD = re.compile(r"^(?P<first>[^.\[]*)")
+
+
+def _format_size(template: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> int:
+    """About how long `template.format(*args, **kwargs)` comes to; widths checked."""
+    try:
+        fields = list(Formatter().parse(template))
+    except ValueError:
+        return len(template)  # format() itself will say what is wrong
+    total, automatic = len(template), 0
+    for _literal, name, spec, _conversion in fields:
+        if name is None:
+            continue
+        size = 0
+        if spec and "{" in spec:  # a nested width: every number given may be one
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, int):
+                    size = max(size, _width(value))
+        for number in re.findall(r"\d+", spec or ""):
+            size = max(size, _width(int(number)))
+        first = _FORMAT_FIELD.match(name)["first"]
+        if first == "":
+            value = args[automatic] if automatic < len(args) else None
+            automatic += 1
+        elif first.isdigit():
+            value = args[int(first)] if int(first) < len(args) else None
+        else:
+            value = kwargs.get(first)
+        total += max(size, _size(_printable(value)))
+    return total
+
+
+def _joined_size(items: list[Any], separator: Any) -> int:
+    return sum(_size(_printable(item)) for item in items) + \
+        len(str(separator)) * max(len(items) - 1, 0)
+
+
+def _replaced_size(text: Any, old: Any, new: Any, count: Any = None) -> int:
+    text, old, new = str(_printable(text)), str(old), str(new)
+    times = text.count(old) if old else len(text) + 1
+    if isinstance(count, int) and count >= 0:
+        times = min(times, count)
+    return len(text) + times * max(len(new) - len(old), 0)
+
+
+def _materialized(items: Any) -> list[Any]:
+    """An iterable as a list, each item counted, so a join's size is known before it runs."""
+    if isinstance(items, list):
+        return items
+    listed, size = [], 0
+    for item in items:
+        size += _size(_printable(item))
+        _expect(size)
+        listed.append(item)
+    return listed
+
+
+def _check_str_method(text: str, name: str, args: tuple[Any, ...],
+                      kwargs: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Width-style string methods checked before they run; the arguments to call with."""
+    first = args[0] if args else None
+    if name in ("center", "ljust", "rjust", "zfill"):
+        _width(first)
+    elif name == "expandtabs":
+        tab = _width(kwargs.get("tabsize", 8 if first is None else first), "a tab size")
+        _expect(len(text) + text.count("\t") * tab)
+    elif name == "replace" and len(args) >= 2:
+        _expect(_replaced_size(text, args[0], args[1], args[2] if len(args) > 2 else
+                               kwargs.get("count")))
+    elif name == "join" and args:
+        listed = _materialized(first)
+        _expect(_joined_size(listed, text))
+        return (listed, *args[1:])
+    elif name in ("format", "format_map"):
+        mapping = first if name == "format_map" and isinstance(first, Mapping) else kwargs
+        _expect(_format_size(text, args if name == "format" else (), mapping))
+    return args
+
+
+def _filter_checks(name: str, arguments: Mapping[str, Any]) -> None:
+    """Width-style filters checked, on their bound arguments, before they run."""
+    value = next((arguments[key] for key in ("value", "s", "seq") if key in arguments), None)
+    if name == "center":
+        _width(arguments.get("width", 80))
+        _printable(value)
+    elif name == "indent":
+        width = _width(arguments.get("width", 4), "an indent")
+        text = str(_printable(value))
+        _expect(len(text) + (text.count("\n") + 1) * width)
+    elif name == "wordwrap":
+        width = max(_width(arguments.get("width", 79)), 1)
+        text = str(_printable(value))
+        wrap = arguments.get("wrapstring")
+        _expect(len(text) + (len(text) // width + 1) * len(str(wrap or "\n")))
+    elif name == "format":
+        args, kwargs = arguments.get("args", ()), arguments.get("kwargs", {})
+        _expect(_percent_size(str(value), kwargs if kwargs else tuple(args)))
+    elif name == "replace":
+        _expect(_replaced_size(value, arguments.get("old", ""), arguments.get("new", ""),
+                               arguments.get("count")))
+    elif name in ("batch", "slice"):
+        count = _width(arguments.get("linecount", arguments.get("slices", 1)), "a count")
+        _expect(count * _size(arguments.get("fill_with")))
+    elif name == "tojson":
+        indent = _width(arguments.get("indent") or 0, "an indent")
+        _expect(_size(_printable(value)) * (1 + indent))
+    elif name == "urlize":
+        for key in ("target", "rel"):
+            _width(arguments.get(key) or "", f"a {key}")
+        _printable(value)
+    elif name == "truncate":
+        _width(arguments.get("end", ""), "an ending")
+        _printable(value)
+    elif name in _STRINGIFYING:
+        _printable(value)
+
+
+_STRINGIFYING = frozenset({
+    "string", "pprint", "e", "escape", "forceescape", "safe", "striptags", "title", "upper",
+    "lower", "capitalize", "trim", "urlencode", "wordcount", "xmlattr",
+})
+"""Filters that turn their value into text: a list or dict is sized first. (Other filters,
+such as length or map, read a list without printing it, and are not slowed down.)"""
+
+
+def _bounded_filter(name: str, function: Any) -> Any:
+    """A filter that checks its arguments first and counts what it makes."""
+    signature = inspect.signature(function)
+    passed = 1 if getattr(function, "jinja_pass_arg", None) is not None else 0
+    parameters = list(signature.parameters.values())
+    if passed and parameters and parameters[0].name in ("context", "eval_ctx", "environment",
+                                                        "env"):
+        signature = signature.replace(parameters=parameters[1:])  # as the filter is called
+
+    @functools.wraps(function)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        _tick()
+        try:
+            bound = signature.bind(*args[passed:], **kwargs)
+        except TypeError:
+            bound = None  # the filter itself will say what is wrong
+        if bound is not None:
+            if name == "join":
+                listed = bound.arguments.get("value")
+                if listed is not None and not isinstance(listed, str):
+                    bound.arguments["value"] = listed = _materialized(listed)
+                    _expect(_joined_size(listed, bound.arguments.get("d", "")))
+                args, kwargs = (*args[:passed], *bound.args), bound.kwargs
+            else:
+                _filter_checks(name, bound.arguments)
+        return _made(function(*args, **kwargs))
+
+    return bounded
+
+
+def _bounded_loop(iterable: Any) -> Any:
+    """Every loop's iterable: each turn counted against the message's budget."""
+    budget = _BUDGET.get()
+    if budget is None:
+        yield from iterable
+        return
+    for item in iterable:
+        budget.turn()
+        yield item
+
+
+LOOP_FILTER = "dunning bounded loop"  # not a name a template can write
+
+
+class _BoundedCodeGenerator(CodeGenerator):
+    """Compiles sandboxed templates so that every piece of output, whether it goes out or
+    into a {% set %} block or a macro, is counted, and a list is sized before it prints."""
+
+    def _output_const_repr(self, group: Iterable[Any]) -> str:
+        return f"environment.dunning_output({super()._output_const_repr(group)})"
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        self.write("environment.dunning_output(")
+        super()._output_child_pre(node, frame, finalize)
+        self.write("environment.dunning_printable(")
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        self.write(")")
+        super()._output_child_post(node, frame, finalize)
+        self.write(")")
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.dunning_made(")
+        if frame.eval_ctx.volatile:
+            self.write("(markup_join if context.eval_ctx.volatile else str_join)((")
+        elif frame.eval_ctx.autoescape:
+            self.write("markup_join((")
+        else:
+            self.write("str_join((")
+        for argument in node.nodes:
+            self.write("environment.dunning_printable(")
+            self.visit(argument, frame)
+            self.write("), ")
+        self.write(")))")
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with no globals, and bounded: widths, repetition and numbers
+    are capped before an operation runs, and time, loops and text per message while
+    rendering through `render_bounded`."""
+
+    code_generator_class = _BoundedCodeGenerator
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.filters = {name: _bounded_filter(name, function)
+                        for name, function in self.filters.items()}
+        self.filters[LOOP_FILTER] = _bounded_loop
+
+    @staticmethod
+    def dunning_output(value: Any) -> Any:
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.produce(len(value))
+        return value
+
+    dunning_printable = staticmethod(_printable)
+    dunning_made = staticmethod(_made)
+
+    def _generate(self, source: nodes.Template, name: str | None, filename: str | None,
+                  defer_init: bool = False) -> str:
+        for loop in source.find_all(nodes.For):
+            if not (isinstance(loop.iter, nodes.Filter) and loop.iter.name == LOOP_FILTER):
+                loop.iter = nodes.Filter(loop.iter, LOOP_FILTER, [], [], None, None,
+                                         lineno=loop.iter.lineno)
+        return super()._generate(source, name, filename, defer_init)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _tick()
+        target = getattr(__obj, "__wrapped__", __obj)
+        owner = getattr(target, "__self__", None)
+        if isinstance(owner, str):
+            args = _check_str_method(owner, getattr(target, "__name__", ""), args, kwargs)
+        return _made(super().call(__context, __obj, *args, **kwargs))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _tick()
         if operator == "**" and isinstance(right, int | float) and abs(right) > 100:
+            raise SecurityError("exponent too large")
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) \
+                and left.bit_length() * abs(right) > NUMBER_BITS:
             raise SecurityError("exponent too large")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, str | list | tuple) and isinstance(times, int) \
-                        and times * max(len(seq), 1) > 100_000:
+                        and times * max(_size(seq, REPEAT_LIMIT) - 2, 1) > REPEAT_LIMIT:
                     raise SecurityError("repetition too large")
-        return super().call_binop(context, operator, left, right)
+            if isinstance(left, int) and isinstance(right, int) \
+                    and left.bit_length() + right.bit_length() > NUMBER_BITS:
+                raise SecurityError("number too large")
+        if operator == "+" and isinstance(left, str | list | tuple) \
+                and isinstance(right, str | list | tuple):
+            _expect(_size(left) + _size(right))
+        if operator == "%" and isinstance(left, str):
+            _expect(_percent_size(left, right))
+        return _made(super().call_binop(context, operator, left, right))
 
 
 @pass_context
@@ -196,6 +640,7 @@ class Compiled:
     text: Any
     html: Any  # from the HTML source, or from the text source when HTML is blank
     html_from_text: bool
+    bounded: bool = True  # sandboxed: render through `render_bounded`; False: a built-in letter
 
 
 class TemplateSet:
@@ -441,7 +886,7 @@ def _compile(template: Template, issues: list[Issue],
     if len(compiled) != len(PARTS):
         return None
     return Compiled(template, compiled["subject"], compiled["text"], compiled["html"],
-                     from_text)
+                    from_text, bounded=not environments.trusted)
 
 
 def _static_problems(tree: nodes.Template) -> list[str]:

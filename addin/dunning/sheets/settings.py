@@ -230,6 +230,10 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("SMTP User", "smtp_user", "text", "",
             "Login name. The password is never kept here: see the README.",
             read_when=(_SMTP_HOST, ())),
+    Setting("SMTP CA File", "smtp_ca_file", "text", "",
+            "Full path of a PEM file of the certificate authorities to trust, for a mail "
+            "server with its own; blank: the system's trust store.",
+            aliases=("SMTP CA Bundle",), read_when=(_SMTP_HOST, ()), in_template=False),
     Setting(_CHARGES, "late_payment_charges", "choice", "",
             "Blank for none; UK, EU or Contract to show interest and compensation per invoice "
             "in reminders (business customers only).",
@@ -330,6 +334,7 @@ class WorkbookSettings(Settings):
     smtp_port: int = _default("smtp_port")
     smtp_security: str = _default("smtp_security")
     smtp_user: str = _default("smtp_user")
+    smtp_ca_file: str = _default("smtp_ca_file")
     late_payment_charges: str = _default("late_payment_charges")
     charges_from_stage: str = _default("charges_from_stage")
     statutory_margin: float = _default("statutory_margin")
