@@ -220,3 +220,16 @@ def test_running_out_of_memory_is_one_line_with_what_to_do(book, capsys, monkeyp
     err = capsys.readouterr().err
     assert err.count("Error: ") == 1 and "more memory than this computer has free" in err
     assert "Traceback" not in err and book.read_bytes() == before
+
+
+def test_many_alike_send_troubles_print_a_few_and_a_count(capsys):
+    from types import SimpleNamespace
+
+    from dunning.cli import _remind_status
+
+    results = [SimpleNamespace(customer=f"C{n}", outcome="not attempted", key=f"C{n}|firm|d",
+                               error="this run stopped trying the server") for n in range(200)]
+    report = SimpleNamespace(results=results, doubts=[], unsaved="")
+    assert _remind_status(SimpleNamespace(book="Book.xlsx"), report) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 4 and lines[-1] == "Warning: ... and 197 more not attempted"

@@ -882,3 +882,11 @@ def test_the_gap_comes_before_the_cap_the_cap_before_the_day_the_day_before_the_
                        policy=policy))
     assert (decision["action"], decision["stage"]) == ("wait", "firm")
     assert decision["reason"].startswith(reason)
+
+
+def test_an_international_domain_is_a_valid_address_and_a_non_ascii_mailbox_is_not():
+    from dunning.core.policy import is_valid_email
+
+    assert is_valid_email("buchhaltung@müller.example")
+    assert not is_valid_email("müller@example.com")  # would need SMTPUTF8
+    assert not is_valid_email("a@-bad-.example")

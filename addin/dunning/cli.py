@@ -26,7 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
     0 ok, 1 bad input or a failure the message explains, 2 a usage error or (for
-    `remind`) sends that need a look, 3 an unexpected failure. Every failure is
+    `remind`) sends that need a look, 3 an unexpected failure, 4 (`remind`) sent but
+    the workbook could not be saved. Every failure is
     one or more `Error:` lines on stderr, never a traceback (DUNNING_DEBUG=1
     shows it, for a bug report).
     """
@@ -367,9 +368,16 @@ def _remind_status(args: argparse.Namespace, report) -> int:  # noqa: ANN001 - a
     every run says so until settled); 4 sent, not yet logged (the save was refused)."""
     troubles = [r for r in report.results
                 if r.outcome in ("failed", "failed before", "not attempted")]
-    for result in troubles:
-        print(f"Warning: {result.customer}: {result.outcome} {result.error}".rstrip(),
-              file=sys.stderr)
+    shown: dict[str, int] = {}
+    for result in troubles:  # a few of each outcome, then a count: 200 alike say nothing more
+        shown[result.outcome] = shown.get(result.outcome, 0) + 1
+        if shown[result.outcome] <= WARNINGS_SHOWN_PER_KIND:
+            print(f"Warning: {result.customer}: {result.outcome} {result.error}".rstrip(),
+                  file=sys.stderr)
+    for outcome, count in shown.items():
+        if count > WARNINGS_SHOWN_PER_KIND:
+            print(f"Warning: ... and {count - WARNINGS_SHOWN_PER_KIND} more {outcome}",
+                  file=sys.stderr)
     _print_doubts(args, report.doubts)
     if report.unsaved:
         print(f"Error: sent, not yet logged: close the workbook and run again; nothing will be "

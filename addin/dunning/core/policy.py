@@ -283,7 +283,15 @@ _ADDRESS = re.compile(rf"(?P<local>{_LOCAL})@(?P<domain>(?:{_LABEL}\.)+{_TOP})")
 
 
 def is_valid_email(text: str) -> bool:
-    """One bare address, strictly: no display name, spaces, CR/LF, commas or non-ASCII."""
+    """One bare address, strictly: no display name, spaces, CR/LF or commas; an ASCII local
+    part, and a domain that is ASCII or international (müller.example, checked in its
+    IDNA form, as it travels)."""
+    local, at, domain = text.rpartition("@")
+    if at and domain and not domain.isascii() and domain == domain.strip():
+        try:
+            text = f"{local}@{domain.encode('idna').decode('ascii')}"
+        except UnicodeError:
+            return False
     match = _ADDRESS.fullmatch(text)
     return bool(match) and len(text) <= 254 and len(match.group("local")) <= 64
 
