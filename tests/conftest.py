@@ -19,3 +19,17 @@ def book(tmp_path):
     build_workbook(path, client="Sample", invoices=sample_invoices(),
                    customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
     return path
+
+
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """Reminder runs retry without the real back-off sleeps (the run is the same, only
+    faster)."""
+    from dunning.app import remind
+
+    real = remind.send_messages
+
+    def sending(*args, **kwargs):
+        return real(*args, **{**kwargs, "sleep": lambda seconds: None})
+
+    monkeypatch.setattr(remind, "send_messages", sending)

@@ -317,17 +317,6 @@ def test_the_ribbons_send_sends_and_records_what_dunning_remind_does(tmp_path, s
         tuple(str(row[k]) for k in wanted) for row in table(by_command, "ContactLog"))
 
 
-@pytest.fixture
-def no_backoff(monkeypatch):
-    """Retries without the real back-off sleeps (the run is the same, only faster)."""
-    real = remind.send_messages
-
-    def sending(*args, **kwargs):
-        return real(*args, **{**kwargs, "sleep": lambda seconds: None})
-
-    monkeypatch.setattr(remind, "send_messages", sending)
-
-
 def test_a_success_after_a_same_day_failure_is_logged_and_not_sent_again(
         book, tmp_path, monkeypatch, no_backoff):
     from smtp_server import Faults

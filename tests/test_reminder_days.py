@@ -121,16 +121,6 @@ def in_doubt(book: Path) -> dict[str, str]:
     return {r["key"]: r["message_id"] for r in Journal.read(remind.journal_path(book)).in_doubt()}
 
 
-@pytest.fixture
-def no_backoff(monkeypatch):
-    real = remind.send_messages
-
-    def sending(*args, **kwargs):
-        return real(*args, **{**kwargs, "sleep": lambda seconds: None})
-
-    monkeypatch.setattr(remind, "send_messages", sending)
-
-
 class Day:
     """One simulated day's run under one fault and one interruption."""
 
