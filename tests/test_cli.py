@@ -233,3 +233,14 @@ def test_many_alike_send_troubles_print_a_few_and_a_count(capsys):
     assert _remind_status(SimpleNamespace(book="Book.xlsx"), report) == 2
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 4 and lines[-1] == "Warning: ... and 197 more not attempted"
+
+
+def test_output_cut_short_by_the_reader_is_no_error(book):
+    """`dunning worklist BOOK | head -2`: the pipe closes early; no Error line, status 0."""
+    command = [sys.executable, "-c", "import sys; from dunning.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", "worklist", str(book), "--print-only",
+               "--as-of", "2026-11-23"]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run.stdout.close()  # the reader is gone before anything is printed
+    err = run.stderr.read().decode()
+    assert run.wait(timeout=60) == 0 and "Error" not in err and "Traceback" not in err

@@ -37,11 +37,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 1
     try:
-        return int(args.run(args) or 0)
+        status = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not after main has returned
+        return status
     except DunningInputError as error:
         for issue in error.issues:
             print(f"Error: {issue}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `dunning worklist BOOK | head`: the reader has all it wants
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the exit flush cannot fail again
+        return 0
     except Exception as error:  # noqa: BLE001 - the last line of defence: a message, not a trace
         return _report_failure(error, args)
 
