@@ -10,10 +10,10 @@ from urllib.parse import unquote
 import pytest
 
 from dunning.core.errors import DunningInputError
+from dunning.core.policy import ascii_address
 from dunning.mail.mime import to_email
 from dunning.render.headers import (
     address_problem,
-    ascii_address,
     decode_key,
     header_line,
     is_plain_address,

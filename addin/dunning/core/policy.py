@@ -283,17 +283,41 @@ _ADDRESS = re.compile(rf"(?P<local>{_LOCAL})@(?P<domain>(?:{_LABEL}\.)+{_TOP})")
 
 
 def is_valid_email(text: str) -> bool:
-    """One bare address, strictly: no display name, spaces, CR/LF or commas; an ASCII local
-    part, and a domain that is ASCII or international (müller.example, checked in its
-    IDNA form, as it travels)."""
-    local, at, domain = text.rpartition("@")
-    if at and domain and not domain.isascii() and domain == domain.strip():
-        try:
-            text = f"{local}@{domain.encode('idna').decode('ascii')}"
-        except UnicodeError:
-            return False
-    match = _ADDRESS.fullmatch(text)
-    return bool(match) and len(text) <= 254 and len(match.group("local")) <= 64
+    """One bare address, strictly (see `ascii_address`)."""
+    try:
+        ascii_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def ascii_address(text: str) -> str:
+    """The address with its domain IDNA-encoded (anna@xn--mller-kva.example), as the
+    headers and the SMTP envelope carry it; an ASCII address comes back unchanged.
+
+    One bare address, strictly: no display name, spaces, CR/LF or commas; an ASCII local
+    part (anything else would need SMTPUTF8), and a domain that is ASCII or international
+    (müller.example, checked in its IDNA form). Raises ValueError for anything else.
+    """
+    local, at, domain = str(text).rpartition("@")
+    if not at or not local.isascii() or not domain or domain != domain.strip():
+        raise ValueError(f"not an email address: {text!r}")
+    address = f"{local}@{ascii_domain(domain)}"
+    match = _ADDRESS.fullmatch(address)
+    if not match or len(address) > 254 or len(match.group("local")) > 64:
+        raise ValueError(f"not an email address: {text!r}")
+    return address
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain IDNA-encoded (müller.example -> xn--mller-kva.example); ASCII unchanged.
+    Raises ValueError when it cannot be encoded."""
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"not a domain: {domain!r}") from None
 
 
 def parse_recipients(cell: object) -> tuple[tuple[str, ...], str]:

@@ -19,7 +19,8 @@ from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from dunning.render.headers import CONTROL_CHARACTERS, ascii_address, header_line, recipients
+from dunning.core.policy import ascii_address
+from dunning.render.headers import CONTROL_CHARACTERS, header_line, recipients
 from dunning.render.messages import Message, Sender
 
 

@@ -20,6 +20,8 @@ import math
 import re
 from urllib.parse import quote, unquote
 
+from dunning.core.policy import ascii_address
+
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 INVISIBLE_FORMATTING = re.compile(
     "[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]+")
@@ -27,10 +29,6 @@ INVISIBLE_FORMATTING = re.compile(
 U+2066-9), zero-width space, invisible operators and the byte-order mark: nothing a
 header needs, and they can reorder what a mail client shows. The zero-width joiners
 (U+200C/D), which some scripts and emoji need, stay."""
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_ADDRESS_TEXT = re.compile(
-    rf"(?P<local>{_ATEXT}(?:\.{_ATEXT})*)@(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}})")
 
 
 def one_line(text: object) -> str:
@@ -76,31 +74,6 @@ def address_problem(text: object) -> str:
     except ValueError:
         return "not an email address"
     return ""
-
-
-def ascii_address(text: str) -> str:
-    """The address with its domain IDNA-encoded (anna@xn--mller-kva.example), as the
-    headers and the SMTP envelope carry it; an ASCII address comes back unchanged.
-    Raises ValueError for anything but one plain address."""
-    local, at, domain = str(text).rpartition("@")
-    if not at or not local.isascii() or not domain or domain != domain.strip():
-        raise ValueError(f"not an email address: {text!r}")
-    address = f"{local}@{ascii_domain(domain)}"
-    match = _ADDRESS_TEXT.fullmatch(address)
-    if not match or len(address) > 254 or len(match.group("local")) > 64:
-        raise ValueError(f"not an email address: {text!r}")
-    return address
-
-
-def ascii_domain(domain: str) -> str:
-    """A domain IDNA-encoded (müller.example -> xn--mller-kva.example); ASCII unchanged.
-    Raises ValueError when it cannot be encoded."""
-    if domain.isascii():
-        return domain
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"not a domain: {domain!r}") from None
 
 
 def is_plain_address(text: str) -> bool:

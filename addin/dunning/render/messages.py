@@ -45,11 +45,11 @@ from markupsafe import Markup, escape
 
 from dunning.core.amounts import money
 from dunning.core.errors import DunningInputError, Issue
+from dunning.core.policy import ascii_domain
 from dunning.render.headers import (
     SMTPUTF8_NEEDED,
     AddressError,
     address_problem,
-    ascii_domain,
     encode_key,
     header_line,
     message_id,
