@@ -243,3 +243,10 @@ def test_number_or_none_reads_a_number_typed_by_hand():
     assert number_or_none(" 3 ") == 3.0 and number_or_none(np.int64(2)) == 2.0
     assert number_or_none(True) is None and number_or_none("three") is None
     assert number_or_none(None) is None
+
+
+def test_is_blank_knows_an_empty_cell():
+    from dunning.core.parse import is_blank
+
+    assert is_blank(None) and is_blank("  ") and is_blank(float("nan"))
+    assert not is_blank(0) and not is_blank("x") and not is_blank(False)

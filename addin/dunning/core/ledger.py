@@ -46,6 +46,7 @@ from dunning.core.parse import (
     Parsed,
     amount_from_text,
     blank_mask,
+    is_blank,
     parse_amounts,
     parse_dates,
     parse_flags,
@@ -199,12 +200,6 @@ def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: i
     return _Source(headers, data, rows_numbers)
 
 
-def _is_blank_cell(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (
-        isinstance(value, float) and value != value
-    )
-
-
 def trim_trailing_blank_rows(rows: list) -> list:
     """Rows without the trailing blank ones, cheaply.
 
@@ -225,7 +220,7 @@ def trim_trailing_blank_rows(rows: list) -> list:
                 end = start
             else:
                 break
-    while end > 1 and all(_is_blank_cell(v) for v in _cells(rows[end - 1])):
+    while end > 1 and all(is_blank(v) for v in _cells(rows[end - 1])):
         end -= 1
     return rows[:end] if end < len(rows) else rows
 

@@ -503,6 +503,12 @@ def stripped_texts(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
 
+def is_blank(value: object) -> bool:
+    """One cell left empty: None, NaN, or text of nothing but spaces."""
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, float) and value != value)
+
+
 def number_or_none(value: object) -> float | None:
     """A number from a cell typed by hand (3, 3.0, " 3 "); None for text, True/False, blanks."""
     if isinstance(value, bool):

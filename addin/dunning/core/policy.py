@@ -101,7 +101,7 @@ from dunning.core.columns import normal_header
 from dunning.core.contactlog import STAGE_OUTCOMES, STATE_OUTCOMES
 from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, column_letter
 from dunning.core.ledger import Ledger
-from dunning.core.parse import column_or, number_or_none, parse_flags, stripped_texts
+from dunning.core.parse import column_or, is_blank, number_or_none, parse_flags, stripped_texts
 from dunning.core.promises import promise_outcomes
 
 ACTIONS = ("email", "task")
@@ -366,11 +366,6 @@ def policy_from_settings(
     return Policy(stages=stages or DEFAULT_STAGES, **values)  # type: ignore[arg-type]
 
 
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (
-        isinstance(value, float) and value != value)
-
-
 _TIME_TEXT = re.compile(r"(\d{1,2})(?:[:.h](\d{2}))?(?::(\d{2}))?\s*([ap]\.?m\.?)?")
 
 
@@ -468,12 +463,12 @@ def _stages_from_rows(
     names_seen: set[str] = set()
     days_seen: set[int] = set()
     for row_number, row in enumerate(rows[1:], start=2):
-        if all(_blank(value) for value in row):
+        if all(is_blank(value) for value in row):
             continue
-        name = "" if _blank(cell(row, "stage")) else str(cell(row, "stage")).strip().lower()
+        name = "" if is_blank(cell(row, "stage")) else str(cell(row, "stage")).strip().lower()
         days = number_or_none(cell(row, "daysfromdue"))
-        action = "email" if _blank(cell(row, "action")) else str(cell(row, "action")).strip()
-        template = "" if _blank(cell(row, "template")) else str(cell(row, "template")).strip()
+        action = "email" if is_blank(cell(row, "action")) else str(cell(row, "action")).strip()
+        template = "" if is_blank(cell(row, "template")) else str(cell(row, "template")).strip()
         if not name:
             issue(row_number, "stage", "a stage needs a name", cell(row, "stage"))
         elif name in names_seen:

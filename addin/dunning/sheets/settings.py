@@ -62,6 +62,7 @@ from dunning.core.columns import normal_header
 from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, Severity
 from dunning.core.parse import (
     AmbiguousDatesError,
+    is_blank,
     number_or_none,
     parse_amounts,
     parse_dates,
@@ -422,7 +423,7 @@ def read_settings(
 
     for spec in SCHEMA:
         given = sorted(found.get(spec.key, []), key=lambda entry: entry[0])  # name, then aliases
-        filled = [entry for entry in given if not _blank(entry[1])]
+        filled = [entry for entry in given if not is_blank(entry[1])]
         chosen = filled[0] if filled else (given[0] if given else None)
         if chosen is not None and chosen[2] is not None:
             rows[spec.name] = chosen[2]
@@ -500,17 +501,12 @@ def _entries(pairs: Mapping[str, object] | Iterable[Sequence[object]] | None,
         () if pairs is None else pairs.items() if isinstance(pairs, Mapping) else pairs)
     for index, item in enumerate(items):
         name = _at(item, 0)
-        if not _blank(name):
+        if not is_blank(name):
             yield str(name).strip(), _at(item, 1), None if first_row is None else first_row + index
 
 
 def _at(row: Sequence[object], index: int) -> object:
     return row[index] if index < len(row) else None
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (
-        isinstance(value, float) and value != value)
 
 
 def _applies(spec: Setting, values: Mapping[str, object]) -> bool:
