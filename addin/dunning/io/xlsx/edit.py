@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
 from dunning.core.errors import DunningInputError, Issue
 from dunning.io.xlsx import atomic
+from dunning.io.xlsx.chart_ranges import grow_series
+from dunning.io.xlsx.charts import Chart, put_charts
 from dunning.io.xlsx.errors import unsupported
 from dunning.io.xlsx.locks import check_not_open
+from dunning.io.xlsx.markup import escape_attr
 from dunning.io.xlsx.package import Package, resolve
 from dunning.io.xlsx.refs import Area
-from dunning.io.xlsx.sheets import NEW_SHEET, ReplaceResult, replace_cells, resize_owned_table
+from dunning.io.xlsx.sheets import (
+    NEW_SHEET,
+    ReplaceResult,
+    SheetFormat,
+    replace_cells,
+    resize_owned_table,
+)
 from dunning.io.xlsx.styles import Styles
 from dunning.io.xlsx.tables import (
     Appender,
@@ -24,7 +34,16 @@ from dunning.io.xlsx.tables import (
     rows_as_lists,
     table_name,
 )
-from dunning.io.xlsx.workbook import TABLE_REL, SheetEntry, WorkbookPart, read_rels
+from dunning.io.xlsx.workbook import (
+    MAIN_NS,
+    REL_NS,
+    TABLE_REL,
+    SheetEntry,
+    WorkbookPart,
+    add_content_type_override,
+    add_relationship,
+    read_rels,
+)
 from dunning.io.xlsx.worksheet import Worksheet
 
 SUPPORTED = (".xlsx", ".xlsm", ".xltx", ".xltm")
@@ -221,13 +240,33 @@ class WorkbookEdit:
         result = appender.append(values)
         new_area = Area.parse(result.ref)
         if new_area != found.area:
-            self.package.write(found.part, resized_xml(found, new_area.max_row - found.totals_rows))
+            new_last = new_area.max_row - found.totals_rows
+            self.package.write(found.part, resized_xml(found, new_last))
+            self._grow_charts(entry.name, found, new_last)
         self._drop_calc_chain |= appender.moved_formulas
         self._edited = True
         return result
 
-    def replace_sheet(self, name: str, rows: Sequence[Sequence[object]]) -> ReplaceResult:
-        """Replace every cell of the owned sheet `name` with `rows` (created if missing)."""
+    def _grow_charts(self, sheet: str, table: Table, new_last: int) -> None:
+        """Chart series over the table's whole data columns follow it to `new_last`."""
+        grow_series(self.package, sheet, first_row=table.data_first, last_row=table.data_last,
+                    min_col=table.area.min_col, max_col=table.area.max_col,
+                    new_last_row=new_last)
+
+    def replace_sheet(
+        self,
+        name: str,
+        rows: Sequence[Sequence[object]],
+        *,
+        layout: SheetFormat | None = None,
+        table: str | None = None,
+    ) -> ReplaceResult:
+        """Replace every cell of the owned sheet `name` with `rows` (created if missing).
+
+        `layout` styles the cells, sets column widths and freezes panes; `table`
+        names an Excel Table over the rows (header in row 1), made when the sheet
+        has none, resized otherwise, so formulas and charts can name its columns.
+        """
         entry = self._workbook.sheet(name)
         created = entry is None
         if entry is None:
@@ -238,12 +277,62 @@ class WorkbookEdit:
             )
         sheet = self._worksheet(entry)
         had_formulas = sheet.has_formulas()
-        for other in self._other_tables(entry, keep=""):
+        owned = self._other_tables(entry, keep="")
+        for other in owned:
             self.package.write(other.part, resize_owned_table(other, rows, entry.name))
-        ref = replace_cells(sheet, rows, self._book_styles(), date1904=self._workbook.date1904)
+            self._grow_charts(entry.name, other, max(other.area.min_row + 1, len(rows)))
+        ref = replace_cells(sheet, rows, self._book_styles(), date1904=self._workbook.date1904,
+                            layout=layout)
+        if table is not None and not any(t.name.casefold() == table.casefold() for t in owned):
+            self._add_table(entry, sheet, table, rows)
         self._drop_calc_chain |= had_formulas
         self._edited = True
         return ReplaceResult(entry.name, ref, created)
+
+    def _add_table(self, entry: SheetEntry, sheet: Worksheet, name: str,
+                   rows: Sequence[Sequence[object]]) -> None:
+        """A new Excel Table over `rows` (header in row 1) on an owned sheet."""
+        headers = [str(value) for value in rows[0]] if rows else []
+        if not headers or len(set(h.casefold() for h in headers)) != len(headers):
+            raise DunningInputError([Issue(
+                f"table {name} needs distinct headers in row 1", sheet=entry.name)])
+        taken = {found.casefold() for found in self.tables()}
+        if name.casefold() in taken:
+            raise DunningInputError([Issue(
+                f"the workbook already has a table named {name} on another sheet",
+                sheet=entry.name)])
+        ids = [int(re.search(r'\sid="(\d+)"', self.package.read_text(part)).group(1))
+               for _, part in self.tables().values()
+               if re.search(r'\sid="(\d+)"', self.package.read_text(part))]
+        number = 1
+        while self.package.has(f"xl/tables/table{number}.xml"):
+            number += 1
+        part = f"xl/tables/table{number}.xml"
+        area = Area(1, 1, max(2, len(rows)), len(headers))
+        columns = "".join(f'<tableColumn id="{index}" name="{escape_attr(header)}"/>'
+                          for index, header in enumerate(headers, start=1))
+        self.package.write(part, (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<table xmlns="{MAIN_NS}" id="{max(ids, default=0) + 1}" name="{name}" '
+            f'displayName="{name}" ref="{area}" totalsRowShown="0">'
+            f'<autoFilter ref="{area}"/><tableColumns count="{len(headers)}">{columns}'
+            '</tableColumns><tableStyleInfo name="TableStyleLight9" showFirstColumn="0" '
+            'showLastColumn="0" showRowStripes="1" showColumnStripes="0"/></table>'))
+        add_content_type_override(
+            self.package, part,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml")
+        rel_id = add_relationship(self.package, entry.part, TABLE_REL,
+                                  f"../tables/table{number}.xml")
+        sheet.add_table_part(rel_id, REL_NS)
+
+    def set_charts(self, name: str, charts: Sequence[Chart]) -> None:
+        """Draw `charts` on the sheet `name` (Dunning's drawing there is rewritten)."""
+        entry = self._workbook.sheet(name)
+        if entry is None:
+            raise DunningInputError([Issue(f"no sheet {name} to draw charts on")])
+        sheet = self._worksheet(entry)
+        sheet.replace_text(put_charts(self.package, entry.part, sheet.text, entry.name, charts))
+        self._edited = True
 
     # Saving ----------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from dunning.core.errors import DunningInputError, Issue
 from dunning.io.xlsx import cells
 from dunning.io.xlsx.refs import Area, cell_name, col_name
 from dunning.io.xlsx.rows import RawCell, Row
-from dunning.io.xlsx.styles import Styles
+from dunning.io.xlsx.styles import CellStyle, Styles
 from dunning.io.xlsx.tables import Table, resized_xml, style_for
 from dunning.io.xlsx.workbook import MAIN_NS, REL_NS
 from dunning.io.xlsx.worksheet import Worksheet
@@ -32,6 +32,20 @@ NEW_SHEET = (
 
 
 @dataclass(frozen=True)
+class SheetFormat:
+    """How an owned sheet looks: a style per cell, column widths and a frozen pane.
+
+    `styles` runs parallel to the rows written (a row or cell left out, or None,
+    keeps the template-row style); `widths` are column widths from column A;
+    `freeze` is (rows, columns) kept in view while scrolling.
+    """
+
+    styles: Sequence[Sequence[CellStyle | None]] = ()
+    widths: Sequence[float] = ()
+    freeze: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
 class ReplaceResult:
     """What an owned sheet holds now: its name and the range written ("" when empty)."""
 
@@ -41,7 +55,12 @@ class ReplaceResult:
 
 
 def replace_cells(
-    sheet: Worksheet, rows: Sequence[Sequence[object]], book_styles: Styles, *, date1904: bool
+    sheet: Worksheet,
+    rows: Sequence[Sequence[object]],
+    book_styles: Styles,
+    *,
+    date1904: bool,
+    layout: SheetFormat | None = None,
 ) -> str:
     """Replace every cell of `sheet` with `rows`; returns the range written ("" if none)."""
     old = sheet.rows(1, 2)
@@ -69,7 +88,9 @@ def replace_cells(
                 )
                 continue
             above = like.cells.get(col) if like else None
-            style = style_for(book_styles, encoded, above.style if above else 0)
+            chosen = _chosen(layout, number - 1, index)
+            base = book_styles.style(chosen) if chosen else (above.style if above else 0)
+            style = style_for(book_styles, encoded, base)
             xml = cells.cell(cell_name(number, col), encoded, style, sheet.prefix)
             if xml:
                 row.cells[col] = RawCell(col, xml)
@@ -79,7 +100,18 @@ def replace_cells(
     sheet.replace_all_rows("".join(built))
     area = Area(1, 1, len(rows), width) if rows and width else None
     sheet.set_dimension(area, extend=False)
+    if layout is not None:
+        if layout.widths:
+            sheet.set_column_widths(list(layout.widths))
+        if layout.freeze is not None:
+            sheet.set_frozen(*layout.freeze)
     return str(area) if area else ""
+
+
+def _chosen(layout: SheetFormat | None, row: int, col: int) -> CellStyle | None:
+    if layout is None or row >= len(layout.styles) or col >= len(layout.styles[row]):
+        return None
+    return layout.styles[row][col]
 
 
 def resize_owned_table(table: Table, rows: Sequence[Sequence[object]], sheet: str) -> str:

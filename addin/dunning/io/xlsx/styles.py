@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
-from dunning.io.xlsx.markup import get_attr, root_prefix, set_attr
+from dunning.io.xlsx.markup import escape_attr, get_attr, root_prefix, set_attr
 
 DATE_FORMAT = 14  # built-in short date, shown in the reader's locale
 DATETIME_FORMAT = 22  # built-in date and time
@@ -38,6 +39,26 @@ _XF_DEFAULTS = {
 }
 _BOOLEANS = {"true": "1", "false": "0"}
 Canonical = tuple[str, frozenset[tuple[str, str]], str, tuple["Canonical", ...]]
+_FIRST_CUSTOM_FORMAT = 164
+_BUILTIN_CODES = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9,
+                  "0.00%": 10, "@": 49}
+
+
+@dataclass(frozen=True)
+class CellStyle:
+    """How a cell of an owned sheet looks: number format code, font and fill.
+
+    `number_format` is a format code ("#,##0.00", "0.0%", "yyyy-mm-dd"), None for
+    General; `fill` an RGB colour such as "DDEBF7"; `color` the font's RGB colour.
+    """
+
+    number_format: str | None = None
+    bold: bool = False
+    italic: bool = False
+    size: float | None = None
+    color: str | None = None
+    fill: str | None = None
+    wrap: bool = False
 
 
 def is_date_format(code: str) -> bool:
@@ -80,6 +101,8 @@ class Styles:
         root = re.search(rf"<{p}styleSheet\b[^>]*>", xml)
         found = _NAMESPACE.finditer(root.group(0)) if root else ()
         self._namespaces = " ".join(match.group(0).strip() for match in found)
+        self._added: dict[str, list[str]] = {"numFmts": [], "fonts": [], "fills": []}
+        self._styled: dict[CellStyle, int] = {}
 
     def number_format(self, xf: int) -> int:
         if not 0 <= xf < len(self._xfs):
@@ -122,6 +145,81 @@ class Styles:
         self._variants[key] = index
         return index
 
+    def style(self, wanted: CellStyle) -> int:
+        """Index of a `cellXfs` entry that looks as `wanted` says, added when there is none.
+
+        Number formats, fonts and fills are appended to their lists only when no
+        identical entry exists (an earlier run's), so the indexes of every existing
+        style stay as they are and repeated runs add nothing.
+        """
+        if wanted in self._styled:
+            return self._styled[wanted]
+        if self.xml is None or self._block is None or not self._xfs:
+            return 0
+        fmt = self._format_id(wanted.number_format)
+        font = self._list_entry("fonts", "font", _font_xml(wanted)) if _has_font(wanted) else 0
+        fill = (self._list_entry("fills", "fill", _fill_xml(wanted.fill))
+                if wanted.fill else 0)
+        tag = (f'<{self.prefix}xf numFmtId="{fmt}" fontId="{font}" fillId="{fill}" '
+               f'borderId="0" xfId="0"')
+        tag += ' applyNumberFormat="1"' if fmt else ""
+        tag += ' applyFont="1"' if font else ""
+        tag += ' applyFill="1"' if fill else ""
+        if wanted.wrap:
+            xf = (f'{tag} applyAlignment="1"><{self.prefix}alignment vertical="top" '
+                  f'wrapText="1"/></{self.prefix}xf>')
+        else:
+            xf = tag + "/>"
+        index = self._find(xf, prefer=0)
+        if index is None:
+            self._xfs.append(xf)
+            index = len(self._xfs) - 1
+            self.changed = True
+        self._styled[wanted] = index
+        return index
+
+    def format_code(self, xf: int) -> str | None:
+        """The number format code of style `xf` (a built-in date as ISO), None when General."""
+        fmt = self.number_format(xf)
+        if fmt in self._formats:
+            return self._formats[fmt]
+        if fmt in _BUILTIN_DATES:
+            return "yyyy-mm-dd"
+        codes = {number: code for code, number in _BUILTIN_CODES.items()}
+        return codes.get(fmt) if fmt else None
+
+    def _format_id(self, code: str | None) -> int:
+        if not code or code == "General":
+            return 0
+        if code in _BUILTIN_CODES:
+            return _BUILTIN_CODES[code]
+        for number, known in self._formats.items():
+            if known == code:
+                return number
+        number = max([_FIRST_CUSTOM_FORMAT - 1, *self._formats]) + 1
+        self._formats[number] = code
+        self._added["numFmts"].append(
+            f'<{self.prefix}numFmt numFmtId="{number}" formatCode="{escape_attr(code)}"/>')
+        self.changed = True
+        return number
+
+    def _list_entry(self, block: str, local: str, xml: str) -> int:
+        """Index of `xml` in the `<fonts>` or `<fills>` list (compared as written), added once."""
+        p = self.prefix
+        assert self.xml is not None
+        found = re.search(rf"<{p}{block}\b[^>]*>(.*?)</{p}{block}>", self.xml, re.S)
+        items = re.findall(rf"<{p}{local}\b[^>]*/>|<{p}{local}\b[^>]*>.*?</{p}{local}>",
+                           found.group(1), re.S) if found else []
+        entry = xml.replace("<", f"<{p}").replace(f"<{p}/", f"</{p}")
+        listed = items + self._added[block]
+        if entry in listed:
+            return listed.index(entry)
+        if found is None:
+            return 0  # no such list to add to: the style keeps the default font or fill
+        self._added[block].append(entry)
+        self.changed = True
+        return len(listed)
+
     def _find(self, xf: str, *, prefer: int) -> int | None:
         """The index of an `<xf>` equal to `xf` in canonical form (`prefer` first), or None."""
         wanted = self._parse(xf)
@@ -162,7 +260,7 @@ class Styles:
         open_tag = set_attr(self.xml[block.start() : block.start(1)], "count", str(len(self._xfs)))
         close = self.xml[block.end(1) : block.end()]
         added = "".join(self._xfs[self._original :])
-        return (
+        text = (
             self.xml[: block.start()]
             + open_tag
             + block.group(1)
@@ -170,6 +268,46 @@ class Styles:
             + close
             + self.xml[block.end() :]
         )
+        for name, entries in self._added.items():
+            if entries:
+                text = _extend_list(text, self.prefix, name, entries)
+        return text
+
+
+def _extend_list(text: str, p: str, block: str, entries: list[str]) -> str:
+    """`text` with `entries` appended to its `<block>` list and the list's count set."""
+    found = re.search(rf"<{p}{block}\b[^>]*>(.*?)</{p}{block}>|<{p}{block}\b[^>]*/>", text,
+                      re.S)
+    if found is None:  # only numFmts may be missing: it is the first child of styleSheet
+        root = re.search(rf"<{p}styleSheet\b[^>]*>", text)
+        assert root is not None
+        element = f'<{p}{block} count="{len(entries)}">{"".join(entries)}</{p}{block}>'
+        return text[: root.end()] + element + text[root.end() :]
+    body = found.group(1) or ""
+    local = block[:-1] if block != "numFmts" else "numFmt"
+    count = len(re.findall(rf"<{p}{local}\b", body)) + len(entries)
+    tag = re.match(rf"<{p}{block}\b[^>]*?/?>", found.group(0))
+    assert tag is not None
+    opened = set_attr(tag.group(0).replace("/>", ">"), "count", str(count))
+    element = f"{opened}{body}{''.join(entries)}</{p}{block}>"
+    return text[: found.start()] + element + text[found.end() :]
+
+
+def _has_font(style: CellStyle) -> bool:
+    return style.bold or style.italic or style.size is not None or style.color is not None
+
+
+def _font_xml(style: CellStyle) -> str:
+    """A `<font>` as this writer writes it (unprefixed; the caller adds the prefix)."""
+    parts = ["<b/>" if style.bold else "", "<i/>" if style.italic else "",
+             f'<sz val="{style.size:g}"/>' if style.size is not None else '<sz val="11"/>',
+             f'<color rgb="FF{style.color}"/>' if style.color else "",
+             '<name val="Calibri"/><family val="2"/>']
+    return f"<font>{''.join(parts)}</font>"
+
+
+def _fill_xml(rgb: str) -> str:
+    return f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/></patternFill></fill>'
 
 
 def _value(value: str) -> str:

@@ -11,8 +11,8 @@ import contextlib
 import re
 from dataclasses import dataclass
 
-from dunning.io.xlsx.markup import get_attr, root_prefix, set_attr
-from dunning.io.xlsx.refs import Area, grow_sqref
+from dunning.io.xlsx.markup import find_element, get_attr, root_prefix, set_attr
+from dunning.io.xlsx.refs import Area, col_name, grow_sqref
 from dunning.io.xlsx.rows import Row, parse_row
 
 
@@ -224,3 +224,74 @@ class Worksheet:
             flags=re.S,
         )
         self._changed(self.text[:split] + tail)
+
+    # Owned-sheet layout ------------------------------------------------------
+
+    def set_column_widths(self, widths: list[float]) -> None:
+        """Replace `<cols>` with one width per column from A (characters, as Excel counts)."""
+        p = self.prefix
+        cols = "".join(
+            f'<{p}col min="{index}" max="{index}" width="{width:.2f}" customWidth="1"/>'
+            for index, width in enumerate(widths, start=1)
+        )
+        element = f"<{p}cols>{cols}</{p}cols>" if cols else ""
+        span = find_element(self.text, "cols", p)
+        if span is not None:
+            self._changed(self.text[: span[0]] + element + self.text[span[1] :])
+            return
+        data = re.search(rf"<{p}sheetData[\s>/]", self.text)
+        assert data is not None
+        self._changed(self.text[: data.start()] + element + self.text[data.start() :])
+
+    def set_frozen(self, rows: int, columns: int = 0) -> None:
+        """Keep the first `rows` rows (and `columns` columns) in view: a frozen pane."""
+        p = self.prefix
+        view = re.search(rf"<{p}sheetView\b[^>]*?(/>|>)", self.text)
+        if view is None:
+            return
+        tag = view.group(0)
+        opened = tag[:-2].rstrip() + ">" if tag.endswith("/>") else tag
+        end = view.end() if tag.endswith("/>") else self.text.index(f"</{p}sheetView>", view.end())
+        body = "" if tag.endswith("/>") else self.text[view.end() : end]
+        body = re.sub(rf"<{p}(pane|selection)\b[^>]*/>", "", body)
+        pane = ""
+        if rows or columns:
+            top_left = f"{col_name(columns + 1)}{rows + 1}"
+            active = ("bottomRight" if rows and columns else
+                      "bottomLeft" if rows else "topRight")
+            split = (f' xSplit="{columns}"' if columns else "") + (
+                f' ySplit="{rows}"' if rows else "")
+            pane = (f'<{p}pane{split} topLeftCell="{top_left}" activePane="{active}" '
+                    f'state="frozen"/><{p}selection pane="{active}" activeCell="{top_left}" '
+                    f'sqref="{top_left}"/>')
+        close = "" if tag.endswith("/>") else f"</{p}sheetView>"
+        rest = self.text[end + len(close) :] if close else self.text[view.end() :]
+        self._changed(self.text[: view.start()] + opened + pane + body + f"</{p}sheetView>"
+                      + rest)
+
+
+    def replace_text(self, text: str) -> None:
+        """The whole part's new text (after an edit outside `<sheetData>`, such as a drawing)."""
+        self._changed(text)
+
+    def add_table_part(self, rel_id: str, rel_ns: str) -> None:
+        """List one more table in `<tableParts>` (made before `<extLst>` when absent)."""
+        p = self.prefix
+        element = f'<{p}tablePart xmlns:r="{rel_ns}" r:id="{rel_id}"/>'
+        parts = re.search(rf"<{p}tableParts\b[^>]*?(/?)>", self.text)
+        if parts is not None:
+            count = len(re.findall(rf"<{p}tablePart\b", self.text)) + 1
+            tag = set_attr(parts.group(0).replace("/>", ">"), "count", str(count))
+            close = "" if parts.group(1) else None
+            if close is None:
+                end = self.text.index(f"</{p}tableParts>", parts.end())
+                self._changed(self.text[: parts.start()] + tag + self.text[parts.end() : end]
+                              + element + self.text[end:])
+            else:
+                self._changed(self.text[: parts.start()] + tag + element + f"</{p}tableParts>"
+                              + self.text[parts.end() :])
+            return
+        block = f'<{p}tableParts count="1">{element}</{p}tableParts>'
+        ext = re.search(rf"<{p}extLst[\s>]", self.text)
+        at = ext.start() if ext else self.text.rindex(f"</{p}worksheet>")
+        self._changed(self.text[:at] + block + self.text[at:])
