@@ -169,6 +169,8 @@ def _parser() -> argparse.ArgumentParser:
         "refresh", help="rewrite the Aging and KPIs sheets and the payment plans' status")
     refresh.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
     refresh.add_argument("--as-of", type=_date, help="as-of date (default: Settings, else today)")
+    refresh.add_argument("--now", type=_moment,
+                         help="the moment the sheets say they were made (default: the clock)")
     refresh.set_defaults(run=_run_refresh)
 
     plan = commands.add_parser(
@@ -470,7 +472,8 @@ def _run_worklist(args: argparse.Namespace) -> int:
 def _run_refresh(args: argparse.Namespace) -> int:
     from dunning.app import actions
 
-    print(actions.refresh(args.book, as_of=args.as_of, today=_today(args)).message)
+    now = args.now or wall_clock()
+    print(actions.refresh(args.book, as_of=args.as_of, today=now.date(), now=now).message)
     return 0
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dunning.app.charts import report_charts
 from dunning.app.remind import RunInputs, plan_summary, read_plans, read_run_inputs, run_date
 from dunning.core.aging import open_balances
 from dunning.core.amounts import money
@@ -32,20 +33,34 @@ from dunning.core.contactlog import (
 )
 from dunning.core.disputes import dispute_register
 from dunning.core.errors import DunningInputError, Issue
+from dunning.core.kpi_history import history_records, merge_history
 from dunning.core.plans import SHEET as PLANS_SHEET
 from dunning.core.plans import judge_plans, new_plan_id, plan_rows, plan_rows_for_sheet, schedule
 from dunning.core.policy import decide
 from dunning.core.promises import invoice_names
+from dunning.core.worklist import PART_HEADERS, build_worklist, worklist_rows
 from dunning.core.worklist import SHEET as WORKLIST_SHEET
-from dunning.core.worklist import build_worklist, worklist_rows
 from dunning.io.book import open_book
 from dunning.io.reading import read_table_frame
 from dunning.io.workbook import Workbook, opened
-from dunning.render.report import aging_rows, kpi_rows
+from dunning.render.report_sheets import (
+    CHARTS_SHEET,
+    HISTORY_SHEET,
+    aging_sheet,
+    chart_currency,
+    charts_sheet,
+    history_sheet,
+    kpi_sheet,
+)
+from dunning.render.sheet_layout import SheetLayout, list_layout, made_line
 from dunning.sheets.customers import CUSTOMERS_TABLE, customers_frame
 
 AGING_SHEET = "Aging"
 KPI_SHEET = "KPIs"
+PLAN_KINDS = {"Instalment": "count", "Due Date": "date", "Amount": "money", "Paid": "money"}
+WORKLIST_KINDS = {"Rank": "count", "Score": "number", "Open Balance": "money",
+                  "Oldest Days Past Due": "count",
+                  **dict.fromkeys(PART_HEADERS.values(), "number")}
 
 
 @dataclass(frozen=True)
@@ -73,31 +88,54 @@ class Today:
 
 
 def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None,
-            today: dt.date | None = None) -> ActionResult:
-    """Recompute the Aging and KPIs sheets and the payment plans' Paid and Status.
+            today: dt.date | None = None, now: dt.datetime | None = None) -> ActionResult:
+    """Recompute the Aging, KPIs and Charts sheets, the KPI history and the payment plans.
 
-    The as-of date is `as_of`, else the Settings' As Of Date, else `today`. Each
-    sheet is stamped with its as-of date in its title row, so a printout says
-    which day it shows.
+    The as-of date is `as_of`, else the Settings' As Of Date, else `today` (else the
+    day of `now`). Each sheet says which day it shows and when it was made (`now`,
+    the moment the caller passes; nothing here reads the clock). The KPIHistory
+    table gets one row per currency for the as-of date, replacing the one an
+    earlier refresh of the same day wrote; the Charts sheet draws the aging, the
+    largest overdue balances and the DSO and CEI history of one currency (the
+    Settings' Currency, else the largest).
     """
     with opened(source) as workbook:
-        book = open_book(workbook, as_of=as_of, today=today, all_currencies=True)
+        book = open_book(workbook, as_of=as_of, today=today or (now.date() if now else None),
+                         all_currencies=True)
         if book.as_of is None:
             raise DunningInputError([Issue(
                 "the Settings give no As Of Date: say which day to refresh for (--as-of)")])
-        settings = book.settings
+        settings, day = book.settings, book.as_of
+        stamp = made_line(day, now) if now is not None else f"Dunning, as of {day:%Y-%m-%d}"
         plans = read_plans(workbook)
-        workbook.replace_sheet(AGING_SHEET, aging_rows(
-            book.frame, book.as_of, edges=settings.bucket_edges, basis=settings.aging_basis))
-        workbook.replace_sheet(KPI_SHEET, kpi_rows(book.frame, book.as_of))
-        sheets = [AGING_SHEET, KPI_SHEET]
+        edges, basis = settings.bucket_edges, settings.aging_basis
+        aging = aging_sheet(book.frame, day, stamp, edges=edges, basis=basis)
+        workbook.replace_sheet(AGING_SHEET, aging.rows, layout=aging)
+        kpis = kpi_sheet(book.frame, day, stamp)
+        workbook.replace_sheet(KPI_SHEET, kpis.rows, layout=kpis)
+        found = workbook.table(HISTORY_SHEET)
+        history = merge_history(found.rows if found is not None else [],
+                                history_records(book.frame, day))
+        layout = history_sheet(history, stamp)
+        workbook.replace_sheet(HISTORY_SHEET, layout.rows, layout=layout, table=HISTORY_SHEET)
+        currency = chart_currency(book.frame, getattr(settings, "currency", ""))
+        data = charts_sheet(book.frame, day, currency, stamp, edges=edges, basis=basis)
+        workbook.replace_sheet(CHARTS_SHEET, data.rows, layout=data)
+        workbook.set_charts(CHARTS_SHEET, report_charts(data.rows, history, currency))
+        sheets = [AGING_SHEET, KPI_SHEET, HISTORY_SHEET, CHARTS_SHEET]
         if not plans.empty:
-            instalments, _ = judge_plans(plans, book.frame, book.as_of)
-            workbook.replace_sheet(PLANS_SHEET, plan_rows_for_sheet(instalments))
+            instalments, _ = judge_plans(plans, book.frame, day)
+            layout = _plans_layout(plan_rows_for_sheet(instalments), stamp)
+            workbook.replace_sheet(PLANS_SHEET, layout.rows, layout=layout)
             sheets.append(PLANS_SHEET)
         workbook.save()
-    return ActionResult("Refreshed", f"Aging and KPIs as of {book.as_of:%Y-%m-%d} written to "
+    return ActionResult("Refreshed", f"Aging and KPIs as of {day:%Y-%m-%d} written to "
                         f"the {', '.join(sheets)} sheet(s).", tuple(sheets))
+
+
+def _plans_layout(rows: list[list[object]], stamp: str) -> SheetLayout:
+    """The PaymentPlans sheet laid out (its headers stay in row 1: the sheet is read back)."""
+    return list_layout(rows, [PLAN_KINDS.get(str(h)) for h in rows[0]], stamp)
 
 
 # ----------------------------------------------------------------- worklist
@@ -125,7 +163,10 @@ def worklist(source: str | Path | Workbook, *, now: dt.datetime,
         ranked = build_worklist(decisions, disputes=today.disputes,
                                 plans=today.plan_summary, risk=_risk(inputs.ledger, today.as_of))
         if write:
-            workbook.replace_sheet(WORKLIST_SHEET, worklist_rows(ranked))
+            rows = worklist_rows(ranked)
+            layout = list_layout(rows, [WORKLIST_KINDS.get(str(h)) for h in rows[0]],
+                                 made_line(today.as_of, now))
+            workbook.replace_sheet(WORKLIST_SHEET, layout.rows, layout=layout)
             workbook.save()
     held = int(ranked["held"].sum()) if not ranked.empty else 0
     return ActionResult("Worklist", f"{len(ranked)} customer(s) on today's worklist "
@@ -296,7 +337,8 @@ def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
         instalments = schedule(balance, request.start, request.count, request.frequency,
                                first_payment=request.first_payment, currency=currency)
         rows = plan_rows_for_sheet(existing, plan_rows(instalments, customer, plan_id, invoices))
-        workbook.replace_sheet(PLANS_SHEET, rows)
+        layout = _plans_layout(rows, made_line(today, now))
+        workbook.replace_sheet(PLANS_SHEET, layout.rows, layout=layout)
         append_to_log(workbook, [log_row(Contact(
             customer=customer, channel="phone", outcome="payment plan agreed",
             timestamp=log_time(now),

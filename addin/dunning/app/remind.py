@@ -69,6 +69,7 @@ from dunning.mail.mime import to_email
 from dunning.mail.smtp import Outgoing, SendResult, SmtpSettings, send_messages
 from dunning.render.messages import Message, Sender, render_messages
 from dunning.render.sandbox import TemplateSet
+from dunning.render.sheet_layout import SheetLayout, list_layout, made_line
 from dunning.sheets.customers import CUSTOMERS_TABLE, customers_frame
 from dunning.sheets.reference_rates import load_reference_rates, reference_rates_from_rows
 from dunning.sheets.settings import WorkbookSettings
@@ -460,7 +461,9 @@ def send(
                        doubts=doubts, recovered=len(recovered))
     if rows:
         source.append_rows(CONTACT_LOG_TABLE, rows)
-    source.replace_sheet(OUTBOX_SHEET, outbox_rows(decisions, messages, results))
+    outbox = outbox_layout(outbox_rows(decisions, messages, results),
+                           made_line(decisions.as_of or now.date(), now))
+    source.replace_sheet(OUTBOX_SHEET, outbox.rows, layout=outbox)
     try:
         source.save()
     except (WorkbookLockedError, OSError) as error:
@@ -667,6 +670,12 @@ def _broken_promise_rows(decisions: Decisions, log: pd.DataFrame, stamp: dt.date
             customer=promise.customer, channel="email", outcome="promise broken",
             timestamp=stamp, user=user, next_action_date=decisions.as_of, note=note)))
     return rows
+
+
+def outbox_layout(rows: list[list[object]], stamp: str) -> SheetLayout:
+    """The Outbox sheet laid out: headers in row 1 kept in view, totals as money, the stamp."""
+    return list_layout(rows, ["money" if header == "Total" else None for header in rows[0]],
+                       stamp)
 
 
 def outbox_rows(decisions: Decisions, messages: list[Message],

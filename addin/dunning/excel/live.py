@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from dunning.core.errors import DunningInputError, Issue
-from dunning.io import TableColumn, rows_in_column_order
+from dunning.io import Chart, TableColumn, rows_in_column_order
+from dunning.io.report_styles import format_runs
 from dunning.io.workbook import Row, TableValues
+from dunning.render.sheet_layout import SheetLayout
 
 
 class ExcelWorkbook:
@@ -85,8 +87,14 @@ class ExcelWorkbook:
                                        (last_row, column + len(header) - 1)))
         sheet.range((first, column)).value = [[cell_value(v) for v in row] for row in block]
 
-    def replace_sheet(self, name: str, rows: Sequence[Sequence[object]]) -> None:
-        """Clear the Dunning-owned sheet (created if missing) and write `rows` from A1."""
+    def replace_sheet(self, name: str, rows: Sequence[Sequence[object]], *,
+                      layout: SheetLayout | None = None, table: str | None = None) -> None:
+        """Clear the Dunning-owned sheet (created if missing) and write `rows` from A1.
+
+        A `layout` sets number formats, one block of cells at a time (a run of one
+        kind down a column); `table` is not made in the open book (the file writer
+        makes it), so a table the sheet has keeps its own size.
+        """
         if name in self.sheet_names():
             sheet = self.book.sheets[name]
             sheet.clear_contents()
@@ -96,6 +104,12 @@ class ExcelWorkbook:
         if width:
             sheet.range((1, 1)).value = [
                 [cell_value(v) for v in row] + [None] * (width - len(row)) for row in rows]
+        if layout is not None:
+            for (first, last, col), code in format_runs(layout):
+                sheet.range((first, col), (last, col)).number_format = code
+
+    def set_charts(self, sheet: str, charts: Sequence[Chart]) -> None:
+        """Charts are drawn by the file writer (`dunning refresh`); the open book keeps its own."""
 
     def save(self) -> None:
         """Nothing to do: the changes are in the open book, which the user saves."""

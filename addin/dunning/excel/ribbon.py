@@ -97,7 +97,7 @@ def problems_text(issues: list[Issue]) -> str:
 
 
 def _refresh(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
-    return actions.refresh(workbook, today=now.date())
+    return actions.refresh(workbook, today=now.date(), now=now)
 
 
 def _worklist(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:

@@ -6,8 +6,9 @@ itself, so the writer can change inside without reaching anyone."""
 
 from dunning.io.xlsx import WorkbookLockedError
 from dunning.io.xlsx.cells import RISKY_START
+from dunning.io.xlsx.charts import Chart, Series
 from dunning.io.xlsx.locks import check_not_open
 from dunning.io.xlsx.tables import TableColumn, rows_in_column_order
 
-__all__ = ["RISKY_START", "TableColumn", "WorkbookLockedError", "check_not_open",
-           "rows_in_column_order"]
+__all__ = ["RISKY_START", "Chart", "Series", "TableColumn", "WorkbookLockedError",
+           "check_not_open", "rows_in_column_order"]

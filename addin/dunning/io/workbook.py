@@ -25,6 +25,11 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from dunning.core.errors import DunningInputError, Issue
+from dunning.io.report_styles import sheet_format
+from dunning.io.xlsx.charts import Chart
+from dunning.io.xlsx.edit import WorkbookEdit
+from dunning.io.xlsx.styles import is_date_format
+from dunning.render.sheet_layout import SheetLayout
 
 Row = Mapping[str, object]
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
@@ -64,7 +69,10 @@ class Workbook(Protocol):
 
     def append_rows(self, table: str, rows: Sequence[Row]) -> None: ...
 
-    def replace_sheet(self, name: str, rows: Sequence[Sequence[object]]) -> None: ...
+    def replace_sheet(self, name: str, rows: Sequence[Sequence[object]], *,
+                      layout: SheetLayout | None = None, table: str | None = None) -> None: ...
+
+    def set_charts(self, sheet: str, charts: Sequence[Chart]) -> None: ...
 
     def save(self) -> None: ...
 
@@ -77,7 +85,9 @@ class FileWorkbook:
     backups: int = 1
     _reader: CalamineWorkbook | None = field(default=None, repr=False)
     _appends: list[tuple[str, list[Row]]] = field(default_factory=list, repr=False)
-    _sheets: list[tuple[str, list[list[object]]]] = field(default_factory=list, repr=False)
+    _sheets: list[tuple[str, list[list[object]], SheetLayout | None, str | None]] = field(
+        default_factory=list, repr=False)
+    _charts: list[tuple[str, list[Chart]]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -125,24 +135,34 @@ class FileWorkbook:
     def append_rows(self, table: str, rows: Sequence[Row]) -> None:
         self._appends.append((table, list(rows)))
 
-    def replace_sheet(self, name: str, rows: Sequence[Sequence[object]]) -> None:
-        self._sheets.append((name, [list(row) for row in rows]))
+    def replace_sheet(self, name: str, rows: Sequence[Sequence[object]], *,
+                      layout: SheetLayout | None = None, table: str | None = None) -> None:
+        """Queue the sheet's new cells; `layout` (of the same rows) formats them, `table`
+        keeps an Excel Table of that name over them."""
+        self._sheets.append((name, [list(row) for row in rows], layout, table))
+
+    def set_charts(self, sheet: str, charts: Sequence[Chart]) -> None:
+        """Queue native charts for the sheet (drawn after its cells are written)."""
+        self._charts.append((sheet, list(charts)))
 
     def save(self) -> None:
         """Write every queued change in one atomic save; nothing is written when none is queued."""
-        from dunning.io.xlsx import WorkbookEdit
-
-        if not self._appends and not self._sheets:
+        if not self._appends and not self._sheets and not self._charts:
             return
         self.close()
         with WorkbookEdit(self.path, backups=self.backups) as edit:
             for table, rows in self._appends:
                 if rows:
                     edit.append_rows(table, rows)
-            for name, rows in self._sheets:
-                edit.replace_sheet(name, rows)
+            dates = _date_format(edit)
+            for name, rows, layout, table in self._sheets:
+                edit.replace_sheet(name, rows, table=table, layout=None if layout is None
+                                   else sheet_format(layout, dates))
+            for name, charts in self._charts:
+                edit.set_charts(name, charts)
         self._appends.clear()
         self._sheets.clear()
+        self._charts.clear()
 
     def close(self) -> None:
         """Let go of the file (Windows cannot replace a file that is open for reading)."""
@@ -159,6 +179,15 @@ class FileWorkbook:
                 raise DunningInputError([Issue(
                     f"{self.path.name} cannot be read as a workbook: {error}")]) from error
         return self._reader
+
+
+def _date_format(edit: WorkbookEdit) -> str | None:
+    """The date format of the workbook's Invoices table (its Invoice Date, else Due Date)."""
+    for column in ("Invoice Date", "Due Date"):
+        code = edit.column_format("Invoices", column)
+        if code and is_date_format(code):
+            return code
+    return None
 
 
 @contextmanager

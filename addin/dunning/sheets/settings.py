@@ -192,6 +192,9 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("As Of Date", "as_of", "date", None,
             "Blank means today. Set a date to see the aging on that day.",
             expected="expected a date, or blank for today"),
+    Setting("Currency", "currency", "text", "",
+            "The currency the Dashboard and the Charts show (ISO code such as EUR); blank: "
+            "the first invoice's."),
     Setting("Aging Basis", "aging_basis", "choice", "due",
             "due or invoice (Dunning's reports; the Dashboard ages by due date).",
             choices=("due", "invoice")),
@@ -328,6 +331,7 @@ class WorkbookSettings(Settings):
     window_start: dt.time = _default("window_start")
     window_end: dt.time = _default("window_end")
     working_days: frozenset[int] = _default("working_days")
+    currency: str = _default("currency")
     default_time_zone: str = _default("default_time_zone")
     cap_messages: int = _default("cap_messages")
     cap_days: int = _default("cap_days")

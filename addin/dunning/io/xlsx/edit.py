@@ -209,6 +209,25 @@ class WorkbookEdit:
             if sheet.part == entry.part and part != keep
         ]
 
+    def column_format(self, table: str, column: str) -> str | None:
+        """The number format code the first data cell of a table's column shows, or None.
+
+        Owned sheets show dates the way the workbook's own Invoices table does.
+        """
+        try:
+            entry, found = self._table(table)
+        except DunningInputError:
+            return None
+        names = [c.name.casefold() for c in found.columns]
+        if column.casefold() not in names:
+            return None
+        col = found.area.min_col + names.index(column.casefold())
+        row = self._worksheet(entry).rows(found.data_first, found.data_first).get(found.data_first)
+        cell = row.cells.get(col) if row else None
+        if cell is None:
+            return None
+        return self._book_styles().format_code(cell.style)
+
     # Edits -----------------------------------------------------------------
 
     def append_rows(self, table: str, rows: Sequence[RowValues]) -> AppendResult:
@@ -291,8 +310,13 @@ class WorkbookEdit:
 
     def _add_table(self, entry: SheetEntry, sheet: Worksheet, name: str,
                    rows: Sequence[Sequence[object]]) -> None:
-        """A new Excel Table over `rows` (header in row 1) on an owned sheet."""
-        headers = [str(value) for value in rows[0]] if rows else []
+        """A new Excel Table over `rows` on an owned sheet: its headers are row 1's cells up to
+        the first empty one (a note may follow beside the table)."""
+        headers: list[str] = []
+        for value in rows[0] if rows else []:
+            if value is None or str(value) == "":
+                break
+            headers.append(str(value))
         if not headers or len(set(h.casefold() for h in headers)) != len(headers):
             raise DunningInputError([Issue(
                 f"table {name} needs distinct headers in row 1", sheet=entry.name)])
@@ -301,9 +325,10 @@ class WorkbookEdit:
             raise DunningInputError([Issue(
                 f"the workbook already has a table named {name} on another sheet",
                 sheet=entry.name)])
-        ids = [int(re.search(r'\sid="(\d+)"', self.package.read_text(part)).group(1))
-               for _, part in self.tables().values()
-               if re.search(r'\sid="(\d+)"', self.package.read_text(part))]
+        found_ids = (re.search(r'<(?:\w+:)?table\b[^>]*?\sid="(\d+)"',
+                               self.package.read_text(part))
+                     for _, part in self.tables().values())
+        ids = [int(match.group(1)) for match in found_ids if match]
         number = 1
         while self.package.has(f"xl/tables/table{number}.xml"):
             number += 1
