@@ -182,16 +182,33 @@ XLWINGS_CONF: tuple[tuple[str, str], ...] = (("UDF Modules", "dunning.udfs"),)
 """xlwings reads its settings from a sheet of this name: the functions live in dunning.udfs."""
 
 PYTHON_FIGURES_FIRST_ROW = 23
+NEEDS_ADDIN = "needs the Dunning add-in"
 PYTHON_FIGURES: tuple[tuple[str, str, str], ...] = (
-    ("DSO (days)", "=DSO(Invoices[#All],AsOfDate)", "0.0"),
-    ("Best possible DSO (days)", "=BEST_POSSIBLE_DSO(Invoices[#All],AsOfDate)", "0.0"),
-    ("Average days delinquent", "=AVG_DAYS_DELINQUENT(Invoices[#All],AsOfDate)", "0.0"),
-    ("CEI, last 365 days", "=CEI(Invoices[#All],AsOfDate-365,AsOfDate)", "0.0%"),
-    ("Past due share", "=PERCENT_PAST_DUE(Invoices[#All],AsOfDate)", "0.0%"),
-    ("Average days to pay", "=AVG_DAYS_TO_PAY(Invoices[#All],AsOfDate)", "0.0"),
-    ("Average days late", "=AVG_DAYS_LATE(Invoices[#All],AsOfDate)", "0.0"),
+    ("DSO (days)", "DSO(Invoices[#All],AsOfDate,365,DashboardCurrency)", "0.0"),
+    ("Best possible DSO (days)",
+     "BEST_POSSIBLE_DSO(Invoices[#All],AsOfDate,365,DashboardCurrency)", "0.0"),
+    ("Average days delinquent",
+     "AVG_DAYS_DELINQUENT(Invoices[#All],AsOfDate,365,DashboardCurrency)", "0.0"),
+    ("CEI, last 365 days", "CEI(Invoices[#All],AsOfDate-365,AsOfDate,DashboardCurrency)",
+     "0.0%"),
+    ("Past due share", "PERCENT_PAST_DUE(Invoices[#All],AsOfDate,DashboardCurrency)", "0.0%"),
+    ("Average days to pay", "AVG_DAYS_TO_PAY(Invoices[#All],AsOfDate,365,DashboardCurrency)",
+     "0.0"),
+    ("Average days late", "AVG_DAYS_LATE(Invoices[#All],AsOfDate,365,DashboardCurrency)", "0.0"),
 )
-"""Dashboard figures from Dunning's Excel functions (dunning.udfs), beside the native ones."""
+"""Dashboard figures from Dunning's Excel functions (dunning.udfs), beside the native ones,
+as the call without its `=` (`addin_formula` wraps it)."""
+
+
+def addin_formula(call: str) -> str:
+    """The cell formula for a call of Dunning's functions: its result, or NEEDS_ADDIN while the
+    add-in is absent.
+
+    Only the #NAME? error (ERROR.TYPE 5: the function is unknown) becomes the message:
+    Dunning's own messages are text results ("#DUNNING! ..."), which pass through, and
+    another error (#VALUE! from a failure) stays itself, so nothing is hidden.
+    """
+    return f'=IFERROR({call},IF(ERROR.TYPE({call})=5,"{NEEDS_ADDIN}",{call}))'
 
 INSTRUCTIONS: tuple[str, ...] = (
     "Dunning client workbook",
@@ -617,6 +634,9 @@ def _settings_format(name: str) -> str:
 # ---------------------------------------------------------------- dashboard
 
 DASHBOARD_AS_OF = "B3"
+DASHBOARD_CURRENCY = "E3"
+"""The currency every native Dashboard figure counts (default: the Settings' Currency, else
+the first invoice's); type another code over it to see that currency."""
 AGING_FIRST_ROW = 7
 AGING_LABELS_FIXED = ("Current", None, None, None, None, None)
 AGING_ROWS = 6
@@ -637,10 +657,11 @@ def dashboard_cells() -> dict[str, str]:
 
     Keys: "as_of", "label:<i>", "amount:<i>", "count:<i>" for the six aging rows
     (i = 0 for Current .. 5 for the oldest bucket), "amount:Total", "count:Total",
-    and the KPI names of `KPI_ROWS`. Tests and the command line use this instead of
-    hard-coding addresses.
+    "currency", the KPI names of `KPI_ROWS`, and "addin:<i>" for the add-in's figures.
+    Tests and the command line use this instead of hard-coding addresses.
     """
-    cells = {"as_of": f"Dashboard!{DASHBOARD_AS_OF}"}
+    cells = {"as_of": f"Dashboard!{DASHBOARD_AS_OF}",
+             "currency": f"Dashboard!{DASHBOARD_CURRENCY}"}
     for i in range(AGING_ROWS):
         row = AGING_FIRST_ROW + i
         cells[f"label:{i}"] = f"Dashboard!A{row}"
@@ -651,6 +672,8 @@ def dashboard_cells() -> dict[str, str]:
     cells["count:Total"] = f"Dashboard!{COUNT_COLUMN}{AGING_TOTAL_ROW}"
     for name, row in KPI_ROWS.items():
         cells[name] = f"Dashboard!{AMOUNT_COLUMN}{row}"
+    for index in range(len(PYTHON_FIGURES)):
+        cells[f"addin:{index}"] = f"Dashboard!{AMOUNT_COLUMN}{PYTHON_FIGURES_FIRST_ROW + index}"
     return cells
 
 
@@ -666,7 +689,7 @@ def _open_criteria(low: str | None, high: str | None) -> str:
         parts += ["Invoices[Due Date]", f'">="&{low}']
     if high:
         parts += ["Invoices[Due Date]", f'"<="&{high}']
-    parts += ["Invoices[Invoice Date]", '"<="&AsOfDate']
+    parts += ["Invoices[Invoice Date]", '"<="&AsOfDate', "Invoices[Currency]", "DashboardCurrency"]
     return ",".join(parts)
 
 
@@ -716,6 +739,7 @@ def open_count_formula(low: str | None, high: str | None) -> str:
     factors += [
         "ISNUMBER(Invoices[Invoice Date])",
         "(Invoices[Invoice Date]<=AsOfDate)",
+        "(Invoices[Currency]=DashboardCurrency)",
         f"(ROUND({OPEN_BALANCE_ARRAY},2)<>0)",
     ]
     return "=SUMPRODUCT(" + "*".join(factors) + ")"
@@ -734,12 +758,18 @@ def _dashboard(sheet: Worksheet) -> None:
     sheet[DASHBOARD_AS_OF] = f'=IF({as_of_setting}="",TODAY(),{as_of_setting})'
     sheet[DASHBOARD_AS_OF].number_format = DATE_FORMAT
     sheet[DASHBOARD_AS_OF].alignment = Alignment(horizontal="left")
+    _put_text(sheet, 3, 4, "Currency").font = BOLD
+    currency = _setting("Currency")
+    sheet[DASHBOARD_CURRENCY] = (f'=IF({currency}="",INDEX(Invoices[Currency],1)&"",'
+                                 f"UPPER({currency}))")
+    sheet[DASHBOARD_CURRENCY].font = BOLD
+    sheet[DASHBOARD_CURRENCY].alignment = Alignment(horizontal="left")
     _put_text(
         sheet,
         4,
         1,
         "Open balances by days past due (as-of date minus due date); Current = not yet due. "
-        "Bucket edges come from Settings.",
+        "Bucket edges come from Settings. Only items in the currency above count.",
     ).font = NOTE_FONT
     _aging_block(sheet)
     _kpi_block(sheet)
@@ -762,6 +792,7 @@ def _aging_block(sheet: Worksheet) -> None:
         cell = _put_text(sheet, header_row, index, text)
         cell.font = BOLD
         cell.fill = HEADER_FILL
+    sheet[f"{AMOUNT_COLUMN}{header_row}"] = '="Open amount ("&DashboardCurrency&")"'
     first, last = AGING_FIRST_ROW, AGING_TOTAL_ROW - 1
     for i in range(AGING_ROWS):
         row = first + i
@@ -785,6 +816,7 @@ def _aging_block(sheet: Worksheet) -> None:
     sheet[f"G{total}"] = f"=SUM(G{first}:G{last})"
     sheet[f"H{total}"] = f'=IF($F${total}=0,"",F{total}/$F${total})'
     _aging_formats(sheet, total)
+    _currency_beside(sheet, total)
     for letter in "AFGH":
         sheet[f"{letter}{total}"].font = BOLD
 
@@ -837,7 +869,7 @@ def _kpi_block(sheet: Worksheet) -> None:
             "credit_sales_365",
             "Credit sales, last 365 days",
             '=SUMIFS(Invoices[Amount],Invoices[Invoice Date],">"&(AsOfDate-365),'
-            'Invoices[Invoice Date],"<="&AsOfDate)',
+            'Invoices[Invoice Date],"<="&AsOfDate,Invoices[Currency],DashboardCurrency)',
             "Invoices less credit notes dated in the 365 days up to the as-of date.",
         ),
         (
@@ -856,21 +888,30 @@ def _kpi_block(sheet: Worksheet) -> None:
             PERCENT_FORMAT if key == "past_due_share" else "0.0" if key == "dso" else AMOUNT_FORMAT
         )
         sheet[f"F{row}"].alignment = Alignment(horizontal="right")
+        if key in ("open_receivables", "past_due", "credit_sales_365"):
+            _currency_beside(sheet, row)
         _put_text(sheet, row, 7, note).font = NOTE_FONT
 
 
+def _currency_beside(sheet: Worksheet, row: int) -> None:
+    """The Dashboard's currency in column E, just left of the amount in F."""
+    sheet[f"E{row}"] = "=DashboardCurrency"
+    sheet[f"E{row}"].number_format = "General"
+    sheet[f"E{row}"].alignment = Alignment(horizontal="right")
+
+
 def _python_block(sheet: Worksheet) -> None:
-    """Figures only Dunning's functions compute; they show #NAME? until the add-in is installed."""
+    """Figures only Dunning's functions compute; they say NEEDS_ADDIN until it is installed."""
     first = PYTHON_FIGURES_FIRST_ROW
     heading = "With Dunning's functions (needs the Dunning add-in)"
     _put_text(sheet, first - 1, 1, heading).font = BOLD
-    for row, (label, formula, number_format) in enumerate(PYTHON_FIGURES, start=first):
+    for row, (label, call, number_format) in enumerate(PYTHON_FIGURES, start=first):
         _put_text(sheet, row, 1, label)
-        sheet[f"F{row}"] = formula
+        sheet[f"F{row}"] = addin_formula(call)
         sheet[f"F{row}"].number_format = number_format
         sheet[f"F{row}"].alignment = Alignment(horizontal="right")
-    _put_text(sheet, first, 7, "These show #NAME? until Python, the dunning package and the "
-              "add-in are installed (README, Excel section).").font = NOTE_FONT
+    _put_text(sheet, first, 7, f"These say \"{NEEDS_ADDIN}\" until Python, the dunning package "
+              "and the add-in are installed (README, Excel section).").font = NOTE_FONT
 
 
 def _xlwings_conf(sheet: Worksheet) -> None:
@@ -883,7 +924,8 @@ def _xlwings_conf(sheet: Worksheet) -> None:
 
 def _defined_names(workbook: Workbook) -> None:
     """Names the formulas use, so they read as words and survive moving the Dashboard."""
-    names = {"AsOfDate": f"Dashboard!${DASHBOARD_AS_OF[0]}${DASHBOARD_AS_OF[1:]}"}
+    names = {"AsOfDate": f"Dashboard!${DASHBOARD_AS_OF[0]}${DASHBOARD_AS_OF[1:]}",
+             "DashboardCurrency": f"Dashboard!${DASHBOARD_CURRENCY[0]}${DASHBOARD_CURRENCY[1:]}"}
     for i in range(1, 5):
         names[f"Bucket{i}"] = f"Dashboard!$C${AGING_FIRST_ROW + i}"
     for name, target in names.items():
