@@ -39,7 +39,7 @@ def outbox_report(report):
 def test_refresh_writes_aging_and_kpis_stamped_with_the_date(book):
     before = table(book, "Invoices")
     result = actions.refresh(book)
-    assert result.sheets == ("Aging", "KPIs")
+    assert result.sheets == ("Aging", "KPIs", "KPIHistory", "Charts")
     aging = sheet(book, "Aging")
     assert aging[0][0] == f"Aging by customer as of {SAMPLE_AS_OF:%Y-%m-%d} (days past due)"
     header = aging[3]
@@ -113,8 +113,11 @@ def test_a_payment_plan_adds_up_holds_reminders_and_is_judged_on_refresh(book):
     assert customer not in {message.customer for message in outbox.messages}
     worklist = actions.worklist(book, now=NOW).data.set_index("customer")
     assert bool(worklist.loc[customer, "held"])
-    assert actions.refresh(book).sheets == ("Aging", "KPIs", "PaymentPlans")
-    statuses = [row[-1] for row in sheet(book, "PaymentPlans")[1:] if row[0]]
+    assert actions.refresh(book).sheets == ("Aging", "KPIs", "KPIHistory", "Charts",
+                                            "PaymentPlans")
+    plans = sheet(book, "PaymentPlans")
+    status = plans[0].index("Status")
+    statuses = [row[status] for row in plans[1:] if row[0]]
     assert statuses == ["upcoming"] * 4  # nothing due before the first instalment
 
 

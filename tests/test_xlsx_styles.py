@@ -124,3 +124,50 @@ def test_an_unknown_style_index_varies_the_default_style():
     variant = styles.variant(42, quote_prefix=True)
     assert variant == 2
     assert '<xf numFmtId="0" fontId="0" quotePrefix="1"/>' in styles.text()
+
+
+# ---------------------------------------------------------------- owned-sheet styles
+
+
+def test_cell_styles_are_added_beside_the_existing_ones_and_reused(tmp_path):
+    from dunning.io.xlsx.styles import CellStyle
+
+    path = corpus.build_openpyxl(tmp_path / "book.xlsx")
+    xml = corpus.members(path)["xl/styles.xml"].decode()
+    styles = Styles(xml)
+    before = [ET.tostring(xf) for xf in cell_xfs(xml)]
+    money = styles.style(CellStyle("#,##0.00"))
+    header = styles.style(CellStyle(bold=True, fill="DDEBF7"))
+    euro = styles.style(CellStyle('#,##0.00 "EUR"'))
+    assert styles.style(CellStyle("#,##0.00")) == money
+    text = styles.text()
+    root = ET.fromstring(text)
+    after = list(root.find(f"{MAIN}cellXfs"))
+    assert [ET.tostring(xf) for xf in after[: len(before)]] == before  # nothing moved
+    assert int(root.find(f"{MAIN}cellXfs").get("count")) == len(after)
+    assert after[money].get("numFmtId") == "4"  # the built-in #,##0.00
+    codes = {f.get("numFmtId"): f.get("formatCode") for f in root.iter(f"{MAIN}numFmt")}
+    assert codes[after[euro].get("numFmtId")] == '#,##0.00 "EUR"'
+    fonts = list(root.find(f"{MAIN}fonts"))
+    assert int(root.find(f"{MAIN}fonts").get("count")) == len(fonts)
+    assert fonts[int(after[header].get("fontId"))].find(f"{MAIN}b") is not None
+    # a second run over the written styles adds nothing
+    again = Styles(text)
+    assert again.style(CellStyle('#,##0.00 "EUR"')) == euro
+    assert again.style(CellStyle(bold=True, fill="DDEBF7")) == header
+    assert not again.changed
+
+
+def test_a_styles_part_without_number_formats_gets_its_list(tmp_path):
+    from dunning.io.xlsx.styles import CellStyle
+
+    xml = ('<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           '<fonts count="1"><font/></fonts><fills count="2"><fill/><fill/></fills>'
+           '<borders count="1"><border/></borders><cellXfs count="1"><xf numFmtId="0"/>'
+           "</cellXfs></styleSheet>")
+    styles = Styles(xml)
+    index = styles.style(CellStyle("0.0%"))
+    root = ET.fromstring(styles.text())
+    assert root[0].tag == f"{MAIN}numFmts"
+    assert root[0][0].get("formatCode") == "0.0%"
+    assert list(root.find(f"{MAIN}cellXfs"))[index].get("numFmtId") == root[0][0].get("numFmtId")
