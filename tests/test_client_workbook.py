@@ -159,6 +159,7 @@ def test_settings_and_stages_hold_the_defaults(empty_book: Path) -> None:
         "Reply To": None,
         "Opt Out Address": None,
         "As Of Date": None,
+        "Currency": None,
         "Aging Basis": "due",
         "Bucket 1 Days": 30,
         "Bucket 2 Days": 60,
@@ -526,9 +527,77 @@ def test_template_wires_dunning_functions() -> None:
     for row in workbook["Dashboard"].iter_rows():
         for cell in row:
             if isinstance(cell.value, str) and cell.value.startswith("="):
-                called |= set(re.findall(r"([A-Z][A-Z_]+)\(", cell.value))
+                called |= set(re.findall(r"([A-Z][A-Z_.]+)\(", cell.value))
     ours = {name for name in called if hasattr(udfs, name)}
     assert {"DSO", "CEI", "PERCENT_PAST_DUE", "AVG_DAYS_DELINQUENT"} <= ours
     excel_builtins = {"IF", "SUMIFS", "SUMPRODUCT", "INDEX", "MATCH", "ISNUMBER", "ROUND",
-                      "TODAY", "IFERROR", "COUNTIFS", "TEXT", "MAX", "MIN", "SUM"}
+                      "TODAY", "IFERROR", "COUNTIFS", "TEXT", "MAX", "MIN", "SUM",
+                      "ERROR.TYPE", "UPPER"}
     assert called - ours <= excel_builtins
+
+
+# ---------------------------------------------------------------- currency and the add-in
+
+TWO_CURRENCIES = pd.DataFrame({
+    "Invoice No": ["E1", "U1", "E2"],
+    "Customer": ["A", "B", "A"],
+    "Invoice Date": ["2026-01-01", "2026-01-05", "2026-02-20"],
+    "Due Date": ["2026-01-31", "2026-02-04", "2026-03-22"],
+    "Amount": [2500.0, 1000.0, 400.0],
+    "Currency": ["EUR", "USD", "EUR"],
+})
+
+
+@needs_libreoffice
+@pytest.mark.parametrize("chosen", [None, "usd"])
+def test_the_dashboard_counts_one_currency_and_shows_it(tmp_path: Path, chosen) -> None:
+    """EUR 2,900 and USD 1,000 are never added: every native figure filters on the currency
+    cell (Settings' Currency, else the first invoice's), and the code stands beside them."""
+    as_of = dt.date(2026, 3, 1)
+    path = build_workbook(tmp_path / "two.xlsx", invoices=TWO_CURRENCIES, as_of=as_of,
+                          settings={"Currency": chosen} if chosen else None)
+    cells = dashboard_cells()
+    wanted = {key: cells[key] for key in ("currency", "open_receivables", "past_due",
+                                          "credit_sales_365", "dso", "amount:Total",
+                                          "count:Total")}
+    wanted |= {"header": "Dashboard!F6", "beside_total": "Dashboard!E13",
+               "beside_open": "Dashboard!E16", "beside_sales": "Dashboard!E19"}
+    values = libreoffice.recalculated_values(path, wanted)
+    code = (chosen or "EUR").upper()
+    items = TWO_CURRENCIES[TWO_CURRENCIES["Currency"] == code]
+    ledger = build_ledger(items).frame
+    open_total = ledger_kpis.receivables(ledger, as_of)
+    assert values["currency"] == code
+    assert values["open_receivables"] == pytest.approx(open_total)
+    assert values["amount:Total"] == pytest.approx(open_total)
+    assert values["count:Total"] == len(items[pd.to_datetime(items["Invoice Date"]).dt.date
+                                             <= as_of])
+    assert values["credit_sales_365"] == pytest.approx(
+        ledger_kpis.net_credit_sales(ledger, as_of - dt.timedelta(days=365), as_of))
+    assert values["dso"] == pytest.approx(float(ledger_kpis.dso(ledger, as_of)), abs=0.05)
+    assert values["header"] == f"Open amount ({code})"
+    assert values["beside_total"] == values["beside_open"] == values["beside_sales"] == code
+
+
+@needs_libreoffice
+def test_the_add_in_figures_say_they_need_it_instead_of_name_errors(sample_book: Path) -> None:
+    cells = dashboard_cells()
+    figures = {key: ref for key, ref in cells.items() if key.startswith("addin:")}
+    values = libreoffice.recalculated_values(sample_book, figures)
+    assert len(values) == 7
+    assert set(values.values()) == {"needs the Dunning add-in"}
+
+
+def test_only_a_missing_function_becomes_the_message() -> None:
+    """Dunning's messages are text results and other errors stay errors: the formula turns
+    only #NAME? (ERROR.TYPE 5) into the message."""
+    from dunning.io.client_workbook import NEEDS_ADDIN, PYTHON_FIGURES, addin_formula
+
+    call = PYTHON_FIGURES[0][1]
+    assert addin_formula(call) == (
+        f'=IFERROR({call},IF(ERROR.TYPE({call})=5,"{NEEDS_ADDIN}",{call}))')
+    sheet = load_workbook(COMMITTED)["Dashboard"]
+    cells = dashboard_cells()
+    for index, (_, call, _) in enumerate(PYTHON_FIGURES):
+        assert sheet[cells[f"addin:{index}"].split("!")[1]].value == addin_formula(call)
+        assert call.endswith("DashboardCurrency)")

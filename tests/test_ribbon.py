@@ -82,14 +82,15 @@ def test_worklist_button_writes_the_same_sheet_as_the_command(book, excel):
     assert ui.alerts == [("Worklist", result.message)]
     expected = actions.worklist(book, now=NOW).data
     rows = excel.sheets["Worklist"].rows()
-    assert rows[0] == list(WORKLIST_HEADERS)
+    assert rows[0][:len(WORKLIST_HEADERS)] == list(WORKLIST_HEADERS)
+    assert str(rows[0][-1]).startswith("Dunning, as of ")  # the stamp beside the headers
     assert [row[1] for row in rows[1:]] == expected["customer"].tolist()
 
 
 def test_refresh_button_adds_the_aging_and_kpi_sheets_at_the_end(excel):
     press("refresh", excel)
     names = [sheet.name for sheet in excel.sheets]
-    assert names[-2:] == ["Aging", "KPIs"]
+    assert names[-4:] == ["Aging", "KPIs", "KPIHistory", "Charts"]
     assert excel.sheets["Aging"].rows()[0][0].startswith("Aging by customer as of 2026-11-23")
 
 

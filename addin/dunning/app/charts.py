@@ -17,6 +17,7 @@ from dunning.render.report_sheets import AGING_FIRST, CHARTS_SHEET, HISTORY_SHEE
 LEFT, MIDDLE, RIGHT = 4, 13, 22
 """Columns (from 0) the charts sit between: E to M and N to V."""
 TOP, HALF, BOTTOM = 0, 17, 34
+DATES = "yyyy-mm-dd"
 
 
 def report_charts(rows: Sequence[Sequence[object]], history: Sequence[Sequence[object]],
@@ -51,11 +52,12 @@ def report_charts(rows: Sequence[Sequence[object]], history: Sequence[Sequence[o
             "line", f"DSO over time ({shown})",
             tuple(Series(name, _ref(HISTORY_SHEET, column[name], first, last), dates)
                   for name in ("DSO", "Best Possible DSO")),
-            (LEFT, HALF, MIDDLE, BOTTOM), number_format="0"))
+            (LEFT, HALF, MIDDLE, BOTTOM), number_format="0", category_format=DATES))
         charts.append(Chart(
             "line", f"CEI over time, last 30 days ({shown})",
             (Series("CEI", _ref(HISTORY_SHEET, column["CEI Last 30 Days"], first, last),
-                    dates),), (MIDDLE, HALF, RIGHT, BOTTOM), number_format="0%"))
+                    dates),), (MIDDLE, HALF, RIGHT, BOTTOM), number_format="0%",
+            category_format=DATES))
     return charts
 
 

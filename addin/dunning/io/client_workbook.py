@@ -747,7 +747,11 @@ def open_count_formula(low: str | None, high: str | None) -> str:
 
 def _dashboard(sheet: Worksheet) -> None:
     sheet.sheet_view.showGridLines = False
-    for letter, width in zip("ABCDEFGH", (28, 12, 9, 15, 17, 16, 11, 9), strict=True):
+    sheet.page_setup.orientation = "landscape"  # one page wide when printed
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    for letter, width in zip("ABCDEFGH", (28, 12, 9, 15, 17, 19, 11, 9), strict=True):
         sheet.column_dimensions[letter].width = width
     _put_text(sheet, 1, 1, "Receivables dashboard").font = TITLE_FONT
     _put_text(sheet, 2, 1, "Client").font = BOLD
@@ -910,8 +914,8 @@ def _python_block(sheet: Worksheet) -> None:
         sheet[f"F{row}"] = addin_formula(call)
         sheet[f"F{row}"].number_format = number_format
         sheet[f"F{row}"].alignment = Alignment(horizontal="right")
-    _put_text(sheet, first, 7, f"These say \"{NEEDS_ADDIN}\" until Python, the dunning package "
-              "and the add-in are installed (README, Excel section).").font = NOTE_FONT
+    _put_text(sheet, first, 7, "Computed once the add-in is installed (README, Excel section)."
+              ).font = NOTE_FONT
 
 
 def _xlwings_conf(sheet: Worksheet) -> None:

@@ -57,7 +57,7 @@ def sheet_format(layout: SheetLayout, date_format: str | None = None) -> SheetFo
     """The writer's `SheetFormat` for a layout, dates in `date_format` (else ISO)."""
     dates = date_format or ISO_DATE
     styles = [[cell_style(kind, dates) for kind in row] for row in layout.kinds]
-    return SheetFormat(styles, tuple(layout.widths), layout.freeze)
+    return SheetFormat(styles, tuple(layout.widths), layout.freeze, layout.one_page)
 
 
 def format_runs(layout: SheetLayout,

@@ -36,6 +36,8 @@ class SheetLayout:
     kinds: list[list[str | None]]
     widths: list[float]
     freeze: tuple[int, int] | None = None
+    one_page: bool = False
+    """Printed on one landscape page (the Charts sheet)."""
 
 
 def made_line(as_of: dt.date | None, made: dt.datetime) -> str:

@@ -59,11 +59,17 @@ class Chart:
     series: tuple[Series, ...]
     anchor: tuple[int, int, int, int]
     number_format: str = "#,##0"
+    category_format: str | None = None
+    """Categories that are numbers (dates) are shown in this format; None: they are text."""
 
 
 def chart_xml(chart: Chart) -> str:
     """The `c:chartSpace` part of one chart."""
-    series = "".join(_series(index, item, chart.kind) for index, item in enumerate(chart.series))
+    series = "".join(_series(index, item, chart.kind, numeric=chart.category_format is not None)
+                     for index, item in enumerate(chart.series))
+    categories = (f'<c:numFmt formatCode="{escape_attr(chart.category_format)}" '
+                  'sourceLinked="0"/>' if chart.category_format
+                  else '<c:numFmt formatCode="General" sourceLinked="1"/>')
     if chart.kind == "line":
         plot = (f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{series}'
                 '<c:marker val="1"/><c:axId val="50010001"/><c:axId val="50010002"/>'
@@ -78,7 +84,7 @@ def chart_xml(chart: Chart) -> str:
     axes = (
         f'<c:catAx><c:axId val="50010001"/><c:scaling><c:orientation val="{reverse}"/>'
         f'</c:scaling><c:delete val="0"/><c:axPos val="{across}"/>'
-        '<c:numFmt formatCode="General" sourceLinked="1"/><c:tickLblPos val="low"/>'
+        f'{categories}<c:tickLblPos val="low"/>'
         '<c:crossAx val="50010002"/><c:crosses val="autoZero"/><c:auto val="1"/>'
         '<c:lblAlgn val="ctr"/><c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
         f'<c:valAx><c:axId val="50010002"/><c:scaling><c:orientation val="minMax"/>'
@@ -101,8 +107,9 @@ def chart_xml(chart: Chart) -> str:
     )
 
 
-def _series(index: int, series: Series, kind: str) -> str:
-    categories = (f"<c:cat><c:strRef><c:f>{escape_text(series.categories)}</c:f></c:strRef>"
+def _series(index: int, series: Series, kind: str, *, numeric: bool = False) -> str:
+    ref = "numRef" if numeric else "strRef"
+    categories = (f"<c:cat><c:{ref}><c:f>{escape_text(series.categories)}</c:f></c:{ref}>"
                   "</c:cat>" if series.categories else "")
     values = f"<c:val><c:numRef><c:f>{escape_text(series.values)}</c:f></c:numRef></c:val>"
     name = f"<c:tx><c:v>{escape_text(series.name)}</c:v></c:tx>"

@@ -37,12 +37,14 @@ class SheetFormat:
 
     `styles` runs parallel to the rows written (a row or cell left out, or None,
     keeps the template-row style); `widths` are column widths from column A;
-    `freeze` is (rows, columns) kept in view while scrolling.
+    `freeze` is (rows, columns) kept in view while scrolling; `one_page` prints the sheet
+    on one landscape page.
     """
 
     styles: Sequence[Sequence[CellStyle | None]] = ()
     widths: Sequence[float] = ()
     freeze: tuple[int, int] | None = None
+    one_page: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,8 @@ def replace_cells(
             sheet.set_column_widths(list(layout.widths))
         if layout.freeze is not None:
             sheet.set_frozen(*layout.freeze)
+        if layout.one_page:
+            sheet.set_fit_to_page()
     return str(area) if area else ""
 
 

@@ -295,3 +295,35 @@ class Worksheet:
         ext = re.search(rf"<{p}extLst[\s>]", self.text)
         at = ext.start() if ext else self.text.rindex(f"</{p}worksheet>")
         self._changed(self.text[:at] + block + self.text[at:])
+
+    def set_fit_to_page(self) -> None:
+        """Print the sheet on one landscape page (`fitToPage`), as a report page is handed out."""
+        p = self.prefix
+        if re.search(rf"<{p}pageSetUpPr\b", self.text) is None:
+            sheet_pr = re.search(rf"<{p}sheetPr\b[^>]*?(/?)>", self.text)
+            if sheet_pr is None:
+                root = re.search(rf"<{p}worksheet\b[^>]*>", self.text)
+                assert root is not None
+                element = f'<{p}sheetPr><{p}pageSetUpPr fitToPage="1"/></{p}sheetPr>'
+                self._changed(self.text[: root.end()] + element + self.text[root.end() :])
+            elif sheet_pr.group(1):
+                opened = sheet_pr.group(0)[:-2].rstrip() + ">"
+                element = f'{opened}<{p}pageSetUpPr fitToPage="1"/></{p}sheetPr>'
+                self._changed(self.text[: sheet_pr.start()] + element
+                              + self.text[sheet_pr.end() :])
+            else:
+                end = self.text.index(f"</{p}sheetPr>", sheet_pr.end())
+                self._changed(self.text[:end] + f'<{p}pageSetUpPr fitToPage="1"/>'
+                              + self.text[end:])
+        setup = re.search(rf"<{p}pageSetup\b[^>]*>", self.text)
+        if setup is not None:
+            tag = setup.group(0)
+            for name, value in (("orientation", "landscape"), ("fitToWidth", "1"),
+                                ("fitToHeight", "1")):
+                tag = set_attr(tag, name, value)
+            self._changed(self.text[: setup.start()] + tag + self.text[setup.end() :])
+            return
+        margins = find_element(self.text, "pageMargins", p)
+        if margins is not None:
+            element = f'<{p}pageSetup orientation="landscape" fitToWidth="1" fitToHeight="1"/>'
+            self._changed(self.text[: margins[1]] + element + self.text[margins[1] :])
