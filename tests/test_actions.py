@@ -331,3 +331,181 @@ def test_the_worklist_and_the_reminder_run_print_the_ledgers_warnings(book, caps
         assert main([command[0], str(book), *command[1:], "--now",
                      "2026-11-23T11:00+00:00"]) == 0
         assert "Warning:" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ sheets that read like a report
+
+MADE = dt.datetime(2026, 11, 24, 8, 30, tzinfo=dt.timezone.utc)
+
+
+def refreshed(book, days):
+    for day in days:
+        actions.refresh(book, as_of=day, now=MADE)
+    return book
+
+
+def formats(path, name):
+    from openpyxl import load_workbook
+
+    return load_workbook(path)[name]
+
+
+def test_refreshed_sheets_have_number_formats_widths_headers_and_panes(book):
+    refreshed(book, [SAMPLE_AS_OF])
+    kpis = formats(book, "KPIs")
+    rows = {row[0].value: row for row in kpis.iter_rows(min_row=1) if row[0].value}
+    dso = rows["DSO"]
+    assert (dso[1].number_format, dso[2].value) == ("0.0", "days")
+    assert f"{dso[1].value:.1f}" == "58.4"
+    assert rows["Open receivables"][1].number_format == '#,##0.00 "EUR";-#,##0.00 "EUR"'
+    assert rows["Open receivables"][2].value == "EUR"
+    share = rows["Current"]
+    assert share[1].number_format == "0.0%" and 0 < share[1].value < 1
+    widest = max(len(str(row[0].value)) for row in rows.values() if row[1].value is not None)
+    assert kpis.column_dimensions["A"].width >= widest  # no KPI name is cut off
+    assert rows["KPI"][0].font.b and rows["KPI"][0].fill.fgColor.rgb.endswith("DDEBF7")
+    assert kpis["A2"].value == "Dunning, as of 2026-11-23; made 2026-11-24 08:30 UTC"
+    assert kpis.freeze_panes == "B1"
+    aging = formats(book, "Aging")
+    total = next(row for row in aging.iter_rows() if row[0].value == TOTAL)
+    assert total[-1].number_format == '#,##0.00 "EUR";-#,##0.00 "EUR"'
+    assert aging.freeze_panes == "C1"
+    history = formats(book, "KPIHistory")
+    assert history["A2"].number_format == "yyyy-mm-dd"  # the Invoices table's date format
+    assert history["G2"].number_format == "0.0%" and history["E2"].number_format == "0.0"
+    assert history.freeze_panes == "A2" and "KPIHistory" in history.tables
+
+
+def test_list_sheets_say_when_they_were_made_and_keep_their_headers(book):
+    actions.worklist(book, now=MADE)
+    worklist = formats(book, "Worklist")
+    headers = [cell.value for cell in worklist[1]]
+    assert headers[:len(WORKLIST_HEADERS)] == list(WORKLIST_HEADERS)
+    assert headers[-1].startswith("Dunning, as of ")
+    assert headers[-1].endswith("; made 2026-11-24 08:30 UTC")
+    balance = headers.index("Open Balance") + 1
+    assert worklist.cell(2, balance).number_format == "#,##0.00"
+    assert worklist.freeze_panes == "A2"
+    assert worklist.cell(1, 1).font.b
+    outbox = remind.outbox_layout([list(remind.OUTBOX_HEADERS), ["C1", *[""] * 6, 12.5]], "s")
+    total = remind.OUTBOX_HEADERS.index("Total")
+    assert outbox.kinds[1][total] == "money" and outbox.rows[0][-1] == "s"
+    customer = "CAS03"
+    actions.payment_plan(book, actions.PlanRequest(customer, 4, "monthly",
+                                                   dt.date(2026, 12, 1)), now=MADE)
+    plans = formats(book, "PaymentPlans")
+    header = [cell.value for cell in plans[1]]
+    assert plans.cell(2, header.index("Due Date") + 1).number_format == "yyyy-mm-dd"
+    assert plans.cell(2, header.index("Amount") + 1).number_format == "#,##0.00"
+    assert plans.column_dimensions["E"].width >= 10  # no more ### for dates
+
+
+def test_dates_follow_the_workbook_own_date_format(tmp_path):
+    from openpyxl import load_workbook
+
+    path = tmp_path / "dotted.xlsx"
+    build_workbook(path, client="Sample", invoices=sample_invoices_frame(),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF)
+    book = load_workbook(path)
+    for row in book["Invoices"].iter_rows(min_row=2, min_col=3, max_col=4):
+        for cell in row:
+            cell.number_format = "dd.mm.yyyy"
+    book.save(path)
+    refreshed(path, [SAMPLE_AS_OF])
+    assert formats(path, "KPIHistory")["A2"].number_format == "dd.mm.yyyy"
+
+
+def sample_invoices_frame():
+    from dunning.demo import sample_invoices
+
+    return sample_invoices()
+
+
+def test_kpi_history_keeps_one_row_per_day_and_currency(book):
+    days = [dt.date(2026, 8, 31), dt.date(2026, 9, 30), dt.date(2026, 10, 31)]
+    refreshed(book, days)
+    first = table(book, "KPIHistory")
+    assert [(row["As Of"], row["Currency"]) for row in first] == [
+        (day, "EUR") for day in days]
+    ledger = open_book(book, all_currencies=True).frame
+    from dunning.core.kpi_history import history_records
+
+    for row, day in zip(first, days, strict=True):
+        expected = history_records(ledger, day)[0]
+        assert [row[h] for h in ("Open Receivables", "DSO", "CEI Last 30 Days")] == pytest.approx(
+            [expected[2], expected[4], expected[6]])
+    # the same day again replaces its row, and only it
+    with pytest.MonkeyPatch.context() as patch:
+        from dunning.core import kpi_history
+
+        real = kpi_history.history_records
+        patch.setattr(actions, "history_records",
+                      lambda frame, day: [[*row[:2], 1.0, *row[3:]] for row in real(frame, day)])
+        refreshed(book, [days[1]])
+    again = table(book, "KPIHistory")
+    assert len(again) == 3
+    assert again[1]["Open Receivables"] == 1.0
+    assert [again[0], again[2]] == [first[0], first[2]]
+
+
+def test_the_charts_follow_the_history_as_it_grows(book):
+    import re
+    import zipfile
+
+    def chart_ranges():
+        with zipfile.ZipFile(book) as archive:
+            names = sorted(n for n in archive.namelist() if n.startswith("xl/charts/chart"))
+            return [re.findall(r"<c:f>(.*?)</c:f>", archive.read(n).decode()) for n in names]
+
+    refreshed(book, [dt.date(2026, 9, 30)])
+    first = chart_ranges()
+    assert len(first) == 4
+    assert first[0] == ["Charts!$A$5:$A$10", "Charts!$B$5:$B$10"]
+    assert first[2][:2] == ["KPIHistory!$A$2:$A$2", "KPIHistory!$E$2:$E$2"]
+    refreshed(book, [dt.date(2026, 10, 31), SAMPLE_AS_OF])
+    grown = chart_ranges()
+    assert len(grown) == 4  # the same parts, rewritten
+    assert grown[2][:2] == ["KPIHistory!$A$2:$A$4", "KPIHistory!$E$2:$E$4"]
+    assert grown[3][1] == "KPIHistory!$G$2:$G$4"
+    charts = sheet(book, "Charts")
+    top = charts.index(["Customer", "Name", "Overdue"])
+    assert grown[1][0] == f"Charts!$B${top + 2}:$B${len(charts)}"
+
+
+def test_libreoffice_and_calamine_open_the_refreshed_book(book, tmp_path):
+    import shutil
+
+    import xlsx_corpus as corpus
+
+    refreshed(book, [dt.date(2026, 10, 31), SAMPLE_AS_OF])
+    actions.worklist(book, now=MADE)
+    for name in ("Aging", "KPIs", "KPIHistory", "Charts", "Worklist"):
+        assert sheet(book, name)
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    shown = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
+    corpus.libreoffice_convert([book], tmp_path / "csv", shown)  # cells as LibreOffice shows them
+    kpis = (tmp_path / "csv" / f"{book.stem}-KPIs.csv").read_text("utf-8").splitlines()
+    assert "DSO,58.4,days" in kpis
+    assert 'Open receivables,"110,461.59 EUR",EUR' in kpis
+    assert "Collection effectiveness index,88.6%,%" in kpis
+    history = (tmp_path / "csv" / f"{book.stem}-KPIHistory.csv").read_text("utf-8").splitlines()
+    assert history[-1].startswith("2026-11-23,EUR,\"110,461.59\",")
+
+
+def test_the_dashboard_and_charts_render_to_png(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    missing = [tool for tool in ("soffice", "pdftoppm", "pdftotext") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} to render the Dashboard")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "render_dashboard.py"
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    for name in ("dashboard", "charts"):
+        png = tmp_path / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
