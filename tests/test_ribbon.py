@@ -261,3 +261,12 @@ def test_cell_values_as_xlwings_must_receive_them():
     assert cell_value("") is None and cell_value(float("nan")) is None
     assert cell_value(pd.Timestamp("2026-11-23")) == dt.datetime(2026, 11, 23)
     assert type(cell_value(pd.Series([1.5]).iloc[0])) is float
+
+
+def test_refresh_in_the_open_book_keeps_the_history_of_earlier_refreshes(excel):
+    press("refresh", excel)
+    first = excel.sheets["KPIHistory"].rows()
+    press("refresh", excel)
+    assert excel.sheets["KPIHistory"].rows() == first  # the same day: replaced, not added
+    header = first[0]
+    assert header[:2] == ["As Of", "Currency"] and str(header[-1]).startswith("Dunning, as of")

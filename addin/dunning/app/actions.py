@@ -33,7 +33,7 @@ from dunning.core.contactlog import (
 )
 from dunning.core.disputes import dispute_register
 from dunning.core.errors import DunningInputError, Issue
-from dunning.core.kpi_history import history_records, merge_history
+from dunning.core.kpi_history import HISTORY_HEADERS, history_records, merge_history
 from dunning.core.plans import SHEET as PLANS_SHEET
 from dunning.core.plans import judge_plans, new_plan_id, plan_rows, plan_rows_for_sheet, schedule
 from dunning.core.policy import decide
@@ -113,9 +113,7 @@ def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None,
         workbook.replace_sheet(AGING_SHEET, aging.rows, layout=aging)
         kpis = kpi_sheet(book.frame, day, stamp)
         workbook.replace_sheet(KPI_SHEET, kpis.rows, layout=kpis)
-        found = workbook.table(HISTORY_SHEET)
-        history = merge_history(found.rows if found is not None else [],
-                                history_records(book.frame, day))
+        history = merge_history(_history_rows(workbook), history_records(book.frame, day))
         layout = history_sheet(history, stamp)
         workbook.replace_sheet(HISTORY_SHEET, layout.rows, layout=layout, table=HISTORY_SHEET)
         currency = chart_currency(book.frame, getattr(settings, "currency", ""))
@@ -131,6 +129,17 @@ def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None,
         workbook.save()
     return ActionResult("Refreshed", f"Aging and KPIs as of {day:%Y-%m-%d} written to "
                         f"the {', '.join(sheets)} sheet(s).", tuple(sheets))
+
+
+def _history_rows(workbook: Workbook) -> list[list[object]]:
+    """The KPI history recorded so far: the KPIHistory table's rows, else (a book open in
+    Excel whose sheet has no table) the sheet's rows under its headers."""
+    found = workbook.table(HISTORY_SHEET)
+    if found is not None:
+        return found.rows
+    if HISTORY_SHEET not in workbook.sheet_names():
+        return []
+    return [row[: len(HISTORY_HEADERS)] for row in workbook.sheet_rows(HISTORY_SHEET)[1:]]
 
 
 def _plans_layout(rows: list[list[object]], stamp: str) -> SheetLayout:
