@@ -112,3 +112,13 @@ def test_a_drawing_dunning_did_not_make_is_refused(tmp_path):
             WorkbookEdit(path) as edit:
         edit.set_charts("Sheet1", [AGING])
     assert path.read_bytes() == before
+
+
+def test_charts_no_longer_drawn_lose_their_parts(book):
+    draw(book, [AGING, TREND, AGING])
+    draw(book, [TREND])
+    parts = corpus.members(book)
+    assert "xl/charts/chart1.xml" in parts
+    assert not {"xl/charts/chart2.xml", "xl/charts/chart3.xml"} & set(parts)
+    assert parts["[Content_Types].xml"].count(b"drawingml.chart+xml") == 1
+    assert parts["xl/drawings/_rels/drawing1.xml.rels"].count(b"<Relationship ") == 1

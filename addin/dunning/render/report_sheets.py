@@ -107,7 +107,8 @@ def charts_sheet(frame: pd.DataFrame, as_of: dt.date, currency: str, stamp: str,
 
 def largest_overdue(frame: pd.DataFrame, as_of: dt.date, *, edges: Sequence[int] = DEFAULT_EDGES,
                     basis: Basis = "due", count: int = LARGEST) -> list[tuple[str, str, float]]:
-    """The customers with the largest past-due balances (of one currency), largest first."""
+    """The customers with the largest past-due balances (of one currency), largest first, with
+    their names (the id when the ledger has none: it labels the chart's bars)."""
     if frame.empty:
         return []
     amounts, _ = aging_tables(frame, as_of, edges, basis)
@@ -115,7 +116,7 @@ def largest_overdue(frame: pd.DataFrame, as_of: dt.date, *, edges: Sequence[int]
     overdue = (amounts[TOTAL] - amounts[current]).drop(TOTAL, errors="ignore")
     overdue = overdue[overdue > 0.005].sort_values(ascending=False, kind="stable").head(count)
     names = frame.drop_duplicates("customer").set_index("customer")["customer_name"]
-    return [(str(customer), str(names.get(customer, "")), round(float(value), 2))
+    return [(str(customer), str(names.get(customer, "") or customer), round(float(value), 2))
             for customer, value in overdue.items()]
 
 

@@ -18,12 +18,13 @@ from typing import Literal
 
 from dunning.core.errors import DunningInputError, Issue
 from dunning.io.xlsx.markup import escape_attr, escape_text
-from dunning.io.xlsx.package import Package, resolve
+from dunning.io.xlsx.package import Package, rels_part, resolve
 from dunning.io.xlsx.workbook import (
     REL_NS,
     add_content_type_override,
     add_relationship,
     read_rels,
+    remove_content_type_override,
 )
 
 C_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
@@ -180,8 +181,20 @@ def put_charts(package: Package, sheet_part: str, sheet_xml: str, sheet_name: st
             rel_ids.append(add_relationship(package, part, CHART_REL,
                                             "../charts/" + chart_part.rsplit("/", 1)[1]))
         package.write(chart_part, chart_xml(chart))
+    for extra in existing[len(charts):]:  # charts an earlier run drew that are gone now
+        chart_part = resolve(part, extra.target)
+        package.remove(chart_part)
+        remove_content_type_override(package, chart_part)
+        _remove_relationship(package, part, extra.id)
     package.write(part, drawing_xml(charts, rel_ids))
     return sheet_xml
+
+
+def _remove_relationship(package: Package, part: str, rel_id: str) -> None:
+    name = rels_part(part)
+    text = package.read_text(name)
+    kept = re.sub(rf'<(\w+:)?Relationship\b[^>]*\bId="{re.escape(rel_id)}"[^>]*/>', "", text)
+    package.write(name, kept)
 
 
 def _free_name(package: Package, pattern: str) -> str:

@@ -91,7 +91,10 @@ def replace_cells(
                 continue
             above = like.cells.get(col) if like else None
             chosen = _chosen(layout, number - 1, index)
-            base = book_styles.style(chosen) if chosen else (above.style if above else 0)
+            if layout is not None:  # the layout says how the sheet looks, not the old cells
+                base = book_styles.style(chosen) if chosen else 0
+            else:
+                base = above.style if above else 0
             style = style_for(book_styles, encoded, base)
             xml = cells.cell(cell_name(number, col), encoded, style, sheet.prefix)
             if xml:
