@@ -77,6 +77,12 @@ def test_send_delivers_logs_and_a_second_run_sends_nothing(book, server):
     assert outbox[0][:5] == ["Customer", "Name", "To", "Action", "Stage"]
     assert {row[9] for row in outbox[1:] if row[3] == "send"} == {"sent"}
     assert all(isinstance(row[7], float) for row in outbox[1:])  # totals a sheet can add up
+    from openpyxl import load_workbook
+
+    shown = load_workbook(book)["Outbox"]
+    assert shown["H2"].number_format == "#,##0.00" and shown.freeze_panes == "A2"
+    assert shown["A1"].font.b and shown.column_dimensions["A"].width >= len("Customer")
+    assert str(outbox[0][-1]).endswith(f"made {NOW:%Y-%m-%d %H:%M} UTC")
 
     again = remind.send(book, now=NOW + dt.timedelta(hours=1), smtp=server.settings())
     assert len(server.messages) == len(expected)  # nothing twice
