@@ -106,12 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     _ledger_options(aging)
     aging.add_argument("--basis", choices=["due", "invoice"],
                        help="count days from the due date (default) or the invoice date")
+    _output_options(aging)
     aging.set_defaults(run=_run_aging)
 
     kpis = commands.add_parser("kpis", help="print the receivables KPIs of a workbook or CSV")
     _ledger_options(kpis)
     kpis.add_argument("--days", type=int, default=365,
                       help="length of the look-back period in days (default: %(default)s)")
+    _output_options(kpis)
     kpis.set_defaults(run=_run_kpis)
 
     remind = commands.add_parser(
@@ -163,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     worklist.add_argument("--now", type=_moment, help="the moment of the run, ISO with zone")
     worklist.add_argument("--print-only", action="store_true",
                           help="print the list; leave the workbook unchanged")
+    _output_options(worklist)
     worklist.set_defaults(run=_run_worklist)
 
     refresh = commands.add_parser(
@@ -229,6 +232,15 @@ def _ledger_options(command: argparse.ArgumentParser) -> None:
                          help="text amounts use a decimal comma (1.234,50)")
     command.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER",
                          help="name the column of a ledger field, e.g. --map due_date='Net Due'")
+
+
+def _output_options(command: argparse.ArgumentParser) -> None:
+    """--json / --csv: the figures as records for scripts (see dunning.app.output)."""
+    form = command.add_mutually_exclusive_group()
+    form.add_argument("--json", dest="form", action="store_const", const="json", default="text",
+                      help="print a JSON array of objects (money as numbers to the cent)")
+    form.add_argument("--csv", dest="form", action="store_const", const="csv",
+                      help="print CSV with a header row")
 
 
 def _clock_options(command: argparse.ArgumentParser, *, as_of: str, now: str) -> None:
@@ -322,6 +334,12 @@ def _run_aging(args: argparse.Namespace) -> int:
 
     book = _open_book(args)
     basis = args.basis or book.settings.aging_basis
+    if args.form != "text":
+        from dunning.app.output import aging_records, formatted
+
+        print(formatted(aging_records(book.frame, book.as_of, edges=book.settings.bucket_edges,
+                                      basis=basis), args.form))
+        return 0
     print(aging_report(book.frame, book.as_of, edges=book.settings.bucket_edges, basis=basis))
     return 0
 
@@ -330,6 +348,11 @@ def _run_kpis(args: argparse.Namespace) -> int:
     from dunning.render.report import kpi_report
 
     book = _open_book(args)
+    if args.form != "text":
+        from dunning.app.output import formatted, kpi_records
+
+        print(formatted(kpi_records(book.frame, book.as_of, days=args.days), args.form))
+        return 0
     print(kpi_report(book.frame, book.as_of, days=args.days))
     return 0
 
@@ -461,6 +484,13 @@ def _run_worklist(args: argparse.Namespace) -> int:
     result = actions.worklist(args.book, now=now, as_of=args.as_of,
                               write=not args.print_only)
     _warn(result.warnings)
+    if args.form != "text":  # the records alone on stdout; what was written, on stderr
+        from dunning.app.output import formatted, worklist_records
+
+        print(formatted(worklist_records(result.data, args.as_of or now.date()), args.form))
+        if not args.print_only:
+            print(result.message, file=sys.stderr)
+        return 0
     print(worklist_text(result.data, args.as_of or "today"))
     if not args.print_only:
         print(result.message)
