@@ -94,7 +94,7 @@ def test_portfolio_totals_agree_with_each_clients_own_figures(folder, tmp_path, 
         assert row["Worklist"] == len(ranked)
         assert row["Broken Promises"] == int((ranked["broken_promise"] > 0).sum())
         assert row["Error"] == ""
-    assert "not a workbook" in rows["Corrupt.xlsx"]["Error"] or rows["Corrupt.xlsx"]["Error"]
+    assert "Corrupt.xlsx is damaged" in rows["Corrupt.xlsx"]["Error"]
     totals = {r["Currency"]: r for r in sheet_records(out, "Totals")}
     eur = sum(rows[f]["Open Receivables"] for f in ("Alpha.xlsx", "north/deep/Gamma.xlsx"))
     assert totals["EUR"]["Open Receivables"] == pytest.approx(eur, abs=0.005)
