@@ -6,10 +6,12 @@ rem
 rem   nightly-reminders.cmd FOLDER^|WORKBOOK [remind options: --dry-run, --now MOMENT, ...]
 rem
 rem Run it hourly inside the send windows; each run sends only what is due and inside the
-rem customer's own window, so one run an hour reaches every time zone and nothing goes twice:
-rem   schtasks /Create /TN "Dunning reminders" /SC HOURLY /ST 07:05 /DU 12:00 /TR
+rem customer's own window, so one run an hour reaches every time zone and nothing goes twice.
+rem Hours by this computer's clock: 08:05-17:05 for the template's 08:00-18:00 window here
+rem (widen them for customers in other zones):
+rem   schtasks /Create /TN "Dunning reminders" /SC DAILY /ST 08:05 /RI 60 /DU 09:30 /TR
 rem     "C:\path\to\dunning\scripts\nightly-reminders.cmd C:\path\to\clients"
-rem (Task Scheduler: Trigger daily at 07:05, repeat every 1 hour for 12 hours.)
+rem (Task Scheduler: a daily trigger at 08:05, repeat every 1 hour for 9.5 hours.)
 rem
 rem Settings (in the task's environment, or edit the defaults here):
 rem   DUNNING_PYTHON   the python.exe that has Dunning installed

@@ -6,9 +6,11 @@
 #   nightly-reminders.sh FOLDER|WORKBOOK [remind options: --dry-run, --now MOMENT, --smtp-host H ...]
 #
 # Run it hourly inside the send windows; each run sends only what is due and inside the
-# customer's own window, so one run an hour reaches every time zone and nothing goes twice:
+# customer's own window, so one run an hour reaches every time zone and nothing goes twice.
+# Hours by this computer's clock: 08:05-17:05 for the template's 08:00-18:00 window here
+# (widen them for customers in other zones):
 #   crontab -e
-#   5 7-19 * * 1-5  /path/to/dunning/scripts/nightly-reminders.sh /path/to/clients
+#   5 8-17 * * 1-5  /path/to/dunning/scripts/nightly-reminders.sh /path/to/clients
 #
 # Settings (set them in the crontab line or the job's environment, or edit the defaults here):
 DUNNING_PYTHON="${DUNNING_PYTHON:-}"    # the Python that has Dunning installed
