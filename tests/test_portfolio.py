@@ -191,3 +191,19 @@ def test_roll_up_keeps_currencies_apart():
     assert dict(zip(rolled.totals["currency"], rolled.totals["open_receivables"],
                     strict=True)) == {"EUR": 100.0, "USD": 50.0}
     assert rolled.failed == ("y.xlsx",)
+
+
+def test_sends_the_journal_holds_but_the_contact_log_lacks_are_reported(book):
+    from dunning.app.remind import journal_path
+    from dunning.mail.journal import Journal
+
+    with Journal(journal_path(book), clock=lambda: NOW) as journal:
+        journal.intend("ALP01|friendly|2026-11-23", "<m1@example>")
+        journal.sent("ALP01|friendly|2026-11-23", "<m1@example>")
+        journal.intend("BRW02|friendly|2026-11-23", "<m2@example>")  # killed mid-send
+    client = read_client(book, SAMPLE_AS_OF, NOW)
+    assert (client.in_doubt, client.unlogged) == (1, 1)
+    [row] = roll_up([client], SAMPLE_AS_OF).clients.to_dict("records")
+    assert row["last_run_status"] == "1 sent, not yet logged, 1 in doubt"
+    assert "1 reminder(s) sent, not yet logged: close the workbook" in row["problems"]
+    assert "1 send(s) in doubt" in row["problems"]

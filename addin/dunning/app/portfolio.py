@@ -15,6 +15,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import pandas as pd
+
 from dunning.app.actions import ActionResult, worklist
 from dunning.app.clients import client_workbooks, no_clients
 from dunning.app.remind import journal_path, read_run_inputs
@@ -37,12 +39,11 @@ def read_client(path: Path, as_of: dt.date, now: dt.datetime, root: Path | None 
             inputs = read_run_inputs(workbook, as_of=as_of, preview=True)
             ranked = worklist(workbook, now=now, as_of=as_of, write=False)
             settings_client = open_book(workbook, all_currencies=True).settings.client.strip()
-        journal = journal_path(path)
-        in_doubt = len(Journal.read(journal).in_doubt()) if journal.exists() else 0
+        in_doubt, unlogged = journal_state(journal_path(path), inputs.log)
         problems = tuple(str(issue) for issue in inputs.issues[:PROBLEMS_KEPT])
         return ClientFigures(client=settings_client or path.stem, file=file,
                              ledger=inputs.ledger, worklist=ranked.data, log=inputs.log,
-                             in_doubt=in_doubt, problems=problems)
+                             in_doubt=in_doubt, unlogged=unlogged, problems=problems)
     except DunningInputError as error:
         return ClientFigures(client=path.stem, file=file, error="; ".join(
             str(issue) for issue in error.issues[:3]) + (
@@ -51,6 +52,19 @@ def read_client(path: Path, as_of: dt.date, now: dt.datetime, root: Path | None 
         why = str(error) or type(error).__name__
         return ClientFigures(client=path.stem, file=file,
                              error=f"cannot be read ({type(error).__name__}: {why})")
+
+
+def journal_state(path: Path, log: pd.DataFrame) -> tuple[int, int]:
+    """From a send journal: how many sends are in doubt, and how many it shows sent that the
+    ContactLog does not show (the next `dunning remind` writes their rows)."""
+    if not path.exists():
+        return 0, 0
+    journal = Journal.read(path)
+    logged = set(log.loc[log["outcome"] == "sent", "message_id"])
+    unlogged = {record["key"] for record in journal.entries()
+                if record.get("key") and journal.state(record["key"]) == "sent"
+                and (journal.latest(record["key"]) or {}).get("message_id") not in logged}
+    return len(journal.in_doubt()), len(unlogged)
 
 
 def read_clients(paths: list[Path], as_of: dt.date, now: dt.datetime, *, root: Path,

@@ -35,7 +35,8 @@ WORKLIST_COLUMNS: tuple[str, ...] = (
 @dataclass(frozen=True)
 class ClientFigures:
     """What one client's workbook gave: its ledger (all currencies), today's worklist, its
-    ContactLog, the sends its journal holds in doubt, and the problems met reading it.
+    ContactLog, the sends its journal holds in doubt and those it shows sent but the
+    ContactLog does not (`unlogged`: a save refused after sending), and the problems met.
     `error` says why the workbook could not be read (the frames are then None)."""
 
     client: str
@@ -44,6 +45,7 @@ class ClientFigures:
     worklist: pd.DataFrame | None = None
     log: pd.DataFrame | None = None
     in_doubt: int = 0
+    unlogged: int = 0
     problems: tuple[str, ...] = ()
     error: str = ""
 
@@ -76,7 +78,7 @@ def client_rows(client: ClientFigures, as_of: dt.date, *, days: int = 365) -> li
     if client.error or client.ledger is None:
         return [{**base, "currency": ""}]
     worklist = client.worklist if client.worklist is not None else pd.DataFrame()
-    last, status = last_run(client.log, in_doubt=client.in_doubt)
+    last, status = last_run(client.log, in_doubt=client.in_doubt, unlogged=client.unlogged)
     common = {**base, "worklist": len(worklist),
               "broken_promises": int((worklist["broken_promise"] > 0).sum())
               if "broken_promise" in worklist else 0,
@@ -128,10 +130,14 @@ def combined_worklist(clients: Sequence[ClientFigures]) -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
-def last_run(log: pd.DataFrame | None, *, in_doubt: int = 0) -> tuple[dt.datetime | None, str]:
+def last_run(log: pd.DataFrame | None, *, in_doubt: int = 0,
+             unlogged: int = 0) -> tuple[dt.datetime | None, str]:
     """When the last reminder run wrote the ContactLog (its rows' moment, UTC) and what it
-    did ("3 sent, 1 failed"), with the sends the journal still holds in doubt."""
-    doubt = f"{in_doubt} in doubt" if in_doubt else ""
+    did ("3 sent, 1 failed"), with what the journal adds: sends still in doubt, and sends
+    not yet in the ContactLog (the workbook could not be saved after them)."""
+    doubt = ", ".join(part for part in (
+        f"{unlogged} sent, not yet logged" if unlogged else "",
+        f"{in_doubt} in doubt" if in_doubt else "") if part)
     if log is None or log.empty:
         return None, doubt or "no run logged"
     runs = log[log["outcome"].isin(RUN_OUTCOMES) & log["timestamp"].notna()]
@@ -148,6 +154,9 @@ def last_run(log: pd.DataFrame | None, *, in_doubt: int = 0) -> tuple[dt.datetim
 def problem_text(client: ClientFigures) -> str:
     """The problems met reading a client's workbook: a few, then how many more."""
     problems = list(client.problems)
+    if client.unlogged:
+        problems.insert(0, f"{client.unlogged} reminder(s) sent, not yet logged: close the "
+                           "workbook and run dunning remind again (nothing is sent twice)")
     if client.in_doubt:
         problems.insert(0, f"{client.in_doubt} send(s) in doubt: settle with dunning remind "
                            "--settle")
