@@ -4,8 +4,9 @@ Every client is run exactly as `dunning remind BOOK` runs it (`dunning.app.remin
 preview and one send), under its own workbook lock and send journal, so one client's
 trouble (bad input, its workbook open, its server down) stops nothing for the others.
 
-Exit statuses are `dunning remind`'s, per client, and the run's status is the worst of
-them, in this order (most urgent first):
+Exit statuses are `dunning remind`'s, per client (a `--dry-run` is 0 unless the client
+could not be read, as `remind --dry-run` is), and the run's status is the worst of them,
+in this order (most urgent first):
 4 sent, not yet logged (close that workbook and run again; nothing is sent twice),
 3 an unexpected failure (a bug: please report it),
 1 nothing sent for that client (bad input, workbook open, no mail server),
@@ -113,7 +114,7 @@ def run_client(path: Path, file: str, *, now: dt.datetime, dry_run: bool,
         if dry_run:
             report = remind.preview(path, None, now=now, as_of=as_of,
                                     templates_dir=templates_dir)
-            return ClientRun(path, file, NEEDS_A_LOOK if report.doubts else OK, report)
+            return ClientRun(path, file, OK, report)  # as `remind --dry-run`: a look, 0
         report = remind.send(path, now=now, smtp=smtp(path), as_of=as_of,
                              templates_dir=templates_dir, clock=clock)
         return ClientRun(path, file, run_status(report), report)
