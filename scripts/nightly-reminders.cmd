@@ -71,14 +71,15 @@ rem the run's moment from Python: %DATE% and %TIME% change with the regional set
 for /f "usebackq delims=" %%M in (`""%DUNNING_PYTHON%" -c "import datetime; print(datetime.datetime.now().strftime('%%Y-%%m-%%dT%%H%%M%%S'))""`) do set "MOMENT=%%M"
 set "LOG=%DUNNING_LOG_DIR%\reminders-%MOMENT%.log"
 if not exist "%DUNNING_LOG_DIR%\" mkdir "%DUNNING_LOG_DIR%" 2>nul
-(echo == %MOMENT% dunning %COMMAND% %TARGET% %OPTIONS%) >>"%LOG%" 2>nul
-if errorlevel 1 (
-  echo nightly-reminders: cannot write the log file %LOG%; set DUNNING_LOG_DIR 1>&2
-  exit /b 73
-)
+rem a redirection that fails runs nothing and takes the || branch
+(echo == %MOMENT% dunning %COMMAND% %TARGET% %OPTIONS%) 1>>"%LOG%" 2>nul || goto nolog
 echo == python: %DUNNING_PYTHON% >>"%LOG%"
 "%DUNNING_PYTHON%" -m dunning.cli %COMMAND% "%TARGET%" --silent %OPTIONS% >>"%LOG%" 2>&1
 set "STATUS=%ERRORLEVEL%"
 echo == exit status %STATUS% >>"%LOG%"
 if not "%STATUS%"=="0" echo nightly-reminders: dunning %COMMAND% %TARGET% exited with status %STATUS%; see %LOG% 1>&2
 exit /b %STATUS%
+
+:nolog
+echo nightly-reminders: cannot write the log file %LOG%; set DUNNING_LOG_DIR 1>&2
+exit /b 73
