@@ -106,37 +106,45 @@ def _parser() -> argparse.ArgumentParser:
     _ledger_options(aging)
     aging.add_argument("--basis", choices=["due", "invoice"],
                        help="count days from the due date (default) or the invoice date")
+    _output_options(aging)
     aging.set_defaults(run=_run_aging)
 
     kpis = commands.add_parser("kpis", help="print the receivables KPIs of a workbook or CSV")
     _ledger_options(kpis)
     kpis.add_argument("--days", type=int, default=365,
                       help="length of the look-back period in days (default: %(default)s)")
+    _output_options(kpis)
     kpis.set_defaults(run=_run_kpis)
 
     remind = commands.add_parser(
         "remind", help="send today's reminders (or preview them with --dry-run) and log them")
     remind.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
-    remind.add_argument("--dry-run", action="store_true",
-                        help="write .eml drafts and an outbox report; send nothing")
     remind.add_argument("--drafts", type=Path,
                         help="folder for --dry-run drafts (default: BOOK-drafts-DATE beside it)")
-    remind.add_argument("--as-of", type=_date,
-                        help="run date, to replay a past day (default: today)")
-    remind.add_argument("--now", type=_moment,
-                        help="the moment of the run, ISO with zone (default: now); for replays")
-    remind.add_argument("--smtp-host", help="mail server (default: the SMTP Host setting)")
-    remind.add_argument("--smtp-port", type=int, help="port (default: SMTP Port, else 587)")
-    remind.add_argument("--smtp-security", choices=["starttls", "tls", "none"],
-                        help="starttls (default), tls, or none (only to this computer)")
-    remind.add_argument("--smtp-user", help="login (default: the SMTP User setting)")
-    remind.add_argument("--templates", type=Path,
-                        help="folder of reminder templates (LANG/STAGE.subject.txt, .txt, .html)")
+    _remind_options(remind)
     remind.add_argument("--settle", action="append", default=[], metavar="KEY=OUTCOME",
                         help="settle a send in doubt after checking the Sent folder, e.g. "
                              "--settle 'C1|firm|2026-11-23=sent' (or =not sent)")
-    remind.add_argument("--silent", action="store_true", help="no progress bar")
     remind.set_defaults(run=_run_remind)
+
+    remind_all = commands.add_parser(
+        "remind-all", help="run every client's reminders in a folder (and below), one log "
+                           "line each; the exit status is the worst client's")
+    remind_all.add_argument("folder", type=Path, help="the folder of client workbooks")
+    _remind_options(remind_all)
+    remind_all.set_defaults(run=_run_remind_all)
+
+    portfolio = commands.add_parser(
+        "portfolio", help="roll up every client workbook in a folder (and below) into one "
+                          "Portfolio workbook, with charts")
+    portfolio.add_argument("folder", type=Path, help="the folder of client workbooks")
+    portfolio.add_argument("--out", type=Path, default=Path("Portfolio.xlsx"),
+                           help="the workbook to write (default: %(default)s)")
+    portfolio.add_argument("--days", type=int, default=365,
+                           help="look-back period of DSO and CEI in days (default: %(default)s)")
+    _clock_options(portfolio, as_of="as-of date for every client, YYYY-MM-DD (default: today)",
+                   now="the moment of the run, ISO with zone, for the worklist (default: now)")
+    portfolio.set_defaults(run=_run_portfolio)
 
     log = commands.add_parser(
         "log", help="record a call, promise to pay or dispute in the workbook's ContactLog")
@@ -163,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     worklist.add_argument("--now", type=_moment, help="the moment of the run, ISO with zone")
     worklist.add_argument("--print-only", action="store_true",
                           help="print the list; leave the workbook unchanged")
+    _output_options(worklist)
     worklist.set_defaults(run=_run_worklist)
 
     refresh = commands.add_parser(
@@ -231,6 +240,33 @@ def _ledger_options(command: argparse.ArgumentParser) -> None:
                          help="text amounts use a decimal comma (1.234,50)")
     command.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER",
                          help="name the column of a ledger field, e.g. --map due_date='Net Due'")
+
+
+def _remind_options(command: argparse.ArgumentParser) -> None:
+    """The options `remind` and `remind-all` share."""
+    command.add_argument("--dry-run", action="store_true",
+                         help="write .eml drafts and an outbox report; send nothing")
+    command.add_argument("--as-of", type=_date,
+                         help="run date, to replay a past day (default: today)")
+    command.add_argument("--now", type=_moment,
+                         help="the moment of the run, ISO with zone (default: now); for replays")
+    command.add_argument("--smtp-host", help="mail server (default: the SMTP Host setting)")
+    command.add_argument("--smtp-port", type=int, help="port (default: SMTP Port, else 587)")
+    command.add_argument("--smtp-security", choices=["starttls", "tls", "none"],
+                         help="starttls (default), tls, or none (only to this computer)")
+    command.add_argument("--smtp-user", help="login (default: the SMTP User setting)")
+    command.add_argument("--templates", type=Path,
+                         help="folder of reminder templates (LANG/STAGE.subject.txt, .txt, .html)")
+    command.add_argument("--silent", action="store_true", help="no progress bar")
+
+
+def _output_options(command: argparse.ArgumentParser) -> None:
+    """--json / --csv: the figures as records for scripts (see dunning.app.output)."""
+    form = command.add_mutually_exclusive_group()
+    form.add_argument("--json", dest="form", action="store_const", const="json", default="text",
+                      help="print a JSON array of objects (money as numbers to the cent)")
+    form.add_argument("--csv", dest="form", action="store_const", const="csv",
+                      help="print CSV with a header row")
 
 
 def _clock_options(command: argparse.ArgumentParser, *, as_of: str, now: str) -> None:
@@ -324,6 +360,12 @@ def _run_aging(args: argparse.Namespace) -> int:
 
     book = _open_book(args)
     basis = args.basis or book.settings.aging_basis
+    if args.form != "text":
+        from dunning.app.output import aging_records, formatted
+
+        print(formatted(aging_records(book.frame, book.as_of, edges=book.settings.bucket_edges,
+                                      basis=basis), args.form))
+        return 0
     print(aging_report(book.frame, book.as_of, edges=book.settings.bucket_edges, basis=basis))
     return 0
 
@@ -332,6 +374,11 @@ def _run_kpis(args: argparse.Namespace) -> int:
     from dunning.render.report import kpi_report
 
     book = _open_book(args)
+    if args.form != "text":
+        from dunning.app.output import formatted, kpi_records
+
+        print(formatted(kpi_records(book.frame, book.as_of, days=args.days), args.form))
+        return 0
     print(kpi_report(book.frame, book.as_of, days=args.days))
     return 0
 
@@ -390,8 +437,39 @@ def _remind_status(args: argparse.Namespace, report) -> int:  # noqa: ANN001 - a
     if report.unsaved:
         print(f"Error: sent, not yet logged: close the workbook and run again; nothing will be "
               f"sent twice ({report.unsaved})", file=sys.stderr)
-        return SENT_NOT_LOGGED
-    return 2 if troubles or report.doubts else 0
+    from dunning.app.remind_all import run_status
+
+    return run_status(report)
+
+
+def _run_remind_all(args: argparse.Namespace) -> int:
+    from dunning.app.remind_all import remind_all, summary, worst
+
+    now = args.now or wall_clock()
+
+    def log_line(run) -> None:  # noqa: ANN001 - a ClientRun
+        print(f"{wall_clock() if not args.now else now:%Y-%m-%dT%H:%M:%S%z} {run.line()}",
+              flush=True)
+
+    def smtp_for(book: Path):  # noqa: ANN202 - SmtpSettings or None
+        return _smtp_settings(args, book)
+
+    runs = remind_all(args.folder, now=now, dry_run=args.dry_run, as_of=args.as_of,
+                      smtp_for=smtp_for, templates_dir=args.templates,
+                      clock=None if args.now else wall_clock, on_client=log_line)
+    status = worst([run.status for run in runs])
+    print(summary(runs), file=sys.stderr if status else sys.stdout)
+    return status
+
+
+def _run_portfolio(args: argparse.Namespace) -> int:
+    from dunning.app.portfolio import portfolio
+
+    now = _now(args)
+    result = portfolio(args.folder, args.out, as_of=args.as_of or now.date(), now=now,
+                       days=args.days)
+    print(result.message)
+    return 0
 
 
 def _print_doubts(args: argparse.Namespace, doubts: list[dict]) -> None:
@@ -405,7 +483,8 @@ def _print_doubts(args: argparse.Namespace, doubts: list[dict]) -> None:
               f"'{doubt['key']}=sent' (or =not sent)", file=sys.stderr)
 
 
-def _smtp_settings(args: argparse.Namespace):  # noqa: ANN202 - SmtpSettings or None
+def _smtp_settings(args: argparse.Namespace,  # noqa: ANN202 - SmtpSettings or None
+                   book: Path | None = None):
     """SMTP settings from the command line over the workbook's, or None to use the workbook's."""
     if not any((args.smtp_host, args.smtp_port, args.smtp_security, args.smtp_user)):
         return None
@@ -416,7 +495,7 @@ def _smtp_settings(args: argparse.Namespace):  # noqa: ANN202 - SmtpSettings or 
     from dunning.mail.smtp import SmtpSettings
     from dunning.sheets.settings import WorkbookSettings, read_settings_table
 
-    with opened(args.book) as workbook:
+    with opened(book or args.book) as workbook:
         found = (read_table_rows(workbook, table=SETTINGS_SHEET)
                  if SETTINGS_SHEET in workbook.table_names() else None)
     settings = WorkbookSettings() if found is None else read_settings_table(
@@ -463,6 +542,13 @@ def _run_worklist(args: argparse.Namespace) -> int:
     result = actions.worklist(args.book, now=now, as_of=args.as_of,
                               write=not args.print_only)
     _warn(result.warnings)
+    if args.form != "text":  # the records alone on stdout; what was written, on stderr
+        from dunning.app.output import formatted, worklist_records
+
+        print(formatted(worklist_records(result.data, args.as_of or now.date()), args.form))
+        if not args.print_only:
+            print(result.message, file=sys.stderr)
+        return 0
     print(worklist_text(result.data, args.as_of or "today"))
     if not args.print_only:
         print(result.message)

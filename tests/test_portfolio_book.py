@@ -1,0 +1,84 @@
+"""The Portfolio workbook as written: formats, widths, header, frozen panes, charts, safe text."""
+
+import datetime as dt
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
+
+from dunning.core.ledger import build_ledger
+from dunning.core.portfolio import ClientFigures, roll_up
+from dunning.io import WorkbookLockedError
+from dunning.io.portfolio_book import write_portfolio
+
+AS_OF = dt.date(2026, 11, 23)
+MADE = dt.datetime(2026, 11, 23, 10, 30, tzinfo=dt.timezone.utc)
+
+
+def ledger(currency, amount, due="2026-10-31"):
+    return build_ledger(pd.DataFrame({
+        "Invoice No": ["1", "2"], "Customer": ["C1", "C2"], "Invoice Date": ["2026-10-01"] * 2,
+        "Due Date": [due, "2026-12-31"], "Amount": [amount, "10.00"],
+        "Currency": [currency] * 2})).frame
+
+
+@pytest.fixture
+def portfolio():
+    return roll_up([
+        ClientFigures("Acme", "acme.xlsx", ledger=ledger("EUR", "1234567.89")),
+        ClientFigures("+Tricky", "t.xlsx", ledger=ledger("USD", "99.99")),
+        ClientFigures("Broken", "broken.xlsx", error="cannot be read (BadZipFile: not a zip)"),
+    ], AS_OF)
+
+
+def test_sheets_formats_and_layout(tmp_path, portfolio):
+    out = write_portfolio(tmp_path / "Portfolio.xlsx", portfolio, as_of=AS_OF, made=MADE)
+    book = load_workbook(out)
+    assert book.sheetnames == ["Clients", "Totals", "Worklist", "Charts"]
+    for sheet in book.worksheets:
+        assert sheet["A2"].value == "As of 2026-11-23; made 2026-11-23 10:30 UTC"
+    clients = book["Clients"]
+    assert [clients.cell(5, c).value for c in (1, 3)] == ["Acme", "EUR"]
+    assert clients["D5"].value == pytest.approx(1234577.89)
+    assert clients["D5"].number_format == '#,##0.00 "EUR"'
+    assert clients["D6"].number_format == '#,##0.00 "USD"'
+    assert clients["F5"].number_format == "0.0%" and 0 < clients["F5"].value < 1
+    assert clients["A4"].fill.fgColor.rgb.endswith("1F4E78") and clients["A4"].font.bold
+    assert clients.freeze_panes == "B5" and clients.auto_filter.ref.startswith("A4:")
+    assert clients.column_dimensions["D"].width >= len("1,234,577.89 EUR")
+    assert clients["A6"].value == "+Tricky" and clients["A6"].quotePrefix
+    assert clients["N7"].value.startswith("cannot be read")
+    totals = book["Totals"]
+    assert [totals.cell(r, 1).value for r in (5, 6)] == ["EUR", "USD"]
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("Clients").to_python()
+    assert rows[5][0] == "+Tricky"  # text, as an independent reader sees it
+
+
+def test_refused_while_open_in_excel(tmp_path, portfolio):
+    out = write_portfolio(tmp_path / "Portfolio.xlsx", portfolio, as_of=AS_OF, made=MADE)
+    before = out.read_bytes()
+    (tmp_path / "~$Portfolio.xlsx").write_bytes(b"\x05someone" + b" " * 100)
+    with pytest.raises(WorkbookLockedError):
+        write_portfolio(out, portfolio, as_of=AS_OF, made=MADE)
+    assert out.read_bytes() == before
+
+
+def test_libreoffice_opens_and_renders_it(tmp_path, portfolio):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice (soffice) or pdftotext is not installed")
+    out = write_portfolio(tmp_path / "Portfolio.xlsx", portfolio, as_of=AS_OF, made=MADE)
+    profile = tmp_path / "profile"
+    subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                    "--norestore", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
+                   capture_output=True, timeout=180, check=False)
+    pdf = tmp_path / "Portfolio.pdf"
+    if not pdf.exists():
+        pytest.skip("LibreOffice did not convert the workbook")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Client portfolio" in text and "1,234,577.89 EUR" in text
+    assert "Open and past due by client (EUR)" in text  # the chart's title, rendered
