@@ -741,9 +741,10 @@ FRIENDLY, FIRM, FINAL, HANDOFF = (next(stage for stage in DEFAULT_STAGES if stag
                                   for name in ("friendly", "firm", "final", "handoff"))
 RULE_ORDER = [
     "held_by_dispute", "nothing_to_chase", "marked_do_not_contact", "opted_out",
-    "held_by_a_send_in_doubt", "no_stage_to_act_on", "handed_to_a_person", "no_usable_address",
-    "too_soon_after_the_last",
-    "over_the_cap", "not_a_working_day", "outside_the_send_window", "send_the_stage",
+    "on_hold", "held_by_a_send_in_doubt", "no_stage_to_act_on", "below_the_minimum",
+    "handed_to_a_person", "no_usable_address", "too_soon_after_the_last",
+    "over_the_cap", "not_a_working_day", "a_public_holiday", "outside_the_send_window",
+    "send_the_stage",
 ]
 
 
