@@ -80,8 +80,9 @@ Conventions, decided once here:
   (skip); the minimum gap, the cap, the working day, a public holiday of the
   customer's country (Customers' Country, else the Holiday Country setting;
   the `holidays` package), the window (wait); otherwise send. These checks
-  are the rules of `RULES`, asked in that order, each a small function of one `Case` (the facts about one customer on the run
-  date) returning a `Verdict`, or None to pass the customer on.
+  are the rules of `RULES`, asked in that order, each a small function of
+  one `Case` (the facts about one customer on the run date) returning a
+  `Verdict`, or None to pass the customer on.
 - Shape: the rules take one customer at a time, not whole columns. Everything
   that grows with the ledger or the log (aging, judging items, the stage last
   sent, the counts of messages) is vectorised over frames before the rules run;
