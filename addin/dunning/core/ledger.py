@@ -20,6 +20,9 @@ Columns of `Ledger.frame`:
     written_off      bool       written off as bad debt
     collection_cost  float64    collection costs recorded against the item (0 when none)
     billing          str        how the invoice was sent, e.g. "Paper" or "Electronic" ("" unknown)
+    hold_until       datetime64 reminders about the item wait through this day (NaT: no hold)
+    hold_reason      str        why it is held ("" when none given)
+    payment_link     str        the item's own payment link, winning over Payment Link ("" none)
     row              int64      the row number in the source, as the user sees it
 
 `open_balance(frame, as_of)` gives each item's balance on a past date: items not
@@ -67,6 +70,9 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "written_off",
     "collection_cost",
     "billing",
+    "hold_until",
+    "hold_reason",
+    "payment_link",
     "row",
 )
 
@@ -292,10 +298,14 @@ class _LedgerBuilder:
             "collection_cost": np.nan_to_num(
                 self._optional(parsed, "collection_cost", 0.0).astype(float)),
             "billing": self._texts(parsed, "billing"),
+            "hold_until": self._optional(parsed, "hold_until", np.datetime64("NaT", "ns")),
+            "hold_reason": self._texts(parsed, "hold_reason"),
+            "payment_link": self._texts(parsed, "payment_link"),
             "row": rows,
         })
         frame = frame.astype({"invoice": str, "customer": str, "customer_name": str,
-                              "currency": str, "billing": str})
+                              "currency": str, "billing": str, "hold_reason": str,
+                              "payment_link": str})
         self._warn_about(frame)
         return frame
 
@@ -304,7 +314,8 @@ class _LedgerBuilder:
     def _parse(self, field: str) -> Parsed:
         column = self.columns[field]
         values = self.source.columns[column.index]
-        if field in ("invoice", "customer", "customer_name", "currency", "billing"):
+        if field in ("invoice", "customer", "customer_name", "currency", "billing",
+                     "hold_reason", "payment_link"):
             return parse_text(values)
         if field in ("amount", "paid_amount", "open_amount", "collection_cost"):
             result = parse_amounts(values, decimal=self.decimal)
@@ -314,7 +325,7 @@ class _LedgerBuilder:
                     isinstance(v, str) and amount_from_text(v, decimal=",") is not None
                     for v in values[result.bad][:100]):
                 expected += " (for amounts like 1.234,50 state the decimal comma)"
-        elif field in ("invoice_date", "due_date", "settled_date"):
+        elif field in ("invoice_date", "due_date", "settled_date", "hold_until"):
             try:
                 result = parse_dates(values, dayfirst=self.dayfirst)
             except AmbiguousDatesError as error:
