@@ -165,7 +165,7 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
         outcome = outcome_code(contact.outcome)
         if outcome == "promised to pay":
             _check_promise(customer, contact, balance)
-        if outcome == "reminder sent":
+        if outcome == "reminder sent" and contact.stage.strip():
             contact = replace(contact, stage=_known_stage(workbook, contact.stage))
         if outcome == "dispute resolved":
             log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
