@@ -522,3 +522,35 @@ def test_text_only_template_gets_a_real_charges_table_in_html():
     assert "<p><table" not in message.html
     assert "<p>Under the Late Payment of Commercial Debts (Interest) Act 1998" in message.html
     assert "INV-7              60       11.75%  GBP 57.95" in message.text
+
+
+# ------------------------------------------------------------ issue 14: what is owed
+
+
+@pytest.mark.parametrize("language", BUILT_IN_LANGUAGES)
+def test_fee_link_and_items_falling_due_soon_in_every_language(language):
+    from markupsafe import escape
+
+    from dunning.render.words import labels_for
+
+    sender = Sender("Acme Supplies Ltd", "Jane Smith", "ar@acme.example",
+                    payment_link="https://pay.example.com/{customer}/{invoice}?a={amount}")
+    items = [item(invoice="INV-1", amount=300.0, days=20),
+             item(invoice="INV-2", amount=99.99, days=-5, due="2026-11-28")]
+    row = customer(stage="firm", language=language, stage_fee=12.5, fee_currency="EUR",
+                   cc=("am@acme.example",))
+    [message] = render([row], items, sender=sender)
+    labels = labels_for(language)
+    assert message.totals == {"EUR": 300.0} and message.due_soon == {"EUR": 99.99}
+    assert message.fees == {"EUR": 12.5} and message.cc == "am@acme.example"
+    assert message.invoice_links == {"INV-1": "https://pay.example.com/C1/INV-1?a=300.00",
+                                     "INV-2": "https://pay.example.com/C1/INV-2?a=99.99"}
+    parsed_email = parsed(message, sender)
+    assert parsed_email["Cc"] == "am@acme.example"
+    fee = labels.stage_fee.format(fee=money(12.5, "EUR", language))
+    for part in (message.text, message.html):
+        asked, heading, soon = part.partition(labels.due_soon)
+        assert heading and "INV-2" in soon and "INV-2" not in asked
+        assert (fee in part) or (str(escape(fee)) in part)
+        assert labels.pay_online in part or str(escape(labels.pay_online)) in part
+        assert "https://pay.example.com/C1/INV-1?a=300.00" in part

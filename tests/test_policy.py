@@ -891,3 +891,85 @@ def test_an_international_domain_is_a_valid_address_and_a_non_ascii_mailbox_is_n
     assert is_valid_email("buchhaltung@müller.example")
     assert not is_valid_email("müller@example.com")  # would need SMTPUTF8
     assert not is_valid_email("a@-bad-.example")
+
+
+# ------------------------------------------------------------ collector rules (issue 14)
+
+
+def test_a_hold_lasts_through_its_day_and_names_its_reason():
+    held = case(hold=rules.hold_text(pd.Timestamp("2026-03-11"), "audit"))
+    assert answering(held)[0] == "on_hold"
+    assert rules.on_hold(held) == rules.Verdict(
+        "wait", "waiting: on hold until 2026-03-11 (audit)", FIRM)
+    assert rules.on_hold(case()) is None
+
+
+@pytest.mark.parametrize(("day", "holiday"), [
+    (dt.date(2026, 12, 25), "FR"), (dt.date(2026, 7, 14), "FR"), (dt.date(2026, 7, 3), "US"),
+    (dt.date(2026, 12, 28), "GB"),  # Boxing Day falls on a Saturday: Monday is the holiday
+])
+def test_public_holidays_come_from_the_holidays_package_on_simulated_days(day, holiday):
+    moment = dt.datetime.combine(day, dt.time(10), tzinfo=UTC)
+    verdict = rules.a_public_holiday(case(local_now=moment, run_date=day, country=holiday))
+    assert verdict is not None and verdict.action == "wait"
+    assert verdict.reason.startswith(f"waiting: {day:%Y-%m-%d} is a public holiday in {holiday}")
+    day_after = moment + dt.timedelta(days=1 if day.weekday() < 4 else 3)
+    assert rules.a_public_holiday(case(local_now=day_after, country=holiday)) is None
+    assert rules.a_public_holiday(case(local_now=moment, country="")) is None
+
+
+def test_the_minimum_is_per_currency_and_any_currency_at_it_sends():
+    policy = Policy(minimum_overdue=(("EUR", 50.0), ("", 20.0)))
+    assert policy.minimum_for("eur") == 50.0 and policy.minimum_for("GBP") == 20.0
+    low = case(policy=policy, asked={"EUR": 49.99})
+    assert rules.below_the_minimum(low).reason == (
+        "below the minimum: EUR 49.99 overdue, the least a reminder asks for is EUR 50.00")
+    assert rules.below_the_minimum(case(policy=policy, asked={"EUR": 50.0})) is None
+    assert rules.below_the_minimum(case(policy=policy, asked={"EUR": 10.0, "USD": 25.0})) is None
+    assert rules.below_the_minimum(case(asked={"EUR": 1.0})) is None  # no minimum set
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("50", (("", 50.0),)), (50, (("", 50.0),)), ("EUR 50; usd 60", (("EUR", 50.0), ("USD", 60.0))),
+    ("25; GBP 40", (("", 25.0), ("GBP", 40.0))), ("", ()), (None, ()),
+    ("EUR fifty", None), ("EUR 5; EUR 6", None), ("EURO 5", None),
+])
+def test_minimums_are_read_from_a_cell(text, expected):
+    assert rules.parse_minimums(text) == expected
+
+
+def test_start_at_due_stage_acts_on_the_stage_the_days_reached():
+    stages = DEFAULT_STAGES
+    assert rules._next_stage(stages, 311, -1) == (FRIENDLY, HANDOFF)
+    assert rules._next_stage(stages, 311, -1, jump=True) == (HANDOFF, HANDOFF)
+    last = list(stages).index(FIRM)
+    assert rules._next_stage(stages, 40, last, jump=True) == (FINAL, FINAL)
+    assert rules._next_stage(stages, 20, last, jump=True) == (None, FIRM)  # sent already
+
+
+def test_a_reminder_logged_by_hand_counts_as_its_stage_sent():
+    ledger = build_ledger([["Invoice", "Customer", "Invoice Date", "Due Date", "Amount"],
+                           ["INV-1", "A", "2026-01-01", "2026-02-01", 100.0]])
+    customers = pd.DataFrame({"customer": ["A"], "email": ["a@a.example"]})
+    log = contact_log_frame(pd.DataFrame([{
+        "Timestamp": dt.datetime(2026, 3, 2, 12), "Customer": "A", "Channel": "email",
+        "Stage": "firm", "Outcome": "reminder sent"}], columns=list(CONTACT_LOG_HEADERS)))
+    decided = decide(ledger, customers, log, Policy(), NOW).customers.iloc[0]
+    assert (decided["previous_stage"], decided["stage"], decided["action"]) == (
+        "firm", "final", "send")
+    too_soon = decide(ledger, customers, log, Policy(min_gap_days=10), NOW).customers.iloc[0]
+    assert too_soon["action"] == "wait"  # it counts for the gap as well
+
+
+def test_stages_read_their_fee_currency_and_cc_and_name_bad_cells():
+    header = ["Stage", "Days From Due", "Action", "Template", "Fee", "Fee Currency", "CC"]
+    policy = policy_from_settings(None, [header, ["friendly", 1, "email", "", 10, "eur",
+                                                  "am@acme.example; boss@acme.example"]])
+    [stage] = policy.stages
+    assert (stage.fee, stage.fee_currency, stage.cc) == (
+        10.0, "EUR", ("am@acme.example", "boss@acme.example"))
+    with pytest.raises(DunningInputError) as caught:
+        policy_from_settings(None, [header, ["friendly", 1, "email", "", -5, "euro",
+                                             "am@acme.example\nBcc: x@evil.example"]])
+    assert [(issue.column, issue.column_letter) for issue in caught.value.issues] == [
+        ("Fee", "J"), ("Fee Currency", "K"), ("CC", "L")]
