@@ -132,7 +132,8 @@ def test_reasons_say_what_and_why_in_plain_words():
 
     climbing = one(run([item("INV-7", "A", 34)]))
     assert climbing["reason"] == ("friendly reminder: 34 days past due (INV-7); "
-                                  "final notice is due, but stages climb one at a time")
+                                  "final notice is due, but stages climb one at a time (Start "
+                                  "At Due Stage starts a backlog there)")
     courtesy = one(run([item("INV-8", "A", -3)]))
     assert courtesy["reason"] == "courtesy reminder: due in 3 days (INV-8)"
     early = one(run([item("INV-9", "A", -10)]))
@@ -900,7 +901,7 @@ def test_a_hold_lasts_through_its_day_and_names_its_reason():
     held = case(hold=rules.hold_text(pd.Timestamp("2026-03-11"), "audit"))
     assert answering(held)[0] == "on_hold"
     assert rules.on_hold(held) == rules.Verdict(
-        "wait", "waiting: on hold until 2026-03-11 (audit)", FIRM)
+        "wait", "waiting: on hold until 2026-03-11, audit", FIRM)
     assert rules.on_hold(case()) is None
 
 

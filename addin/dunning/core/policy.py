@@ -765,9 +765,9 @@ def _judge_items(
 
 
 def hold_text(until: object, reason: object) -> str:
-    """A hold as the reasons and the worklist show it: "on hold until 2026-12-20 (audit)"."""
-    why = "" if is_blank(reason) else str(reason).strip()
-    return f"on hold until {pd.Timestamp(until):%Y-%m-%d}" + (f" ({why})" if why else "")
+    """A hold as the reasons and the worklist show it: "on hold until 2026-12-20, audit"."""
+    why = "" if is_blank(reason) else " ".join(str(reason).split())
+    return f"on hold until {pd.Timestamp(until):%Y-%m-%d}" + (f", {why}" if why else "")
 
 
 def _item_holds(items: pd.DataFrame, history: _History,
@@ -1140,7 +1140,8 @@ def _stage_text(case: Case) -> str:
     assert stage is not None
     what = f"{stage.label}: {_days_text(case.days)} ({case.invoice})"
     if due is not None and due != stage:
-        what += f"; {due.label} is due, but stages climb one at a time"
+        what += (f"; {due.label} is due, but stages climb one at a time (Start At Due Stage "
+                 "starts a backlog there)")
     return what
 
 
@@ -1224,7 +1225,8 @@ class _CustomerTable:
             cc, cc_problem = ((), "") if not more.get("cc_email") else parse_recipients(
                 more["cc_email"])
             if cc_problem and not address_problem:
-                address_problem = "CC Email: " + cc_problem.replace("no valid email", "no valid")
+                address_problem = cc_problem.replace("no valid email address",
+                                                     "no valid CC Email address")
             if not is_known:
                 address_problem = "not in the Customers table, so no email address"
             until = more.get("hold_until")
