@@ -742,7 +742,8 @@ FRIENDLY, FIRM, FINAL, HANDOFF = (next(stage for stage in DEFAULT_STAGES if stag
                                   for name in ("friendly", "firm", "final", "handoff"))
 RULE_ORDER = [
     "held_by_dispute", "nothing_to_chase", "marked_do_not_contact", "opted_out",
-    "on_hold", "held_by_a_send_in_doubt", "no_stage_to_act_on", "below_the_minimum",
+    "on_hold", "held_by_a_send_in_doubt", "no_stage_to_act_on",
+    "credits_cover_what_is_overdue", "below_the_minimum",
     "handed_to_a_person", "no_usable_address", "too_soon_after_the_last",
     "over_the_cap", "not_a_working_day", "a_public_holiday", "outside_the_send_window",
     "send_the_stage",
@@ -974,3 +975,16 @@ def test_stages_read_their_fee_currency_and_cc_and_name_bad_cells():
                                              "am@acme.example\nBcc: x@evil.example"]])
     assert [(issue.column, issue.column_letter) for issue in caught.value.issues] == [
         ("Fee", "J"), ("Fee Currency", "K"), ("CC", "L")]
+
+
+def test_credits_already_due_that_cover_the_overdue_leave_nothing_to_ask_for():
+    ledger = build_ledger([["Invoice", "Customer", "Invoice Date", "Due Date", "Amount"],
+                           ["INV-1", "A", "2026-01-01", "2026-02-01", 100.0],
+                           ["CN-1", "A", "2026-02-10", "2026-02-10", -150.0],
+                           ["INV-2", "A", "2026-03-01", "2026-04-01", 900.0]])
+    customers = pd.DataFrame({"customer": ["A"], "email": ["a@a.example"]})
+    decided = decide(ledger, customers, None, Policy(), NOW).customers.iloc[0]
+    assert decided["action"] == "skip"
+    assert decided["reason"] == ("nothing overdue once credits are netted (-50.00 past due); "
+                                 "the items not yet due are not chased")
+    assert decided["overdue_by_currency"] == {"": -50.0}

@@ -435,3 +435,20 @@ def test_a_dry_run_clears_its_own_earlier_drafts_of_the_day(tmp_path, capsys):
     assert any("no longer apply" in line for line in second.notes)
     earlier_day = remind.preview(book, tmp_path / "other", now=NOW, as_of=AS_OF).drafts
     assert earlier_day  # another folder is another preview's: untouched by this one
+
+
+def test_the_worklist_shows_holds_at_the_bottom_with_their_reasons(tmp_path):
+    from dunning.app.actions import worklist
+
+    invoices = [invoice("H-1", "H1", "2026-06-01", "900.00"),
+                invoice("I-1", "I1", "2026-06-01", "900.00", **{"Hold Until": "2026-12-15",
+                                                                "Hold Reason": "audit"}),
+                invoice("Z-1", "Z1", "2026-06-01", "100.00")]
+    customers = [customer("H1", **{"Hold Until": "2026-12-31", "Hold Reason": "insolvency"}),
+                 customer("I1"), customer("Z1")]
+    book = make_book(tmp_path / "Work.xlsx", invoices, customers)
+    table = worklist(book, now=NOW, as_of=AS_OF, write=False).data.set_index("customer")
+    assert table.loc["H1", "held"] and table.loc["I1", "held"] and not table.loc["Z1", "held"]
+    assert table.loc["H1", "reasons"].startswith("on hold until 2026-12-31, insolvency")
+    assert table.loc["I1", "reasons"].startswith("on hold until 2026-12-15, audit (I-1)")
+    assert table.loc["Z1", "rank"] < min(table.loc["H1", "rank"], table.loc["I1", "rank"])

@@ -74,7 +74,8 @@ Conventions, decided once here:
   reason, else listing each exclusion with its invoices); do not
   contact (skip); opted out (skip; no task either); on hold (wait: the
   Customers table's Hold Until, through that day); a send in doubt (wait);
-  no stage to act on (skip: not due yet, or that stage already sent); below
+  no stage to act on (skip: not due yet, or that stage already sent); credits
+  already due covering all that is overdue (skip); below
   the Minimum Overdue in every currency (skip: what is overdue, or for a
   courtesy stage what falls due); a task stage (task); no valid address
   (skip); the minimum gap, the cap, the working day, a public holiday of the
@@ -226,11 +227,17 @@ class Decisions:
     open items when none is chased), driving_invoice, items (included invoices, by
     due date), due_stage and due_action (the stage the days past due alone have
     reached, which may be above the one sent today, since stages climb one at a
-    time; "" when none), do_not_contact (the Customers table's flag).
+    time; "" when none), do_not_contact (the Customers table's flag),
+    overdue_by_currency ({currency: net of the included items past due}: what a
+    reminder asks for), cc (tuple: the Customers table's CC Email and the stage's CC),
+    stage_fee and fee_currency (the stage's fixed fee; 0.0 and "" when none), hold (the
+    Customers table's hold on the run date, "on hold until ...", or ""), country (whose
+    public holidays apply, "" for none).
 
     `items`, one row per open item: customer, customer_name, invoice, invoice_date,
     due_date, amount, currency, open_balance, days_past_due, included, reason ("" or
-    "credit, netted" when included; why not otherwise), row.
+    "credit, netted" when included; why not otherwise), row, payment_link (the Invoices
+    table's own link for the item, "" when none).
 
     `broken_promises`: customer, promise_date, promise_amount, invoices (as logged),
     logged (the log row's timestamp, naive UTC), open_balance (of the items it covered).
@@ -1011,6 +1018,17 @@ def no_stage_to_act_on(case: Case) -> Verdict | None:
                            f" (in {wait} day{'s' if wait != 1 else ''})")
 
 
+def credits_cover_what_is_overdue(case: Case) -> Verdict | None:
+    """A reminder asks for what is overdue: when credits already due cover it, there is none."""
+    if case.stage is None or case.stage.courtesy or not case.asked:
+        return None
+    if any(total > case.policy.tolerance for total in case.asked.values()):
+        return None
+    shown = ", ".join(f"{currency} {total:,.2f}".strip() for currency, total in case.asked.items())
+    return Verdict("skip", f"nothing overdue once credits are netted ({shown} past due); the "
+                           "items not yet due are not chased")
+
+
 def below_the_minimum(case: Case) -> Verdict | None:
     """Minimum Overdue: no reminder (nor task) asking less than the minimum in every currency."""
     if case.stage is None or not case.policy.minimum_overdue or not case.asked:
@@ -1105,6 +1123,7 @@ RULES: tuple[Rule, ...] = (
     on_hold,
     held_by_a_send_in_doubt,
     no_stage_to_act_on,
+    credits_cover_what_is_overdue,
     below_the_minimum,
     handed_to_a_person,
     no_usable_address,
