@@ -43,3 +43,12 @@ def test_links_from_the_invoices_table_are_checked_the_same_way():
     assert link_problem("https://pay.example.com/a\r\nBcc: x@example.com")
     with pytest.raises(ValueError):
         payment_link("javascript:{customer}", "A")
+
+
+@pytest.mark.parametrize("value", ["A&B/C?", "ÉLAN 1", "a b+c=d%e#f", "名前", "~._-", ""])
+def test_the_encoding_is_urllibs_quote_with_nothing_safe(value):
+    from urllib.parse import quote as urllib_quote
+
+    from dunning.core.payments import quote
+
+    assert quote(value) == urllib_quote(value, safe="")

@@ -20,10 +20,11 @@ Columns of `Ledger.frame`:
     written_off      bool       written off as bad debt
     collection_cost  float64    collection costs recorded against the item (0 when none)
     billing          str        how the invoice was sent, e.g. "Paper" or "Electronic" ("" unknown)
+    row              int64      the row number in the source, as the user sees it
+    (only when the source has them, after `row`:)
     hold_until       datetime64 reminders about the item wait through this day (NaT: no hold)
     hold_reason      str        why it is held ("" when none given)
     payment_link     str        the item's own payment link, winning over Payment Link ("" none)
-    row              int64      the row number in the source, as the user sees it
 
 `open_balance(frame, as_of)` gives each item's balance on a past date: items not
 yet issued count nothing, items settled after that date count in full (the
@@ -70,11 +71,11 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "written_off",
     "collection_cost",
     "billing",
-    "hold_until",
-    "hold_reason",
-    "payment_link",
     "row",
 )
+OPTIONAL_COLUMNS: tuple[str, ...] = ("hold_until", "hold_reason", "payment_link")
+"""Columns a ledger has only when its source has them (after LEDGER_COLUMNS): an invoice's
+hold and its own payment link."""
 
 DateLike = dt.date | dt.datetime | pd.Timestamp | str
 
@@ -298,14 +299,15 @@ class _LedgerBuilder:
             "collection_cost": np.nan_to_num(
                 self._optional(parsed, "collection_cost", 0.0).astype(float)),
             "billing": self._texts(parsed, "billing"),
-            "hold_until": self._optional(parsed, "hold_until", np.datetime64("NaT", "ns")),
-            "hold_reason": self._texts(parsed, "hold_reason"),
-            "payment_link": self._texts(parsed, "payment_link"),
             "row": rows,
         })
+        if "hold_until" in parsed:
+            frame["hold_until"] = parsed["hold_until"].values
+        for name in ("hold_reason", "payment_link"):
+            if name in parsed:
+                frame[name] = self._texts(parsed, name).astype(str)
         frame = frame.astype({"invoice": str, "customer": str, "customer_name": str,
-                              "currency": str, "billing": str, "hold_reason": str,
-                              "payment_link": str})
+                              "currency": str, "billing": str})
         self._warn_about(frame)
         return frame
 
