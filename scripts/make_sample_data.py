@@ -43,6 +43,9 @@ INVOICE_HEADERS = (
     "Settled Date",
     "Written Off",
     "Notes",
+    "Hold Until",
+    "Hold Reason",
+    "Payment Link",
 )
 CUSTOMER_HEADERS = (
     "Customer",
@@ -55,6 +58,12 @@ CUSTOMER_HEADERS = (
     "Do Not Contact",
     "Credit Limit",
     "Terms Days",
+    "Billing Contact",
+    "Billing Email",
+    "CC Email",
+    "Hold Until",
+    "Hold Reason",
+    "Country",
 )
 
 

@@ -122,7 +122,8 @@ def test_tables_have_their_names_sheets_and_headers(empty_book: Path) -> None:
         assert [cell.value for cell in first_row] == list(headers)
     assert table_headers()["Invoices"] == (
         "Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Paid", "Currency",
-        "Disputed", "Settled Date", "Written Off", "Notes",
+        "Disputed", "Settled Date", "Written Off", "Notes", "Hold Until", "Hold Reason",
+        "Payment Link",
     )  # fmt: skip
     assert table_headers()["ContactLog"] == (
         "Timestamp", "Customer", "Invoices", "Channel", "Stage", "Subject", "Message-ID",
@@ -133,17 +134,17 @@ def test_tables_have_their_names_sheets_and_headers(empty_book: Path) -> None:
 
 def test_empty_tables_have_one_blank_row(empty_book: Path) -> None:
     tables = _tables(empty_book)
-    assert tables["Invoices"][1].ref == "A1:K2"
-    assert tables["Customers"][1].ref == "A1:J2"
+    assert tables["Invoices"][1].ref == "A1:N2"
+    assert tables["Customers"][1].ref == "A1:P2"
     assert tables["ContactLog"][1].ref == "A1:N2"
     assert tables["Settings"][1].ref == f"A1:B{len(SETTINGS_ROWS) + 1}"
-    assert tables["Stages"][1].ref == "F1:I6"
+    assert tables["Stages"][1].ref == "F1:L6"
 
 
 def test_tables_are_sized_to_the_data(sample_book: Path) -> None:
     tables = _tables(sample_book)
-    assert tables["Invoices"][1].ref == f"A1:K{len(sample_invoices()) + 1}"
-    assert tables["Customers"][1].ref == f"A1:J{len(sample_customers()) + 1}"
+    assert tables["Invoices"][1].ref == f"A1:N{len(sample_invoices()) + 1}"
+    assert tables["Customers"][1].ref == f"A1:P{len(sample_customers()) + 1}"
 
 
 def test_settings_and_stages_hold_the_defaults(empty_book: Path) -> None:
@@ -173,6 +174,11 @@ def test_settings_and_stages_hold_the_defaults(empty_book: Path) -> None:
         "Default Time Zone": "UTC",
         "Max Reminders In Period": 3,
         "Reminder Period Days": 30,
+        "Minimum Overdue": None,
+        "Holiday Country": None,
+        "Start At Due Stage": "No",
+        "Pay By Days": 7,
+        "Payment Link": None,
         "SMTP Host": None,
         "SMTP Port": 587,
         "SMTP Security": "starttls",
@@ -185,6 +191,7 @@ def test_settings_and_stages_hold_the_defaults(empty_book: Path) -> None:
         "Contract Fee": None,
     }
     stages = [[sheet.cell(r, c).value for c in range(6, 10)] for r in range(2, 7)]
+    assert [sheet.cell(1, c).value for c in range(10, 13)] == ["Fee", "Fee Currency", "CC"]
     assert stages == [
         ["courtesy", -3, "email", "courtesy"],
         ["friendly", 1, "email", "friendly"],

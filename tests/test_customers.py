@@ -108,3 +108,20 @@ def test_every_bad_flag_and_number_is_named_by_row_column_and_value():
     assert all(issue.sheet == "Customers" for issue in caught.value.issues)
     assert str(caught.value.issues[0]) == "Customers row 3 (Opt Out): expected Yes or No " \
                                           "(found 'maybe')"
+
+
+def test_billing_cc_hold_and_country_columns_are_read_and_checked():
+    table = pd.DataFrame({"Customer": ["A", "B"], "Contact Email": ["a@a.example", "b@b.example"],
+                          "Billing Email": ["bill@a.example", None],
+                          "CC Email": ["x@a.example; y@a.example", None],
+                          "Hold Until": ["2026-12-01", None], "Hold Reason": ["audit", None],
+                          "Country": ["fr", None]})
+    frame = customers_frame(table)
+    assert frame.loc[0, "billing_email"] == "bill@a.example"
+    assert frame.loc[0, "country"] == "FR" and frame.loc[1, "country"] == ""
+    assert pd.Timestamp(frame.loc[0, "hold_until"]) == pd.Timestamp("2026-12-01")
+    bad = table.assign(Country=["France", "XX"], **{"Hold Until": ["soon", None]})
+    with pytest.raises(DunningInputError) as caught:
+        customers_frame(bad)
+    assert sorted((issue.row, issue.column) for issue in caught.value.issues) == [
+        (2, "Country"), (2, "Hold Until"), (3, "Country")]

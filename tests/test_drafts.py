@@ -13,7 +13,13 @@ import pytest
 
 import dunning
 from dunning.core.errors import DunningInputError
-from dunning.mail.drafts import DraftConflictError, draft_name, read_templates, write_drafts
+from dunning.mail.drafts import (
+    DraftConflictError,
+    clear_earlier_drafts,
+    draft_name,
+    read_templates,
+    write_drafts,
+)
 from dunning.render.headers import decode_key
 from dunning.render.messages import Sender, render_messages
 from dunning.render.sandbox import TemplateSet
@@ -193,3 +199,19 @@ def test_the_shipped_folder_extends_a_layout_only_the_built_in_loader_serves():
     assert len(caught.value.issues) == 2 * len(TemplateSet.default())  # every .txt and .html
     assert {issue.sheet.rsplit("/", 2)[-2] for issue in caught.value.issues} == {
         language for _stage, language in TemplateSet.default().keys()}  # noqa: SIM118
+
+
+def test_clearing_deletes_only_dunnings_own_unsent_drafts_of_that_day(tmp_path):
+    folder = tmp_path / "drafts"
+    kept, gone = write_drafts(messages("C1", "C2"), SENDER, folder, date=WHEN)
+    [other_day] = write_drafts(messages("C2", run_date=RUN - dt.timedelta(days=1)), SENDER,
+                               folder, date=WHEN)
+    sent_copy = folder / f"{RUN}_C2_friendly_{'a' * 12}.eml"  # a name Dunning never gives it
+    sent_copy.write_bytes(gone.read_bytes())
+    no_flag = folder / gone.name.replace("C2", "C3")
+    no_flag.write_bytes(gone.read_bytes().replace(b"X-Unsent: 1\r\n", b""))
+    keys = [message.key for message in messages("C1")]
+    assert clear_earlier_drafts(folder, keys, RUN) == [gone]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        p.name for p in (kept, other_day, sent_copy, no_flag))
+    assert clear_earlier_drafts(tmp_path / "missing", keys, RUN) == []

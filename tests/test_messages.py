@@ -376,15 +376,16 @@ def test_uk_charges_are_shown_per_overdue_invoice_with_a_total():
     assert ("Invoice Days overdue Rate a year Interest Compensation Total\n") in text
     assert "\nINV-7 60 11.75% GBP 57.95 GBP 70.00 GBP 127.95\n" in text
     assert "\nTotal GBP 57.95 GBP 70.00 GBP 127.95\n" in text
-    # the balance: 3,000 + 500 - 100 open, plus 127.95 of charges
+    # the balance overdue: 3,000 - 100 (INV-8's 500 is not yet due), plus 127.95 of charges
     assert ("Interest continues to accrue daily until payment. Including these charges, the "
-            "balance would be GBP 3,527.95.") in text
+            "balance would be GBP 3,027.95.") in text
     charge_table = text.split("Rate a year")[1].split("Interest continues")[0]
     assert "INV-8" not in charge_table and "CN-1" not in charge_table  # not late; a credit
     assert message.charges == {"GBP": 127.95}
-    assert message.totals == {"GBP": 3400.0}  # the request to pay itself is unchanged
+    assert message.totals == {"GBP": 2900.0}  # what is overdue; INV-8 falls due soon
+    assert message.due_soon == {"GBP": 500.0}
     html = message.html
-    assert html.count("<table") == 2 and html.count('<table class="charges"') == 1
+    assert html.count("<table") == 3 and html.count('<table class="charges"') == 1
     charges_html = html.split('<table class="charges"')[1].split("</table>")[0]
     assert "GBP 57.95" in charges_html and "11.75%" in charges_html
     assert charges_html.count("<tr>") == 1 + 1 + 1  # head, one invoice, one total
@@ -401,7 +402,7 @@ def test_every_built_in_template_shows_charges_when_given(stage, language):
     for part in (message.text, message.html):
         assert "Late Payment of Commercial Debts (Interest) Act 1998" in part
         assert money(127.95, "GBP", language) in part
-        assert money(3527.95, "GBP", language) in part
+        assert money(3027.95, "GBP", language) in part
     assert '<table class="charges"' in message.html
     assert "{{" not in message.text + message.html
 
@@ -489,9 +490,9 @@ def test_custom_templates_read_the_charge_fields_with_or_without_charges():
     [charged] = render_messages(frame, pd.DataFrame(items), templates, SENDER, CHARGE_RUN,
                                 charges=charges_of(items))
     assert charged.text.startswith(
-        "INV-7=127.95;INV-8=None;CN-1=None;|GBP 127.95|GBP 3,527.95|{'GBP': 127.95}")
+        "INV-7=127.95;CN-1=None;|GBP 127.95|GBP 3,027.95|{'GBP': 127.95}")  # INV-8: not due
     [plain] = render_messages(frame, pd.DataFrame(items), templates, SENDER, CHARGE_RUN)
-    assert plain.text.startswith("INV-7=None;INV-8=None;CN-1=None;||GBP 3,400.00|{}")
+    assert plain.text.startswith("INV-7=None;CN-1=None;||GBP 2,900.00|{}")
 
 
 def test_charges_are_matched_by_customer_and_invoice():
@@ -521,3 +522,35 @@ def test_text_only_template_gets_a_real_charges_table_in_html():
     assert "<p><table" not in message.html
     assert "<p>Under the Late Payment of Commercial Debts (Interest) Act 1998" in message.html
     assert "INV-7              60       11.75%  GBP 57.95" in message.text
+
+
+# ------------------------------------------------------------ issue 14: what is owed
+
+
+@pytest.mark.parametrize("language", BUILT_IN_LANGUAGES)
+def test_fee_link_and_items_falling_due_soon_in_every_language(language):
+    from markupsafe import escape
+
+    from dunning.render.words import labels_for
+
+    sender = Sender("Acme Supplies Ltd", "Jane Smith", "ar@acme.example",
+                    payment_link="https://pay.example.com/{customer}/{invoice}?a={amount}")
+    items = [item(invoice="INV-1", amount=300.0, days=20),
+             item(invoice="INV-2", amount=99.99, days=-5, due="2026-11-28")]
+    row = customer(stage="firm", language=language, stage_fee=12.5, fee_currency="EUR",
+                   cc=("am@acme.example",))
+    [message] = render([row], items, sender=sender)
+    labels = labels_for(language)
+    assert message.totals == {"EUR": 300.0} and message.due_soon == {"EUR": 99.99}
+    assert message.fees == {"EUR": 12.5} and message.cc == "am@acme.example"
+    assert message.invoice_links == {"INV-1": "https://pay.example.com/C1/INV-1?a=300.00",
+                                     "INV-2": "https://pay.example.com/C1/INV-2?a=99.99"}
+    parsed_email = parsed(message, sender)
+    assert parsed_email["Cc"] == "am@acme.example"
+    fee = labels.stage_fee.format(fee=money(12.5, "EUR", language))
+    for part in (message.text, message.html):
+        asked, heading, soon = part.partition(labels.due_soon)
+        assert heading and "INV-2" in soon and "INV-2" not in asked
+        assert (fee in part) or (str(escape(fee)) in part)
+        assert labels.pay_online in part or str(escape(labels.pay_online)) in part
+        assert "https://pay.example.com/C1/INV-1?a=300.00" in part

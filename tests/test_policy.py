@@ -132,7 +132,8 @@ def test_reasons_say_what_and_why_in_plain_words():
 
     climbing = one(run([item("INV-7", "A", 34)]))
     assert climbing["reason"] == ("friendly reminder: 34 days past due (INV-7); "
-                                  "final notice is due, but stages climb one at a time")
+                                  "final notice is due, but stages climb one at a time (Start "
+                                  "At Due Stage starts a backlog there)")
     courtesy = one(run([item("INV-8", "A", -3)]))
     assert courtesy["reason"] == "courtesy reminder: due in 3 days (INV-8)"
     early = one(run([item("INV-9", "A", -10)]))
@@ -741,9 +742,11 @@ FRIENDLY, FIRM, FINAL, HANDOFF = (next(stage for stage in DEFAULT_STAGES if stag
                                   for name in ("friendly", "firm", "final", "handoff"))
 RULE_ORDER = [
     "held_by_dispute", "nothing_to_chase", "marked_do_not_contact", "opted_out",
-    "held_by_a_send_in_doubt", "no_stage_to_act_on", "handed_to_a_person", "no_usable_address",
-    "too_soon_after_the_last",
-    "over_the_cap", "not_a_working_day", "outside_the_send_window", "send_the_stage",
+    "on_hold", "held_by_a_send_in_doubt", "no_stage_to_act_on",
+    "credits_cover_what_is_overdue", "below_the_minimum",
+    "handed_to_a_person", "no_usable_address", "too_soon_after_the_last",
+    "over_the_cap", "not_a_working_day", "a_public_holiday", "outside_the_send_window",
+    "send_the_stage",
 ]
 
 
@@ -890,3 +893,98 @@ def test_an_international_domain_is_a_valid_address_and_a_non_ascii_mailbox_is_n
     assert is_valid_email("buchhaltung@müller.example")
     assert not is_valid_email("müller@example.com")  # would need SMTPUTF8
     assert not is_valid_email("a@-bad-.example")
+
+
+# ------------------------------------------------------------ collector rules (issue 14)
+
+
+def test_a_hold_lasts_through_its_day_and_names_its_reason():
+    held = case(hold=rules.hold_text(pd.Timestamp("2026-03-11"), "audit"))
+    assert answering(held)[0] == "on_hold"
+    assert rules.on_hold(held) == rules.Verdict(
+        "wait", "waiting: on hold until 2026-03-11, audit", FIRM)
+    assert rules.on_hold(case()) is None
+
+
+@pytest.mark.parametrize(("day", "holiday"), [
+    (dt.date(2026, 12, 25), "FR"), (dt.date(2026, 7, 14), "FR"), (dt.date(2026, 7, 3), "US"),
+    (dt.date(2026, 12, 28), "GB"),  # Boxing Day falls on a Saturday: Monday is the holiday
+])
+def test_public_holidays_come_from_the_holidays_package_on_simulated_days(day, holiday):
+    moment = dt.datetime.combine(day, dt.time(10), tzinfo=UTC)
+    verdict = rules.a_public_holiday(case(local_now=moment, run_date=day, country=holiday))
+    assert verdict is not None and verdict.action == "wait"
+    assert verdict.reason.startswith(f"waiting: {day:%Y-%m-%d} is a public holiday in {holiday}")
+    day_after = moment + dt.timedelta(days=1 if day.weekday() < 4 else 3)
+    assert rules.a_public_holiday(case(local_now=day_after, country=holiday)) is None
+    assert rules.a_public_holiday(case(local_now=moment, country="")) is None
+
+
+def test_the_minimum_is_per_currency_and_any_currency_at_it_sends():
+    policy = Policy(minimum_overdue=(("EUR", 50.0), ("", 20.0)))
+    assert policy.minimum_for("eur") == 50.0 and policy.minimum_for("GBP") == 20.0
+    low = case(policy=policy, asked={"EUR": 49.99})
+    assert rules.below_the_minimum(low).reason == (
+        "below the minimum: EUR 49.99 overdue, the least a reminder asks for is EUR 50.00")
+    assert rules.below_the_minimum(case(policy=policy, asked={"EUR": 50.0})) is None
+    assert rules.below_the_minimum(case(policy=policy, asked={"EUR": 10.0, "USD": 25.0})) is None
+    assert rules.below_the_minimum(case(asked={"EUR": 1.0})) is None  # no minimum set
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("50", (("", 50.0),)), (50, (("", 50.0),)), ("EUR 50; usd 60", (("EUR", 50.0), ("USD", 60.0))),
+    ("25; GBP 40", (("", 25.0), ("GBP", 40.0))), ("", ()), (None, ()),
+    ("EUR fifty", None), ("EUR 5; EUR 6", None), ("EURO 5", None),
+])
+def test_minimums_are_read_from_a_cell(text, expected):
+    assert rules.parse_minimums(text) == expected
+
+
+def test_start_at_due_stage_acts_on_the_stage_the_days_reached():
+    stages = DEFAULT_STAGES
+    assert rules._next_stage(stages, 311, -1) == (FRIENDLY, HANDOFF)
+    assert rules._next_stage(stages, 311, -1, jump=True) == (HANDOFF, HANDOFF)
+    last = list(stages).index(FIRM)
+    assert rules._next_stage(stages, 40, last, jump=True) == (FINAL, FINAL)
+    assert rules._next_stage(stages, 20, last, jump=True) == (None, FIRM)  # sent already
+
+
+def test_a_reminder_logged_by_hand_counts_as_its_stage_sent():
+    ledger = build_ledger([["Invoice", "Customer", "Invoice Date", "Due Date", "Amount"],
+                           ["INV-1", "A", "2026-01-01", "2026-02-01", 100.0]])
+    customers = pd.DataFrame({"customer": ["A"], "email": ["a@a.example"]})
+    log = contact_log_frame(pd.DataFrame([{
+        "Timestamp": dt.datetime(2026, 3, 2, 12), "Customer": "A", "Channel": "email",
+        "Stage": "firm", "Outcome": "reminder sent"}], columns=list(CONTACT_LOG_HEADERS)))
+    decided = decide(ledger, customers, log, Policy(), NOW).customers.iloc[0]
+    assert (decided["previous_stage"], decided["stage"], decided["action"]) == (
+        "firm", "final", "send")
+    too_soon = decide(ledger, customers, log, Policy(min_gap_days=10), NOW).customers.iloc[0]
+    assert too_soon["action"] == "wait"  # it counts for the gap as well
+
+
+def test_stages_read_their_fee_currency_and_cc_and_name_bad_cells():
+    header = ["Stage", "Days From Due", "Action", "Template", "Fee", "Fee Currency", "CC"]
+    policy = policy_from_settings(None, [header, ["friendly", 1, "email", "", 10, "eur",
+                                                  "am@acme.example; boss@acme.example"]])
+    [stage] = policy.stages
+    assert (stage.fee, stage.fee_currency, stage.cc) == (
+        10.0, "EUR", ("am@acme.example", "boss@acme.example"))
+    with pytest.raises(DunningInputError) as caught:
+        policy_from_settings(None, [header, ["friendly", 1, "email", "", -5, "euro",
+                                             "am@acme.example\nBcc: x@evil.example"]])
+    assert [(issue.column, issue.column_letter) for issue in caught.value.issues] == [
+        ("Fee", "J"), ("Fee Currency", "K"), ("CC", "L")]
+
+
+def test_credits_already_due_that_cover_the_overdue_leave_nothing_to_ask_for():
+    ledger = build_ledger([["Invoice", "Customer", "Invoice Date", "Due Date", "Amount"],
+                           ["INV-1", "A", "2026-01-01", "2026-02-01", 100.0],
+                           ["CN-1", "A", "2026-02-10", "2026-02-10", -150.0],
+                           ["INV-2", "A", "2026-03-01", "2026-04-01", 900.0]])
+    customers = pd.DataFrame({"customer": ["A"], "email": ["a@a.example"]})
+    decided = decide(ledger, customers, None, Policy(), NOW).customers.iloc[0]
+    assert decided["action"] == "skip"
+    assert decided["reason"] == ("nothing overdue once credits are netted (-50.00 past due); "
+                                 "the items not yet due are not chased")
+    assert decided["overdue_by_currency"] == {"": -50.0}

@@ -171,7 +171,7 @@ def test_workbook_templates_override_the_built_in_ones_and_are_sandboxed(book, t
     }])
     report = remind.preview(book, tmp_path / "drafts", now=NOW)
     french = next(m for m in report.messages if m.customer == "CAS03")
-    assert french.subject.startswith("Relevé CAS03 – EUR 33")
+    assert french.subject.startswith("Relevé CAS03 – EUR 22")  # what is overdue, not all open
     assert "Templates row 2" in french.template
     english = next(m for m in report.messages if m.customer == "IDL09")
     assert english.template.startswith("built-in")

@@ -297,3 +297,23 @@ def test_the_reminder_run_takes_the_one_record(tmp_path):
     assert inputs.charges == ChargeSettings("eu") and inputs.charges_from_stage == "Firm"
     assert inputs.policy.min_gap_days == 9
     assert inputs.sender.sender_email == SAMPLE_SETTINGS["Sender Email"]
+
+
+def test_the_letters_settings_are_typed_and_a_bad_one_names_its_row():
+    settings = read_settings({"Minimum Overdue": "EUR 50; USD 60", "Holiday Country": "fr",
+                              "Start At Due Stage": "Yes", "Pay By Days": 10,
+                              "Payment Link": "https://pay.example.com/{customer}?a={amount}"})
+    assert settings.minimum_overdue == (("EUR", 50.0), ("USD", 60.0))
+    assert (settings.holiday_country, settings.start_at_due_stage, settings.pay_by_days) == (
+        "FR", True, 10)
+    policy = settings.policy()
+    assert policy.minimum_for("USD") == 60.0 and policy.holiday_country == "FR"
+    defaults = read_settings({})
+    assert (defaults.pay_by_days, defaults.payment_link, defaults.minimum_overdue) == (7, "", ())
+    rows = [("Minimum Overdue", "fifty"), ("Holiday Country", "Narnia"), ("Pay By Days", 0),
+            ("Payment Link", "javascript:alert('{customer}')")]
+    with pytest.raises(DunningInputError) as caught:
+        read_settings(rows, first_row=2)
+    assert [(issue.row, issue.column) for issue in caught.value.issues] == [
+        (2, "Value"), (3, "Value"), (4, "Value"), (5, "Value")]
+    assert "https://" in caught.value.issues[3].message

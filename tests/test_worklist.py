@@ -47,7 +47,7 @@ def test_flags_outrank_measures_and_the_score_is_the_sum_of_its_parts():
     assert reasons["C"].startswith("promise to pay by") and "broken (paid 0.00 of 300.00)" in (
         reasons["C"])
     assert reasons["D"] == "promise of 200.00 falls due today (paid 50.00 so far)"
-    assert reasons["B"] == "hand-off due: handoff (200 days past due)"
+    assert reasons["B"] == "hand-off due (200 days past due)"
 
 
 def test_far_past_due_is_scaled_to_the_largest_balance_in_the_same_currency():

@@ -157,7 +157,10 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("--invoices", default="", help="invoice numbers concerned, comma separated")
     log.add_argument("--promise-date", type=_date, help="the promised payment date (promise)")
     log.add_argument("--promise-amount", type=float, help="the promised amount (promise)")
-    log.add_argument("--next-action", type=_date, help="when to follow up, YYYY-MM-DD")
+    log.add_argument("--next-action", type=_date,
+                     help="when to follow up, YYYY-MM-DD (for 'on hold until': the day it ends)")
+    log.add_argument("--stage", default="",
+                     help="the stage of a reminder sent by hand (outcome 'reminder sent')")
     log.add_argument("--note", default="", help="what was said")
     log.add_argument("--user", default=None, help="who made the contact (default: you)")
     _clock_options(log, as_of="the day of the contact, recorded at noon (default: today)",
@@ -258,6 +261,9 @@ def _remind_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--templates", type=Path,
                          help="folder of reminder templates (LANG/STAGE.subject.txt, .txt, .html)")
     command.add_argument("--silent", action="store_true", help="no progress bar")
+    command.add_argument("--start-at-due-stage", action="store_true",
+                         help="this run: start each customer at the stage its days past due "
+                              "have reached (onboarding a backlog), not one stage a run")
 
 
 def _output_options(command: argparse.ArgumentParser) -> None:
@@ -398,7 +404,8 @@ def _run_remind(args: argparse.Namespace) -> int:
         return 0
     if args.dry_run:  # the ribbon's Preview calls the same function, on the open book
         report = remind.preview(args.book, args.drafts, now=now, as_of=args.as_of,
-                                templates_dir=args.templates)
+                                templates_dir=args.templates,
+                                start_at_due_stage=args.start_at_due_stage)
         _warn(report.warnings)
         print(report.summary())
         _print_doubts(args, report.doubts)  # a preview says so too, and sends nothing
@@ -408,7 +415,8 @@ def _run_remind(args: argparse.Namespace) -> int:
     # the ribbon's Send calls the same function, with a `confirm` question; a run here is
     # unattended (cron, Task Scheduler), so nothing is asked
     report = remind.send(args.book, now=now, smtp=smtp, as_of=args.as_of, progress=progress,
-                         templates_dir=args.templates, clock=None if args.now else wall_clock)
+                         templates_dir=args.templates, clock=None if args.now else wall_clock,
+                         start_at_due_stage=args.start_at_due_stage)
     _warn(report.warnings)
     print(report.summary())
     return _remind_status(args, report)
@@ -456,7 +464,8 @@ def _run_remind_all(args: argparse.Namespace) -> int:
 
     runs = remind_all(args.folder, now=now, dry_run=args.dry_run, as_of=args.as_of,
                       smtp_for=smtp_for, templates_dir=args.templates,
-                      clock=None if args.now else wall_clock, on_client=log_line)
+                      clock=None if args.now else wall_clock, on_client=log_line,
+                      start_at_due_stage=args.start_at_due_stage)
     status = worst([run.status for run in runs])
     print(summary(runs), file=sys.stderr if status else sys.stdout)
     return status
@@ -529,7 +538,7 @@ def _run_log(args: argparse.Namespace) -> int:
         customer=args.customer, channel=args.channel, outcome=args.outcome,
         timestamp=log_time(_now(args)), invoices=invoices, promise_date=args.promise_date,
         promise_amount=args.promise_amount, next_action_date=args.next_action,
-        user=args.user or getpass.getuser(), note=args.note)
+        user=args.user or getpass.getuser(), note=args.note, stage=args.stage)
     print(log_contact(args.book, contact).message)
     return 0
 

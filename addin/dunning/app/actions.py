@@ -36,7 +36,7 @@ from dunning.core.errors import DunningInputError, Issue
 from dunning.core.kpi_history import HISTORY_HEADERS, history_records, merge_history
 from dunning.core.plans import SHEET as PLANS_SHEET
 from dunning.core.plans import judge_plans, new_plan_id, plan_rows, plan_rows_for_sheet, schedule
-from dunning.core.policy import decide
+from dunning.core.policy import decide, policy_from_settings
 from dunning.core.promises import invoice_names
 from dunning.core.worklist import PART_HEADERS, build_worklist, worklist_rows
 from dunning.core.worklist import SHEET as WORKLIST_SHEET
@@ -215,6 +215,8 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
         outcome = outcome_code(contact.outcome)
         if outcome == "promised to pay":
             _check_promise(customer, contact, balance)
+        if outcome == "reminder sent" and contact.stage.strip():
+            contact = replace(contact, stage=_known_stage(workbook, contact.stage))
         if outcome == "dispute resolved":
             log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
             _check_disputed(customer, contact.invoices, dispute_register(log, book.frame, day))
@@ -223,6 +225,18 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
         workbook.save()
     return ActionResult("Log contact", f"Logged '{row['Outcome']}' for {customer} in the "
                         f"{CONTACT_LOG_TABLE}.", (CONTACT_LOG_TABLE,), row)
+
+
+def _known_stage(workbook: Workbook, stage: str) -> str:
+    """A stage named in the Stages table (or the default stages), as the policy spells it."""
+    stages = read_table_frame(workbook, "Stages")
+    rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
+    names = [known.name for known in policy_from_settings(None, rows).stages]
+    wanted = stage.strip().lower()
+    if wanted not in names:
+        raise DunningInputError([Issue(f"no stage named {stage!r}; stages are "
+                                       f"{', '.join(names)}", column="Stage")])
+    return wanted
 
 
 def _check_promise(customer: str, contact: Contact, balance: float | None) -> None:

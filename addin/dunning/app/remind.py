@@ -180,11 +180,13 @@ PREVIEW_SENDER = "sender-not-set@example.invalid"
 
 
 def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = None,
-                    templates_dir: Path | None = None, preview: bool = False) -> RunInputs:
+                    templates_dir: Path | None = None, preview: bool = False,
+                    start_at_due_stage: bool = False) -> RunInputs:
     """Read the workbook's invoices, customers, contact log, settings, stages and templates.
 
     Templates are looked up in the workbook's Templates table first, then in
     `templates_dir` (laid out like the built-in set), then in the built-in set.
+    `start_at_due_stage` turns the Start At Due Stage setting on for this run.
     """
     with opened(source) as workbook:
         book = open_book(workbook, as_of=as_of, all_currencies=True)
@@ -197,6 +199,8 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
     settings = cast(WorkbookSettings, book.settings)  # open_book read every setting, once
     stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
     policy = settings.policy(stage_rows)
+    if start_at_due_stage:
+        policy = replace(policy, start_at_due_stage=True)
     templates = TemplateSet.default()
     if templates_dir is not None:
         from dunning.mail.drafts import read_templates
@@ -251,7 +255,8 @@ def sender_from_settings(settings: WorkbookSettings, *, preview: bool = False) -
     return Sender(company_name=settings.company_name, sender_name=settings.sender_name,
                   sender_email=settings.sender_email or (PREVIEW_SENDER if preview else ""),
                   payment_instructions=settings.payment_instructions,
-                  reply_to=settings.reply_to, opt_out_address=settings.opt_out_address)
+                  reply_to=settings.reply_to, opt_out_address=settings.opt_out_address,
+                  payment_link=settings.payment_link, pay_by_days=settings.pay_by_days)
 
 
 def smtp_from_settings(settings: WorkbookSettings) -> SmtpSettings | None:
@@ -319,7 +324,8 @@ OUTBOX_REPORT = "outbox.csv"
 
 
 def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: dt.datetime,
-            as_of: dt.date | None = None, templates_dir: Path | None = None) -> RunReport:
+            as_of: dt.date | None = None, templates_dir: Path | None = None,
+            start_at_due_stage: bool = False) -> RunReport:
     """Write what would go out today as .eml drafts and an outbox report; send nothing.
 
     The one preview of both hosts: `source` is a workbook file (`dunning remind
@@ -328,11 +334,15 @@ def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: d
     never written: the drafts and `outbox.csv` (the Outbox sheet's columns, one row
     per customer with open items and the reason) go into `drafts`, by default
     `BOOK-drafts-DATE` beside the workbook (DATE the run date), so the Outbox
-    sheet only ever shows what a send did.
+    sheet only ever shows what a send did. The drafts an earlier preview of the same day
+    wrote for messages that no longer go (the customer has since promised, say) are
+    deleted (`dunning.mail.drafts.clear_earlier_drafts`: only Dunning's own), so none can
+    be sent by hand from the folder.
     """
-    from dunning.mail.drafts import write_drafts
+    from dunning.mail.drafts import clear_earlier_drafts, write_drafts
 
-    inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir, preview=True)
+    inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir, preview=True,
+                             start_at_due_stage=start_at_due_stage)
     journal = Journal.read(journal_path(inputs.path)) if inputs.path is not None else None
     inputs, in_doubt, _ = with_journal(inputs, journal, now)
     decisions, messages = plan_reminders(inputs, now, in_doubt=in_doubt)
@@ -343,7 +353,14 @@ def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: d
                 "written in a folder beside it")])
         drafts = drafts_folder(inputs.path, run_date(inputs, now))
     drafts.mkdir(parents=True, exist_ok=True)
+    day = decisions.as_of or run_date(inputs, now)
+    cleared = clear_earlier_drafts(drafts, [message.key for message in messages], day)
     written = write_drafts(messages, inputs.sender, drafts, date=now)
+    notes = run_notes(inputs, decisions)
+    if cleared:
+        notes.append(f"{len(cleared)} draft(s) of an earlier preview today no longer apply and "
+                     "were deleted: " + ", ".join(path.name for path in cleared[:5])
+                     + (" ..." if len(cleared) > 5 else ""))
     outbox = drafts / OUTBOX_REPORT
     try:
         with outbox.open("w", newline="", encoding="utf-8-sig") as handle:
@@ -353,7 +370,7 @@ def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: d
             f"{outbox} cannot be written: it is open in another program (Excel?); close it "
             "and preview again")]) from None
     return RunReport(decisions, messages, drafts=written, outbox=outbox,
-                     notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions),
+                     notes=notes, warnings=run_warnings(inputs, decisions),
                      doubts=journal.in_doubt() if journal is not None else [])
 
 
@@ -396,6 +413,7 @@ def send(
     templates_dir: Path | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     confirm: Callable[[str], bool] | None = None,
+    start_at_due_stage: bool = False,
 ) -> RunReport:
     """Send today's reminders and record them, safely enough to run unattended.
 
@@ -424,7 +442,8 @@ def send(
     if source.path is None:
         raise DunningInputError([Issue("save the workbook before sending: the send journal "
                                        "that prevents double sends is kept beside it")])
-    inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir)
+    inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir,
+                             start_at_due_stage=start_at_due_stage)
     smtp = smtp or inputs.smtp
     if confirm is not None:  # ask before taking the journal; a no leaves it untouched
         seen = Journal.read(journal_path(source.path))

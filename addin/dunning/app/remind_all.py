@@ -84,6 +84,7 @@ def remind_all(
     smtp_for: Callable[[Path], SmtpSettings | None] = lambda path: None,
     templates_dir: Path | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    start_at_due_stage: bool = False,
     on_client: Callable[[ClientRun], None] = lambda run: None,
 ) -> list[ClientRun]:
     """Run (or preview, with `dry_run`) every client's reminders in turn, in path order.
@@ -99,7 +100,8 @@ def remind_all(
     runs = []
     for path in paths:
         run = run_client(path, str(path.relative_to(root)), now=now, dry_run=dry_run,
-                         as_of=as_of, smtp=smtp_for, templates_dir=templates_dir, clock=clock)
+                         as_of=as_of, smtp=smtp_for, templates_dir=templates_dir, clock=clock,
+                         start_at_due_stage=start_at_due_stage)
         on_client(run)
         runs.append(run)
     return runs
@@ -107,16 +109,18 @@ def remind_all(
 
 def run_client(path: Path, file: str, *, now: dt.datetime, dry_run: bool,
                as_of: dt.date | None, smtp: Callable[[Path], SmtpSettings | None],
-               templates_dir: Path | None, clock: Callable[[], dt.datetime] | None
-               ) -> ClientRun:
+               templates_dir: Path | None, clock: Callable[[], dt.datetime] | None,
+               start_at_due_stage: bool = False) -> ClientRun:
     """One client's run; its failure is its status and message, never the others' end."""
     try:
         if dry_run:
             report = remind.preview(path, None, now=now, as_of=as_of,
-                                    templates_dir=templates_dir)
+                                    templates_dir=templates_dir,
+                                    start_at_due_stage=start_at_due_stage)
             return ClientRun(path, file, OK, report)  # as `remind --dry-run`: a look, 0
         report = remind.send(path, now=now, smtp=smtp(path), as_of=as_of,
-                             templates_dir=templates_dir, clock=clock)
+                             templates_dir=templates_dir, clock=clock,
+                             start_at_due_stage=start_at_due_stage)
         return ClientRun(path, file, run_status(report), report)
     except DunningInputError as error:
         return ClientRun(path, file, NOTHING_SENT,

@@ -70,6 +70,10 @@ def open_balances(frame: pd.DataFrame, as_of: DateLike) -> tuple[np.ndarray, np.
     return balance, balance != 0
 
 
+CARRIED_COLUMNS = ("hold_until", "hold_reason", "payment_link")
+"""The ledger's optional per-invoice columns an aged item keeps, when the ledger has them."""
+
+
 def age_items(
     frame: pd.DataFrame,
     as_of: DateLike,
@@ -81,9 +85,10 @@ def age_items(
     balance, is_open = open_balances(frame, as_of)
     days = days_past_due(frame, as_of, basis)
     labels = np.array(bucket_labels(edges), dtype=object)
+    carried = [name for name in CARRIED_COLUMNS if name in frame.columns]
     items = frame.loc[is_open, ["invoice", "customer", "customer_name", "invoice_date",
                                 "due_date", "amount", "currency", "disputed", "written_off",
-                                "row"]].copy()
+                                "row", *carried]].copy()
     items["open_balance"] = balance[is_open]
     items["days_past_due"] = days[is_open]
     items["bucket"] = labels[bucket_index(days[is_open], edges)]

@@ -56,6 +56,9 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "written_off": ("writtenoff", "writeoff", "baddebt", "iswrittenoff"),
     "collection_cost": ("collectioncost", "collectioncosts", "costofcollection"),
     "billing": ("billing", "paperlessbill", "billingmethod", "invoicedelivery", "deliverymethod"),
+    "hold_until": ("holduntil", "onholduntil", "helduntil"),
+    "hold_reason": ("holdreason", "reasonforhold"),
+    "payment_link": ("paymentlink", "paylink", "paymenturl", "payurl"),
 }
 
 REQUIRED_FIELDS = ("customer", "invoice_date", "due_date", "amount")
@@ -77,6 +80,9 @@ FIELD_LABELS = {
     "written_off": "written-off flag",
     "collection_cost": "collection cost",
     "billing": "billing method",
+    "hold_until": "hold-until date",
+    "hold_reason": "hold reason",
+    "payment_link": "payment link",
 }
 
 

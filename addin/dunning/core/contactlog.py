@@ -48,12 +48,16 @@ OUTCOMES: tuple[str, ...] = (
     "promise broken",
     "dispute resolved",
     "payment plan agreed",
+    "reminder sent",
+    "on hold until",
 )
 STATE_OUTCOMES: tuple[str, ...] = ("disputed", "dispute resolved", "promised to pay",
                                    "payment sent", "waiting for approval")
 """Outcomes that set an item's state: the latest one that applies to an item decides it."""
-STAGE_OUTCOMES: tuple[str, ...] = ("sent", "handed off")
-"""Outcomes that mean a stage was reached: a reminder sent, or a hand-off task raised."""
+STAGE_OUTCOMES: tuple[str, ...] = ("sent", "handed off", "reminder sent")
+"""Outcomes that mean a stage was reached: a reminder sent (by Dunning, or "reminder sent"
+by hand, say before Dunning was used, logged with its stage and date), or a hand-off task
+raised."""
 OUTCOME_SHORTHANDS: Mapping[str, str] = {
     "voicemail": "left voicemail",
     "not-received": "invoice not received",
@@ -65,6 +69,8 @@ OUTCOME_SHORTHANDS: Mapping[str, str] = {
     "paid": "payment sent",
     "optout": "opted out",
     "opt-out": "opted out",
+    "reminder": "reminder sent",
+    "hold": "on hold until",
 }
 CELL_LIMIT = 32_767
 """The most characters an Excel cell holds."""
@@ -132,6 +138,12 @@ def log_row(contact: Contact) -> dict[str, object]:
         problems.append(Issue("a promise date or amount belongs to the outcome "
                               "'promised to pay' only", column="Promise Date"))
     problems += _promise_problems(contact) if outcome == "promised to pay" else []
+    if outcome == "reminder sent" and not contact.stage.strip():
+        problems.append(Issue("a reminder sent by hand needs its stage (--stage), so that the "
+                              "reminders climb on from it", column="Stage"))
+    if outcome == "on hold until" and contact.next_action_date is None:
+        problems.append(Issue("a hold needs the date it lasts until (--next-action)",
+                              column="Next Action Date"))
     if outcome in ("disputed", "dispute resolved") and not contact.invoices:
         problems.append(Issue(f"'{outcome}' needs the invoices it is about (--invoices)",
                               column="Invoices"))

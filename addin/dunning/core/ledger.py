@@ -21,6 +21,10 @@ Columns of `Ledger.frame`:
     collection_cost  float64    collection costs recorded against the item (0 when none)
     billing          str        how the invoice was sent, e.g. "Paper" or "Electronic" ("" unknown)
     row              int64      the row number in the source, as the user sees it
+    (only when the source has them, after `row`:)
+    hold_until       datetime64 reminders about the item wait through this day (NaT: no hold)
+    hold_reason      str        why it is held ("" when none given)
+    payment_link     str        the item's own payment link, winning over Payment Link ("" none)
 
 `open_balance(frame, as_of)` gives each item's balance on a past date: items not
 yet issued count nothing, items settled after that date count in full (the
@@ -69,6 +73,9 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "billing",
     "row",
 )
+OPTIONAL_COLUMNS: tuple[str, ...] = ("hold_until", "hold_reason", "payment_link")
+"""Columns a ledger has only when its source has them (after LEDGER_COLUMNS): an invoice's
+hold and its own payment link."""
 
 DateLike = dt.date | dt.datetime | pd.Timestamp | str
 
@@ -294,6 +301,11 @@ class _LedgerBuilder:
             "billing": self._texts(parsed, "billing"),
             "row": rows,
         })
+        if "hold_until" in parsed:
+            frame["hold_until"] = parsed["hold_until"].values
+        for name in ("hold_reason", "payment_link"):
+            if name in parsed:
+                frame[name] = self._texts(parsed, name).astype(str)
         frame = frame.astype({"invoice": str, "customer": str, "customer_name": str,
                               "currency": str, "billing": str})
         self._warn_about(frame)
@@ -304,7 +316,8 @@ class _LedgerBuilder:
     def _parse(self, field: str) -> Parsed:
         column = self.columns[field]
         values = self.source.columns[column.index]
-        if field in ("invoice", "customer", "customer_name", "currency", "billing"):
+        if field in ("invoice", "customer", "customer_name", "currency", "billing",
+                     "hold_reason", "payment_link"):
             return parse_text(values)
         if field in ("amount", "paid_amount", "open_amount", "collection_cost"):
             result = parse_amounts(values, decimal=self.decimal)
@@ -314,7 +327,7 @@ class _LedgerBuilder:
                     isinstance(v, str) and amount_from_text(v, decimal=",") is not None
                     for v in values[result.bad][:100]):
                 expected += " (for amounts like 1.234,50 state the decimal comma)"
-        elif field in ("invoice_date", "due_date", "settled_date"):
+        elif field in ("invoice_date", "due_date", "settled_date", "hold_until"):
             try:
                 result = parse_dates(values, dayfirst=self.dayfirst)
             except AmbiguousDatesError as error:

@@ -42,6 +42,19 @@ Conventions, decided once here:
   "task" yields action "task": a person must act and nothing is sent (the run
   logs it with outcome "handed off" and its stage, so the climb knows it
   happened; such rows count as reached stages like "sent" ones).
+- Holds: an item is held (left out, reason "on hold until DATE (why)") through
+  the Invoices table's Hold Until (and Hold Reason), or through the Next Action
+  Date of the latest ContactLog row "on hold until" that applies to it (its
+  Note is the reason; a row naming no invoice holds all the customer's items
+  issued by then). Log a new row with an earlier date to lift a hold.
+- Overdue: `overdue_by_currency` nets the included items past their due date
+  (credits whose date has passed net it); a message asks for that, never for
+  items not yet due. A stage's Fee (Stages' Fee and Fee Currency, else the
+  driving invoice's currency) is in `stage_fee` and `fee_currency`; its CC
+  addresses, with the Customers table's CC Email, in `cc`. Billing Email and
+  Billing Contact, when filled in, stand in for Contact Email and Contact Name.
+- Start At Due Stage (for onboarding a backlog): the stage acted on is the
+  one the days past due have reached, not the one above the last sent.
 - Timing ("wait", never a silent drop): fewer than Minimum Days Between
   Reminders calendar days since the last message sent (log dates in the default
   zone); Max Reminders In Period already sent in the last Reminder Period Days
@@ -59,13 +72,18 @@ Conventions, decided once here:
 - Order of the checks for a customer, the first that applies giving the reason:
   nothing included (skip: "all open items are disputed" when that is the only
   reason, else listing each exclusion with its invoices); do not
-  contact (skip); opted out (skip; no task either); a send in doubt (wait);
-  no stage to act on (skip: not due yet, or that stage already sent); a task
-  stage (task); no valid
-  address (skip); the minimum gap, the cap, the working day, the window (wait);
-  otherwise send. These checks are the rules of `RULES`, asked in that order,
-  each a small function of one `Case` (the facts about one customer on the run
-  date) returning a `Verdict`, or None to pass the customer on.
+  contact (skip); opted out (skip; no task either); on hold (wait: the
+  Customers table's Hold Until, through that day); a send in doubt (wait);
+  no stage to act on (skip: not due yet, or that stage already sent); credits
+  already due covering all that is overdue (skip); below
+  the Minimum Overdue in every currency (skip: what is overdue, or for a
+  courtesy stage what falls due); a task stage (task); no valid address
+  (skip); the minimum gap, the cap, the working day, a public holiday of the
+  customer's country (Customers' Country, else the Holiday Country setting;
+  the `holidays` package), the window (wait); otherwise send. These checks
+  are the rules of `RULES`, asked in that order, each a small function of
+  one `Case` (the facts about one customer on the run date) returning a
+  `Verdict`, or None to pass the customer on.
 - Shape: the rules take one customer at a time, not whole columns. Everything
   that grows with the ledger or the log (aging, judging items, the stage last
   sent, the counts of messages) is vectorised over frames before the rules run;
@@ -112,6 +130,9 @@ STAGE_LABELS: Mapping[str, str] = {
     "final": "final notice",
     "handoff": "hand-off",
 }
+HOLD_OUTCOME = "on hold until"
+"""The ContactLog outcome that holds items (those it names, or all the customer's) until its
+Next Action Date."""
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 KEPT_PLAN_STATUSES = ("active", "kept")
 
@@ -125,6 +146,14 @@ class Stage:
     days_from_due: int
     action: str = "email"  # "email", or "task": a person must act; nothing is sent
     template: str = ""  # template name; "" means the stage name
+    fee: float = 0.0  # a fixed fee charged with this stage's reminder (Stages' Fee column)
+    fee_currency: str = ""  # the fee's currency; "" means the currency of the driving invoice
+    cc: tuple[str, ...] = ()  # addresses copied on this stage's reminders (Stages' CC column)
+
+    @property
+    def courtesy(self) -> bool:
+        """A pre-due stage (Days From Due <= 0): only for customers with nothing past due."""
+        return self.days_from_due <= 0
 
     @property
     def template_name(self) -> str:
@@ -164,6 +193,14 @@ class Policy:
     default_time_zone: str = "UTC"
     cap_messages: int = 3
     cap_days: int = 30
+    minimum_overdue: tuple[tuple[str, float], ...] = ()  # (currency or "" for any, amount)
+    holiday_country: str = ""  # ISO country whose public holidays are not working days
+    start_at_due_stage: bool = False  # a stage not yet sent starts at the one the days reached
+
+    def minimum_for(self, currency: str) -> float:
+        """The least overdue amount in `currency` that a reminder asks for (0: no minimum)."""
+        amounts = dict(self.minimum_overdue)
+        return amounts.get(currency.upper(), amounts.get("", 0.0))
 
     def __post_init__(self) -> None:
         problems = _policy_problems(self)
@@ -190,11 +227,17 @@ class Decisions:
     open items when none is chased), driving_invoice, items (included invoices, by
     due date), due_stage and due_action (the stage the days past due alone have
     reached, which may be above the one sent today, since stages climb one at a
-    time; "" when none), do_not_contact (the Customers table's flag).
+    time; "" when none), do_not_contact (the Customers table's flag),
+    overdue_by_currency ({currency: net of the included items past due}: what a
+    reminder asks for), cc (tuple: the Customers table's CC Email and the stage's CC),
+    stage_fee and fee_currency (the stage's fixed fee; 0.0 and "" when none), hold (the
+    Customers table's hold on the run date, "on hold until ...", or ""), country (whose
+    public holidays apply, "" for none).
 
     `items`, one row per open item: customer, customer_name, invoice, invoice_date,
     due_date, amount, currency, open_balance, days_past_due, included, reason ("" or
-    "credit, netted" when included; why not otherwise), row.
+    "credit, netted" when included; why not otherwise), row, payment_link (the Invoices
+    table's own link for the item, "" when none).
 
     `broken_promises`: customer, promise_date, promise_amount, invoices (as logged),
     logged (the log row's timestamp, naive UTC), open_balance (of the items it covered).
@@ -216,11 +259,12 @@ CUSTOMER_COLUMNS = (
     "customer", "name", "contact_name", "email", "recipients", "language", "time_zone",
     "action", "stage", "template", "previous_stage", "last_sent", "reason",
     "total_by_currency", "max_days_past_due", "driving_invoice", "items",
-    "due_stage", "due_action", "do_not_contact",
+    "due_stage", "due_action", "do_not_contact", "overdue_by_currency", "cc", "stage_fee",
+    "fee_currency", "hold", "country",
 )
 ITEM_COLUMNS = (
     "customer", "customer_name", "invoice", "invoice_date", "due_date", "amount", "currency",
-    "open_balance", "days_past_due", "included", "reason", "row",
+    "open_balance", "days_past_due", "included", "reason", "row", "payment_link",
 )
 BROKEN_PROMISE_COLUMNS = (
     "customer", "promise_date", "promise_amount", "invoices", "logged", "open_balance",
@@ -252,7 +296,59 @@ def _policy_problems(policy: Policy) -> list[str]:
         problems.append("the reminder cap needs at least 1 message in at least 1 day")
     if not resolve_time_zone(policy.default_time_zone):
         problems.append(f"unknown time zone {policy.default_time_zone!r}")
+    if policy.holiday_country and not known_country(policy.holiday_country):
+        problems.append(f"no public holidays known for country {policy.holiday_country!r}")
+    if any(amount < 0 for _, amount in policy.minimum_overdue):
+        problems.append("a minimum overdue amount cannot be negative")
     return problems
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    import holidays  # a pure calendar library; imported on first use, it is not small
+
+    return frozenset(holidays.list_supported_countries())
+
+
+def known_country(code: object) -> str:
+    """The ISO 3166 code (upper case) when the `holidays` package knows the country, else ""."""
+    text = "" if is_blank(code) else str(code).strip().upper()
+    return text if text in _countries() else ""
+
+
+@lru_cache(maxsize=256)
+def _holidays(country: str, year: int) -> Mapping[dt.date, str]:
+    import holidays
+
+    return dict(holidays.country_holidays(country, years=year).items())
+
+
+def public_holiday(country: str, day: dt.date) -> str:
+    """The name of the public holiday `day` is in `country` (ISO code), or "" when none."""
+    code = known_country(country)
+    return _holidays(code, day.year).get(day, "") if code else ""
+
+
+_MINIMUM_PART = re.compile(r"(?:([A-Za-z]{3})\s*)?([0-9][0-9.,]*)")
+
+
+def parse_minimums(value: object) -> tuple[tuple[str, float], ...] | None:
+    """Minimum overdue amounts from a cell: "50", or "EUR 50; USD 60", or "50; GBP 40" (a bare
+    amount is for any other currency). None when unreadable; () when blank."""
+    if is_blank(value):
+        return ()
+    number = number_or_none(value) if not isinstance(value, str) else None
+    if number is not None:
+        return (("", float(number)),)
+    found: dict[str, float] = {}
+    for part in filter(None, (piece.strip() for piece in re.split(r"[;\n]", str(value)))):
+        match = _MINIMUM_PART.fullmatch(part)
+        amount = number_or_none(match.group(2).replace(",", "")) if match else None
+        currency = (match.group(1) or "").upper() if match else ""
+        if amount is None or currency in found:
+            return None
+        found[currency] = float(amount)
+    return tuple(found.items())
 
 
 @lru_cache(maxsize=1)
@@ -441,7 +537,7 @@ def _stages_from_rows(
         return ()
     headers = [normal_header(h) for h in rows[0]]
     wanted = {"stage": "Stage", "daysfromdue": "Days From Due", "action": "Action",
-              "template": "Template"}
+              "template": "Template", "fee": "Fee", "feecurrency": "Fee Currency", "cc": "CC"}
     where = {key: headers.index(key) for key in wanted if key in headers}
     for key in ("stage", "daysfromdue"):
         if key not in where:
@@ -484,8 +580,22 @@ def _stages_from_rows(
             days_seen.add(int(days))
         if action.lower() not in ACTIONS:
             issue(row_number, "action", "expected 'email' or 'task'", cell(row, "action"))
-        if name and days is not None and days.is_integer() and action.lower() in ACTIONS:
-            stages.append(Stage(name, int(days), action.lower(), template))
+        fee = 0.0 if is_blank(cell(row, "fee")) else number_or_none(cell(row, "fee"))
+        if fee is None or fee < 0:
+            issue(row_number, "fee", "expected a fee of 0 or more, such as 10", cell(row, "fee"))
+        fee_currency = ("" if is_blank(cell(row, "feecurrency"))
+                        else str(cell(row, "feecurrency")).strip().upper())
+        if fee_currency and not re.fullmatch(r"[A-Z]{3}", fee_currency):
+            issue(row_number, "feecurrency", "expected a currency code such as EUR",
+                  cell(row, "feecurrency"))
+        cc, cc_problem = (() , "") if is_blank(cell(row, "cc")) else parse_recipients(
+            cell(row, "cc"))
+        if cc_problem:
+            issue(row_number, "cc", "expected email addresses separated by ';'", cell(row, "cc"))
+        if (name and days is not None and days.is_integer() and action.lower() in ACTIONS
+                and fee is not None and fee >= 0 and not cc_problem):
+            stages.append(Stage(name, int(days), action.lower(), template, round(fee, 2),
+                                fee_currency, cc))
     return tuple(stages)
 
 
@@ -551,6 +661,7 @@ def _open_items(frame: pd.DataFrame, run_date: dt.date) -> pd.DataFrame:
         items[column] = items[column].astype(object).fillna("").astype(str)
     for column in ("disputed", "written_off"):
         items[column] = items[column].fillna(False).astype(bool)
+    items["payment_link"] = stripped_texts(column_or(items, "payment_link", ""))
     items = items.sort_values(["customer", "due_date", "invoice"], kind="stable")
     return items.reset_index(drop=True)
 
@@ -561,7 +672,7 @@ class _History:
     def __init__(self, log: pd.DataFrame | None, now: dt.datetime, zone: str,
                  run_date: dt.date) -> None:
         columns = ["timestamp", "customer", "invoices", "stage", "outcome", "promise_date",
-                   "promise_amount"]
+                   "promise_amount", "next_action_date", "note"]
         log = pd.DataFrame(columns=columns) if log is None else log
         rows = pd.DataFrame({
             "timestamp": pd.to_datetime(column_or(log, "timestamp", pd.NaT)),
@@ -572,6 +683,9 @@ class _History:
             "promise_date": pd.to_datetime(column_or(log, "promise_date", pd.NaT)).dt.normalize(),
             "promise_amount": pd.to_numeric(column_or(log, "promise_amount", np.nan),
                                             errors="coerce"),
+            "hold_until": pd.to_datetime(column_or(log, "next_action_date", pd.NaT)
+                                         ).dt.normalize(),
+            "note": stripped_texts(column_or(log, "note", "")),
         })
         if rows["timestamp"].dt.tz is not None:
             rows["timestamp"] = rows["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None)
@@ -607,7 +721,7 @@ class _History:
         wide = keys.merge(wide.drop(columns="invoice"), on="customer").set_index("item")
         wide = wide[wide["date"] >= wide["invoice_date"]]
         columns = ["log_index", "timestamp", "date", "outcome", "stage", "invoices",
-                   "promise_date", "promise_amount"]
+                   "promise_date", "promise_amount", "hold_until", "note"]
         named = named.reindex(items.index)[columns]
         wide = wide.reindex(items.index)[columns]
         use_wide = wide["timestamp"].notna() & ~(named["timestamp"] >= wide["timestamp"])
@@ -629,9 +743,11 @@ def _judge_items(
     balance = items["open_balance"].to_numpy()
     tolerance = policy.tolerance
     kept = _kept_plan_customers(plans)
+    held, held_text = _item_holds(items, history, day)
     conditions = [
         items["written_off"].to_numpy(),
         items["disputed"].to_numpy() | (outcome == "disputed"),
+        held,
         holding,
         items["customer"].isin(kept).to_numpy(),
         (balance > 0) & (balance < tolerance),
@@ -640,6 +756,7 @@ def _judge_items(
     choices = [
         np.full(len(items), "written off", dtype=object),
         np.full(len(items), "disputed", dtype=object),
+        held_text,
         until.to_numpy(dtype=object),
         np.full(len(items), "payment plan being kept", dtype=object),
         np.full(len(items), f"below tolerance {tolerance:.2f}", dtype=object),
@@ -652,6 +769,33 @@ def _judge_items(
     items.loc[credit, "reason"] = "credit, netted"
     promises = state.loc[promised & ~holding].assign(covered_balance=balance[promised & ~holding])
     return items, promises
+
+
+def hold_text(until: object, reason: object) -> str:
+    """A hold as the reasons and the worklist show it: "on hold until 2026-12-20, audit"."""
+    why = "" if is_blank(reason) else " ".join(str(reason).split())
+    return f"on hold until {pd.Timestamp(until):%Y-%m-%d}" + (f", {why}" if why else "")
+
+
+def _item_holds(items: pd.DataFrame, history: _History,
+                day: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Items held on the run date, and the text of each hold: the Invoices table's Hold Until
+    (and Hold Reason), else the latest ContactLog row "on hold until" that applies to the
+    item (its Next Action Date the day, its Note the reason). A hold lasts through its day."""
+    table_until = pd.to_datetime(column_or(items, "hold_until", pd.NaT)).dt.normalize()
+    table_reason = stripped_texts(column_or(items, "hold_reason", ""))
+    logged = history.latest_for_items(history.rows[history.rows["outcome"] == HOLD_OUTCOME],
+                                      items)
+    log_until = pd.to_datetime(logged["hold_until"]).reindex(items.index)
+    log_reason = logged["note"].reindex(items.index)
+    by_table = (table_until >= day).to_numpy()
+    by_log = (log_until >= day).to_numpy() & ~by_table
+    texts = np.full(len(items), "", dtype=object)
+    for position in np.flatnonzero(by_table):
+        texts[position] = hold_text(table_until.iloc[position], table_reason.iloc[position])
+    for position in np.flatnonzero(by_log):
+        texts[position] = hold_text(log_until.iloc[position], log_reason.iloc[position])
+    return by_table | by_log, texts
 
 
 def _kept_plan_customers(plans: pd.DataFrame | None) -> set[str]:
@@ -726,8 +870,11 @@ def _customers_info(customers: pd.DataFrame | None) -> pd.DataFrame:
     customers = pd.DataFrame() if customers is None else customers
     info = pd.DataFrame({
         name: stripped_texts(column_or(customers, name, ""))
-        for name in ("customer", "name", "contact_name", "email", "language", "time_zone")
+        for name in ("customer", "name", "contact_name", "email", "language", "time_zone",
+                     "billing_contact", "billing_email", "cc_email", "hold_reason", "country")
     })
+    info["hold_until"] = pd.to_datetime(column_or(customers, "hold_until", pd.NaT)
+                                        ).dt.normalize().to_numpy()
     for flag in ("opt_out", "do_not_contact"):
         info[flag] = _flags(column_or(customers, flag, False), flag)
     info = info[info["customer"] != ""]
@@ -791,6 +938,9 @@ class Case:
     recent: int  # messages sent in the last Reminder Period Days days
     exclusions: Mapping[str, Sequence[str]]  # nothing chased: each reason with its invoices
     doubt: str = ""  # a send in doubt not yet settled (its key); "" when there is none
+    asked: Mapping[str, float] = field(default_factory=dict)  # currency -> what a message asks
+    hold: str = ""  # the Customers table's hold on the run date ("on hold until ..."), or ""
+    country: str = ""  # whose public holidays are not working days ("" for none)
 
 
 Rule = Callable[[Case], "Verdict | None"]
@@ -827,6 +977,13 @@ def opted_out(case: Case) -> Verdict | None:
     return Verdict("skip", "opted out of reminders") if case.opt_out else None
 
 
+def on_hold(case: Case) -> Verdict | None:
+    """A customer held until a date (Customers' Hold Until) gets nothing, not even a task."""
+    if not case.hold or case.invoice is None:
+        return None
+    return Verdict("wait", f"waiting: {case.hold}", case.stage)
+
+
 def held_by_a_send_in_doubt(case: Case) -> Verdict | None:
     """A reminder that may have gone out counts as sent until settled: nothing more goes."""
     if not case.doubt or case.invoice is None:
@@ -859,6 +1016,31 @@ def no_stage_to_act_on(case: Case) -> Verdict | None:
     return Verdict("skip", f"{sent}; next: {following.label} at "
                            f"{_threshold_text(following.days_from_due)}"
                            f" (in {wait} day{'s' if wait != 1 else ''})")
+
+
+def credits_cover_what_is_overdue(case: Case) -> Verdict | None:
+    """A reminder asks for what is overdue: when credits already due cover it, there is none."""
+    if case.stage is None or case.stage.courtesy or not case.asked:
+        return None
+    if any(total > case.policy.tolerance for total in case.asked.values()):
+        return None
+    shown = ", ".join(f"{currency} {total:,.2f}".strip() for currency, total in case.asked.items())
+    return Verdict("skip", f"nothing overdue once credits are netted ({shown} past due); the "
+                           "items not yet due are not chased")
+
+
+def below_the_minimum(case: Case) -> Verdict | None:
+    """Minimum Overdue: no reminder (nor task) asking less than the minimum in every currency."""
+    if case.stage is None or not case.policy.minimum_overdue or not case.asked:
+        return None
+    if any(total >= case.policy.minimum_for(currency) for currency, total in case.asked.items()):
+        return None
+    what = "falling due" if case.stage.courtesy else "overdue"
+    shown = ", ".join(f"{currency} {total:,.2f}".strip() for currency, total in case.asked.items())
+    least = ", ".join(f"{currency} {case.policy.minimum_for(currency):,.2f}".strip()
+                      for currency in case.asked)
+    return Verdict("skip", f"below the minimum: {shown} {what}, the least a reminder asks "
+                           f"for is {least}")
 
 
 def handed_to_a_person(case: Case) -> Verdict | None:
@@ -907,6 +1089,16 @@ def not_a_working_day(case: Case) -> Verdict | None:
                            f"({describe_days(case.policy.working_days)})", case.stage)
 
 
+def a_public_holiday(case: Case) -> Verdict | None:
+    """No reminder on a public holiday of the customer's country, on the customer's clock."""
+    day = case.local_now.date()
+    name = public_holiday(case.country, day) if case.country else ""
+    if not name:
+        return None
+    return Verdict("wait", f"waiting: {day:%Y-%m-%d} is a public holiday in "
+                           f"{case.country.upper()} ({name})", case.stage)
+
+
 def outside_the_send_window(case: Case) -> Verdict | None:
     """Messages go within [Send Window Start, Send Window End) in the customer's zone."""
     policy, local = case.policy, case.local_now
@@ -928,13 +1120,17 @@ RULES: tuple[Rule, ...] = (
     nothing_to_chase,
     marked_do_not_contact,
     opted_out,
+    on_hold,
     held_by_a_send_in_doubt,
     no_stage_to_act_on,
+    credits_cover_what_is_overdue,
+    below_the_minimum,
     handed_to_a_person,
     no_usable_address,
     too_soon_after_the_last,
     over_the_cap,
     not_a_working_day,
+    a_public_holiday,
     outside_the_send_window,
     send_the_stage,
 )
@@ -963,20 +1159,24 @@ def _stage_text(case: Case) -> str:
     assert stage is not None
     what = f"{stage.label}: {_days_text(case.days)} ({case.invoice})"
     if due is not None and due != stage:
-        what += f"; {due.label} is due, but stages climb one at a time"
+        what += (f"; {due.label} is due, but stages climb one at a time (Start At Due Stage "
+                 "starts a backlog there)")
     return what
 
 
-def _next_stage(stages: Sequence[Stage], days: int,
-                last: int) -> tuple[Stage | None, Stage | None]:
-    """The stage to act on today (or None) and the stage due by the days alone."""
+def _next_stage(stages: Sequence[Stage], days: int, last: int,
+                jump: bool = False) -> tuple[Stage | None, Stage | None]:
+    """The stage to act on today (or None) and the stage due by the days alone; with `jump`
+    (Start At Due Stage) the stage due itself rather than the one above the last."""
     ladder = [i for i, stage in enumerate(stages)
               if (stage.days_from_due > 0) == (days > 0) and stage.days_from_due <= days]
     if not ladder:
         return None, None
     due = stages[ladder[-1]]
     above = [i for i in ladder if i > last]
-    return (stages[above[0]] if above else None), due
+    if not above:
+        return None, due
+    return (due if jump else stages[above[0]]), due
 
 
 class _CustomerTable:
@@ -1011,7 +1211,11 @@ class _CustomerTable:
         info = self.info.reindex(customers)
         known = info["email"].notna().to_numpy()
         info = info.fillna({"name": "", "contact_name": "", "email": "", "language": "",
-                            "time_zone": "", "opt_out": False, "do_not_contact": False})
+                            "time_zone": "", "opt_out": False, "do_not_contact": False,
+                            "billing_contact": "", "billing_email": "", "cc_email": "",
+                            "hold_reason": "", "country": ""})
+        overdue = self._totals(included[included["days_past_due"] > 0])
+        currencies = driver["currency"].to_dict()
         last_stage, last_stage_date = self._last_stage(items)
         sent = self.history.sent
         last_sent = sent.groupby("customer")["date"].max().to_dict()
@@ -1024,6 +1228,8 @@ class _CustomerTable:
         columns = [info[name].to_numpy(dtype=object).tolist() for name in
                    ("name", "contact_name", "email", "language", "time_zone", "opt_out",
                     "do_not_contact")]
+        extra = info[["billing_contact", "billing_email", "cc_email", "hold_until",
+                      "hold_reason", "country"]].to_dict("index")
         records = []
         for (customer, is_known, fallback_name, invoice, days, any_days, name, contact, email,
              language, time_zone, opt_out, do_not_contact) in zip(
@@ -1032,22 +1238,37 @@ class _CustomerTable:
                 driver["days_past_due"].to_numpy(dtype=float).tolist(), all_max.tolist(),
                 *columns, strict=True):
             zone, zone_note = self._zone(time_zone)
-            recipients, address_problem = parse_recipients(email)
+            more = extra.get(customer, {})
+            contact = more.get("billing_contact") or contact
+            recipients, address_problem = parse_recipients(more.get("billing_email") or email)
+            cc, cc_problem = ((), "") if not more.get("cc_email") else parse_recipients(
+                more["cc_email"])
+            if cc_problem and not address_problem:
+                address_problem = cc_problem.replace("no valid email address",
+                                                     "no valid CC Email address")
             if not is_known:
                 address_problem = "not in the Customers table, so no email address"
+            until = more.get("hold_until")
+            hold = (hold_text(until, more.get("hold_reason"))
+                    if until is not None and pd.notna(until)
+                    and pd.Timestamp(until) >= pd.Timestamp(self.run_date) else "")
             has_driver = isinstance(invoice, str)
             previous = last_stage.get(customer, "")
             last = self.stage_index.get(previous.lower(), -1)
             days = int(days) if has_driver else int(any_days)
-            stage, due = _next_stage(stages, days, last) if has_driver else (None, None)
+            stage, due = (_next_stage(stages, days, last, self.policy.start_at_due_stage)
+                          if has_driver else (None, None))
             sent_on = last_sent.get(customer, pd.NaT)
+            asked = (overdue.get(customer, {}) if has_driver and days > 0
+                     else totals.get(customer, {}))
+            country = known_country(more.get("country") or self.policy.holiday_country)
             case = Case(
                 customer, self.policy, self.run_date, self._local(zone), zone,
                 bool(opt_out) or customer in opted_out_in_log, bool(do_not_contact),
                 invoice if has_driver else None, days, stage, due,
                 stages[last] if last >= 0 else None, last_stage_date.get(customer),
                 address_problem, sent_on, recent.get(customer, 0), excluded.get(customer, {}),
-                self.in_doubt.get(customer, ""))
+                self.in_doubt.get(customer, ""), asked, hold, country)
             verdict = _decide(case)
             reason = verdict.reason
             if verdict.action in ("send", "task") and customer in self.broken:
@@ -1056,6 +1277,9 @@ class _CustomerTable:
             if zone_note and verdict.action in ("send", "wait"):
                 reason += f"; {zone_note}"
             stage = verdict.stage
+            fee_currency = ((stage.fee_currency or currencies.get(customer) or "")
+                            if stage is not None and stage.fee else "")
+            copied = tuple(dict.fromkeys((*cc, *(stage.cc if stage is not None else ()))))
             records.append((
                 customer, name or fallback_name, contact, ", ".join(recipients), recipients,
                 language, zone, verdict.action, stage.name if stage else "",
@@ -1063,7 +1287,8 @@ class _CustomerTable:
                 None if pd.isna(sent_on) else sent_on.date(), reason,
                 totals.get(customer, {}), days, invoice if has_driver else "",
                 invoices.get(customer, []), due.name if due else "", due.action if due else "",
-                bool(do_not_contact),
+                bool(do_not_contact), overdue.get(customer, {}), copied,
+                stage.fee if stage is not None else 0.0, fee_currency, hold, country,
             ))
         table = pd.DataFrame.from_records(records, columns=list(CUSTOMER_COLUMNS))
         table["max_days_past_due"] = table["max_days_past_due"].astype("int64")

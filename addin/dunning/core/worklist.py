@@ -18,8 +18,9 @@ Conventions, decided once here:
   customer's items not yet due, when a risk score is given), oldest overdue
   10 x min(1, days past due of the oldest chased item / 120).
 - Held customers go to the bottom, with their reason: everything they owe is
-  under an open dispute, a promise not yet due, or a payment plan being kept;
-  or they are marked Do Not Contact.
+  under an open dispute, a promise not yet due, a payment plan being kept or a
+  hold until a date (Invoices' Hold Until, a ContactLog "on hold until"); or the
+  customer is held until a date (Customers' Hold Until) or marked Do Not Contact.
   A dispute shows its age in days. Held customers keep their score parts
   (so a collector sees what waits behind the hold) but rank after all others.
   A customer still chased for other items is ranked as usual, and the items on
@@ -42,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from dunning.core.amounts import money, total_cells
-from dunning.core.policy import Decisions
+from dunning.core.policy import STAGE_LABELS, Decisions
 
 SHEET = "Worklist"
 POINTS: dict[str, float] = {
@@ -70,7 +71,7 @@ HEADERS: tuple[str, ...] = (
     "Rank", "Customer", "Name", "Email", "Reason", "Score", *PART_HEADERS.values(),
     "Currency", "Open Balance", "Oldest Days Past Due", "Reminder Today", "All Reasons",
 )
-HELD_REASONS = ("disputed", "promise to pay until", "payment plan being kept")
+HELD_REASONS = ("disputed", "promise to pay until", "payment plan being kept", "on hold until")
 COLUMNS: tuple[str, ...] = (
     "rank", "customer", "name", "email", "reason", "score", *POINTS, "held",
     "open_by_currency", "oldest_days", "reminder", "reasons",
@@ -196,11 +197,20 @@ def _hand_offs(customers: pd.DataFrame) -> list[tuple[str, str]]:
     found = []
     for row in customers.itertuples():
         if row.action == "task":
-            found.append((row.customer, f"hand-off due: {row.stage}"))
+            found.append((row.customer, _hand_off_text(row.stage)))
         elif row.due_action == "task" and row.previous_stage.lower() != row.due_stage.lower():
-            found.append((row.customer, f"hand-off due: {row.due_stage} "
-                                        f"({row.max_days_past_due} days past due)"))
+            found.append((row.customer, _hand_off_text(row.due_stage, row.max_days_past_due)))
     return found
+
+
+def _hand_off_text(stage: str, days: int | None = None) -> str:
+    """"hand-off due (311 days past due)", or "hand-off due: legal review" for a task stage
+    of another name: the stage named once, by its label."""
+    label = STAGE_LABELS.get(stage.lower(), stage)
+    text = "hand-off due" if label.lower() in ("hand-off", "handoff") else \
+        f"hand-off due: {label}"
+    return text + (f" ({days} day{'s' if days != 1 else ''} past due)" if days is not None
+                   else "")
 
 
 def _far_past_due(items: pd.DataFrame, days: int) -> list[tuple[str, float, str]]:
@@ -308,8 +318,11 @@ def _dispute_ages(disputes: pd.DataFrame | None) -> dict[str, float]:
 def _table(decisions: Decisions, parts: dict[str, dict[str, float]],
            reasons: dict[str, list[tuple[float, str]]],
            waiting: dict[str, tuple[bool, str]]) -> pd.DataFrame:
-    info = decisions.customers.set_index("customer")[["name", "email", "action", "reason",
-                                                      "do_not_contact"]]
+    frame = decisions.customers
+    if "hold" not in frame.columns:
+        frame = frame.assign(hold="")
+    info = frame.set_index("customer")[["name", "email", "action", "reason",
+                                        "do_not_contact", "hold"]]
     info = info[~info.index.duplicated()].to_dict("index")
     items = decisions.items
     owed = items[items["open_balance"] > 0]
@@ -323,6 +336,8 @@ def _table(decisions: Decisions, parts: dict[str, dict[str, float]],
     for customer, entry in info.items():
         if entry["do_not_contact"] and customer in parts:
             held[customer] = "marked do not contact in the Customers table"
+        elif entry["hold"] and customer in parts:
+            held[customer] = entry["hold"]
     listed = [c for c in parts if score[c] > 0 or c in held]
     records = []
     for customer in listed:
@@ -330,7 +345,7 @@ def _table(decisions: Decisions, parts: dict[str, dict[str, float]],
         texts = [text for _, text in ranked]
         hold = held.get(customer, "")
         if hold:
-            texts.insert(0, f"on hold: {hold}")
+            texts.insert(0, hold if hold.startswith("on hold") else f"on hold: {hold}")
         elif customer in waiting:
             texts.append(f"also on hold: {waiting[customer][1]}")
         decision = info.get(customer)

@@ -93,6 +93,9 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
     Column("Settled Date", "date", 13),
     Column("Written Off", "text", 12, YES_NO),
     Column("Notes", "text", 40),
+    Column("Hold Until", "date", 13),
+    Column("Hold Reason", "text", 24),
+    Column("Payment Link", "text", 30),
 )
 
 CUSTOMER_COLUMNS: tuple[Column, ...] = (
@@ -106,6 +109,12 @@ CUSTOMER_COLUMNS: tuple[Column, ...] = (
     Column("Do Not Contact", "text", 15, YES_NO),
     Column("Credit Limit", "amount", 14),
     Column("Terms Days", "integer", 11),
+    Column("Billing Contact", "text", 22),
+    Column("Billing Email", "text", 32),
+    Column("CC Email", "text", 32),
+    Column("Hold Until", "date", 13),
+    Column("Hold Reason", "text", 24),
+    Column("Country", "text", 9),
 )
 
 CONTACT_LOG_COLUMNS: tuple[Column, ...] = (
@@ -144,6 +153,9 @@ STAGE_COLUMNS: tuple[Column, ...] = (
     Column("Days From Due", "integer", 14),
     Column("Action", "text", 10, ACTIONS),
     Column("Template", "text", 14),
+    Column("Fee", "amount", 10),
+    Column("Fee Currency", "text", 13),
+    Column("CC", "text", 28),
 )
 
 RATE_TABLE_COLUMNS: tuple[Column, ...] = (
@@ -161,8 +173,8 @@ SETTINGS_ROWS: tuple[tuple[str, object, str], ...] = tuple(
 """The Settings table's rows (Setting, Value, and the note beside it), from the one schema of
 settings (`dunning.sheets.settings.SCHEMA`): names, defaults and help in its order."""
 
-STAGE_ROWS: tuple[tuple[str, int, str, str | None], ...] = tuple(
-    (stage.name, stage.days_from_due, stage.action, stage.template or None)
+STAGE_ROWS: tuple[tuple[object, ...], ...] = tuple(
+    (stage.name, stage.days_from_due, stage.action, stage.template or None, None, None, None)
     for stage in DEFAULT_STAGES
 )
 """The Stages table's rows: the policy's default stages."""
@@ -617,7 +629,7 @@ def _settings(sheet: Worksheet, *, client: str | None, as_of: dt.date | None,
         sheet.add_data_validation(basis)
     stage_rows = [list(row) for row in STAGE_ROWS]
     _table(sheet, "Stages", STAGE_COLUMNS, stage_rows, first_column=6, last_format_row=200)
-    _table(sheet, "ReferenceRates", RATE_TABLE_COLUMNS, [], first_column=11,
+    _table(sheet, "ReferenceRates", RATE_TABLE_COLUMNS, [], first_column=13,
            last_format_row=200)
 
 

@@ -86,11 +86,45 @@ def write_drafts(messages: Iterable[Message], sender: Sender, folder: str | Path
 
 def draft_name(message: Message) -> str:
     """`2026-11-23_ACME-01_friendly_0a1b2c3d4e5f.eml`: sortable, Windows-safe, one per key."""
-    run_date = message.key.rsplit("|", 1)[-1]
+    return _name(message.key, message.customer, message.stage)
+
+
+def _name(key: str, customer: str, stage: str) -> str:
+    run_date = key.rsplit("|", 1)[-1]
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", run_date):
         run_date = "undated"
-    return (f"{run_date}_{safe_part(message.customer, 'customer')}_"
-            f"{safe_part(message.stage, 'stage')}_{key_digest(message.key)[:12]}{DRAFT_SUFFIX}")
+    return (f"{run_date}_{safe_part(customer, 'customer')}_"
+            f"{safe_part(stage, 'stage')}_{key_digest(key)[:12]}{DRAFT_SUFFIX}")
+
+
+def clear_earlier_drafts(folder: str | Path, keep: Iterable[str], day: dt.date) -> list[Path]:
+    """Delete the drafts an earlier preview of `day` wrote that this one does not write again.
+
+    So a draft for a customer who has since promised, paid or disputed cannot be sent by
+    hand from the folder. Only Dunning's own drafts go: a file is deleted only if its name
+    is the one Dunning gives the key it carries (X-Dunning-Key, of `day`), it carries
+    X-Unsent: 1, and that key is not in `keep`. Anything else in the folder is left alone.
+    Returns the paths deleted.
+    """
+    target = Path(folder)
+    if not target.is_dir():
+        return []
+    wanted, suffix = set(keep), f"|{day:%Y-%m-%d}"
+    removed = []
+    for path in sorted(target.glob(f"{day:%Y-%m-%d}_*{DRAFT_SUFFIX}")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        key, unsent = _draft_headers(path)
+        if not key or key in wanted or not key.endswith(suffix) or not unsent:
+            continue
+        customer, stage, _ = key.rsplit("|", 2)
+        if _name(key, customer, stage) != path.name:
+            continue
+        path.unlink()
+        removed.append(path)
+    if removed:
+        sync_folder(target)
+    return removed
 
 
 def safe_part(text: str, empty: str) -> str:
@@ -115,13 +149,20 @@ def _check_replaceable(path: Path, message: Message) -> None:
 
 def _key_of(path: Path) -> str:
     """The X-Dunning-Key of the draft at `path`; "" if unreadable or not a Dunning draft."""
+    return _draft_headers(path)[0]
+
+
+def _draft_headers(path: Path) -> tuple[str, bool]:
+    """The draft's X-Dunning-Key ("" if none or unreadable) and whether it is marked unsent."""
     try:
         with path.open("rb") as handle:
             parsed = message_from_binary_file(handle, policy=email_policy.default)
         value = parsed.get("X-Dunning-Key")
+        unsent = str(parsed.get("X-Unsent", "")).strip() == "1"
+        key = decode_key(str(value)) if value else ""
     except (OSError, ValueError, IndexError):
-        return ""
-    return decode_key(str(value)) if value else ""
+        return "", False
+    return key, unsent
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -56,7 +56,7 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 def to_email(message: Message, sender: Sender, *, date: dt.datetime) -> EmailMessage:
     """The message as multipart/alternative (text, then HTML) with every header checked.
 
-    Headers: From (sender name and address), To, Reply-To (if set), Subject, Date,
+    Headers: From (sender name and address), To, Cc (if any), Reply-To (if set), Subject, Date,
     Message-ID, List-Unsubscribe, X-Dunning-Key, Content-Language. `date` is the
     moment of the run, which the caller gives (nothing here reads the clock).
     Raises ValueError for an unusable address or header value.
@@ -68,6 +68,11 @@ def to_email(message: Message, sender: Sender, *, date: dt.datetime) -> EmailMes
     email["From"] = Address(display_name=display, addr_spec=ascii_address(sender.sender_email))
     name = header_line(message.to_name) if len(addresses) == 1 else ""
     email["To"] = [Address(display_name=name, addr_spec=address) for address in addresses]
+    copied = [address for address in dict.fromkeys(ascii_address(address) for address in
+                                                   recipients(message.cc))
+              if address not in addresses] if message.cc else []
+    if copied:  # smtplib's send_message puts the Cc addresses in the envelope too
+        email["Cc"] = [Address(addr_spec=address) for address in copied]
     if sender.reply_to:
         email["Reply-To"] = Address(addr_spec=ascii_address(sender.reply_to))
     email["Subject"] = header_line(message.subject)

@@ -45,6 +45,7 @@ from markupsafe import Markup, escape
 
 from dunning.core.amounts import money
 from dunning.core.errors import DunningInputError, Issue
+from dunning.core.payments import link_problem, names_invoice, payment_link, template_problem
 from dunning.core.policy import ascii_domain
 from dunning.render.headers import (
     SMTPUTF8_NEEDED,
@@ -90,6 +91,8 @@ class Sender:
     payment_instructions: str = ""
     reply_to: str = ""
     opt_out_address: str = ""  # where opt-out requests go; "" means sender_email
+    payment_link: str = ""  # the Payment Link template (`dunning.core.payments.payment_link`)
+    pay_by_days: int = 7  # Pay By Days: the final notice's pay-by date is this many days on
 
     def __post_init__(self) -> None:
         issues = []
@@ -102,6 +105,10 @@ class Sender:
                 why = f" ({problem})" if problem == SMTPUTF8_NEEDED else ""
                 issues.append(Issue(f"expected one email address such as ar@example.com{why}",
                                     sheet="Settings", column=setting, value=value))
+        problem = template_problem(self.payment_link) if self.payment_link else ""
+        if problem:
+            issues.append(Issue(f"expected a link starting with https:// ({problem})",
+                                sheet="Settings", column="Payment Link", value=self.payment_link))
         if issues:
             raise DunningInputError(issues)
 
@@ -143,6 +150,12 @@ class Message:
     template: str = ""
     note: str = ""
     charges: dict[str, float] = field(default_factory=dict)  # currency -> charges shown
+    cc: str = ""  # the CC addresses joined by ", " ("" for none)
+    due_soon: dict[str, float] = field(default_factory=dict)  # currency -> not yet due, shown
+    fees: dict[str, float] = field(default_factory=dict)  # currency -> the stage's fixed fee
+    payment_link: str = ""  # the message's payment link ("" without a Payment Link setting)
+    invoice_links: dict[str, str] = field(default_factory=dict)  # invoice -> its own link
+    pay_by: str = ""  # the pay-by date the message names (ISO), Pay By Days after the run
 
 
 # ------------------------------------------------------------------ rendering
@@ -227,18 +240,20 @@ def _items_by_customer(items: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
         return frame[name].tolist() if name in frame.columns else [None] * size
 
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for customer, invoice, invoice_date, due_date, amount, currency, balance, days in zip(
-            _strings(column("customer")), _strings(column("invoice")),
-            _iso_dates(column("invoice_date")), _iso_dates(column("due_date")),
-            column("amount"), _strings(column("currency")), column("open_balance"),
-            column("days_past_due"), strict=True):
+    for customer, invoice, invoice_date, due_date, amount, currency, balance, days, link, row \
+            in zip(_strings(column("customer")), _strings(column("invoice")),
+                   _iso_dates(column("invoice_date")), _iso_dates(column("due_date")),
+                   column("amount"), _strings(column("currency")), column("open_balance"),
+                   column("days_past_due"), _strings(column("payment_link")), column("row"),
+                   strict=True):
         balance = round(float(balance), 2)
         grouped.setdefault(customer, []).append({
             "invoice": invoice, "invoice_date": invoice_date, "due_date": due_date,
             "amount": None if _blank_number(amount) else round(float(amount), 2),
             "open_balance": balance, "currency": currency,
             "days_past_due": 0 if _blank_number(days) else int(days),
-            "is_credit": balance < 0,
+            "is_credit": balance < 0, "payment_link": link.strip(),
+            "row": None if _blank_number(row) else int(row),
         })
     return grouped
 
@@ -286,15 +301,23 @@ def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str,
             f"customer {customer!r}: {row.get('email')!r} is not an email address (several "
             f"must be separated by ';'{why})", sheet="Customers", column="Contact Email",
             value=row.get("email")), (customer, "address")) from None
-    chosen = _chosen_items(by_customer.get(customer, []), row.get("items"))
-    if not chosen:
+    cc = _copied(customer, row.get("cc"))
+    listed = _chosen_items(by_customer.get(customer, []), row.get("items"))
+    if not listed:
         raise _RenderProblem(Issue(f"customer {customer!r}: no included items to remind of"),
                              (customer, "items"))
+    chosen, soon = split_due(listed)
     language = template.language
     labels = labels_for(language)
     totals = _totals(chosen)
+    soon_totals = _totals(soon)
     chosen, charged = _with_charges(customer, chosen, charge_rows, language)
     charge_totals = _charge_totals(charged)
+    fees = _fees(row)
+    link, invoice_links = _links(customer, sender.payment_link, listed, totals)
+    pay_by = run_date + dt.timedelta(days=sender.pay_by_days)
+    fee_text = " ".join(labels.stage_fee.format(fee=money(amount, currency, language))
+                        for currency, amount in fees.items())
     key = message_key(customer, stage, run_date)
     mailto, opt_subject = opt_out_mailto(sender.opt_out, customer)
     contact = one_line(row.get("contact_name"))
@@ -310,17 +333,31 @@ def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str,
         "charges_note": charges_note(charged, totals, language),
         "charges_totals": charge_totals,
         "charges_total": format_totals(charge_totals, language) if charged else "",
-        "total_with_charges": format_totals(_added(totals, charge_totals), language),
+        "total_with_charges": format_totals(_added(_added(totals, charge_totals), fees),
+                                            language),
+        "overdue_total": format_totals(totals, language),
+        "due_soon_items": soon, "due_soon_totals": soon_totals,
+        "due_soon_total": format_totals(soon_totals, language) if soon else "",
+        "due_soon_heading": labels.due_soon if soon else "",
+        "stage_fee": format_totals(fees, language) if fees else "", "stage_fees": fees,
+        "stage_fee_text": fee_text, "pay_by": f"{pay_by:%Y-%m-%d}",
+        "payment_link": link, "invoice_links": invoice_links,
     }
     opt_text = labels.opt_out_text.format(address=sender.opt_out, subject=opt_subject)
     text_fields = {**common, "items_table": items_text_table(chosen, totals, language),
+                   "due_soon_table": items_text_table(soon, soon_totals, language) if soon
+                   else "",
                    "charges_table": charges_text_table(charged, language) if charged else "",
+                   "payment_links": _links_text(labels, link, invoice_links),
                    "opt_out_line": opt_text}
     html_fields = {**{k: _html_text(v) for k, v in common.items() if k not in SENDER_FIELDS},
                    **_sender_html(sender),
                    "items_table": items_html_table(chosen, totals, language),
+                   "due_soon_table": (items_html_table(soon, soon_totals, language) if soon
+                                      else Markup("")),
                    "charges_table": (charges_html_table(charged, language) if charged
                                      else Markup("")),
+                   "payment_links": _links_html(labels, link, invoice_links),
                    "opt_out_line": _opt_out_html(labels, mailto, sender.opt_out, opt_subject)}
     budget = RenderBudget() if compiled.bounded else None  # one per message, all parts
     subject = header_line(_render(compiled, "subject", compiled.subject, text_fields, budget))
@@ -337,7 +374,86 @@ def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str,
         html=_document(html, language, subject), message_id=message_id(key, sender.domain),
         headers=headers, invoices=tuple(item["invoice"] for item in chosen), totals=totals,
         to_name=contact or customer_name, language=language, template=template.source,
-        note=note, charges=charge_totals)
+        note=note, charges=charge_totals, cc=cc, due_soon=soon_totals, fees=fees,
+        payment_link=link, invoice_links=invoice_links, pay_by=f"{pay_by:%Y-%m-%d}")
+
+
+def split_due(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The items a message asks for, and those it only mentions as falling due soon.
+
+    Past their due date (days past due above 0; credits whose date has passed net them) is
+    what is owed now. A customer with nothing past due (a courtesy reminder) is asked about
+    what falls due, and nothing is set apart.
+    """
+    overdue = [item for item in items if item["days_past_due"] > 0]
+    if not any(item["open_balance"] > 0 for item in overdue):
+        return items, []
+    return overdue, [item for item in items if item["days_past_due"] <= 0]
+
+
+def _copied(customer: str, cc: Any) -> str:
+    """The CC addresses (a tuple or a ";" list), checked like the main address."""
+    shown = "; ".join(cc) if isinstance(cc, list | tuple) else _strings([cc])[0]
+    if not shown.strip():
+        return ""
+    try:
+        return ", ".join(recipients(shown))
+    except AddressError as error:
+        raise _RenderProblem(Issue(
+            f"customer {customer!r}: CC {shown!r} is not a list of email addresses",
+            sheet="Customers", column="CC Email", value=shown), (customer, "cc")) from error
+
+
+def _fees(row: Mapping[str, Any]) -> dict[str, float]:
+    """The stage's fixed fee by currency, as the decision carries it (empty when none)."""
+    fee = row.get("stage_fee")
+    if _blank_number(fee) or not fee:
+        return {}
+    return {_strings([row.get("fee_currency")])[0]: round(float(fee), 2)}
+
+
+def _links(customer: str, template: str, items: list[dict[str, Any]],
+           totals: Mapping[str, float]) -> tuple[str, dict[str, str]]:
+    """The message's payment link (for its whole amount when in one currency) and each
+    invoice's: the Invoices table's Payment Link wins; else the template's when it names
+    {invoice}. A bad link in the Invoices table is refused, naming its cell."""
+    single = len(totals) == 1
+    currency, amount = next(iter(totals.items())) if single else ("", None)
+    link = payment_link(template, customer, "", amount, currency) if template else ""
+    per_invoice = bool(template) and names_invoice(template)
+    links: dict[str, str] = {}
+    for item in items:
+        own = item.get("payment_link") or ""
+        problem = link_problem(own) if own else ""
+        if problem:
+            raise _RenderProblem(Issue(
+                f"invoice {item['invoice']!r}: {problem}", sheet="Invoices", row=item.get("row"),
+                column="Payment Link", value=own), (item["invoice"], "link"))
+        if own:
+            links[item["invoice"]] = own
+        elif per_invoice and item["open_balance"] > 0:
+            links[item["invoice"]] = payment_link(template, customer, item["invoice"],
+                                                  item["open_balance"], item["currency"])
+    return link, links
+
+
+def _links_text(labels: Labels, link: str, invoice_links: Mapping[str, str]) -> str:
+    if not link and not invoice_links:
+        return ""
+    lines = [labels.pay_online, *([link] if link else [])]
+    lines += [f"{one_line(invoice)}: {url}" for invoice, url in invoice_links.items()]
+    return "\n".join(lines)
+
+
+def _links_html(labels: Labels, link: str, invoice_links: Mapping[str, str]) -> Markup:
+    if not link and not invoice_links:
+        return Markup("")
+    lines = [Markup("<strong>{}</strong>").format(labels.pay_online)]
+    if link:
+        lines.append(Markup('<a href="{}">{}</a>').format(link, link))
+    lines += [Markup('{}: <a href="{}">{}</a>').format(one_line(invoice), url, url)
+              for invoice, url in invoice_links.items()]
+    return Markup("<br>").join(lines)
 
 
 CHARGE_ITEM_KEYS = ("interest", "compensation", "charge_total", "charge_rate",

@@ -96,7 +96,9 @@ FIELDS: frozenset[str] = frozenset({
     "company_name", "sender_name", "sender_email", "payment_instructions", "opt_out_line",
     "opt_out_address", "stage", "run_date", "language", "max_days_past_due",
     "charges", "charges_basis", "charges_table", "charges_note", "charges_totals",
-    "charges_total", "total_with_charges",
+    "charges_total", "total_with_charges", "overdue_total", "due_soon_items", "due_soon_totals",
+    "due_soon_total", "due_soon_heading", "due_soon_table", "stage_fee", "stage_fees",
+    "stage_fee_text", "pay_by", "payment_link", "invoice_links", "payment_links",
 })
 """Merge fields every template may use. `items` is a list of dicts (invoice, invoice_date,
 due_date, amount, open_balance, days_past_due, currency, is_credit, and the charge keys
@@ -112,8 +114,19 @@ the list of the items that carry one (the same dicts as in `items`; empty is fal
 the charges per invoice with a total per currency (aligned text or an HTML <table>);
 `charges_note` says that interest runs on and gives the balance including the charges;
 `charges_totals` maps currency to the charges; `charges_total` is that formatted;
-`total_with_charges` is the open balance plus the charges, formatted (equal to `total`
-when there are none)."""
+`total_with_charges` is the open balance plus the charges and the stage fee, formatted
+(equal to `total` when there are none).
+
+Overdue and not yet due: `items`, `totals`, `total` (and `overdue_total`, the same) hold
+only what is past due (credits whose date has passed net it); the items not yet due are
+`due_soon_items` with `due_soon_totals`, `due_soon_total`, `due_soon_table` and the
+heading `due_soon_heading` ("Also falling due soon"), all empty when there are none. A
+customer with nothing past due (a courtesy reminder) has every item in `items`.
+`stage_fee` is the stage's fixed fee formatted ("" when none), `stage_fees` it by currency
+and `stage_fee_text` one sentence saying it is charged. `pay_by` is the pay-by date (ISO),
+Pay By Days after the run date. `payment_link` is the message's link from the Payment Link
+setting ("" when unset), `invoice_links` maps invoice to its own link, and
+`payment_links` is both ready-made (lines of text, or HTML links)."""
 
 LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*")
 

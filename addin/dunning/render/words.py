@@ -3,8 +3,9 @@
 Each language has one file, `dunning/render/words/<language>.json`, read through
 importlib.resources (so a checkout, an installed wheel or a zip alike), holding:
 
-    "labels"        the items table's headings, "credit note", "and" and the opt-out line
-                    (the typed view: `Labels`)
+    "labels"        the items table's headings, "credit note", "and", the opt-out line, the
+                    heading of items not yet due, the payment link's lead and the stage fee
+                    sentence (the typed view: `Labels`)
     "charges"       the words around late-payment charges (`ChargeLabels`)
     "percent_sign"  what follows a rate: "%", or a no-break space and "%"
 
@@ -52,6 +53,9 @@ class Labels:
     and_: str
     opt_out_text: str  # {address} and {subject} are filled in
     opt_out_html: str  # {link} (the address as a mailto: link) and {subject}
+    due_soon: str  # the heading of the items not yet due ("Also falling due soon")
+    pay_online: str  # before the payment link(s)
+    stage_fee: str  # {fee}, the stage's fixed fee as money, is filled in
 
 
 @dataclass(frozen=True)

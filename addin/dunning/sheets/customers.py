@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pandas as pd
 
 from dunning.core.errors import DunningInputError, Issue
-from dunning.core.parse import parse_amounts, parse_flags, parse_text
+from dunning.core.parse import parse_amounts, parse_dates, parse_flags, parse_text
+from dunning.core.policy import known_country
 
 CUSTOMERS_TABLE = "Customers"
 CUSTOMER_HEADERS: dict[str, str] = {
@@ -19,9 +23,20 @@ CUSTOMER_HEADERS: dict[str, str] = {
     "Do Not Contact": "do_not_contact",
     "Credit Limit": "credit_limit",
     "Terms Days": "terms_days",
+    "Billing Contact": "billing_contact",
+    "Billing Email": "billing_email",
+    "CC Email": "cc_email",
+    "Hold Until": "hold_until",
+    "Hold Reason": "hold_reason",
+    "Country": "country",
 }
+"""The columns read, by header. Billing Contact and Billing Email, when filled in, stand in
+for Contact Name and Contact Email; CC Email (";" between several) is copied on every
+reminder; Hold Until (with Hold Reason) holds the customer through that date; Country (ISO
+code, e.g. FR) names whose public holidays are not working days."""
 _FLAGS = ("opt_out", "do_not_contact")
 _NUMBERS = ("credit_limit", "terms_days")
+_DATES = ("hold_until",)
 
 
 def customers_frame(table: pd.DataFrame | None) -> pd.DataFrame:
@@ -46,10 +61,20 @@ def customers_frame(table: pd.DataFrame | None) -> pd.DataFrame:
             parsed = parse_flags(values)
         elif name in _NUMBERS:
             parsed = parse_amounts(values)
+        elif name in _DATES:
+            parsed = parse_dates(values)
         else:
             parsed = parse_text(values)
+        if name == "country":
+            unknown = np.array([bool(text) and not known_country(text)
+                                for text in parsed.values], dtype=bool)
+            parsed = replace(parsed, values=np.array(
+                [known_country(text) for text in parsed.values], dtype=object),
+                bad=parsed.bad | unknown)
         for position in parsed.bad.nonzero()[0]:
-            expected = "Yes or No" if name in _FLAGS else "a number"
+            expected = {"opt_out": "Yes or No", "do_not_contact": "Yes or No",
+                        "hold_until": "a date", "country": "a two-letter country code "
+                        "such as FR whose public holidays are known"}.get(name, "a number")
             issues.append(Issue(f"expected {expected}", sheet=CUSTOMERS_TABLE,
                                 row=int(position) + 2, column=header, value=values[position]))
         columns[name] = parsed.values

@@ -68,10 +68,13 @@ from dunning.core.parse import (
     parse_dates,
     parse_flags,
 )
+from dunning.core.payments import template_problem
 from dunning.core.policy import (
     Policy,
     describe_days,
     is_valid_email,
+    known_country,
+    parse_minimums,
     parse_time,
     parse_working_days,
     policy_from_settings,
@@ -83,7 +86,7 @@ MAX_BUCKETS = 9
 """Bucket 1 Days .. Bucket 9 Days are read; the template writes the first four."""
 
 Kind = Literal["text", "date", "whole number", "number", "percent", "yes/no", "choice",
-               "email", "time", "weekdays", "time zone"]
+               "email", "time", "weekdays", "time zone", "amounts", "country", "link"]
 KINDS: tuple[str, ...] = get_args(Kind)
 
 
@@ -149,6 +152,11 @@ class Setting:
             "time": "expected a time of day such as 08:00 or 18:30",
             "weekdays": "expected days such as Mon-Fri, or Mon, Tue, Thu",
             "time zone": "expected a time zone name such as Europe/Berlin or America/New_York",
+            "amounts": "expected an amount such as 50, or amounts per currency such as "
+                       "EUR 50; USD 60",
+            "country": "expected a two-letter country code such as FR, DE or GB",
+            "link": "expected a link starting with https:// with the fields {customer}, "
+                    "{invoice}, {amount} and {currency} only",
         }.get(self.kind, "expected text")
 
 
@@ -164,6 +172,8 @@ def _cell(value: object) -> object:
         return f"{value:%H:%M}"
     if isinstance(value, frozenset):
         return describe_days(value)
+    if isinstance(value, tuple):
+        return "; ".join(f"{currency} {amount:g}".strip() for currency, amount in value) or None
     return value
 
 
@@ -223,6 +233,22 @@ SCHEMA: tuple[Setting, ...] = (
             aliases=("Max Messages", "Max Reminders"), minimum=1),
     Setting("Reminder Period Days", "cap_days", "whole number", _POLICY["cap_days"],
             "... in any this many days.", aliases=("Cap Days",), minimum=1),
+    Setting("Minimum Overdue", "minimum_overdue", "amounts", _POLICY["minimum_overdue"],
+            "No reminder asks for less: an amount (any currency), or per currency, e.g. "
+            "EUR 50; USD 60. Blank: no minimum.", aliases=("Minimum Amount",), template=None),
+    Setting("Holiday Country", "holiday_country", "country", _POLICY["holiday_country"],
+            "No reminder on this country's public holidays (for customers without a Country), "
+            "e.g. FR. Blank: none.", template=None),
+    Setting("Start At Due Stage", "start_at_due_stage", "yes/no", _POLICY["start_at_due_stage"],
+            "Yes: a customer starts at the stage its days past due have reached, not one "
+            "stage a run (onboarding a backlog)."),
+    Setting("Pay By Days", "pay_by_days", "whole number", 7,
+            "The final notice asks for payment within this many days of the notice.",
+            minimum=1),
+    Setting("Payment Link", "payment_link", "link", "",
+            "A payment page's link for reminders, with {customer}, {invoice}, {amount} and "
+            "{currency} filled in, e.g. https://pay.example.com/?c={customer}&a={amount}.",
+            template=None),
     Setting(_SMTP_HOST, "smtp_host", "text", "",
             "Mail server for sending, e.g. smtp.office365.com."),
     Setting("SMTP Port", "smtp_port", "whole number", 587, "587 for STARTTLS, 465 for TLS.",
@@ -305,7 +331,8 @@ def _default(key: str) -> Any:
 
 
 POLICY_KEYS: tuple[str, ...] = ("min_gap_days", "tolerance", "window_start", "window_end",
-                                "working_days", "default_time_zone", "cap_messages", "cap_days")
+                                "working_days", "default_time_zone", "cap_messages", "cap_days",
+                                "minimum_overdue", "holiday_country", "start_at_due_stage")
 """The fields of `WorkbookSettings` that are `Policy`'s fields of the same name."""
 
 
@@ -335,6 +362,11 @@ class WorkbookSettings(Settings):
     default_time_zone: str = _default("default_time_zone")
     cap_messages: int = _default("cap_messages")
     cap_days: int = _default("cap_days")
+    minimum_overdue: tuple[tuple[str, float], ...] = _default("minimum_overdue")
+    holiday_country: str = _default("holiday_country")
+    start_at_due_stage: bool = _default("start_at_due_stage")
+    pay_by_days: int = _default("pay_by_days")
+    payment_link: str = _default("payment_link")
     smtp_host: str = _default("smtp_host")
     smtp_port: int = _default("smtp_port")
     smtp_security: str = _default("smtp_security")
@@ -579,6 +611,14 @@ def _typed(spec: Setting, value: object) -> tuple[object, str]:
         typed = parse_working_days(str(value)) or None
     elif kind == "time zone":
         typed = resolve_time_zone(str(value)) or None
+    elif kind == "amounts":
+        typed = parse_minimums(value)
+    elif kind == "country":
+        typed = known_country(value) or None
+    elif kind == "link":
+        typed = str(value).strip()
+        problem = template_problem(typed)
+        return (typed, "") if not problem else (None, f"{expected} ({problem})")
     if typed is None or (spec.minimum is not None and isinstance(typed, (int, float))
                          and not isinstance(typed, bool) and typed < spec.minimum):
         return None, expected
