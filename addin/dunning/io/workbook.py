@@ -78,6 +78,8 @@ class FileWorkbook:
     _reader: CalamineWorkbook | None = field(default=None, repr=False)
     _appends: list[tuple[str, list[Row]]] = field(default_factory=list, repr=False)
     _sheets: list[tuple[str, list[list[object]]]] = field(default_factory=list, repr=False)
+    _updates: list[tuple[str, dict[int, dict[str, object]]]] = field(default_factory=list,
+                                                                      repr=False)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -128,14 +130,21 @@ class FileWorkbook:
     def replace_sheet(self, name: str, rows: Sequence[Sequence[object]]) -> None:
         self._sheets.append((name, [list(row) for row in rows]))
 
+    def update_cells(self, table: str, updates: Mapping[int, Mapping[str, object]]) -> None:
+        """Set cells of a table's rows on `save()`: `{sheet row: {header: value}}`."""
+        self._updates.append((table, {row: dict(values) for row, values in updates.items()}))
+
     def save(self) -> None:
         """Write every queued change in one atomic save; nothing is written when none is queued."""
         from dunning.io.xlsx import WorkbookEdit
 
-        if not self._appends and not self._sheets:
+        if not self._appends and not self._sheets and not any(u for _, u in self._updates):
             return
         self.close()
         with WorkbookEdit(self.path, backups=self.backups) as edit:
+            for table, updates in self._updates:
+                if updates:
+                    edit.update_cells(table, updates)
             for table, rows in self._appends:
                 if rows:
                     edit.append_rows(table, rows)
@@ -143,6 +152,7 @@ class FileWorkbook:
                 edit.replace_sheet(name, rows)
         self._appends.clear()
         self._sheets.clear()
+        self._updates.clear()
 
     def close(self) -> None:
         """Let go of the file (Windows cannot replace a file that is open for reading)."""
