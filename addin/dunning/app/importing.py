@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from dunning.core.errors import DunningInputError, Issue
-from dunning.core.exports import Export, recognise_export
+from dunning.core.exports import EXPORT_FIELDS, Export, recognise_export
 from dunning.core.ledger import build_ledger
 from dunning.core.parse import parse_text
 from dunning.io.export_files import read_export_grid
@@ -115,6 +115,17 @@ def import_export(
             workbook.update_cells(INVOICE_TABLE, plan.updates)
         workbook.save()
     return result
+
+
+def import_mapping(pairs: Mapping[str, str]) -> dict[str, str]:
+    """`--map` pairs as field to header: FIELD=HEADER, or HEADER=FIELD when only the right
+    side names a field (`--map "Net due"=due_date`)."""
+    mapping = {}
+    for left, right in pairs.items():
+        if left not in EXPORT_FIELDS and right in EXPORT_FIELDS:
+            left, right = right, left
+        mapping[left] = right
+    return mapping
 
 
 def _customer_lookups(customers: pd.DataFrame | None) -> tuple[dict[str, str], dict[str, int]]:

@@ -74,6 +74,8 @@ EXPORT_ALIASES: dict[str, tuple[str, ...]] = {
     "terms": ("terms", "paymentterms", "termsofpayment", "paymentterm"),
 }
 _FIELDS = {**FIELD_ALIASES, **EXPORT_ALIASES}
+EXPORT_FIELDS = tuple(_FIELDS)
+"""The fields `--map` may name: the ledger's and the export's own (type, days_past_due...)."""
 
 _BUCKET = re.compile(
     r"^(current|notdue|notyetdue|future|older|olderthan\d+\w*|over\d+\w*|\d+(to)?\d+(days)?|"
