@@ -457,8 +457,7 @@ class _Reader:
         try:
             parsed = parse_dates(values, dayfirst=dayfirst)
         except AmbiguousDatesError as error:
-            self.issues.append(self._issue(f"{error} (command line: --dayfirst or --monthfirst)",
-                                           self.head, at))
+            self.issues.append(self._issue(str(error), self.head, at))
             return np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
         for position in np.flatnonzero(parsed.bad):
             self.issues.append(self._issue(
