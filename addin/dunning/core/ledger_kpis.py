@@ -70,14 +70,18 @@ def holds_open_items_only(frame: pd.DataFrame) -> bool:
     return not bool(settled.any() or paid_up.any())
 
 
+def _explained(value: object) -> bool:
+    """Is a KPI better told as `OPEN_ITEMS_ONLY`: a number, or not defined for want of
+    settlements? Another reason ("no credit sales in the period") is the more particular."""
+    return not isinstance(value, NotDefined) or "settled" in value.reason
+
+
 def _needs_paid_history(function: Callable[..., KpiValue]) -> Callable[..., KpiValue]:
     """A KPI that is `OPEN_ITEMS_ONLY`, not a number, for a ledger of open items only."""
 
     def kpi(frame: pd.DataFrame, *args: Any, **kwargs: Any) -> KpiValue:
         value = function(frame, *args, **kwargs)
-        if isinstance(value, NotDefined) or not holds_open_items_only(frame):
-            return value  # a reason already given is the more particular one
-        return OPEN_ITEMS_ONLY
+        return OPEN_ITEMS_ONLY if _explained(value) and holds_open_items_only(frame) else value
 
     kpi.__name__ = function.__name__
     kpi.__doc__ = function.__doc__
@@ -546,7 +550,7 @@ def all_kpis(
     }
     if holds_open_items_only(frame):
         result.update({name: OPEN_ITEMS_ONLY for name in PAID_HISTORY_KPIS
-                       if not isinstance(result[name], NotDefined)})
+                       if _explained(result[name])})
     return result
 
 
