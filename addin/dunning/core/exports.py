@@ -92,6 +92,7 @@ _CREDIT = re.compile(r"credit|gutschrift|refund|payment|receipt|^(cn|crn|sc|scr|
                      r"cm|crm)$", re.I)
 _NET_DAYS = re.compile(r"(\d{1,3})")
 HEADER_SCAN = 60
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,7 @@ class _Reader:
         self.data: list[int] = []  # indexes of data rows
         self.group: dict[int, str] = {}  # data row index -> group heading above it
         self.decimal = "."
+        self._numbers: dict[str, float | None] = {}
 
     def _issue(self, message: str, index: int, column: int | None = None, *,
                value: object = None, severity: str = "error") -> Issue:
@@ -385,6 +387,11 @@ class _Reader:
         return "," if comma > point else "."
 
     def _number(self, cell: object) -> float | None:
+        if isinstance(cell, str):
+            cached = self._numbers.get(cell, _UNSEEN)
+            if cached is _UNSEEN:
+                cached = self._numbers[cell] = amount_from_text(cell, decimal=self.decimal)
+            return cached  # type: ignore[return-value]
         if is_blank(cell):
             return None
         if isinstance(cell, (int, float)) and not isinstance(cell, bool):
@@ -528,13 +535,14 @@ class _Reader:
                                           term_texts, terms, default_terms, notes)
             due_dates = np.where(np.nan_to_num(amount) < 0, np.datetime64("NaT", "ns"),
                                  due_dates)
+        amounts = np.nan_to_num(amount).tolist()
+        opens = np.round(open_amount.astype(float), 2).tolist()
+        late = np.nan_to_num(days).tolist() if days is not None else [0.0] * count
         items = [
             _Item(index, invoices[p], customers[p], names[p],
-                  invoice_dates[p], due_dates[p], float(np.nan_to_num(amount[p])),
-                  round(float(open_amount[p]), 2),
+                  invoice_dates[p], due_dates[p], amounts[p], opens[p],
                   settled[p] if settled is not None else np.datetime64("NaT"),
-                  str(currencies[p]).upper(), str(kinds[p]),
-                  float(np.nan_to_num(days[p])) if days is not None else 0.0, term_texts[p])
+                  str(currencies[p]).upper(), str(kinds[p]), late[p], term_texts[p])
             for p, index in enumerate(self.data)
         ]
         if "invoice" not in at:

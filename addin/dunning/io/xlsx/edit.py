@@ -262,8 +262,7 @@ class WorkbookEdit:
         if issues:
             raise DunningInputError(issues[:50])
         sheet = self._worksheet(entry)
-        low, high = min(wanted), max(wanted)
-        rows = sheet.rows(low, high)
+        rows = sheet.rows_numbered(set(wanted))
         book_styles = self._book_styles()
         count = 0
         for number in sorted(wanted):
@@ -295,7 +294,7 @@ class WorkbookEdit:
                 count += 1
         if issues:
             raise DunningInputError(issues[:50])
-        sheet.replace_rows(low, high, rows)
+        sheet.put_rows({number: rows[number] for number in wanted})
         self._edited = True
         return count
 

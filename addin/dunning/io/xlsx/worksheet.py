@@ -151,6 +151,28 @@ class Worksheet:
         new = "".join(rows[number].xml(self.prefix) for number in sorted(rows))
         self._changed(self.text[:start] + new + self.text[end:])
 
+    def rows_numbered(self, numbers: set[int]) -> dict[int, Row]:
+        """The rows with these numbers that exist in the part, the others left unparsed."""
+        spans, _ = self._spans_between(min(numbers), max(numbers))
+        return {
+            span.number: parse_row(self.text[span.start : span.end], span.number, self.prefix)
+            for span in spans
+            if span.number in numbers
+        }
+
+    def put_rows(self, rows: dict[int, Row]) -> None:
+        """Put `rows` in place of the rows with their numbers (or where they belong); the rows
+        between them stay as written, unparsed."""
+        spans, after = self._spans_between(min(rows), max(rows))
+        existing = {span.number: span for span in spans}
+        pieces = [
+            rows[number].xml(self.prefix) if number in rows
+            else self.text[existing[number].start : existing[number].end]
+            for number in sorted(set(existing) | set(rows))
+        ]
+        start, end = (spans[0].start, spans[-1].end) if spans else (after, after)
+        self._changed(self.text[:start] + "".join(pieces) + self.text[end:])
+
     def replace_all_rows(self, rows_xml: str) -> None:
         start, end = self._data_bounds()
         self._changed(self.text[:start] + rows_xml + self.text[end:])
