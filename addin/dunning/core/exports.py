@@ -329,6 +329,7 @@ class _Reader:
         self.group: dict[int, str] = {}  # data row index -> group heading above it
         self.decimal = "."
         self._numbers: dict[str, float | None] = {}
+        self.totals: list[tuple[int, str, int, int]] = []  # line index, label, data start, end
 
     def _issue(self, message: str, index: int, column: int | None = None, *,
                value: object = None, severity: str = "error") -> Issue:
@@ -338,40 +339,44 @@ class _Reader:
                      row=index + 1, column=header, column_letter=letter, value=value)
 
     def read(self) -> None:
+        """Sort the rows below the header into documents, group headings and totals.
+
+        A total is checked later (`_check_totals`), against the documents from
+        `start` to `end` in `self.data`: its group's, or the whole report's.
+        """
         self.decimal = self._decimal()
         heading = ""
-        group_rows: list[int] = []
-        every: list[int] = []
+        group_start = 0
         for index in range(self.head + 1, len(self.rows)):
             row = self.rows[index]
-            present = [(i, cell) for i, cell in enumerate(row) if not is_blank(cell)]
+            present = [(i, cell) for i, cell in enumerate(row) if cell is not None and cell != ""]
             if not present:
                 continue
             first = next((cell for _, cell in present if isinstance(cell, str)), None)
-            total = _TOTAL.match(first) if isinstance(first, str) and present[0][1] == first \
-                else None
-            stars = _STARS.match(first) if isinstance(first, str) else None
-            if stars is not None:
-                whole = len(stars.group(1)) > 1
-                self._check_total(index, "" if whole else "the account", every if whole
-                                  else group_rows)
-                group_rows = [] if not whole else group_rows
-                continue
-            if total is not None:
-                label = total.group("name").strip()
-                whole = bool(total.group(1)) or (label == "" and not (heading and group_rows))
-                self._check_total(index, label or heading if not whole else "",
-                                  every if whole else group_rows)
-                group_rows = []
-                continue
+            if isinstance(first, str) and first[:1] in "*TtGgRr":
+                stars = _STARS.match(first)
+                total = _TOTAL.match(first) if present[0][1] == first else None
+                if stars is not None:
+                    whole = len(stars.group(1)) > 1
+                    self.totals.append((index, "" if whole else "the account",
+                                        0 if whole else group_start, len(self.data)))
+                    if not whole:
+                        group_start = len(self.data)
+                    continue
+                if total is not None:
+                    label = total.group("name").strip()
+                    in_group = len(self.data) > group_start
+                    whole = bool(total.group(1)) or (label == "" and not (heading and in_group))
+                    self.totals.append((index, "" if whole else label or heading,
+                                        0 if whole else group_start, len(self.data)))
+                    group_start = len(self.data)
+                    continue
             if len(present) == 1 and isinstance(present[0][1], str):
                 heading = present[0][1]
-                group_rows = []
+                group_start = len(self.data)
                 continue
             self.data.append(index)
             self.group[index] = heading
-            group_rows.append(index)
-            every.append(index)
 
     def _decimal(self) -> str:
         """"," when the file's text amounts use a decimal comma (1.250,00 or 250,00-)."""
@@ -400,33 +405,25 @@ class _Reader:
             return amount_from_text(cell, decimal=self.decimal)
         return None
 
-    def _is_credit(self, index: int) -> bool:
-        at = self.columns.at.get("type")
-        row = self.rows[index]
-        kind = row[at] if at is not None and at < len(row) else None
-        return isinstance(kind, str) and bool(_CREDIT.search(kind))
-
-    def _money_columns(self) -> list[int]:
-        return [self.columns.at[f] for f in ("amount", "open_amount", "paid_amount")
-                if f in self.columns.at] + self.columns.buckets
-
-    def _check_total(self, index: int, label: str, members: list[int]) -> None:
-        row = self.rows[index]
-        for column in self._money_columns():
-            stated = self._number(row[column] if column < len(row) else None)
-            if stated is None:
-                continue
-            added = 0.0
-            for member in members:
-                cells = self.rows[member]
-                value = self._number(cells[column] if column < len(cells) else None) or 0.0
-                added += -value if value > 0 and self._is_credit(member) else value
-            if abs(round(added, 2) - stated) > 0.005:
-                what = f"the total for {label}" if label else "the report total"
-                self.issues.append(self._issue(
-                    f"{what} says {money(stated)} but the rows above it add up to "
-                    f"{money(added)}: the export is incomplete or was edited; export it again",
-                    index, column, value=row[column]))
+    def _check_totals(self, columns: dict[int, np.ndarray], credit: np.ndarray) -> None:
+        """Each total row's amounts must equal the documents it adds up (credits negative)."""
+        sums = {}
+        for column, values in columns.items():
+            signed = np.nan_to_num(np.where(credit & (values > 0), -values, values))
+            sums[column] = np.concatenate([[0.0], np.cumsum(signed)])
+        for index, label, start, end in self.totals:
+            row = self.rows[index]
+            for column, running in sums.items():
+                stated = self._number(row[column] if column < len(row) else None)
+                if stated is None:
+                    continue
+                added = float(running[end] - running[start])
+                if abs(round(added, 2) - stated) > 0.005:
+                    what = f"the total for {label}" if label else "the report total"
+                    self.issues.append(self._issue(
+                        f"{what} says {money(stated)} but the rows above it add up to "
+                        f"{money(added)}: the export is incomplete or was edited; export it "
+                        "again", index, column, value=row[column]))
 
     # documents -------------------------------------------------------------
 
@@ -506,6 +503,12 @@ class _Reader:
         paid = self._amounts("paid_amount")
         days = self._amounts("days_past_due")
         buckets = [self._amounts("", column) for column in self.columns.buckets]
+        credit = np.array([bool(_CREDIT.search(kind)) for kind in kinds], dtype=bool)
+        money_columns = {at[name]: values for name, values in (
+            ("amount", amount), ("open_amount", open_amount), ("paid_amount", paid))
+            if values is not None}
+        money_columns.update(zip(self.columns.buckets, buckets, strict=True))
+        self._check_totals(money_columns, credit)  # type: ignore[arg-type]
         if open_amount is None and buckets:
             open_amount = np.nansum(np.vstack([b for b in buckets if b is not None]), axis=0)
         if amount is None and open_amount is None:
@@ -523,7 +526,6 @@ class _Reader:
         open_amount = np.where(np.isnan(open_amount), amount - np.nan_to_num(
             paid if paid is not None else 0.0), open_amount)
         open_amount = np.where(np.isnan(open_amount), 0.0, open_amount)
-        credit = np.array([bool(_CREDIT.search(kind)) for kind in kinds], dtype=bool)
         flip = credit & (np.nan_to_num(amount) > 0)
         amount = np.where(flip, -amount, amount)
         open_amount = np.where(credit & (open_amount > 0), -open_amount, open_amount)
@@ -554,10 +556,12 @@ class _Reader:
         items = self._rolled_up(items)
         rows: list[list[object]] = [list(HEADERS)]
         lines: list[int] = []
-        for item in items:
+        issued, due, cleared = (_days([getattr(item, name) for item in items])
+                                for name in ("invoice_date", "due_date", "settled_date"))
+        for item, issued_on, due_on, cleared_on in zip(items, issued, due, cleared, strict=True):
             rows.append([item.invoice, item.customer, item.customer_name or None,
-                         _day(item.invoice_date), _day(item.due_date), round(item.amount, 2),
-                         item.open_amount, _day(item.settled_date), item.currency or None])
+                         issued_on, due_on, round(item.amount, 2),
+                         item.open_amount, cleared_on, item.currency or None])
             lines.append(item.line + 1)
         open_only = bool(items) and all(abs(item.open_amount) > 0.005 for item in items)
         return Export(rows, lines, self.head + 1, export_date, open_only, tuple(notes),
@@ -638,6 +642,11 @@ def _told(item: _Item) -> str:
     date = _day(item.invoice_date)
     kind = f"{item.kind}, " if item.kind else ""
     return f"{kind}{item.customer}, dated {date.isoformat() if date else 'no date'}"
+
+
+def _days(values: list[object]) -> list[dt.date | None]:
+    """Dates (numpy datetimes, NaT as None) as Python dates, in one conversion."""
+    return np.array(values, dtype="datetime64[D]").tolist() if values else []
 
 
 def _day(value: object) -> dt.date | None:

@@ -32,6 +32,7 @@ class Worksheet:
         self.prefix = root_prefix(xml, "worksheet")
         self._bounds: tuple[int, int] | None = None
         self._numbered: bool | None = None
+        self._spans: tuple[int, int, list[RowSpan], int] | None = None  # until the text changes
         self._row_tag = re.compile(rf"<{self.prefix}row(?=[\s>/])[^>]*>")
         p = self.prefix
         empty = re.search(rf"<{p}sheetData\s*/>", self.text)
@@ -59,6 +60,7 @@ class Worksheet:
         self.text = text
         self._bounds = None
         self._numbered = None
+        self._spans = None
 
     def _row_end(self, match: re.Match[str]) -> int:
         if match.group(0).endswith("/>"):
@@ -151,9 +153,16 @@ class Worksheet:
         new = "".join(rows[number].xml(self.prefix) for number in sorted(rows))
         self._changed(self.text[:start] + new + self.text[end:])
 
+    def _spans_once(self, low: int, high: int) -> tuple[list[RowSpan], int]:
+        """`_spans_between`, remembered until the text changes (find, then put, the same rows)."""
+        if self._spans is None or self._spans[:2] != (low, high):
+            spans, after = self._spans_between(low, high)
+            self._spans = (low, high, spans, after)
+        return self._spans[2], self._spans[3]
+
     def rows_numbered(self, numbers: set[int]) -> dict[int, Row]:
         """The rows with these numbers that exist in the part, the others left unparsed."""
-        spans, _ = self._spans_between(min(numbers), max(numbers))
+        spans, _ = self._spans_once(min(numbers), max(numbers))
         return {
             span.number: parse_row(self.text[span.start : span.end], span.number, self.prefix)
             for span in spans
@@ -163,7 +172,7 @@ class Worksheet:
     def put_rows(self, rows: dict[int, Row]) -> None:
         """Put `rows` in place of the rows with their numbers (or where they belong); the rows
         between them stay as written, unparsed."""
-        spans, after = self._spans_between(min(rows), max(rows))
+        spans, after = self._spans_once(min(rows), max(rows))
         existing = {span.number: span for span in spans}
         pieces = [
             rows[number].xml(self.prefix) if number in rows
