@@ -164,3 +164,18 @@ def test_a_paid_row_makes_the_export_more_than_open_items():
             ["A1", "Kite", "2026-11-01", "2026-12-01", "10", "0"],
             ["A2", "Kite", "2026-11-01", "2026-12-01", "10", "10"]]
     assert not recognise_export(grid, name="x.csv").open_items_only
+
+
+def test_an_unapplied_payment_without_a_number_is_a_credit_known_by_kind_and_date():
+    grid = [["Date", "Transaction Type", "Num", "Customer", "Due Date", "Open Balance"],
+            ["11/20/2026", "Payment", None, "Kite", None, "-40.00"],
+            ["11/23/2026", "Invoice", "12", "Kite", "12/23/2026", "100.00"],
+            ["11/25/2026", "Invoice", None, "Kite", "12/25/2026", "10.00"]]
+    with pytest.raises(DunningInputError) as raised:
+        recognise_export(grid, name="qb.csv")
+    [issue] = raised.value.issues
+    assert (issue.row, issue.column, issue.message) == (4, "Num", "missing invoice number")
+    export = recognise_export(grid[:3], name="qb.csv")
+    found = documents(export)
+    assert found["Payment of 2026-11-20"]["Open Amount"] == -40.0
+    assert any("no number" in note.message for note in export.issues)

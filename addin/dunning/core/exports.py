@@ -493,9 +493,23 @@ class _Reader:
                 self.issues.append(self._issue(
                     "no customer: the row has none and no customer heading is above it",
                     index, at.get("customer")))
-            if "invoice" in at and invoices[position] == "":
-                self.issues.append(self._issue("missing invoice number", index, at["invoice"]))
         invoice_dates = self._dates("invoice_date")
+        unnumbered = 0
+        for position, index in enumerate(self.data):
+            if "invoice" not in at or invoices[position] != "":
+                continue
+            kind = str(kinds[position])
+            day = invoice_dates[position] if invoice_dates is not None else None
+            if _CREDIT.search(kind) and day is not None and not pd.isna(day):
+                # QuickBooks lists unapplied payments without a number: known by kind and date
+                invoices[position] = f"{kind} of {pd.Timestamp(day).date().isoformat()}"
+                unnumbered += 1
+            else:
+                self.issues.append(self._issue("missing invoice number", index, at["invoice"]))
+        if unnumbered:
+            self.issues.append(Issue(
+                f"{unnumbered} payments or credits have no number; each is known by its kind "
+                "and date (\"Payment of 2026-11-02\")", severity="warning", sheet=self.name))
         due_dates = self._dates("due_date")
         settled = self._dates("settled_date")
         amount = self._amounts("amount")
