@@ -147,7 +147,8 @@ def recognise_export(
     header (`{"due_date": "Net due"}`) when the aliases miss it; `as_of` is the
     date to use when the export has no "As of" line.
     """
-    rows = [[_clean(cell) for cell in row] for row in grid]
+    rows = [[(cell.strip() or None) if type(cell) is str and "\u00a0" not in cell
+             else _clean(cell) for cell in row] for row in grid]
     if not any(not is_blank(cell) for row in rows for cell in row):
         raise DunningInputError([Issue(f"{name} is empty: expected an export with a header row "
                                        "and invoice rows")])
@@ -606,6 +607,8 @@ class _Reader:
 
     def _rolled_up(self, items: list[_Item]) -> list[_Item]:
         """One item per document: line items under one number merged, clashes refused."""
+        if len({item.invoice for item in items}) == len(items):
+            return items  # every number once: nothing to merge
         first: dict[str, _Item] = {}
         seen: dict[str, list[_Item]] = {}
         order: list[str] = []
