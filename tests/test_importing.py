@@ -337,3 +337,20 @@ def test_the_command_prints_what_changed_and_refuses_bad_input_with_status_1(tmp
     assert err.startswith("Error: xero_aged_receivables_summary.csv row 6: this is a summary")
     assert main(["aging", str(book), "--as-of", "2026-11-30"]) == 0
     assert "2,218.00" in capsys.readouterr().out
+
+
+def test_a_customer_that_differs_and_an_older_export_are_warned_about(tmp_path):
+    book = fresh_book(tmp_path)
+    import_export(EXPORTS / "netsuite_open_invoices.csv", book, as_of=dt.date(2026, 12, 5))
+    shorter = tmp_path / "ns.csv"
+    shorter.write_text("Date,Document Number,Name,Due Date,Amount,Amount Remaining\n"
+                       "10/28/2026,INV10052,Someone Else,11/27/2026,845.60,345.60\n",
+                       encoding="utf-8")
+    settled = import_export(shorter, book, as_of=dt.date(2026, 12, 10))
+    assert sorted(settled.settled) == ["INV10045", "INV10058"]
+    assert any("Cascade Cycles's in the workbook but Someone Else's" in issue.message
+               for issue in settled.issues)
+    assert settled.new_customers == []  # only new invoices bring new customers
+    older = import_export(shorter, book, as_of=dt.date(2026, 12, 1))
+    assert any("before invoices the workbook already marks settled on 2026-12-10" in
+               issue.message for issue in older.issues)

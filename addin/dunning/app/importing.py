@@ -182,6 +182,13 @@ class _Plan:
         self.settled: list[str] = []
         self.unchanged: list[str] = []
         self.date = export.as_of
+        self.notes: list[Issue] = []
+        latest = existing["settled_date"].max() if len(existing) else pd.NaT
+        if self.date is not None and not pd.isna(latest) and latest.date() > self.date:
+            self.notes.append(Issue(
+                f"this export is dated {self.date.isoformat()}, before invoices the workbook "
+                f"already marks settled on {latest.date().isoformat()}: importing an older "
+                "export sets balances back to what they were then", severity="warning"))
         held = _by_invoice(existing)
         undated: list[tuple[str, dict[str, object]]] = []  # settled, waiting for the date
         for item in _items(imported):
@@ -197,7 +204,12 @@ class _Plan:
                 if paid_up and settled_on is None:
                     undated.append((invoice, row_values))
                 continue
-            row, amount, was_open, was_settled = found
+            row, amount, was_open, was_settled, customer = found
+            if customer != item.customer:
+                self.notes.append(Issue(
+                    f"invoice {invoice} is {customer}'s in the workbook but {item.customer}'s "
+                    "in the export; the workbook's customer is kept (correct one of them)",
+                    severity="warning", sheet=INVOICE_TABLE, row=row, column="Customer"))
             if abs(was_open - open_now) < 0.005:
                 self.unchanged.append(invoice)
                 continue
@@ -211,7 +223,7 @@ class _Plan:
                 self.updates[row] = {"Paid": paid or None,
                                      **({"Settled Date": None} if was_settled else {})}
         if export.open_items_only:
-            for invoice, (row, amount, was_open, _) in held.items():
+            for invoice, (row, amount, was_open, _, _) in held.items():
                 if abs(was_open) >= 0.005:
                     self.settled.append(invoice)
                     self.updates[row] = {"Paid": amount, "Settled Date": None}
@@ -228,7 +240,9 @@ class _Plan:
     def _new_customers(self, imported: pd.DataFrame, ids: dict[str, str]) -> None:
         known = set(ids.values())
         seen: set[str] = set()
-        for code, name in zip(imported["customer"], imported["customer_name"], strict=True):
+        added = imported["invoice"].isin(set(self.new)).to_numpy()
+        for code, name in zip(imported["customer"][added], imported["customer_name"][added],
+                              strict=True):
             if code in known or code in seen:
                 continue
             seen.add(code)
@@ -237,12 +251,13 @@ class _Plan:
     def result(self, book: Path, source: str, issues: tuple[Issue, ...]) -> ImportResult:
         return ImportResult(book, source, self.date, self.new, self.updated, self.settled,
                             self.unchanged, [row["Customer"] for row in self.customers],
-                            self.export.open_items_only, issues)
+                            self.export.open_items_only, (*issues, *self.notes))
 
 
-def _by_invoice(frame: pd.DataFrame) -> dict[str, tuple[int, float, float, bool]]:
-    """The workbook's invoices by number: sheet row, amount, open balance, settled or not."""
-    held: dict[str, tuple[int, float, float, bool]] = {}
+def _by_invoice(frame: pd.DataFrame) -> dict[str, tuple[int, float, float, bool, str]]:
+    """The workbook's invoices by number: sheet row, amount, open balance, settled or not,
+    customer."""
+    held: dict[str, tuple[int, float, float, bool, str]] = {}
     repeated: list[Issue] = []
     for item in _items(frame):
         invoice = item.invoice
@@ -253,7 +268,7 @@ def _by_invoice(frame: pd.DataFrame) -> dict[str, tuple[int, float, float, bool]
                 sheet=INVOICE_TABLE, row=int(item.row), column="Invoice No"))
             continue
         held[invoice] = (item.row, item.amount, round(item.open_amount, 2),
-                         item.settled_date is not None)
+                         item.settled_date is not None, item.customer)
     if repeated:
         raise DunningInputError(repeated)
     return held
