@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from dunning.core.amounts import money
-from dunning.core.columns import FIELD_ALIASES, FIELD_LABELS, normal_header
+from dunning.core.columns import FIELD_ALIASES, normal_header
 from dunning.core.errors import DunningInputError, Issue, column_letter
 from dunning.core.parse import (
     AmbiguousDatesError,
@@ -670,8 +670,3 @@ def _day(value: object) -> dt.date | None:
     if value is None or pd.isna(value):  # type: ignore[arg-type]
         return None
     return pd.Timestamp(value).date()  # type: ignore[arg-type]
-
-
-def field_label(field_name: str) -> str:
-    """A field's name as messages show it."""
-    return FIELD_LABELS.get(field_name, field_name.replace("_", " "))
