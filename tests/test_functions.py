@@ -254,10 +254,12 @@ class ComTime(dt.datetime):
 def com(day):
     return ComTime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
 
-table = (("Invoice No", "Customer", "Invoice Date", "Due Date", "Amount"),
-         ("I1", "A", com(dt.date(2024, 1, 10)), com(dt.date(2024, 2, 9)), 1000.0),
-         ("I2", "B", com(dt.date(2024, 2, 15)), com(dt.date(2024, 3, 16)), 500.0),
-         (None, None, None, None, None), (None, None, None, None, None))
+table = (("Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Settled Date"),
+         ("I1", "A", com(dt.date(2024, 1, 10)), com(dt.date(2024, 2, 9)), 1000.0, None),
+         ("I2", "B", com(dt.date(2024, 2, 15)), com(dt.date(2024, 3, 16)), 500.0, None),
+         ("I0", "B", com(dt.date(2024, 1, 5)), com(dt.date(2024, 2, 4)), 300.0,
+          com(dt.date(2024, 2, 1))),
+         (None, None, None, None, None, None), (None, None, None, None, None, None))
 calls = {
     "DSO": (table, com(dt.date(2024, 3, 31)), 90.0),
     "AGING": (table, 45382.0, True),
@@ -348,9 +350,11 @@ def test_values_through_xlwings_own_conversion_pipeline(classic_windows):
     """COM-shaped arguments (tuples, zone-stamped dates, error integers) go through xlwings'
     real read and write stages and come back as the 2-D values a cell receives."""
     results = classic_windows["results"]
-    table = [["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount"],
-             ["I1", "A", dt.datetime(2024, 1, 10), dt.datetime(2024, 2, 9), 1000.0],
-             ["I2", "B", dt.datetime(2024, 2, 15), dt.datetime(2024, 3, 16), 500.0]]
+    table = [["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Settled Date"],
+             ["I1", "A", dt.datetime(2024, 1, 10), dt.datetime(2024, 2, 9), 1000.0, None],
+             ["I2", "B", dt.datetime(2024, 2, 15), dt.datetime(2024, 3, 16), 500.0, None],
+             ["I0", "B", dt.datetime(2024, 1, 5), dt.datetime(2024, 2, 4), 300.0,
+              dt.datetime(2024, 2, 1)]]
     frame = build_ledger(table).frame
     day = dt.datetime(2024, 3, 31)
     assert results["DSO"] == [[pytest.approx(ledger_kpis.dso(frame, day, 90))]]

@@ -354,3 +354,35 @@ def test_all_kpis_on_random_ledgers(items: list, as_of_day: int) -> None:
     if not isinstance(result["collection_rate"], NotDefined):
         collected = result["collection_rate"] * available / 100
         assert collected == pytest.approx(available - result["receivables"], abs=1e-6)
+
+
+def test_an_open_items_ledger_says_so_instead_of_dso_365_and_cei_0():
+    """An aging export holds no paid history: the KPIs that need it are not defined."""
+    from dunning.core.ledger import build_ledger
+    from dunning.core.ledger_kpis import (
+        OPEN_ITEMS_ONLY,
+        PAID_HISTORY_KPIS,
+        all_kpis,
+        cei,
+        collection_rate,
+        dso,
+        holds_open_items_only,
+    )
+
+    rows = [["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Paid"],
+            ["1", "A", "2026-06-01", "2026-07-01", 100.0, 40.0],
+            ["2", "B", "2026-11-01", "2026-12-01", 50.0, None]]
+    frame = build_ledger(rows).frame
+    assert holds_open_items_only(frame)
+    found = all_kpis(frame, "2026-11-30")
+    assert {name: found[name] for name in PAID_HISTORY_KPIS} == dict.fromkeys(
+        PAID_HISTORY_KPIS, OPEN_ITEMS_ONLY)
+    assert str(found["dso"]) == "not defined: the ledger holds open items only"
+    assert found["receivables"] == 110.0  # what is open is still known
+    assert dso(frame, "2026-11-30") == OPEN_ITEMS_ONLY
+    assert cei(frame, "2025-11-30", "2026-11-30") == OPEN_ITEMS_ONLY
+    assert collection_rate(frame, "2025-11-30", "2026-11-30") == OPEN_ITEMS_ONLY
+    rows.append(["3", "B", "2026-09-01", "2026-10-01", 70.0, 70.0])
+    paid = build_ledger(rows).frame
+    assert not holds_open_items_only(paid)
+    assert isinstance(all_kpis(paid, "2026-11-30")["dso"], float)

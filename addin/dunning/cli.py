@@ -207,6 +207,29 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--client", required=True, help="the client's name, shown in the workbook")
     new.set_defaults(run=_run_new_workbook)
 
+    imports = commands.add_parser(
+        "import", help="bring an accounting system's export (open invoices, aged receivables, "
+                       "invoice list) into a client workbook and keep it in step")
+    imports.add_argument("file", type=Path, help="the export: .csv, tab-separated .txt or .xlsx")
+    imports.add_argument("--into", type=Path, required=True, dest="book", metavar="BOOK",
+                         help="the client's workbook (.xlsx, .xlsm)")
+    imports.add_argument("--as-of", type=_date, help="the export's date, when it has no "
+                         "\"As of\" line; invoices missing from it are settled on this day")
+    imports.add_argument("--header-row", type=int, metavar="N",
+                         help="the line of the export's column headers, when the guess is wrong")
+    imports.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER",
+                         help="name the column of a field, e.g. --map due_date='Net Due' "
+                              "(HEADER=FIELD is understood too)")
+    imports.add_argument("--terms-days", type=int, default=30, metavar="DAYS",
+                         help="payment terms for exports without due dates, for customers "
+                              "whose Terms Days is empty (default: %(default)s)")
+    order = imports.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None,
+                       help="text dates are day first (31/03/2026)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                       help="text dates are month first (03/31/2026)")
+    imports.set_defaults(run=_run_import)
+
     rates = commands.add_parser(
         "rates", help="keep the late-payment reference rates (ECB, Bank of England) current")
     rate_actions = rates.add_subparsers(title="actions", metavar="ACTION", dest="rates_action",
@@ -364,7 +387,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _run_aging(args: argparse.Namespace) -> int:
     from dunning.render.report import aging_report
 
-    book = _open_book(args)
+    book = _open_book(args, unique_invoices=True)
     basis = args.basis or book.settings.aging_basis
     if args.form != "text":
         from dunning.app.output import aging_records, formatted
@@ -379,7 +402,7 @@ def _run_aging(args: argparse.Namespace) -> int:
 def _run_kpis(args: argparse.Namespace) -> int:
     from dunning.render.report import kpi_report
 
-    book = _open_book(args)
+    book = _open_book(args, unique_invoices=True)
     if args.form != "text":
         from dunning.app.output import formatted, kpi_records
 
@@ -596,6 +619,17 @@ def _run_new_workbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_import(args: argparse.Namespace) -> int:
+    from dunning.app.importing import import_export, import_mapping
+
+    result = import_export(args.file, args.book, as_of=args.as_of, header_row=args.header_row,
+                           mapping=import_mapping(_mapping(args.map)), dayfirst=args.dayfirst,
+                           default_terms=args.terms_days)
+    _warn(result.issues)
+    print(result.message())
+    return 0
+
+
 def _run_rates_update(args: argparse.Namespace) -> int:
     from dunning.app.rates import update_rates
 
@@ -605,12 +639,13 @@ def _run_rates_update(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_book(args: argparse.Namespace):  # noqa: ANN202 - a small private record
+def _open_book(args: argparse.Namespace, *, unique_invoices: bool = False):  # noqa: ANN202
     from dunning.io.book import open_book
 
     book = open_book(args.book, as_of=args.as_of, today=_today(args), sheet=args.sheet,
                      table=args.table, currency=args.currency, dayfirst=args.dayfirst,
-                     mapping=_mapping(args.map), decimal="," if args.decimal_comma else ".")
+                     mapping=_mapping(args.map), decimal="," if args.decimal_comma else ".",
+                     unique_invoices=unique_invoices)
     _warn(book.issues)
     return book
 

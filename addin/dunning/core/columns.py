@@ -17,10 +17,14 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "invoice": (
         "invoiceno", "invoicenumber", "invoice", "invoicenum", "invoicenr", "invoiceid",
         "docid", "documentid", "documentno", "documentnumber", "docno", "docnumber",
+        "num", "voucherno", "vouchernumber", "transactionno", "transactionnumber", "refno",
+        "journalentry", "entry", "reference", "ref", "number", "no",
     ),
     "customer": (
         "customer", "customerid", "customerno", "customernumber", "custnumber", "custno",
         "custid", "clientid", "client", "accountno", "accountnumber", "account", "debtor",
+        "ac", "acno", "contactname", "contact", "partner", "customeraccount",
+        "customercode", "debtorno", "debtorcode",
         "customername", "namecustomer", "name", "clientname", "accountname", "vendorname",
     ),
     "customer_name": (
@@ -29,16 +33,19 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "invoice_date": (
         "invoicedate", "invoicedt", "postingdate", "documentdate", "docdate", "issuedate",
-        "billingdate", "date",
+        "billingdate", "date", "dateissued", "trandate", "transactiondate", "invdate",
     ),
-    "due_date": ("duedate", "dueindate", "netduedate", "paymentduedate", "duedt", "due"),
+    "due_date": ("duedate", "dueindate", "netduedate", "paymentduedate", "duedt", "due",
+                 "dateddue", "datedue", "dueon", "netdue", "duedatereceiveby"),
     "amount": (
         "amount", "invoiceamount", "amt", "total", "totalamount", "grossamount",
-        "invoicetotal", "originalamount", "totalopenamount",
+        "invoicetotal", "originalamount", "totalopenamount", "invoicedamount",
+        "amountindoccurr", "amountindocumentcurrency", "amountinlocalcurrency", "amountinlc",
+        "grandtotal", "origamount", "originalamt", "documentamount",
     ),
     "paid_amount": (
         "paid", "paidamount", "amountpaid", "settled", "settledamount", "payments",
-        "amountreceived", "received",
+        "amountreceived", "received", "invoiceamountpaid",
     ),
     "settled_date": (
         "settleddate", "cleardate", "cleareddate", "paiddate", "paymentdate", "datepaid",
@@ -46,7 +53,9 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "open_amount": (
         "outstanding", "openamount", "outstandingamount", "balance", "balancedue",
-        "amountdue", "openbalance", "remaining",
+        "amountdue", "openbalance", "remaining", "invoiceamountdue", "amountremaining",
+        "remainingamount", "outstandingamt", "totaldue", "balanceamount", "residual",
+        "amountresidual", "openamt", "duebalance", "amountoutstanding",
     ),
     "is_open": ("isopen", "openitem"),
     "currency": (

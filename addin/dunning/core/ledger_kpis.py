@@ -45,6 +45,50 @@ DEFAULT_MONTHS = 12
 ONE_DAY = np.timedelta64(1, "D")
 
 
+OPEN_ITEMS_ONLY = NotDefined("the ledger holds open items only")
+"""What the KPIs that need paid history show for a ledger of open items (an aging export)."""
+
+PAID_HISTORY_KPIS = (
+    "dso", "countback_dso", "best_possible_dso", "average_days_delinquent", "cei",
+    "receivables_turnover", "average_days_to_pay", "average_days_late",
+    "weighted_average_days_late", "collection_rate", "bad_debt_ratio",
+)
+"""KPIs that compare sales with collections: meaningless without the items already paid."""
+
+
+def holds_open_items_only(frame: pd.DataFrame) -> bool:
+    """Is the ledger an open-items list: nothing settled, every item still owing something?
+
+    Such a ledger (an aging report or open-invoices export) has no paid history, so
+    DSO over a period would count only unpaid sales (a DSO near the period's length)
+    and the collection measures would read 0%.
+    """
+    if len(frame) == 0:
+        return False
+    settled = frame["settled_date"].notna().to_numpy()
+    paid_up = np.abs(frame["open_amount"].to_numpy(dtype=float)) < 0.005
+    return not bool(settled.any() or paid_up.any())
+
+
+def _explained(value: object) -> bool:
+    """Is a KPI better told as `OPEN_ITEMS_ONLY`: a number, or not defined for want of
+    settlements? Another reason ("no credit sales in the period") is the more particular."""
+    return not isinstance(value, NotDefined) or "settled" in value.reason
+
+
+def _needs_paid_history(function: Callable[..., KpiValue]) -> Callable[..., KpiValue]:
+    """A KPI that is `OPEN_ITEMS_ONLY`, not a number, for a ledger of open items only."""
+
+    def kpi(frame: pd.DataFrame, *args: Any, **kwargs: Any) -> KpiValue:
+        value = function(frame, *args, **kwargs)
+        return OPEN_ITEMS_ONLY if _explained(value) and holds_open_items_only(frame) else value
+
+    kpi.__name__ = function.__name__
+    kpi.__doc__ = function.__doc__
+    kpi.__wrapped__ = function  # type: ignore[attr-defined]
+    return kpi
+
+
 class _View:
     """The ledger's columns as numpy arrays, with the shared pieces computed once.
 
@@ -206,16 +250,19 @@ def net_credit_sales(frame: pd.DataFrame, start: DateLike, end: DateLike) -> flo
 # --------------------------------------------------------------------------- DSO family
 
 
+@_needs_paid_history
 def dso(frame: pd.DataFrame, as_of: DateLike, days: int = DEFAULT_DAYS) -> KpiValue:
     """DSO = receivables at as_of / net credit sales in (as_of - days, as_of] * days, in days."""
     return _dso(_View(frame), *_look_back(as_of, days))
 
 
+@_needs_paid_history
 def best_possible_dso(frame: pd.DataFrame, as_of: DateLike, days: int = DEFAULT_DAYS) -> KpiValue:
     """BPDSO = current receivables at as_of / net credit sales in the look-back * days."""
     return _best_possible_dso(_View(frame), *_look_back(as_of, days))
 
 
+@_needs_paid_history
 def average_days_delinquent(
     frame: pd.DataFrame, as_of: DateLike, days: int = DEFAULT_DAYS
 ) -> KpiValue:
@@ -225,6 +272,7 @@ def average_days_delinquent(
     return kpis.average_days_delinquent(outstanding, _best_possible_dso(view, start, end))
 
 
+@_needs_paid_history
 def countback_dso(frame: pd.DataFrame, as_of: DateLike, months: int = DEFAULT_MONTHS) -> KpiValue:
     """Countback DSO over calendar months walking back from as_of, in days.
 
@@ -275,6 +323,7 @@ def _countback_dso(view: _View, as_of: np.datetime64, months: int) -> KpiValue:
 # --------------------------------------------------------------------------- period KPIs
 
 
+@_needs_paid_history
 def cei(frame: pd.DataFrame, start: DateLike, end: DateLike) -> KpiValue:
     """Collection effectiveness index over (start, end], a percentage.
 
@@ -285,6 +334,7 @@ def cei(frame: pd.DataFrame, start: DateLike, end: DateLike) -> KpiValue:
     return _cei(_View(frame), *_period(start, end))
 
 
+@_needs_paid_history
 def receivables_turnover(frame: pd.DataFrame, start: DateLike, end: DateLike) -> KpiValue:
     """Net credit sales in (start, end] / ((receivables at start + at end) / 2), times."""
     return _turnover(_View(frame), *_period(start, end))
@@ -340,6 +390,7 @@ def _disputed_share(view: _View, day: np.datetime64) -> KpiValue:
 # --------------------------------------------------------------------------- payment behaviour
 
 
+@_needs_paid_history
 def average_days_to_pay(frame: pd.DataFrame, start: DateLike, end: DateLike) -> KpiValue:
     """Mean of settled_date - invoice_date in days over invoices settled in (start, end].
 
@@ -348,16 +399,19 @@ def average_days_to_pay(frame: pd.DataFrame, start: DateLike, end: DateLike) -> 
     return _days_to_pay(_View(frame), *_period(start, end))
 
 
+@_needs_paid_history
 def average_days_late(frame: pd.DataFrame, start: DateLike, end: DateLike) -> KpiValue:
     """Mean of max(0, settled_date - due_date) in days over invoices settled in (start, end]."""
     return _days_late(_View(frame), *_period(start, end), weighted=False)
 
 
+@_needs_paid_history
 def weighted_average_days_late(frame: pd.DataFrame, start: DateLike, end: DateLike) -> KpiValue:
     """Amount-weighted mean of max(0, settled_date - due_date) over the same invoices, in days."""
     return _days_late(_View(frame), *_period(start, end), weighted=True)
 
 
+@_needs_paid_history
 def collection_rate(frame: pd.DataFrame, start: DateLike, end: DateLike) -> KpiValue:
     """Amount collected in (start, end] / (receivables at start + net credit sales) * 100.
 
@@ -408,6 +462,7 @@ def bad_debt_written_off(frame: pd.DataFrame, start: DateLike, end: DateLike) ->
     return _written_off(_View(frame), *_period(start, end))
 
 
+@_needs_paid_history
 def bad_debt_ratio(frame: pd.DataFrame, start: DateLike, end: DateLike) -> KpiValue:
     """bad_debt_written_off / net credit sales in (start, end] * 100."""
     return _bad_debt_ratio(_View(frame), *_period(start, end))
@@ -469,7 +524,7 @@ def all_kpis(
     start, end = _look_back(as_of, days)
     total, current = view.receivables(end), view.current_receivables(end)
     dso_days, best = _dso(view, start, end), _best_possible_dso(view, start, end)
-    return {
+    result: dict[str, float | int | NotDefined] = {
         "receivables": total,
         "current_receivables": current,
         "past_due_receivables": total - current,
@@ -493,6 +548,10 @@ def all_kpis(
         "open_items": int(np.count_nonzero(view.balance(end))),
         "invoices_settled": int(np.count_nonzero(view.paid_invoices(start, end))),
     }
+    if holds_open_items_only(frame):
+        result.update({name: OPEN_ITEMS_ONLY for name in PAID_HISTORY_KPIS
+                       if _explained(result[name])})
+    return result
 
 
 __all__ = [

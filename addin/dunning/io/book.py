@@ -12,6 +12,7 @@ import pandas as pd
 from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue
 from dunning.core.ledger import single_currency
 from dunning.core.parse import parse_text
+from dunning.core.uniqueness import repeated_invoices
 from dunning.io.reading import read_invoices, read_table_frame, read_table_rows
 from dunning.io.workbook import Workbook, opened
 from dunning.sheets.settings import Settings, WorkbookSettings, read_settings_table
@@ -49,6 +50,7 @@ def open_book(
     mapping: Mapping[str, str] | None = None,
     all_currencies: bool = False,
     decimal: str = ".",
+    unique_invoices: bool = False,
 ) -> Book:
     """Read a workbook's invoices and Settings, or a CSV's invoices with default settings.
 
@@ -60,7 +62,8 @@ def open_book(
     A workbook's `settings` hold every setting (a `WorkbookSettings`, read once by
     `dunning.sheets.settings`): unusable values raise together, each naming its row, and
     rows not understood (an unknown name) are warnings in `issues`. A CSV's are the
-    defaults (`Settings()`).
+    defaults (`Settings()`). With `unique_invoices` (for reports that add amounts up) an
+    invoice number on two rows is an error naming both (`dunning.core.uniqueness`).
     """
     path = Path(source) if isinstance(source, (str, Path)) else source.path
     is_csv = isinstance(source, (str, Path)) and path.suffix.lower() == ".csv"
@@ -86,6 +89,10 @@ def open_book(
                      if len(row) > 1 and row[0] is not None and str(row[0]).strip()}
         settings, warnings = record, record.warnings
         frame = with_customer_names(ledger.frame, customers)
+    if unique_invoices:
+        repeated = repeated_invoices(ledger.frame, sheet=ledger.source)
+        if repeated:
+            raise DunningInputError(repeated)
     day = as_of or settings.as_of or today
     if not all_currencies:
         frame = single_currency(frame, currency)

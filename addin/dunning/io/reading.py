@@ -335,3 +335,18 @@ def _damage_told(workbook: Workbook) -> Iterator[None]:
         raise DunningInputError([Issue(
             f"{workbook.name} is damaged and cannot be read ({type(error).__name__}: {error}); "
             f"{_advice_for('damaged')}")]) from error
+
+
+def read_text(path: Path, *, notes: list[Issue] | None = None) -> str:
+    """A text export's characters, decoded by the module docstring's rule (for report exports
+    whose title lines a CSV reader cannot take as a header: `dunning.io.export_files`)."""
+    raw = path.read_bytes()
+    kind = _binary_kind(path, raw[:_SNIFF])
+    if kind is not None:
+        raise DunningInputError([Issue(
+            f"{path.name} is {kind}, not a text export; {_advice_for(kind, csv=True)}")])
+    text, encoding = _decoded(path, raw)
+    if encoding == "cp1252" and notes is not None:
+        notes.append(Issue(f"{path.name} is not UTF-8: it was read as Windows-1252",
+                           severity="warning"))
+    return text

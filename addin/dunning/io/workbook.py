@@ -88,6 +88,8 @@ class FileWorkbook:
     _sheets: list[tuple[str, list[list[object]], SheetLayout | None, str | None]] = field(
         default_factory=list, repr=False)
     _charts: list[tuple[str, list[Chart]]] = field(default_factory=list, repr=False)
+    _updates: list[tuple[str, dict[int, dict[str, object]]]] = field(default_factory=list,
+                                                                      repr=False)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -145,12 +147,20 @@ class FileWorkbook:
         """Queue native charts for the sheet (drawn after its cells are written)."""
         self._charts.append((sheet, list(charts)))
 
+    def update_cells(self, table: str, updates: Mapping[int, Mapping[str, object]]) -> None:
+        """Set cells of a table's rows on `save()`: `{sheet row: {header: value}}`."""
+        self._updates.append((table, {row: dict(values) for row, values in updates.items()}))
+
     def save(self) -> None:
         """Write every queued change in one atomic save; nothing is written when none is queued."""
-        if not self._appends and not self._sheets and not self._charts:
+        if (not self._appends and not self._sheets and not self._charts
+                and not any(u for _, u in self._updates)):
             return
         self.close()
         with WorkbookEdit(self.path, backups=self.backups) as edit:
+            for table, updates in self._updates:
+                if updates:
+                    edit.update_cells(table, updates)
             for table, rows in self._appends:
                 if rows:
                     edit.append_rows(table, rows)
@@ -163,6 +173,7 @@ class FileWorkbook:
         self._appends.clear()
         self._sheets.clear()
         self._charts.clear()
+        self._updates.clear()
 
     def close(self) -> None:
         """Let go of the file (Windows cannot replace a file that is open for reading)."""

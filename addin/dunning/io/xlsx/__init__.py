@@ -35,6 +35,7 @@ Public API:
     append_rows(path, table, rows, *, backups=1) -> AppendResult
     replace_sheet(path, sheet, rows, *, backups=1) -> ReplaceResult
     WorkbookEdit(path, *, backups=1, recalculate=True): several edits, one save
+        (append_rows, update_cells: set named cells of table rows, replace_sheet)
     find_owner(path) -> Owner | None: who has the workbook open
 """
 

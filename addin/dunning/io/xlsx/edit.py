@@ -9,14 +9,15 @@ from pathlib import Path
 from types import TracebackType
 
 from dunning.core.errors import DunningInputError, Issue
-from dunning.io.xlsx import atomic
+from dunning.io.xlsx import atomic, cells
 from dunning.io.xlsx.chart_ranges import grow_series
 from dunning.io.xlsx.charts import Chart, put_charts
 from dunning.io.xlsx.errors import unsupported
 from dunning.io.xlsx.locks import check_not_open
 from dunning.io.xlsx.markup import escape_attr
 from dunning.io.xlsx.package import Package, resolve
-from dunning.io.xlsx.refs import Area
+from dunning.io.xlsx.refs import Area, col_name
+from dunning.io.xlsx.rows import RawCell, Row
 from dunning.io.xlsx.sheets import (
     NEW_SHEET,
     ReplaceResult,
@@ -32,6 +33,7 @@ from dunning.io.xlsx.tables import (
     parse_table,
     resized_xml,
     rows_as_lists,
+    style_for,
     table_name,
 )
 from dunning.io.xlsx.workbook import (
@@ -271,6 +273,76 @@ class WorkbookEdit:
         grow_series(self.package, sheet, first_row=table.data_first, last_row=table.data_last,
                     min_col=table.area.min_col, max_col=table.area.max_col,
                     new_last_row=new_last)
+
+    def update_cells(self, table: str, updates: Mapping[int, Mapping[str, object]]) -> int:
+        """Set cells in rows of Excel Table `table`: `{sheet row: {header: value}}`.
+
+        Only the named cells change (None empties one); every other cell of the row,
+        its style and the rest of the sheet stay as written. Rows must be data rows
+        of the table; a calculated column or a cell holding a formula is refused, so
+        no formula is ever overwritten. Returns how many cells were set.
+        """
+        entry, found = self._table(table)
+        if not updates:
+            return 0
+        names = {column.name.casefold(): index for index, column in enumerate(found.columns)}
+        issues: list[Issue] = []
+        wanted: dict[int, list[tuple[int, object]]] = {}
+        for number, values in updates.items():
+            if not found.data_first <= number <= found.data_last:
+                issues.append(Issue(
+                    f"row {number} is not a data row of table {found.name} (rows "
+                    f"{found.data_first} to {found.data_last})", sheet=entry.name, row=number))
+                continue
+            for header, value in values.items():
+                index = names.get(str(header).casefold())
+                if index is None:
+                    issues.append(Issue(
+                        f"table {found.name} has no column {header!r}", sheet=entry.name))
+                elif found.columns[index].formula is not None:
+                    issues.append(Issue(
+                        f"column {header!r} of table {found.name} is calculated; Dunning does "
+                        "not overwrite its formula", sheet=entry.name, row=number))
+                else:
+                    wanted.setdefault(number, []).append((index, value))
+        if issues:
+            raise DunningInputError(issues[:50])
+        sheet = self._worksheet(entry)
+        rows = sheet.rows_numbered(set(wanted))
+        book_styles = self._book_styles()
+        count = 0
+        for number in sorted(wanted):
+            row = rows.get(number) or Row.new(number, sheet.prefix)
+            rows[number] = row
+            for index, value in wanted[number]:
+                col = found.area.min_col + index
+                ref = f"{col_name(col)}{number}"
+                existing = row.cells.get(col)
+                if existing is not None and existing.has_formula(sheet.prefix):
+                    issues.append(Issue(
+                        "the cell holds a formula; Dunning does not overwrite it",
+                        sheet=entry.name, row=number, column=found.columns[index].name,
+                        column_letter=col_name(col)))
+                    continue
+                try:
+                    encoded = cells.encode(value, date1904=self._workbook.date1904)
+                except cells.CellValueError as error:
+                    issues.append(Issue(str(error), sheet=entry.name, row=number,
+                                        column=found.columns[index].name,
+                                        column_letter=col_name(col), value=value))
+                    continue
+                style = style_for(book_styles, encoded, existing.style if existing else 0)
+                xml = cells.cell(ref, encoded, style, sheet.prefix)
+                if xml:
+                    row.cells[col] = RawCell(col, xml)
+                else:
+                    row.cells.pop(col, None)
+                count += 1
+        if issues:
+            raise DunningInputError(issues[:50])
+        sheet.put_rows({number: rows[number] for number in wanted})
+        self._edited = True
+        return count
 
     def replace_sheet(
         self,

@@ -32,6 +32,7 @@ class Worksheet:
         self.prefix = root_prefix(xml, "worksheet")
         self._bounds: tuple[int, int] | None = None
         self._numbered: bool | None = None
+        self._spans: tuple[int, int, list[RowSpan], int] | None = None  # until the text changes
         self._row_tag = re.compile(rf"<{self.prefix}row(?=[\s>/])[^>]*>")
         p = self.prefix
         empty = re.search(rf"<{p}sheetData\s*/>", self.text)
@@ -59,6 +60,7 @@ class Worksheet:
         self.text = text
         self._bounds = None
         self._numbered = None
+        self._spans = None
 
     def _row_end(self, match: re.Match[str]) -> int:
         if match.group(0).endswith("/>"):
@@ -150,6 +152,35 @@ class Worksheet:
         start, end = (spans[0].start, spans[-1].end) if spans else (after, after)
         new = "".join(rows[number].xml(self.prefix) for number in sorted(rows))
         self._changed(self.text[:start] + new + self.text[end:])
+
+    def _spans_once(self, low: int, high: int) -> tuple[list[RowSpan], int]:
+        """`_spans_between`, remembered until the text changes (find, then put, the same rows)."""
+        if self._spans is None or self._spans[:2] != (low, high):
+            spans, after = self._spans_between(low, high)
+            self._spans = (low, high, spans, after)
+        return self._spans[2], self._spans[3]
+
+    def rows_numbered(self, numbers: set[int]) -> dict[int, Row]:
+        """The rows with these numbers that exist in the part, the others left unparsed."""
+        spans, _ = self._spans_once(min(numbers), max(numbers))
+        return {
+            span.number: parse_row(self.text[span.start : span.end], span.number, self.prefix)
+            for span in spans
+            if span.number in numbers
+        }
+
+    def put_rows(self, rows: dict[int, Row]) -> None:
+        """Put `rows` in place of the rows with their numbers (or where they belong); the rows
+        between them stay as written, unparsed."""
+        spans, after = self._spans_once(min(rows), max(rows))
+        existing = {span.number: span for span in spans}
+        pieces = [
+            rows[number].xml(self.prefix) if number in rows
+            else self.text[existing[number].start : existing[number].end]
+            for number in sorted(set(existing) | set(rows))
+        ]
+        start, end = (spans[0].start, spans[-1].end) if spans else (after, after)
+        self._changed(self.text[:start] + "".join(pieces) + self.text[end:])
 
     def replace_all_rows(self, rows_xml: str) -> None:
         start, end = self._data_bounds()

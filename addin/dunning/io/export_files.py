@@ -1,0 +1,62 @@
+"""Read an accounting system's export file into a grid of cells, no header assumed.
+
+Report exports are not tables: title lines, group headings and totals come first
+and between, so they are read as they are, every line a row, and
+`dunning.core.exports` finds the table in them. Text files (CSV, and the
+tab-separated text of SAP's list export) are decoded as `dunning.io.reading`
+decodes CSV; the separator is the one the lines hold most of (tab, semicolon or
+comma). Workbooks (.xlsx, .xlsm) are read with calamine, the first sheet that
+holds anything, cells as values (numbers, dates, text). What a file is, is
+judged by its content, not its name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from dunning.core.errors import DunningInputError, Issue
+from dunning.io.reading import check_workbook_file, read_text
+from dunning.io.workbook import FileWorkbook
+
+_SEPARATORS = ("\t", ";", ",")
+_SNIFF_LINES = 200
+
+
+def read_export_grid(path: str | Path, *, notes: list[Issue] | None = None) -> list[list[object]]:
+    """Every line (text) or row (workbook) of an export, as a list of cells."""
+    path = Path(path)
+    if not path.is_file():
+        raise DunningInputError([Issue(f"no such file: {path}")])
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith((b"PK", b"\xd0\xcf\x11\xe0")):
+        check_workbook_file(path)
+        return _workbook_grid(path)
+    return _text_grid(path, notes)
+
+
+def _workbook_grid(path: Path) -> list[list[object]]:
+    with FileWorkbook(path) as workbook:
+        for sheet in workbook.sheet_names():
+            rows = workbook.sheet_rows(sheet)
+            if any(cell not in (None, "") for row in rows for cell in row):
+                return [list(row) for row in rows]
+    raise DunningInputError([Issue(f"{path.name} is empty: every sheet is blank")])
+
+
+def _text_grid(path: Path, notes: list[Issue] | None) -> list[list[object]]:
+    text = read_text(path, notes=notes)
+    if not text.strip():
+        raise DunningInputError([Issue(f"{path.name} is empty: expected an export with a "
+                                       "header row and invoice rows")])
+    lines = text.splitlines()[:_SNIFF_LINES]
+    counts = {mark: sum(line.count(mark) for line in lines) for mark in _SEPARATORS}
+    separator = max(_SEPARATORS, key=lambda mark: counts[mark])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    try:
+        return [list(row) for row in reader]
+    except csv.Error as error:
+        raise DunningInputError([Issue(f"{path.name} cannot be read as text: {error}",
+                                       row=reader.line_num)]) from None

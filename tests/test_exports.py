@@ -1,0 +1,181 @@
+"""Recognising report exports in a grid of cells (dunning.core.exports), no files involved."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dunning.core.errors import DunningInputError
+from dunning.core.exports import HEADERS, recognise_export
+
+
+def documents(export) -> dict[str, dict[str, object]]:
+    return {row[0]: dict(zip(HEADERS, row, strict=True)) for row in export.rows[1:]}
+
+
+QUICKBOOKS = [
+    ["Open Invoices"],
+    ["Acme Books"],
+    ["As of November 30, 2026"],
+    [],
+    [None, "Date", "Transaction Type", "Num", "Due Date", "Amount", "Open Balance"],
+    ["Kite Co"],
+    [None, "10/15/2026", "Invoice", "7", "11/14/2026", "100.00", "60.00"],
+    [None, "11/01/2026", "Credit Memo", "8", "11/01/2026", "25.00", "25.00"],
+    ["Total for Kite Co", None, None, None, None, "$75.00", "$35.00"],
+    ["Lamp Ltd"],
+    [None, "11/03/2026", "Invoice", "9", "12/03/2026", "40.00", "40.00"],
+    ["Total for Lamp Ltd", None, None, None, None, "$40.00", "$40.00"],
+    ["TOTAL", None, None, None, None, "$115.00", "$75.00"],
+    [],
+    ["Accrual Basis Monday, November 30, 2026 09:12 AM"],
+]
+
+
+def test_titles_groups_totals_and_credit_memos():
+    export = recognise_export(QUICKBOOKS, name="qb.csv")
+    assert export.header_line == 5 and export.as_of == dt.date(2026, 11, 30)
+    found = documents(export)
+    assert list(found) == ["7", "8", "9"]
+    assert found["7"]["Customer"] == "Kite Co" and found["9"]["Customer"] == "Lamp Ltd"
+    assert (found["8"]["Amount"], found["8"]["Open Amount"]) == (-25.0, -25.0)
+    assert export.lines == [7, 8, 11]
+    assert export.open_items_only
+
+
+def test_a_group_total_that_differs_is_an_error_naming_its_line_and_column():
+    grid = [list(row) for row in QUICKBOOKS]
+    grid[8][6] = "$36.00"
+    with pytest.raises(DunningInputError) as raised:
+        recognise_export(grid, name="qb.csv")
+    [issue] = raised.value.issues
+    assert (issue.row, issue.column_letter, issue.column) == (9, "G", "Open Balance")
+    assert "the total for Kite Co says 36.00 but the rows above it add up to 35.00" in \
+        issue.message
+
+
+def test_the_report_total_is_checked_against_every_row():
+    grid = [list(row) for row in QUICKBOOKS]
+    grid[12][5] = "$116.00"
+    with pytest.raises(DunningInputError, match="the report total says 116.00"):
+        recognise_export(grid, name="qb.csv")
+
+
+def test_line_items_roll_up_and_differing_amounts_are_added():
+    grid = [["InvoiceNumber", "ContactName", "InvoiceDate", "DueDate", "Total", "LineAmount"],
+            ["A1", "Kite", "2026-11-01", "2026-12-01", "300", "100"],
+            ["A1", "Kite", "2026-11-01", "2026-12-01", "300", "200"],
+            ["A2", "Kite", "2026-11-02", "2026-12-02", "10", "10"],
+            ["A2", "Kite", "2026-11-02", "2026-12-02", "15", "15"]]
+    found = documents(recognise_export(grid, name="x.csv"))
+    assert found["A1"]["Amount"] == 300.0  # the invoice total, repeated on each line
+    assert found["A2"]["Amount"] == 25.0  # line amounts: added
+
+
+def test_different_documents_under_one_number_name_both_lines():
+    grid = [["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount"],
+            ["A1", "Kite", "2026-11-01", "2026-12-01", "300"],
+            ["A1", "Lamp", "2026-11-01", "2026-12-01", "300"]]
+    with pytest.raises(DunningInputError,
+                       match=r"A1 is on line 2 \(Kite, dated 2026-11-01\) and on line 3 "
+                             r"\(Lamp, dated 2026-11-01\)"):
+        recognise_export(grid, name="x.csv")
+
+
+def test_sap_trailing_minus_decimal_comma_dotted_dates_and_star_subtotals():
+    grid = [["Open items at key date 30.11.2026"], [],
+            [None, "Account", "Document Number", "Document Date", "Net due date",
+             "Amount in doc. curr."],
+            [None, "100", "18", "01.02.2026", "03.04.2026", "1.250,00"],
+            [None, "100", "14", "05.02.2026", "05.02.2026", "250,00-"],
+            [None, "*", None, None, None, "1.000,00"],
+            [None, "**", None, None, None, "1.000,00"]]
+    export = recognise_export(grid, name="fbl5n.txt")
+    found = documents(export)
+    assert export.as_of == dt.date(2026, 11, 30)
+    assert found["18"]["Due Date"] == dt.date(2026, 4, 3)
+    assert (found["18"]["Amount"], found["14"]["Amount"]) == (1250.0, -250.0)
+    grid[5][5] = "1.100,00"
+    with pytest.raises(DunningInputError, match="the total for the account says 1,100.00"):
+        recognise_export(grid, name="fbl5n.txt")
+
+
+def test_aging_buckets_make_the_open_amount_and_total_beside_them_is_what_is_open():
+    grid = [["Invoice Number", "Contact", "Invoice Date", "Due Date", "Current", "< 1 Month",
+             "Older"],
+            ["I1", "Kite", "2026-10-01", "2026-10-31", "0", "70", "30"]]
+    found = documents(recognise_export(grid, name="x.csv"))
+    assert found["I1"]["Open Amount"] == 100.0 and found["I1"]["Amount"] == 100.0
+
+
+def test_no_due_dates_derive_from_terms_and_say_so():
+    grid = [["A/C", "Ref", "Date", "Balance"],
+            ["K1", "10", "01/10/2026", "50.00"], ["L1", "11", "15/10/2026", "20.00"],
+            ["L1", "12", "16/10/2026", "-5.00"]]
+    export = recognise_export(grid, name="sage.csv", terms={"K1": 14}, default_terms=30)
+    found = documents(export)
+    assert found["10"]["Due Date"] == dt.date(2026, 10, 15)
+    assert found["11"]["Due Date"] == dt.date(2026, 11, 14)
+    assert found["12"]["Due Date"] is None  # a credit: dated on its own date by the ledger
+    assert any("no due dates" in issue.message for issue in export.issues)
+
+
+def test_days_past_due_with_the_export_date_give_the_due_date():
+    grid = [["As of 2026-11-30"], ["Num", "Customer", "Date", "Past Due", "Open Balance"],
+            ["5", "Kite", "2026-10-01", "10", "20.00"]]
+    found = documents(recognise_export(grid, name="x.csv"))
+    assert found["5"]["Due Date"] == dt.date(2026, 11, 20)
+
+
+def test_a_summary_is_refused_and_no_header_is_said_plainly():
+    with pytest.raises(DunningInputError, match="summary report"):
+        recognise_export([["Contact", "Current", "1 Month", "Older", "Total"],
+                          ["Kite", "1", "2", "3", "6"]], name="s.csv")
+    with pytest.raises(DunningInputError, match="no header row found .* --header-row"):
+        recognise_export([["just"], ["some", "text"]], name="n.csv")
+    with pytest.raises(DunningInputError, match="empty"):
+        recognise_export([[None, ""], []], name="e.csv")
+
+
+def test_header_row_and_mapping_override_the_guess():
+    grid = [["Who", "Doc", "Issued", "Payable", "Sum"], ["Kite", "D1", "2026-11-01",
+                                                          "2026-12-01", "9.50"]]
+    export = recognise_export(grid, name="m.csv", header_row=1, mapping={
+        "customer": "Who", "invoice": "Doc", "invoice_date": "Issued", "due_date": "Payable",
+        "amount": "Sum"})
+    assert documents(export)["D1"]["Amount"] == 9.5
+    with pytest.raises(DunningInputError, match="--header-row 9 is outside the file"):
+        recognise_export(grid, name="m.csv", header_row=9)
+    with pytest.raises(DunningInputError, match="no such header"):
+        recognise_export(grid, name="m.csv", header_row=1, mapping={"amount": "Nope"})
+
+
+def test_a_bad_amount_names_the_line_and_column():
+    grid = [["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount"],
+            ["A1", "Kite", "2026-11-01", "2026-12-01", "ten"]]
+    with pytest.raises(DunningInputError) as raised:
+        recognise_export(grid, name="x.csv")
+    assert str(raised.value.issues[0]).startswith("x.csv!E2 (Amount): expected an amount")
+
+
+def test_a_paid_row_makes_the_export_more_than_open_items():
+    grid = [["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Balance"],
+            ["A1", "Kite", "2026-11-01", "2026-12-01", "10", "0"],
+            ["A2", "Kite", "2026-11-01", "2026-12-01", "10", "10"]]
+    assert not recognise_export(grid, name="x.csv").open_items_only
+
+
+def test_an_unapplied_payment_without_a_number_is_a_credit_known_by_kind_and_date():
+    grid = [["Date", "Transaction Type", "Num", "Customer", "Due Date", "Open Balance"],
+            ["11/20/2026", "Payment", None, "Kite", None, "-40.00"],
+            ["11/23/2026", "Invoice", "12", "Kite", "12/23/2026", "100.00"],
+            ["11/25/2026", "Invoice", None, "Kite", "12/25/2026", "10.00"]]
+    with pytest.raises(DunningInputError) as raised:
+        recognise_export(grid, name="qb.csv")
+    [issue] = raised.value.issues
+    assert (issue.row, issue.column, issue.message) == (4, "Num", "missing invoice number")
+    export = recognise_export(grid[:3], name="qb.csv")
+    found = documents(export)
+    assert found["Payment of 2026-11-20"]["Open Amount"] == -40.0
+    assert any("no number" in note.message for note in export.issues)
