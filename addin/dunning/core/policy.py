@@ -104,7 +104,7 @@ from dunning.core.ledger import Ledger
 from dunning.core.parse import column_or, is_blank, number_or_none, parse_flags, stripped_texts
 from dunning.core.promises import promise_outcomes
 
-ACTIONS = ("email", "task")
+ACTIONS = ("email", "letter", "task")  # letter: printed by dunning.app.attachments (issue 14)
 STAGE_LABELS: Mapping[str, str] = {
     "courtesy": "courtesy reminder",
     "friendly": "friendly reminder",
@@ -123,7 +123,7 @@ class Stage:
 
     name: str
     days_from_due: int
-    action: str = "email"  # "email", or "task": a person must act; nothing is sent
+    action: str = "email"  # "email", "letter" (printed), or "task": a person must act
     template: str = ""  # template name; "" means the stage name
 
     @property
@@ -240,7 +240,7 @@ def _policy_problems(policy: Policy) -> list[str]:
         problems.append(f"stage names repeat: {names}")
     if len(set(days)) != len(days):
         problems.append(f"two stages start on the same day: {days}")
-    problems += [f"stage {stage.name!r}: action must be 'email' or 'task'"
+    problems += [f"stage {stage.name!r}: action must be 'email', 'letter' or 'task'"
                  for stage in policy.stages if stage.action not in ACTIONS]
     if policy.window_start >= policy.window_end:
         problems.append("the send window must start before it ends")
@@ -483,7 +483,8 @@ def _stages_from_rows(
         else:
             days_seen.add(int(days))
         if action.lower() not in ACTIONS:
-            issue(row_number, "action", "expected 'email' or 'task'", cell(row, "action"))
+            issue(row_number, "action", "expected 'email', 'letter' or 'task'",
+                  cell(row, "action"))
         if name and days is not None and days.is_integer() and action.lower() in ACTIONS:
             stages.append(Stage(name, int(days), action.lower(), template))
     return tuple(stages)

@@ -59,6 +59,7 @@ from dunning.render.headers import (
     recipients,
 )
 from dunning.render.numbers import format_totals, percent, short_number
+from dunning.render.pdf import Attachment  # issue 14: statements and invoice copies
 from dunning.render.sandbox import (
     LANGUAGE_TAG,
     TEMPLATES_SHEET,
@@ -143,6 +144,7 @@ class Message:
     template: str = ""
     note: str = ""
     charges: dict[str, float] = field(default_factory=dict)  # currency -> charges shown
+    attachments: tuple[Attachment, ...] = ()  # issue 14: added by dunning.app.attachments
 
 
 # ------------------------------------------------------------------ rendering
