@@ -13,6 +13,7 @@ Like the statement it reads no file but the bundled font and no clock: the date 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from dunning.render.pdf import Document
 from dunning.render.statement import Addressee, Firm
@@ -59,7 +60,7 @@ def letter_pdf(text: str, subject: str, addressee: Addressee, firm: Firm, date: 
         pdf.set_draw_color(0)
     line = return_line(firm)
     if line:
-        doc.at(ADDRESS_LEFT, RETURN_LINE_TOP).lines([line], size=7, width=ADDRESS_WIDTH)
+        doc.at(ADDRESS_LEFT, RETURN_LINE_TOP).lines([line], size=6.5, width=ADDRESS_WIDTH)
         pdf.set_draw_color(150)
         pdf.line(ADDRESS_LEFT, RECIPIENT_TOP - 1.5, ADDRESS_LEFT + ADDRESS_WIDTH,
                  RECIPIENT_TOP - 1.5)
@@ -69,5 +70,27 @@ def letter_pdf(text: str, subject: str, addressee: Addressee, firm: Firm, date: 
     doc.at(ADDRESS_LEFT, TEXT_TOP - 10.0)
     pdf.cell(doc.width, 5, f"{date:%Y-%m-%d}", align="R")
     doc.at(ADDRESS_LEFT, TEXT_TOP).paragraph(subject, bold=True, space=4)
-    doc.paragraph(text.strip(), space=0)
+    for tabular, block in text_blocks(text):
+        if tabular:
+            doc.lines(block, size=7.5, mono=True).space(2)
+        else:
+            doc.paragraph("\n".join(block), space=2)
     return doc.bytes()
+
+
+_TABULAR = re.compile(r"\S {2,}\S|^-{3,}|^\s*-{3,} ")
+
+
+def text_blocks(text: str) -> list[tuple[bool, list[str]]]:
+    """The email's text cut into paragraphs and plain-text tables (lines whose columns are
+    set apart by runs of spaces, or rules of dashes), each as (is a table, its lines)."""
+    blocks: list[tuple[bool, list[str]]] = []
+    for line in text.strip().splitlines():
+        tabular = bool(_TABULAR.search(line))
+        if blocks and blocks[-1][0] == tabular and (tabular or line.strip()):
+            blocks[-1][1].append(line)
+        elif line.strip() or tabular:
+            blocks.append((tabular, [line]))
+        elif blocks and blocks[-1][1]:
+            blocks.append((False, []))  # a blank line ends a paragraph
+    return [(tabular, lines) for tabular, lines in blocks if lines]

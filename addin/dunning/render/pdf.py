@@ -4,7 +4,8 @@ Statements of account, letters and (later) the management pack are built from th
 few blocks: a page with a header line and a footer with page numbers, a title, paragraphs,
 a key-value block, a table whose amount columns are right-aligned and whose header row is
 repeated on every page it runs onto, and an optional PNG image. The text is set in the
-bundled DejaVu Sans (regular and bold, `dunning/render/fonts/`, with its licence), so any
+bundled DejaVu Sans (regular and bold, and DejaVu Sans Mono for plain-text tables;
+`dunning/render/fonts/`, with its licence), so any
 name a ledger holds ("Łódź Sp. z o.o.", "€", "Ærø") prints without a system font.
 
 Why fpdf2: pure Python (with fontTools and Pillow, both wheels on every platform), so it
@@ -31,7 +32,9 @@ from fpdf.enums import TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 FONT_FAMILY = "DejaVu"
-FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+MONO_FAMILY = "DejaVuMono"
+FONT_FILES = {(FONT_FAMILY, ""): "DejaVuSans.ttf", (FONT_FAMILY, "B"): "DejaVuSans-Bold.ttf",
+              (MONO_FAMILY, ""): "DejaVuSansMono.ttf"}
 FONTS_FOLDER = "fonts"
 PAGE_FORMATS = ("A4", "Letter")
 BODY_SIZE = 10.0
@@ -156,11 +159,15 @@ class Document:
         return self
 
     def lines(self, lines: Sequence[str], *, size: float = BODY_SIZE, width: float = 0,
-              bold_first: bool = False) -> Document:
-        """Lines one under another, each cut to its line (an address, a return line)."""
+              bold_first: bool = False, mono: bool = False) -> Document:
+        """Lines one under another, each cut to its line (an address, a return line; `mono`:
+        a plain-text table, in the bundled monospaced face so its columns line up)."""
         x = self.pdf.get_x()
         for index, line in enumerate(lines):
-            self.pdf.set_font(FONT_FAMILY, "B" if bold_first and index == 0 else "", size)
+            if mono:
+                self.pdf.set_font(MONO_FAMILY, "", size)
+            else:
+                self.pdf.set_font(FONT_FAMILY, "B" if bold_first and index == 0 else "", size)
             self.pdf.set_x(x)
             self.pdf.cell(width or 0, size * 0.45, _fit(self.pdf, line, width or self.width),
                           new_x=XPos.LEFT, new_y=YPos.NEXT)
@@ -252,6 +259,6 @@ def _add_fonts(pdf: FPDF, stack: ExitStack) -> None:
     """The bundled DejaVu Sans, regular and bold, from the package (a wheel or a zip too:
     `as_file` gives a path that lasts as long as `stack`)."""
     folder = resources.files("dunning.render").joinpath(FONTS_FOLDER)
-    for style, name in FONT_FILES.items():
+    for (family, style), name in FONT_FILES.items():
         path = stack.enter_context(resources.as_file(folder.joinpath(name)))
-        pdf.add_font(FONT_FAMILY, style, str(path))
+        pdf.add_font(family, style, str(path))
