@@ -30,7 +30,7 @@ def expected_items(customer, as_of):
     """Open items worked out from the rows: amount less paid, days from the due date (a credit
     note without one: from its date)."""
     found = []
-    for number, who, issued, due, amount, paid, settled in INVOICES:
+    for number, who, issued, due, amount, paid, _settled in INVOICES:
         open_amount = round(float(amount) - float(paid), 2)
         if who != customer or open_amount == 0:
             continue
