@@ -135,8 +135,8 @@ def with_documents(messages: list[Message], decisions: object, inputs: object) -
         return messages
     as_of = decisions.as_of  # type: ignore[attr-defined]
     items = decisions.items  # type: ignore[attr-defined]
-    overdue = set(zip(items.loc[items["days_past_due"] > 0, "customer"],
-                      items.loc[items["days_past_due"] > 0, "invoice"], strict=True))
+    late = (items["days_past_due"] > 0) & (items["open_balance"] > 0)  # no credit notes
+    overdue = set(zip(items.loc[late, "customer"], items.loc[late, "invoice"], strict=True))
     people = _people(decisions)
     done = []
     for message in messages:
