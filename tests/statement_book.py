@@ -2,9 +2,10 @@
 
 Two customers as of 2026-11-23: LDZ01, "Łódź Sp. z o.o.", with a part-paid invoice 53 days
 past due, one 14 days past due, one not yet due, a credit note and a paid invoice; and
-AER02, "Ærø Handel ApS", whose Channel is letter. The Customers table gains the postal
-columns (Address, Postcode, City, Country, Channel) and the Settings table the rows the
-features read, through openpyxl (the template itself has neither).
+AER02, "Ærø Handel ApS", whose Channel is letter. The Customers table has its postal
+columns (Address, Postcode, City, Country, Channel, as the template has them) filled in, and
+the Settings table the rows the features read (the template leaves them out), added with
+openpyxl.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ CUSTOMERS = [
     ("AER02", "Ærø Handel ApS", "Jens Ølgaard", "jens@aero.example", "en", "Europe/Copenhagen",
      "Vestergade 3", "5970", "Ærøskøbing", "Denmark", "letter"),
 ]
-EXTRA_CUSTOMER_HEADERS = ("Address", "Postcode", "City", "Country", "Channel")
+POSTAL_HEADERS = ("Address", "Postcode", "City", "Country", "Channel")
 
 
 def documents_book(path: Path, settings: dict[str, object] | None = None) -> Path:
@@ -52,28 +53,14 @@ def documents_book(path: Path, settings: dict[str, object] | None = None) -> Pat
         for number, customer, issued, due, amount, paid, settled in INVOICES])
     customers = pd.DataFrame([{
         "Customer": c[0], "Name": c[1], "Contact Name": c[2], "Contact Email": c[3],
-        "Language": c[4], "Time Zone": c[5], "Opt Out": "No", "Do Not Contact": "No"}
-        for c in CUSTOMERS])
+        "Language": c[4], "Time Zone": c[5], "Opt Out": "No", "Do Not Contact": "No",
+        **dict(zip(POSTAL_HEADERS, c[6:], strict=True))} for c in CUSTOMERS])
     build_workbook(path, client="Sample", invoices=invoices, customers=customers,
                    settings={"Company Name": FIRM, "Sender Name": "Ana Ruiz",
                              "Sender Email": "accounts@harbour-pine.example",
                              "Payment Instructions": INSTRUCTIONS})
     extra = {"Company Address": FIRM_ADDRESS, **(settings or {})}
     book = openpyxl.load_workbook(path)
-    sheet = book["Customers"]
-    table = sheet.tables["Customers"]
-    first = sheet.max_column + 1
-    for offset, header in enumerate(EXTRA_CUSTOMER_HEADERS):
-        sheet.cell(1, first + offset, header)
-        for row, customer in enumerate(CUSTOMERS, start=2):
-            sheet.cell(row, first + offset, customer[6 + offset])
-    last = openpyxl.utils.get_column_letter(first + len(EXTRA_CUSTOMER_HEADERS) - 1)
-    table.ref = f"A1:{last}{len(CUSTOMERS) + 1}"
-    table.autoFilter = None
-    table.tableColumns = []
-    table._initialise_columns()
-    for column, header in zip(table.tableColumns, [c.value for c in sheet[1]], strict=False):
-        column.name = str(header)
     settings_sheet = book["Settings"]
     found = settings_sheet.tables["Settings"]
     start, end = found.ref.split(":")
