@@ -23,10 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
-from contextlib import ExitStack
+from copy import deepcopy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
+from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
@@ -114,8 +117,7 @@ class Document:
         pdf.set_margins(left, top, right)
         pdf.set_auto_page_break(True, margin=18)
         pdf.header_text, pdf.footer_text, pdf.page_label = header, footer, page_label
-        self._fonts = ExitStack()  # fpdf2 reads the font files lazily, until the output
-        _add_fonts(pdf, self._fonts)
+        _add_fonts(pdf)
         pdf.alias_nb_pages()
         pdf.add_page()
         pdf.set_font(FONT_FAMILY, "", BODY_SIZE)
@@ -242,8 +244,7 @@ class Document:
 
     def bytes(self) -> bytes:
         """The finished PDF."""
-        with self._fonts:
-            return bytes(self.pdf.output())
+        return bytes(self.pdf.output())
 
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:
@@ -255,10 +256,31 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     return text + "…"
 
 
-def _add_fonts(pdf: FPDF, stack: ExitStack) -> None:
-    """The bundled DejaVu Sans, regular and bold, from the package (a wheel or a zip too:
-    `as_file` gives a path that lasts as long as `stack`)."""
+def _add_fonts(pdf: FPDF) -> None:
+    """The bundled fonts, from the package (a checkout, a wheel or a zip alike).
+
+    Reading a TrueType font's metrics takes a tenth of a second, and a run attaches a
+    statement to every reminder; so each font is read once per process (`_parsed`) and
+    each document gets a copy of it with its own fontTools object over the same bytes
+    (fpdf2 subsets that object in place when it writes the file)."""
+    for key, (font, data) in _parsed().items():
+        copy = deepcopy(font)  # fpdf2's own copy: widths and glyph ids, a fresh subset
+        copy.ttfont = ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
+        copy._hbfont = None
+        copy.i = len(pdf.fonts) + 1
+        pdf.fonts[key] = copy
+
+
+@lru_cache(maxsize=1)
+def _parsed() -> dict[str, tuple[object, bytes]]:
+    """fontkey -> (the font as fpdf2 reads it, the file's bytes), read once."""
     folder = resources.files("dunning.render").joinpath(FONTS_FOLDER)
+    reader = FPDF()
+    found = {}
     for (family, style), name in FONT_FILES.items():
-        path = stack.enter_context(resources.as_file(folder.joinpath(name)))
-        pdf.add_font(family, style, str(path))
+        with resources.as_file(folder.joinpath(name)) as path:
+            data = Path(path).read_bytes()
+            reader.add_font(family, style, str(path))
+        key = f"{family.lower()}{style}"
+        found[key] = (reader.fonts[key], data)
+    return found
