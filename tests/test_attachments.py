@@ -105,6 +105,10 @@ def test_a_folder_that_is_not_there_stops_the_run_naming_the_setting(tmp_path):
     book = documents_book(tmp_path / "Client.xlsx", {"Invoice PDFs": "no-such-folder"})
     with pytest.raises(DunningInputError, match="setting 'Invoice PDFs': no folder"):
         remind.preview(book, tmp_path / "drafts", now=NOW)
+    assert not (tmp_path / "drafts").exists()
+    from dunning.app import actions
+
+    assert actions.worklist(book, now=NOW, write=False).data is not None  # the rest goes on
 
 
 def test_sent_reminders_carry_the_same_attachments_under_the_same_key(tmp_path, server):

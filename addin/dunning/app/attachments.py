@@ -37,7 +37,7 @@ import pandas as pd
 
 from dunning.core.aging import DEFAULT_EDGES
 from dunning.core.columns import normal_header
-from dunning.core.errors import DunningInputError
+from dunning.core.errors import DunningInputError, Issue
 from dunning.core.parse import parse_text
 from dunning.io.durability import write_atomically
 from dunning.io.reading import read_table_frame
@@ -71,6 +71,7 @@ class Documents:
     addresses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     channels: Mapping[str, str] = field(default_factory=dict)
     edges: tuple[int, ...] = DEFAULT_EDGES
+    problem: Issue | None = None  # the Invoice PDFs folder is missing: said when attaching
 
 
 def firm_from_settings(settings: WorkbookSettings) -> Firm:
@@ -84,26 +85,28 @@ def firm_from_settings(settings: WorkbookSettings) -> Firm:
 def read_documents(workbook: Workbook, settings: WorkbookSettings,
                    path: Path | None) -> Documents:
     """The Settings, Customers columns and invoice folder that statements, copies and letters
-    use. A folder that is named but missing is an error naming the Settings row."""
+    use. A folder that is named but missing is an error naming the Settings row, raised
+    when reminders are to carry copies (the worklist, reading the same inputs, goes on)."""
     frame = addresses_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
-    folder, pdfs, files = None, {}, {}
+    folder, pdfs, files, problem = None, {}, {}, None
     if settings.invoice_pdfs:
         folder = Path(settings.invoice_pdfs).expanduser()
         if not folder.is_absolute() and path is not None:
             folder = path.parent / folder
-        if not folder.is_dir():
-            raise DunningInputError([settings.issue(
+        if folder.is_dir():
+            pdfs = {item.name.casefold(): item for item in sorted(folder.iterdir())
+                    if item.suffix.lower() == ".pdf" and item.is_file()}
+            files = invoice_files(read_table_frame(workbook, INVOICES_TABLE))
+        else:
+            problem = settings.issue(
                 "Invoice PDFs", f"no folder {folder} (give a folder of invoice PDFs, relative "
-                "to the workbook's folder or in full)", settings.invoice_pdfs)])
-        pdfs = {item.name.casefold(): item for item in sorted(folder.iterdir())
-                if item.suffix.lower() == ".pdf" and item.is_file()}
-        files = invoice_files(read_table_frame(workbook, INVOICES_TABLE))
+                "to the workbook's folder or in full)", settings.invoice_pdfs)
     return Documents(
         firm=firm_from_settings(settings), attach_statement=settings.attach_statement,
         invoice_folder=folder, invoice_pdfs=pdfs, invoice_files=files,
         addresses=dict(zip(frame["customer"], frame["address"], strict=True)),
         channels=dict(zip(frame["customer"], frame["channel"], strict=True)),
-        edges=tuple(settings.bucket_edges))
+        edges=tuple(settings.bucket_edges), problem=problem)
 
 
 def invoice_files(table: pd.DataFrame | None) -> dict[str, str]:
@@ -133,6 +136,8 @@ def with_documents(messages: list[Message], decisions: object, inputs: object) -
     if documents is None or not messages or not (
             documents.attach_statement or documents.invoice_folder is not None):
         return messages
+    if documents.problem is not None:
+        raise DunningInputError([documents.problem])
     as_of = decisions.as_of  # type: ignore[attr-defined]
     items = decisions.items  # type: ignore[attr-defined]
     late = (items["days_past_due"] > 0) & (items["open_balance"] > 0)  # no credit notes
