@@ -119,3 +119,10 @@ def test_the_missing_copies_line_is_in_the_customers_language():
     assert copies_missing_note(["INV-2"], "de").startswith("Kopien dieser Rechnungen")
     assert "INV-1, INV-2" in copies_missing_note(["INV-1", "INV-2"], "fr-CA")
     assert copies_missing_note(["X"], "pt").startswith("Copies of these invoices")
+
+
+def test_a_link_that_names_the_invoice_is_given_per_open_invoice(ledger, tmp_path):
+    _, text = render(ledger, tmp_path, link="https://pay.example/{invoice}?eur={amount}")
+    assert "https://pay.example/INV-001?eur=1000.00" in text
+    assert "https://pay.example/INV%2F2026%2F003?eur=640.25" in text
+    assert "CN-004?" not in text and "https://pay.example/?" not in text

@@ -179,10 +179,7 @@ def statement_pdf(ledger: pd.DataFrame, addressee: Addressee, firm: Firm, as_of:
                   [[money(summary.loc[label, "amount"], "", language)
                     for label in [*labels, "Total"]]])
         doc.key_values(_total_lines(total, language), key_width=70, amounts=True)
-        link = payment_link(firm.payment_link, customer=addressee.customer,
-                            amount=max(total.balance, 0.0), currency=code)
-        if link:
-            doc.key_values([("Pay online", link)], key_width=30)
+        doc.key_values(_links(firm.payment_link, addressee.customer, total, group), key_width=36)
     if firm.payment_instructions:
         doc.heading("How to pay")
         doc.paragraph(firm.payment_instructions)
@@ -190,6 +187,23 @@ def statement_pdf(ledger: pd.DataFrame, addressee: Addressee, firm: Firm, as_of:
                   f"date to {as_of:%Y-%m-%d}; payments received after that day are not shown.",
                   size=8)
     return doc.bytes()
+
+
+def _links(template: str, customer: str, total: Totals,
+           items: pd.DataFrame) -> list[tuple[str, str]]:
+    """The payment link of the balance; one per open invoice when the template names
+    {invoice} (a link without its invoice would lead nowhere)."""
+    if not template:
+        return []
+    if "{invoice}" not in template:
+        return [("Pay online", payment_link(template, customer=customer,
+                                            amount=max(total.balance, 0.0),
+                                            currency=total.currency))]
+    return [(f"Pay {item.invoice}", payment_link(template, customer=customer,
+                                                 invoice=str(item.invoice),
+                                                 amount=float(item.open_balance),
+                                                 currency=total.currency))
+            for item in items.itertuples() if item.open_balance > 0]
 
 
 def _total_lines(total: Totals, language: str) -> list[tuple[str, str]]:
