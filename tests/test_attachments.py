@@ -200,3 +200,13 @@ def test_a_letter_without_a_postal_address_is_not_written_and_says_why(tmp_path)
     report = remind.preview(book, tmp_path / "drafts", now=NOW)
     assert not [path for path in report.drafts if "_AER02_" in path.name]
     assert any("AER02 has no postal address" in note for note in report.notes)
+
+
+def test_a_letter_has_its_statement_beside_it_to_print(tmp_path):
+    book = documents_book(tmp_path / "Client.xlsx", {"Attach Statement": "Yes"})
+    report = remind.preview(book, tmp_path / "drafts", now=NOW)
+    letter = draft_of(report, "AER02")
+    statement = letter.with_name(f"{letter.stem}_Statement-AER02-2026-11-23.pdf")
+    assert statement in report.drafts
+    text = pdf_text(statement, tmp_path)
+    assert "Ærø Handel ApS" in text and f"EUR {money_text(open_amount('INV-101'))}" in text

@@ -18,7 +18,8 @@ rendered, `split_letters` before drafts are written or mail is sent, and
 - **Letters.** A stage whose Action is `letter`, or a customer whose `Channel` is
   `letter` (Customers table), gets a print-ready PDF letter with the email's text
   (`dunning.render.letter`) in the drafts folder instead of an email, logged in the
-  ContactLog with the channel "letter".
+  ContactLog with the channel "letter"; its statement and invoice copies are written
+  beside it (`<letter>_<file>.pdf`), to print with it.
 
 Attachments are regenerated from the same inputs on every run (the workbook, the folder,
 the run date), so a rerun builds the same bytes; they take no part in the message's key
@@ -263,9 +264,7 @@ def write_letter_drafts(letters: list[Message], decisions: object, inputs: objec
         if problem:
             notes.append(problem)
             continue
-        path = folder / letter_name(message)
-        write_atomically(path, data)
-        written.append(path)
+        written += _write_letter(folder, message, data)
     return written, notes
 
 
@@ -291,10 +290,22 @@ def deliver_letters(letters: list[Message], decisions: object, inputs: object,
                      invoices=list(message.invoices), to=LETTER)
         journal.intend(message.key, message.message_id)
         folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / letter_name(message), data)
+        _write_letter(folder, message, data)
         journal.sent(message.key, message.message_id)
         results.append(SendResult(message.key, message.customer, message.message_id, "sent"))
     return results
+
+
+def _write_letter(folder: Path, message: Message, data: bytes) -> list[Path]:
+    """The letter, then what an email would have carried (the statement, invoice copies) as
+    files beside it, named after the letter, to print with it."""
+    path = folder / letter_name(message)
+    written = [path]
+    for attachment in message.attachments:
+        written.append(path.with_name(f"{path.stem}_{safe_part(attachment.filename, 'file')}"))
+        write_atomically(written[-1], attachment.data)
+    write_atomically(path, data)
+    return written
 
 
 def as_letters(rows: Sequence[dict[str, object]], letters: Sequence[Message]) -> list[dict]:
