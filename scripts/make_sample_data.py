@@ -63,7 +63,11 @@ CUSTOMER_HEADERS = (
     "CC Email",
     "Hold Until",
     "Hold Reason",
+    "Address",
+    "Postcode",
+    "City",
     "Country",
+    "Channel",
 )
 
 
@@ -115,6 +119,21 @@ CUSTOMERS: tuple[Customer, ...] = (
     Customer("JOI10", "Juniper & Oak Interiors LLC", "Marcus Bell", "ap@juniper-oak.example.org",
              "en", "America/Los_Angeles", 60, 50000, 1.5, 6800, 5, 8, 0.04, 0.15, 0.05),
 )  # fmt: skip
+
+ADDRESSES: dict[str, tuple[str, str, str, str]] = {
+    # Address (";" between lines), Postcode, City, Country: fictional, in each country's order
+    "ALP01": ("Industriestraße 14", "83022", "Rosenheim", "Germany"),
+    "BRW02": ("4 Harbour Walk; Swansea", "SA1 3XL", "", "United Kingdom"),
+    "CAS03": ("27 quai de la Joliette", "13002", "Marseille", "France"),
+    "DIJ04": ("Havenstraat 8", "3024 SH", "Rotterdam", "Netherlands"),
+    "EMA05": ("Carrer de Mallorca 210", "08008", "Barcelona", "Spain"),
+    "FHV06": ("118 Fernhill Road; Albany, NY 12203", "", "", "United States"),
+    "GPO07": ("2250 Summit Avenue; Boulder, CO 80302", "", "", "United States"),
+    "HPC08": ("9 Wharf Lane; Pyrmont NSW 2009", "", "", "Australia"),
+    "IDL09": ("Unit 5, Grand Canal Quay; Dublin 2", "D02 XY76", "", "Ireland"),
+    "JOI10": ("2200 Mission Street; San Francisco, CA 94110", "", "", "United States"),
+}
+"""Where statements and letters are addressed (the Customers table's postal columns)."""
 
 DISPUTE_REASONS = (
     "Quantity delivered differs from the order",
@@ -292,6 +311,9 @@ def _customer_row(customer: Customer) -> dict[str, str]:
         "Do Not Contact": "Yes" if customer.do_not_contact else "No",
         "Credit Limit": f"{customer.credit_limit:.2f}",
         "Terms Days": str(customer.terms),
+        **dict(zip(("Address", "Postcode", "City", "Country"), ADDRESSES[customer.code],
+                   strict=True)),
+        "Channel": "",
     }
 
 

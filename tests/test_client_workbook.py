@@ -135,7 +135,7 @@ def test_tables_have_their_names_sheets_and_headers(empty_book: Path) -> None:
 def test_empty_tables_have_one_blank_row(empty_book: Path) -> None:
     tables = _tables(empty_book)
     assert tables["Invoices"][1].ref == "A1:N2"
-    assert tables["Customers"][1].ref == "A1:P2"
+    assert tables["Customers"][1].ref == "A1:T2"
     assert tables["ContactLog"][1].ref == "A1:N2"
     assert tables["Settings"][1].ref == f"A1:B{len(SETTINGS_ROWS) + 1}"
     assert tables["Stages"][1].ref == "F1:L6"
@@ -144,7 +144,7 @@ def test_empty_tables_have_one_blank_row(empty_book: Path) -> None:
 def test_tables_are_sized_to_the_data(sample_book: Path) -> None:
     tables = _tables(sample_book)
     assert tables["Invoices"][1].ref == f"A1:N{len(sample_invoices()) + 1}"
-    assert tables["Customers"][1].ref == f"A1:P{len(sample_customers()) + 1}"
+    assert tables["Customers"][1].ref == f"A1:T{len(sample_customers()) + 1}"
 
 
 def test_settings_and_stages_hold_the_defaults(empty_book: Path) -> None:

@@ -619,7 +619,7 @@ def test_unusable_settings_are_named():
     text = str(raised.value)
     for expected in (
         "Settings!G2 (Days From Due): expected a whole number of days",
-        "Settings!H3 (Action): expected 'email' or 'task'",
+        "Settings!H3 (Action): expected 'email', 'letter' or 'task'",
         "Settings!F4 (Stage): stage 'friendly' appears twice",
     ):
         assert expected in text

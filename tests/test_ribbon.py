@@ -270,3 +270,23 @@ def test_refresh_in_the_open_book_keeps_the_history_of_earlier_refreshes(excel):
     assert excel.sheets["KPIHistory"].rows() == first  # the same day: replaced, not added
     header = first[0]
     assert header[:2] == ["As Of", "Currency"] and str(header[-1]).startswith("Dunning, as of")
+
+
+def test_statement_button_writes_the_selected_customers_statement_and_opens_it(book, excel,
+                                                                               tmp_path):
+    from pdf_text import pdf_text
+
+    customers = excel.table_rows("Customers")
+    position = next(i for i, row in enumerate(customers[1:], start=1) if row[0] == "JOI10")
+    excel.select("Customers", 1 + position, 2)
+    result, ui = press("statement", excel)
+    out = book.with_name("Statement-JOI10-2026-11-23.pdf")
+    assert result is not None and result.data == out, ui.alerts
+    assert ui.opened == [out.as_uri()]
+    assert "JOI10" in pdf_text(out, tmp_path)
+    out.write_bytes(b"kept")
+    result, ui = press("statement", excel, ScriptedUi(confirm=False))
+    assert result is None and out.read_bytes() == b"kept"
+    assert ui.questions == ["Statement-JOI10-2026-11-23.pdf already exists. Replace it?"]
+    result, ui = press("statement", excel, ScriptedUi(confirm=True))
+    assert result is not None and out.read_bytes().startswith(b"%PDF-")

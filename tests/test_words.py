@@ -143,6 +143,9 @@ def test_the_words_load_from_an_installed_wheel(tmp_path):
     assert sorted(n for n in names if n.startswith("dunning/render/words/")) == sorted(
         f"dunning/render/words/{language}.json" for language in LANGUAGES), (
         "the words files are not package data: add them to pyproject.toml")
+    fonts = {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf", "LICENSE.txt"}
+    assert {n.rsplit("/", 1)[1] for n in names if n.startswith("dunning/render/fonts/")} == fonts, (
+        "the PDF fonts and their licence are not package data: add them to pyproject.toml")
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import dunning.render.words as w; "
             "assert w.__file__.startswith(sys.argv[1]), w.__file__; "
             "print(w.LABELS['de'].invoice, w.CHARGE_LABELS['fr'].days[1], "

@@ -202,6 +202,18 @@ def _parser() -> argparse.ArgumentParser:
                    now="the moment it is logged, ISO with zone (default: now)")
     plan.set_defaults(run=_run_plan)
 
+    statement = commands.add_parser(
+        "statement", help="write a customer's statement of account as a PDF")
+    statement.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
+    statement.add_argument("--customer", required=True, help="customer id or name")
+    statement.add_argument("--out", type=Path,
+                           help="the PDF to write (default: Statement-CUSTOMER-DATE.pdf "
+                                "beside the workbook)")
+    statement.add_argument("--as-of", type=_date,
+                           help="the statement's date (default: Settings, else today)")
+    statement.add_argument("--force", action="store_true", help="replace --out if it exists")
+    statement.set_defaults(run=_run_statement)
+
     new = commands.add_parser("new-workbook", help="make a fresh client workbook from the template")
     new.add_argument("path", type=Path, help="the workbook to create (.xlsx)")
     new.add_argument("--client", required=True, help="the client's name, shown in the workbook")
@@ -608,6 +620,15 @@ def _run_plan(args: argparse.Namespace) -> int:
     print(result.message)
     for row in result.data.itertuples():
         print(f"  {row.instalment:>3}  {row.due_date:%Y-%m-%d}  {row.amount:>12,.2f}")
+    return 0
+
+
+def _run_statement(args: argparse.Namespace) -> int:
+    from dunning.app.statement import write_statement
+
+    result = write_statement(args.book, args.customer, as_of=args.as_of, today=_today(args),
+                             out=args.out, force=args.force)
+    print(result.message)
     return 0
 
 

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from dunning.app import attachments  # issue 14: statements, invoice copies, letters
 from dunning.core.amounts import total_cells
 from dunning.core.charges import (
     ChargeSettings,
@@ -111,6 +112,7 @@ class RunInputs:
     charges_from_stage: str = ""
     plans: pd.DataFrame | None = None
     issues: tuple[Issue, ...] = ()
+    documents: attachments.Documents | None = None  # issue 14
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,8 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
         log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
         plans = read_plans(workbook)
+        documents = attachments.read_documents(  # issue 14
+            workbook, cast(WorkbookSettings, book.settings), book.path)
     settings = cast(WorkbookSettings, book.settings)  # open_book read every setting, once
     stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
     policy = settings.policy(stage_rows)
@@ -224,6 +228,7 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         charges_from_stage=_charges_from_stage(settings, policy),
         plans=plans,
         issues=tuple(book.issues),
+        documents=documents,
     )
 
 
@@ -276,6 +281,7 @@ def plan_reminders(inputs: RunInputs, now: dt.datetime, *,
     messages = render_messages(decisions.customers, decisions.items, inputs.templates,
                                inputs.sender, decisions.as_of,
                                charges=charges_shown(decisions, inputs))
+    messages = attachments.with_documents(messages, decisions, inputs)  # issue 14
     return decisions, messages
 
 
@@ -355,8 +361,13 @@ def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: d
     drafts.mkdir(parents=True, exist_ok=True)
     day = decisions.as_of or run_date(inputs, now)
     cleared = clear_earlier_drafts(drafts, [message.key for message in messages], day)
-    written = write_drafts(messages, inputs.sender, drafts, date=now)
-    notes = run_notes(inputs, decisions)
+    # -- issue 14: letters are PDFs in the same folder; the rest are .eml drafts
+    emails, letters = attachments.split_letters(messages, inputs)
+    written = write_drafts(emails, inputs.sender, drafts, date=now)
+    printed, letter_notes = attachments.write_letter_drafts(letters, decisions, inputs, drafts)
+    written += printed
+    # -- end issue 14
+    notes = run_notes(inputs, decisions) + letter_notes
     if cleared:
         notes.append(f"{len(cleared)} draft(s) of an earlier preview today no longer apply and "
                      "were deleted: " + ", ".join(path.name for path in cleared[:5])
@@ -459,20 +470,27 @@ def send(
         decisions, messages = plan_reminders(inputs, now, in_doubt=in_doubt)
         planned = planned_rows(messages, now, follow_up_days=inputs.policy.min_gap_days,
                                today=decisions.as_of or now.date())
+        emails, letters = attachments.split_letters(messages, inputs)  # issue 14
+        planned = attachments.planned_as_letters(planned, letters)  # issue 14
         check_cells(decisions, messages, planned, inputs.log)  # before anything is sent
         results: list[SendResult] = []
-        if messages:
-            if smtp is None:
-                raise DunningInputError([Issue(
-                    "no mail server: set SMTP Host in the Settings sheet or pass --smtp-host "
-                    "(or preview with --dry-run)", sheet=SETTINGS_SHEET)])
-            _plan_in_journal(journal, messages, planned)
+        if emails and smtp is None:
+            raise DunningInputError([Issue(
+                "no mail server: set SMTP Host in the Settings sheet or pass --smtp-host "
+                "(or preview with --dry-run)", sheet=SETTINGS_SHEET)])
+        if letters:  # issue 14: written into the day's drafts folder, journaled like a send
+            results += attachments.deliver_letters(
+                letters, decisions, inputs, journal, planned,
+                drafts_folder(source.path, run_date(inputs, now)))
+        if emails:
+            _plan_in_journal(journal, emails, planned)
             outgoing = [Outgoing(m.key, m.customer, to_email(m, inputs.sender, date=now))
-                        for m in messages]
-            results = send_messages(outgoing, smtp, journal, password=password,
-                                    progress=progress)
+                        for m in emails]
+            results += send_messages(outgoing, smtp, journal, password=password,
+                                     progress=progress)
         rows = log_rows_for(decisions, messages, results, inputs.log, journal, now,
                             follow_up_days=inputs.policy.min_gap_days)
+        rows = attachments.as_letters(rows, letters)  # issue 14
         rows = recovered + rows
         doubts = journal.in_doubt()
     report = RunReport(decisions, messages, results=results, logged=len(rows),

@@ -122,7 +122,7 @@ from dunning.core.ledger import Ledger
 from dunning.core.parse import column_or, is_blank, number_or_none, parse_flags, stripped_texts
 from dunning.core.promises import promise_outcomes
 
-ACTIONS = ("email", "task")
+ACTIONS = ("email", "letter", "task")  # letter: printed by dunning.app.attachments (issue 14)
 STAGE_LABELS: Mapping[str, str] = {
     "courtesy": "courtesy reminder",
     "friendly": "friendly reminder",
@@ -144,7 +144,7 @@ class Stage:
 
     name: str
     days_from_due: int
-    action: str = "email"  # "email", or "task": a person must act; nothing is sent
+    action: str = "email"  # "email", "letter" (printed), or "task": a person must act
     template: str = ""  # template name; "" means the stage name
     fee: float = 0.0  # a fixed fee charged with this stage's reminder (Stages' Fee column)
     fee_currency: str = ""  # the fee's currency; "" means the currency of the driving invoice
@@ -284,7 +284,7 @@ def _policy_problems(policy: Policy) -> list[str]:
         problems.append(f"stage names repeat: {names}")
     if len(set(days)) != len(days):
         problems.append(f"two stages start on the same day: {days}")
-    problems += [f"stage {stage.name!r}: action must be 'email' or 'task'"
+    problems += [f"stage {stage.name!r}: action must be 'email', 'letter' or 'task'"
                  for stage in policy.stages if stage.action not in ACTIONS]
     if policy.window_start >= policy.window_end:
         problems.append("the send window must start before it ends")
@@ -304,16 +304,32 @@ def _policy_problems(policy: Policy) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
+def _countries() -> dict[str, str]:
+    """Every way a Customers Country cell may name a country the `holidays` package knows:
+    its ISO 3166 alpha-2 and alpha-3 codes and its English name (upper case, letters only),
+    each to the alpha-2 code. The same column prints on a letter's address, so "Germany"
+    must mean DE as much as "DE" does."""
     import holidays  # a pure calendar library; imported on first use, it is not small
 
-    return frozenset(holidays.list_supported_countries())
+    names = {code: code for code in holidays.list_supported_countries()}
+    try:
+        from holidays.registry import COUNTRIES
+    except ImportError:  # an older layout of the package: codes only
+        return names
+    for key, (class_name, alpha2, alpha3, *_aliases) in COUNTRIES.items():
+        if alpha2 in names:
+            names.setdefault(alpha3, alpha2)
+            names.setdefault(re.sub(r"[^A-Z]", "", key.upper()), alpha2)
+            names.setdefault(class_name.upper(), alpha2)
+    return names
 
 
 def known_country(code: object) -> str:
-    """The ISO 3166 code (upper case) when the `holidays` package knows the country, else ""."""
+    """The ISO 3166 alpha-2 code when the `holidays` package knows the country (given as a
+    code or by its English name), else ""."""
     text = "" if is_blank(code) else str(code).strip().upper()
-    return text if text in _countries() else ""
+    found = _countries()
+    return found.get(text) or found.get(re.sub(r"[^A-Z]", "", text), "")
 
 
 @lru_cache(maxsize=256)
@@ -579,7 +595,8 @@ def _stages_from_rows(
         else:
             days_seen.add(int(days))
         if action.lower() not in ACTIONS:
-            issue(row_number, "action", "expected 'email' or 'task'", cell(row, "action"))
+            issue(row_number, "action", "expected 'email', 'letter' or 'task'",
+                  cell(row, "action"))
         fee = 0.0 if is_blank(cell(row, "fee")) else number_or_none(cell(row, "fee"))
         if fee is None or fee < 0:
             issue(row_number, "fee", "expected a fee of 0 or more, such as 10", cell(row, "fee"))

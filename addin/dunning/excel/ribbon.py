@@ -167,6 +167,25 @@ def _payment_plan(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionRe
     return actions.payment_plan(workbook, request, now=now)
 
 
+def _statement(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult | None:
+    """`dunning statement` for the selected row's customer, as of today; the PDF is opened."""
+    from dunning.app.statement import statement_path, write_statement
+
+    customer = _customer_of(workbook.selected_row())
+    if workbook.path is None:
+        raise DunningInputError([Issue("save the workbook first: the statement is written "
+                                       "beside it")])
+    out = statement_path(workbook.path, customer, now.date())
+    force = False
+    if out.exists():
+        if not ui.confirm("Statement", f"{out.name} already exists. Replace it?"):
+            return None
+        force = True
+    result = write_statement(workbook, customer, as_of=now.date(), out=out, force=force)
+    ui.open(out.as_uri())
+    return result
+
+
 def _new_workbook(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult | None:
     from dunning.io.client_workbook import new_client_workbook
 
@@ -304,6 +323,7 @@ BUTTONS: dict[str, Handler] = {
     "send": _send,
     "log_contact": _log_contact,
     "payment_plan": _payment_plan,
+    "statement": _statement,
     "new_workbook": _new_workbook,
     "help": _help,
 }
@@ -318,6 +338,8 @@ HELP: dict[str, tuple[str, str]] = {
              "ContactLog and shows the run in the Outbox sheet"),
     "log_contact": ("Log contact", "records a call, promise or dispute for the selected row"),
     "payment_plan": ("Payment plan", "splits the selected customer's balance into instalments"),
+    "statement": ("Statement", "writes the selected customer's statement of account as a PDF "
+                  "beside the workbook and opens it"),
     "new_workbook": ("New client workbook", "makes a fresh copy of the client template"),
     "help": ("Help", "this list, and the guide"),
 }

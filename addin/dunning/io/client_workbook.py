@@ -46,7 +46,9 @@ from openpyxl.writer.excel import ExcelWriter
 
 from dunning.core.contactlog import CHANNELS, OUTCOMES
 from dunning.core.errors import DunningInputError, Issue
+from dunning.core.policy import ACTIONS as STAGE_ACTIONS
 from dunning.core.policy import DEFAULT_STAGES
+from dunning.sheets.addresses import CHANNELS as ADDRESS_CHANNELS
 from dunning.sheets.settings import SCHEMA as SETTINGS_SCHEMA
 
 Kind = Literal["text", "date", "datetime", "amount", "integer", "general"]
@@ -67,7 +69,7 @@ PERCENT_FORMAT = "0.0%"
 YES_NO = ("Yes", "No")
 LANGUAGES = ("en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da", "fi", "no")
 STAGES = tuple(stage.name for stage in DEFAULT_STAGES)
-ACTIONS = ("email", "task")
+ACTIONS = STAGE_ACTIONS  # email, letter, task: what the policy reads
 AGING_BASES = ("due", "invoice")
 
 
@@ -114,7 +116,11 @@ CUSTOMER_COLUMNS: tuple[Column, ...] = (
     Column("CC Email", "text", 32),
     Column("Hold Until", "date", 13),
     Column("Hold Reason", "text", 24),
-    Column("Country", "text", 9),
+    Column("Address", "text", 30),  # statements and letters (issue 14): the postal address
+    Column("Postcode", "text", 10),
+    Column("City", "text", 18),
+    Column("Country", "text", 14),  # the address's country, and whose public holidays apply
+    Column("Channel", "text", 9, ADDRESS_CHANNELS),
 )
 
 CONTACT_LOG_COLUMNS: tuple[Column, ...] = (
@@ -234,7 +240,8 @@ INSTRUCTIONS: tuple[str, ...] = (
     "DSO, all as Excel formulas over the Invoices table.",
     "Invoices: one row per invoice or credit note (see below).",
     "Customers: one row per customer: contact, language, time zone, opt-out, credit limit, "
-    "payment terms.",
+    "payment terms, postal address (for statements and letters) and channel (email, or "
+    "letter for printed reminders).",
     "ContactLog: every reminder sent and every call, promise or dispute; Dunning appends here, "
     "and you can add rows by hand.",
     "Settings: your company, the sender, the as-of date, aging buckets, and the reminder "

@@ -57,7 +57,9 @@ def to_email(message: Message, sender: Sender, *, date: dt.datetime) -> EmailMes
     """The message as multipart/alternative (text, then HTML) with every header checked.
 
     Headers: From (sender name and address), To, Cc (if any), Reply-To (if set), Subject, Date,
-    Message-ID, List-Unsubscribe, X-Dunning-Key, Content-Language. `date` is the
+    Message-ID, List-Unsubscribe, X-Dunning-Key, Content-Language. A message with
+    attachments (a statement, invoice copies) is multipart/mixed: the alternative first,
+    then each file as an attachment part with its file name. `date` is the
     moment of the run, which the caller gives (nothing here reads the clock).
     Raises ValueError for an unusable address or header value.
     """
@@ -84,6 +86,10 @@ def to_email(message: Message, sender: Sender, *, date: dt.datetime) -> EmailMes
              for name, value in message.headers.items()}
     email.set_content(message.text, cte="quoted-printable")
     email.add_alternative(message.html, subtype="html", cte="quoted-printable")
+    for attachment in message.attachments:  # the alternative becomes multipart/mixed's first
+        maintype, _, subtype = attachment.content_type.partition("/")
+        email.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
+                             filename=header_line(attachment.filename))
     for name, value in extra.items():  # after the bodies: set_content drops Content-* headers
         email[name] = value
     email.policy = HEADERS_POLICY  # set after the bodies are encoded; see HEADERS_POLICY

@@ -60,6 +60,7 @@ from dunning.render.headers import (
     recipients,
 )
 from dunning.render.numbers import format_totals, percent, short_number
+from dunning.render.pdf import Attachment  # issue 14: statements and invoice copies
 from dunning.render.sandbox import (
     LANGUAGE_TAG,
     TEMPLATES_SHEET,
@@ -156,6 +157,7 @@ class Message:
     payment_link: str = ""  # the message's payment link ("" without a Payment Link setting)
     invoice_links: dict[str, str] = field(default_factory=dict)  # invoice -> its own link
     pay_by: str = ""  # the pay-by date the message names (ISO), Pay By Days after the run
+    attachments: tuple[Attachment, ...] = ()  # issue 14: added by dunning.app.attachments
 
 
 # ------------------------------------------------------------------ rendering

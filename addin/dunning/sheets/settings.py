@@ -191,7 +191,8 @@ _SMTP_HOST = "SMTP Host"
 SCHEMA: tuple[Setting, ...] = (
     Setting("Client", "client", "text", "", "The client's name, shown on the Dashboard."),
     Setting("Company Name", "company_name", "text", "",
-            "The company the invoices are from, as it signs reminders."),
+            "The company the invoices are from, as it signs reminders.",
+            aliases=("Firm Name",)),
     Setting("Sender Name", "sender_name", "text", "", "The person reminders come from."),
     Setting("Sender Email", "sender_email", "email", "", "The address reminders are sent from."),
     Setting("Payment Instructions", "payment_instructions", "text", "",
@@ -264,6 +265,21 @@ SCHEMA: tuple[Setting, ...] = (
             "Full path of a PEM file of the certificate authorities to trust, for a mail "
             "server with its own; blank: the system's trust store.",
             aliases=("SMTP CA Bundle",), read_when=(_SMTP_HOST, ()), in_template=False),
+    # -- statements, invoice copies and letters (issue 14)
+    Setting("Company Address", "company_address", "text", "",
+            "The company's postal address, one line per line of the cell (or separated by ;): "
+            "on statements and as the return line of letters.",
+            aliases=("Firm Address",), in_template=False),
+    Setting("Payment Link", "payment_link", "text", "",
+            "A URL template for paying online, with {customer}, {invoice}, {amount} and "
+            "{currency} filled in (URL-encoded), e.g. https://pay.example.com/{customer}.",
+            in_template=False),
+    Setting("Attach Statement", "attach_statement", "yes/no", False,
+            "Yes attaches a PDF statement of account to every reminder.", in_template=False),
+    Setting("Invoice PDFs", "invoice_pdfs", "text", "",
+            "A folder of invoice PDFs named after the invoice number (INV-001.pdf): reminders "
+            "attach those of the overdue invoices.", aliases=("Invoice PDF Folder",),
+            in_template=False),
     Setting(_CHARGES, "late_payment_charges", "choice", "",
             "Blank for none; UK, EU or Contract to show interest and compensation per invoice "
             "in reminders (business customers only).",
@@ -372,6 +388,10 @@ class WorkbookSettings(Settings):
     smtp_security: str = _default("smtp_security")
     smtp_user: str = _default("smtp_user")
     smtp_ca_file: str = _default("smtp_ca_file")
+    company_address: str = _default("company_address")
+    payment_link: str = _default("payment_link")
+    attach_statement: bool = _default("attach_statement")
+    invoice_pdfs: str = _default("invoice_pdfs")
     late_payment_charges: str = _default("late_payment_charges")
     charges_from_stage: str = _default("charges_from_stage")
     statutory_margin: float = _default("statutory_margin")

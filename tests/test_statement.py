@@ -1,0 +1,128 @@
+"""The statement of account (dunning.render.statement), read back with pdftotext and checked
+against the ledger worked out here: a part-paid invoice, one not yet due, a credit note."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from dunning.io.book import open_book
+from dunning.render.statement import (
+    Addressee,
+    Firm,
+    copies_missing_note,
+    payment_link,
+    statement_pdf,
+)
+from pdf_text import money_text, pdf_text
+from statement_book import AS_OF, FIRM, INSTRUCTIONS, INVOICES, documents_book
+
+LINK = "https://pay.example.com/{customer}?amount={amount}&currency={currency}"
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory):
+    path = documents_book(tmp_path_factory.mktemp("statement") / "Client.xlsx")
+    return open_book(path, all_currencies=True).frame
+
+
+def expected_items(customer, as_of):
+    """Open items worked out from the rows: amount less paid, days from the due date (a credit
+    note without one: from its date)."""
+    found = []
+    for number, who, issued, due, amount, paid, _settled in INVOICES:
+        open_amount = round(float(amount) - float(paid), 2)
+        if who != customer or open_amount == 0:
+            continue
+        due_day = dt.date.fromisoformat(due or issued)
+        found.append((number, issued, due or issued, float(amount), float(paid), open_amount,
+                      (as_of - due_day).days))
+    return found
+
+
+def render(ledger, tmp_path, **firm):
+    person = Addressee("LDZ01", "Łódź Sp. z o.o.", ("ul. Piotrkowska 104", "90-001 Łódź",
+                                                    "Poland"))
+    data = statement_pdf(ledger, person, Firm(FIRM, ("12 Quay Street", "Bristol BS1 4DJ"),
+                                              INSTRUCTIONS, firm.get("link", LINK)), AS_OF)
+    return data, pdf_text(data, tmp_path)
+
+
+def test_every_open_item_with_its_dates_amounts_and_days(ledger, tmp_path):
+    _, text = render(ledger, tmp_path)
+    items = expected_items("LDZ01", AS_OF)
+    assert len(items) == 4  # the paid invoice is not shown
+    assert "INV-000" not in text
+    for number, issued, due, amount, paid, open_amount, days in items:
+        [line] = [line for line in text.splitlines() if line.strip().startswith(number)]
+        cells = line.split()
+        assert issued in cells and due in cells
+        assert money_text(amount) in cells and money_text(paid) in cells
+        assert money_text(open_amount) in cells
+        shown_days = str(days) if days > 0 and open_amount > 0 else "-"
+        assert cells[-1] == shown_days
+    assert re.search(r"CN-004 \(credit\)", text)
+
+
+def test_totals_overdue_not_yet_due_credits_and_the_balance(ledger, tmp_path):
+    _, text = render(ledger, tmp_path)
+    items = expected_items("LDZ01", AS_OF)
+    overdue = sum(i[5] for i in items if i[5] > 0 and i[6] > 0)
+    not_due = sum(i[5] for i in items if i[5] > 0 and i[6] <= 0)
+    credits = sum(i[5] for i in items if i[5] < 0)
+    assert (overdue, not_due, credits) == (1850.50, 640.25, -150.00)
+    for label, amount in (("Overdue", overdue), ("Not yet due", not_due), ("Credits", credits),
+                          ("Balance, credits netted", overdue + not_due + credits)):
+        assert re.search(rf"^{re.escape(label)}\s+EUR {re.escape(money_text(amount))}$", text,
+                         re.MULTILINE), label
+
+
+def test_the_aging_by_bucket_nets_the_credit(ledger, tmp_path):
+    _, text = render(ledger, tmp_path)
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[:3] == ["Current", "1-30",
+                                                                           "31-60"])
+    values = next(line for line in lines[at + 1:] if line.strip()).split()
+    buckets = {"Current": 0.0, "1-30": 0.0, "31-60": 0.0, "61-90": 0.0, "91-120": 0.0,
+               "Over 120": 0.0}
+    for *_, open_amount, days in expected_items("LDZ01", AS_OF):
+        label = ("Current" if days <= 0 else "1-30" if days <= 30 else "31-60" if days <= 60
+                 else "61-90" if days <= 90 else "91-120" if days <= 120 else "Over 120")
+        buckets[label] += open_amount
+    assert values == [money_text(v) for v in [*buckets.values(), sum(buckets.values())]]
+
+
+def test_firm_customer_instructions_and_the_payment_link(ledger, tmp_path):
+    _, text = render(ledger, tmp_path)
+    for expected in (FIRM, "12 Quay Street", "Łódź Sp. z o.o. (LDZ01)", "90-001 Łódź",
+                     "As of", "2026-11-23", INSTRUCTIONS,
+                     "https://pay.example.com/LDZ01?amount=2340.75&currency=EUR"):
+        assert expected in text, expected
+
+
+def test_the_same_ledger_and_date_give_the_same_statement(ledger, tmp_path):
+    first, _ = render(ledger, tmp_path)
+    again, _ = render(ledger, tmp_path)
+    assert first == again
+
+
+def test_the_payment_link_encodes_every_value():
+    link = payment_link("https://pay.example/{customer}/{invoice}?a={amount}&c={currency}",
+                        customer="A&B/01 x", invoice="INV/7?#", amount=1234.5, currency="EUR")
+    assert link == "https://pay.example/A%26B%2F01%20x/INV%2F7%3F%23?a=1234.50&c=EUR"
+    assert payment_link("", customer="C1") == ""
+    with pytest.raises(ValueError, match="may name only"):
+        payment_link("https://pay.example/{client}", customer="C1")
+
+
+def test_the_missing_copies_line_is_in_the_customers_language():
+    assert copies_missing_note(["INV-2"], "de").startswith("Kopien dieser Rechnungen")
+    assert "INV-1, INV-2" in copies_missing_note(["INV-1", "INV-2"], "fr-CA")
+    assert copies_missing_note(["X"], "pt").startswith("Copies of these invoices")
+
+
+def test_a_link_that_names_the_invoice_is_given_per_open_invoice(ledger, tmp_path):
+    _, text = render(ledger, tmp_path, link="https://pay.example/{invoice}?eur={amount}")
+    assert "https://pay.example/INV-001?eur=1000.00" in text
+    assert "https://pay.example/INV%2F2026%2F003?eur=640.25" in text
+    assert "CN-004?" not in text and "https://pay.example/?" not in text
