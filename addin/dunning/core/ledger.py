@@ -46,6 +46,7 @@ from dunning.core.parse import (
     Parsed,
     amount_from_text,
     blank_mask,
+    is_arrow_text,
     is_blank,
     parse_amounts,
     parse_dates,
@@ -173,7 +174,7 @@ def build_ledger(
 def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: int) -> _Source:
     if isinstance(table, pd.DataFrame):
         headers = list(table.columns)
-        data = [table.iloc[:, i].to_numpy(dtype=object) for i in range(table.shape[1])]
+        data = [_column_of(table.iloc[:, i]) for i in range(table.shape[1])]
         kept = _trailing_data_length(data, len(table))
         data = [column[:kept] for column in data]
     else:
@@ -198,6 +199,14 @@ def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: i
         kept = len(body)
     rows_numbers = np.arange(header_row + 1, header_row + 1 + kept, dtype="int64")
     return _Source(headers, data, rows_numbers)
+
+
+def _column_of(series: pd.Series) -> np.ndarray:
+    """A frame's column as the parsers take it: Arrow text kept as it is (its string methods
+    run in C++), anything else as an object array."""
+    if is_arrow_text(series):
+        return series.array  # type: ignore[return-value]
+    return series.to_numpy(dtype=object)
 
 
 def trim_trailing_blank_rows(rows: list) -> list:

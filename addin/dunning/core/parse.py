@@ -6,6 +6,14 @@ it could not read, so the ledger builder can report every bad cell with its
 row. Homogeneous columns take a vectorised fast path; only mixed columns are
 looked at value by value. Text dates repeat a lot, so they are parsed once per
 distinct value.
+
+Text columns (a CSV export, or the text cells of a range) are handled as pandas'
+Arrow-backed strings (`text_column`), whose string methods run in C++ over the
+whole column. That fast path only decides what it decides exactly as the
+per-value rules would: cells of plain printable ASCII in the simplest forms
+("1234.50", "Yes"). Everything else (non-ASCII text, spaces, currency marks,
+thousands separators) goes through the per-value parsers, so results and
+messages are the same whichever path read a cell; property tests compare them.
 """
 
 from __future__ import annotations
@@ -104,12 +112,64 @@ class AmbiguousDatesError(ValueError):
         )
 
 
+_ARROW_TEXT = pd.StringDtype("pyarrow")
+_PLAIN_ASCII = r"[ -~]*"
+"""Printable ASCII only: where C++'s whitespace, case and number rules are Python's."""
+_PLAIN_NUMBER = {".": r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", ",": r"[+-]?(?:\d+(?:,\d*)?|,\d+)"}
+"""Amount text the fast path reads: a sign, digits and the decimal mark, nothing else."""
+
+
+def is_arrow_text(values: object) -> bool:
+    """True for a pandas string column held by Arrow (as read from a CSV)."""
+    dtype = getattr(values, "dtype", None)
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def text_column(values: object, kind: str | None = None) -> pd.Series | None:
+    """The column as Arrow-backed text when every present cell is text, else None.
+
+    An Arrow string column is used as it is; an object column of str (with None
+    or NaN for blanks) is converted once, in C++. `kind` is the column's
+    `infer_dtype` when the caller knows it already.
+    """
+    if is_arrow_text(values):
+        return values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
+    if not isinstance(values, np.ndarray) or values.dtype != object or not len(values):
+        return None
+    if kind is None:
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind != "string":
+        return None
+    try:
+        return pd.Series(pd.array(values, dtype=_ARROW_TEXT), copy=False)
+    except (TypeError, ValueError):  # pragma: no cover - a str subclass Arrow refuses
+        return None
+
+
+def _mask(result: pd.Series | np.ndarray, missing: bool = False) -> np.ndarray:
+    """A boolean Series (nullable or not) as a plain numpy mask, NA as `missing`."""
+    return np.asarray(pd.Series(result).to_numpy(dtype=bool, na_value=missing))
+
+
+def _plain_ascii(text: pd.Series) -> np.ndarray:
+    """Where a text cell (or blank) is plain printable ASCII, so the fast path may decide it."""
+    return _mask(text.str.fullmatch(_PLAIN_ASCII), True)
+
+
+def _stripped(text: pd.Series, plain: np.ndarray) -> np.ndarray:
+    """Each cell stripped as Python strips it, "" for a blank: C++ for plain ASCII cells."""
+    out = text.str.strip().to_numpy(dtype=object, na_value="")
+    for index in np.flatnonzero(~plain):
+        out[index] = str(text.iat[index]).strip()
+    return out
+
+
 def as_object_array(values: object) -> np.ndarray:
     """Any 1-D sequence (list, tuple, Series, array) as an object array."""
     if isinstance(values, np.ndarray) and values.dtype == object:
         return values
-    if isinstance(values, pd.Series):
-        return values.to_numpy(dtype=object, na_value=None)
+    if isinstance(values, (pd.Series, pd.api.extensions.ExtensionArray)):
+        return np.asarray(pd.Series(values).to_numpy(dtype=object, na_value=None))
     array = np.empty(len(values), dtype=object)  # type: ignore[arg-type]
     array[:] = list(values)  # type: ignore[call-overload]
     return array
@@ -117,6 +177,9 @@ def as_object_array(values: object) -> np.ndarray:
 
 def blank_mask(values: np.ndarray) -> np.ndarray:
     """True where a cell is empty: None, NaN/NaT, or text that is only whitespace."""
+    text = text_column(values)
+    if text is not None:
+        return _text_blank(text, _plain_ascii(text))
     series = pd.Series(values, dtype=object)
     blank = series.isna().to_numpy(copy=True)
     kind = pd.api.types.infer_dtype(series, skipna=True)
@@ -129,6 +192,13 @@ def blank_mask(values: np.ndarray) -> np.ndarray:
     return blank
 
 
+def _text_blank(text: pd.Series, plain: np.ndarray) -> np.ndarray:
+    blank = _mask(text.isna()) | _mask(text.str.strip() == "")
+    for index in np.flatnonzero(~plain & ~blank):
+        blank[index] = not str(text.iat[index]).strip()
+    return blank
+
+
 def parse_text(values: np.ndarray) -> Parsed:
     """Identifiers as text: strings stripped, whole numbers without a decimal point.
 
@@ -137,19 +207,28 @@ def parse_text(values: np.ndarray) -> Parsed:
     "1930571429" (float text only when the whole column is like that). Text
     that is already text keeps its leading zeros.
     """
+    text = text_column(values)
+    if text is not None:
+        texts = pd.Series(_stripped(text, _plain_ascii(text)), dtype=object)
+        return _integral_floats_cut(texts, len(texts))
     values = as_object_array(values)
     series = pd.Series(values, dtype=object)
     if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
         texts = series.str.strip().fillna("")
     else:
         texts = pd.Series([_text_of(value) for value in values], dtype=object)
+    return _integral_floats_cut(texts, len(values))
+
+
+def _integral_floats_cut(texts: pd.Series, length: int) -> Parsed:
+    """Float text ("611365.0") as whole numbers, when the whole column is like that."""
     blank = (texts == "").to_numpy(dtype=bool)
     present = texts[~blank]
     looks_like_floats = len(present) and _INTEGRAL_FLOAT_TEXT.fullmatch(present.iloc[0])
     if looks_like_floats and present.str.fullmatch(_INTEGRAL_FLOAT_TEXT.pattern).all():
         texts[~blank] = present.str.split(".", n=1).str[0]
     out = texts.to_numpy(dtype=object)
-    return Parsed(out, blank, np.zeros(len(values), dtype=bool))
+    return Parsed(out, blank, np.zeros(length, dtype=bool))
 
 
 def _text_of(value: object) -> str:
@@ -176,6 +255,9 @@ def parse_amounts(values: np.ndarray, *, decimal: str = ".") -> Parsed:
     of `MAX_AMOUNT` or more either way (1e308, a 400-digit number) are bad and
     marked `out_of_range`.
     """
+    text = text_column(values)
+    if text is not None:
+        return _amounts_of_text(text, decimal)
     values = as_object_array(values)
     blank = blank_mask(values)
     series = pd.Series(values, dtype=object)
@@ -192,11 +274,33 @@ def parse_amounts(values: np.ndarray, *, decimal: str = ".") -> Parsed:
             number = _amount_from_value(values[index], decimal)
             if number is not None:
                 numbers[index] = number
+    return _bounded_amounts(numbers, blank)
+
+
+def _bounded_amounts(numbers: np.ndarray, blank: np.ndarray) -> Parsed:
     unread = ~blank & np.isnan(numbers)
     with np.errstate(invalid="ignore"):
         too_large = ~blank & ~unread & ~(np.abs(numbers) < MAX_AMOUNT)
     bad = unread | too_large
     return Parsed(np.where(blank | bad, np.nan, numbers), blank, bad, out_of_range=too_large)
+
+
+def _amounts_of_text(text: pd.Series, decimal: str) -> Parsed:
+    """A text column's amounts: plain numbers ("-1234.50") cast in C++, the rest per value."""
+    plain = _plain_ascii(text)
+    blank = _text_blank(text, plain)
+    simple = _mask(text.str.fullmatch(_PLAIN_NUMBER[decimal]))
+    numbers = np.full(len(text), np.nan)
+    if simple.any():
+        chosen = text[simple]
+        if decimal != ".":
+            chosen = chosen.str.replace(decimal, ".", regex=False)
+        numbers[simple] = chosen.astype("float64").to_numpy(dtype=float)
+    for index in np.flatnonzero(~simple & ~blank):
+        number = _number_from_text(str(text.iat[index]), decimal)
+        if number is not None:
+            numbers[index] = number
+    return _bounded_amounts(numbers, blank)
 
 
 def _amount_from_value(value: object, decimal: str) -> float | None:
@@ -252,6 +356,9 @@ def _number_from_text(text: str, decimal: str) -> float | None:
 
 def parse_flags(values: np.ndarray) -> Parsed:
     """Yes/no columns: booleans, 1/0, Yes/No, Y/N, True/False, x; blank is no."""
+    text = text_column(values)
+    if text is not None:
+        return _flags_of_text(text)
     values = as_object_array(values)
     blank = blank_mask(values)
     flags = np.zeros(len(values), dtype=bool)
@@ -264,6 +371,20 @@ def parse_flags(values: np.ndarray) -> Parsed:
             flags[index] = True
         elif not (isinstance(value, str) and value.strip().lower() in _FALSE_WORDS):
             bad[index] = True
+    return Parsed(flags, blank, bad)
+
+
+def _flags_of_text(text: pd.Series) -> Parsed:
+    """A text column's flags: plain ASCII words looked up in C++, any other text per value."""
+    plain = _plain_ascii(text)
+    blank = _text_blank(text, plain)
+    words = text.str.strip().str.lower()
+    flags = _mask(words.isin(_TRUE_WORDS)) & plain & ~blank
+    bad = ~blank & plain & ~flags & ~_mask(words.isin(_FALSE_WORDS))
+    for index in np.flatnonzero(~plain & ~blank):
+        word = str(text.iat[index]).strip().lower()
+        flags[index] = word in _TRUE_WORDS
+        bad[index] = not flags[index] and word not in _FALSE_WORDS
     return Parsed(flags, blank, bad)
 
 
@@ -286,6 +407,15 @@ def parse_dates(values: np.ndarray, *, dayfirst: bool | None = None) -> Parsed:
     checked against `FIRST_DATE`..`LAST_DATE`: a day outside is bad (and marked
     `out_of_range`), never wrapped round into the range nanosecond timestamps hold.
     """
+    text = text_column(values)
+    if text is not None:
+        plain = _plain_ascii(text)
+        blank = _text_blank(text, plain)
+        days = np.full(len(text), _NO_DAY)
+        note = ""
+        if (~blank).any():
+            days[~blank], note = _days_from_text(_stripped(text, plain)[~blank], dayfirst)
+        return _dates_in_range(days, blank, note)
     values = as_object_array(values)
     blank = blank_mask(values)
     series = pd.Series(values, dtype=object)
@@ -301,9 +431,13 @@ def parse_dates(values: np.ndarray, *, dayfirst: bool | None = None) -> Parsed:
             days, note = _days_from_mixed(values, ~blank, dayfirst)
     elif kind != "empty":
         days, note = _days_from_mixed(values, ~blank, dayfirst)
+    return _dates_in_range(days, blank, note)
+
+
+def _dates_in_range(days: np.ndarray, blank: np.ndarray, note: str) -> Parsed:
     days[blank] = _NO_DAY
     in_range = (days >= _FIRST_DAY) & (days <= _LAST_DAY)  # NaT is neither
-    result = np.full(len(values), np.datetime64("NaT", "ns"))
+    result = np.full(len(days), np.datetime64("NaT", "ns"))
     result[in_range] = days[in_range].astype("datetime64[ns]")
     out_of_range = ~np.isnat(days) & ~in_range
     return Parsed(result, blank, ~blank & ~in_range, note, out_of_range)
@@ -385,9 +519,10 @@ def _days_from_mixed(
     return days, note
 
 
-def _days_from_text(texts: list[str], dayfirst: bool | None) -> tuple[np.ndarray, str]:
+def _days_from_text(texts: list[str] | np.ndarray, dayfirst: bool | None
+                    ) -> tuple[np.ndarray, str]:
     """Parse text dates as days, each distinct text once."""
-    codes, unique = pd.factorize(np.array(texts, dtype=object))
+    codes, unique = pd.factorize(np.asarray(texts, dtype=object))
     unique = np.asarray(unique, dtype=object)
     days = np.full(len(unique), _NO_DAY)
     remaining = np.arange(len(unique))

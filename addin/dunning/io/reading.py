@@ -49,6 +49,7 @@ _BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
          (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SNIFF = 4096
+_ARROW_TEXT = pd.StringDtype("pyarrow")
 
 
 def read_invoices(
@@ -102,10 +103,35 @@ def read_csv_text(path: Path, *, notes: list[Issue] | None = None) -> pd.DataFra
     header = text.splitlines()[0]
     counts = {mark: header.count(mark) for mark in (",", ";", "\t")}
     separator = max(counts, key=lambda mark: counts[mark]) if any(counts.values()) else ","
+    fast = _arrow_csv(raw, text, encoding, separator)
+    if fast is not None:
+        return fast
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator)
     except pd.errors.ParserError as error:
         raise DunningInputError([Issue(f"{path.name} cannot be read as CSV: {error}")]) from None
+
+
+def _arrow_csv(raw: bytes, text: str, encoding: str, separator: str) -> pd.DataFrame | None:
+    """The CSV read by Arrow's multi-threaded C++ reader into Arrow-backed text columns.
+
+    Every cell stays text, as with pandas' own reader, so the ledger's rules (leading zeros,
+    day-first inference, decimal comma refusal) see what the file holds. A file Arrow
+    cannot split (rows of different lengths, stray quotes) returns None, and pandas'
+    reader reads or refuses it as before, with its messages.
+    """
+    if encoding == "utf-8":
+        data = raw
+    elif encoding == "utf-8-sig":
+        data = raw[3:]
+    else:
+        data = text.encode("utf-8")
+    try:
+        frame = pd.read_csv(io.BytesIO(data), engine="pyarrow", dtype=_ARROW_TEXT,
+                            keep_default_na=False, na_values=[], sep=separator)
+    except (pd.errors.ParserError, ValueError, TypeError, ImportError):
+        return None
+    return frame
 
 
 def _decoded(path: Path, raw: bytes) -> tuple[str, str]:
