@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -132,12 +133,28 @@ def open_balance(frame: pd.DataFrame, as_of: DateLike) -> np.ndarray:
 
 
 class _Source:
-    """A table's header and data columns, with each data row's number as the user sees it."""
+    """A table's header and data columns, with each data row's number as the user sees it.
 
-    def __init__(self, headers: list[object], columns: list[np.ndarray], rows: np.ndarray) -> None:
+    The columns of a list of rows are taken out one at a time when first asked for, so a
+    column no ledger field reads costs nothing.
+    """
+
+    def __init__(self, headers: list[object], columns: list[np.ndarray] | None, rows: np.ndarray,
+                 body: list | None = None) -> None:
         self.headers = headers
-        self.columns = columns
+        self._columns = columns
+        self._body = body
+        self._taken: dict[int, np.ndarray] = {}
         self.rows = rows
+
+    def column(self, index: int) -> np.ndarray:
+        if self._columns is not None:
+            return self._columns[index]
+        if index not in self._taken:
+            body = self._body or []
+            self._taken[index] = np.fromiter(map(itemgetter(index), body), dtype=object,
+                                             count=len(body))
+        return self._taken[index]
 
 
 def build_ledger(
@@ -192,11 +209,8 @@ def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: i
         body = rows[1:]
         if set(map(len, body)) - {width}:
             body = [(list(r) + [None] * width)[:width] for r in body]
-        grid = np.empty((len(body), width), dtype=object)
-        if body:
-            grid[:] = body  # one C-level copy; far cheaper than transposing with zip
-        data = [grid[:, i] for i in range(width)]
-        kept = len(body)
+        rows_numbers = np.arange(header_row + 1, header_row + 1 + len(body), dtype="int64")
+        return _Source(headers, None, rows_numbers, body)  # columns taken out in C, on demand
     rows_numbers = np.arange(header_row + 1, header_row + 1 + kept, dtype="int64")
     return _Source(headers, data, rows_numbers)
 
@@ -312,7 +326,7 @@ class _LedgerBuilder:
 
     def _parse(self, field: str) -> Parsed:
         column = self.columns[field]
-        values = self.source.columns[column.index]
+        values = self.source.column(column.index)
         if field in ("invoice", "customer", "customer_name", "currency", "billing"):
             return parse_text(values)
         if field in ("amount", "paid_amount", "open_amount", "collection_cost"):
@@ -406,7 +420,8 @@ class _LedgerBuilder:
     def _currency(self, parsed: dict[str, Parsed]) -> np.ndarray:
         if "currency" not in parsed:
             return np.full(len(parsed["amount"].values), "", dtype=object)
-        return np.array([code.upper() for code in parsed["currency"].values], dtype=object)
+        codes = parsed["currency"].values
+        return np.fromiter(map(str.upper, codes), dtype=object, count=len(codes))
 
     def _open_amounts(self, parsed: dict[str, Parsed], rows: np.ndarray) -> np.ndarray:
         """What is still open: from an open-amount column, else amount less paid, else flags."""
@@ -446,8 +461,10 @@ class _LedgerBuilder:
             self.issues.append(Issue(
                 "open amount is larger than the invoice amount", severity="warning",
                 sheet=self.sheet, row=int(row)))
-        repeated = frame["invoice"].duplicated(keep=False)
-        if repeated.any():
+        invoices = frame["invoice"]
+        repeated = (invoices.duplicated(keep=False) if invoices.nunique() < len(invoices)
+                    else None)
+        if repeated is not None:
             for invoice, rows in frame.loc[repeated].groupby("invoice")["row"]:
                 listed = ", ".join(str(r) for r in rows.head(5))
                 self.issues.append(self._issue(

@@ -7,13 +7,13 @@ row. Homogeneous columns take a vectorised fast path; only mixed columns are
 looked at value by value. Text dates repeat a lot, so they are parsed once per
 distinct value.
 
-Text columns (a CSV export, or the text cells of a range) are handled as pandas'
-Arrow-backed strings (`text_column`), whose string methods run in C++ over the
-whole column. That fast path only decides what it decides exactly as the
-per-value rules would: cells of plain printable ASCII in the simplest forms
-("1234.50", "Yes"). Everything else (non-ASCII text, spaces, currency marks,
-thousands separators) goes through the per-value parsers, so results and
-messages are the same whichever path read a cell; property tests compare them.
+Text columns (a CSV export as Arrow-backed text, or the text cells of a range) are
+stripped once with Python's own `str.strip` mapped in C (`text_cells`), so every
+later rule sees exactly what the per-value rules see. Amount text in its simplest
+form ("-1234.50") is cast by Arrow's C++ kernels; everything else (currency marks,
+thousands separators, parentheses, spaces) goes through the per-value parser, so
+results and messages are the same whichever path read a cell; property tests
+compare them.
 """
 
 from __future__ import annotations
@@ -112,11 +112,9 @@ class AmbiguousDatesError(ValueError):
         )
 
 
-_ARROW_TEXT = pd.StringDtype("pyarrow")
-_PLAIN_ASCII = r"[ -~]*"
-"""Printable ASCII only: where C++'s whitespace, case and number rules are Python's."""
 _PLAIN_NUMBER = {".": r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", ",": r"[+-]?(?:\d+(?:,\d*)?|,\d+)"}
-"""Amount text the fast path reads: a sign, digits and the decimal mark, nothing else."""
+"""Amount text Arrow casts: a sign, ASCII digits and the decimal mark, nothing else; such
+text reads the same in C++ as in `_number_from_text` (both round correctly)."""
 
 
 def is_arrow_text(values: object) -> bool:
@@ -125,43 +123,44 @@ def is_arrow_text(values: object) -> bool:
     return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
 
 
-def text_column(values: object, kind: str | None = None) -> pd.Series | None:
-    """The column as Arrow-backed text when every present cell is text, else None.
+def _kind(values: object) -> str:
+    """The column's kind as `infer_dtype` names it ("string" for an Arrow text column)."""
+    if is_arrow_text(values):
+        return "string"
+    return pd.api.types.infer_dtype(values, skipna=True)
 
-    An Arrow string column is used as it is; an object column of str (with None
-    or NaN for blanks) is converted once, in C++. `kind` is the column's
-    `infer_dtype` when the caller knows it already.
+
+def text_cells(values: object, kind: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A text column's cells stripped ("" for a blank) and its blank mask; None when some
+    present cell is not text.
+
+    Python's own `str.strip` does the work, mapped over the column in C, so the
+    cells read exactly as the per-value rules read them, at a small part of the
+    cost of pandas' object string methods. `kind` is `_kind(values)` when known.
     """
     if is_arrow_text(values):
-        return values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
-    if not isinstance(values, np.ndarray) or values.dtype != object or not len(values):
+        cells = pd.Series(values, copy=False).to_numpy(dtype=object, na_value=None)
+    elif isinstance(values, np.ndarray) and values.dtype == object:
+        cells = values
+    else:
         return None
-    if kind is None:
-        kind = pd.api.types.infer_dtype(values, skipna=True)
-    if kind != "string":
+    if (kind or _kind(values)) != "string":
         return None
-    try:
-        return pd.Series(pd.array(values, dtype=_ARROW_TEXT), copy=False)
-    except (TypeError, ValueError):  # pragma: no cover - a str subclass Arrow refuses
-        return None
+    missing = pd.isna(cells)
+    out = np.empty(len(cells), dtype=object)
+    if missing.any():
+        out[missing] = ""
+        out[~missing] = list(map(str.strip, cells[~missing]))
+    else:
+        out[:] = list(map(str.strip, cells))
+    return out, out == ""
 
 
-def _mask(result: pd.Series | np.ndarray, missing: bool = False) -> np.ndarray:
-    """A boolean Series (nullable or not) as a plain numpy mask, NA as `missing`."""
-    return np.asarray(pd.Series(result).to_numpy(dtype=bool, na_value=missing))
-
-
-def _plain_ascii(text: pd.Series) -> np.ndarray:
-    """Where a text cell (or blank) is plain printable ASCII, so the fast path may decide it."""
-    return _mask(text.str.fullmatch(_PLAIN_ASCII), True)
-
-
-def _stripped(text: pd.Series, plain: np.ndarray) -> np.ndarray:
-    """Each cell stripped as Python strips it, "" for a blank: C++ for plain ASCII cells."""
-    out = text.str.strip().to_numpy(dtype=object, na_value="")
-    for index in np.flatnonzero(~plain):
-        out[index] = str(text.iat[index]).strip()
-    return out
+def _arrow_text(values: object) -> pd.Series:
+    """A text column as Arrow-backed pandas text (converted once, in C++, when it is not)."""
+    if is_arrow_text(values):
+        return pd.Series(values, copy=False)
+    return pd.Series(pd.array(values, dtype=pd.StringDtype("pyarrow")), copy=False)
 
 
 def as_object_array(values: object) -> np.ndarray:
@@ -177,25 +176,18 @@ def as_object_array(values: object) -> np.ndarray:
 
 def blank_mask(values: np.ndarray) -> np.ndarray:
     """True where a cell is empty: None, NaN/NaT, or text that is only whitespace."""
-    text = text_column(values)
-    if text is not None:
-        return _text_blank(text, _plain_ascii(text))
+    return _blank_mask(values, _kind(values))
+
+
+def _blank_mask(values: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "string":
+        return text_cells(values, kind)[1]  # type: ignore[index]
     series = pd.Series(values, dtype=object)
     blank = series.isna().to_numpy(copy=True)
-    kind = pd.api.types.infer_dtype(series, skipna=True)
-    if kind == "string":
-        blank |= (series.str.strip() == "").to_numpy(dtype=bool, na_value=False)
-    elif kind.startswith("mixed"):
+    if kind.startswith("mixed"):
         is_text = series.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
         if is_text.any():
             blank[is_text] = (series[is_text].str.strip() == "").to_numpy(dtype=bool)
-    return blank
-
-
-def _text_blank(text: pd.Series, plain: np.ndarray) -> np.ndarray:
-    blank = _mask(text.isna()) | _mask(text.str.strip() == "")
-    for index in np.flatnonzero(~plain & ~blank):
-        blank[index] = not str(text.iat[index]).strip()
     return blank
 
 
@@ -207,10 +199,9 @@ def parse_text(values: np.ndarray) -> Parsed:
     "1930571429" (float text only when the whole column is like that). Text
     that is already text keeps its leading zeros.
     """
-    text = text_column(values)
-    if text is not None:
-        texts = pd.Series(_stripped(text, _plain_ascii(text)), dtype=object)
-        return _integral_floats_cut(texts, len(texts))
+    cells = text_cells(values)
+    if cells is not None:
+        return _integral_floats_cut(pd.Series(cells[0], dtype=object, copy=False), len(cells[0]))
     values = as_object_array(values)
     series = pd.Series(values, dtype=object)
     if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
@@ -255,13 +246,12 @@ def parse_amounts(values: np.ndarray, *, decimal: str = ".") -> Parsed:
     of `MAX_AMOUNT` or more either way (1e308, a 400-digit number) are bad and
     marked `out_of_range`.
     """
-    text = text_column(values)
-    if text is not None:
-        return _amounts_of_text(text, decimal)
+    kind = _kind(values)
+    if kind == "string":
+        return _amounts_of_text(values, decimal)
     values = as_object_array(values)
-    blank = blank_mask(values)
+    blank = _blank_mask(values, kind)
     series = pd.Series(values, dtype=object)
-    kind = pd.api.types.infer_dtype(series, skipna=True)
     numbers: np.ndarray | None = None
     if kind in ("floating", "integer", "mixed-integer-float", "empty", "decimal"):
         try:
@@ -285,11 +275,11 @@ def _bounded_amounts(numbers: np.ndarray, blank: np.ndarray) -> Parsed:
     return Parsed(np.where(blank | bad, np.nan, numbers), blank, bad, out_of_range=too_large)
 
 
-def _amounts_of_text(text: pd.Series, decimal: str) -> Parsed:
+def _amounts_of_text(values: object, decimal: str) -> Parsed:
     """A text column's amounts: plain numbers ("-1234.50") cast in C++, the rest per value."""
-    plain = _plain_ascii(text)
-    blank = _text_blank(text, plain)
-    simple = _mask(text.str.fullmatch(_PLAIN_NUMBER[decimal]))
+    cells, blank = text_cells(values, "string")  # type: ignore[misc]
+    text = _arrow_text(values)
+    simple = text.str.fullmatch(_PLAIN_NUMBER[decimal]).to_numpy(dtype=bool, na_value=False)
     numbers = np.full(len(text), np.nan)
     if simple.any():
         chosen = text[simple]
@@ -297,7 +287,7 @@ def _amounts_of_text(text: pd.Series, decimal: str) -> Parsed:
             chosen = chosen.str.replace(decimal, ".", regex=False)
         numbers[simple] = chosen.astype("float64").to_numpy(dtype=float)
     for index in np.flatnonzero(~simple & ~blank):
-        number = _number_from_text(str(text.iat[index]), decimal)
+        number = _number_from_text(cells[index], decimal)
         if number is not None:
             numbers[index] = number
     return _bounded_amounts(numbers, blank)
@@ -356,9 +346,9 @@ def _number_from_text(text: str, decimal: str) -> float | None:
 
 def parse_flags(values: np.ndarray) -> Parsed:
     """Yes/no columns: booleans, 1/0, Yes/No, Y/N, True/False, x; blank is no."""
-    text = text_column(values)
-    if text is not None:
-        return _flags_of_text(text)
+    cells = text_cells(values)
+    if cells is not None:
+        return _flags_of_text(*cells)
     values = as_object_array(values)
     blank = blank_mask(values)
     flags = np.zeros(len(values), dtype=bool)
@@ -374,18 +364,13 @@ def parse_flags(values: np.ndarray) -> Parsed:
     return Parsed(flags, blank, bad)
 
 
-def _flags_of_text(text: pd.Series) -> Parsed:
-    """A text column's flags: plain ASCII words looked up in C++, any other text per value."""
-    plain = _plain_ascii(text)
-    blank = _text_blank(text, plain)
-    words = text.str.strip().str.lower()
-    flags = _mask(words.isin(_TRUE_WORDS)) & plain & ~blank
-    bad = ~blank & plain & ~flags & ~_mask(words.isin(_FALSE_WORDS))
-    for index in np.flatnonzero(~plain & ~blank):
-        word = str(text.iat[index]).strip().lower()
-        flags[index] = word in _TRUE_WORDS
-        bad[index] = not flags[index] and word not in _FALSE_WORDS
-    return Parsed(flags, blank, bad)
+def _flags_of_text(cells: np.ndarray, blank: np.ndarray) -> Parsed:
+    """A text column's flags: each stripped, lower-cased word looked up, mapped in C."""
+    words = list(map(str.lower, cells))
+    count = len(words)
+    flags = np.fromiter(map(_TRUE_WORDS.__contains__, words), dtype=bool, count=count)
+    known = np.fromiter(map(_FALSE_WORDS.__contains__, words), dtype=bool, count=count)
+    return Parsed(flags, blank, ~blank & ~flags & ~known)
 
 
 def _is_number(value: object) -> bool:
@@ -407,19 +392,17 @@ def parse_dates(values: np.ndarray, *, dayfirst: bool | None = None) -> Parsed:
     checked against `FIRST_DATE`..`LAST_DATE`: a day outside is bad (and marked
     `out_of_range`), never wrapped round into the range nanosecond timestamps hold.
     """
-    text = text_column(values)
-    if text is not None:
-        plain = _plain_ascii(text)
-        blank = _text_blank(text, plain)
-        days = np.full(len(text), _NO_DAY)
+    kind = _kind(values)
+    if kind == "string":
+        cells, blank = text_cells(values, kind)  # type: ignore[misc]
+        days = np.full(len(cells), _NO_DAY)
         note = ""
         if (~blank).any():
-            days[~blank], note = _days_from_text(_stripped(text, plain)[~blank], dayfirst)
+            days[~blank], note = _days_from_text(cells[~blank], dayfirst)
         return _dates_in_range(days, blank, note)
     values = as_object_array(values)
-    blank = blank_mask(values)
+    blank = _blank_mask(values, kind)
     series = pd.Series(values, dtype=object)
-    kind = pd.api.types.infer_dtype(series, skipna=True)
     days = np.full(len(values), _NO_DAY)
     note = ""
     if kind in ("datetime", "datetime64", "date"):
