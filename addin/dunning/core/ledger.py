@@ -226,26 +226,48 @@ def _column_of(series: pd.Series) -> np.ndarray:
 def trim_trailing_blank_rows(rows: list) -> list:
     """Rows without the trailing blank ones, cheaply.
 
-    A whole-column reference hands over 1,048,576 rows, nearly all blank. Blocks
-    of blank rows are recognised by one list comparison each (done in C), so
-    only the block that holds the last real row is looked at row by row.
+    A whole-column reference hands over 1,048,576 rows, nearly all blank. A
+    boundary search finds where the padding (rows of None, or of "") seems to
+    start, and one `list.count` over the rows after it (done in C) confirms them
+    blank; only when that fails (blank rows inside the table fooled the search)
+    are blocks of rows compared from the end. The last few rows of mixed blanks
+    are then looked at one by one.
     """
     end = len(rows)
     if end == 0:
         return rows
     width = len(rows[0]) if isinstance(rows[0], (list, tuple)) else 1
     row_type = tuple if isinstance(rows[-1], tuple) else list
-    block = 4096
     for blank in (row_type([None] * width), row_type([""] * width)):
-        while end > 1:
-            start = max(1, end - block)
-            if rows[start:end] == [blank] * (end - start):
-                end = start
-            else:
-                break
+        end = _padding_start(rows, end, blank)
     while end > 1 and all(is_blank(v) for v in _cells(rows[end - 1])):
         end -= 1
     return rows[:end] if end < len(rows) else rows
+
+
+def _padding_start(rows: list, end: int, blank: object) -> int:
+    """Where the run of `blank` rows that ends at `end` starts (never before row 1)."""
+    if end <= 1 or rows[end - 1] != blank:
+        return end
+    low, high = 1, end - 1  # rows[high] is blank; find the first of the run, if it is one
+    while low < high:
+        middle = (low + high) // 2
+        if rows[middle] == blank:
+            high = middle
+        else:
+            low = middle + 1
+    if rows[low:end].count(blank) == end - low:
+        return low
+    block = 4096  # blank rows inside the table: walk back block by block
+    while end > 1:
+        start = max(1, end - block)
+        if rows[start:end] == [blank] * (end - start):
+            end = start
+        else:
+            break
+    while end > 1 and rows[end - 1] == blank:
+        end -= 1
+    return end
 
 
 def _cells(row: object) -> Sequence[object]:
