@@ -721,5 +721,9 @@ def test_the_classic_table_converter_passes_a_range_unread_and_values_as_they_ca
     options = udfs.table_options("win32", {})
     rows = as_com(HAND_ROWS)
     assert conversion.read(None, rows, options) is rows  # an array constant, a spilled result
-    reference = object()  # what classic xlwings' call_udf wraps a COM Range in
+    import types
+
+    app = types.SimpleNamespace(engine=None)  # what classic xlwings' call_udf wraps COM's Range in
+    reference = types.SimpleNamespace(sheet=types.SimpleNamespace(
+        book=types.SimpleNamespace(app=app)))
     assert conversion.read(reference, None, options) is reference
