@@ -716,14 +716,17 @@ def test_ibm_payment_figures_agree_with_its_own_columns():
 
 
 def test_the_classic_table_converter_passes_a_range_unread_and_values_as_they_came():
-    from xlwings import conversion
-
-    options = udfs.table_options("win32", {})
-    rows = as_com(HAND_ROWS)
-    assert conversion.read(None, rows, options) is rows  # an array constant, a spilled result
     import types
 
-    app = types.SimpleNamespace(engine=None)  # what classic xlwings' call_udf wraps COM's Range in
-    reference = types.SimpleNamespace(sheet=types.SimpleNamespace(
-        book=types.SimpleNamespace(app=app)))
-    assert conversion.read(reference, None, options) is reference
+    from xlwings.conversion import accessors
+
+    options = udfs.table_options("win32", {})
+    pipeline = accessors[options["convert"]].reader(options)  # what conversion.read runs
+    rows = as_com(HAND_ROWS)
+    values = types.SimpleNamespace(range=None, value=rows)  # an array constant, a spilled result
+    pipeline(values)
+    assert values.value is rows
+    reference = object()  # the Range classic xlwings' call_udf wraps COM's range in
+    given = types.SimpleNamespace(range=reference, value=None)
+    pipeline(given)
+    assert given.value is reference
