@@ -46,6 +46,7 @@ from dunning.core.parse import (
     AmbiguousDatesError,
     Parsed,
     amount_from_text,
+    arrow_ids,
     blank_mask,
     is_arrow_text,
     is_blank,
@@ -275,14 +276,25 @@ def _cells(row: object) -> Sequence[object]:
 
 
 def _trailing_data_length(columns: list[np.ndarray], length: int) -> int:
-    """Length once trailing rows blank in every column are dropped (for DataFrame input)."""
+    """Length once trailing rows blank in every column are dropped (for DataFrame input).
+
+    An Arrow text column says in C++ where its last non-empty cell is; only the rows from
+    the last such cell of any column back to the last row holding more than spaces are
+    looked at one by one (usually one row).
+    """
     if not columns or length == 0:
         return length
     last = 0
     for column in columns:
-        present = ~blank_mask(column)
+        if is_arrow_text(column):  # not empty; a cell of spaces is found blank below
+            filled = pd.Series(column, copy=False).str.len().to_numpy(dtype=float, na_value=0)
+            present = filled > 0
+        else:
+            present = ~blank_mask(column)
         if present.any():
             last = max(last, int(np.flatnonzero(present)[-1]) + 1)
+    while last > 0 and all(blank_mask(column[last - 1:last])[0] for column in columns):
+        last -= 1
     return last
 
 
@@ -338,7 +350,7 @@ class _LedgerBuilder:
                 self._optional(parsed, "collection_cost", 0.0).astype(float)),
             "billing": self._texts(parsed, "billing"),
             "row": rows,
-        })
+        }, copy=False)  # no consolidating copy of every column (a million rows: ~100 MB)
         frame = frame.astype({"invoice": str, "customer": str, "customer_name": str,
                               "currency": str, "billing": str})
         self._warn_about(frame)
@@ -350,7 +362,7 @@ class _LedgerBuilder:
         column = self.columns[field]
         values = self.source.column(column.index)
         if field in ("invoice", "customer", "customer_name", "currency", "billing"):
-            return parse_text(values)
+            return arrow_ids(values) or parse_text(values)
         if field in ("amount", "paid_amount", "open_amount", "collection_cost"):
             result = parse_amounts(values, decimal=self.decimal)
             expected = ("an amount such as 1234.50, 1,234.50 or (100.00)" if self.decimal == "."
@@ -443,6 +455,8 @@ class _LedgerBuilder:
         if "currency" not in parsed:
             return np.full(len(parsed["amount"].values), "", dtype=object)
         codes = parsed["currency"].values
+        if is_arrow_text(codes):  # printable ASCII (`arrow_ids`): C++ upper-cases as Python does
+            return pd.Series(codes, copy=False).str.upper().array  # type: ignore[return-value]
         return np.fromiter(map(str.upper, codes), dtype=object, count=len(codes))
 
     def _open_amounts(self, parsed: dict[str, Parsed], rows: np.ndarray) -> np.ndarray:
@@ -484,8 +498,8 @@ class _LedgerBuilder:
                 "open amount is larger than the invoice amount", severity="warning",
                 sheet=self.sheet, row=int(row)))
         invoices = frame["invoice"]
-        repeated = (invoices.duplicated(keep=False) if invoices.nunique() < len(invoices)
-                    else None)
+        repeated = (invoices.duplicated(keep=False)
+                    if len(pd.unique(invoices.array)) < len(invoices) else None)
         if repeated is not None:
             for invoice, rows in frame.loc[repeated].groupby("invoice")["row"]:
                 listed = ", ".join(str(r) for r in rows.head(5))

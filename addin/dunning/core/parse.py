@@ -139,13 +139,15 @@ def text_cells(values: object, kind: str | None = None) -> tuple[np.ndarray, np.
     cost of pandas' object string methods. `kind` is `_kind(values)` when known.
     """
     if is_arrow_text(values):
-        cells = pd.Series(values, copy=False).to_numpy(dtype=object, na_value=None)
-    elif isinstance(values, np.ndarray) and values.dtype == object:
-        cells = values
-    else:
+        return _arrow_text_cells(values)
+    if not isinstance(values, np.ndarray) or values.dtype != object:
         return None
     if (kind or _kind(values)) != "string":
         return None
+    return _stripped_cells(values)
+
+
+def _stripped_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     missing = pd.isna(cells)
     out = np.empty(len(cells), dtype=object)
     if missing.any():
@@ -154,6 +156,20 @@ def text_cells(values: object, kind: str | None = None) -> tuple[np.ndarray, np.
     else:
         out[:] = list(map(str.strip, cells))
     return out, out == ""
+
+
+def _arrow_text_cells(values: object) -> tuple[np.ndarray, np.ndarray]:
+    """`text_cells` of Arrow text: a column that repeats itself (dates, codes, flags) is
+    hashed in C++ and each distinct text stripped once; a column of distinct texts (invoice
+    numbers) is taken out whole."""
+    series = pd.Series(values, copy=False)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if len(uniques) * 4 > len(series):
+        return _stripped_cells(series.to_numpy(dtype=object, na_value=None))
+    stripped, blank = _stripped_cells(np.asarray(uniques, dtype=object))
+    stripped = np.append(stripped, "")  # code -1, a missing cell, takes the last place
+    blank = np.append(blank, True)
+    return stripped[codes], blank[codes]
 
 
 def _arrow_text(values: object) -> pd.Series:
@@ -209,6 +225,29 @@ def parse_text(values: np.ndarray) -> Parsed:
     else:
         texts = pd.Series([_text_of(value) for value in values], dtype=object)
     return _integral_floats_cut(texts, len(values))
+
+
+_CLEAN_ID = r"(?:[!-~](?:[ -~]*[!-~])?)?"
+"""Printable ASCII with nothing to strip at either end (or nothing at all)."""
+
+
+def arrow_ids(values: object) -> Parsed | None:
+    """`parse_text` of Arrow text that needs no work, kept in Arrow (no Python strings).
+
+    When every cell is printable ASCII with nothing to strip, and the column is not
+    float text ("611365.0"), the text is already what `parse_text` would give; None
+    otherwise, and the caller uses `parse_text`.
+    """
+    if not is_arrow_text(values):
+        return None
+    text = pd.Series(values, copy=False)
+    if text.isna().any() or not text.str.fullmatch(_CLEAN_ID).all():
+        return None
+    blank = (text.str.len() == 0).to_numpy(dtype=bool)
+    present = np.flatnonzero(~blank)
+    if len(present) and _INTEGRAL_FLOAT_TEXT.fullmatch(str(text.iat[int(present[0])])):
+        return None
+    return Parsed(values, blank, np.zeros(len(text), dtype=bool))  # type: ignore[arg-type]
 
 
 def _integral_floats_cut(texts: pd.Series, length: int) -> Parsed:
@@ -277,9 +316,16 @@ def _bounded_amounts(numbers: np.ndarray, blank: np.ndarray) -> Parsed:
 
 def _amounts_of_text(values: object, decimal: str) -> Parsed:
     """A text column's amounts: plain numbers ("-1234.50") cast in C++, the rest per value."""
-    cells, blank = text_cells(values, "string")  # type: ignore[misc]
     text = _arrow_text(values)
     simple = text.str.fullmatch(_PLAIN_NUMBER[decimal]).to_numpy(dtype=bool, na_value=False)
+    if is_arrow_text(values):  # only the cells that are neither plain nor empty become str
+        blank = text.str.len().to_numpy(dtype=float, na_value=0) == 0
+        others = np.flatnonzero(~simple & ~blank)
+        cells = np.full(len(text), "", dtype=object)
+        cells[others] = [str(text.iat[i]).strip() for i in others]
+        blank[others] = cells[others] == ""
+    else:
+        cells, blank = text_cells(values, "string")  # type: ignore[misc]
     numbers = np.full(len(text), np.nan)
     if simple.any():
         chosen = text[simple]

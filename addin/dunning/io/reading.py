@@ -24,6 +24,7 @@ most of: comma, semicolon or tab.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import mmap
@@ -97,13 +98,18 @@ def read_csv_text(path: Path, *, notes: list[Issue] | None = None) -> pd.DataFra
             f"{path.name} is not UTF-8: it was read as Windows-1252 (Excel's plain CSV); if "
             "letters such as ä or é look wrong, save it again as CSV UTF-8",
             severity="warning"))
-    if not text.strip():
+    if not text or text.isspace():  # (text.strip() would copy a large file once more)
         raise DunningInputError([Issue(f"{path.name} is empty: expected a header row and "
                                        "invoice rows")])
-    header = text.splitlines()[0]
+    header = _first_line(text)
     counts = {mark: header.count(mark) for mark in (",", ";", "\t")}
     separator = max(counts, key=lambda mark: counts[mark]) if any(counts.values()) else ","
-    fast = _arrow_csv(raw, text, encoding, separator)
+    if encoding in ("utf-8", "utf-8-sig"):  # Arrow reads the bytes; the text is let go
+        del text
+        fast = _arrow_csv(raw[3:] if encoding == "utf-8-sig" else raw, header, separator)
+        text = raw.decode(encoding) if fast is None else ""
+    else:
+        fast = _arrow_csv(text.encode("utf-8"), header, separator)
     if fast is not None:
         return fast
     try:
@@ -112,26 +118,48 @@ def read_csv_text(path: Path, *, notes: list[Issue] | None = None) -> pd.DataFra
         raise DunningInputError([Issue(f"{path.name} cannot be read as CSV: {error}")]) from None
 
 
-def _arrow_csv(raw: bytes, text: str, encoding: str, separator: str) -> pd.DataFrame | None:
+def _first_line(text: str) -> str:
+    """`text.splitlines()[0]`, without splitting a million lines to keep one."""
+    size = 65_536
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > 1 or size >= len(text):
+            return lines[0] if lines else ""
+        size *= 4
+
+
+def _arrow_csv(data: bytes, header: str, separator: str) -> pd.DataFrame | None:
     """The CSV read by Arrow's multi-threaded C++ reader into Arrow-backed text columns.
 
-    Every cell stays text, as with pandas' own reader, so the ledger's rules (leading zeros,
-    day-first inference, decimal comma refusal) see what the file holds. A file Arrow
-    cannot split (rows of different lengths, stray quotes) returns None, and pandas'
-    reader reads or refuses it as before, with its messages.
+    Every cell stays text, as with pandas' own reader (`dtype=str`, no NA values), so the
+    ledger's rules (leading zeros, day-first inference, decimal comma refusal) see what the
+    file holds; the columns stay in Arrow's memory, a fraction of a million Python strings.
+    A file Arrow cannot split as pandas would (repeated headers, which pandas renames, rows
+    of other lengths, stray quotes) returns None, and pandas' reader reads or refuses it as
+    before, with its messages.
     """
-    if encoding == "utf-8":
-        data = raw
-    elif encoding == "utf-8-sig":
-        data = raw[3:]
-    else:
-        data = text.encode("utf-8")
     try:
-        frame = pd.read_csv(io.BytesIO(data), engine="pyarrow", dtype=_ARROW_TEXT,
-                            keep_default_na=False, na_values=[], sep=separator)
-    except (pd.errors.ParserError, ValueError, TypeError, ImportError):
+        import pyarrow as pa
+        from pyarrow import csv as arrow_csv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
-    return frame
+    names = next(csv.reader([header], delimiter=separator), [])
+    if not names or len(set(names)) != len(names):
+        return None
+    try:
+        table = arrow_csv.read_csv(
+            pa.py_buffer(data),
+            parse_options=arrow_csv.ParseOptions(delimiter=separator, newlines_in_values=True),
+            convert_options=arrow_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names}, strings_can_be_null=False,
+                null_values=[], quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowKeyError, pa.ArrowTypeError, ValueError):
+        return None
+    if table.column_names != names:
+        return None
+    return pd.DataFrame({
+        index: pd.Series(pd.arrays.ArrowStringArray(table.column(index)), copy=False)
+        for index in range(table.num_columns)}).set_axis(names, axis=1)
 
 
 def _decoded(path: Path, raw: bytes) -> tuple[str, str]:
