@@ -77,12 +77,19 @@ def median_ms(action: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def process(argv: list[str], repeat: int) -> tuple[float, float]:
-    """Median wall time (ms) and largest peak memory (MB) of a whole process, run `repeat` times."""
+BEFORE: Path | None = None
+"""`--before`: the `addin` folder of an older checkout, whose `dunning aging` is timed too."""
+
+
+def process(argv: list[str], repeat: int, addin: Path | None = None) -> tuple[float, float]:
+    """Median wall time (ms) and largest peak memory (MB) of a whole process, run `repeat` times;
+    with `addin`, the dunning package is imported from there."""
     times, peaks = [], []
+    env = dict(os.environ, PYTHONPATH=str(addin)) if addin else None
     for _ in range(repeat):
         start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 env=env)
         _, status, usage = os.wait4(child.pid, 0)
         times.append((time.perf_counter() - start) * 1000)
         peaks.append(usage.ru_maxrss / 1024)  # kilobytes on Linux
@@ -110,7 +117,7 @@ def csv_rows(size: int, folder: Path, repeat: int) -> None:
     duck, duck_mb = process([PYTHON, "-c", DUCKDB_AGING.format(path=path, as_of=AS_OF)], repeat)
     row(f"`dunning aging` on a {size:,}-row CSV export, whole process", ours,
         "DuckDB reading the CSV and aging it by customer, whole process", duck,
-        f" ({ours_mb:.0f} MB peak; DuckDB {duck_mb:.0f} MB)")
+        f" ({ours_mb:.0f} MB peak; DuckDB {duck_mb:.0f} MB){_before(path, repeat)}")
 
 
 def xlsx_rows(size: int, folder: Path, repeat: int) -> None:
@@ -131,7 +138,17 @@ def xlsx_rows(size: int, folder: Path, repeat: int) -> None:
                              AS_OF.isoformat()], repeat)
     fast, _ = process([PYTHON, "-c", FASTEXCEL_LOAD, str(path)], repeat)
     row(f"`dunning aging` on a {size:,}-row Invoices sheet (.xlsx), whole process", ours,
-        "fastexcel loading the sheet to Arrow, whole process", fast, f" ({ours_mb:.0f} MB peak)")
+        "fastexcel loading the sheet to Arrow, whole process", fast,
+        f" ({ours_mb:.0f} MB peak){_before(path, repeat)}")
+
+
+def _before(path: Path, repeat: int) -> str:
+    """The older checkout's time and peak for the same command, when `--before` names one."""
+    if BEFORE is None:
+        return ""
+    then, then_mb = process([PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of",
+                             AS_OF.isoformat()], repeat, BEFORE)
+    return f"; before: {_ms(then)}, {then_mb:.0f} MB"
 
 
 def in_process_rows(size: int, repeat: int) -> None:
@@ -208,7 +225,11 @@ def main() -> None:
     parser.add_argument("--xlsx-sizes", type=int, nargs="*", default=[100_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--udf-invoices", type=int, default=5_000)
+    parser.add_argument("--before", type=Path, help="an older checkout's addin/ folder to time "
+                        "`dunning aging` with too (e.g. from `git archive`)")
     args = parser.parse_args()
+    global BEFORE
+    BEFORE = args.before
     print(f"Median of {args.repeat} runs; {os.cpu_count()} cores; load average "
           f"{os.getloadavg()[0]:.1f} at the start")
     print("| work | Dunning | reference | ratio |")
