@@ -351,3 +351,11 @@ def test_text_ids_read_as_the_per_value_rules_read_them(cells):
         result = parse_text(column)
         assert list(result.blank) == list(reference.blank)
         assert list(result.values) == list(reference.values)
+
+
+def test_a_plain_list_of_text_is_read_like_an_array():
+    """A dialog's one answer arrives as a list, not an array (the ribbon's date question)."""
+    assert parse_dates(["2026-12-01"]).values[0] == np.datetime64("2026-12-01", "ns")
+    assert parse_amounts([" 12.50 ", "(3)"]).values.tolist() == [12.5, -3.0]
+    assert parse_flags(["Yes", ""]).values.tolist() == [True, False]
+    assert parse_text([" 007 "]).values.tolist() == ["007"]

@@ -140,8 +140,7 @@ def text_cells(values: object, kind: str | None = None) -> tuple[np.ndarray, np.
     """
     if is_arrow_text(values):
         return _arrow_text_cells(values)
-    if not isinstance(values, np.ndarray) or values.dtype != object:
-        return None
+    values = as_object_array(values)  # a list or tuple (one cell typed in a dialog, say)
     if (kind or _kind(values)) != "string":
         return None
     return _stripped_cells(values)
