@@ -31,3 +31,18 @@ def invoice_rows(count: int, *, customers: int = 2_000, seed: int = 7) -> list[l
             "Yes" if disputed[i] else None,
         ])
     return rows
+
+
+def write_invoice_csv(path: object, count: int, *, seed: int = 7) -> None:
+    """The rows of `invoice_rows` as a CSV export: ISO dates, blanks empty, amounts as text."""
+    import csv
+
+    rows = invoice_rows(count, seed=seed)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(rows[0])
+        for row in rows[1:]:
+            writer.writerow([
+                value.date().isoformat() if isinstance(value, dt.datetime)
+                else "" if value is None else value
+                for value in row])

@@ -267,3 +267,89 @@ def test_invoice_frame_picks_one_customer_by_id_or_name_and_one_currency():
         cells.invoice_frame(rows)
     with pytest.raises(CellError, match="^invoices: the first row holds values"):
         cells.invoice_frame(rows[1:])
+
+
+# ------------------------------------------------------------------ a Range argument
+
+
+class StandInRange:
+    """A sheet range as classic xlwings hands it to a UDF taking `TABLE_CONVERTER`: it knows
+    its place and size for free and counts every cell whose value it is asked for."""
+
+    def __init__(self, sheet: "StandInSheet", row: int, height: int, width: int) -> None:
+        self.sheet, self.row, self.shape = sheet, row, (height, width)
+
+    def resize(self, height: int, width: int) -> "StandInRange":
+        return StandInRange(self.sheet, self.row, height, width)
+
+    @property
+    def last_cell(self) -> "StandInRange":
+        return StandInRange(self.sheet, self.row + self.shape[0] - 1, 1, self.shape[1])
+
+    @property
+    def raw_value(self) -> object:
+        height, width = self.shape
+        self.sheet.cells_read += height * width
+        grid = tuple(tuple(self.sheet.cell(self.row + r, c) for c in range(width))
+                     for r in range(height))
+        return grid[0][0] if height == width == 1 else grid
+
+
+class StandInSheet:
+    """The values of a sheet from row 1, and a used range that may run past them (formatting)."""
+
+    def __init__(self, rows: list[list[object]], used_rows: int | None = None) -> None:
+        self.rows, self.cells_read = rows, 0
+        self.used_rows = len(rows) if used_rows is None else used_rows
+
+    def cell(self, row: int, column: int) -> object:
+        return self.rows[row - 1][column] if row <= len(self.rows) else None
+
+    @property
+    def used_range(self) -> StandInRange:
+        return StandInRange(self, 1, self.used_rows, len(self.rows[0]))
+
+    def whole_columns(self) -> StandInRange:
+        return StandInRange(self, 1, EXCEL_ROWS, len(self.rows[0]))
+
+
+def test_a_whole_column_range_is_read_only_down_to_the_used_rows():
+    sheet = StandInSheet(as_com(HAND_ROWS))
+    rows = cells.table_rows(sheet.whole_columns())
+    assert rows == cells.table_rows(as_com(padded(HAND_ROWS)))  # what the raw values give
+    assert sheet.cells_read == len(HAND_ROWS) * len(HAND_HEADER)  # not 1,048,576 rows' worth
+
+
+def test_a_used_range_past_the_values_costs_only_those_rows_and_loses_nothing():
+    sheet = StandInSheet(as_com(HAND_ROWS), used_rows=len(HAND_ROWS) + 40)  # formatted below
+    assert cells.table_rows(sheet.whole_columns()) == cells.table_rows(as_com(HAND_ROWS))
+    assert sheet.cells_read == (len(HAND_ROWS) + 40) * len(HAND_HEADER)
+
+
+def test_a_table_range_smaller_than_the_used_range_is_read_whole():
+    sheet = StandInSheet(as_com(HAND_ROWS), used_rows=5_000)
+    table = StandInRange(sheet, 1, len(HAND_ROWS), len(HAND_HEADER))
+    assert cells.table_rows(table) == cells.table_rows(as_com(HAND_ROWS))
+    assert sheet.cells_read == len(HAND_ROWS) * len(HAND_HEADER)
+
+
+def test_a_range_on_an_empty_sheet_is_an_empty_table():
+    sheet = StandInSheet([[None] * 3], used_rows=0)
+    with pytest.raises(CellError, match="the range is empty"):
+        cells.table_rows(StandInRange(sheet, 1, EXCEL_ROWS, 3))
+    assert sheet.cells_read == 0
+
+
+def test_values_that_are_no_range_pass_as_they_are():
+    rows = as_com(HAND_ROWS)
+    assert cells.used_values(rows) is rows
+    assert not cells.is_range(rows)
+
+
+@pytest.mark.parametrize("inside", [0, 1, 4095, 4096, 10_000])
+def test_blank_rows_inside_the_table_do_not_fool_the_padding_search(inside):
+    header = ["Invoice No", "Amount"]
+    rows = [header, ["I1", 1.0], *([[None, None]] * inside), ["I2", 2.0]]
+    whole = rows + [[None, None]] * 50_000
+    assert cells.table_rows(whole) == rows
+    assert cells.table_rows(rows + [["", ""]] * 9_000 + [[None, " "]]) == rows

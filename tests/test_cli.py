@@ -244,3 +244,27 @@ def test_output_cut_short_by_the_reader_is_no_error(book):
     run.stdout.close()  # the reader is gone before anything is printed
     err = run.stderr.read().decode()
     assert run.wait(timeout=60) == 0 and "Error" not in err and "Traceback" not in err
+
+
+def test_every_commands_help_and_a_csv_aging_load_only_what_they_need(tmp_path):
+    """`--help` of every command loads no heavy library; `aging` and `kpis` of a CSV export
+    load pandas (and Arrow, which reads the file) but no openpyxl, scikit-learn or xlwings."""
+    export = tmp_path / "export.csv"
+    export.write_text("Invoice No,Customer,Invoice Date,Due Date,Amount\n"
+                      "I1,A,2024-01-31,2024-02-29,100\n", encoding="utf-8")
+    code = ("import argparse, sys\nfrom dunning import cli\n"
+            "names = [n for a in cli._parser()._actions\n"
+            "         if isinstance(a, argparse._SubParsersAction) for n in a.choices]\n"
+            "for name in names:\n"
+            "    try:\n        cli.main([name, '--help'])\n    except SystemExit:\n        pass\n"
+            "heavy = ('pandas', 'openpyxl', 'sklearn', 'xlwings', 'jinja2', 'pyarrow')\n"
+            "print('HELP', len(names), sorted(m for m in heavy if m in sys.modules))\n"
+            f"for command in ('aging', 'kpis'):\n"
+            f"    assert cli.main([command, {str(export)!r}, '--as-of', '2024-03-31']) == 0\n"
+            "print('LOADED', sorted(m for m in heavy if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    said = {line.split()[0]: line for line in done.stdout.splitlines()
+            if line.startswith(("HELP ", "LOADED "))}
+    assert int(said["HELP"].split()[1]) >= 8 and said["HELP"].endswith("[]"), said
+    assert said["LOADED"] == "LOADED ['pandas', 'pyarrow']"

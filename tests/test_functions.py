@@ -310,7 +310,8 @@ def test_classic_decorators_describe_every_function(classic_windows):
     dso = functions["DSO"]
     assert [a[:2] for a in dso["args"]] == [["invoices", "required"], ["as_of", None],
                                             ["days", None], ["currency", None]]
-    assert dso["args"][0][3] == {"convert": "raw"}  # tables skip the per-cell cleaning
+    # tables arrive as their Range, read only down to the used rows (issue 17)
+    assert dso["args"][0][3] == {"convert": udfs.TABLE_CONVERTER}
     assert dso["args"][1][3] == {"err_to_str": True}
     assert functions["DAYS_PAST_DUE"]["args"][0][3] == {"ndim": 2, "err_to_str": True}
     for name, function in functions.items():
@@ -366,7 +367,7 @@ def test_values_through_xlwings_own_conversion_pipeline(classic_windows):
 
 
 def test_tables_arrive_as_rows_outside_classic_windows():
-    assert udfs.table_options("win32", {}) == {"convert": "raw"}
+    assert udfs.table_options("win32", {}) == {"convert": udfs.TABLE_CONVERTER}
     assert udfs.table_options("win32", {"XLWINGS_ON_SERVER": "true"})["ndim"] == 2
     assert udfs.table_options("emscripten", {}) == {"ndim": 2, "err_to_str": True}  # Lite
     assert udfs.table_options("darwin", {})["ndim"] == 2
@@ -716,3 +717,20 @@ def test_ibm_payment_figures_agree_with_its_own_columns():
         source.loc[window, "DaysToSettle"].astype(int).mean())
     assert udfs.AVG_DAYS_LATE(rows, day, 91.0) == pytest.approx(
         source.loc[window, "DaysLate"].astype(int).mean())
+
+
+def test_the_classic_table_converter_passes_a_range_unread_and_values_as_they_came():
+    import types
+
+    from xlwings.conversion import accessors
+
+    options = udfs.table_options("win32", {})
+    pipeline = accessors[options["convert"]].reader(options)  # what conversion.read runs
+    rows = as_com(HAND_ROWS)
+    values = types.SimpleNamespace(range=None, value=rows)  # an array constant, a spilled result
+    pipeline(values)
+    assert values.value is rows
+    reference = object()  # the Range classic xlwings' call_udf wraps COM's range in
+    given = types.SimpleNamespace(range=reference, value=None)
+    pipeline(given)
+    assert given.value is reference

@@ -250,3 +250,112 @@ def test_is_blank_knows_an_empty_cell():
 
     assert is_blank(None) and is_blank("  ") and is_blank(float("nan"))
     assert not is_blank(0) and not is_blank("x") and not is_blank(False)
+
+
+# ------------------------------------------------------------------ the fast paths agree
+
+
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+from hypothesis import strategies as hyp  # noqa: E402
+
+from dunning.core import parse as parsing  # noqa: E402
+
+_SPACES = hyp.sampled_from(["", " ", "  ", "\t", "\u00a0", "\u2003", "\x1c", "\x85", "\n"])
+_AMOUNT_TEXT = hyp.one_of(
+    hyp.decimals(min_value=-10**16, max_value=10**16, places=2, allow_nan=False).map(str),
+    hyp.floats(allow_nan=True, allow_infinity=True).map(repr),
+    hyp.integers(-10**20, 10**20).map(str),
+    hyp.sampled_from(["1,234.50", "(100.00)", "$ 99", "EUR 12.00", "250.00-", "1.234,50", "+5",
+                      "-.5", "5.", ".", "-", "+-5", "1e5", "١٢٣", "12,5", "1,2", "0x10", "--1",
+                      "1_000", "€1.000,00", "nan", "inf", "  "]),
+    hyp.text(alphabet="0123456789.,-+() $€", max_size=12),
+)
+_DATE_TEXT = hyp.one_of(
+    hyp.dates(min_value=dt.date(1890, 1, 1), max_value=dt.date(2300, 1, 1)).map(
+        lambda day: day.isoformat()),
+    hyp.tuples(hyp.integers(0, 40), hyp.integers(0, 14), hyp.integers(0, 2300)).map(
+        lambda t: f"{t[0]}/{t[1]}/{t[2]}"),
+    hyp.sampled_from(["30-Nov-15", "20240331", "45382", "45382.5", "-5", "2024-02-30",
+                      "31.03.2024", "Mar 31, 2024", "soon", "2024-03-31T10:00:00"]),
+)
+_FLAG_TEXT = hyp.sampled_from(["Yes", "no", " YES ", "x", "X", "1", "0", "true", "N", "sí", "Sí",
+                               "ja", "nein", "maybe", "", " ", "\u00a0yes", "oui\x1c", "Non"])
+
+
+def _messy_column(cells: hyp.SearchStrategy) -> hyp.SearchStrategy:
+    """A text column as a CSV or a range gives it: cells with stray spaces, some left blank."""
+    cell = hyp.tuples(_SPACES, cells, _SPACES).map("".join)
+    return hyp.lists(hyp.one_of(cell, hyp.none()), min_size=1, max_size=30)
+
+
+def _both_forms(cells: list[str | None]) -> list[object]:
+    """The column as an object array (a range's cells) and as Arrow text (a CSV's)."""
+    objects = np.array(cells, dtype=object)
+    return [objects, pd.array(cells, dtype=pd.StringDtype("pyarrow"))]
+
+
+def _blank_cell(cell: str | None) -> bool:
+    return cell is None or not cell.strip()
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(_messy_column(_AMOUNT_TEXT), hyp.sampled_from([".", ","]))
+def test_text_amounts_read_as_the_per_value_parser_reads_each_cell(cells, decimal):
+    expected = [None if _blank_cell(c) else parsing._amount_from_value(c, decimal) for c in cells]
+    for column in _both_forms(cells):
+        result = parse_amounts(column, decimal=decimal)
+        for index, (cell, number) in enumerate(zip(cells, expected, strict=True)):
+            assert result.blank[index] == _blank_cell(cell)
+            good = number is not None and abs(number) < parsing.MAX_AMOUNT
+            assert result.bad[index] == (not _blank_cell(cell) and not good), cell
+            if good:
+                assert result.values[index] == number, cell
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(_messy_column(_FLAG_TEXT))
+def test_text_flags_read_as_the_per_value_rules_read_each_cell(cells):
+    for column in _both_forms(cells):
+        result = parse_flags(column)
+        for index, cell in enumerate(cells):
+            word = "" if cell is None else cell.strip().lower()
+            assert result.blank[index] == _blank_cell(cell)
+            assert result.values[index] == (word in parsing._TRUE_WORDS), cell
+            assert result.bad[index] == (word not in parsing._TRUE_WORDS | parsing._FALSE_WORDS)
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(_messy_column(_DATE_TEXT), hyp.sampled_from([True, False]))
+def test_text_dates_read_as_the_per_value_path_reads_them(cells, dayfirst):
+    objects = np.array(cells, dtype=object)
+    present = np.array([not _blank_cell(c) for c in cells])
+    days, _ = parsing._days_from_mixed(objects, present, dayfirst)  # cell by cell
+    for column in _both_forms(cells):
+        result = parse_dates(column, dayfirst=dayfirst)
+        assert (result.blank == ~present).all()
+        for index in range(len(cells)):
+            day = days[index]
+            fits = not np.isnat(day) and parsing._FIRST_DAY <= day <= parsing._LAST_DAY
+            assert result.bad[index] == (bool(present[index]) and not fits), cells[index]
+            if fits:
+                assert result.values[index] == day.astype("datetime64[ns]")
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(_messy_column(hyp.one_of(hyp.text(max_size=8), hyp.from_regex(r"0*\d{1,6}(\.0+)?",
+                                                                    fullmatch=True))))
+def test_text_ids_read_as_the_per_value_rules_read_them(cells):
+    texts = pd.Series([parsing._text_of(cell) for cell in cells], dtype=object)  # cell by cell
+    reference = parsing._integral_floats_cut(texts, len(cells))
+    for column in _both_forms(cells):
+        result = parse_text(column)
+        assert list(result.blank) == list(reference.blank)
+        assert list(result.values) == list(reference.values)
+
+
+def test_a_plain_list_of_text_is_read_like_an_array():
+    """A dialog's one answer arrives as a list, not an array (the ribbon's date question)."""
+    assert parse_dates(["2026-12-01"]).values[0] == np.datetime64("2026-12-01", "ns")
+    assert parse_amounts([" 12.50 ", "(3)"]).values.tolist() == [12.5, -3.0]
+    assert parse_flags(["Yes", ""]).values.tolist() == [True, False]
+    assert parse_text([" 007 "]).values.tolist() == ["007"]

@@ -438,3 +438,33 @@ def test_real_xls_and_ods_files_are_refused_saying_what_to_do(tmp_path, capsys, 
     assert main(["log", str(path), "--customer", "C1", "--outcome", "voicemail"]) == 1
     assert f"Error: {expected}" in capsys.readouterr().err
     assert snapshot(tmp_path) == before
+
+
+def test_arrow_reads_a_csv_export_as_pandas_own_reader_did(tmp_path, monkeypatch):
+    """The Arrow reader is only faster: the same ledger, warnings and messages as before."""
+    from dunning.io import reading
+
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Invoice No;Customer;Invoice Date;Due Date;Amount;Paid;Disputed\n"
+        "0042;007;31.01.2024;01.03.2024;\"1,234.50\";;Yes\n"
+        "0043; 007 ;15.02.2024;16.03.2024;(100.00);;\n"
+        ";;;;;;\n"
+        "I-9;C\u00e9;29.02.2024;;-50;;no\n"
+        "I-10;C2;01.03.2024;31.03.2024;EUR 12.00;12;x\n", encoding="utf-8")
+    fast = read_invoices(path)
+    monkeypatch.setattr(reading, "_arrow_csv", lambda *args: None)
+    slow = read_invoices(path)
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert [str(issue) for issue in fast.issues] == [str(issue) for issue in slow.issues]
+    assert list(fast.frame["invoice"]) == ["0042", "0043", "I-9", "I-10"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Invoice No,Customer,Invoice Date,Due Date,Amount\n"
+                   "1,A,2024-01-31,2024-02-29,1.234,50\n", encoding="utf-8")
+    monkeypatch.undo()
+    with pytest.raises(DunningInputError) as fast_error:
+        read_invoices(bad)
+    monkeypatch.setattr(reading, "_arrow_csv", lambda *args: None)
+    with pytest.raises(DunningInputError) as slow_error:
+        read_invoices(bad)
+    assert [str(i) for i in fast_error.value.issues] == [str(i) for i in slow_error.value.issues]

@@ -138,11 +138,12 @@ def aging_tables(
     """Amounts and counts per customer and bucket (as `aging_by_customer`), from one pass."""
     labels = bucket_labels(edges)
     balance, is_open = open_balances(frame, as_of)
-    codes, customers = pd.factorize(frame["customer"].to_numpy()[is_open], sort=True)
+    # the column as it is held (Arrow text is hashed in C++, never made a million str objects)
+    codes, customers = pd.factorize(frame["customer"].array[is_open], sort=True)
     buckets = bucket_index(days_past_due(frame, as_of, basis)[is_open], edges)
     cells = codes * len(labels) + buckets
     size = len(customers) * len(labels)
-    index = pd.Index([*customers.astype(str), TOTAL], name="customer")
+    index = pd.Index([*map(str, customers), TOTAL], name="customer")
 
     def table(weights: np.ndarray | None) -> pd.DataFrame:
         grid = np.bincount(cells, weights=weights, minlength=size).reshape(-1, len(labels))

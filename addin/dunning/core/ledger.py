@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,9 @@ from dunning.core.parse import (
     AmbiguousDatesError,
     Parsed,
     amount_from_text,
+    arrow_ids,
     blank_mask,
+    is_arrow_text,
     is_blank,
     parse_amounts,
     parse_dates,
@@ -138,12 +141,28 @@ def open_balance(frame: pd.DataFrame, as_of: DateLike) -> np.ndarray:
 
 
 class _Source:
-    """A table's header and data columns, with each data row's number as the user sees it."""
+    """A table's header and data columns, with each data row's number as the user sees it.
 
-    def __init__(self, headers: list[object], columns: list[np.ndarray], rows: np.ndarray) -> None:
+    The columns of a list of rows are taken out one at a time when first asked for, so a
+    column no ledger field reads costs nothing.
+    """
+
+    def __init__(self, headers: list[object], columns: list[np.ndarray] | None, rows: np.ndarray,
+                 body: list | None = None) -> None:
         self.headers = headers
-        self.columns = columns
+        self._columns = columns
+        self._body = body
+        self._taken: dict[int, np.ndarray] = {}
         self.rows = rows
+
+    def column(self, index: int) -> np.ndarray:
+        if self._columns is not None:
+            return self._columns[index]
+        if index not in self._taken:
+            body = self._body or []
+            self._taken[index] = np.fromiter(map(itemgetter(index), body), dtype=object,
+                                             count=len(body))
+        return self._taken[index]
 
 
 def build_ledger(
@@ -180,7 +199,7 @@ def build_ledger(
 def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: int) -> _Source:
     if isinstance(table, pd.DataFrame):
         headers = list(table.columns)
-        data = [table.iloc[:, i].to_numpy(dtype=object) for i in range(table.shape[1])]
+        data = [_column_of(table.iloc[:, i]) for i in range(table.shape[1])]
         kept = _trailing_data_length(data, len(table))
         data = [column[:kept] for column in data]
     else:
@@ -198,38 +217,65 @@ def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: i
         body = rows[1:]
         if set(map(len, body)) - {width}:
             body = [(list(r) + [None] * width)[:width] for r in body]
-        grid = np.empty((len(body), width), dtype=object)
-        if body:
-            grid[:] = body  # one C-level copy; far cheaper than transposing with zip
-        data = [grid[:, i] for i in range(width)]
-        kept = len(body)
+        rows_numbers = np.arange(header_row + 1, header_row + 1 + len(body), dtype="int64")
+        return _Source(headers, None, rows_numbers, body)  # columns taken out in C, on demand
     rows_numbers = np.arange(header_row + 1, header_row + 1 + kept, dtype="int64")
     return _Source(headers, data, rows_numbers)
+
+
+def _column_of(series: pd.Series) -> np.ndarray:
+    """A frame's column as the parsers take it: Arrow text kept as it is (its string methods
+    run in C++), anything else as an object array."""
+    if is_arrow_text(series):
+        return series.array  # type: ignore[return-value]
+    return series.to_numpy(dtype=object)
 
 
 def trim_trailing_blank_rows(rows: list) -> list:
     """Rows without the trailing blank ones, cheaply.
 
-    A whole-column reference hands over 1,048,576 rows, nearly all blank. Blocks
-    of blank rows are recognised by one list comparison each (done in C), so
-    only the block that holds the last real row is looked at row by row.
+    A whole-column reference hands over 1,048,576 rows, nearly all blank. A
+    boundary search finds where the padding (rows of None, or of "") seems to
+    start, and one `list.count` over the rows after it (done in C) confirms them
+    blank; only when that fails (blank rows inside the table fooled the search)
+    are blocks of rows compared from the end. The last few rows of mixed blanks
+    are then looked at one by one.
     """
     end = len(rows)
     if end == 0:
         return rows
     width = len(rows[0]) if isinstance(rows[0], (list, tuple)) else 1
     row_type = tuple if isinstance(rows[-1], tuple) else list
-    block = 4096
     for blank in (row_type([None] * width), row_type([""] * width)):
-        while end > 1:
-            start = max(1, end - block)
-            if rows[start:end] == [blank] * (end - start):
-                end = start
-            else:
-                break
+        end = _padding_start(rows, end, blank)
     while end > 1 and all(is_blank(v) for v in _cells(rows[end - 1])):
         end -= 1
     return rows[:end] if end < len(rows) else rows
+
+
+def _padding_start(rows: list, end: int, blank: object) -> int:
+    """Where the run of `blank` rows that ends at `end` starts (never before row 1)."""
+    if end <= 1 or rows[end - 1] != blank:
+        return end
+    low, high = 1, end - 1  # rows[high] is blank; find the first of the run, if it is one
+    while low < high:
+        middle = (low + high) // 2
+        if rows[middle] == blank:
+            high = middle
+        else:
+            low = middle + 1
+    if rows[low:end].count(blank) == end - low:
+        return low
+    block = 4096  # blank rows inside the table: walk back block by block
+    while end > 1:
+        start = max(1, end - block)
+        if rows[start:end] == [blank] * (end - start):
+            end = start
+        else:
+            break
+    while end > 1 and rows[end - 1] == blank:
+        end -= 1
+    return end
 
 
 def _cells(row: object) -> Sequence[object]:
@@ -237,14 +283,25 @@ def _cells(row: object) -> Sequence[object]:
 
 
 def _trailing_data_length(columns: list[np.ndarray], length: int) -> int:
-    """Length once trailing rows blank in every column are dropped (for DataFrame input)."""
+    """Length once trailing rows blank in every column are dropped (for DataFrame input).
+
+    An Arrow text column says in C++ where its last non-empty cell is; only the rows from
+    the last such cell of any column back to the last row holding more than spaces are
+    looked at one by one (usually one row).
+    """
     if not columns or length == 0:
         return length
     last = 0
     for column in columns:
-        present = ~blank_mask(column)
+        if is_arrow_text(column):  # not empty; a cell of spaces is found blank below
+            filled = pd.Series(column, copy=False).str.len().to_numpy(dtype=float, na_value=0)
+            present = filled > 0
+        else:
+            present = ~blank_mask(column)
         if present.any():
             last = max(last, int(np.flatnonzero(present)[-1]) + 1)
+    while last > 0 and all(blank_mask(column[last - 1:last])[0] for column in columns):
+        last -= 1
     return last
 
 
@@ -300,7 +357,7 @@ class _LedgerBuilder:
                 self._optional(parsed, "collection_cost", 0.0).astype(float)),
             "billing": self._texts(parsed, "billing"),
             "row": rows,
-        })
+        }, copy=False)  # no consolidating copy of every column (a million rows: ~100 MB)
         if "hold_until" in parsed:
             frame["hold_until"] = parsed["hold_until"].values
         for name in ("hold_reason", "payment_link"):
@@ -315,9 +372,10 @@ class _LedgerBuilder:
 
     def _parse(self, field: str) -> Parsed:
         column = self.columns[field]
-        values = self.source.columns[column.index]
-        if field in ("invoice", "customer", "customer_name", "currency", "billing",
-                     "hold_reason", "payment_link"):
+        values = self.source.column(column.index)
+        if field in ("invoice", "customer", "customer_name", "currency", "billing"):
+            return arrow_ids(values) or parse_text(values)
+        if field in ("hold_reason", "payment_link"):
             return parse_text(values)
         if field in ("amount", "paid_amount", "open_amount", "collection_cost"):
             result = parse_amounts(values, decimal=self.decimal)
@@ -410,7 +468,10 @@ class _LedgerBuilder:
     def _currency(self, parsed: dict[str, Parsed]) -> np.ndarray:
         if "currency" not in parsed:
             return np.full(len(parsed["amount"].values), "", dtype=object)
-        return np.array([code.upper() for code in parsed["currency"].values], dtype=object)
+        codes = parsed["currency"].values
+        if is_arrow_text(codes):  # printable ASCII (`arrow_ids`): C++ upper-cases as Python does
+            return pd.Series(codes, copy=False).str.upper().array  # type: ignore[return-value]
+        return np.fromiter(map(str.upper, codes), dtype=object, count=len(codes))
 
     def _open_amounts(self, parsed: dict[str, Parsed], rows: np.ndarray) -> np.ndarray:
         """What is still open: from an open-amount column, else amount less paid, else flags."""
@@ -450,8 +511,10 @@ class _LedgerBuilder:
             self.issues.append(Issue(
                 "open amount is larger than the invoice amount", severity="warning",
                 sheet=self.sheet, row=int(row)))
-        repeated = frame["invoice"].duplicated(keep=False)
-        if repeated.any():
+        invoices = frame["invoice"]
+        repeated = (invoices.duplicated(keep=False)
+                    if len(pd.unique(invoices.array)) < len(invoices) else None)
+        if repeated is not None:
             for invoice, rows in frame.loc[repeated].groupby("invoice")["row"]:
                 listed = ", ".join(str(r) for r in rows.head(5))
                 self.issues.append(self._issue(

@@ -6,6 +6,14 @@ it could not read, so the ledger builder can report every bad cell with its
 row. Homogeneous columns take a vectorised fast path; only mixed columns are
 looked at value by value. Text dates repeat a lot, so they are parsed once per
 distinct value.
+
+Text columns (a CSV export as Arrow-backed text, or the text cells of a range) are
+stripped once with Python's own `str.strip` mapped in C (`text_cells`), so every
+later rule sees exactly what the per-value rules see. Amount text in its simplest
+form ("-1234.50") is cast by Arrow's C++ kernels; everything else (currency marks,
+thousands separators, parentheses, spaces) goes through the per-value parser, so
+results and messages are the same whichever path read a cell; property tests
+compare them.
 """
 
 from __future__ import annotations
@@ -104,12 +112,78 @@ class AmbiguousDatesError(ValueError):
         )
 
 
+_PLAIN_NUMBER = {".": r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", ",": r"[+-]?(?:\d+(?:,\d*)?|,\d+)"}
+"""Amount text Arrow casts: a sign, ASCII digits and the decimal mark, nothing else; such
+text reads the same in C++ as in `_number_from_text` (both round correctly)."""
+
+
+def is_arrow_text(values: object) -> bool:
+    """True for a pandas string column held by Arrow (as read from a CSV)."""
+    dtype = getattr(values, "dtype", None)
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def _kind(values: object) -> str:
+    """The column's kind as `infer_dtype` names it ("string" for an Arrow text column)."""
+    if is_arrow_text(values):
+        return "string"
+    return pd.api.types.infer_dtype(values, skipna=True)
+
+
+def text_cells(values: object, kind: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A text column's cells stripped ("" for a blank) and its blank mask; None when some
+    present cell is not text.
+
+    Python's own `str.strip` does the work, mapped over the column in C, so the
+    cells read exactly as the per-value rules read them, at a small part of the
+    cost of pandas' object string methods. `kind` is `_kind(values)` when known.
+    """
+    if is_arrow_text(values):
+        return _arrow_text_cells(values)
+    values = as_object_array(values)  # a list or tuple (one cell typed in a dialog, say)
+    if (kind or _kind(values)) != "string":
+        return None
+    return _stripped_cells(values)
+
+
+def _stripped_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    missing = pd.isna(cells)
+    out = np.empty(len(cells), dtype=object)
+    if missing.any():
+        out[missing] = ""
+        out[~missing] = list(map(str.strip, cells[~missing]))
+    else:
+        out[:] = list(map(str.strip, cells))
+    return out, out == ""
+
+
+def _arrow_text_cells(values: object) -> tuple[np.ndarray, np.ndarray]:
+    """`text_cells` of Arrow text: a column that repeats itself (dates, codes, flags) is
+    hashed in C++ and each distinct text stripped once; a column of distinct texts (invoice
+    numbers) is taken out whole."""
+    series = pd.Series(values, copy=False)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if len(uniques) * 4 > len(series):
+        return _stripped_cells(series.to_numpy(dtype=object, na_value=None))
+    stripped, blank = _stripped_cells(np.asarray(uniques, dtype=object))
+    stripped = np.append(stripped, "")  # code -1, a missing cell, takes the last place
+    blank = np.append(blank, True)
+    return stripped[codes], blank[codes]
+
+
+def _arrow_text(values: object) -> pd.Series:
+    """A text column as Arrow-backed pandas text (converted once, in C++, when it is not)."""
+    if is_arrow_text(values):
+        return pd.Series(values, copy=False)
+    return pd.Series(pd.array(values, dtype=pd.StringDtype("pyarrow")), copy=False)
+
+
 def as_object_array(values: object) -> np.ndarray:
     """Any 1-D sequence (list, tuple, Series, array) as an object array."""
     if isinstance(values, np.ndarray) and values.dtype == object:
         return values
-    if isinstance(values, pd.Series):
-        return values.to_numpy(dtype=object, na_value=None)
+    if isinstance(values, (pd.Series, pd.api.extensions.ExtensionArray)):
+        return np.asarray(pd.Series(values).to_numpy(dtype=object, na_value=None))
     array = np.empty(len(values), dtype=object)  # type: ignore[arg-type]
     array[:] = list(values)  # type: ignore[call-overload]
     return array
@@ -117,12 +191,15 @@ def as_object_array(values: object) -> np.ndarray:
 
 def blank_mask(values: np.ndarray) -> np.ndarray:
     """True where a cell is empty: None, NaN/NaT, or text that is only whitespace."""
+    return _blank_mask(values, _kind(values))
+
+
+def _blank_mask(values: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "string":
+        return text_cells(values, kind)[1]  # type: ignore[index]
     series = pd.Series(values, dtype=object)
     blank = series.isna().to_numpy(copy=True)
-    kind = pd.api.types.infer_dtype(series, skipna=True)
-    if kind == "string":
-        blank |= (series.str.strip() == "").to_numpy(dtype=bool, na_value=False)
-    elif kind.startswith("mixed"):
+    if kind.startswith("mixed"):
         is_text = series.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
         if is_text.any():
             blank[is_text] = (series[is_text].str.strip() == "").to_numpy(dtype=bool)
@@ -137,19 +214,50 @@ def parse_text(values: np.ndarray) -> Parsed:
     "1930571429" (float text only when the whole column is like that). Text
     that is already text keeps its leading zeros.
     """
+    cells = text_cells(values)
+    if cells is not None:
+        return _integral_floats_cut(pd.Series(cells[0], dtype=object, copy=False), len(cells[0]))
     values = as_object_array(values)
     series = pd.Series(values, dtype=object)
     if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
         texts = series.str.strip().fillna("")
     else:
         texts = pd.Series([_text_of(value) for value in values], dtype=object)
+    return _integral_floats_cut(texts, len(values))
+
+
+_CLEAN_ID = r"(?:[!-~](?:[ -~]*[!-~])?)?"
+"""Printable ASCII with nothing to strip at either end (or nothing at all)."""
+
+
+def arrow_ids(values: object) -> Parsed | None:
+    """`parse_text` of Arrow text that needs no work, kept in Arrow (no Python strings).
+
+    When every cell is printable ASCII with nothing to strip, and the column is not
+    float text ("611365.0"), the text is already what `parse_text` would give; None
+    otherwise, and the caller uses `parse_text`.
+    """
+    if not is_arrow_text(values):
+        return None
+    text = pd.Series(values, copy=False)
+    if text.isna().any() or not text.str.fullmatch(_CLEAN_ID).all():
+        return None
+    blank = (text.str.len() == 0).to_numpy(dtype=bool)
+    present = np.flatnonzero(~blank)
+    if len(present) and _INTEGRAL_FLOAT_TEXT.fullmatch(str(text.iat[int(present[0])])):
+        return None
+    return Parsed(values, blank, np.zeros(len(text), dtype=bool))  # type: ignore[arg-type]
+
+
+def _integral_floats_cut(texts: pd.Series, length: int) -> Parsed:
+    """Float text ("611365.0") as whole numbers, when the whole column is like that."""
     blank = (texts == "").to_numpy(dtype=bool)
     present = texts[~blank]
     looks_like_floats = len(present) and _INTEGRAL_FLOAT_TEXT.fullmatch(present.iloc[0])
     if looks_like_floats and present.str.fullmatch(_INTEGRAL_FLOAT_TEXT.pattern).all():
         texts[~blank] = present.str.split(".", n=1).str[0]
     out = texts.to_numpy(dtype=object)
-    return Parsed(out, blank, np.zeros(len(values), dtype=bool))
+    return Parsed(out, blank, np.zeros(length, dtype=bool))
 
 
 def _text_of(value: object) -> str:
@@ -176,10 +284,12 @@ def parse_amounts(values: np.ndarray, *, decimal: str = ".") -> Parsed:
     of `MAX_AMOUNT` or more either way (1e308, a 400-digit number) are bad and
     marked `out_of_range`.
     """
+    kind = _kind(values)
+    if kind == "string":
+        return _amounts_of_text(values, decimal)
     values = as_object_array(values)
-    blank = blank_mask(values)
+    blank = _blank_mask(values, kind)
     series = pd.Series(values, dtype=object)
-    kind = pd.api.types.infer_dtype(series, skipna=True)
     numbers: np.ndarray | None = None
     if kind in ("floating", "integer", "mixed-integer-float", "empty", "decimal"):
         try:
@@ -192,11 +302,40 @@ def parse_amounts(values: np.ndarray, *, decimal: str = ".") -> Parsed:
             number = _amount_from_value(values[index], decimal)
             if number is not None:
                 numbers[index] = number
+    return _bounded_amounts(numbers, blank)
+
+
+def _bounded_amounts(numbers: np.ndarray, blank: np.ndarray) -> Parsed:
     unread = ~blank & np.isnan(numbers)
     with np.errstate(invalid="ignore"):
         too_large = ~blank & ~unread & ~(np.abs(numbers) < MAX_AMOUNT)
     bad = unread | too_large
     return Parsed(np.where(blank | bad, np.nan, numbers), blank, bad, out_of_range=too_large)
+
+
+def _amounts_of_text(values: object, decimal: str) -> Parsed:
+    """A text column's amounts: plain numbers ("-1234.50") cast in C++, the rest per value."""
+    text = _arrow_text(values)
+    simple = text.str.fullmatch(_PLAIN_NUMBER[decimal]).to_numpy(dtype=bool, na_value=False)
+    if is_arrow_text(values):  # only the cells that are neither plain nor empty become str
+        blank = text.str.len().to_numpy(dtype=float, na_value=0) == 0
+        others = np.flatnonzero(~simple & ~blank)
+        cells = np.full(len(text), "", dtype=object)
+        cells[others] = [str(text.iat[i]).strip() for i in others]
+        blank[others] = cells[others] == ""
+    else:
+        cells, blank = text_cells(values, "string")  # type: ignore[misc]
+    numbers = np.full(len(text), np.nan)
+    if simple.any():
+        chosen = text[simple]
+        if decimal != ".":
+            chosen = chosen.str.replace(decimal, ".", regex=False)
+        numbers[simple] = chosen.astype("float64").to_numpy(dtype=float)
+    for index in np.flatnonzero(~simple & ~blank):
+        number = _number_from_text(cells[index], decimal)
+        if number is not None:
+            numbers[index] = number
+    return _bounded_amounts(numbers, blank)
 
 
 def _amount_from_value(value: object, decimal: str) -> float | None:
@@ -252,6 +391,9 @@ def _number_from_text(text: str, decimal: str) -> float | None:
 
 def parse_flags(values: np.ndarray) -> Parsed:
     """Yes/no columns: booleans, 1/0, Yes/No, Y/N, True/False, x; blank is no."""
+    cells = text_cells(values)
+    if cells is not None:
+        return _flags_of_text(*cells)
     values = as_object_array(values)
     blank = blank_mask(values)
     flags = np.zeros(len(values), dtype=bool)
@@ -265,6 +407,15 @@ def parse_flags(values: np.ndarray) -> Parsed:
         elif not (isinstance(value, str) and value.strip().lower() in _FALSE_WORDS):
             bad[index] = True
     return Parsed(flags, blank, bad)
+
+
+def _flags_of_text(cells: np.ndarray, blank: np.ndarray) -> Parsed:
+    """A text column's flags: each stripped, lower-cased word looked up, mapped in C."""
+    words = list(map(str.lower, cells))
+    count = len(words)
+    flags = np.fromiter(map(_TRUE_WORDS.__contains__, words), dtype=bool, count=count)
+    known = np.fromiter(map(_FALSE_WORDS.__contains__, words), dtype=bool, count=count)
+    return Parsed(flags, blank, ~blank & ~flags & ~known)
 
 
 def _is_number(value: object) -> bool:
@@ -286,10 +437,17 @@ def parse_dates(values: np.ndarray, *, dayfirst: bool | None = None) -> Parsed:
     checked against `FIRST_DATE`..`LAST_DATE`: a day outside is bad (and marked
     `out_of_range`), never wrapped round into the range nanosecond timestamps hold.
     """
+    kind = _kind(values)
+    if kind == "string":
+        cells, blank = text_cells(values, kind)  # type: ignore[misc]
+        days = np.full(len(cells), _NO_DAY)
+        note = ""
+        if (~blank).any():
+            days[~blank], note = _days_from_text(cells[~blank], dayfirst)
+        return _dates_in_range(days, blank, note)
     values = as_object_array(values)
-    blank = blank_mask(values)
+    blank = _blank_mask(values, kind)
     series = pd.Series(values, dtype=object)
-    kind = pd.api.types.infer_dtype(series, skipna=True)
     days = np.full(len(values), _NO_DAY)
     note = ""
     if kind in ("datetime", "datetime64", "date"):
@@ -301,9 +459,13 @@ def parse_dates(values: np.ndarray, *, dayfirst: bool | None = None) -> Parsed:
             days, note = _days_from_mixed(values, ~blank, dayfirst)
     elif kind != "empty":
         days, note = _days_from_mixed(values, ~blank, dayfirst)
+    return _dates_in_range(days, blank, note)
+
+
+def _dates_in_range(days: np.ndarray, blank: np.ndarray, note: str) -> Parsed:
     days[blank] = _NO_DAY
     in_range = (days >= _FIRST_DAY) & (days <= _LAST_DAY)  # NaT is neither
-    result = np.full(len(values), np.datetime64("NaT", "ns"))
+    result = np.full(len(days), np.datetime64("NaT", "ns"))
     result[in_range] = days[in_range].astype("datetime64[ns]")
     out_of_range = ~np.isnat(days) & ~in_range
     return Parsed(result, blank, ~blank & ~in_range, note, out_of_range)
@@ -385,9 +547,10 @@ def _days_from_mixed(
     return days, note
 
 
-def _days_from_text(texts: list[str], dayfirst: bool | None) -> tuple[np.ndarray, str]:
+def _days_from_text(texts: list[str] | np.ndarray, dayfirst: bool | None
+                    ) -> tuple[np.ndarray, str]:
     """Parse text dates as days, each distinct text once."""
-    codes, unique = pd.factorize(np.array(texts, dtype=object))
+    codes, unique = pd.factorize(np.asarray(texts, dtype=object))
     unique = np.asarray(unique, dtype=object)
     days = np.full(len(unique), _NO_DAY)
     remaining = np.arange(len(unique))

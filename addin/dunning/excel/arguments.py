@@ -200,8 +200,10 @@ def table_rows(value: object, name: str = "invoices") -> list[Sequence[object]]:
     """A range argument as rows, header first, without trailing blank rows.
 
     Raises CellError when the argument is not a table (a single value or one
-    row) and DunningInputError naming each cell that holds an Excel error.
+    row) and DunningInputError naming each cell that holds an Excel error. A
+    Range (classic xlwings hands one over, see `used_values`) is read first.
     """
+    value = used_values(value)
     if value is None or (isinstance(value, (list, tuple)) and not value):
         raise CellError(f"{name}: the range is empty; give the table with its header row, "
                         f"{TABLE_HINT}")
@@ -214,6 +216,46 @@ def table_rows(value: object, name: str = "invoices") -> list[Sequence[object]]:
     rows = [plain_row(row) for row in trimmed]
     _check_errors(rows)
     return rows
+
+
+def is_range(value: object) -> bool:
+    """True for an xlwings Range (or anything that reads like one), not for values.
+
+    The class is asked, not the object: `hasattr(rng, "raw_value")` would read every cell.
+    """
+    kind = type(value)
+    return hasattr(kind, "raw_value") and hasattr(kind, "resize")
+
+
+def used_values(value: object) -> object:
+    """A Range argument's values, read only down to the sheet's last used row; values as they are.
+
+    `=DSO(Invoices!A:F)` refers to 1,048,576 rows, and reading them all is the
+    largest cost of a whole-column reference in classic Excel: every cell crosses
+    COM before Python sees it. The sheet's used range (`sheet.used_range.last_cell`,
+    a few COM calls whatever the size) ends at or below the last cell holding
+    anything, so reading the reference down to it loses nothing; rows it counts
+    that only ever held formatting are blank and trimmed like any padding. Its
+    values come as the raw converter gives them (COM's tuples).
+    """
+    if not is_range(value):
+        return value
+    rng: Any = value
+    height, width = rng.shape
+    top = rng.row
+    last = top + height - 1
+    with_used = rng.sheet.used_range.last_cell.row
+    last = min(last, with_used)
+    if last < top:
+        return []
+    if last - top + 1 < height:
+        rng = rng.resize(last - top + 1, width)
+    raw = rng.raw_value
+    if not isinstance(raw, (list, tuple)):
+        return [[raw]]
+    if raw and not isinstance(raw[0], (list, tuple)):
+        return [list(raw)] if height == 1 or last == top else [[cell] for cell in raw]
+    return raw
 
 
 def _check_errors(rows: list[Sequence[object]]) -> None:

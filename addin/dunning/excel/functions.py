@@ -11,11 +11,14 @@ Two xlwings habits shape this module:
 * No type hints on the functions. Classic xlwings makes a parameter's
   annotation its converter (`as_of: float | None` would break every call), so
   the arguments are described by `@xw.arg` options and docs instead.
-* Tables arrive raw on classic xlwings. Its standard converter cleans every
-  cell in Python before the function runs, about two seconds for a
-  whole-column reference of 1,048,576 rows; the "raw" converter hands over
-  COM's values untouched and `dunning.excel.arguments` trims the blank rows first.
-  Runtimes without COM (xlwings Lite, Server) get the standard `ndim=2` lists.
+* Tables arrive as the Range they refer to on classic xlwings (`TABLE_CONVERTER`).
+  Its standard converter reads all 6,291,456 cells of `Invoices!A:F` over COM and
+  cleans each in Python before the function runs; given the Range,
+  `dunning.excel.arguments.used_values` reads only down to the sheet's last used
+  row, as COM's raw values. An argument that is no reference (an array constant,
+  another function's result) arrives as those raw values, and the blank rows are
+  trimmed first. Runtimes without COM (xlwings Lite, Server) get the standard
+  `ndim=2` lists.
 
 Excel's function names are the Python names, in capitals, as Excel shows its
 own functions. Percentages are fractions (0.25 shows as 25% in a cell
@@ -43,11 +46,36 @@ CATEGORY = "Dunning"
 DEFAULT_PERIOD_DAYS = 30
 
 
+TABLE_CONVERTER = "dunning.table"
+"""The converter name of a table argument on classic xlwings: the Range, else raw values."""
+
+
+def _register_table_converter() -> None:
+    """Teach classic xlwings `TABLE_CONVERTER`: a reference arrives as its Range, unread,
+    anything else as the raw values COM passed (what the "raw" converter would give)."""
+    from xlwings.conversion import Accessor
+    from xlwings.conversion.framework import Pipeline
+
+    def range_or_values(context: object) -> None:
+        if getattr(context, "range", None) is not None:
+            context.value = context.range  # type: ignore[attr-defined]
+
+    class TableArgument(Accessor):
+        @classmethod
+        def reader(cls, options: object) -> Pipeline:
+            return Pipeline().append_stage(range_or_values)
+
+    TableArgument.register(TABLE_CONVERTER)
+
+
 def table_options(platform: str = sys.platform,
                   environ: Mapping[str, str] = os.environ) -> dict[str, object]:
-    """xlwings options for a table argument: raw COM values on classic xlwings, else rows."""
+    """xlwings options for a table argument: the Range on classic xlwings, else rows."""
     classic = platform.startswith("win") and environ.get("XLWINGS_ON_SERVER") != "true"
-    return {"convert": "raw"} if classic else {"ndim": 2, "err_to_str": True}
+    if classic:
+        _register_table_converter()
+        return {"convert": TABLE_CONVERTER}
+    return {"ndim": 2, "err_to_str": True}
 
 
 def _today() -> dt.date:

@@ -1,0 +1,249 @@
+"""Issue 17's table: Dunning beside the engines an engineer would pick instead, in one run.
+
+Run: python benchmarks/bench_engines.py [--sizes 100000 1000000] [--xlsx-sizes 100000]
+                                        [--repeat 3]
+Needs the benchmark extra (`pip install -e ".[bench]"`: DuckDB, polars, fastexcel).
+
+Each row is measured with its reference in the same run, median of `--repeat` runs
+(the machine is shared, so medians, never a single best). Whole-process rows start a
+fresh Python for each run and read its peak memory (max RSS) from `os.wait4`.
+
+1. `dunning aging` on a CSV export, whole process | DuckDB reading the CSV and aging it
+   by customer, whole process.
+2. `dunning aging` on an Invoices sheet (.xlsx), whole process | fastexcel loading the
+   sheet to Arrow, whole process.
+3. the ledger built from rows as xlwings passes them | a plain polars frame from the
+   same lists.
+4. aging by customer + all KPIs on the ledger | DuckDB aging alone; polars aging alone.
+5. `=DSO(Invoices!A:F)`: a 1,048,576-row argument holding 5,000 invoices | xlwings'
+   DataFrame converter alone on the same rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import HEADER, invoice_rows, write_invoice_csv  # noqa: E402
+
+AS_OF = dt.date(2026, 11, 23)
+EXCEL_ROWS = 1_048_576
+PYTHON = sys.executable
+
+DUCKDB_AGING = """
+import duckdb, sys
+rows = duckdb.sql('''
+    with items as (
+        select Customer, Amount - coalesce(Paid, 0) as open,
+               date '{as_of}' - "Due Date" as late
+        from read_csv('{path}', header = true)
+    )
+    select Customer,
+        sum(open) filter (where late <= 0) as current,
+        sum(open) filter (where late between 1 and 30) as d1_30,
+        sum(open) filter (where late between 31 and 60) as d31_60,
+        sum(open) filter (where late between 61 and 90) as d61_90,
+        sum(open) filter (where late > 90) as over_90,
+        sum(open) as total
+    from items group by Customer order by Customer''').fetchall()
+print(len(rows))
+"""
+
+FASTEXCEL_LOAD = """
+import fastexcel, sys
+table = fastexcel.read_excel(sys.argv[1]).load_sheet("Invoices").to_arrow()
+print(table.num_rows)
+"""
+
+
+def median_ms(action: Callable[[], object], repeat: int) -> float:
+    """Median of `repeat` runs of `action` after one untimed warm-up run, in milliseconds."""
+    action()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+BEFORE: Path | None = None
+"""`--before`: the `addin` folder of an older checkout, whose `dunning aging` is timed too."""
+
+
+def process(argv: list[str], repeat: int, addin: Path | None = None) -> tuple[float, float]:
+    """Median wall time (ms) and largest peak memory (MB) of a whole process, run `repeat` times;
+    with `addin`, the dunning package is imported from there."""
+    times, peaks = [], []
+    env = dict(os.environ, PYTHONPATH=str(addin)) if addin else None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        times.append((time.perf_counter() - start) * 1000)
+        peaks.append(usage.ru_maxrss / 1024)  # kilobytes on Linux
+        child.returncode = os.waitstatus_to_exitcode(status)
+        error = child.stderr.read().decode() if child.stderr else ""
+        if child.returncode:
+            raise SystemExit(f"{argv[:4]} failed ({child.returncode}): {error[-500:]}")
+    return statistics.median(times), max(peaks)
+
+
+def row(work: str, ours_ms: float, reference: str, reference_ms: float, note: str = "") -> None:
+    ratio = ours_ms / reference_ms if reference_ms else float("inf")
+    print(f"| {work} | {_ms(ours_ms)}{note} | {reference}: {_ms(reference_ms)} | {ratio:.1f}x |")
+
+
+def _ms(ms: float) -> str:
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms"
+
+
+def csv_rows(size: int, folder: Path, repeat: int) -> None:
+    path = folder / f"invoices_{size}.csv"
+    write_invoice_csv(path, size)
+    ours, ours_mb = process([PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of",
+                             AS_OF.isoformat()], repeat)
+    duck, duck_mb = process([PYTHON, "-c", DUCKDB_AGING.format(path=path, as_of=AS_OF)], repeat)
+    row(f"`dunning aging` on a {size:,}-row CSV export, whole process", ours,
+        "DuckDB reading the CSV and aging it by customer, whole process", duck,
+        f" ({ours_mb:.0f} MB peak; DuckDB {duck_mb:.0f} MB){_before(path, repeat)}")
+
+
+def xlsx_rows(size: int, folder: Path, repeat: int) -> None:
+    import xlsxwriter
+
+    path = folder / f"invoices_{size}.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("Invoices")
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    for r, values in enumerate(invoice_rows(size)):
+        for c, value in enumerate(values):
+            if isinstance(value, dt.datetime):
+                sheet.write_datetime(r, c, value, date_format)
+            elif value is not None:
+                sheet.write(r, c, value)
+    book.close()
+    ours, ours_mb = process([PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of",
+                             AS_OF.isoformat()], repeat)
+    fast, _ = process([PYTHON, "-c", FASTEXCEL_LOAD, str(path)], repeat)
+    row(f"`dunning aging` on a {size:,}-row Invoices sheet (.xlsx), whole process", ours,
+        "fastexcel loading the sheet to Arrow, whole process", fast,
+        f" ({ours_mb:.0f} MB peak){_before(path, repeat)}")
+
+
+def _before(path: Path, repeat: int) -> str:
+    """The older checkout's time and peak for the same command, when `--before` names one."""
+    if BEFORE is None:
+        return ""
+    then, then_mb = process([PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of",
+                             AS_OF.isoformat()], repeat, BEFORE)
+    return f"; before: {_ms(then)}, {then_mb:.0f} MB"
+
+
+def in_process_rows(size: int, repeat: int) -> None:
+    import duckdb
+    import polars as pl
+
+    from dunning.core.aging import aging_by_customer
+    from dunning.core.ledger import build_ledger
+    from dunning.core.ledger_kpis import all_kpis
+
+    rows = invoice_rows(size)
+    ours = median_ms(lambda: build_ledger(rows), repeat)
+    schema = {name: dtype for name, dtype in zip(HEADER, [
+        pl.String, pl.String, pl.Datetime, pl.Datetime, pl.Float64, pl.Float64, pl.String,
+        pl.String], strict=True)}
+    polars_ms = median_ms(lambda: pl.DataFrame(rows[1:], schema=schema, orient="row"), repeat)
+    row(f"ledger built from {size:,} rows as xlwings passes them", ours,
+        "a plain polars frame from the same lists", polars_ms)
+
+    frame = build_ledger(rows).frame
+    both = median_ms(lambda: (aging_by_customer(frame, AS_OF), all_kpis(frame, AS_OF)),
+                     max(repeat, 5))
+    items = frame[["customer", "due_date", "open_amount"]]
+    day = dt.datetime.combine(AS_OF, dt.time())
+    connection = duckdb.connect()
+    connection.register("items", items)
+    query = f"""
+        select customer,
+            sum(open_amount) filter (where late <= 0), sum(open_amount) filter
+            (where late between 1 and 30), sum(open_amount) filter (where late between 31 and
+            60), sum(open_amount) filter (where late between 61 and 90), sum(open_amount)
+            filter (where late > 90), sum(open_amount)
+        from (select customer, open_amount, date_diff('day', due_date, timestamp '{day}') as late
+              from items where open_amount <> 0) group by customer"""
+    duck = median_ms(lambda: connection.sql(query).fetchall(), max(repeat, 5))
+    lazy = pl.from_pandas(items)
+    late = (pl.lit(day) - pl.col("due_date")).dt.total_days()
+    edges = [(late <= 0), late.is_between(1, 30), late.is_between(31, 60),
+             late.is_between(61, 90), late > 90]
+
+    def polars_aging() -> object:
+        return (lazy.filter(pl.col("open_amount") != 0).group_by("customer").agg(
+            *[pl.col("open_amount").filter(edge).sum().alias(f"b{i}")
+              for i, edge in enumerate(edges)], pl.col("open_amount").sum().alias("total")))
+
+    polars_ms = median_ms(polars_aging, max(repeat, 5))
+    row(f"aging by customer + all KPIs on {size:,} invoices", both, "DuckDB aging alone", duck)
+    row(f"aging by customer + all KPIs on {size:,} invoices", both, "polars aging alone",
+        polars_ms)
+
+
+def udf_rows(invoices: int, repeat: int) -> None:
+    from xlwings.conversion import Options, PandasDataFrameConverter
+
+    from dunning.excel import functions as udfs
+
+    rows = invoice_rows(invoices)
+    width = len(rows[0])
+    argument = rows + [[None] * width for _ in range(EXCEL_ROWS - len(rows))]
+    day = dt.datetime.combine(AS_OF, dt.time())
+    assert isinstance(udfs.DSO(argument, day), float)
+    ours = median_ms(lambda: udfs.DSO(argument, day), max(repeat, 5))
+    options = Options({"index": False})
+    converter = median_ms(lambda: PandasDataFrameConverter.read_value(argument, options),
+                          repeat)
+    print(f"| `=DSO(Invoices!A:H)`: a {EXCEL_ROWS:,}-row argument holding {invoices:,} "
+          f"invoices | {_ms(ours)} | xlwings' DataFrame converter alone: {_ms(converter)} | "
+          f"{converter / ours:.1f}x faster |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--xlsx-sizes", type=int, nargs="*", default=[100_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--udf-invoices", type=int, default=5_000)
+    parser.add_argument("--before", type=Path, help="an older checkout's addin/ folder to time "
+                        "`dunning aging` with too (e.g. from `git archive`)")
+    args = parser.parse_args()
+    global BEFORE
+    BEFORE = args.before
+    print(f"Median of {args.repeat} runs; {os.cpu_count()} cores; load average "
+          f"{os.getloadavg()[0]:.1f} at the start")
+    print("| work | Dunning | reference | ratio |")
+    print("|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.sizes:
+            csv_rows(size, Path(folder), args.repeat)
+        for size in args.xlsx_sizes:
+            xlsx_rows(size, Path(folder), args.repeat)
+    for size in args.sizes:
+        in_process_rows(size, args.repeat)
+    udf_rows(args.udf_invoices, args.repeat)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()
