@@ -202,6 +202,20 @@ def test_a_letter_without_a_postal_address_is_not_written_and_says_why(tmp_path)
     assert any("AER02 has no postal address" in note for note in report.notes)
 
 
+def test_a_letter_customer_needs_no_email_address(tmp_path):
+    book = documents_book(tmp_path / "Client.xlsx")
+    workbook = openpyxl.load_workbook(book)
+    sheet = workbook["Customers"]
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in range(2, sheet.max_row + 1)
+               if sheet.cell(r, header.index("Customer") + 1).value == "AER02")
+    sheet.cell(row, header.index("Contact Email") + 1).value = None
+    workbook.save(book)
+    report = remind.preview(book, tmp_path / "drafts", now=NOW)
+    letter = draft_of(report, "AER02")
+    assert letter.suffix == ".pdf" and "Ærø Handel ApS" in pdf_text(letter, tmp_path)
+
+
 def test_a_letter_has_its_statement_beside_it_to_print(tmp_path):
     book = documents_book(tmp_path / "Client.xlsx", {"Attach Statement": "Yes"})
     report = remind.preview(book, tmp_path / "drafts", now=NOW)

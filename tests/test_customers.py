@@ -120,7 +120,9 @@ def test_billing_cc_hold_and_country_columns_are_read_and_checked():
     assert frame.loc[0, "billing_email"] == "bill@a.example"
     assert frame.loc[0, "country"] == "FR" and frame.loc[1, "country"] == ""
     assert pd.Timestamp(frame.loc[0, "hold_until"]) == pd.Timestamp("2026-12-01")
-    bad = table.assign(Country=["France", "XX"], **{"Hold Until": ["soon", None]})
+    named = customers_frame(table.assign(Country=["France", "United Kingdom"]))
+    assert named["country"].tolist() == ["FR", "GB"]  # the address's country name works too
+    bad = table.assign(Country=["Narnia", "XX"], **{"Hold Until": ["soon", None]})
     with pytest.raises(DunningInputError) as caught:
         customers_frame(bad)
     assert sorted((issue.row, issue.column) for issue in caught.value.issues) == [

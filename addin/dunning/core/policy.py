@@ -260,7 +260,7 @@ CUSTOMER_COLUMNS = (
     "action", "stage", "template", "previous_stage", "last_sent", "reason",
     "total_by_currency", "max_days_past_due", "driving_invoice", "items",
     "due_stage", "due_action", "do_not_contact", "overdue_by_currency", "cc", "stage_fee",
-    "fee_currency", "hold", "country",
+    "fee_currency", "hold", "country", "channel",
 )
 ITEM_COLUMNS = (
     "customer", "customer_name", "invoice", "invoice_date", "due_date", "amount", "currency",
@@ -888,7 +888,8 @@ def _customers_info(customers: pd.DataFrame | None) -> pd.DataFrame:
     info = pd.DataFrame({
         name: stripped_texts(column_or(customers, name, ""))
         for name in ("customer", "name", "contact_name", "email", "language", "time_zone",
-                     "billing_contact", "billing_email", "cc_email", "hold_reason", "country")
+                     "billing_contact", "billing_email", "cc_email", "hold_reason", "country",
+                     "channel")
     })
     info["hold_until"] = pd.to_datetime(column_or(customers, "hold_until", pd.NaT)
                                         ).dt.normalize().to_numpy()
@@ -1231,6 +1232,7 @@ class _CustomerTable:
                             "time_zone": "", "opt_out": False, "do_not_contact": False,
                             "billing_contact": "", "billing_email": "", "cc_email": "",
                             "hold_reason": "", "country": ""})
+        info["channel"] = info["channel"].fillna("").str.lower()
         overdue = self._totals(included[included["days_past_due"] > 0])
         currencies = driver["currency"].to_dict()
         last_stage, last_stage_date = self._last_stage(items)
@@ -1246,7 +1248,7 @@ class _CustomerTable:
                    ("name", "contact_name", "email", "language", "time_zone", "opt_out",
                     "do_not_contact")]
         extra = info[["billing_contact", "billing_email", "cc_email", "hold_until",
-                      "hold_reason", "country"]].to_dict("index")
+                      "hold_reason", "country", "channel"]].to_dict("index")
         records = []
         for (customer, is_known, fallback_name, invoice, days, any_days, name, contact, email,
              language, time_zone, opt_out, do_not_contact) in zip(
@@ -1275,6 +1277,10 @@ class _CustomerTable:
             days = int(days) if has_driver else int(any_days)
             stage, due = (_next_stage(stages, days, last, self.policy.start_at_due_stage)
                           if has_driver else (None, None))
+            channel = ("letter" if more.get("channel") == "letter"
+                       or (stage is not None and stage.action == "letter") else "email")
+            if channel == "letter" and is_known:
+                address_problem = ""  # a letter goes by post: no email address needed
             sent_on = last_sent.get(customer, pd.NaT)
             asked = (overdue.get(customer, {}) if has_driver and days > 0
                      else totals.get(customer, {}))
@@ -1305,7 +1311,7 @@ class _CustomerTable:
                 totals.get(customer, {}), days, invoice if has_driver else "",
                 invoices.get(customer, []), due.name if due else "", due.action if due else "",
                 bool(do_not_contact), overdue.get(customer, {}), copied,
-                stage.fee if stage is not None else 0.0, fee_currency, hold, country,
+                stage.fee if stage is not None else 0.0, fee_currency, hold, country, channel,
             ))
         table = pd.DataFrame.from_records(records, columns=list(CUSTOMER_COLUMNS))
         table["max_days_past_due"] = table["max_days_past_due"].astype("int64")

@@ -296,7 +296,9 @@ def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str,
     if template.source in bounded:
         raise bounded[template.source]
     try:
-        to = ", ".join(recipients(_strings([row.get("email")])[0]))
+        email = _strings([row.get("email")])[0]
+        by_post = row.get("channel") == "letter" and not email.strip()
+        to = "" if by_post else ", ".join(recipients(email))  # a letter needs no address
     except AddressError as error:
         why = f"; {error.why}" if error.why else ""
         raise _RenderProblem(Issue(

@@ -29,11 +29,13 @@ CUSTOMER_HEADERS: dict[str, str] = {
     "Hold Until": "hold_until",
     "Hold Reason": "hold_reason",
     "Country": "country",
+    "Channel": "channel",
 }
 """The columns read, by header. Billing Contact and Billing Email, when filled in, stand in
 for Contact Name and Contact Email; CC Email (";" between several) is copied on every
 reminder; Hold Until (with Hold Reason) holds the customer through that date; Country (ISO
-code, e.g. FR) names whose public holidays are not working days."""
+code or English name) names whose public holidays are not working days; Channel "letter"
+sends reminders by post (checked, with the address, by `dunning.sheets.addresses`)."""
 _FLAGS = ("opt_out", "do_not_contact")
 _NUMBERS = ("credit_limit", "terms_days")
 _DATES = ("hold_until",)
@@ -73,8 +75,9 @@ def customers_frame(table: pd.DataFrame | None) -> pd.DataFrame:
                 bad=parsed.bad | unknown)
         for position in parsed.bad.nonzero()[0]:
             expected = {"opt_out": "Yes or No", "do_not_contact": "Yes or No",
-                        "hold_until": "a date", "country": "a two-letter country code "
-                        "such as FR whose public holidays are known"}.get(name, "a number")
+                        "hold_until": "a date",
+                        "country": "a country whose public holidays are known, by name or "
+                                   "code, such as France or FR"}.get(name, "a number")
             issues.append(Issue(f"expected {expected}", sheet=CUSTOMERS_TABLE,
                                 row=int(position) + 2, column=header, value=values[position]))
         columns[name] = parsed.values
