@@ -195,6 +195,15 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--client", required=True, help="the client's name, shown in the workbook")
     new.set_defaults(run=_run_new_workbook)
 
+    report = commands.add_parser(
+        "report", help="write the management pack: headline figures, charts, accounts (PDF)")
+    report.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
+    report.add_argument("--out", type=Path,
+                        help="the PDF to write (default: BOOK-pack-DATE.pdf beside the workbook)")
+    _clock_options(report, as_of="the day it reports (default: Settings, else today)",
+                   now="the moment it says it was made, ISO with zone (default: now)")
+    report.set_defaults(run=_run_report)
+
     rates = commands.add_parser(
         "rates", help="keep the late-payment reference rates (ECB, Bank of England) current")
     rate_actions = rates.add_subparsers(title="actions", metavar="ACTION", dest="rates_action",
@@ -498,6 +507,14 @@ def _run_new_workbook(args: argparse.Namespace) -> int:
 
     path = new_client_workbook(args.path, args.client)
     print(f"Wrote {path} for {args.client}.")
+    return 0
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from dunning.app.report_pack import management_pack
+
+    now = args.now or wall_clock()
+    print(management_pack(args.book, now=now, as_of=args.as_of, out=args.out).message)
     return 0
 
 

@@ -23,6 +23,8 @@ from dunning.render.pdf import FONT_FAMILY, Column, Document
 from dunning.render.pdf_charts import Box, bar_chart, line_chart
 
 CHART_HEIGHT = 62.0
+NEXT_ACTION_CHARACTERS = 110
+"""A next action longer than this (a hold naming many invoices) is cut, with an ellipsis."""
 GAP = 6.0
 
 
@@ -82,9 +84,9 @@ def _headline(doc: Document, headline: Headline) -> None:
     doc.heading(f"Headline figures ({currency})" if currency else "Headline figures")
     previous = headline.previous_as_of
     if previous is None:
-        doc.paragraph("No earlier KPIHistory row: this is the first recorded day, so there is "
-                      "no change to show yet (each Refresh on a later day records one).",
-                      size=8.5)
+        doc.paragraph("No change to show: KPIHistory has no row before this day (each "
+                      "Refresh records one; the next pack after a Refresh on a later day "
+                      "shows the changes).", size=8.5)
         columns = [Column("Figure", 2.2), Column("Now", 1.6, amount=True)]
         rows = [[label, shown(headline.values.get(column), kind, currency)]
                 for label, column, kind in FIGURES]
@@ -137,7 +139,7 @@ def _accounts(doc: Document, accounts: Sequence[Account]) -> None:
         name = account.name if account.name and account.name != account.customer else ""
         rows.append([f"{account.customer} {name}".strip(),
                      money(account.overdue, account.currency), str(account.oldest_days),
-                     contact_text(account), account.next_action])
+                     contact_text(account), _short(account.next_action)])
     doc.table(columns, rows, size=7.5)
 
 
@@ -242,6 +244,10 @@ def contact_text(account: Account) -> str:
         what = f"{what} ({contact.stage})"
     how = f" by {contact.channel}" if contact.channel else ""
     return f"{contact.timestamp:%Y-%m-%d}: {what}{how}"
+
+
+def _short(text: str, limit: int = NEXT_ACTION_CHARACTERS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,(") + "…"
 
 
 def _day(value: object) -> str:
