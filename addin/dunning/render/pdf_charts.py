@@ -122,7 +122,13 @@ def _lines(pdf: FPDF, box: Box, title: str, days: Sequence[dt.date],
     if len(shown) > 5:
         step = math.ceil((len(shown) - 1) / 4)
         shown = [*shown[:-1:step], shown[-1]]
-    for day in shown:
+    pdf.set_font(FONT_FAMILY, "", AXIS_TEXT)
+    room = pdf.get_string_width("2026-12-31") + 2.0
+    kept = [shown[-1]]
+    for day in reversed(shown[:-1]):  # the last date always shows; none overlaps the next
+        if x_of(kept[-1]) - x_of(day) >= room:
+            kept.append(day)
+    for day in kept:
         _text(pdf, x_of(day), plot.bottom + 3.0, f"{day:%Y-%m-%d}", align="C")
 
 
