@@ -111,6 +111,11 @@ def test_an_account_s_next_action_is_its_follow_up_and_its_worklist_line():
     assert c1.next_action == "follow up 2026-11-30" and c1.last_contact.outcome == "left voicemail"
     assert c2.next_action == "worklist #1: promise broken" and c2.oldest_days == 40
     assert c3.next_action == "nothing due today" and c3.last_contact is None
+    aged = pd.DataFrame({"customer": ["C3", "C3", "C1"], "open_balance": [1.0, -5.0, 50.0],
+                         "days_past_due": [12, 90, 33]})
+    with_ages = overdue_accounts([("C1", "One", 50.0), ("C3", "C3", 1.0)], "EUR", worklist,
+                                 contacts, DAY, aged)
+    assert [account.oldest_days for account in with_ages] == [33, 12]  # owed items only
     later = overdue_accounts([("C1", "One", 50.0)], "EUR", worklist, contacts,
                              dt.date(2026, 12, 1))
     assert later[0].next_action == "nothing due today"  # the follow-up date has passed

@@ -14,7 +14,7 @@ import pytest
 from dunning.app import actions
 from dunning.app.report_pack import management_pack, pack_path
 from dunning.cli import main
-from dunning.core.aging import TOTAL, aging_by_customer
+from dunning.core.aging import TOTAL, age_items, aging_by_customer
 from dunning.core.contactlog import Contact, log_time
 from dunning.core.kpi_history import HISTORY_HEADERS, history_records
 from dunning.demo import SAMPLE_AS_OF
@@ -157,6 +157,10 @@ def test_the_largest_overdue_accounts_are_the_agings_with_last_contact_and_next_
     first = line_with(block, overdue.index[0])
     assert "worklist #" in block
     assert "EUR " + money_text(overdue.iloc[0]) in first
+    aged = age_items(frame, SAMPLE_AS_OF)
+    oldest = aged[(aged["customer"] == overdue.index[0]) & (aged["open_balance"] > 0)]
+    assert re.search(rf"EUR {re.escape(money_text(overdue.iloc[0]))}\s+"
+                     rf"{int(oldest['days_past_due'].max())}\b", first)
     called = words(row_of(block, CALLED))
     assert "2026-11-22: left voicemail by phone" in called  # its last contact, wrapped
     assert "follow up 2026-11-30" in called  # the next action the call logged

@@ -16,7 +16,7 @@ import datetime as dt
 from pathlib import Path
 
 from dunning.app.actions import ActionResult, _history_rows, read_today, worklist
-from dunning.core.aging import TOTAL, aging_tables
+from dunning.core.aging import TOTAL, age_items, aging_tables
 from dunning.core.disputes import open_disputes
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.kpi_history import history_records
@@ -41,6 +41,7 @@ from dunning.render.report_sheets import largest_overdue
 from dunning.render.sheet_layout import made_line
 
 LARGEST_ACCOUNTS = 10
+"""Per currency: amounts in different currencies are neither added nor ranked together."""
 
 
 def pack_path(book: Path, as_of: dt.date) -> Path:
@@ -93,7 +94,8 @@ def pack_data(workbook: Workbook, *, now: dt.datetime, as_of: dt.date | None = N
                            for bucket in amounts.columns if bucket != TOTAL]
         trends[currency] = dso_trend(history, currency, day)
         largest = largest_overdue(items, day, edges=edges, basis=basis, count=LARGEST_ACCOUNTS)
-        accounts += overdue_accounts(largest, currency, ranked, contacts, day)
+        accounts += overdue_accounts(largest, currency, ranked, contacts, day,
+                                     age_items(items, day, edges=edges, basis=basis))
     promises = promise_outcomes(inputs.log, inputs.ledger, day,
                                 tolerance=inputs.policy.tolerance,
                                 time_zone=inputs.policy.default_time_zone)
@@ -103,7 +105,7 @@ def pack_data(workbook: Workbook, *, now: dt.datetime, as_of: dt.date | None = N
     return PackData(
         client=client, as_of=day, made=made_line(day, now),
         headlines=headlines(today_rows, history, day), aging=aging, trends=trends,
-        accounts=sorted(accounts, key=lambda account: -account.overdue)[:LARGEST_ACCOUNTS],
+        accounts=accounts,
         promises_due=due, promises_broken=broken,
         disputes=open_disputes(today.disputes),
         plans_behind=plans[plans["status"] == "missed"].reset_index(drop=True),

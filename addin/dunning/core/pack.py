@@ -136,13 +136,20 @@ def last_contacts(log: pd.DataFrame, as_of: dt.date) -> dict[str, Contacted]:
 
 def overdue_accounts(largest: Sequence[tuple[str, str, float]], currency: str,
                      worklist: pd.DataFrame, contacts: Mapping[str, Contacted],
-                     as_of: dt.date) -> list[Account]:
+                     as_of: dt.date, aged: pd.DataFrame | None = None) -> list[Account]:
     """The largest overdue balances (`largest`: customer, name, overdue, largest first) with
     each customer's last contact and next action.
 
     The next action is the follow-up date the last contact logged, when it has not passed,
     and the customer's line on today's worklist (its rank and first reason); a customer not
-    on the worklist has nothing due today."""
+    on the worklist has nothing due today. The oldest days past due are of the customer's
+    open items owed (`aged`: `aging.age_items` of the currency), as the worklist counts
+    them."""
+    oldest: dict[str, int] = {}
+    if aged is not None and not aged.empty:
+        owed = aged[aged["open_balance"] > 0]
+        oldest = {str(k): int(v) for k, v in owed.groupby("customer")["days_past_due"].max()
+                  .items()}
     listed = {str(row.customer): row for row in worklist.itertuples()} if not worklist.empty \
         else {}
     accounts = []
@@ -155,9 +162,9 @@ def overdue_accounts(largest: Sequence[tuple[str, str, float]], currency: str,
             steps.append(f"follow up {contact.next_action_date:%Y-%m-%d}")
         if entry is not None:
             steps.append(f"worklist #{int(entry.rank)}: {entry.reason}")
-        oldest = int(entry.oldest_days) if entry is not None else 0
-        accounts.append(Account(customer, name, currency, float(overdue), oldest, contact,
-                                "; ".join(steps) or "nothing due today"))
+        days = oldest.get(customer, int(entry.oldest_days) if entry is not None else 0)
+        accounts.append(Account(customer, name, currency, float(overdue), max(days, 0),
+                                contact, "; ".join(steps) or "nothing due today"))
     return accounts
 
 
