@@ -74,7 +74,7 @@ LOG = [
     [dt.datetime(2026, 10, 24, 9), "C1", "", "email", "friendly", "", "", "sent"],  # before
     [dt.datetime(2026, 10, 25, 9), "C1", "", "email", "friendly", "", "", "sent"],  # first day
     [dt.datetime(2026, 11, 20, 9), "C2", "", "email", "friendly", "", "", "sent"],
-    [dt.datetime(2026, 11, 21, 9), "C2", "", "email", "firm", "", "", "sent"],
+    [dt.datetime(2026, 11, 21, 9), "C2", "", "letter", "firm", "", "", "reminder sent"],
     [dt.datetime(2026, 11, 22, 15), "C1", "", "phone", "", "", "", "left voicemail", None,
      None, dt.datetime(2026, 11, 30)],
     [dt.datetime(2026, 11, 23, 23, 59), "C2", "", "email", "final", "", "", "failed"],
@@ -95,7 +95,7 @@ def test_sends_in_the_period_by_stage_and_channel():
     table = sent_in_period(log, DAY)
     assert table.to_dict("records") == [
         {"stage": "friendly", "channel": "email", "messages": 2, "customers": 2},
-        {"stage": "firm", "channel": "email", "messages": 1, "customers": 1},
+        {"stage": "firm", "channel": "letter", "messages": 1, "customers": 1},
     ]
     assert sent_in_period(log, DAY, days=3)["messages"].sum() == 1
     assert other_contacts(log, DAY) == {"failed": 1, "left voicemail": 1}

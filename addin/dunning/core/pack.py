@@ -38,7 +38,8 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     ("Collection rate", "Collection Rate", "percent"),
 )
 """The headline figures: label in the pack, KPIHistory column, kind (percent: a fraction)."""
-SENT_OUTCOMES = ("sent",)
+SENT_OUTCOMES = ("sent", "reminder sent")
+"""A reminder Dunning sent, or one logged as sent by hand."""
 PERIOD_DAYS = 30
 
 
