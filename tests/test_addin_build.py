@@ -38,8 +38,8 @@ CUI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 XSD = "{http://www.w3.org/2001/XMLSchema}"
 CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-BUTTON_IDS = ("refresh", "worklist", "preview", "send", "log_contact", "payment_plan",
-              "statement", "new_workbook", "help")
+BUTTON_IDS = ("refresh", "worklist", "report", "preview", "send", "log_contact",
+              "payment_plan", "statement", "new_workbook", "help")
 ATTRIBUTE = re.compile(r"^\s*Attribute [\w.]+ = ")
 CALLBACK = re.compile(r"^(on[A-Z]\w*|get[A-Z]\w*|loadImage)$")
 OLETOOLS = "oletools (olevba, olefile) reads the VBA project back; pip install oletools"

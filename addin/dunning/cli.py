@@ -241,6 +241,14 @@ def _parser() -> argparse.ArgumentParser:
     order.add_argument("--monthfirst", dest="dayfirst", action="store_false",
                        help="text dates are month first (03/31/2026)")
     imports.set_defaults(run=_run_import)
+    report = commands.add_parser(
+        "report", help="write the management pack: headline figures, charts, accounts (PDF)")
+    report.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
+    report.add_argument("--out", type=Path,
+                        help="the PDF to write (default: BOOK-pack-DATE.pdf beside the workbook)")
+    _clock_options(report, as_of="the day it reports (default: Settings, else today)",
+                   now="the moment it says it was made, ISO with zone (default: now)")
+    report.set_defaults(run=_run_report)
 
     rates = commands.add_parser(
         "rates", help="keep the late-payment reference rates (ECB, Bank of England) current")
@@ -648,6 +656,14 @@ def _run_import(args: argparse.Namespace) -> int:
                            default_terms=args.terms_days)
     _warn(result.issues)
     print(result.message())
+    return 0
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from dunning.app.report_pack import management_pack
+
+    now = args.now or wall_clock()
+    print(management_pack(args.book, now=now, as_of=args.as_of, out=args.out).message)
     return 0
 
 

@@ -104,6 +104,15 @@ def _worklist(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult
     return actions.worklist(workbook, now=now)
 
 
+def _report(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
+    """`dunning report` on the open book: the management pack beside the workbook, opened."""
+    from dunning.app.report_pack import management_pack
+
+    result = management_pack(workbook, now=now)
+    ui.open(result.data.as_uri())
+    return result
+
+
 def _preview(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
     """`dunning remind --dry-run` on the open book: the same drafts and outbox report,
     beside the workbook; the folder is opened to look at them. The book is not written."""
@@ -319,6 +328,7 @@ def _ask_mac(title: str, prompt: str, default: str) -> str | None:
 BUTTONS: dict[str, Handler] = {
     "refresh": _refresh,
     "worklist": _worklist,
+    "report": _report,
     "preview": _preview,
     "send": _send,
     "log_contact": _log_contact,
@@ -332,6 +342,8 @@ BUTTONS: dict[str, Handler] = {
 HELP: dict[str, tuple[str, str]] = {
     "refresh": ("Refresh", "rewrites the Aging and KPIs sheets and the payment plans' status"),
     "worklist": ("Worklist", "ranks today's customers to call, with the reason for each"),
+    "report": ("Report", "writes the management pack (headline figures and their change, "
+               "charts, the largest overdue accounts) as a PDF beside the workbook and opens it"),
     "preview": ("Preview reminders", "writes today's drafts and an outbox report in a folder "
                 "beside the workbook and opens it; changes nothing in the workbook, sends nothing"),
     "send": ("Send reminders", "sends the previewed reminders after you confirm; logs them in "
