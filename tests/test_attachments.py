@@ -224,3 +224,41 @@ def test_a_letter_has_its_statement_beside_it_to_print(tmp_path):
     assert statement in report.drafts
     text = pdf_text(statement, tmp_path)
     assert "Ærø Handel ApS" in text and f"EUR {money_text(open_amount('INV-101'))}" in text
+
+
+def set_customer_cell(book, customer, header_name, value):
+    workbook = openpyxl.load_workbook(book)
+    sheet = workbook["Customers"]
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in range(2, sheet.max_row + 1)
+               if sheet.cell(r, header.index("Customer") + 1).value == customer)
+    sheet.cell(row, header.index(header_name) + 1).value = value
+    workbook.save(book)
+
+
+def test_a_later_preview_deletes_its_own_earlier_letters_that_no_longer_apply(tmp_path):
+    book = documents_book(tmp_path / "Client.xlsx")
+    drafts = tmp_path / "drafts"
+    first = remind.preview(book, drafts, now=NOW)
+    letter = draft_of(first, "AER02")
+    look_alike = drafts / letter.name.replace(letter.stem[-12:], "0" * 12)
+    look_alike.write_bytes(b"%PDF-1.4 a file someone else made")
+    set_customer_cell(book, "AER02", "Hold Until", "2026-12-31")  # since put on hold
+    second = remind.preview(book, drafts, now=NOW)
+    assert not letter.exists() and not [p for p in second.drafts if "_AER02_" in p.name]
+    assert look_alike.exists()  # not Dunning's: left alone
+    assert any("no longer apply" in note for note in second.notes)
+
+
+def test_a_preview_never_deletes_a_letter_a_send_wrote(tmp_path, server):
+    book = documents_book(tmp_path / "Client.xlsx")
+    remind.send(book, now=NOW, smtp=server.settings())
+    written = draft_of_folder(remind.drafts_folder(book, AS_OF), "AER02")
+    set_customer_cell(book, "AER02", "Hold Until", "2026-12-31")
+    remind.preview(book, None, now=NOW)
+    assert written.exists()  # journaled: it went out, it is the record of what was printed
+
+
+def draft_of_folder(folder, customer):
+    return next(path for path in folder.glob("*.pdf") if f"_{customer}_" in path.name
+                and "Statement" not in path.name)

@@ -43,7 +43,7 @@ from dunning.core.parse import parse_text
 from dunning.io.durability import write_atomically
 from dunning.io.reading import read_table_frame
 from dunning.io.workbook import Workbook
-from dunning.mail.drafts import draft_name, safe_part
+from dunning.mail.drafts import draft_name, key_draft_name, safe_part
 from dunning.mail.journal import Journal
 from dunning.mail.smtp import SendResult
 from dunning.render.letter import letter_pdf
@@ -241,6 +241,44 @@ def split_letters(messages: list[Message], inputs: object) -> tuple[list[Message
 def letter_name(message: Message) -> str:
     """The letter's file name: the draft's, as a PDF."""
     return draft_name(message).rsplit(".", 1)[0] + ".pdf"
+
+
+LETTER_NAME = re.compile(r"\d{4}-\d{2}-\d{2}_[A-Za-z0-9._-]+_[0-9a-f]{12}\.pdf")
+
+
+def clear_earlier_letters(folder: Path, keep: Sequence[str], journal: Journal | None,
+                          day: object) -> list[Path]:
+    """Delete the letters (and the files printed beside them) an earlier preview of `day`
+    wrote that this one does not write again, as `clear_earlier_drafts` does for emails.
+
+    A letter a send wrote (its key is in the journal) is never touched, nor any file that is
+    not a PDF Dunning made under the name it gives a message key.
+    """
+    if not folder.is_dir():
+        return []
+    journaled = [str(entry.get("key", "")) for entry in journal.entries()] if journal else []
+    kept = {key_draft_name(key).rsplit(".", 1)[0] + ".pdf"
+            for key in [*keep, *journaled] if key.count("|") >= 2}
+    removed: list[Path] = []
+    for path in sorted(folder.glob(f"{day:%Y-%m-%d}_*.pdf")):
+        if (path.name in kept or not LETTER_NAME.fullmatch(path.name) or path.is_symlink()
+                or not path.is_file() or not _made_by_dunning(path)):
+            continue
+        beside = [other for other in folder.glob(f"{path.stem}_*")
+                  if other.is_file() and not other.is_symlink()]
+        for each in [path, *beside]:
+            each.unlink()
+            removed.append(each)
+    return removed
+
+
+def _made_by_dunning(path: Path) -> bool:
+    """Whether the file is a PDF whose creator is Dunning (render.pdf sets it)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return data.startswith(b"%PDF-") and b"/Creator (Dunning)" in data
 
 
 def letter_bytes(message: Message, decisions: object, inputs: object) -> tuple[bytes, str]:

@@ -364,6 +364,7 @@ def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: d
     # -- issue 14: letters are PDFs in the same folder; the rest are .eml drafts
     emails, letters = attachments.split_letters(messages, inputs)
     written = write_drafts(emails, inputs.sender, drafts, date=now)
+    cleared += attachments.clear_earlier_letters(drafts, [m.key for m in messages], journal, day)
     printed, letter_notes = attachments.write_letter_drafts(letters, decisions, inputs, drafts)
     written += printed
     # -- end issue 14

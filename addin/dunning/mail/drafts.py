@@ -89,6 +89,12 @@ def draft_name(message: Message) -> str:
     return _name(message.key, message.customer, message.stage)
 
 
+def key_draft_name(key: str) -> str:
+    """The draft name of a message key (`customer|stage|date`), without the message."""
+    customer, stage, _ = key.rsplit("|", 2)
+    return _name(key, customer, stage)
+
+
 def _name(key: str, customer: str, stage: str) -> str:
     run_date = key.rsplit("|", 1)[-1]
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", run_date):
