@@ -545,13 +545,15 @@ def test_template_wires_dunning_functions() -> None:
 
 # ---------------------------------------------------------------- currency and the add-in
 
-TWO_CURRENCIES = pd.DataFrame({
-    "Invoice No": ["E1", "U1", "E2"],
-    "Customer": ["A", "B", "A"],
-    "Invoice Date": ["2026-01-01", "2026-01-05", "2026-02-20"],
-    "Due Date": ["2026-01-31", "2026-02-04", "2026-03-22"],
-    "Amount": [2500.0, 1000.0, 400.0],
-    "Currency": ["EUR", "USD", "EUR"],
+TWO_CURRENCIES = pd.DataFrame({  # E0 and U0 settled: each currency has paid history
+    "Invoice No": ["E0", "U0", "E1", "U1", "E2"],
+    "Customer": ["A", "B", "A", "B", "A"],
+    "Invoice Date": ["2025-12-01", "2025-12-05", "2026-01-01", "2026-01-05", "2026-02-20"],
+    "Due Date": ["2025-12-31", "2026-01-04", "2026-01-31", "2026-02-04", "2026-03-22"],
+    "Amount": [300.0, 200.0, 2500.0, 1000.0, 400.0],
+    "Paid": [300.0, 200.0, 0.0, 0.0, 0.0],
+    "Settled Date": ["2026-01-10", "2026-01-20", None, None, None],
+    "Currency": ["EUR", "USD", "EUR", "USD", "EUR"],
 })
 
 
@@ -577,8 +579,9 @@ def test_the_dashboard_counts_one_currency_and_shows_it(tmp_path: Path, chosen) 
     assert values["currency"] == code
     assert values["open_receivables"] == pytest.approx(open_total)
     assert values["amount:Total"] == pytest.approx(open_total)
-    assert values["count:Total"] == len(items[pd.to_datetime(items["Invoice Date"]).dt.date
-                                             <= as_of])
+    still_open = items[items["Paid"] < items["Amount"]]
+    assert values["count:Total"] == len(still_open[
+        pd.to_datetime(still_open["Invoice Date"]).dt.date <= as_of])
     assert values["credit_sales_365"] == pytest.approx(
         ledger_kpis.net_credit_sales(ledger, as_of - dt.timedelta(days=365), as_of))
     assert values["dso"] == pytest.approx(float(ledger_kpis.dso(ledger, as_of)), abs=0.05)

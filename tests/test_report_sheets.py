@@ -25,13 +25,15 @@ AS_OF = dt.date(2026, 3, 31)
 @pytest.fixture
 def ledger():
     customers = [f"C{i:02d}" for i in range(12)]
-    return build_ledger(pd.DataFrame({
-        "Invoice No": [str(i) for i in range(14)],
-        "Customer": [*customers, "C00", "X"],
-        "Invoice Date": ["2026-01-01"] * 14,
-        "Due Date": ["2026-01-31"] * 12 + ["2026-04-30", "2026-01-31"],
-        "Amount": [100.0 * (i + 1) for i in range(12)] + [50.0, 999.0],
-        "Currency": ["EUR"] * 13 + ["USD"],
+    return build_ledger(pd.DataFrame({  # one settled invoice: a ledger with paid history
+        "Invoice No": [str(i) for i in range(15)],
+        "Customer": [*customers, "C00", "X", "C01"],
+        "Invoice Date": ["2026-01-01"] * 15,
+        "Due Date": ["2026-01-31"] * 12 + ["2026-04-30", "2026-01-31", "2026-01-31"],
+        "Amount": [100.0 * (i + 1) for i in range(12)] + [50.0, 999.0, 80.0],
+        "Paid": [0.0] * 14 + [80.0],
+        "Settled Date": [None] * 14 + ["2026-02-10"],
+        "Currency": ["EUR"] * 13 + ["USD", "EUR"],
     })).frame
 
 

@@ -11,7 +11,6 @@ from dunning.render.statement import (
     Addressee,
     Firm,
     copies_missing_note,
-    payment_link,
     statement_pdf,
 )
 from pdf_text import money_text, pdf_text
@@ -104,15 +103,6 @@ def test_the_same_ledger_and_date_give_the_same_statement(ledger, tmp_path):
     first, _ = render(ledger, tmp_path)
     again, _ = render(ledger, tmp_path)
     assert first == again
-
-
-def test_the_payment_link_encodes_every_value():
-    link = payment_link("https://pay.example/{customer}/{invoice}?a={amount}&c={currency}",
-                        customer="A&B/01 x", invoice="INV/7?#", amount=1234.5, currency="EUR")
-    assert link == "https://pay.example/A%26B%2F01%20x/INV%2F7%3F%23?a=1234.50&c=EUR"
-    assert payment_link("", customer="C1") == ""
-    with pytest.raises(ValueError, match="may name only"):
-        payment_link("https://pay.example/{client}", customer="C1")
 
 
 def test_the_missing_copies_line_is_in_the_customers_language():

@@ -18,15 +18,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import pandas as pd
 
 from dunning.core.aging import DEFAULT_EDGES, age_items, aging_summary, bucket_labels
 from dunning.core.amounts import money
+from dunning.core.payments import payment_link
 from dunning.render.pdf import Column, Document
-
-LINK_FIELDS = ("customer", "invoice", "amount", "currency")
 
 
 @dataclass(frozen=True)
@@ -52,29 +50,6 @@ class Addressee:
     @property
     def shown_name(self) -> str:
         return self.name or self.customer
-
-
-def payment_link(template: str, *, customer: str, amount: float | None = None,
-                 currency: str = "", invoice: str = "") -> str:
-    """The payment link for a customer (or one invoice) from the Settings' URL template.
-
-    Each of {customer}, {invoice}, {amount} and {currency} is replaced by its value
-    percent-encoded (nothing left unencoded, so a value cannot add a path, query or
-    fragment); the amount is written 1234.50 (a dot, two decimals, no grouping). Any other
-    text of the template stays as it is; "" when there is no template. Raises ValueError
-    for a field the template names that is not one of the four, or a stray brace.
-    """
-    if not template:
-        return ""
-    values = {"customer": customer, "invoice": invoice, "currency": currency,
-              "amount": "" if amount is None else f"{round(float(amount), 2) + 0.0:.2f}"}
-    try:
-        return template.format_map({name: quote(str(value), safe="")
-                                    for name, value in values.items()})
-    except (KeyError, IndexError, ValueError) as error:
-        raise ValueError(f"the payment link {template!r} may name only "
-                         f"{', '.join('{' + name + '}' for name in LINK_FIELDS)} "
-                         f"({type(error).__name__}: {error})") from None
 
 
 COPIES_MISSING = {
@@ -196,13 +171,11 @@ def _links(template: str, customer: str, total: Totals,
     if not template:
         return []
     if "{invoice}" not in template:
-        return [("Pay online", payment_link(template, customer=customer,
-                                            amount=max(total.balance, 0.0),
-                                            currency=total.currency))]
-    return [(f"Pay {item.invoice}", payment_link(template, customer=customer,
-                                                 invoice=str(item.invoice),
-                                                 amount=float(item.open_balance),
-                                                 currency=total.currency))
+        return [("Pay online", payment_link(template, customer, "", max(total.balance, 0.0),
+                                            total.currency))]
+    return [(f"Pay {item.invoice}", str(getattr(item, "payment_link", "") or "")
+             or payment_link(template, customer, str(item.invoice), float(item.open_balance),
+                             total.currency))  # the Invoices table's own link wins
             for item in items.itertuples() if item.open_balance > 0]
 
 

@@ -270,10 +270,6 @@ SCHEMA: tuple[Setting, ...] = (
             "The company's postal address, one line per line of the cell (or separated by ;): "
             "on statements and as the return line of letters.",
             aliases=("Firm Address",), in_template=False),
-    Setting("Payment Link", "payment_link", "text", "",
-            "A URL template for paying online, with {customer}, {invoice}, {amount} and "
-            "{currency} filled in (URL-encoded), e.g. https://pay.example.com/{customer}.",
-            in_template=False),
     Setting("Attach Statement", "attach_statement", "yes/no", False,
             "Yes attaches a PDF statement of account to every reminder.", in_template=False),
     Setting("Invoice PDFs", "invoice_pdfs", "text", "",
