@@ -289,7 +289,8 @@ def letter_bytes(message: Message, decisions: object, inputs: object) -> tuple[b
         return b"", (f"customer {message.customer} has no postal address in the Customers "
                      "table (Address, Postcode, City, Country): no letter written")
     day = decisions.as_of  # type: ignore[attr-defined]
-    return letter_pdf(message.text, message.subject, person, documents.firm, day), ""
+    return letter_pdf(message.text, message.subject, person, documents.firm, day,
+                      language=message.language or "en"), ""
 
 
 def write_letter_drafts(letters: list[Message], decisions: object, inputs: object,

@@ -39,7 +39,8 @@ def statement_path(book: Path, customer: str, as_of: dt.date) -> Path:
 def write_statement(source: str | Path | Workbook, customer: str, *,
                     as_of: dt.date | None = None, today: dt.date | None = None,
                     out: Path | None = None, force: bool = False) -> ActionResult:
-    """Write the statement of account of `customer` (id or name) as a PDF.
+    """Write the statement of account of `customer` (id or name) as a PDF, in the customer's
+    language (the Customers table's Language; English when blank or without words).
 
     The date is `as_of`, else the Settings' As Of Date, else `today` (as for the reports).
     An unknown customer is refused with the closest ids and names; an existing file is
@@ -67,8 +68,11 @@ def write_statement(source: str | Path | Workbook, customer: str, *,
     in_ledger = book.frame.loc[book.frame["customer"] == chosen, "customer_name"]
     name = next((str(n) for n in [*named, *in_ledger] if str(n or "").strip()), chosen)
     person = Addressee(chosen, name=name, address=tuple(lines.get(chosen, ())))
+    language = next((str(code) for code in customers.loc[customers["customer"] == chosen,
+                                                         "language"] if str(code or "").strip()),
+                    "en")
     data = statement_pdf(book.frame, person, firm_from_settings(settings), book.as_of,
-                         edges=settings.bucket_edges)
+                         edges=settings.bucket_edges, language=language)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(out, data)
     totals = statement_totals(statement_items(book.frame, chosen, book.as_of,

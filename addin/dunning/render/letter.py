@@ -7,7 +7,9 @@ type, the recipient's address below it (at most six lines); fold marks at 105 an
 and the punch mark at 148.5 mm on the left edge. The letter's text is the email's plain
 text, unchanged, so a letter says exactly what the email would have said.
 
-Like the statement it reads no file but the bundled font and no clock: the date is given.
+Like the statement it reads no file but the bundled font and no clock: the date is given
+(ISO, as in the email). Its only words of its own, the page numbers, are in the customer's
+language (the words files' statement.page).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 
 from dunning.render.pdf import Document
 from dunning.render.statement import Addressee, Firm
+from dunning.render.words import statement_labels_for
 
 ADDRESS_LEFT = 25.0  # mm: the field starts at 20 mm, its text 5 mm in
 ADDRESS_TOP = 45.0
@@ -46,9 +49,11 @@ def return_line(firm: Firm) -> str:
 
 
 def letter_pdf(text: str, subject: str, addressee: Addressee, firm: Firm, date: dt.date, *,
-               page_label: str = "Page {page} of {pages}") -> bytes:
-    """The letter as PDF bytes: `text` (the email's plain text) under `subject`, dated `date`."""
-    doc = Document(created=date, title=subject, author=firm.name, page_label=page_label,
+               language: str = "en") -> bytes:
+    """The letter as PDF bytes: `text` (the email's plain text) under `subject`, dated `date`,
+    its page numbers in `language` (the email's)."""
+    doc = Document(created=date, title=subject, author=firm.name,
+                   page_label=statement_labels_for(language).page,
                    margins=(ADDRESS_LEFT, 15.0, 20.0))
     pdf = doc.pdf
     if firm.name:  # the letterhead, right-aligned above the address field

@@ -8,6 +8,8 @@ importlib.resources (so a checkout, an installed wheel or a zip alike), holding:
                     sentence (the typed view: `Labels`)
     "charges"       the words around late-payment charges (`ChargeLabels`)
     "percent_sign"  what follows a rate: "%", or a no-break space and "%"
+    "statement"     the statement of account's headings, column headings and fixed lines, and
+                    the page numbers of the statement and the letter (`StatementLabels`)
 
 Every language has every word: a file that lacks one, has one the code does not know,
 or holds something other than text where text belongs stops the import with a
@@ -56,6 +58,52 @@ class Labels:
     due_soon: str  # the heading of the items not yet due ("Also falling due soon")
     pay_online: str  # before the payment link(s)
     stage_fee: str  # {fee}, the stage's fixed fee as money, is filled in
+    copies_missing: str  # {invoices}: the invoice copies that could not be attached
+
+
+@dataclass(frozen=True)
+class StatementLabels:
+    """The statement of account's words (and the page numbers the letter shares).
+
+    Placeholders: nothing_open and note {date}; open_items_in and aging_in {currency};
+    up_to and over {days} (the aging buckets' edges); pay_invoice {invoice}; footer
+    {customer} {date}; page {page} {pages}. `credit` and `disputed` follow an item's
+    number in brackets.
+    """
+
+    title: str
+    customer: str
+    address: str
+    as_of: str
+    nothing_open: str
+    open_items: str
+    open_items_in: str
+    aging: str
+    aging_in: str
+    invoice: str
+    invoice_date: str
+    due_date: str
+    amount: str
+    paid: str
+    open: str
+    days_past_due: str
+    credit: str
+    disputed: str
+    balance: str
+    total: str
+    current: str
+    up_to: str
+    over: str
+    overdue: str
+    not_yet_due: str
+    credits: str
+    balance_netted: str
+    pay_online: str
+    pay_invoice: str
+    how_to_pay: str
+    note: str
+    footer: str
+    page: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +136,7 @@ class Words:
     labels: Labels
     charges: ChargeLabels
     percent_sign: str
+    statement: StatementLabels
 
 
 def _key(name: str) -> str:
@@ -102,6 +151,7 @@ SHAPE: Mapping[str, Any] = {
                              else (str, str) if field.name == "days" else str)
                 for field in fields(ChargeLabels)},
     "percent_sign": str,
+    "statement": {field.name: str for field in fields(StatementLabels)},
 }
 """What every file holds: keys to text, to nested keys, or to a list of two texts (days)."""
 
@@ -152,7 +202,8 @@ def load_words(texts: Mapping[str, str | None], folder: str = "dunning/render/wo
         loaded[language] = Words(
             Labels(**{field.name: labels[_key(field.name)] for field in fields(Labels)}),
             ChargeLabels(**{**charges, "days": tuple(charges["days"])}),
-            data["percent_sign"])
+            data["percent_sign"],
+            StatementLabels(**data["statement"]))
     if FALLBACK_LANGUAGE not in texts:
         problems.append(f"{folder}: no words for the fallback language {FALLBACK_LANGUAGE!r}")
     if problems:
@@ -176,12 +227,23 @@ CHARGE_LABELS: Mapping[str, ChargeLabels] = {
     language: words.charges for language, words in WORDS.items()}
 PERCENT_SIGNS: Mapping[str, str] = {
     language: words.percent_sign for language, words in WORDS.items()}
+STATEMENT_LABELS: Mapping[str, StatementLabels] = {
+    language: words.statement for language, words in WORDS.items()}
+
+
+def _base(language: str) -> str:
+    """"fr-CA" -> "fr": the language whose words a regional code takes."""
+    return normal_language(language).split("-")[0]
 
 
 def labels_for(language: str) -> Labels:
-    return LABELS.get(normal_language(language).split("-")[0], LABELS[FALLBACK_LANGUAGE])
+    return LABELS.get(_base(language), LABELS[FALLBACK_LANGUAGE])
+
+
+def statement_labels_for(language: str) -> StatementLabels:
+    """The statement's (and letter's) words in `language`; English for one without words."""
+    return STATEMENT_LABELS.get(_base(language), STATEMENT_LABELS[FALLBACK_LANGUAGE])
 
 
 def charge_labels_for(language: str) -> ChargeLabels:
-    return CHARGE_LABELS.get(normal_language(language).split("-")[0],
-                             CHARGE_LABELS[FALLBACK_LANGUAGE])
+    return CHARGE_LABELS.get(_base(language), CHARGE_LABELS[FALLBACK_LANGUAGE])
