@@ -50,3 +50,24 @@ def test_an_unknown_customer_is_refused_with_the_close_matches(client):
 def test_the_settings_date_is_used_when_none_is_given(client):
     result = write_statement(client, "AER02", today=AS_OF)
     assert result.data.name == "Statement-AER02-2026-11-23.pdf"
+
+
+def test_the_statement_is_in_the_customers_language(client, tmp_path):
+    """LDZ01's Language is set to fr in the Customers table: the statement is French."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(client)
+    sheet = next(ws for ws in book.worksheets if "Customers" in ws.tables)
+    first, _ = sheet.tables["Customers"].ref.split(":")
+    top = int("".join(ch for ch in first if ch.isdigit()))
+    headers = {cell.value: cell.column for cell in sheet[top]}
+    row = next(r for r in range(top + 1, sheet.max_row + 1)
+               if sheet.cell(r, headers["Customer"]).value == "LDZ01")
+    sheet.cell(row, headers["Language"], "FR")
+    book.save(client)
+    result = write_statement(client, "LDZ01", as_of=AS_OF)
+    text = " ".join(pdf_text(result.data, tmp_path).split())
+    assert "Relevé de compte" in text and "Solde, avoirs déduits EUR 2 340,75" in text
+    assert "Statement of account" not in text
+    english = write_statement(client, "AER02", as_of=AS_OF).data  # Language en
+    assert "Statement of account" in pdf_text(english, tmp_path)

@@ -262,3 +262,23 @@ def test_a_preview_never_deletes_a_letter_a_send_wrote(tmp_path, server):
 def draft_of_folder(folder, customer):
     return next(path for path in folder.glob("*.pdf") if f"_{customer}_" in path.name
                 and "Statement" not in path.name)
+
+
+def test_the_statement_and_the_letter_are_in_the_customers_language(tmp_path):
+    """A French debtor's reminder carries a French statement; a German letter customer's
+    letter numbers its pages in German beside a German statement."""
+    book = documents_book(tmp_path / "Client.xlsx", {"Attach Statement": "Yes"})
+    set_customer_cell(book, "LDZ01", "Language", "fr")
+    set_customer_cell(book, "AER02", "Language", "de")
+    report = remind.preview(book, tmp_path / "drafts", now=NOW)
+    message = parsed(draft_of(report, "LDZ01"))
+    assert message["Content-Language"] == "fr"
+    text = " ".join(pdf_text(parts(message)["Statement-LDZ01-2026-11-23.pdf"].get_content(),
+                             tmp_path).split())
+    assert "Relevé de compte" in text and "Arrêté au 2026-11-23" in text
+    assert "Solde, avoirs déduits EUR 2 340,75" in text and "Statement of account" not in text
+    letter = draft_of(report, "AER02")
+    assert "Seite 1 von 1" in pdf_text(letter, tmp_path)
+    statement = letter.with_name(f"{letter.stem}_Statement-AER02-2026-11-23.pdf")
+    shown = " ".join(pdf_text(statement, tmp_path).split())
+    assert "Kontoauszug" in shown and "Saldo, Gutschriften verrechnet EUR 2.400,00" in shown

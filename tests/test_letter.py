@@ -46,3 +46,13 @@ def test_plain_text_tables_are_told_from_paragraphs():
     blocks = text_blocks(TEXT)
     assert [tabular for tabular, _ in blocks] == [False, False, True, False]
     assert blocks[2][1][0].startswith("Invoice")
+
+
+def test_the_page_numbers_are_in_the_letters_language(tmp_path):
+    """The letter's only words of its own are its page numbers; its date stays ISO."""
+    for language, page in (("en", "Page 1 of 1"), ("de", "Seite 1 von 1"),
+                           ("fr", "Page 1 sur 1"), ("nl", "Pagina 1 van 1"),
+                           ("es", "Página 1 de 1"), ("pt", "Page 1 of 1")):
+        text = pdf_text(letter_pdf(TEXT, "Zahlungserinnerung", PERSON, FIRM, DAY,
+                                   language=language), tmp_path)
+        assert page in text and "2026-11-23" in text, language

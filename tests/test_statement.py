@@ -116,3 +116,92 @@ def test_a_link_that_names_the_invoice_is_given_per_open_invoice(ledger, tmp_pat
     assert "https://pay.example/INV-001?eur=1000.00" in text
     assert "https://pay.example/INV%2F2026%2F003?eur=640.25" in text
     assert "CN-004?" not in text and "https://pay.example/?" not in text
+
+
+HEADINGS = {
+    # the words a native accountant heads a statement with, written here, not read from
+    # the words files: title, open items, aging, totals, how to pay, the note's start
+    "en": ("Statement of account", "Open items in EUR", "Aging (EUR)", "Overdue",
+           "Not yet due", "Credits", "Balance, credits netted", "How to pay", "Days past due",
+           "Credits are netted in the balance", "Customer", "As of", "Page 1 of 1"),
+    "de": ("Kontoauszug", "Offene Posten in EUR", "Altersstruktur (EUR)", "Überfällig",
+           "Noch nicht fällig", "Gutschriften", "Saldo, Gutschriften verrechnet",
+           "Zahlungshinweise", "Tage überfällig", "Gutschriften sind im Saldo verrechnet",
+           "Kunde", "Stand", "Seite 1 von 1"),
+    "fr": ("Relevé de compte", "Écritures non soldées en EUR", "Balance âgée (EUR)", "Échu",
+           "Non échu", "Avoirs", "Solde, avoirs déduits", "Modalités de paiement",
+           "Jours de retard", "Les avoirs sont déduits du solde", "Client", "Arrêté au",
+           "Page 1 sur 1"),
+    "nl": ("Rekeningoverzicht", "Openstaande posten in EUR", "Ouderdomsanalyse (EUR)",
+           "Vervallen", "Nog niet vervallen", "Creditnota’s", "Saldo, creditnota’s verrekend",
+           "Betaalinstructies", "Dagen te laat", "Creditnota’s zijn in het saldo verrekend",
+           "Klant", "Per", "Pagina 1 van 1"),
+    "es": ("Extracto de cuenta", "Partidas pendientes en EUR", "Antigüedad de saldos (EUR)",
+           "Vencido", "No vencido aún", "Abonos", "Saldo, abonos compensados", "Forma de pago",
+           "Días de retraso", "Los abonos se compensan en el saldo", "Cliente", "A fecha de",
+           "Página 1 de 1"),
+}
+COLUMN = 8  # the days past due column's heading
+SEPARATORS = {"en": (",", "."), "de": (".", ","), "fr": (" ", ","), "nl": (".", ","),
+              "es": (".", ",")}
+ENGLISH_ONLY = ("Statement of account", "Open items", "Aging", "Overdue", "Not yet due",
+                "Balance, credits netted", "How to pay", "Days past due", "Pay online",
+                "Customer", "As of", "Page 1 of", "(credit)", "Current")
+
+
+def money_in(amount: float, language: str) -> str:
+    """An amount as the statement prints it in `language`, worked out here: 1.850,50 (de)."""
+    thousands, decimal = SEPARATORS[language]
+    return f"{amount:,.2f}".replace(",", "\0").replace(".", decimal).replace("\0", thousands)
+
+
+def render_in(ledger, tmp_path, language):
+    person = Addressee("LDZ01", "Łódź Sp. z o.o.", ("ul. Piotrkowska 104", "90-001 Łódź"))
+    data = statement_pdf(ledger, person, Firm(FIRM, ("12 Quay Street",), INSTRUCTIONS, LINK),
+                         AS_OF, language=language)
+    # pdftotext gives French's narrow no-break space between thousands as a space
+    return pdf_text(data, tmp_path).replace("\u202f", " ").replace("\xa0", " ")
+
+
+@pytest.mark.parametrize("language", list(HEADINGS))
+def test_the_statement_is_in_the_customers_language_with_the_same_figures(ledger, tmp_path,
+                                                                         language):
+    text = render_in(ledger, tmp_path, language)
+    flat = " ".join(text.split())  # a heading or the note may be wrapped or spaced out
+    for index, heading in enumerate(HEADINGS[language]):
+        if index == COLUMN:  # a column heading wraps in its cell, beside the others
+            assert set(heading.split()) <= set(text.split()), (language, heading)
+        else:
+            assert heading in flat, (language, heading)
+    if language != "en":
+        for english in ENGLISH_ONLY:
+            assert english not in flat, (language, english)
+    items = expected_items("LDZ01", AS_OF)
+    for number, issued, due, amount, paid, open_amount, days in items:
+        [line] = [line for line in text.splitlines() if line.strip().startswith(number)]
+        assert issued in line and due in line  # dates stay ISO, as in the email
+        for figure in (amount, paid, open_amount):
+            assert re.search(rf"(^|\s){re.escape(money_in(figure, language))}(\s|$)", line), (
+                language, number, figure)
+        shown_days = str(days) if days > 0 and open_amount > 0 else "-"
+        assert line.split()[-1] == shown_days
+    overdue = sum(i[5] for i in items if i[5] > 0 and i[6] > 0)
+    not_due = sum(i[5] for i in items if i[5] > 0 and i[6] <= 0)
+    credits = sum(i[5] for i in items if i[5] < 0)
+    for label, figure in zip(HEADINGS[language][3:7],
+                             (overdue, not_due, credits, overdue + not_due + credits),
+                             strict=True):
+        assert re.search(rf"^{re.escape(label)}\s+EUR {re.escape(money_in(figure, language))}$",
+                         text, re.MULTILINE), (language, label)
+    assert AS_OF.isoformat() in text and "2340.75" in text  # the link's amount is not localised
+
+
+def test_a_regional_or_unknown_language_takes_its_base_or_english(ledger, tmp_path):
+    assert "Relevé de compte" in render_in(ledger, tmp_path, "fr-CA")
+    assert "Statement of account" in render_in(ledger, tmp_path, "pt")
+
+
+def test_an_empty_account_says_so_in_its_language(ledger, tmp_path):
+    person = Addressee("NOBODY")
+    text = pdf_text(statement_pdf(ledger, person, Firm(FIRM), AS_OF, language="de"), tmp_path)
+    assert "Zum 2026-11-23 sind auf dem Konto keine Posten offen." in " ".join(text.split())

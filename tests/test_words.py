@@ -22,13 +22,16 @@ from dunning.render.words import (
     LANGUAGES,
     PERCENT_SIGNS,
     REGIMES,
+    STATEMENT_LABELS,
     WORDS,
     ChargeLabels,
     Labels,
+    StatementLabels,
     WordsError,
     _package_texts,
     labels_for,
     load_words,
+    statement_labels_for,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,12 +45,13 @@ def texts_of(words) -> list[str]:
         value = getattr(words.charges, field.name)
         found += ([value[regime] for regime in REGIMES] if isinstance(value, dict)
                   else list(value) if isinstance(value, tuple) else [value])
+    found += [getattr(words.statement, field.name) for field in fields(StatementLabels)]
     return [*found, words.percent_sign]
 
 
 def test_every_language_has_every_word():
     assert tuple(WORDS) == tuple(LABELS) == tuple(CHARGE_LABELS) == tuple(PERCENT_SIGNS) \
-        == LANGUAGES
+        == tuple(STATEMENT_LABELS) == LANGUAGES
     assert LANGUAGES[0] == FALLBACK_LANGUAGE
     english = texts_of(WORDS[FALLBACK_LANGUAGE])
     for language, words in WORDS.items():
@@ -67,6 +71,22 @@ def test_the_folder_holds_one_file_per_language():
 def test_other_languages_and_regional_codes_fall_back_or_find_their_base():
     assert labels_for("de-CH") is LABELS["de"] and labels_for("DE_at ") is LABELS["de"]
     assert labels_for("pt") is LABELS["en"] and labels_for("") is LABELS["en"]
+    assert statement_labels_for("fr-CA") is STATEMENT_LABELS["fr"]
+    assert statement_labels_for("pt") is STATEMENT_LABELS["en"]
+
+
+def test_every_language_has_every_statement_word_in_its_own_words():
+    """The statement group holds every StatementLabels key in every file, and a language's
+    statement is not English left in place (a title or column heading copied unchanged)."""
+    keys = [field.name for field in fields(StatementLabels)]
+    for language in LANGUAGES:
+        data = json.loads(_package_texts()[language])
+        assert sorted(data["statement"]) == sorted(keys), language
+        if language != FALLBACK_LANGUAGE:
+            for key in ("title", "open_items", "aging", "overdue", "days_past_due", "note",
+                        "page", "how_to_pay"):
+                assert data["statement"][key] != WORDS["en"].statement.__dict__[key], (
+                    language, key)
 
 
 def without(data: dict, dotted: str) -> dict:
@@ -81,7 +101,8 @@ def without(data: dict, dotted: str) -> dict:
 
 
 @pytest.mark.parametrize("key", ["labels.invoice", "labels.and", "charges.basis.eu",
-                                 "charges.days", "percent_sign"])
+                                 "charges.days", "percent_sign", "statement",
+                                 "statement.days_past_due", "labels.copies_missing"])
 def test_a_missing_word_is_reported_naming_the_file_and_key(key):
     texts = _package_texts()
     texts["de"] = json.dumps(without(json.loads(texts["de"]), key), ensure_ascii=False)
@@ -114,6 +135,8 @@ def test_the_loaded_words_are_the_typed_view():
     assert isinstance(words["fr"].labels, Labels) and isinstance(words["fr"].charges, ChargeLabels)
     assert words["fr"].charges.days == ("jour", "jours")
     assert words["en"].labels.and_ == "and" and words["fr"].percent_sign == "\u202f%"
+    assert isinstance(words["fr"].statement, StatementLabels)
+    assert words["fr"].statement.title == "Relevé de compte"
 
 
 def _can_build_wheels() -> bool:
