@@ -4,8 +4,9 @@ Each language has one file, `dunning/render/words/<language>.json`, read through
 importlib.resources (so a checkout, an installed wheel or a zip alike), holding:
 
     "labels"        the items table's headings, "credit note", "and", the opt-out line, the
-                    heading of items not yet due, the payment link's lead and the stage fee
-                    sentence (the typed view: `Labels`)
+                    heading of items not yet due, the payment link's lead, the stage fee
+                    sentence and the line naming invoice copies not attached (the typed
+                    view: `Labels`)
     "charges"       the words around late-payment charges (`ChargeLabels`)
     "percent_sign"  what follows a rate: "%", or a no-break space and "%"
     "statement"     the statement of account's headings, column headings and fixed lines, and
