@@ -205,3 +205,23 @@ def test_an_empty_account_says_so_in_its_language(ledger, tmp_path):
     person = Addressee("NOBODY")
     text = pdf_text(statement_pdf(ledger, person, Firm(FIRM), AS_OF, language="de"), tmp_path)
     assert "Zum 2026-11-23 sind auf dem Konto keine Posten offen." in " ".join(text.split())
+
+
+@pytest.mark.parametrize("language", list(HEADINGS))
+def test_column_headings_break_only_between_words_or_at_a_hyphen(ledger, tmp_path, language):
+    """A heading too wide for its column wraps at a space or a soft hyphen ("Rechnungs-" /
+    "datum"), never inside a word ("Vencimient" / "o")."""
+    from dunning.render.statement import item_columns
+    from dunning.render.words import statement_labels_for
+
+    headings = [column.heading for column in item_columns(statement_labels_for(language))]
+    allowed = set()
+    for heading in headings:
+        for word in heading.split():
+            pieces = word.split("\u00ad")
+            allowed |= {"".join(pieces), *(p + "-" for p in pieces[:-1]), *pieces[1:]}
+    text = render_in(ledger, tmp_path, language).splitlines()
+    at = next(i for i, line in enumerate(text) if line.strip().startswith(HEADINGS[language][1]))
+    end = next(i for i in range(at, len(text)) if text[i].strip().startswith("INV-001"))
+    tokens = " ".join(text[at + 1:end]).split()
+    assert tokens and set(tokens) <= allowed, (language, set(tokens) - allowed)

@@ -69,7 +69,8 @@ class StatementLabels:
     Placeholders: nothing_open and note {date}; open_items_in and aging_in {currency};
     up_to and over {days} (the aging buckets' edges); pay_invoice {invoice}; footer
     {customer} {date}; page {page} {pages}. `credit` and `disputed` follow an item's
-    number in brackets.
+    number in brackets. A soft hyphen (\u00ad) in a column heading marks where a word too
+    wide for its column breaks ("Rechnungs-" / "datum").
     """
 
     title: str
