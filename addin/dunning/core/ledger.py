@@ -228,6 +228,8 @@ def _column_of(series: pd.Series) -> np.ndarray:
     run in C++), anything else as an object array."""
     if is_arrow_text(series):
         return series.array  # type: ignore[return-value]
+    if series.dtype == np.float64:  # numbers (a sheet's, read by Arrow): parsed as floats
+        return series.to_numpy()
     return series.to_numpy(dtype=object)
 
 

@@ -38,6 +38,7 @@ from python_calamine import CalamineError
 
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.ledger import Ledger, build_ledger
+from dunning.io.sheet_arrow import sheet_frame
 from dunning.io.workbook import FileWorkbook, Workbook, name_value_pairs, opened, table_frame
 from dunning.io.xlsx.package import check_expansion
 
@@ -76,9 +77,38 @@ def read_invoices(
         ledger = build_ledger(read_csv_text(path, notes=notes), mapping=mapping,
                               dayfirst=dayfirst, decimal=decimal, sheet=path.name)
         return dataclasses.replace(ledger, issues=(*notes, *ledger.issues)) if notes else ledger
+    fast = _sheet_ledger(source, sheet, table, mapping, dayfirst, decimal)
+    if fast is not None:
+        return fast
     rows, sheet_name, header_row = read_table_rows(source, sheet=sheet, table=table)
     return build_ledger(rows, mapping=mapping, dayfirst=dayfirst, decimal=decimal,
                         sheet=sheet_name, header_row=header_row)
+
+
+def _sheet_ledger(source: str | Path | Workbook, sheet: str | None, table: str | None,
+                  mapping: Mapping[str, str] | None, dayfirst: bool | None,
+                  decimal: str) -> Ledger | None:
+    """The ledger of a workbook file's invoice sheet read as Arrow columns (`sheet_arrow`), when
+    the invoices are a sheet (not a table) that path can read as calamine would; else None."""
+    if isinstance(source, FileWorkbook):
+        path = source.path
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+    else:  # a book open in Excel: its values come from Excel
+        return None
+    if table is not None or path.suffix.lower() not in WORKBOOK_NAMES:
+        return None
+    _check(source)
+    with opened(source) as workbook, _damage_told(workbook):
+        if sheet is None and INVOICE_TABLE in workbook.table_names():
+            return None
+        sheets = workbook.sheet_names()
+    name = sheet or _default_sheet(sheets)
+    frame = sheet_frame(path, name) if name in sheets else None
+    if frame is None:
+        return None
+    return build_ledger(frame, mapping=mapping, dayfirst=dayfirst, decimal=decimal, sheet=name,
+                        header_row=1)
 
 
 def read_csv_text(path: Path, *, notes: list[Issue] | None = None) -> pd.DataFrame:
