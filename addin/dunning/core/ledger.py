@@ -553,6 +553,8 @@ def _shown(value: object) -> object:
         return value.isoformat()
     if isinstance(value, np.datetime64):
         return str(value)
+    if isinstance(value, np.floating):  # a cell of a float column, shown as the number it is
+        return float(value)
     if isinstance(value, str) and len(value) > 40:
         return f"{value[:20]}... ({len(value)} characters)"
     return value

@@ -1,4 +1,4 @@
-"""A workbook's invoice sheet read straight into Arrow columns, when that reads it as calamine would.
+"""A workbook's invoice sheet read straight into Arrow columns, where that reads as calamine does.
 
 fastexcel (calamine's Rust reader with an Arrow writer) builds each column of a sheet in
 Rust: a 100,000-row sheet arrives as eight Arrow arrays instead of 800,000 Python cells, and
@@ -19,6 +19,7 @@ the caller reads the sheet's rows as before.
 
 from __future__ import annotations
 
+import logging
 import re
 import zipfile
 from pathlib import Path
@@ -51,12 +52,17 @@ def sheet_frame(path: Path, sheet: str) -> pd.DataFrame | None:
         return None
     if not _header_at_a1(path, sheet):
         return None
+    log = logging.getLogger("fastexcel")
+    level = log.level
+    log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
     try:
         loaded = fastexcel.read_excel(str(path)).load_sheet(
             sheet, dtype_coercion="strict", schema_sample_rows=None)
         batch, errors = loaded.to_arrow_with_errors()
-    except Exception:  # noqa: BLE001 - mixed columns, odd files: calamine's rows decide
+    except Exception:  # mixed columns, odd files: calamine's rows decide
         return None
+    finally:
+        log.setLevel(level)
     if errors is not None and errors.errors:
         return None
     columns = loaded.selected_columns
