@@ -130,11 +130,19 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
     return frame.loc[keep]
 
 
+def _versus(column: pd.Series, day: pd.Timestamp, *, after: bool) -> np.ndarray:
+    """`column > day` (or `<= day`) as a mask, NaT never either; in numpy for a date column."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M":
+        values, moment = column.to_numpy(), day.to_datetime64()
+        return values > moment if after else values <= moment
+    return ((column > day) if after else (column <= day)).to_numpy()
+
+
 def open_balance(frame: pd.DataFrame, as_of: DateLike) -> np.ndarray:
     """Each item's open balance at the end of `as_of` (see the module docstring)."""
     day = as_timestamp(as_of)
-    issued = (frame["invoice_date"] <= day).to_numpy()
-    settled_later = (frame["settled_date"] > day).to_numpy()
+    issued = _versus(frame["invoice_date"], day, after=False)
+    settled_later = _versus(frame["settled_date"], day, after=True)
     amount = frame["amount"].to_numpy(dtype=float)
     still_open = frame["open_amount"].to_numpy(dtype=float)
     return np.where(issued, np.where(settled_later, amount, still_open), 0.0)
