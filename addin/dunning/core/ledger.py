@@ -336,7 +336,8 @@ class _LedgerBuilder:
     def build(self) -> pd.DataFrame:
         parsed = {field: self._parse(field) for field in self.columns}
         keep = self._skip_blank_rows(parsed)
-        parsed = {field: _subset(result, keep) for field, result in parsed.items()}
+        if not keep.all():  # (no copy of every column when no row is left out)
+            parsed = {field: _subset(result, keep) for field, result in parsed.items()}
         rows = self.source.rows[keep]
         for required in ("invoice", "customer", "invoice_date", "amount"):
             if required in parsed:

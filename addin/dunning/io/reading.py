@@ -76,6 +76,7 @@ def read_invoices(
         notes: list[Issue] = []
         ledger = build_ledger(read_csv_text(path, notes=notes), mapping=mapping,
                               dayfirst=dayfirst, decimal=decimal, sheet=path.name)
+        _release_arrow_memory()
         return dataclasses.replace(ledger, issues=(*notes, *ledger.issues)) if notes else ledger
     fast = _sheet_ledger(source, sheet, table, mapping, dayfirst, decimal)
     if fast is not None:
@@ -83,6 +84,14 @@ def read_invoices(
     rows, sheet_name, header_row = read_table_rows(source, sheet=sheet, table=table)
     return build_ledger(rows, mapping=mapping, dayfirst=dayfirst, decimal=decimal,
                         sheet=sheet_name, header_row=header_row)
+
+
+def _release_arrow_memory() -> None:
+    """Hand the memory of the Arrow text let go back to the system, so the ledger is not
+    built up on top of it (Arrow's allocator keeps freed memory for reuse)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _sheet_ledger(source: str | Path | Workbook, sheet: str | None, table: str | None,
