@@ -59,6 +59,7 @@ from dunning.core.parse import (
     parse_flags,
     parse_text,
 )
+from dunning.core.uniqueness import has_repeats
 
 LEDGER_COLUMNS: tuple[str, ...] = (
     "invoice",
@@ -523,8 +524,7 @@ class _LedgerBuilder:
                 "open amount is larger than the invoice amount", severity="warning",
                 sheet=self.sheet, row=int(row)))
         invoices = frame["invoice"]
-        repeated = (invoices.duplicated(keep=False)
-                    if len(pd.unique(invoices.array)) < len(invoices) else None)
+        repeated = invoices.duplicated(keep=False) if has_repeats(invoices) else None
         if repeated is not None:
             for invoice, rows in frame.loc[repeated].groupby("invoice")["row"]:
                 listed = ", ".join(str(r) for r in rows.head(5))

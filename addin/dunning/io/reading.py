@@ -196,6 +196,7 @@ def _arrow_csv(data: bytes, header: str, separator: str) -> pd.DataFrame | None:
         return None
     if table.column_names != names:
         return None
+    pa.default_memory_pool().release_unused()  # the reader's blocks, kept by the allocator
     return pd.DataFrame({
         index: pd.Series(pd.arrays.ArrowStringArray(table.column(index)), copy=False)
         for index in range(table.num_columns)}).set_axis(names, axis=1)
