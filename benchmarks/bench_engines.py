@@ -109,21 +109,16 @@ def _ms(ms: float) -> str:
     return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms"
 
 
-def csv_rows(size: int, folder: Path, repeat: int) -> None:
-    path = folder / f"invoices_{size}.csv"
-    write_invoice_csv(path, size)
-    ours, ours_mb = process([PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of",
-                             AS_OF.isoformat()], repeat)
-    duck, duck_mb = process([PYTHON, "-c", DUCKDB_AGING.format(path=path, as_of=AS_OF)], repeat)
-    row(f"`dunning aging` on a {size:,}-row CSV export, whole process", ours,
-        "DuckDB reading the CSV and aging it by customer, whole process", duck,
-        f" ({ours_mb:.0f} MB peak; DuckDB {duck_mb:.0f} MB){_before(path, repeat)}")
+def written(kind: str, path: Path, size: int) -> Path:
+    """The invoice file, written by a child process: the peak memory a child reports counts
+    the memory of the process it was started from, so this one stays small."""
+    subprocess.run([PYTHON, __file__, "--write", kind, str(path), str(size)], check=True)
+    return path
 
 
-def xlsx_rows(size: int, folder: Path, repeat: int) -> None:
+def write_invoice_xlsx(path: Path, size: int) -> None:
     import xlsxwriter
 
-    path = folder / f"invoices_{size}.xlsx"
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet("Invoices")
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
@@ -134,6 +129,20 @@ def xlsx_rows(size: int, folder: Path, repeat: int) -> None:
             elif value is not None:
                 sheet.write(r, c, value)
     book.close()
+
+
+def csv_rows(size: int, folder: Path, repeat: int) -> None:
+    path = written("csv", folder / f"invoices_{size}.csv", size)
+    ours, ours_mb = process([PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of",
+                             AS_OF.isoformat()], repeat)
+    duck, duck_mb = process([PYTHON, "-c", DUCKDB_AGING.format(path=path, as_of=AS_OF)], repeat)
+    row(f"`dunning aging` on a {size:,}-row CSV export, whole process", ours,
+        "DuckDB reading the CSV and aging it by customer, whole process", duck,
+        f" ({ours_mb:.0f} MB peak; DuckDB {duck_mb:.0f} MB){_before(path, repeat)}")
+
+
+def xlsx_rows(size: int, folder: Path, repeat: int) -> None:
+    path = written("xlsx", folder / f"invoices_{size}.xlsx", size)
     ours, ours_mb = process([PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of",
                              AS_OF.isoformat()], repeat)
     fast, _ = process([PYTHON, "-c", FASTEXCEL_LOAD, str(path)], repeat)
@@ -195,9 +204,34 @@ def in_process_rows(size: int, repeat: int) -> None:
               for i, edge in enumerate(edges)], pl.col("open_amount").sum().alias("total")))
 
     polars_ms = median_ms(polars_aging, max(repeat, 5))
+    if BEFORE is not None:
+        print(f"(aging by customer + all KPIs on {size:,} invoices, before: "
+              f"{_ms(_aging_kpis_before(size, max(repeat, 5)))})")
     row(f"aging by customer + all KPIs on {size:,} invoices", both, "DuckDB aging alone", duck)
     row(f"aging by customer + all KPIs on {size:,} invoices", both, "polars aging alone",
         polars_ms)
+
+
+AGING_KPIS = """
+import datetime as dt, sys
+sys.path.insert(0, {folder!r})
+from bench_engines import AS_OF, median_ms
+from generate import invoice_rows
+from dunning.core.aging import aging_by_customer
+from dunning.core.ledger import build_ledger
+from dunning.core.ledger_kpis import all_kpis
+frame = build_ledger(invoice_rows({size})).frame
+print(median_ms(lambda: (aging_by_customer(frame, AS_OF), all_kpis(frame, AS_OF)), {repeat}))
+"""
+
+
+def _aging_kpis_before(size: int, repeat: int) -> float:
+    """Aging + all KPIs timed on the `--before` checkout, in a child process (same run)."""
+    code = AGING_KPIS.format(folder=str(Path(__file__).resolve().parent), size=size,
+                             repeat=repeat)
+    done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True,
+                          env=dict(os.environ, PYTHONPATH=str(BEFORE)))
+    return float(done.stdout.split()[-1])
 
 
 def udf_rows(invoices: int, repeat: int) -> None:
@@ -227,7 +261,13 @@ def main() -> None:
     parser.add_argument("--udf-invoices", type=int, default=5_000)
     parser.add_argument("--before", type=Path, help="an older checkout's addin/ folder to time "
                         "`dunning aging` with too (e.g. from `git archive`)")
+    parser.add_argument("--write", nargs=3, metavar=("KIND", "PATH", "SIZE"),
+                        help=argparse.SUPPRESS)  # (a child process writing an invoice file)
     args = parser.parse_args()
+    if args.write:
+        kind, path, size = args.write
+        (write_invoice_csv if kind == "csv" else write_invoice_xlsx)(Path(path), int(size))
+        return
     global BEFORE
     BEFORE = args.before
     print(f"Median of {args.repeat} runs; {os.cpu_count()} cores; load average "

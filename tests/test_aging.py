@@ -97,3 +97,20 @@ def test_a_balance_below_half_a_cent_is_not_open_anywhere():
                    ["B", "C", "2024-01-01", "2024-01-31", 10.00, None, None])
     assert age_items(frame, AS_OF)["invoice"].tolist() == ["B"]
     assert aging_by_customer(frame, AS_OF, measure="count").loc[TOTAL, TOTAL] == 1
+
+
+def test_bucket_index_counts_edges_below_as_searchsorted_does():
+    import numpy as np
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from dunning.core.aging import bucket_index
+
+    @given(st.lists(st.integers(-400, 400), max_size=40),
+           st.lists(st.integers(0, 200), min_size=1, max_size=12, unique=True))
+    def check(days, edges):
+        edges = sorted(edges)
+        found = bucket_index(np.array(days, dtype="int64"), edges)
+        assert found.tolist() == np.searchsorted(edges, days, side="left").tolist()
+
+    check()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from dunning.cli import main
@@ -42,3 +43,18 @@ def test_aging_and_kpis_refuse_a_repeated_number_instead_of_summing_it(tmp_path,
     assert "Error: xero.csv!A4 (Invoice No): invoice number INV-0002 is on rows 2 and 4" in \
         captured.err or "invoice number INV-0002 is on rows 2 and 4" in captured.err
     assert "4,920.00" not in captured.out
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dunning.core.uniqueness import has_repeats  # noqa: E402
+
+
+@given(st.lists(st.sampled_from(["INV-1", "INV-2", "inv-1", "0001", "1", "", " 1", "ä"]),
+                max_size=12),
+       st.sampled_from(["object", "arrow"]))
+def test_has_repeats_is_duplicated_any_for_arrow_and_object_text(values, held):
+    dtype = pd.StringDtype("pyarrow") if held == "arrow" else object
+    series = pd.Series(values, dtype=dtype)
+    assert has_repeats(series) == bool(series.duplicated().any())

@@ -57,7 +57,13 @@ def days_past_due(frame: pd.DataFrame, as_of: DateLike, basis: Basis = "due") ->
 
 def bucket_index(days: np.ndarray, edges: Sequence[int] = DEFAULT_EDGES) -> np.ndarray:
     """Position of each day count among the buckets of `bucket_labels(edges)`."""
-    return np.searchsorted(np.asarray(_checked_edges(edges)), days, side="left")
+    checked = _checked_edges(edges)
+    if len(checked) > 8:
+        return np.searchsorted(np.asarray(checked), days, side="left")
+    index = np.zeros(len(days), dtype=np.intp)  # a few edges: one comparison pass per edge
+    for edge in checked:
+        index += days > edge
+    return index
 
 
 def open_balances(frame: pd.DataFrame, as_of: DateLike) -> tuple[np.ndarray, np.ndarray]:
@@ -152,3 +158,4 @@ def aging_tables(
         return pd.DataFrame(grid, index=index, columns=[*labels, TOTAL])
 
     return table(balance[is_open]).round(2), table(None).astype("int64")
+

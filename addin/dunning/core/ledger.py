@@ -59,6 +59,7 @@ from dunning.core.parse import (
     parse_flags,
     parse_text,
 )
+from dunning.core.uniqueness import has_repeats
 
 LEDGER_COLUMNS: tuple[str, ...] = (
     "invoice",
@@ -130,11 +131,19 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
     return frame.loc[keep]
 
 
+def _versus(column: pd.Series, day: pd.Timestamp, *, after: bool) -> np.ndarray:
+    """`column > day` (or `<= day`) as a mask, NaT never either; in numpy for a date column."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M":
+        values, moment = column.to_numpy(), day.to_datetime64()
+        return values > moment if after else values <= moment
+    return ((column > day) if after else (column <= day)).to_numpy()
+
+
 def open_balance(frame: pd.DataFrame, as_of: DateLike) -> np.ndarray:
     """Each item's open balance at the end of `as_of` (see the module docstring)."""
     day = as_timestamp(as_of)
-    issued = (frame["invoice_date"] <= day).to_numpy()
-    settled_later = (frame["settled_date"] > day).to_numpy()
+    issued = _versus(frame["invoice_date"], day, after=False)
+    settled_later = _versus(frame["settled_date"], day, after=True)
     amount = frame["amount"].to_numpy(dtype=float)
     still_open = frame["open_amount"].to_numpy(dtype=float)
     return np.where(issued, np.where(settled_later, amount, still_open), 0.0)
@@ -228,6 +237,8 @@ def _column_of(series: pd.Series) -> np.ndarray:
     run in C++), anything else as an object array."""
     if is_arrow_text(series):
         return series.array  # type: ignore[return-value]
+    if series.dtype == np.float64:  # numbers (a sheet's, read by Arrow): parsed as floats
+        return series.to_numpy()
     return series.to_numpy(dtype=object)
 
 
@@ -326,7 +337,8 @@ class _LedgerBuilder:
     def build(self) -> pd.DataFrame:
         parsed = {field: self._parse(field) for field in self.columns}
         keep = self._skip_blank_rows(parsed)
-        parsed = {field: _subset(result, keep) for field, result in parsed.items()}
+        if not keep.all():  # (no copy of every column when no row is left out)
+            parsed = {field: _subset(result, keep) for field, result in parsed.items()}
         rows = self.source.rows[keep]
         for required in ("invoice", "customer", "invoice_date", "amount"):
             if required in parsed:
@@ -512,8 +524,7 @@ class _LedgerBuilder:
                 "open amount is larger than the invoice amount", severity="warning",
                 sheet=self.sheet, row=int(row)))
         invoices = frame["invoice"]
-        repeated = (invoices.duplicated(keep=False)
-                    if len(pd.unique(invoices.array)) < len(invoices) else None)
+        repeated = invoices.duplicated(keep=False) if has_repeats(invoices) else None
         if repeated is not None:
             for invoice, rows in frame.loc[repeated].groupby("invoice")["row"]:
                 listed = ", ".join(str(r) for r in rows.head(5))
@@ -551,6 +562,8 @@ def _shown(value: object) -> object:
         return value.isoformat()
     if isinstance(value, np.datetime64):
         return str(value)
+    if isinstance(value, np.floating):  # a cell of a float column, shown as the number it is
+        return float(value)
     if isinstance(value, str) and len(value) > 40:
         return f"{value[:20]}... ({len(value)} characters)"
     return value

@@ -38,7 +38,7 @@ import pandas as pd
 
 from dunning.core import kpis
 from dunning.core.kpis import KpiValue, NotDefined
-from dunning.core.ledger import DateLike, as_timestamp, open_balance
+from dunning.core.ledger import DateLike, as_timestamp
 
 DEFAULT_DAYS = 365
 DEFAULT_MONTHS = 12
@@ -115,7 +115,12 @@ class _View:
 
     def balance(self, day: np.datetime64) -> np.ndarray:
         """Each item's open balance at the close of `day` (dunning.core.ledger.open_balance)."""
-        return self._once(("balance", day), lambda: open_balance(self.frame, pd.Timestamp(day)))
+        def compute() -> np.ndarray:  # open_balance's rule, on the arrays taken out once
+            issued = self.invoice_date <= _like(day, self.invoice_date)
+            settled_later = self.settled_date > _like(day, self.settled_date)
+            return np.where(issued, np.where(settled_later, self.amount, self.open_amount), 0.0)
+
+        return self._once(("balance", day), compute)
 
     def receivables(self, day: np.datetime64) -> float:
         return self._once(("receivables", day), lambda: float(self.balance(day).sum()))
@@ -313,7 +318,10 @@ def _countback_dso(view: _View, as_of: np.datetime64, months: int) -> KpiValue:
         raise ValueError(f"months must be positive, got {months}")
     edges = _month_edges(as_of, months).astype(view.invoice_date.dtype)
     window = np.flatnonzero((view.invoice_date > edges[0]) & (view.invoice_date <= edges[-1]))
-    bucket = np.searchsorted(edges, view.invoice_date[window], side="left")
+    dates = view.invoice_date[window]
+    bucket = np.zeros(len(dates), dtype=np.intp)  # searchsorted(edges, dates, "left"), one
+    for edge in edges:  # comparison pass per month edge (no NaT is in the window)
+        bucket += dates > edge
     amounts = view.amount[window]
     sales = np.bincount(bucket, weights=amounts, minlength=months + 1)[1 : months + 1]
     days = kpis.calendar_month_days(pd.Timestamp(as_of).date(), months)

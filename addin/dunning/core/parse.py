@@ -182,6 +182,8 @@ def as_object_array(values: object) -> np.ndarray:
     """Any 1-D sequence (list, tuple, Series, array) as an object array."""
     if isinstance(values, np.ndarray) and values.dtype == object:
         return values
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+        return values.astype(object)  # Python numbers, as a list would give, made in C
     if isinstance(values, (pd.Series, pd.api.extensions.ExtensionArray)):
         return np.asarray(pd.Series(values).to_numpy(dtype=object, na_value=None))
     array = np.empty(len(values), dtype=object)  # type: ignore[arg-type]
@@ -284,6 +286,8 @@ def parse_amounts(values: np.ndarray, *, decimal: str = ".") -> Parsed:
     of `MAX_AMOUNT` or more either way (1e308, a 400-digit number) are bad and
     marked `out_of_range`.
     """
+    if _is_floats(values):  # a column of numbers: blanks are NaN, nothing to read per value
+        return _bounded_amounts(np.array(values, dtype=float), np.isnan(values))
     kind = _kind(values)
     if kind == "string":
         return _amounts_of_text(values, decimal)
@@ -418,6 +422,11 @@ def _flags_of_text(cells: np.ndarray, blank: np.ndarray) -> Parsed:
     return Parsed(flags, blank, ~blank & ~flags & ~known)
 
 
+def _is_floats(values: object) -> bool:
+    """True for a float array (a sheet's numbers as Arrow reads them), parsed without objects."""
+    return isinstance(values, np.ndarray) and values.dtype.kind == "f"
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating))
 
@@ -437,6 +446,9 @@ def parse_dates(values: np.ndarray, *, dayfirst: bool | None = None) -> Parsed:
     checked against `FIRST_DATE`..`LAST_DATE`: a day outside is bad (and marked
     `out_of_range`), never wrapped round into the range nanosecond timestamps hold.
     """
+    if _is_floats(values):  # Excel serial numbers, NaN for a blank
+        blank = np.isnan(values)
+        return _dates_in_range(_days_from_serials(values), blank, "")
     kind = _kind(values)
     if kind == "string":
         cells, blank = text_cells(values, kind)  # type: ignore[misc]

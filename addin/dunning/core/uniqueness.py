@@ -14,11 +14,23 @@ from dunning.core.errors import Issue
 SHOWN = 20
 
 
+def has_repeats(values: pd.Series) -> bool:
+    """Whether any value is on two rows (`values.duplicated().any()`). Text held by Arrow is
+    sorted in C++ and neighbours compared: a fraction of the memory of hashing a million
+    invoice numbers, and no slower."""
+    dtype = values.dtype
+    if (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and len(values) > 1
+            and not values.isna().any()):
+        ordered = values.sort_values(ignore_index=True).array
+        return bool((ordered[1:] == ordered[:-1]).any())
+    return len(pd.unique(values.array)) < len(values)
+
+
 def repeated_invoices(frame: pd.DataFrame, *, sheet: str | None = None) -> list[Issue]:
     """An error for each invoice number on more than one row, naming its first two rows."""
-    repeated = frame["invoice"].duplicated(keep=False).to_numpy()
-    if not repeated.any():
+    if not has_repeats(frame["invoice"]):
         return []
+    repeated = frame["invoice"].duplicated(keep=False).to_numpy()
     issues = []
     for invoice, rows in frame.loc[repeated].groupby("invoice", sort=False)["row"]:
         listed = [int(row) for row in rows]

@@ -38,6 +38,7 @@ from python_calamine import CalamineError
 
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.ledger import Ledger, build_ledger
+from dunning.io.sheet_arrow import sheet_frame
 from dunning.io.workbook import FileWorkbook, Workbook, name_value_pairs, opened, table_frame
 from dunning.io.xlsx.package import check_expansion
 
@@ -75,10 +76,48 @@ def read_invoices(
         notes: list[Issue] = []
         ledger = build_ledger(read_csv_text(path, notes=notes), mapping=mapping,
                               dayfirst=dayfirst, decimal=decimal, sheet=path.name)
+        _release_arrow_memory()
         return dataclasses.replace(ledger, issues=(*notes, *ledger.issues)) if notes else ledger
+    fast = _sheet_ledger(source, sheet, table, mapping, dayfirst, decimal)
+    if fast is not None:
+        return fast
     rows, sheet_name, header_row = read_table_rows(source, sheet=sheet, table=table)
     return build_ledger(rows, mapping=mapping, dayfirst=dayfirst, decimal=decimal,
                         sheet=sheet_name, header_row=header_row)
+
+
+def _release_arrow_memory() -> None:
+    """Hand the memory of the Arrow text let go back to the system, so the ledger is not
+    built up on top of it (Arrow's allocator keeps freed memory for reuse)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def _sheet_ledger(source: str | Path | Workbook, sheet: str | None, table: str | None,
+                  mapping: Mapping[str, str] | None, dayfirst: bool | None,
+                  decimal: str) -> Ledger | None:
+    """The ledger of a workbook file's invoice sheet read as Arrow columns (`sheet_arrow`), when
+    the invoices are a sheet (not a table) that path can read as calamine would; else None."""
+    if isinstance(source, FileWorkbook):
+        path = source.path
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+    else:  # a book open in Excel: its values come from Excel
+        return None
+    if table is not None or path.suffix.lower() not in WORKBOOK_NAMES:
+        return None
+    _check(source)
+    with opened(source) as workbook, _damage_told(workbook):
+        if sheet is None and INVOICE_TABLE in workbook.table_names():
+            return None
+        sheets = workbook.sheet_names()
+    name = sheet or _default_sheet(sheets)
+    frame = sheet_frame(path, name) if name in sheets else None
+    if frame is None:
+        return None
+    return build_ledger(frame, mapping=mapping, dayfirst=dayfirst, decimal=decimal, sheet=name,
+                        header_row=1)
 
 
 def read_csv_text(path: Path, *, notes: list[Issue] | None = None) -> pd.DataFrame:
@@ -157,6 +196,7 @@ def _arrow_csv(data: bytes, header: str, separator: str) -> pd.DataFrame | None:
         return None
     if table.column_names != names:
         return None
+    pa.default_memory_pool().release_unused()  # the reader's blocks, kept by the allocator
     return pd.DataFrame({
         index: pd.Series(pd.arrays.ArrowStringArray(table.column(index)), copy=False)
         for index in range(table.num_columns)}).set_axis(names, axis=1)

@@ -1,0 +1,145 @@
+"""A workbook's invoice sheet read straight into Arrow columns, where that reads as calamine does.
+
+fastexcel (calamine's Rust reader with an Arrow writer) builds each column of a sheet in
+Rust: a 100,000-row sheet arrives as eight Arrow arrays instead of 800,000 Python cells, and
+the ledger's vectorised parsers take them as they take a CSV export's Arrow text. It is
+used only where the columns are exactly what `FileWorkbook.sheet_rows` would have given,
+cell for cell, so every rule and message stays the same:
+
+- the sheet's first cell (A1) holds the header row's first value, so the rows and column
+  letters of messages count from A1 as calamine's rows do;
+- every header is a text fastexcel took as it is (not generated for an empty cell, not
+  renamed because it repeats, not a number);
+- every column holds one kind of cell besides blanks (text, numbers, dates, or yes/no
+  cells), checked over all rows, and no cell is an Excel error (#DIV/0!).
+
+Anything else (a mixed column, a table, an error cell, fastexcel missing) returns None and
+the caller reads the sheet's rows as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+import numpy as np
+import pandas as pd
+
+from dunning.io.xlsx.package import rels_part, resolve
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_FIRST_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(/?)>")
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]+[0-9]+)["']""")
+_VALUE = re.compile(rb"<(?:\w+:)?[vt]\b[^>]*>[^<]*[^<\s]")
+_CELL_END = re.compile(rb"</(?:\w+:)?c>")
+_RENAMED = re.compile(r"(.+)_\d+")
+_NUMBER = re.compile(r"\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*")
+_HEAD = 1 << 16
+
+
+def sheet_frame(path: Path, sheet: str) -> pd.DataFrame | None:
+    """The sheet as a frame of Arrow-backed columns (header as column names), or None when the
+    fast path cannot promise calamine's reading (see the module docstring)."""
+    try:
+        import fastexcel
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - both are dependencies
+        return None
+    if not _header_at_a1(path, sheet):
+        return None
+    log = logging.getLogger("fastexcel")
+    level = log.level
+    log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
+    try:
+        loaded = fastexcel.read_excel(str(path)).load_sheet(
+            sheet, dtype_coercion="strict", schema_sample_rows=None)
+        batch, errors = loaded.to_arrow_with_errors()
+    except Exception:  # mixed columns, odd files: calamine's rows decide
+        return None
+    finally:
+        log.setLevel(level)
+    if errors is not None and errors.errors:
+        return None
+    columns = loaded.selected_columns
+    names = [column.name for column in columns]
+    if not _plain_headers(names, columns):
+        return None
+    data: dict[int, object] = {}
+    for index, column in enumerate(columns):
+        values = _column(batch.column(index), column.dtype, pa)
+        if values is None:
+            return None
+        data[index] = values
+    return pd.DataFrame(data, copy=False).set_axis(names, axis=1)
+
+
+def _plain_headers(names: list[str], columns: list) -> bool:
+    """Headers calamine would give as the same text, in order from column A."""
+    if [column.absolute_index for column in columns] != list(range(len(columns))):
+        return False
+    if any(column.column_name_from != "looked_up" for column in columns):
+        return False
+    seen = set(names)
+    for name in names:
+        renamed = _RENAMED.fullmatch(name)
+        if (renamed and renamed.group(1) in seen) or _NUMBER.fullmatch(name) or not name.strip():
+            return False
+    return len(seen) == len(names)
+
+
+def _column(array: object, dtype: str, pa: object) -> object | None:
+    """One Arrow column as the ledger's parsers take it; None for a kind the fast path leaves
+    to calamine's rows (whole numbers as "int" come from other formats than .xlsx)."""
+    if dtype == "string":
+        return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([array])),  # type: ignore[attr-defined]
+                         copy=False)
+    if dtype == "float":
+        return array.to_numpy(zero_copy_only=False)  # type: ignore[attr-defined]
+    if dtype == "datetime":  # as calamine gives them: datetimes, None for a blank
+        return pd.Series(array.to_numpy(zero_copy_only=False).astype(object),  # type: ignore[attr-defined]
+                         dtype=object, copy=False)
+    if dtype in ("boolean", "null"):
+        return pd.Series(np.asarray(array.to_pylist(), dtype=object), dtype=object,  # type: ignore[attr-defined]
+                         copy=False)
+    return None
+
+
+def _header_at_a1(path: Path, sheet: str) -> bool:
+    """True when the sheet's first cell element is A1 and holds a value, so calamine's range,
+    and fastexcel's header row, start at A1 as the rows of `sheet_rows` do."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_part(archive, sheet)
+            if part is None:
+                return False
+            with archive.open(part) as stream:
+                head = stream.read(_HEAD)
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        return False
+    first = _FIRST_CELL.search(head)
+    if first is None or first.group(2) == b"/":
+        return False
+    reference = _CELL_REF.search(first.group(1))
+    if reference is None or reference.group(1) != b"A1":
+        return False
+    closing = _CELL_END.search(head, first.end())
+    return closing is not None and _VALUE.search(head, first.end(), closing.start()) is not None
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip part of the sheet named `sheet`, through the workbook's relationships."""
+    workbook = "xl/workbook.xml"
+    root = ElementTree.fromstring(archive.read(workbook))
+    rid = next((element.get(_REL) for element in root.iter(f"{_MAIN}sheet")
+                if element.get("name") == sheet), None)
+    if rid is None:
+        return None
+    rels = ElementTree.fromstring(archive.read(rels_part(workbook)))
+    target = next((element.get("Target") for element in rels.iter(_PACKAGE_REL)
+                   if element.get("Id") == rid), None)
+    return None if target is None else resolve(workbook, target)
