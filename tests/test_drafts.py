@@ -139,7 +139,7 @@ def test_a_failed_write_keeps_the_old_draft_and_no_partial_file(tmp_path, monkey
     def refuse(source, target):
         raise PermissionError("file is open in another program")
 
-    monkeypatch.setattr("dunning.mail.drafts.os.replace", refuse)
+    monkeypatch.setattr("dunning.io.durability.os.replace", refuse)  # drafts write through it
     with pytest.raises(PermissionError):
         write_drafts(messages("C1"), SENDER, tmp_path, date=WHEN + dt.timedelta(hours=1))
     assert path.read_bytes() == before

@@ -30,25 +30,21 @@ half a file.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable
 from email import message_from_binary_file
 from email import policy as email_policy
 from pathlib import Path
 
-from dunning.io.durability import sync_folder
+from dunning.io.durability import sync_folder, write_atomically
 from dunning.mail.mime import to_email
 from dunning.render.headers import decode_key, key_digest
 from dunning.render.messages import Message, Sender
 from dunning.render.sandbox import FILE_SUFFIXES, TemplateSet
 
 DRAFT_SUFFIX = ".eml"
-PART_SUFFIX = ".partial"
 NAME_LIMIT = 40
 
 
@@ -80,7 +76,7 @@ def write_drafts(messages: Iterable[Message], sender: Sender, folder: str | Path
         _check_replaceable(path, message)
         planned.append((path, data))
     for path, data in planned:
-        _write_atomically(path, data)
+        write_atomically(path, data)
     return [path for path, _data in planned]
 
 
@@ -169,22 +165,6 @@ def _draft_headers(path: Path) -> tuple[str, bool]:
     except (OSError, ValueError, IndexError):
         return "", False
     return key, unsent
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
-                                         suffix=PART_SUFFIX)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    sync_folder(path.parent)
 
 
 
