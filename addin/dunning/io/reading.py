@@ -126,12 +126,7 @@ def read_csv_text(path: Path, *, notes: list[Issue] | None = None) -> pd.DataFra
     A workbook given a .csv name is refused, saying what it is. When the text had
     to be read as Windows-1252, a warning saying so is added to `notes`.
     """
-    raw = path.read_bytes()
-    kind = _binary_kind(path, raw[:_SNIFF])
-    if kind is not None:
-        raise DunningInputError([Issue(
-            f"{path.name} is {kind}, not a CSV text file; {_advice_for(kind, csv=True)}")])
-    text, encoding = _decoded(path, raw)
+    raw, text, encoding = _text_file(path, "a CSV text file")
     if encoding == "cp1252" and notes is not None:
         notes.append(Issue(
             f"{path.name} is not UTF-8: it was read as Windows-1252 (Excel's plain CSV); if "
@@ -434,13 +429,20 @@ def _damage_told(workbook: Workbook) -> Iterator[None]:
 def read_text(path: Path, *, notes: list[Issue] | None = None) -> str:
     """A text export's characters, decoded by the module docstring's rule (for report exports
     whose title lines a CSV reader cannot take as a header: `dunning.io.export_files`)."""
-    raw = path.read_bytes()
-    kind = _binary_kind(path, raw[:_SNIFF])
-    if kind is not None:
-        raise DunningInputError([Issue(
-            f"{path.name} is {kind}, not a text export; {_advice_for(kind, csv=True)}")])
-    text, encoding = _decoded(path, raw)
+    _, text, encoding = _text_file(path, "a text export")
     if encoding == "cp1252" and notes is not None:
         notes.append(Issue(f"{path.name} is not UTF-8: it was read as Windows-1252",
                            severity="warning"))
     return text
+
+
+def _text_file(path: Path, expected: str) -> tuple[bytes, str, str]:
+    """The file's bytes, its decoded text and the encoding used; a workbook or other binary
+    file given a text name is refused, saying what it is instead of `expected`."""
+    raw = path.read_bytes()
+    kind = _binary_kind(path, raw[:_SNIFF])
+    if kind is not None:
+        raise DunningInputError([Issue(
+            f"{path.name} is {kind}, not {expected}; {_advice_for(kind, csv=True)}")])
+    text, encoding = _decoded(path, raw)
+    return raw, text, encoding
