@@ -33,3 +33,15 @@ def no_backoff(monkeypatch):
         return real(*args, **{**kwargs, "sleep": lambda seconds: None})
 
     monkeypatch.setattr(remind, "send_messages", sending)
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """A loopback SMTP server (aiosmtpd, STARTTLS, login) that reminders are sent to through
+    yagmail; modules using it skip without the cryptography package, which makes its
+    certificate."""
+    from smtp_server import TEST_PASSWORD, LoopbackSmtp
+
+    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
+    with LoopbackSmtp(tmp_path / "certs") as running:
+        yield running

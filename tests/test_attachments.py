@@ -20,14 +20,6 @@ from statement_book import AS_OF, NOW, documents_book, open_amount
 pytest.importorskip("cryptography", reason="the loopback SMTP server makes its certificate "
                     "with the cryptography package (pip install '.[test]')")
 
-from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
-
-
-@pytest.fixture
-def server(tmp_path, monkeypatch):
-    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
-    with LoopbackSmtp(tmp_path / "certs") as running:
-        yield running
 
 
 def a_pdf(text: str) -> bytes:

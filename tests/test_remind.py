@@ -25,13 +25,6 @@ from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)  # a Monday, in the window
 
 
-@pytest.fixture
-def server(tmp_path, monkeypatch):
-    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
-    with LoopbackSmtp(tmp_path / "certs") as running:
-        yield running
-
-
 def table(path, name):
     workbook = CalamineWorkbook.from_path(str(path), load_tables=True)
     found = workbook.get_table_by_name(name)

@@ -13,16 +13,8 @@ pytest.importorskip("cryptography", reason="the loopback SMTP server makes its c
 from dunning.app import remind  # noqa: E402
 from dunning.app.remind_all import remind_all, worst  # noqa: E402
 from dunning.cli import main  # noqa: E402
-from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)  # a Monday, in the window
-
-
-@pytest.fixture
-def server(tmp_path, monkeypatch):
-    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
-    with LoopbackSmtp(tmp_path / "certs") as running:
-        yield running
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from dunning.demo import SAMPLE_SETTINGS  # noqa: E402
 from dunning.io.client_workbook import build_workbook  # noqa: E402
 from dunning.io.xlsx import append_rows  # noqa: E402
 from dunning.render.words import labels_for  # noqa: E402
-from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 23)  # a Monday
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
@@ -101,13 +100,6 @@ def spaced(text):
 
 def bodies(parsed):
     return (parsed.get_body(("plain",)).get_content(), parsed.get_body(("html",)).get_content())
-
-
-@pytest.fixture
-def server(tmp_path, monkeypatch):
-    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
-    with LoopbackSmtp(tmp_path / "certs") as running:
-        yield running
 
 
 # ------------------------------------------------------------ overdue apart from due soon
