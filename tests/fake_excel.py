@@ -2,8 +2,10 @@
 
 Only the calls `dunning.excel.live` makes are imitated: sheets and tables, `Range.value`
 (lists of rows; numbers as floats, dates as datetimes, blanks as None),
-`Table.resize`, `Sheet.clear_contents` and `Book.selection`. Writing behaves as
-Excel does: a leading apostrophe marks text and is not stored; any other text
+`Table.resize`, `Tables.add`, `Sheet.clear_contents`, `Book.selection`, and the charts
+API (`Charts.add` and what is set on a chart after), whose calls are recorded on each
+`FakeChart` for a test to read. A cell is 48 points wide and 15 high, Excel's defaults.
+Writing behaves as Excel does: a leading apostrophe marks text and is not stored; any other text
 starting with "=" would become a formula, and is recorded as `Formula` so a test
 can see it happen.
 """
@@ -11,11 +13,14 @@ can see it happen.
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import load_workbook
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 
 @dataclass(frozen=True)
@@ -23,10 +28,36 @@ class Formula:
     text: str
 
 
+COLUMN_POINTS, ROW_POINTS = 48.0, 15.0
+
+
 class FakeRange:
     def __init__(self, sheet: FakeSheet, top: int, left: int, bottom: int, right: int) -> None:
         self.sheet, self.row, self.column = sheet, top, left
         self.shape = (bottom - top + 1, right - left + 1)
+
+    @property
+    def address(self) -> str:
+        """Where the range is, as "Sheet!B2:C9" (a test's shorthand, not xlwings' spelling)."""
+        bottom, right = self.row + self.shape[0] - 1, self.column + self.shape[1] - 1
+        return (f"{self.sheet.name}!{get_column_letter(self.column)}{self.row}:"
+                f"{get_column_letter(right)}{bottom}")
+
+    @property
+    def left(self) -> float:
+        return (self.column - 1) * COLUMN_POINTS
+
+    @property
+    def top(self) -> float:
+        return (self.row - 1) * ROW_POINTS
+
+    @property
+    def width(self) -> float:
+        return self.shape[1] * COLUMN_POINTS
+
+    @property
+    def height(self) -> float:
+        return self.shape[0] * ROW_POINTS
 
     def options(self, ndim: int = 2) -> FakeRange:
         return self
@@ -52,11 +83,65 @@ class FakeTable:
         self.range = area
 
 
+class FakeTables(list):
+    def add(self, source: FakeRange, name: str, table_style_name: str = "TableStyleMedium2",
+            **_: object) -> FakeTable:
+        table = FakeTable(name, source)
+        table.style = table_style_name
+        self.append(table)
+        return table
+
+
+class FakeAxis:
+    def __init__(self) -> None:
+        self.number_format: str | None = None
+        self.reverse_order = False
+
+
+class FakeSeries:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class FakeChart:
+    """A chart added through `Charts.add`, with what was set on it after."""
+
+    def __init__(self, charts: FakeCharts, name: str, chart_type: str, source: FakeRange,
+                 box: tuple[float, float, float, float], plot_by: str | None) -> None:
+        self._charts, self.name, self.chart_type, self.source = charts, name, chart_type, source
+        self.left, self.top, self.width, self.height = box
+        self.plot_by = plot_by
+        self.title: str | None = None
+        self.x_values: FakeRange | None = None
+        self.value_axis, self.category_axis = FakeAxis(), FakeAxis()
+        self.series = [FakeSeries(f"Series{i + 1}") for i in range(source.shape[1])]
+
+    def set_x_axis_values(self, source: FakeRange) -> None:
+        self.x_values = source
+
+    def delete(self) -> None:
+        self._charts.remove(self)
+
+
+class FakeCharts(list):
+    def add(self, left: float = 0, top: float = 0, width: float = 355, height: float = 211,
+            chart_type: str | None = None, source: FakeRange | None = None,
+            plot_by: str | None = None, name: str | None = None) -> FakeChart:
+        assert source is not None, "Dunning always gives the chart its source"
+        if name is not None and any(chart.name == name for chart in self):
+            raise ValueError(f"{name!r} is already present")  # xlwings' ShapeAlreadyExists
+        chart = FakeChart(self, name or f"Chart {len(self) + 1}", chart_type or "column_clustered",
+                          source, (left, top, width, height), plot_by)
+        self.append(chart)
+        return chart
+
+
 class FakeSheet:
     def __init__(self, name: str) -> None:
         self.name = name
         self.cells: dict[tuple[int, int], object] = {}
-        self.tables: list[FakeTable] = []
+        self.tables = FakeTables()
+        self.charts = FakeCharts()
 
     def put(self, row: int, column: int, value: object) -> None:
         if isinstance(value, str) and value.startswith("'"):
@@ -65,6 +150,8 @@ class FakeSheet:
             value = Formula(value)
         if isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            value = dt.datetime(value.year, value.month, value.day)  # read back as datetimes
         if value is None or value == "":
             self.cells.pop((row, column), None)
         else:
@@ -104,6 +191,27 @@ class FakeSheets(list):
         return sheet
 
 
+def chart_names(path: Path, sheet: str) -> list[str]:
+    """The names of the charts a workbook file draws on a sheet (its drawing's frames)."""
+    def rels(part: str) -> dict[str, str]:
+        folder, name = part.rsplit("/", 1)
+        found = f"{folder}/_rels/{name}.rels"
+        if found not in archive.namelist():
+            return {}
+        text = archive.read(found).decode()
+        return {m.group(1): posixpath.normpath(posixpath.join(folder, m.group(2)))
+                for m in re.finditer(r'Id="([^"]+)"[^>]*Target="([^"]+)"', text)}
+
+    with zipfile.ZipFile(path) as archive:
+        listed = archive.read("xl/workbook.xml").decode()
+        ids = dict(re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', listed))
+        part = rels("xl/workbook.xml").get(ids.get(sheet, ""))
+        drawings = [target for target in rels(part).values() if "/drawings/" in target] \
+            if part else []
+        return [name for drawing in drawings for name in re.findall(
+            r'<xdr:cNvPr [^>]*name="([^"]+)"', archive.read(drawing).decode())]
+
+
 class FakeBook:
     """A workbook file's values, as an xlwings Book would show them."""
 
@@ -123,6 +231,9 @@ class FakeBook:
             for name, ref in worksheet.tables.items():
                 left, top, right, bottom = range_boundaries(ref)
                 sheet.tables.append(FakeTable(name, FakeRange(sheet, top, left, bottom, right)))
+            for name in chart_names(path, worksheet.title):
+                whole = FakeRange(sheet, 1, 1, 1, 1)  # where a file's chart draws from is not kept
+                sheet.charts.append(FakeChart(sheet.charts, name, "", whole, (0, 0, 0, 0), None))
             self.sheets.append(sheet)
 
     def select(self, sheet: str, row: int, column: int = 1) -> None:

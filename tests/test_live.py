@@ -192,6 +192,97 @@ def test_a_missing_sheet_is_added_after_the_last(offset_book):
     assert offset_book.sheets["Empty"].cells == {}
 
 
+def test_a_table_is_made_over_an_owned_sheets_rows_and_resized_as_they_grow(offset_book):
+    workbook = ExcelWorkbook(offset_book)
+    rows = [["As Of", "DSO", None, "Dunning, as of 2026-11-23"], [dt.datetime(2026, 10, 31), 50.0]]
+    workbook.replace_sheet("History", rows, table="History")
+    made = workbook.table("History")  # the headers stop at the first empty one: the note
+    assert (made.sheet, made.header_row, made.columns) == ("History", 1, ["As Of", "DSO"])
+    assert made.rows == [[dt.datetime(2026, 10, 31), 50.0]]
+    assert offset_book.sheets["History"].tables[0].style == "TableStyleLight9"
+    longer = [*rows, [dt.datetime(2026, 11, 23), 48.5]]
+    workbook.replace_sheet("History", longer, table="History")
+    assert len(offset_book.sheets["History"].tables) == 1
+    assert workbook.table("History").rows[-1] == [dt.datetime(2026, 11, 23), 48.5]
+    workbook.replace_sheet("History", [rows[0]], table="History")  # no rows: one blank row
+    assert workbook.table("History").rows == [[None, None]]
+
+
+def test_a_table_on_an_owned_sheet_keeps_its_headers_or_nothing_is_written(offset_book):
+    workbook = ExcelWorkbook(offset_book)
+    before = offset_book.sheets["Log"].rows()
+    with pytest.raises(DunningInputError, match="must be 'Date', the name of column 1 of table "
+                                                "Notes") as raised:
+        workbook.replace_sheet("Log", [[], [], [None, None, "Day", "Customer", "Note"]])
+    assert raised.value.issues[0].column_letter == "C" and raised.value.issues[0].row == 3
+    assert offset_book.sheets["Log"].rows() == before
+    with pytest.raises(DunningInputError, match="already has a table named Notes on another"):
+        workbook.replace_sheet("Other", [["A", "B"]], table="notes")
+    assert offset_book.sheets["Other"].cells[(2, 2)] == "x"
+
+
+def drawn_charts():
+    from dunning.io import Chart, Series
+
+    return [
+        Chart("column", "Aging (EUR)", (Series("Open amount EUR", "Charts!$B$5:$B$10",
+                                                "Charts!$A$5:$A$10"),), (4, 0, 13, 17)),
+        Chart("bar", "Largest (EUR)", (Series("Overdue EUR", "Charts!$C$13:$C$20",
+                                              "Charts!$B$13:$B$20"),), (13, 0, 22, 17)),
+        Chart("line", "DSO over time (EUR)",
+              (Series("DSO", "'KPI History'!$E$2:$E$4", "'KPI History'!$A$2:$A$4"),
+               Series("Best Possible DSO", "'KPI History'!$F$2:$F$4",
+                      "'KPI History'!$A$2:$A$4")),
+              (4, 17, 13, 34), number_format="0", category_format="yyyy-mm-dd"),
+    ]
+
+
+def test_charts_are_drawn_in_the_open_book_over_the_ranges_they_name(offset_book):
+    from fake_excel import COLUMN_POINTS, ROW_POINTS
+
+    offset_book.sheets.add("KPI History", after=offset_book.sheets[1])
+    workbook = ExcelWorkbook(offset_book)
+    workbook.replace_sheet("Charts", [["Charts"]])
+    workbook.set_charts("Charts", drawn_charts())
+    aging, largest, dso = offset_book.sheets["Charts"].charts
+    assert [c.name for c in (aging, largest, dso)] == [f"Dunning chart {n}" for n in (1, 2, 3)]
+    assert [c.chart_type for c in (aging, largest, dso)] == [
+        "column_clustered", "bar_clustered", "line_markers"]
+    assert (aging.source.address, aging.x_values.address) == ("Charts!B5:B10", "Charts!A5:A10")
+    assert (aging.left, aging.top, aging.width, aging.height) == (
+        4 * COLUMN_POINTS, 0, 9 * COLUMN_POINTS, 17 * ROW_POINTS)  # columns E:M, rows 1-17
+    assert [s.name for s in aging.series] == ["Open amount EUR"] and aging.plot_by == "columns"
+    assert aging.title == "Aging (EUR)" and aging.value_axis.number_format == "#,##0"
+    assert largest.category_axis.reverse_order and not aging.category_axis.reverse_order
+    assert (dso.source.address, dso.x_values.address) == (
+        "KPI History!E2:F4", "KPI History!A2:A4")  # the two series side by side, one block
+    assert [s.name for s in dso.series] == ["DSO", "Best Possible DSO"]
+    assert (dso.value_axis.number_format, dso.category_axis.number_format) == ("0", "yyyy-mm-dd")
+    assert dso.top == 17 * ROW_POINTS
+
+
+def test_drawing_again_replaces_dunnings_charts_and_keeps_the_users(offset_book):
+    offset_book.sheets.add("KPI History", after=offset_book.sheets[1])
+    workbook = ExcelWorkbook(offset_book)
+    workbook.replace_sheet("Charts", [["Charts"]])
+    sheet = offset_book.sheets["Charts"]
+    theirs = sheet.charts.add(source=sheet.range((1, 1)), name="Chart 1")
+    workbook.set_charts("Charts", drawn_charts())
+    workbook.set_charts("Charts", drawn_charts()[:1])
+    assert [chart.name for chart in sheet.charts] == ["Chart 1", "Dunning chart 1"]
+    assert sheet.charts[0] is theirs
+
+
+def test_series_the_open_book_cannot_draw_as_one_block_are_refused(offset_book):
+    from dunning.io import Chart, Series
+
+    workbook = ExcelWorkbook(offset_book)
+    apart = Chart("line", "Apart", (Series("a", "Other!$A$1:$A$3"), Series("b", "Other!$C$1:$C$3")),
+                  (0, 0, 5, 5))
+    with pytest.raises(ValueError, match="series 2 is not the column beside the one before"):
+        workbook.set_charts("Other", [apart])
+
+
 def test_save_leaves_the_saving_to_the_user(book, excel):
     before = book.read_bytes()
     workbook = ExcelWorkbook(excel)

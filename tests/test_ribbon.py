@@ -17,6 +17,7 @@ from dunning.core.worklist import HEADERS as WORKLIST_HEADERS
 from dunning.excel import ribbon
 from dunning.excel.live import ExcelWorkbook, cell_value
 from dunning.io.book import open_book
+from dunning.io.workbook import FileWorkbook
 from fake_excel import FakeBook, Formula
 
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)
@@ -270,6 +271,62 @@ def test_refresh_in_the_open_book_keeps_the_history_of_earlier_refreshes(excel):
     assert excel.sheets["KPIHistory"].rows() == first  # the same day: replaced, not added
     header = first[0]
     assert header[:2] == ["As Of", "Currency"] and str(header[-1]).startswith("Dunning, as of")
+
+
+def file_charts(path):
+    """Each chart part's (categories, values block) as the fake spells ranges: "Sheet!A2:A4"."""
+    import re
+    import zipfile
+
+    def bare(ref):
+        return ref.replace("$", "")
+
+    found = []
+    with zipfile.ZipFile(path) as archive:
+        parts = [n for n in archive.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+        names = sorted(parts, key=lambda n: int(re.sub(r"\D", "", n)))
+        for name in names:
+            refs = re.findall(r"<c:f>(.*?)</c:f>", archive.read(name).decode())
+            categories, values = refs[0::2], refs[1::2]  # each series: categories, then values
+            sheet, first = values[0].split("!")
+            last = values[-1].split("!")[1]
+            found.append((bare(categories[0]),
+                          f"{sheet}!{bare(first.split(':')[0])}:{bare(last.split(':')[1])}"))
+    return found
+
+
+def test_refresh_in_the_open_book_records_history_and_draws_charts_as_the_file_does(book, excel):
+    days = [dt.date(2026, 9, 30), dt.date(2026, 10, 31), dt.date(2026, 11, 23)]
+    live = ExcelWorkbook(excel)
+    for day in [*days, days[1]]:  # the second refresh of 31 October replaces its row
+        actions.refresh(live, as_of=day, now=NOW)
+        actions.refresh(book, as_of=day, now=NOW)
+    ours = live.table("KPIHistory")
+    with FileWorkbook(book) as file:
+        theirs = file.table("KPIHistory")
+    assert ours.columns == theirs.columns and ours.header_row == theirs.header_row == 1
+    assert [row[0].date() for row in ours.rows] == days
+    assert [[cell.date() if isinstance(cell, dt.datetime) else cell for cell in row]
+            for row in ours.rows] == [
+        [cell if cell != "" else None for cell in row] for row in theirs.rows]
+    charts = excel.sheets["Charts"].charts
+    assert [chart.name for chart in charts] == [f"Dunning chart {n}" for n in range(1, 5)]
+    assert [(chart.x_values.address, chart.source.address) for chart in charts] == file_charts(book)
+    assert charts[2].source.address == "KPIHistory!E2:F4"  # DSO and best possible DSO, 3 days
+
+
+def test_refresh_in_the_open_book_takes_over_what_the_file_refresh_wrote(book):
+    actions.refresh(book, as_of=dt.date(2026, 10, 31), now=NOW)
+    excel = FakeBook(book)  # the refreshed file, opened in Excel
+    assert [c.name for c in excel.sheets["Charts"].charts] == [
+        f"Dunning chart {n}" for n in range(1, 5)]
+    press("refresh", excel)  # the Settings' As Of Date, 2026-11-23
+    history = excel.sheets["KPIHistory"]
+    assert len(history.tables) == 1
+    assert [row[0].date() for row in ExcelWorkbook(excel).table("KPIHistory").rows] == [
+        dt.date(2026, 10, 31), dt.date(2026, 11, 23)]
+    charts = excel.sheets["Charts"].charts
+    assert len(charts) == 4 and charts[2].source.address == "KPIHistory!E2:F3"
 
 
 def test_statement_button_writes_the_selected_customers_statement_and_opens_it(book, excel,

@@ -90,3 +90,12 @@ def test_libreoffice_opens_the_grown_workbook(excel_made, tmp_path):
     append_rows(excel_made, "Table1", [[6, 30]])
     [converted] = corpus.libreoffice_convert([excel_made], tmp_path / "out", "ods")
     assert converted.stat().st_size > 0
+
+
+def test_a_chart_reference_splits_into_its_sheet_rows_and_columns():
+    from dunning.io.xlsx.chart_ranges import split_range
+
+    assert split_range("KPIHistory!$E$2:$F$9") == ("KPIHistory", 2, 5, 9, 6)
+    assert split_range("'Bob''s KPIs'!$AA$3") == ("Bob's KPIs", 3, 27, 3, 27)
+    with pytest.raises(ValueError, match="not a range reference"):
+        split_range("E2:F9")

@@ -4,8 +4,10 @@ Kept thin on purpose: Excel cannot run where the tests run, so this module only
 moves blocks of values between Excel and the actions, one block per range and
 never cell by cell, and every decision stays in code that is tested on files.
 It uses a handful of xlwings calls (sheets, tables, `Range.value`,
-`Table.resize`, `Sheet.clear_contents`), which the tests imitate with plain
-Python objects holding the values xlwings passes: lists of rows, dates as
+`Table.resize`, `Tables.add`, `Sheet.clear_contents`, and for charts
+`Charts.add`, `Chart.set_x_axis_values`, the series' names, the title and the
+axes' number formats: xlwings 0.37.5 and later), which the tests imitate with
+plain Python objects holding the values xlwings passes: lists of rows, dates as
 datetimes, blanks as None.
 
 Text written to a cell is prefixed with an apostrophe, Excel's mark for "this
@@ -20,11 +22,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dunning.core.errors import DunningInputError, Issue
-from dunning.io import Chart, TableColumn, rows_in_column_order
+from dunning.core.errors import DunningInputError, Issue, column_letter
+from dunning.io import CHART_NAME, Chart, TableColumn, rows_in_column_order, split_range
 from dunning.io.report_styles import format_runs
 from dunning.io.workbook import Row, TableValues
 from dunning.render.sheet_layout import SheetLayout
+
+_CHART_TYPES = {"column": "column_clustered", "bar": "bar_clustered", "line": "line_markers"}
+"""xlwings' names for the file writer's chart kinds."""
 
 
 class ExcelWorkbook:
@@ -92,11 +97,22 @@ class ExcelWorkbook:
         """Clear the Dunning-owned sheet (created if missing) and write `rows` from A1.
 
         A `layout` sets number formats, one block of cells at a time (a run of one
-        kind down a column); `table` is not made in the open book (the file writer
-        makes it), so a table the sheet has keeps its own size.
+        kind down a column). As the file writer does, every table on the sheet is
+        resized over the rows written (its header row must be written unchanged),
+        and `table` names an Excel Table over them (header in row 1, up to the first
+        empty header) made when the sheet has none, so charts can name its columns.
         """
-        if name in self.sheet_names():
-            sheet = self.book.sheets[name]
+        sheet = self.book.sheets[name] if name in self.sheet_names() else None
+        tables = list(sheet.tables) if sheet is not None else []
+        _check_headers(sheet, tables, rows)
+        headers = _table_headers(name, table, rows) if table is not None else []
+        if table is not None and not any(t.name.casefold() == table.casefold() for t in tables):
+            found = self._find_table(table)
+            if found is not None:
+                raise DunningInputError([Issue(
+                    f"the workbook already has a table named {found[1].name} on another sheet",
+                    sheet=name)])
+        if sheet is not None:
             sheet.clear_contents()
         else:
             sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.book.sheets) - 1])
@@ -104,12 +120,66 @@ class ExcelWorkbook:
         if width:
             sheet.range((1, 1)).value = [
                 [cell_value(v) for v in row] + [None] * (width - len(row)) for row in rows]
+        for owned in tables:
+            area = owned.range
+            top, left = int(area.row), int(area.column)
+            owned.resize(sheet.range((top, left), (max(top + 1, len(rows)),
+                                                   left + area.shape[1] - 1)))
+        if table is not None and not tables:
+            sheet.tables.add(source=sheet.range((1, 1), (max(2, len(rows)), len(headers))),
+                             name=table, table_style_name="TableStyleLight9")
         if layout is not None:
             for (first, last, col), code in format_runs(layout):
                 sheet.range((first, col), (last, col)).number_format = code
 
     def set_charts(self, sheet: str, charts: Sequence[Chart]) -> None:
-        """Charts are drawn by the file writer (`dunning refresh`); the open book keeps its own."""
+        """Draw `charts` on the sheet as native charts of the open book, over the ranges the
+        file writer's chart parts name and in the same cells.
+
+        The charts an earlier refresh drew, in the file or in the open book (named
+        "Dunning chart N", as the file writer names them), are deleted first; any other
+        chart on the sheet is left where it is. The values of a chart's series are one
+        block of adjacent columns (each series a column, its name set after), its
+        categories the first series' categories.
+        """
+        target = self.book.sheets[sheet]
+        for old in [chart for chart in target.charts
+                    if str(chart.name).startswith(CHART_NAME)]:
+            old.delete()
+        for number, chart in enumerate(charts, start=1):
+            col1, row1, col2, row2 = chart.anchor
+            area = target.range((row1 + 1, col1 + 1), (max(row1 + 1, row2), max(col1 + 1, col2)))
+            drawn = target.charts.add(
+                left=area.left, top=area.top, width=area.width, height=area.height,
+                chart_type=_CHART_TYPES[chart.kind], source=self._values(chart),
+                plot_by="columns", name=f"{CHART_NAME} {number}")
+            categories = chart.series[0].categories
+            if categories:
+                drawn.set_x_axis_values(self._block(categories))
+            for index, series in enumerate(chart.series):
+                drawn.series[index].name = series.name
+            drawn.title = chart.title
+            drawn.value_axis.number_format = chart.number_format
+            if chart.category_format:
+                drawn.category_axis.number_format = chart.category_format
+            if chart.kind == "bar":
+                drawn.category_axis.reverse_order = True  # largest at the top, as in the file
+
+    def _block(self, ref: str) -> Any:
+        """The xlwings range of a chart reference ("KPIHistory!$E$2:$E$9")."""
+        name, r1, c1, r2, c2 = split_range(ref)
+        return self.book.sheets[name].range((r1, c1), (r2, c2))
+
+    def _values(self, chart: Chart) -> Any:
+        """The one block holding every series' values, side by side in series order."""
+        parts = [split_range(series.values) for series in chart.series]
+        name, r1, c1, r2, c2 = parts[0]
+        for index, (other, o1, oc1, o2, oc2) in enumerate(parts[1:], start=1):
+            if (other.casefold(), o1, o2, oc1) != (name.casefold(), r1, r2, c2 + 1) or oc2 != oc1:
+                raise ValueError(f"chart {chart.title!r}: series {index + 1} is not the column "
+                                 "beside the one before; the open book draws one block")
+            c2 = oc2
+        return self.book.sheets[name].range((r1, c1), (r2, c2))
 
     def save(self) -> None:
         """Nothing to do: the changes are in the open book, which the user saves."""
@@ -142,6 +212,39 @@ class ExcelWorkbook:
                 if table.name.casefold() == name.casefold():
                     return sheet, table
         return None
+
+
+def _check_headers(sheet: Any, tables: Sequence[Any], rows: Sequence[Sequence[object]]) -> None:
+    """A table on an owned sheet keeps its header names: the rows must write them unchanged."""
+    issues = []
+    for table in tables:
+        area = table.range
+        top, left = int(area.row), int(area.column)
+        names = _rows(sheet.range((top, left), (top, left + area.shape[1] - 1))
+                      .options(ndim=2).value)[0]
+        written = list(rows[top - 1]) if len(rows) >= top else []
+        for index, header in enumerate(names):
+            value = written[left - 1 + index] if left - 1 + index < len(written) else None
+            if _header(value) != _header(header):
+                issues.append(Issue(
+                    f"the header written here must be {_header(header)!r}, the name of column "
+                    f"{index + 1} of table {table.name}", sheet=sheet.name, row=top,
+                    column_letter=column_letter(left + index - 1), value=value))
+    if issues:
+        raise DunningInputError(issues)
+
+
+def _table_headers(sheet: str, table: str, rows: Sequence[Sequence[object]]) -> list[str]:
+    """Row 1's cells up to the first empty one: the headers of a new table over the rows."""
+    headers: list[str] = []
+    for value in rows[0] if rows else []:
+        if _blank(value):
+            break
+        headers.append(str(value))
+    if not headers or len({h.casefold() for h in headers}) != len(headers):
+        raise DunningInputError([Issue(f"table {table} needs distinct headers in row 1",
+                                       sheet=sheet)])
+    return headers
 
 
 def cell_value(value: object) -> object:

@@ -24,6 +24,20 @@ _REFERENCE = re.compile(
 )
 
 
+def split_range(ref: str) -> tuple[str, int, int, int, int]:
+    """A chart's range reference ("'My Sheet'!$B$2:$C$9") as (sheet, first row, first column,
+    last row, last column), rows and columns from 1; a single cell is a one-cell range."""
+    match = _REFERENCE.fullmatch(ref.strip())
+    if match is None:
+        raise ValueError(f"not a range reference: {ref!r}")
+    named = match.group("sheet")
+    sheet = named[1:-1].replace("''", "'") if named.startswith("'") else named
+    r1, c1 = int(match.group("r1")), col_number(match.group("c1"))
+    r2 = int(match.group("r2") or r1)
+    c2 = col_number(match.group("c2")) if match.group("c2") else c1
+    return sheet, r1, c1, r2, c2
+
+
 def chart_parts(package: Package) -> list[str]:
     """Every chart part (xl/charts/chartN.xml, chartEx parts too) of the package."""
     return [name for name in package.names()
