@@ -132,8 +132,88 @@ def test_the_portfolio_reads_like_a_report_with_native_charts(folder):
     refs = [f.text for f in tree.iter(f"{spec}f")]
     eur = sorted(r["File"] for r in sheet_records(out, "Clients") if r["Currency"] == "EUR")
     last = 4 + len(eur)  # the EUR block: header in row 4, one row per EUR client
-    assert f"'Charts'!$A$5:$A${last}" in refs and f"'Charts'!$B$5:$B${last}" in refs
-    assert f"'Charts'!$C$5:$C${last}" in refs
+    assert f"Charts!$A$5:$A${last}" in refs and f"Charts!$B$5:$B${last}" in refs
+    assert f"Charts!$C$5:$C${last}" in refs
+
+
+def chart_parts(path):
+    """Each chart part of a workbook: (title, [(series name, categories, values)], blanks)."""
+    from lxml import etree
+
+    c = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
+    found = []
+    with zipfile.ZipFile(path) as archive:
+        names = sorted((n for n in archive.namelist() if n.startswith("xl/charts/chart")),
+                       key=lambda n: int("".join(ch for ch in n if ch.isdigit())))
+        for name in names:
+            root = etree.fromstring(archive.read(name))  # raises unless well-formed
+            title = "".join(root.find("c:chart/c:title", c).itertext())
+            series = [(s.findtext("c:tx/c:v", namespaces=c),
+                       s.findtext("c:cat//c:f", namespaces=c),
+                       s.findtext("c:val//c:f", namespaces=c))
+                      for s in root.iterfind(".//c:ser", c)]
+            found.append((title, series, root.find("c:chart/c:dispBlanksAs", c).get("val")))
+    return found
+
+
+def cells(path, sheet, ref):
+    """The values a chart reference ("Charts!$B$5:$B$9") names, as calamine reads them."""
+    from dunning.io import split_range
+
+    name, r1, c1, r2, c2 = split_range(ref)
+    assert name == sheet
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(
+        skip_empty_area=False)
+    return [rows[r - 1][c - 1] if c - 1 < len(rows[r - 1]) else "" for r in range(r1, r2 + 1)
+            for c in range(c1, c2 + 1)]
+
+
+def test_the_portfolio_charts_each_clients_dso_and_cei_over_time(folder):
+    from dunning.core.kpi_history import HISTORY_HEADERS
+
+    days = {"Alpha.xlsx": [dt.date(2026, 9, 30), dt.date(2026, 10, 31), SAMPLE_AS_OF,
+                           dt.date(2026, 12, 31)],  # a day after the portfolio's: not shown
+            "north/deep/Gamma.xlsx": [dt.date(2026, 10, 15), SAMPLE_AS_OF],
+            "north/Beta.xlsx": [SAMPLE_AS_OF]}
+    recorded = {}
+    for owner in ("~$Alpha.xlsx", ".~lock.Alpha.xlsx#"):  # Alpha is closed for its refreshes
+        (folder / owner).unlink()
+    for file, dates in days.items():
+        for day in dates:
+            actions.refresh(folder / file, as_of=day, now=NOW)
+        table = CalamineWorkbook.from_path(str(folder / file), load_tables=True).get_table_by_name(
+            "KPIHistory")
+        recorded[file] = {row[0]: dict(zip(HISTORY_HEADERS, row, strict=True))
+                          for row in table.to_python()}
+    out = folder / "Portfolio.xlsx"
+    assert main(["portfolio", str(folder), "--out", str(out), "--as-of", "2026-11-23",
+                 "--now", NOW.isoformat()]) == 0
+    parts = chart_parts(out)
+    assert [title for title, _, _ in parts] == [
+        "Open and past due by client (EUR)", "DSO by client (EUR)", "DSO over time (EUR)",
+        "CEI over time, last 30 days (EUR)", "Open and past due by client (USD)",
+        "DSO by client (USD)", "DSO over time (USD)", "CEI over time, last 30 days (USD)"]
+    dso_eur, cei_eur = parts[2], parts[3]
+    assert [name for name, _, _ in dso_eur[1]] == ["Alpha Ltd", "=Gamma"]
+    assert dso_eur[2] == "span"  # a client without a row that day does not break the line
+    shown_days = [dt.date(2026, 9, 30), dt.date(2026, 10, 15), dt.date(2026, 10, 31),
+                  SAMPLE_AS_OF]
+    for (_, dates, values), file in zip(dso_eur[1], ["Alpha.xlsx", "north/deep/Gamma.xlsx"],
+                                           strict=True):
+        read_days = [d.date() if isinstance(d, dt.datetime) else d
+                     for d in cells(out, "Charts", dates)]
+        assert read_days == shown_days
+        own = recorded[file]
+        expected = [own[d]["DSO"] if d in own else "" for d in shown_days]
+        assert cells(out, "Charts", values) == [v if v == "" else pytest.approx(v)
+                                                for v in expected]
+    alpha = recorded["Alpha.xlsx"]
+    assert cells(out, "Charts", cei_eur[1][0][2]) == [
+        pytest.approx(alpha[d]["CEI Last 30 Days"]) if d in alpha else "" for d in shown_days]
+    usd = parts[6][1]
+    assert [name for name, _, _ in usd] == ["Beta GmbH"]
+    assert cells(out, "Charts", usd[0][2]) == pytest.approx(
+        [recorded["north/Beta.xlsx"][SAMPLE_AS_OF]["DSO"]])
 
 
 def test_a_second_run_skips_the_portfolio_it_wrote_wherever_it_is_named(folder, capsys):

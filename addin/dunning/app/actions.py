@@ -113,7 +113,7 @@ def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None,
         workbook.replace_sheet(AGING_SHEET, aging.rows, layout=aging)
         kpis = kpi_sheet(book.frame, day, stamp)
         workbook.replace_sheet(KPI_SHEET, kpis.rows, layout=kpis)
-        history = merge_history(_history_rows(workbook), history_records(book.frame, day))
+        history = merge_history(recorded_history(workbook), history_records(book.frame, day))
         layout = history_sheet(history, stamp)
         workbook.replace_sheet(HISTORY_SHEET, layout.rows, layout=layout, table=HISTORY_SHEET)
         currency = chart_currency(book.frame, getattr(settings, "currency", ""))
@@ -131,9 +131,10 @@ def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None,
                         f"the {', '.join(sheets)} sheet(s).", tuple(sheets))
 
 
-def _history_rows(workbook: Workbook) -> list[list[object]]:
-    """The KPI history recorded so far: the KPIHistory table's rows, else (a book open in
-    Excel whose sheet has no table) the sheet's rows under its headers."""
+def recorded_history(workbook: Workbook) -> list[list[object]]:
+    """The KPI history recorded so far: the KPIHistory table's rows, else (a sheet without
+    its table: an open book refreshed before the ribbon kept the table) the sheet's rows
+    under its headers."""
     found = workbook.table(HISTORY_SHEET)
     if found is not None:
         return found.rows

@@ -7,11 +7,10 @@ over that currency's rows of KPIHistory, which Refresh keeps together).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from dunning.core.kpi_history import HISTORY_HEADERS, currency_rows
-from dunning.io import Chart, Series
+from dunning.io import Chart, Series, range_ref
 from dunning.render.report_sheets import AGING_FIRST, CHARTS_SHEET, HISTORY_SHEET
 
 LEFT, MIDDLE, RIGHT = 4, 13, 22
@@ -62,7 +61,6 @@ def report_charts(rows: Sequence[Sequence[object]], history: Sequence[Sequence[o
 
 
 def _ref(sheet: str, column: str, first: int, last: int) -> str:
-    """An absolute range reference, the sheet name quoted when it needs to be."""
-    name = sheet if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet) else (
-        "'" + sheet.replace("'", "''") + "'")
-    return f"{name}!${column}${first}:${column}${last}"
+    """An absolute range reference of rows `first` to `last` of one column."""
+    number = ord(column) - ord("A") + 1
+    return range_ref(sheet, first, number, last, number)

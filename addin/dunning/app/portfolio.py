@@ -1,11 +1,11 @@
 """`dunning portfolio FOLDER`: every client workbook in a folder read, rolled up, written.
 
 Each workbook is read in its own process (`concurrent.futures.ProcessPoolExecutor`):
-its ledger, today's worklist, its ContactLog and its send journal's doubts. The reading
-function is pure of the clock (it is given the as-of date and the moment of the run),
-so the same folder on the same date always gives the same portfolio. A workbook that
-cannot be read becomes a row naming its error; the others still report. The roll-up is
-`dunning.core.portfolio`, the file `dunning.io.portfolio_book`.
+its ledger, today's worklist, its ContactLog, its KPIHistory and its send journal's
+doubts. The reading function is pure of the clock (it is given the as-of date and the
+moment of the run), so the same folder on the same date always gives the same
+portfolio. A workbook that cannot be read becomes a row naming its error; the others
+still report. The roll-up is `dunning.core.portfolio`, the file `dunning.io.portfolio_book`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dunning.app.actions import ActionResult, worklist
+from dunning.app.actions import ActionResult, recorded_history, worklist
 from dunning.app.clients import client_workbooks, no_clients
 from dunning.app.remind import journal_path, read_run_inputs
 from dunning.core.errors import DunningInputError
@@ -39,11 +39,13 @@ def read_client(path: Path, as_of: dt.date, now: dt.datetime, root: Path | None 
             inputs = read_run_inputs(workbook, as_of=as_of, preview=True)
             ranked = worklist(workbook, now=now, as_of=as_of, write=False)
             settings_client = open_book(workbook, all_currencies=True).settings.client.strip()
+            history = tuple(tuple(row) for row in recorded_history(workbook))
         in_doubt, unlogged = journal_state(journal_path(path), inputs.log)
         problems = tuple(str(issue) for issue in inputs.issues[:PROBLEMS_KEPT])
         return ClientFigures(client=settings_client or path.stem, file=file,
                              ledger=inputs.ledger, worklist=ranked.data, log=inputs.log,
-                             in_doubt=in_doubt, unlogged=unlogged, problems=problems)
+                             in_doubt=in_doubt, unlogged=unlogged, problems=problems,
+                             history=history)
     except DunningInputError as error:
         return ClientFigures(client=path.stem, file=file, error="; ".join(
             str(issue) for issue in error.issues[:3]) + (

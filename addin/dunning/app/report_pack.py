@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from dunning.app.actions import ActionResult, _history_rows, read_today, worklist
+from dunning.app.actions import ActionResult, read_today, recorded_history, worklist
 from dunning.core.aging import TOTAL, age_items, aging_tables
 from dunning.core.disputes import open_disputes
 from dunning.core.errors import DunningInputError, Issue
@@ -78,7 +78,7 @@ def pack_data(workbook: Workbook, *, now: dt.datetime, as_of: dt.date | None = N
         raise DunningInputError([Issue("say which day the pack is for (--as-of)")])
     day, settings = book.as_of, book.settings
     edges, basis = settings.bucket_edges, settings.aging_basis
-    history = history_as_read(_history_rows(workbook))
+    history = history_as_read(recorded_history(workbook))
     today_rows = history_records(book.frame, day)
     today = read_today(workbook, now, as_of=day)
     inputs = today.inputs

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from dunning.core.kpi_history import HISTORY_HEADERS, merge_history
 from dunning.core.kpis import NotDefined
 from dunning.core.ledger_kpis import all_kpis
 
@@ -26,6 +27,8 @@ CLIENT_COLUMNS: tuple[str, ...] = (
     "client", "file", "currency", "open_receivables", "past_due", "percent_past_due", "dso",
     "cei", "worklist", "broken_promises", "last_run", "last_run_status", "problems", "error",
 )
+HISTORY_COLUMNS: tuple[str, ...] = ("client", "file", "currency", "as_of", "dso", "cei")
+"""A client's KPIHistory rows as the portfolio charts them (CEI as a fraction, as recorded)."""
 WORKLIST_COLUMNS: tuple[str, ...] = (
     "client", "rank", "customer", "name", "score", "currency", "open_balance", "reason",
     "reminder", "reasons",
@@ -36,7 +39,8 @@ WORKLIST_COLUMNS: tuple[str, ...] = (
 class ClientFigures:
     """What one client's workbook gave: its ledger (all currencies), today's worklist, its
     ContactLog, the sends its journal holds in doubt and those it shows sent but the
-    ContactLog does not (`unlogged`: a save refused after sending), and the problems met.
+    ContactLog does not (`unlogged`: a save refused after sending), the problems met, and
+    the rows of its KPIHistory table as read (what its refreshes recorded over time).
     `error` says why the workbook could not be read (the frames are then None)."""
 
     client: str
@@ -48,17 +52,21 @@ class ClientFigures:
     unlogged: int = 0
     problems: tuple[str, ...] = ()
     error: str = ""
+    history: tuple[tuple[object, ...], ...] = ()
 
 
 @dataclass(frozen=True)
 class Portfolio:
-    """The roll-up: clients (one row per client and currency), totals per currency, and the
-    combined worklist across clients, most urgent first."""
+    """The roll-up: clients (one row per client and currency), totals per currency, the
+    combined worklist across clients, most urgent first, and each client's DSO and CEI
+    over time from its KPIHistory (`HISTORY_COLUMNS`, up to the as-of date)."""
 
     clients: pd.DataFrame
     totals: pd.DataFrame
     worklist: pd.DataFrame
     failed: tuple[str, ...] = field(default=())
+    history: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(HISTORY_COLUMNS)))
 
 
 def roll_up(clients: Sequence[ClientFigures], as_of: dt.date, *, days: int = 365) -> Portfolio:
@@ -67,7 +75,28 @@ def roll_up(clients: Sequence[ClientFigures], as_of: dt.date, *, days: int = 365
     table = pd.DataFrame.from_records(rows, columns=list(CLIENT_COLUMNS))
     return Portfolio(clients=table, totals=currency_totals(table),
                      worklist=combined_worklist(clients),
-                     failed=tuple(c.file for c in clients if c.error))
+                     failed=tuple(c.file for c in clients if c.error),
+                     history=history_over_time(clients, as_of))
+
+
+def history_over_time(clients: Sequence[ClientFigures], as_of: dt.date) -> pd.DataFrame:
+    """Each client's recorded DSO and CEI by currency and date, up to `as_of` (a history row
+    for a later day is not shown on a portfolio of an earlier one); rows without a date
+    that can be read are left out, as the client's own charts leave them out."""
+    rows = []
+    dso, cei = HISTORY_HEADERS.index("DSO"), HISTORY_HEADERS.index("CEI Last 30 Days")
+    for client in clients:
+        if client.error:
+            continue
+        for row in merge_history(client.history, []):
+            day = row[0]
+            if not isinstance(day, dt.date) or day > as_of:
+                continue
+            rows.append({"client": client.client, "file": client.file,
+                         "currency": str(row[1] or ""), "as_of": day,
+                         "dso": _optional(row[dso]), "cei": _optional(row[cei])})
+    table = pd.DataFrame.from_records(rows, columns=list(HISTORY_COLUMNS))
+    return table.sort_values(["currency", "file", "as_of"], kind="stable").reset_index(drop=True)
 
 
 def client_rows(client: ClientFigures, as_of: dt.date, *, days: int = 365) -> list[dict]:
@@ -163,6 +192,13 @@ def problem_text(client: ClientFigures) -> str:
     shown = "; ".join(problems[:PROBLEMS_SHOWN])
     more = len(problems) - PROBLEMS_SHOWN
     return f"{shown} (and {more} more)" if more > 0 else shown
+
+
+def _optional(value: object) -> float | None:
+    """A recorded figure as a number; None for a blank or text cell (not defined that day)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return float(value)
 
 
 def _cents(value: object) -> float:

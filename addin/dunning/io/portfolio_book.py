@@ -1,15 +1,18 @@
 """The Portfolio workbook: a firm's clients rolled up, built new with openpyxl, charts included.
 
 A Portfolio is Dunning's own file, made whole on every run (no client data is edited),
-so openpyxl builds it, `openpyxl.chart` its native charts, and the writer's atomic save
-puts it in place (a crash leaves the old Portfolio or the new one). Sheets:
+so openpyxl builds its cells, the lossless writer draws its native charts as chart
+parts (the same `dunning.io.xlsx.charts` the client's Charts sheet is drawn with), and
+the writer's atomic save puts it in place (a crash leaves the old Portfolio or the new
+one). Sheets:
 
 - Clients: one row per client and currency (open receivables, past due, DSO, CEI, the
   worklist's size, broken promises, the last reminder run and its status, problems, the
   error of a workbook that could not be read);
 - Totals: open receivables and past due per currency over the clients read;
 - Worklist: every client's worklist in one, highest score first;
-- Charts: per currency, open and past due by client, and DSO by client.
+- Charts: per currency, open and past due by client, DSO by client, and each client's
+  DSO and CEI over time, from the rows its refreshes recorded in its KPIHistory table.
 
 Every sheet says as of which date it is and when it was made, has a styled, frozen
 header row with a filter, widths fitted to the content and number formats: money with
@@ -21,7 +24,7 @@ clients' folder is never read as a client.
 from __future__ import annotations
 
 import datetime as dt
-import io
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +32,6 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
-from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -37,6 +39,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from dunning.core.portfolio import Portfolio
 from dunning.io.xlsx.atomic import save
 from dunning.io.xlsx.cells import RISKY_START
+from dunning.io.xlsx.chart_ranges import range_ref
+from dunning.io.xlsx.charts import Chart, Series
+from dunning.io.xlsx.edit import WorkbookEdit
 from dunning.io.xlsx.locks import check_not_open
 
 OUTPUT_MARK = "dunning-portfolio"
@@ -49,6 +54,9 @@ PERCENT = "0.0%"
 DAYS = "#,##0.0"
 MOMENT = "yyyy-mm-dd hh:mm"
 FIRST_ROW = 4  # rows 1-2: title and as-of line; row 4: the header
+CHARTS_SHEET = "Charts"
+CHART_ROWS = 17
+"""Rows a chart takes; a currency's bars sit beside its figures, its lines below the bars."""
 MAX_WIDTH = 60
 
 CLIENT_HEADERS = (
@@ -80,16 +88,21 @@ def write_portfolio(path: str | Path, portfolio: Portfolio, *, as_of: dt.date,
     path = Path(path)
     if path.exists():
         check_not_open(path)
-    book = build(portfolio, as_of=as_of, made=made)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    data = buffer.getvalue()
+    book, charts = build(portfolio, as_of=as_of, made=made)
+    with tempfile.TemporaryDirectory(prefix="dunning-portfolio-") as folder:
+        staged = Path(folder) / "Portfolio.xlsx"
+        book.save(staged)
+        with WorkbookEdit(staged, backups=0, recalculate=False) as edit:
+            edit.set_charts(CHARTS_SHEET, charts)
+        data = staged.read_bytes()
     save(path, lambda out: out.write(data), _verify, backups=0)
     return path
 
 
-def build(portfolio: Portfolio, *, as_of: dt.date, made: dt.datetime) -> Workbook:
-    """The Portfolio as an openpyxl workbook (see the module docstring)."""
+def build(portfolio: Portfolio, *, as_of: dt.date, made: dt.datetime
+          ) -> tuple[Workbook, list[Chart]]:
+    """The Portfolio's cells as an openpyxl workbook (see the module docstring), and the
+    charts to draw on its Charts sheet."""
     book = Workbook()
     book.properties.title = f"Portfolio as of {as_of:%Y-%m-%d}"
     book.properties.creator = "Dunning"
@@ -103,12 +116,13 @@ def build(portfolio: Portfolio, *, as_of: dt.date, made: dt.datetime) -> Workboo
            portfolio.totals)
     _table(book.create_sheet("Worklist"), "Worklist across clients", stamp, WORKLIST_HEADERS,
            portfolio.worklist)
-    _charts(book.create_sheet("Charts"), portfolio.clients, stamp)
+    charts = _charts(book.create_sheet(CHARTS_SHEET), portfolio.clients, portfolio.history,
+                     stamp)
     for sheet in book.worksheets:  # printed landscape, one page wide
         sheet.page_setup.orientation = "landscape"
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
         sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    return book
+    return book, charts
 
 
 def _table(sheet: Worksheet, title: str, stamp: str,
@@ -176,19 +190,21 @@ def _shown(value: object, number_format: str | None) -> str:
     return str(value)
 
 
-def _charts(sheet: Worksheet, clients: pd.DataFrame, stamp: str) -> None:
-    """Per currency, a block of chart data (client, open, past due, DSO) and two bar charts."""
+def _charts(sheet: Worksheet, clients: pd.DataFrame, history: pd.DataFrame,
+            stamp: str) -> list[Chart]:
+    """Per currency, the figures the charts draw and the charts: open and past due by client
+    and DSO by client (bars beside the figures), and, from the clients' KPIHistory rows,
+    DSO and CEI over time (lines below: one per client, a row per date recorded)."""
     sheet["A1"] = "Charts"
     sheet["A1"].font = TITLE_FONT
     sheet["A2"] = stamp
     read = clients[(clients["error"] == "") & (clients["currency"] != "")]
     row = FIRST_ROW
+    charts: list[Chart] = []
     for currency, rows in read.groupby("currency", sort=True):
         labels = ("Client", f"Open Receivables ({currency})", f"Past Due ({currency})",
                   "DSO (days)")
-        for column, label in enumerate(labels, start=1):
-            cell = sheet.cell(row, column, label)
-            cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        _header(sheet, row, labels)
         for offset, record in enumerate(rows.to_dict("records"), start=1):
             _put(sheet, row + offset, 1, _cell_value("client", record["client"]))
             for column, key in ((2, "open_receivables"), (3, "past_due")):
@@ -198,31 +214,68 @@ def _charts(sheet: Worksheet, clients: pd.DataFrame, stamp: str) -> None:
             cell = sheet.cell(row + offset, 4, None if dso is None or dso != dso else dso)
             cell.number_format = DAYS
         last = row + len(rows)
-        names = Reference(sheet, min_col=1, min_row=row + 1, max_row=last)
-        amounts = _bar(f"Open and past due by client ({currency})", currency)
-        amounts.add_data(Reference(sheet, min_col=2, max_col=3, min_row=row, max_row=last),
-                         titles_from_data=True)
-        amounts.set_categories(names)
-        sheet.add_chart(amounts, f"F{row}")
-        dso_chart = _bar(f"DSO by client ({currency})", "days")
-        dso_chart.add_data(Reference(sheet, min_col=4, min_row=row, max_row=last),
-                           titles_from_data=True)
-        dso_chart.set_categories(names)
-        sheet.add_chart(dso_chart, f"O{row}")
-        row = max(last + 2, row + 17)  # the next block starts below this one's charts
+        names = range_ref(CHARTS_SHEET, row + 1, 1, last, 1)
+        charts.append(Chart("bar", f"Open and past due by client ({currency})", tuple(
+            Series(label, range_ref(CHARTS_SHEET, row + 1, column, last, column), names)
+            for column, label in ((2, "Open receivables"), (3, "Past due"))),
+            (5, row - 1, 14, row - 1 + CHART_ROWS)))
+        charts.append(Chart("bar", f"DSO by client ({currency})", (
+            Series("DSO (days)", range_ref(CHARTS_SHEET, row + 1, 4, last, 4), names),),
+            (14, row - 1, 23, row - 1 + CHART_ROWS), number_format="0"))
+        end = last
+        over_time = history[history["currency"] == currency]
+        if not over_time.empty:
+            end, lines = _over_time(sheet, last + 2, over_time, row - 1 + CHART_ROWS,
+                                    str(currency))
+            charts += lines
+        bottom = row - 1 + CHART_ROWS * (1 if over_time.empty else 2)
+        row = max(end + 2, bottom + 2)  # the next block starts below this one's charts
     for column, width in zip("ABCD", (28, 24, 20, 12), strict=True):
         sheet.column_dimensions[column].width = width
+    return charts
 
 
-def _bar(title: str, axis: str) -> BarChart:
-    chart = BarChart()
-    chart.type = "bar"  # horizontal: client names stay readable
-    chart.title = title
-    chart.y_axis.title = axis
-    chart.y_axis.delete = False
-    chart.x_axis.delete = False
-    chart.height, chart.width = 7.5, 16
-    return chart
+def _over_time(sheet: Worksheet, top: int, history: pd.DataFrame, chart_row: int,
+               currency: str) -> tuple[int, list[Chart]]:
+    """Two blocks, DSO then CEI: a row per date recorded, a column per client (blank where
+    its workbook recorded nothing that day), and a line chart of each. Returns the last
+    row written and the charts."""
+    files = list(dict.fromkeys(history["file"]))
+    names = dict(zip(history["file"], history["client"], strict=False))
+    shown = [names[file] if list(names.values()).count(names[file]) == 1 else
+             f"{names[file]} ({file})" for file in files]
+    days = sorted(set(history["as_of"]))
+    charts = []
+    for kind, key, number_format, anchor in (("DSO", "dso", DAYS, 5), ("CEI", "cei", PERCENT, 14)):
+        _header(sheet, top, (f"As Of ({kind})", *shown))
+        values = {(file, day): value for file, day, value in
+                  zip(history["file"], history["as_of"], history[key], strict=True)}
+        for offset, day in enumerate(days, start=1):
+            cell = sheet.cell(top + offset, 1, day)
+            cell.number_format = "yyyy-mm-dd"
+            for column, file in enumerate(files, start=2):
+                value = values.get((file, day))
+                cell = sheet.cell(top + offset, column,
+                                  None if value is None or value != value else value)
+                cell.number_format = number_format
+        last = top + len(days)
+        dates = range_ref(CHARTS_SHEET, top + 1, 1, last, 1)
+        title = (f"DSO over time ({currency})" if kind == "DSO"
+                 else f"CEI over time, last 30 days ({currency})")
+        charts.append(Chart("line", title, tuple(
+            Series(label, range_ref(CHARTS_SHEET, top + 1, column, last, column), dates)
+            for column, label in enumerate(shown, start=2)),
+            (anchor, chart_row, anchor + 9, chart_row + CHART_ROWS),
+            number_format="0" if kind == "DSO" else "0%", category_format="yyyy-mm-dd",
+            connect_gaps=True))
+        top = last + 2
+    return top - 2, charts
+
+
+def _header(sheet: Worksheet, row: int, labels: Sequence[str]) -> None:
+    for column, label in enumerate(labels, start=1):
+        cell = _put(sheet, row, column, label)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
 
 
 def _verify(path: Path) -> None:

@@ -24,6 +24,14 @@ _REFERENCE = re.compile(
 )
 
 
+def range_ref(sheet: str, first_row: int, first_col: int, last_row: int, last_col: int) -> str:
+    """An absolute range reference for a chart's series (rows and columns from 1), the sheet
+    name quoted when it needs to be: `KPIHistory!$E$2:$E$9`, `'My Sheet'!$A$1:$A$3`."""
+    name = sheet if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet) else (
+        "'" + sheet.replace("'", "''") + "'")
+    return f"{name}!${col_name(first_col)}${first_row}:${col_name(last_col)}${last_row}"
+
+
 def split_range(ref: str) -> tuple[str, int, int, int, int]:
     """A chart's range reference ("'My Sheet'!$B$2:$C$9") as (sheet, first row, first column,
     last row, last column), rows and columns from 1; a single cell is a one-cell range."""

@@ -62,6 +62,8 @@ class Chart:
     number_format: str = "#,##0"
     category_format: str | None = None
     """Categories that are numbers (dates) are shown in this format; None: they are text."""
+    connect_gaps: bool = False
+    """A line goes on across blank cells (a client with no row that day) instead of breaking."""
 
 
 def chart_xml(chart: Chart) -> str:
@@ -94,6 +96,7 @@ def chart_xml(chart: Chart) -> str:
         '<c:tickLblPos val="nextTo"/><c:crossAx val="50010001"/><c:crosses val="autoZero"/>'
         '<c:crossBetween val="between"/></c:valAx>'
     )
+    blanks = "span" if chart.connect_gaps else "gap"
     legend = ('<c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend>'
               if len(chart.series) > 1 else "")
     return (
@@ -104,7 +107,7 @@ def chart_xml(chart: Chart) -> str:
         f"<a:t>{escape_text(chart.title)}</a:t></a:r></a:p></c:rich></c:tx>"
         '<c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/>'
         f"<c:plotArea><c:layout/>{plot}{axes}</c:plotArea>{legend}"
-        '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>'
+        f'<c:plotVisOnly val="1"/><c:dispBlanksAs val="{blanks}"/></c:chart></c:chartSpace>'
     )
 
 
