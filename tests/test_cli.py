@@ -268,3 +268,21 @@ def test_every_commands_help_and_a_csv_aging_load_only_what_they_need(tmp_path):
             if line.startswith(("HELP ", "LOADED "))}
     assert int(said["HELP"].split()[1]) >= 8 and said["HELP"].endswith("[]"), said
     assert said["LOADED"] == "LOADED ['pandas', 'pyarrow']"
+
+
+def test_remind_all_is_also_remind_with_all(tmp_path, book, capsys):
+    import shutil
+
+    folder = tmp_path / "clients"
+    (folder / "north").mkdir(parents=True)
+    shutil.copy(book, folder / "Alpha.xlsx")
+    shutil.copy(book, folder / "north" / "Beta.xlsx")
+    now = ["--dry-run", "--now", DEMO_NOW.isoformat()]
+    assert main(["remind-all", str(folder), *now]) == 0
+    named = capsys.readouterr()
+    assert main(["remind", "--all", str(folder), *now]) == 0
+    alias = capsys.readouterr()
+    assert (alias.out, alias.err) == (named.out, named.err)
+    assert len(alias.out.splitlines()) == 3  # a line per client and the summary
+    assert main(["remind", "--all", str(folder), "--settle", "C1|firm|2026-11-23=sent"]) == 1
+    assert "--settle and --drafts name one workbook" in capsys.readouterr().err

@@ -118,7 +118,10 @@ def _parser() -> argparse.ArgumentParser:
 
     remind = commands.add_parser(
         "remind", help="send today's reminders (or preview them with --dry-run) and log them")
-    remind.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
+    remind.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm); with "
+                                                "--all, a folder of client workbooks")
+    remind.add_argument("--all", action="store_true",
+                        help="BOOK is a folder: run every client's reminders in it, as remind-all")
     remind.add_argument("--drafts", type=Path,
                         help="folder for --dry-run drafts (default: BOOK-drafts-DATE beside it)")
     _remind_options(remind)
@@ -435,6 +438,14 @@ def _run_kpis(args: argparse.Namespace) -> int:
 def _run_remind(args: argparse.Namespace) -> int:
     from dunning.app import remind
 
+    if args.all:  # `remind --all FOLDER` is `remind-all FOLDER`
+        if args.settle or args.drafts:
+            raise DunningInputError([Issue(
+                "--settle and --drafts name one workbook; with --all, settle a client's sends "
+                "with dunning remind BOOK --settle (remind-all writes each client's drafts "
+                "beside it)")])
+        args.folder = args.book
+        return _run_remind_all(args)
     now = args.now or wall_clock()  # --as-of replays a day; the sends happen now
     for pair in args.settle:
         key, sep, outcome = pair.rpartition("=")
