@@ -509,3 +509,55 @@ def test_the_dashboard_and_charts_render_to_png(tmp_path):
     for name in ("dashboard", "charts"):
         png = tmp_path / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_every_sheet_dunning_writes_reads_like_a_report(book, server, tmp_path):
+    """Aging, KPIs, KPIHistory, Charts, Worklist, Outbox and PaymentPlans, each as written:
+    a bold header row on a fill, frozen panes, the as-of and made line, amounts formatted
+    with thousands and two decimals and shown with their currency (in the format, or a
+    Currency column on the list sheets), and widths LibreOffice prints without ###."""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    actions.payment_plan(book, actions.PlanRequest("CAS03", 3, "monthly", dt.date(2026, 12, 1)),
+                         now=MADE)
+    refreshed(book, [dt.date(2026, 10, 31), SAMPLE_AS_OF])
+    actions.worklist(book, now=MADE)
+    remind.send(book, now=MADE.replace(hour=11), smtp=server.settings())
+    written = load_workbook(book)
+    made = "Dunning, as of 2026-11-23; made 2026-11-24"
+    sheets = ("Aging", "KPIs", "KPIHistory", "Charts", "Worklist", "Outbox", "PaymentPlans")
+    for name in sheets:
+        ws = written[name]
+        cells = [cell for row in ws.iter_rows() for cell in row if cell.value is not None]
+        stamps = [c for c in cells if isinstance(c.value, str) and c.value.startswith("Dunning")]
+        assert stamps and stamps[0].value.startswith("Dunning, as of 2026-11-2"), name
+        assert "made 2026-11-24" in stamps[0].value, name
+        assert ws.freeze_panes not in (None, "A1"), name
+        headers = [c for c in cells if c.font.b and c.fill.fgColor.rgb
+                   and str(c.fill.fgColor.rgb).endswith("DDEBF7")]
+        assert headers, f"{name}: no styled header row"
+        money = [c for c in cells if isinstance(c.value, float) and "#,##0.00" in c.number_format]
+        header_text = {str(c.value) for c in headers}
+        if name == "KPIs":  # an amount's unit is its currency, and its format shows it
+            amounts = [row[1] for row in ws.iter_rows() if row[2].value == "EUR"]
+            assert amounts and all('"EUR"' in c.number_format for c in amounts)
+        elif name in ("Aging", "Charts"):
+            assert money and all('"EUR"' in c.number_format for c in money), name
+        elif name in ("Worklist", "Outbox", "PaymentPlans"):
+            assert money and "Currency" in header_text, name
+        else:
+            assert money and "Currency" in header_text, name  # KPIHistory: one row a currency
+        for column, width in ws.column_dimensions.items():
+            assert width.width is None or width.width >= 6, (name, column)
+    assert made in written["KPIs"]["A2"].value
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice (soffice) or pdftotext is not installed")
+    import xlsx_corpus as corpus
+    from pdf_text import pdf_text
+
+    pdf = corpus.libreoffice_convert([book], tmp_path / "pdf", "pdf")[0]
+    text = pdf_text(pdf, tmp_path)
+    assert "###" not in text  # no number is too wide for its column
+    assert "110,461.59 EUR" in text and "Dunning, as of 2026-11-23" in text

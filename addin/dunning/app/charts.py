@@ -15,7 +15,8 @@ from dunning.render.report_sheets import AGING_FIRST, CHARTS_SHEET, HISTORY_SHEE
 
 LEFT, MIDDLE, RIGHT = 4, 13, 22
 """Columns (from 0) the charts sit between: E to M and N to V."""
-TOP, HALF, BOTTOM = 0, 17, 34
+TOP, HALF, BOTTOM = 2, 19, 36
+"""Rows (from 0) the charts sit between: below the title and the made line, kept in view."""
 DATES = "yyyy-mm-dd"
 
 

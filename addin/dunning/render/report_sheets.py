@@ -102,7 +102,7 @@ def charts_sheet(frame: pd.DataFrame, as_of: dt.date, currency: str, stamp: str,
     for customer, name, overdue in largest_overdue(items, as_of, edges=edges, basis=basis):
         rows.append([customer, name, overdue])
         kinds.append(["text", "text", money])
-    return SheetLayout(rows, kinds, fitted_widths(rows, kinds), (0, 0), one_page=True)
+    return SheetLayout(rows, kinds, fitted_widths(rows, kinds), (2, 0), one_page=True)
 
 
 def largest_overdue(frame: pd.DataFrame, as_of: dt.date, *, edges: Sequence[int] = DEFAULT_EDGES,
