@@ -83,12 +83,15 @@ def chart_xml(chart: Chart) -> str:
                 f'<c:varyColors val="0"/>{series}<c:gapWidth val="80"/>'
                 '<c:axId val="50010001"/><c:axId val="50010002"/></c:barChart>')
     across, along = ("l", "b") if chart.kind == "bar" else ("b", "l")
+    # dates are labels (each refresh's own day), not a time scale: a date axis would label
+    # month starts and place a refresh of the 23rd at the 1st
+    auto = "0" if chart.category_format else "1"
     reverse = "maxMin" if chart.kind == "bar" else "minMax"  # largest at the top
     axes = (
         f'<c:catAx><c:axId val="50010001"/><c:scaling><c:orientation val="{reverse}"/>'
         f'</c:scaling><c:delete val="0"/><c:axPos val="{across}"/>'
         f'{categories}<c:tickLblPos val="low"/>'
-        '<c:crossAx val="50010002"/><c:crosses val="autoZero"/><c:auto val="1"/>'
+        f'<c:crossAx val="50010002"/><c:crosses val="autoZero"/><c:auto val="{auto}"/>'
         '<c:lblAlgn val="ctr"/><c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
         f'<c:valAx><c:axId val="50010002"/><c:scaling><c:orientation val="minMax"/>'
         f'</c:scaling><c:delete val="0"/><c:axPos val="{along}"/><c:majorGridlines/>'
