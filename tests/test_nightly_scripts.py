@@ -26,11 +26,19 @@ def checkout(tmp_path, *, venv=True):
     script = root / "scripts" / SHELL.name
     shutil.copy(SHELL, script)
     if venv:
-        python = root / ".venv" / "bin" / "python"
-        python.parent.mkdir(parents=True)
-        python.write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n", encoding="utf-8")
-        python.chmod(0o755)
+        interpreter(root / ".venv" / "bin" / "python")
     return script
+
+
+def interpreter(path):
+    """A python that runs this checkout's Dunning (as a venv with it installed would), not
+    whichever Dunning the test's own interpreter has installed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    addin = SCRIPTS.parent / "addin"
+    path.write_text(f"#!/bin/sh\nPYTHONPATH={addin} exec {sys.executable} \"$@\"\n",
+                    encoding="utf-8")
+    path.chmod(0o755)
+    return path
 
 
 def bare_run(script, *args, home, **extra):
@@ -82,7 +90,7 @@ def test_dunning_python_names_the_interpreter_and_a_failing_client_sets_the_stat
     (clients / "Broken.xlsx").write_bytes(b"PK\x03\x04 not a whole workbook")
     script = checkout(tmp_path, venv=False)
     done = bare_run(script, clients, "--dry-run", "--now", NOW, home=tmp_path,
-                    DUNNING_PYTHON=sys.executable)
+                    DUNNING_PYTHON=interpreter(tmp_path / "bin" / "python"))
     assert done.returncode == 1
     [log] = (clients / "dunning-logs").glob("reminders-*.log")
     assert f"exited with status 1; see {log}" in done.stderr

@@ -287,3 +287,34 @@ def test_sends_the_journal_holds_but_the_contact_log_lacks_are_reported(book):
     assert row["last_run_status"] == "1 sent, not yet logged, 1 in doubt"
     assert "1 reminder(s) sent, not yet logged: close the workbook" in row["problems"]
     assert "1 send(s) in doubt" in row["problems"]
+
+
+def test_workbooks_are_read_in_parallel_processes_with_the_same_figures(folder, monkeypatch):
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from dunning.app import portfolio as app
+
+    pools, pids = [], set()
+
+    class Recorded(ProcessPoolExecutor):
+        def __init__(self, max_workers=None):
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers)
+
+        def submit(self, fn, *args, **kwargs):
+            future = super().submit(fn, *args, **kwargs)
+            pids.add(super().submit(os.getpid).result())
+            return future
+
+    monkeypatch.setattr(app, "ProcessPoolExecutor", Recorded)
+    paths = client_workbooks(folder)
+    together = read_clients(paths, SAMPLE_AS_OF, NOW, root=folder, workers=2)
+    assert pools == [2] and pids and os.getpid() not in pids  # read by other processes
+    alone = [read_client(path, SAMPLE_AS_OF, NOW, folder) for path in paths]
+    assert [(c.client, c.file, c.error) for c in together] == [
+        (c.client, c.file, c.error) for c in alone]
+    for mine, theirs in zip(together, alone, strict=True):
+        if theirs.ledger is not None:
+            pd.testing.assert_frame_equal(mine.ledger, theirs.ledger)
+            assert mine.history == theirs.history
