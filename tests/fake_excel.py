@@ -2,7 +2,9 @@
 
 Only the calls `dunning.excel.live` makes are imitated: sheets and tables, `Range.value`
 (lists of rows; numbers as floats, dates as datetimes, blanks as None),
-`Table.resize`, `Tables.add`, `Sheet.clear_contents`, `Book.selection`, and the charts
+`Table.resize`, `Tables.add`, `Sheet.clear_contents`, `Sheet.clear`, a range's
+`number_format`, `column_width`, `font` and `color` (kept per cell, or per column for
+widths, for a test to read), `Book.selection`, and the charts
 API (`Charts.add` and what is set on a chart after), whose calls are recorded on each
 `FakeChart` for a test to read. A cell is 48 points wide and 15 high, Excel's defaults.
 Writing behaves as Excel does: a leading apostrophe marks text and is not stored; any other text
@@ -35,6 +37,41 @@ class FakeRange:
     def __init__(self, sheet: FakeSheet, top: int, left: int, bottom: int, right: int) -> None:
         self.sheet, self.row, self.column = sheet, top, left
         self.shape = (bottom - top + 1, right - left + 1)
+
+    def cells_in(self) -> list[tuple[int, int]]:
+        rows, columns = self.shape
+        return [(self.row + i, self.column + j) for i in range(rows) for j in range(columns)]
+
+    @property
+    def number_format(self) -> str:
+        return self.sheet.formats.get((self.row, self.column), "General")
+
+    @number_format.setter
+    def number_format(self, code: str) -> None:
+        for cell in self.cells_in():
+            self.sheet.formats[cell] = code
+
+    @property
+    def column_width(self) -> float:
+        return self.sheet.widths.get(self.column, 8.43)
+
+    @column_width.setter
+    def column_width(self, width: float) -> None:
+        for column in range(self.column, self.column + self.shape[1]):
+            self.sheet.widths[column] = width
+
+    @property
+    def font(self) -> FakeFont:
+        return FakeFont(self)
+
+    @property
+    def color(self) -> str | None:
+        return self.sheet.looks.get((self.row, self.column), {}).get("fill")
+
+    @color.setter
+    def color(self, value: str) -> None:
+        for cell in self.cells_in():
+            self.sheet.looks.setdefault(cell, {})["fill"] = value
 
     @property
     def address(self) -> str:
@@ -73,6 +110,22 @@ class FakeRange:
         for i, row in enumerate(rows):
             for j, cell in enumerate(row):
                 self.sheet.put(self.row + i, self.column + j, cell)
+
+
+class FakeFont:
+    """A range's font: what is set is kept per cell in the sheet's `looks`."""
+
+    def __init__(self, area: FakeRange) -> None:
+        object.__setattr__(self, "_area", area)
+
+    def __getattr__(self, name: str) -> object:
+        area = object.__getattribute__(self, "_area")
+        return area.sheet.looks.get((area.row, area.column), {}).get(name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        area = object.__getattribute__(self, "_area")
+        for cell in area.cells_in():
+            area.sheet.looks.setdefault(cell, {})[name] = value
 
 
 class FakeTable:
@@ -140,6 +193,9 @@ class FakeSheet:
     def __init__(self, name: str) -> None:
         self.name = name
         self.cells: dict[tuple[int, int], object] = {}
+        self.formats: dict[tuple[int, int], str] = {}
+        self.looks: dict[tuple[int, int], dict[str, object]] = {}
+        self.widths: dict[int, float] = {}
         self.tables = FakeTables()
         self.charts = FakeCharts()
 
@@ -171,6 +227,12 @@ class FakeSheet:
 
     def clear_contents(self) -> None:
         self.cells.clear()
+
+    def clear(self) -> None:
+        """Contents and formats (Excel keeps column widths, charts and tables)."""
+        self.cells.clear()
+        self.formats.clear()
+        self.looks.clear()
 
     def rows(self) -> list[list[object]]:
         """Every row from A1 to the last used cell, for assertions."""

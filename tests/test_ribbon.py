@@ -315,6 +315,33 @@ def test_refresh_in_the_open_book_records_history_and_draws_charts_as_the_file_d
     assert charts[2].source.address == "KPIHistory!E2:F4"  # DSO and best possible DSO, 3 days
 
 
+def test_the_open_books_report_sheets_have_the_files_formats_widths_and_headers(book, excel):
+    from openpyxl import load_workbook
+
+    actions.refresh(ExcelWorkbook(excel), as_of=dt.date(2026, 11, 23), now=NOW)
+    actions.refresh(book, as_of=dt.date(2026, 11, 23), now=NOW)
+    written = load_workbook(book)
+    for name in ("Aging", "KPIs", "KPIHistory", "Charts"):
+        theirs, ours = written[name], excel.sheets[name]
+        formats = {(c.row, c.column): c.number_format for row in theirs.iter_rows()
+                   for c in row if c.value is not None and c.number_format != "General"}
+        assert formats and {cell: ours.formats.get(cell) for cell in formats} == formats, name
+        for letter, column in theirs.column_dimensions.items():
+            if column.width:  # the same fitted widths
+                index = ord(letter) - ord("A") + 1
+                assert ours.widths.get(index) == pytest.approx(column.width, abs=0.01), name
+        headers = {(c.row, c.column) for row in theirs.iter_rows() for c in row
+                   if c.font.b and str(c.fill.fgColor.rgb or "").endswith("DDEBF7")}
+        assert headers and all(ours.looks[cell] == {"bold": True, "fill": "#DDEBF7"}
+                               for cell in headers), name
+    kpis = excel.sheets["KPIs"]
+    assert kpis.looks[(1, 1)]["bold"] and kpis.looks[(1, 1)]["size"] == 13  # the title
+    assert kpis.looks[(2, 1)] == {"italic": True, "color": "#666666"}  # the made line
+    kpis.looks[(40, 1)] = {"bold": True}  # a format left from an earlier, longer sheet
+    actions.refresh(ExcelWorkbook(excel), as_of=dt.date(2026, 11, 23), now=NOW)
+    assert (40, 1) not in kpis.looks
+
+
 def test_refresh_in_the_open_book_takes_over_what_the_file_refresh_wrote(book):
     actions.refresh(book, as_of=dt.date(2026, 10, 31), now=NOW)
     excel = FakeBook(book)  # the refreshed file, opened in Excel

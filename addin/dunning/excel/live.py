@@ -4,7 +4,8 @@ Kept thin on purpose: Excel cannot run where the tests run, so this module only
 moves blocks of values between Excel and the actions, one block per range and
 never cell by cell, and every decision stays in code that is tested on files.
 It uses a handful of xlwings calls (sheets, tables, `Range.value`,
-`Table.resize`, `Tables.add`, `Sheet.clear_contents`, and for charts
+`Table.resize`, `Tables.add`, `Sheet.clear`, a range's `number_format`,
+`column_width`, `font` and `color`, and for charts
 `Charts.add`, `Chart.set_x_axis_values`, the series' names, the title and the
 axes' number formats: xlwings 0.37.5 and later), which the tests imitate with
 plain Python objects holding the values xlwings passes: lists of rows, dates as
@@ -24,7 +25,7 @@ from typing import Any
 
 from dunning.core.errors import DunningInputError, Issue, column_letter
 from dunning.io import CHART_NAME, Chart, TableColumn, rows_in_column_order, split_range
-from dunning.io.report_styles import format_runs
+from dunning.io.report_styles import format_runs, look_runs
 from dunning.io.workbook import Row, TableValues
 from dunning.render.sheet_layout import SheetLayout
 
@@ -97,7 +98,9 @@ class ExcelWorkbook:
         """Clear the Dunning-owned sheet (created if missing) and write `rows` from A1.
 
         A `layout` sets number formats, one block of cells at a time (a run of one
-        kind down a column). As the file writer does, every table on the sheet is
+        kind down a column), the column widths, and the fonts and fills of titles,
+        notes and headers (frozen panes are the file writer's only: xlwings offers
+        no way to set them in Excel itself). As the file writer does, every table on the sheet is
         resized over the rows written (its header row must be written unchanged),
         and `table` names an Excel Table over them (header in row 1, up to the first
         empty header) made when the sheet has none, so charts can name its columns.
@@ -113,7 +116,7 @@ class ExcelWorkbook:
                     f"the workbook already has a table named {found[1].name} on another sheet",
                     sheet=name)])
         if sheet is not None:
-            sheet.clear_contents()
+            sheet.clear()  # contents and formats: the sheet is Dunning's, rewritten whole
         else:
             sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.book.sheets) - 1])
         width = max((len(row) for row in rows), default=0)
@@ -129,8 +132,7 @@ class ExcelWorkbook:
             sheet.tables.add(source=sheet.range((1, 1), (max(2, len(rows)), len(headers))),
                              name=table, table_style_name="TableStyleLight9")
         if layout is not None:
-            for (first, last, col), code in format_runs(layout):
-                sheet.range((first, col), (last, col)).number_format = code
+            _lay_out(sheet, layout)
 
     def set_charts(self, sheet: str, charts: Sequence[Chart]) -> None:
         """Draw `charts` on the sheet as native charts of the open book, over the ranges the
@@ -212,6 +214,26 @@ class ExcelWorkbook:
                 if table.name.casefold() == name.casefold():
                     return sheet, table
         return None
+
+
+def _lay_out(sheet: Any, layout: SheetLayout) -> None:
+    """Number formats, widths and the looks of titles, notes and headers, a block at a time."""
+    for (first, last, col), code in format_runs(layout):
+        sheet.range((first, col), (last, col)).number_format = code
+    for column, width in enumerate(layout.widths, start=1):
+        sheet.range((1, column)).column_width = width
+    for (row, first, last), look in look_runs(layout):
+        area = sheet.range((row, first), (row, last))
+        if look.bold:
+            area.font.bold = True
+        if look.italic:
+            area.font.italic = True
+        if look.size:
+            area.font.size = look.size
+        if look.color:
+            area.font.color = f"#{look.color}"
+        if look.fill:
+            area.color = f"#{look.fill}"
 
 
 def _check_headers(sheet: Any, tables: Sequence[Any], rows: Sequence[Sequence[object]]) -> None:

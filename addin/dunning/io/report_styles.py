@@ -76,3 +76,24 @@ def format_runs(layout: SheetLayout,
                     runs.append(((start + 1, index, col + 1), current))
                 start, current = index, code
     return runs
+
+
+LOOK_KINDS = ("title", "subtitle", "note", "header")
+"""The kinds drawn by their font and fill rather than a number format."""
+
+
+def look_runs(layout: SheetLayout) -> list[tuple[tuple[int, int, int], CellStyle]]:
+    """((row, first column, last column), style) for each run of one of `LOOK_KINDS` along a
+    row (rows and columns from 1), so a live host styles each block at once."""
+    runs: list[tuple[tuple[int, int, int], CellStyle]] = []
+    for row, kinds in enumerate(layout.kinds, start=1):
+        start, current = 0, None
+        for index, kind in enumerate([*kinds, None]):
+            kind = kind if kind in LOOK_KINDS else None
+            if kind != current:
+                if current is not None:
+                    style = cell_style(current)
+                    assert style is not None
+                    runs.append(((row, start + 1, index), style))
+                start, current = index, kind
+    return runs
