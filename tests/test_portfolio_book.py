@@ -121,6 +121,7 @@ def test_dso_and_cei_over_time_by_client_up_to_the_as_of_date(tmp_path, portfoli
     assert read(dso.series[1].values) == ["", 30.0, ""]
     assert read(lines[1].series[0].values) == [0.8, "", 0.8]
     book = load_workbook(out)
+    assert book["Charts"].freeze_panes == "A3"
     assert book["Charts"].cell(*split_range(dso.series[0].values)[1:3]).number_format == "#,##0.0"
     with zipfile.ZipFile(out) as archive:  # the lossless writer's parts: drawn on Charts
         names = archive.namelist()

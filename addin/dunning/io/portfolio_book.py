@@ -232,6 +232,7 @@ def _charts(sheet: Worksheet, clients: pd.DataFrame, history: pd.DataFrame,
         row = max(end + 2, bottom + 2)  # the next block starts below this one's charts
     for column, width in zip("ABCD", (28, 24, 20, 12), strict=True):
         sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A3"  # the title and the as-of line; the charts start below them
     return charts
 
 
