@@ -525,3 +525,37 @@ def test_a_permanent_failure_is_reported_on_every_rerun_until_the_address_is_fix
         assert main(run) == 0, capsys.readouterr().err
         to_cas03 = [m for m in srv.messages if m.message["X-Dunning-Key"].startswith("CAS03|")]
         assert [m.recipients for m in to_cas03] == [("anne.roux@example.com",)]
+
+
+def test_a_private_servers_ca_is_named_by_the_setting_or_the_option_without_ssl_cert_file(
+        tmp_path, server, monkeypatch, capsys):
+    """The SMTP CA File setting (with the server in Settings) or --smtp-ca-file (with the
+    server on the command line) is the only trust the run needs: SSL_CERT_FILE is unset."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    settings = server.settings()
+    from dunning.io.workbook import FileWorkbook
+
+    in_settings = {**SAMPLE_SETTINGS, "SMTP Host": "127.0.0.1", "SMTP Port": server.port,
+                   "SMTP User": settings.user}
+    path = build_workbook(tmp_path / "Private.xlsx", client="Sample", invoices=sample_invoices(),
+                          customers=sample_customers(), as_of=SAMPLE_AS_OF,
+                          settings=in_settings)
+    workbook = FileWorkbook(path)  # the row the README says to add: the template leaves it out
+    workbook.append_rows("Settings", [{"Setting": "SMTP CA File", "Value": settings.cafile}])
+    workbook.save()
+    assert main(["remind", str(path), "--now", NOW.isoformat(), "--silent"]) == 0
+    assert server.messages and "not trusted" not in capsys.readouterr().err
+    sent = len(server.messages)
+
+    plain = build_workbook(tmp_path / "Plain.xlsx", client="Sample", invoices=sample_invoices(),
+                           customers=sample_customers(), as_of=SAMPLE_AS_OF,
+                           settings=SAMPLE_SETTINGS)
+    options = ["--smtp-host", "127.0.0.1", "--smtp-port", str(server.port), "--smtp-user",
+               settings.user, "--silent"]
+    run = ["remind", str(plain), "--now", NOW.isoformat(), *options]
+    assert main(run) == 1  # the system's store does not know the test CA
+    assert "set SMTP CA File" in capsys.readouterr().err and len(server.messages) == sent
+    assert main([*run, "--smtp-ca-file", str(tmp_path / "missing.pem")]) == 1
+    assert "SMTP CA File" in capsys.readouterr().err and len(server.messages) == sent
+    assert main([*run, "--smtp-ca-file", settings.cafile]) == 0
+    assert len(server.messages) == 2 * sent
