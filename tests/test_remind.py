@@ -559,3 +559,32 @@ def test_a_private_servers_ca_is_named_by_the_setting_or_the_option_without_ssl_
     assert "SMTP CA File" in capsys.readouterr().err and len(server.messages) == sent
     assert main([*run, "--smtp-ca-file", settings.cafile]) == 0
     assert len(server.messages) == 2 * sent
+
+
+def test_any_failure_of_the_save_after_sending_says_what_went_and_logs_it_later(
+        book, server, monkeypatch, capsys):
+    """Not only a locked workbook or a full disk: whatever stops the save once mails went
+    out gives status 4 and the list of what was sent, and the next run logs it whole."""
+    from dunning.io.workbook import FileWorkbook
+
+    real = FileWorkbook.save
+
+    def broken(self):
+        raise RuntimeError("the writer tripped")
+
+    monkeypatch.setattr(FileWorkbook, "save", broken)
+    status = main(["remind", str(book), "--now", NOW.isoformat(), *smtp_args(server, monkeypatch)])
+    out, err = capsys.readouterr()
+    assert status == 4, err
+    assert "unexpected problem: RuntimeError: the writer tripped" in out
+    keys = [m.message["X-Dunning-Key"] for m in server.messages]
+    assert keys and all(f"sent {key}" in out for key in keys)
+    monkeypatch.setattr(FileWorkbook, "save", real)
+    later = main(["remind", str(book), "--now", (NOW + dt.timedelta(hours=1)).isoformat(),
+                  *smtp_args(server, monkeypatch)])
+    assert later == 0, capsys.readouterr().err
+    assert len(server.messages) == len(keys)  # nothing twice
+    rows = [r for r in table(book, "ContactLog") if r["Outcome"] == "sent"]
+    assert sorted(r["Message-ID"] for r in rows) == sorted(
+        m.message["Message-ID"] for m in server.messages)
+    assert all(r["Invoices"] and r["Subject"] and r["Open Balance"] for r in rows)
