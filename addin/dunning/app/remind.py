@@ -444,9 +444,10 @@ def send(
     returns a cancelled report having sent and written nothing.
 
     A save refused after messages went out (the workbook opened in Excel during the
-    run, a full disk, or any other failure of the save) does not raise: the report's `unsaved` says why and `sent` what
-    went; the journal holds their log rows, which the next run writes. The report's
-    `doubts` are every send in doubt the journal holds, this run's and earlier ones.
+    run, a full disk, or any other failure of the save) does not raise: the report's
+    `unsaved` says why and `sent` what went; the journal holds their log rows, which the
+    next run writes. The report's `doubts` are every send in doubt the journal holds, this
+    run's and earlier ones.
     """
     if isinstance(source, (str, Path)):
         check_not_open(Path(source))
