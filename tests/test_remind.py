@@ -530,3 +530,66 @@ def test_a_permanent_failure_is_reported_on_every_rerun_until_the_address_is_fix
         assert main(run) == 0, capsys.readouterr().err
         to_cas03 = [m for m in srv.messages if m.message["X-Dunning-Key"].startswith("CAS03|")]
         assert [m.recipients for m in to_cas03] == [("anne.roux@example.com",)]
+
+
+def test_a_private_servers_ca_is_named_by_the_setting_or_the_option_without_ssl_cert_file(
+        tmp_path, server, monkeypatch, capsys):
+    """The SMTP CA File setting (with the server in Settings) or --smtp-ca-file (with the
+    server on the command line) is the only trust the run needs: SSL_CERT_FILE is unset."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    settings = server.settings()
+    from dunning.io.workbook import FileWorkbook
+
+    in_settings = {**SAMPLE_SETTINGS, "SMTP Host": "127.0.0.1", "SMTP Port": server.port,
+                   "SMTP User": settings.user}
+    path = build_workbook(tmp_path / "Private.xlsx", client="Sample", invoices=sample_invoices(),
+                          customers=sample_customers(), as_of=SAMPLE_AS_OF,
+                          settings=in_settings)
+    workbook = FileWorkbook(path)  # the row the README says to add: the template leaves it out
+    workbook.append_rows("Settings", [{"Setting": "SMTP CA File", "Value": settings.cafile}])
+    workbook.save()
+    assert main(["remind", str(path), "--now", NOW.isoformat(), "--silent"]) == 0
+    assert server.messages and "not trusted" not in capsys.readouterr().err
+    sent = len(server.messages)
+
+    plain = build_workbook(tmp_path / "Plain.xlsx", client="Sample", invoices=sample_invoices(),
+                           customers=sample_customers(), as_of=SAMPLE_AS_OF,
+                           settings=SAMPLE_SETTINGS)
+    options = ["--smtp-host", "127.0.0.1", "--smtp-port", str(server.port), "--smtp-user",
+               settings.user, "--silent"]
+    run = ["remind", str(plain), "--now", NOW.isoformat(), *options]
+    assert main(run) == 1  # the system's store does not know the test CA
+    assert "set SMTP CA File" in capsys.readouterr().err and len(server.messages) == sent
+    assert main([*run, "--smtp-ca-file", str(tmp_path / "missing.pem")]) == 1
+    assert "SMTP CA File" in capsys.readouterr().err and len(server.messages) == sent
+    assert main([*run, "--smtp-ca-file", settings.cafile]) == 0
+    assert len(server.messages) == 2 * sent
+
+
+def test_any_failure_of_the_save_after_sending_says_what_went_and_logs_it_later(
+        book, server, monkeypatch, capsys):
+    """Not only a locked workbook or a full disk: whatever stops the save once mails went
+    out gives status 4 and the list of what was sent, and the next run logs it whole."""
+    from dunning.io.workbook import FileWorkbook
+
+    real = FileWorkbook.save
+
+    def broken(self):
+        raise RuntimeError("the writer tripped")
+
+    monkeypatch.setattr(FileWorkbook, "save", broken)
+    status = main(["remind", str(book), "--now", NOW.isoformat(), *smtp_args(server, monkeypatch)])
+    out, err = capsys.readouterr()
+    assert status == 4, err
+    assert "unexpected problem: RuntimeError: the writer tripped" in out
+    keys = [m.message["X-Dunning-Key"] for m in server.messages]
+    assert keys and all(f"sent {key}" in out for key in keys)
+    monkeypatch.setattr(FileWorkbook, "save", real)
+    later = main(["remind", str(book), "--now", (NOW + dt.timedelta(hours=1)).isoformat(),
+                  *smtp_args(server, monkeypatch)])
+    assert later == 0, capsys.readouterr().err
+    assert len(server.messages) == len(keys)  # nothing twice
+    rows = [r for r in table(book, "ContactLog") if r["Outcome"] == "sent"]
+    assert sorted(r["Message-ID"] for r in rows) == sorted(
+        m.message["Message-ID"] for m in server.messages)
+    assert all(r["Invoices"] and r["Subject"] and r["Open Balance"] for r in rows)

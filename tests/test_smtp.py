@@ -29,6 +29,7 @@ import keyring.errors  # noqa: E402
 from dunning.app.remind import smtp_from_settings  # noqa: E402
 from dunning.mail.journal import Journal  # noqa: E402
 from dunning.mail.smtp import (  # noqa: E402
+    FAILING_BUDGET,
     MAX_FAILURES_IN_A_ROW,
     PASSWORD_VARIABLE,
     RETRY_BUDGET,
@@ -409,6 +410,24 @@ def test_the_run_stops_waiting_once_its_retry_budget_is_spent(serve, journal_pat
         assert journal.state("C2|friendly|2026-11-23") is None
 
 
+def test_a_server_whose_attempts_each_take_long_to_fail_is_given_up_on_in_time(serve,
+                                                                           journal_path):
+    """Attempts that each run into a 50 s timeout (a stopwatch that moves 50 s per
+    attempt): the run stops once 120 s went in failing, not after ten such timeouts."""
+    server = serve(faults={"always_temporary": True})
+    ticks = iter(range(0, 10_000, 25))  # read at an attempt's start and at its failure
+
+    results = send(batch(50), server.settings(), journal_path, stopwatch=lambda: next(ticks))
+    assert FAILING_BUDGET == 120.0
+    assert outcomes(results) == ["failed", "failed"] + ["not attempted"] * 48
+    assert [r.attempts for r in results[:3]] == [4, 1, 0]  # 5 attempts x 25 s = 125 s
+    assert "125 s spent in attempts that failed, past the run's 120 s" in results[1].error
+    assert "the next run sends it" in results[2].error
+    assert server.data_commands == 5
+    with pytest.raises(ValueError, match="failing_budget must not be negative"):
+        send(batch(1), server.settings(), journal_path, failing_budget=-1)
+
+
 def test_a_message_accepted_in_between_starts_the_count_of_failures_again(serve,
                                                                          journal_path):
     server = serve(faults={"temporary_failures": 2})
@@ -426,7 +445,7 @@ def test_the_limits_on_retrying_are_checked(journal_path):
     settings = SmtpSettings("127.0.0.1")
     with pytest.raises(ValueError, match="max_failures_in_a_row must be at least 1"):
         send(batch(1), settings, journal_path, max_failures_in_a_row=0)
-    with pytest.raises(ValueError, match="retry_budget must not be negative"):
+    with pytest.raises(ValueError, match="retry_budget and failing_budget must not be negative"):
         send(batch(1), settings, journal_path, retry_budget=-1)
 
 

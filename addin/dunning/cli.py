@@ -304,6 +304,8 @@ def _remind_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--smtp-security", choices=["starttls", "tls", "none"],
                          help="starttls (default), tls, or none (only to this computer)")
     command.add_argument("--smtp-user", help="login (default: the SMTP User setting)")
+    command.add_argument("--smtp-ca-file",
+                         help="PEM file of the CA to trust (default: the SMTP CA File setting)")
     command.add_argument("--templates", type=Path,
                          help="folder of reminder templates (LANG/STAGE.subject.txt, .txt, .html)")
     command.add_argument("--silent", action="store_true", help="no progress bar")
@@ -549,7 +551,8 @@ def _print_doubts(args: argparse.Namespace, doubts: list[dict]) -> None:
 def _smtp_settings(args: argparse.Namespace,  # noqa: ANN202 - SmtpSettings or None
                    book: Path | None = None):
     """SMTP settings from the command line over the workbook's, or None to use the workbook's."""
-    if not any((args.smtp_host, args.smtp_port, args.smtp_security, args.smtp_user)):
+    if not any((args.smtp_host, args.smtp_port, args.smtp_security, args.smtp_user,
+                args.smtp_ca_file)):
         return None
     from dunning.app.remind import smtp_from_settings
     from dunning.core.errors import SETTINGS_SHEET
@@ -568,7 +571,7 @@ def _smtp_settings(args: argparse.Namespace,  # noqa: ANN202 - SmtpSettings or N
         host=args.smtp_host or (base.host if base else ""),
         port=args.smtp_port or (base.port if base else 587),
         security=args.smtp_security or (base.security if base else "starttls"),
-        cafile=base.cafile if base else "",
+        cafile=args.smtp_ca_file or (base.cafile if base else ""),
         user=args.smtp_user if args.smtp_user is not None else (base.user if base else ""),
     )
 

@@ -444,9 +444,10 @@ def send(
     returns a cancelled report having sent and written nothing.
 
     A save refused after messages went out (the workbook opened in Excel during the
-    run, a full disk) does not raise: the report's `unsaved` says why and `sent` what
-    went; the journal holds their log rows, which the next run writes. The report's
-    `doubts` are every send in doubt the journal holds, this run's and earlier ones.
+    run, a full disk, or any other failure of the save) does not raise: the report's
+    `unsaved` says why and `sent` what went; the journal holds their log rows, which the
+    next run writes. The report's `doubts` are every send in doubt the journal holds, this
+    run's and earlier ones.
     """
     if isinstance(source, (str, Path)):
         check_not_open(Path(source))
@@ -497,24 +498,27 @@ def send(
     report = RunReport(decisions, messages, results=results, logged=len(rows),
                        notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions),
                        doubts=doubts, recovered=len(recovered))
-    if rows:
-        source.append_rows(CONTACT_LOG_TABLE, rows)
-    outbox = outbox_layout(outbox_rows(decisions, messages, results),
-                           made_line(decisions.as_of or now.date(), now))
-    source.replace_sheet(OUTBOX_SHEET, outbox.rows, layout=outbox)
     try:
+        if rows:
+            source.append_rows(CONTACT_LOG_TABLE, rows)
+        outbox = outbox_layout(outbox_rows(decisions, messages, results),
+                               made_line(decisions.as_of or now.date(), now))
+        source.replace_sheet(OUTBOX_SHEET, outbox.rows, layout=outbox)
         source.save()
-    except (WorkbookLockedError, OSError) as error:
+    except Exception as error:  # noqa: BLE001 - whatever stops the save, say what went out
         if not report.sent and not recovered:
-            raise  # nothing went out: the refusal says it all
+            raise  # nothing went out: the refusal (or the bug) says it all
         return replace(report, logged=0, unsaved=_why(error))
     return report
 
 
 def _why(error: Exception) -> str:
+    """Why the save failed, in the words of the error; an unforeseen one names its kind."""
     if isinstance(error, DunningInputError):
         return "; ".join(str(issue) for issue in error.issues)
-    return str(error) or type(error).__name__
+    if isinstance(error, (WorkbookLockedError, OSError)):
+        return str(error) or type(error).__name__
+    return f"unexpected problem: {type(error).__name__}: {error}"
 
 
 def with_journal(inputs: RunInputs, journal: Journal | None,

@@ -22,10 +22,12 @@ How yagmail is used, and why not its `send()`:
 
 A run spends a bounded time on a server that keeps answering "try again later":
 after `MAX_FAILURES_IN_A_ROW` temporary failures with no message accepted in
-between, or once the next back-off would take the run's waiting past
-`RETRY_BUDGET` seconds, it stops trying that server; the message being tried is
-recorded as failed (temporary: the next run sends it) and the rest are "not
-attempted", with no intent in the journal, so the next run sends them too.
+between, once the next back-off would take the run's waiting past `RETRY_BUDGET`
+seconds, or once the attempts that failed temporarily have themselves taken
+`FAILING_BUDGET` seconds (a server that lets each attempt run into the timeout, measured
+with `time.monotonic`: a stopwatch, not the calendar), it stops trying that server; the
+message being tried is recorded as failed (temporary: the next run sends it) and the
+rest are "not attempted", with no intent in the journal, so the next run sends them too.
 
 Each send is bracketed by the `Journal` (intent before, outcome after), so a run
 that is killed or loses the network can be started again and sends nothing twice.
@@ -65,6 +67,9 @@ MAX_FAILURES_IN_A_ROW = 10
 after which a run stops trying the server."""
 RETRY_BUDGET = 60.0
 """Seconds a run may spend waiting between attempts, over all its messages."""
+FAILING_BUDGET = 120.0
+"""Seconds a run may spend in attempts that fail temporarily (a timeout, a slow 4xx), over
+all its messages: with `RETRY_BUDGET`, what caps the time a failing server costs a run."""
 CA_FILE_SETTING = "SMTP CA File"
 IN_DOUBT_ADVICE = (
     "the message may have reached the server before the run stopped, so it is not resent "
@@ -196,6 +201,8 @@ def send_messages(
     sleep: Callable[[float], None] = time.sleep,
     max_failures_in_a_row: int = MAX_FAILURES_IN_A_ROW,
     retry_budget: float = RETRY_BUDGET,
+    failing_budget: float = FAILING_BUDGET,
+    stopwatch: Callable[[], float] = time.monotonic,
 ) -> list[SendResult]:
     """Send each message at most once, over one SMTP connection, recording each in `journal`.
 
@@ -206,8 +213,9 @@ def send_messages(
     run are retried only with `retry_failed`. `progress(done, total)` follows every message.
 
     The run gives up on the server after `max_failures_in_a_row` temporary failures with no
-    message accepted in between, or when the next wait would take the seconds it has waited
-    (over all messages) past `retry_budget`: the message being tried is then "failed"
+    message accepted in between, when the next wait would take the seconds it has waited
+    (over all messages) past `retry_budget`, or once its temporarily failed attempts have
+    taken `failing_budget` seconds (timed by `stopwatch`): the message being tried is then "failed"
     (temporary), and every later one "not attempted" (no intent journaled: the next run
     sends it), each result saying why.
 
@@ -218,11 +226,13 @@ def send_messages(
     """
     smtp.check()
     _check_outgoing(outgoing)
-    if retries < 0 or backoff < 0 or retry_budget < 0:
-        raise ValueError("retries, backoff and retry_budget must not be negative")
+    if retries < 0 or backoff < 0 or retry_budget < 0 or failing_budget < 0:
+        raise ValueError("retries, backoff, retry_budget and failing_budget must not be "
+                         "negative")
     if max_failures_in_a_row < 1:
         raise ValueError("max_failures_in_a_row must be at least 1")
-    retry = _Retry(retries, backoff, sleep, max_failures_in_a_row, retry_budget)
+    retry = _Retry(retries, backoff, sleep, max_failures_in_a_row, retry_budget,
+                   failing_budget, stopwatch)
     connection = _Connection(smtp, password)
     results: list[SendResult] = []
     try:
@@ -247,8 +257,12 @@ class _Retry:
     sleep: Callable[[float], None]
     max_in_a_row: int = MAX_FAILURES_IN_A_ROW
     budget: float = RETRY_BUDGET
+    failing_budget: float = FAILING_BUDGET
+    stopwatch: Callable[[], float] = time.monotonic
     in_a_row: int = 0  # temporary failures since a message was last accepted
     waited: float = 0.0  # seconds of back-off this run
+    failing: float = 0.0  # seconds spent in attempts that failed temporarily
+    started: float = 0.0  # when the attempt under way started (by the stopwatch)
 
     def wait_before(self, attempt: int) -> bool:
         """Back off before every attempt but the first; False, without waiting, when that
@@ -262,10 +276,21 @@ class _Retry:
         self.sleep(delay)
         return True
 
-    def failed(self) -> bool:
-        """Count a temporary failure; True when that makes too many in a row."""
+    def start(self) -> None:
+        """An attempt begins: start the stopwatch."""
+        self.started = self.stopwatch()
+
+    def failed(self) -> str:
+        """Count a temporary failure and its time; why the run must stop trying the server
+        (too many in a row, or too long spent failing), or "" to go on."""
         self.in_a_row += 1
-        return self.in_a_row >= self.max_in_a_row
+        self.failing += max(self.stopwatch() - self.started, 0.0)
+        if self.in_a_row >= self.max_in_a_row:
+            return self.too_many
+        if self.failing >= self.failing_budget:
+            return (f"{self.failing:.0f} s spent in attempts that failed, past the run's "
+                    f"{self.failing_budget:g} s")
+        return ""
 
     def succeeded(self) -> None:
         self.in_a_row = 0
@@ -391,6 +416,7 @@ def _send_one(item: Outgoing, connection: _Connection, journal: Journal, retry: 
     for attempt in retry.attempts:
         if not retry.wait_before(attempt):
             return _give_up(item, connection, journal, error, retry.spent, attempt - 1)
+        retry.start()
         try:
             connection.ensure()
         except MailerError as fatal:
@@ -399,8 +425,8 @@ def _send_one(item: Outgoing, connection: _Connection, journal: Journal, retry: 
             return _result(item, "failed", str(fatal), attempts=attempt)
         except _Unavailable as unavailable:
             error, reachable = str(unavailable), False
-            if retry.failed():
-                return _give_up(item, connection, journal, error, retry.too_many, attempt)
+            if stop := retry.failed():
+                return _give_up(item, connection, journal, error, stop, attempt)
             continue
         reachable = True
         try:
@@ -415,8 +441,8 @@ def _send_one(item: Outgoing, connection: _Connection, journal: Journal, retry: 
             if kind == "doubt":
                 journal.doubt(item.key, item.message_id, error)
                 return _result(item, "in doubt", f"{error}; {IN_DOUBT_ADVICE}", attempts=attempt)
-            if retry.failed():
-                return _give_up(item, connection, journal, error, retry.too_many, attempt)
+            if stop := retry.failed():
+                return _give_up(item, connection, journal, error, stop, attempt)
             continue
         retry.succeeded()
         journal.sent(item.key, item.message_id)
@@ -468,13 +494,14 @@ def _connect_first(connection: _Connection, retry: _Retry) -> None:
         if not retry.wait_before(attempt):
             raise MailerError(f"{error} (tried {attempt - 1} times; {retry.spent}); nothing "
                               "was sent")
+        retry.start()
         try:
             connection.ensure()
             return
         except _Unavailable as unavailable:
             error = str(unavailable)
-            if retry.failed():
-                raise MailerError(f"{error} ({retry.too_many}); nothing was sent") from None
+            if stop := retry.failed():
+                raise MailerError(f"{error} ({stop}); nothing was sent") from None
     raise MailerError(f"{error} (tried {retry.retries + 1} times); nothing was sent")
 
 
