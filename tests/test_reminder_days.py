@@ -23,7 +23,7 @@ Checked every day:
 - the workbook always opens whole (python-calamine reads every table).
 A last healthy run settles everything and the log is then exact for every message.
 
-The book is 200 customers and 30 days (about 30 seconds; SIM_CUSTOMERS=500 for a bigger
+The book is 300 customers and 30 days (about 40 seconds; SIM_CUSTOMERS=500 for a bigger
 one). A second test kills a real `dunning remind` process with SIGKILL on seven days:
 twice while the server holds the reply to a message it has stored (an intent with no
 outcome), twice after a random delay (starting up, sending or saving), and three times
@@ -57,7 +57,7 @@ from dunning.mail.journal import Journal  # noqa: E402
 from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
 
 SEED = 20261102
-CUSTOMERS = int(os.environ.get("SIM_CUSTOMERS", "200"))  # SIM_CUSTOMERS=500: a bigger book
+CUSTOMERS = int(os.environ.get("SIM_CUSTOMERS", "300"))  # SIM_CUSTOMERS=500: a bigger book
 DAYS = 30
 START = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.timezone.utc)  # a Monday, in the window
 MIN_GAP = 5  # the default Minimum Days Between Reminders
