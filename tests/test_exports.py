@@ -179,3 +179,74 @@ def test_an_unapplied_payment_without_a_number_is_a_credit_known_by_kind_and_dat
     found = documents(export)
     assert found["Payment of 2026-11-20"]["Open Amount"] == -40.0
     assert any("no number" in note.message for note in export.issues)
+
+
+def test_installments_under_one_number_are_one_row_each_known_by_due_date():
+    """ERPNext 'based on payment terms': one invoice, a row per installment, its own due date."""
+    grid = [["Posting Date", "Party", "Voucher Type", "Voucher No", "Due Date",
+             "Invoiced Amount", "Outstanding Amount"],
+            ["2026-10-10", "C1", "Sales Invoice", "S4", "2026-11-09", "600.0", "400.0"],
+            ["2026-10-10", "C1", "Sales Invoice", "S4", "2026-12-09", "600.0", "600.0"],
+            ["2026-10-11", "C1", "Sales Invoice", "S5", "2026-11-10", "50.0", "50.0"]]
+    export = recognise_export(grid, name="ar.csv")
+    found = documents(export)
+    assert list(found) == ["S4 due 2026-11-09", "S4 due 2026-12-09", "S5"]
+    assert (found["S4 due 2026-11-09"]["Open Amount"], found["S4 due 2026-12-09"]["Open Amount"]) \
+        == (400.0, 600.0)
+    assert any("installments" in issue.message for issue in export.issues)
+    grid[2][0] = "2026-10-12"  # another posting date: two documents under one number
+    with pytest.raises(DunningInputError, match="S4 is on line 2 .* and on line 3"):
+        recognise_export(grid, name="ar.csv")
+
+
+def test_drafts_and_voided_documents_are_left_out_and_said():
+    grid = [["InvoiceNumber", "ContactName", "InvoiceDate", "DueDate", "Total", "Status"],
+            ["I1", "Kite", "21/10/2026", "15/11/2026", "10.00", "Awaiting Payment"],
+            ["I2", "Kite", "22/10/2026", "16/11/2026", "20.00", "Draft"],
+            ["I3", "Kite", "23/10/2026", "17/11/2026", "30.00", "Voided"]]
+    export = recognise_export(grid, name="xero.csv")
+    assert list(documents(export)) == ["I1"]
+    assert any("draft or voided" in issue.message and "2 lines" in issue.message
+               for issue in export.issues)
+
+
+ODOO = [
+    [None, "Due Date", "Journal", "Account", "Exp. Date", "As of: 11/30/2026", "1 - 30",
+     "Older", "Total"],
+    ["Azure Interior", None, None, None, None, "10.00", "5.00", "0.00", "15.00"],
+    ["INV/2026/00012", "11/07/2026", "INV", "121000", None, "0.00", "5.00", "0.00", "5.00"],
+    ["INV/2026/00019", "12/21/2026", "INV", "121000", None, "10.00", "0.00", "0.00", "10.00"],
+    ["Deco Addict", None, None, None, None, "0.00", "-3.00", "7.00", "4.00"],
+    ["INV/2026/00005", "07/31/2026", "INV", "121000", None, "0.00", "0.00", "7.00", "7.00"],
+    ["RINV/2026/00002", "11/10/2026", "INV", "121000", None, "0.00", "-3.00", "0.00", "-3.00"],
+    ["Total", None, None, None, None, "10.00", "2.00", "7.00", "19.00"],
+]
+
+
+def test_odoo_partner_lines_carry_their_totals_and_head_their_entries():
+    export = recognise_export(ODOO, name="odoo.csv")
+    found = documents(export)
+    assert export.as_of == dt.date(2026, 11, 30)  # from the "As of: 11/30/2026" column
+    assert found["INV/2026/00019"]["Customer"] == "Azure Interior"  # not the Account 121000
+    assert found["RINV/2026/00002"]["Open Amount"] == -3.0
+    assert found["INV/2026/00005"]["Invoice Date"] == dt.date(2026, 7, 31)  # its due date
+    grid = [list(row) for row in ODOO]
+    grid[4][8] = "5.00"
+    with pytest.raises(DunningInputError) as raised:
+        recognise_export(grid, name="odoo.csv")
+    [issue] = raised.value.issues
+    assert (issue.row, issue.column) == (5, "Total")
+    assert "the total for Deco Addict says 5.00 but the rows above it add up to 4.00" in \
+        issue.message
+
+
+def test_an_unlabelled_total_row_is_checked_against_the_report():
+    """ERPNext's total row has no label when its first column is a date (frappe's add_total_row)."""
+    grid = [["Posting Date", "Party", "Voucher No", "Due Date", "Outstanding Amount", "Currency"],
+            ["2026-10-10", "C1", "S4", "2026-11-09", "400.0", "INR"],
+            ["2026-10-11", "C2", "S5", "2026-11-10", "50.0", "INR"],
+            [None, None, None, None, "450.0", "INR"]]
+    assert len(documents(recognise_export(grid, name="ar.csv"))) == 2
+    grid[3][4] = "460.0"
+    with pytest.raises(DunningInputError, match="the report total says 460.00"):
+        recognise_export(grid, name="ar.csv")

@@ -18,7 +18,10 @@ Rules:
   group heading (the customer, when the table has no customer column); a row
   whose first text starts with "Total" (or "Totals", "Grand total") is a total and
   is checked: its amounts must equal the rows of its group ("Total for X"), or of
-  the whole report (a bare "Total"); a difference is an error naming the line.
+  the whole report (a bare "Total"); a difference is an error naming the line. A row
+  with no date whose only text is a name heads a group and, when it carries amounts
+  (Odoo's partner line), is the total of the rows under it; a row of amounts with no
+  text at all (ERPNext's unlabelled total) is the report total.
 * Amounts: an open-amount column, else the sum of the aging bucket columns (with
   buckets, a "Total" column is the open total), else amount less paid. A document
   typed as a credit memo, credit note or payment is a credit: shown positive, it is
@@ -31,7 +34,9 @@ Rules:
 * Rows with one invoice number are one document when customer, type and dates
   agree (line items): an amount repeated on every line is the document's, taken
   once; amounts that differ are line amounts and are added. Different documents
-  under one number are an error naming both lines.
+  under one number are an error naming both lines, except rows that differ only in
+  their due date: installments of one invoice, one row each ("S4 due 2026-11-09").
+* Drafts and voided documents (a Status column) are left out, with a warning.
 * A summary (one row per customer, no invoice numbers or dates) is refused: it
   holds no documents to remind anyone of.
 
@@ -72,8 +77,21 @@ EXPORT_ALIASES: dict[str, tuple[str, ...]] = {
     "line_amount": ("lineamount", "linetotal", "itemtotal", "lineitemamount", "unitamount",
                     "itemamount", "lineamountnet"),
     "terms": ("terms", "paymentterms", "termsofpayment", "paymentterm"),
+    "status": ("status", "invoicestatus", "documentstatus"),
+}
+_MORE_ALIASES: dict[str, tuple[str, ...]] = {
+    # the names reports give that a plain ledger table does not: ERPNext's "Party", SAP's
+    # short list headings ("Typ", "Net due dt", "Amount in DC"), Business Central's Excel
+    # report's data columns (CustomerNumber, DocumentNo, RemainingAmount...)
+    "customer": ("party",),
+    "type": ("typ",),
+    "due_date": ("netduedt",),
+    "amount": ("amountindc", "amountinloccurr"),
 }
 _FIELDS = {**FIELD_ALIASES, **EXPORT_ALIASES}
+for _name, _extra in _MORE_ALIASES.items():  # before the names (ERPNext: Party, then its name)
+    _cut = _FIELDS[_name].index("customername") if _name == "customer" else len(_FIELDS[_name])
+    _FIELDS[_name] = (*_FIELDS[_name][:_cut], *_extra, *_FIELDS[_name][_cut:])
 EXPORT_FIELDS = tuple(_FIELDS)
 """The fields `--map` may name: the ledger's and the export's own (type, days_past_due...)."""
 
@@ -81,7 +99,9 @@ _BUCKET = re.compile(
     r"^(current|notdue|notyetdue|future|older|olderthan\d+\w*|over\d+\w*|\d+(to)?\d+(days)?|"
     r"\d+days?|\d+plus(days)?|\d+andover|\d+\w*above|lessthan\d+months?|\d+months?|"
     r"\d+monthsandolder|period\d+|gt\d+|lt1month|\d+over|atdate)$")
-_BUCKET_TEXT = re.compile(r"^\s*[<>]\s*\d+|^\s*\d+\s*\+|^\s*\d+\s*-\s*\d+")
+_BUCKET_TEXT = re.compile(r"^\s*[<>]\s*\d+|^\s*\d+\s*\+|^\s*\d+\s*-\s*\d+|^\s*as\s+(of|at)\b",
+                          re.I)  # Odoo's first bucket is headed "As of: 11/30/2026"
+_NOT_OWED = {"draft", "void", "voided", "deleted", "cancelled", "canceled"}
 _TOTAL = re.compile(r"^\s*(grand\s+|report\s+)?totals?\b[\s:]*(for\b\s*)?(?P<name>.*?)\s*:?\s*$",
                     re.I)
 _STARS = re.compile(r"^\s*(\*+)\s*$")  # SAP list subtotals: * per account, ** and more overall
@@ -156,7 +176,8 @@ def recognise_export(
     columns = _match(rows[head], name, head + 1, mapping or {})
     titles = [", ".join(str(cell) for cell in row if not is_blank(cell)) for row in rows[:head]]
     titles = [title for title in titles if title]
-    found_date = _as_of(titles, dayfirst)
+    found_date = _as_of(titles, dayfirst) or _as_of(
+        [columns.header(i) for i in columns.buckets], dayfirst)  # Odoo's "As of: 11/30/2026"
     export_date = found_date or as_of
     _refuse_summary(columns, name, head + 1)
     reader = _Reader(rows, head, columns, name, dayfirst)
@@ -197,6 +218,13 @@ def _score(row: Sequence[object]) -> int:
     named = {_field_of(cell) for cell in row if isinstance(cell, str)} - {None}
     buckets = sum(1 for cell in row if _is_bucket(cell))
     return len(named) + min(buckets, 2)
+
+
+def header_strength(grid: Sequence[Sequence[object]]) -> int:
+    """How clearly a grid holds an export's header row: the most ledger fields one of its top
+    rows names (0: none). A workbook's data sheet beats its title, pivot and caption sheets."""
+    return max((_score([_clean(cell) for cell in row]) for row in grid[:HEADER_SCAN]),
+               default=0)
 
 
 def _header_index(rows: list[list[object]], name: str, header_row: int | None) -> int:
@@ -243,8 +271,14 @@ def _match(header: list[object], name: str, line: int, mapping: Mapping[str, str
     buckets = [i for i, text in enumerate(header) if i not in taken and _is_bucket(text)]
     if buckets and "amount" in at and normal[at["amount"]] == "total" and "open_amount" not in at:
         at["open_amount"] = at.pop("amount")  # beside aging buckets, "Total" is what is open
+    if "customer" in at and normal[at["customer"]] == "account" and "journal" in normal:
+        del at["customer"]  # Odoo: Journal and Account are the ledger's; partners head groups
     if "customer_name" in at and "customer" not in at:
         at["customer"] = at.pop("customer_name")
+    dated = "invoice_date" in at or "due_date" in at
+    if "invoice" not in at and dated and headers and headers[0] == "" and 0 not in at.values():
+        at["invoice"] = 0  # Odoo: the unheaded first column names each entry (INV/2026/00012)
+        buckets = [i for i in buckets if i != 0]
     return _Columns(at, buckets, headers)
 
 
@@ -343,11 +377,25 @@ class _Reader:
         """Sort the rows below the header into documents, group headings and totals.
 
         A total is checked later (`_check_totals`), against the documents from
-        `start` to `end` in `self.data`: its group's, or the whole report's.
+        `start` to `end` in `self.data`: its group's, or the whole report's. A group
+        heading that carries amounts (Odoo's partner line) is the total of the rows
+        under it, up to the next heading or total.
         """
         self.decimal = self._decimal()
+        at = self.columns.at
+        dates = [at[f] for f in ("invoice_date", "due_date") if f in at]
+        plain = set(self.columns.buckets) | {at[f] for f in (
+            "amount", "open_amount", "paid_amount", "currency", "days_past_due") if f in at}
         heading = ""
         group_start = 0
+        carried: tuple[int, str] | None = None  # a heading with amounts, still open
+
+        def close() -> None:
+            nonlocal carried
+            if carried is not None:
+                self.totals.append((carried[0], carried[1], group_start, len(self.data)))
+                carried = None
+
         for index in range(self.head + 1, len(self.rows)):
             row = self.rows[index]
             present = [(i, cell) for i, cell in enumerate(row) if cell is not None and cell != ""]
@@ -358,6 +406,7 @@ class _Reader:
                 stars = _STARS.match(first)
                 total = _TOTAL.match(first) if present[0][1] == first else None
                 if stars is not None:
+                    close()
                     whole = len(stars.group(1)) > 1
                     self.totals.append((index, "" if whole else "the account",
                                         0 if whole else group_start, len(self.data)))
@@ -365,19 +414,37 @@ class _Reader:
                         group_start = len(self.data)
                     continue
                 if total is not None:
+                    carried_group = carried is not None  # its heading held the group's total
+                    close()
                     label = total.group("name").strip()
                     in_group = len(self.data) > group_start
-                    whole = bool(total.group(1)) or (label == "" and not (heading and in_group))
+                    whole = bool(total.group(1)) or (label == "" and (
+                        carried_group or not (heading and in_group)))
                     self.totals.append((index, "" if whole else label or heading,
                                         0 if whole else group_start, len(self.data)))
                     group_start = len(self.data)
                     continue
             if len(present) == 1 and isinstance(present[0][1], str):
+                close()
                 heading = present[0][1]
                 group_start = len(self.data)
                 continue
+            if dates and not any(i in dates for i, _ in present):
+                words = [(i, cell) for i, cell in present if i not in plain and not (
+                    isinstance(cell, (int, float)) or self._number(cell) is not None)]
+                if not words:  # ERPNext's total row: amounts only, no label
+                    close()
+                    self.totals.append((index, "", 0, len(self.data)))
+                    continue
+                if len(words) == 1 and isinstance(words[0][1], str):
+                    close()
+                    heading = words[0][1]
+                    group_start = len(self.data)
+                    carried = (index, heading)
+                    continue
             self.data.append(index)
             self.group[index] = heading
+        close()
 
     def _decimal(self) -> str:
         """"," when the file's text amounts use a decimal comma (1.250,00 or 250,00-)."""
@@ -480,6 +547,7 @@ class _Reader:
     def export(self, export_date: dt.date | None, terms: Mapping[str, int],
                default_terms: int, titles: list[str]) -> Export:
         at = self.columns.at
+        self._drop_unowed()
         count = len(self.data)
         invoices = self._texts("invoice")
         customers = self._texts("customer")
@@ -545,6 +613,10 @@ class _Reader:
         amount = np.where(flip, -amount, amount)
         open_amount = np.where(credit & (open_amount > 0), -open_amount, open_amount)
         notes: list[Issue] = [i for i in self.issues if i.severity != "error"]
+        if invoice_dates is None and due_dates is not None:
+            invoice_dates = due_dates.copy()  # Odoo's aged receivable shows due dates only
+            notes.append(Issue("the export has no invoice dates: each document is dated on its "
+                               "due date", severity="warning", sheet=self.name))
         if invoice_dates is None:
             invoice_dates = np.full(count, np.datetime64("NaT"), dtype="datetime64[ns]")
         if due_dates is None:  # a credit keeps none: the ledger dates it on its own date
@@ -569,6 +641,7 @@ class _Reader:
                                "their line (\"line 17\"), which changes between exports",
                                severity="warning", sheet=self.name))
         items = self._rolled_up(items)
+        notes.extend(i for i in self.issues if i.severity != "error" and i not in notes)
         rows: list[list[object]] = [list(HEADERS)]
         lines: list[int] = []
         issued, due, cleared = (_days([getattr(item, name) for item in items])
@@ -605,10 +678,47 @@ class _Reader:
             severity="warning", sheet=self.name))
         return invoice_dates + np.array(wanted, dtype="int64") * np.timedelta64(1, "D")
 
+    def _drop_unowed(self) -> None:
+        """Drafts and voided documents (a Status column saying so) are owed by nobody."""
+        statuses = self._texts("status")
+        if not self.totals and any(str(s).strip().lower() in _NOT_OWED for s in statuses):
+            kept = [i for i, s in zip(self.data, statuses, strict=True)
+                    if str(s).strip().lower() not in _NOT_OWED]
+            dropped = len(self.data) - len(kept)
+            self.data = kept
+            self.issues.append(Issue(
+                f"draft or voided documents are left out (nobody owes them): {dropped} lines",
+                severity="warning", sheet=self.name))
+
+    def _installments(self, items: list[_Item]) -> None:
+        """Rows under one number that differ only in their due date are one invoice's
+        installments (ERPNext's payment terms, SAP's installment items): each is its own
+        item, known by number and due date ("SINV-4 due 2026-11-09"), so a later export
+        matches it again."""
+        dues: dict[str, set[str]] = {}
+        for item in items:
+            dues.setdefault(item.invoice, set()).add(str(item.due_date))
+        split = 0
+        for number in [n for n, found in dues.items() if len(found) > 1]:
+            parts = [item for item in items if item.invoice == number]
+            if len({(p.customer, str(p.invoice_date), bool(_CREDIT.search(p.kind)))
+                    for p in parts}) != 1:
+                continue  # different documents: refused below, naming both lines
+            for part in parts:
+                day = _day(part.due_date)
+                part.invoice = f"{number} due {day.isoformat() if day else 'no date'}"
+            split += 1
+        if split:
+            self.issues.append(Issue(
+                "invoices due in installments (one row per due date) give one row per "
+                f"installment, numbered with its due date: {split} invoices", severity="warning",
+                sheet=self.name))
+
     def _rolled_up(self, items: list[_Item]) -> list[_Item]:
         """One item per document: line items under one number merged, clashes refused."""
         if len({item.invoice for item in items}) == len(items):
             return items  # every number once: nothing to merge
+        self._installments(items)
         first: dict[str, _Item] = {}
         seen: dict[str, list[_Item]] = {}
         order: list[str] = []
