@@ -250,3 +250,39 @@ def test_an_unlabelled_total_row_is_checked_against_the_report():
     grid[3][4] = "460.0"
     with pytest.raises(DunningInputError, match="the report total says 460.00"):
         recognise_export(grid, name="ar.csv")
+
+
+SAGE_SECTIONS = [
+    ["Date: 30/11/2026", None, "Wizard Training Limited"],
+    [None, None, "Aged Debtors Analysis (Detailed)"],
+    ["No", "Type", "Date", "Ref", "Details", "Balance", "Future", "Current", "Period 1",
+     "Period 2", "Period 3", "Older"],
+    ["A/C:", "ABS001", "Name:", "A1 Design Services", "Contact:", "Jo Bloggs", "Tel:",
+     "01234 567890"],
+    ["12", "SI", "15/10/2026", "10012", "Consultancy", "1200.00", "0.00", "0.00", "1200.00",
+     "0.00", "0.00", "0.00"],
+    ["19", "SC", "02/11/2026", "CN004", "Returned goods", "-150.00", "0.00", "-150.00", "0.00",
+     "0.00", "0.00", "0.00"],
+    ["Turnover:", "1050.00", "Credit Limit:", "2000.00"],
+    ["A/C: BRO001", None, "Name:", "Bronson Inc"],
+    ["7", "SI", "20/08/2026", "10007", "Hardware", "875.50", "0.00", "0.00", "0.00", "0.00",
+     "875.50", "0.00"],
+    ["Turnover:", "875.50", "Credit Limit:", "1000.00"],
+    ["Totals:", None, None, None, None, "1925.50", "0.00", "-150.00", "1200.00", "0.00",
+     "875.50", "0.00"],
+]
+
+
+def test_sage_sections_headed_by_account_labels_and_a_final_totals_line():
+    """Sage 50's printed aged debtors: a title line per customer ("A/C:", code, "Name:"...),
+    its turnover and credit limit below, one "Totals:" for the report."""
+    export = recognise_export(SAGE_SECTIONS, name="sage.csv", dayfirst=True)
+    found = documents(export)
+    assert list(found) == ["10012", "CN004", "10007"]
+    assert [found[n]["Customer"] for n in found] == ["ABS001", "ABS001", "BRO001"]
+    assert found["CN004"]["Amount"] == -150.0
+    grid = [list(row) for row in SAGE_SECTIONS]
+    grid[-1][5] = "1900.00"
+    with pytest.raises(DunningInputError, match="says 1,900.00 but the rows above it add up "
+                                                "to 875.50"):
+        recognise_export(grid, name="sage.csv", dayfirst=True)

@@ -38,6 +38,7 @@ EXPECTED: dict[str, tuple[dict[str, float], int]] = {
     "xero_aged_receivables_detail.csv": ({"Bayside Club": 2970.00, "City Agency": 1050.00}, 4),
     "xero_invoices_export.csv": ({"Bayside Club": 2970.00, "City Agency": 1050.00}, 5),
     "sage50_aged_debtors.csv": ({"ABS001": 1050.00, "BRO001": 1175.50}, 4),
+    "sage50_aged_debtors_sectioned.csv": ({"ABS001": 1050.00, "BRO001": 1175.50}, 4),
     "sage_intacct_ar_aging.csv": ({"C-100": 5500.00, "C-200": 980.25}, 3),
     "freshbooks_invoice_details.csv": ({"Gotham Gym": 620.00, "Metro Bakery": 0.0}, 3),
     "zoho_books_invoices.csv": ({"4600001": 1770.00, "4600002": 100.00}, 3),
@@ -45,7 +46,7 @@ EXPECTED: dict[str, tuple[dict[str, float], int]] = {
     "sap_fbl5n.txt": ({"100200": 1000.00, "100300": 3400.50}, 3),
     "bc_aged_accounts_receivable.csv": ({"10000": 4600.00, "20000": 1250.75}, 3),
     "odoo_aged_receivable.csv": ({"Azure Interior": 2242.50, "Deco Addict": 2200.00}, 4),
-    "erpnext_accounts_receivable.csv": ({"CUST-00001": 10800.00, "CUST-00002": 4500.00}, 4),
+    "erpnext_accounts_receivable.csv": ({"CUST-00001": 10500.00, "CUST-00002": 4000.00}, 6),
     "myob_aged_receivables_detail.csv": ({"Island Way Motel": 1100.00, "Kookaburra Cafe": 495.00},
                                          3),
 }

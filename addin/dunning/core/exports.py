@@ -365,6 +365,7 @@ class _Reader:
         self.decimal = "."
         self._numbers: dict[str, float | None] = {}
         self.totals: list[tuple[int, str, int, int]] = []  # line index, label, data start, end
+        self._either: set[int] = set()  # bare "Total:" lines: their group's, else the report's
 
     def _issue(self, message: str, index: int, column: int | None = None, *,
                value: object = None, severity: str = "error") -> Issue:
@@ -420,18 +421,28 @@ class _Reader:
                     in_group = len(self.data) > group_start
                     whole = bool(total.group(1)) or (label == "" and (
                         carried_group or not (heading and in_group)))
+                    if label == "" and not whole:
+                        self._either.add(index)
                     self.totals.append((index, "" if whole else label or heading,
                                         0 if whole else group_start, len(self.data)))
                     group_start = len(self.data)
                     continue
             if len(present) == 1 and isinstance(present[0][1], str):
                 close()
-                heading = present[0][1]
+                heading = _heading_name(present[0][1])
                 group_start = len(self.data)
                 continue
-            if dates and not any(i in dates for i, _ in present):
+            if dates and not any(i in dates and (not isinstance(cell, str) or any(
+                    ch.isdigit() for ch in cell)) for i, cell in present):  # no date here
                 words = [(i, cell) for i, cell in present if i not in plain and not (
                     isinstance(cell, (int, float)) or self._number(cell) is not None)]
+                labelled = _labelled(present)
+                if labelled is not None:  # Sage 50: "A/C:", "ABS001", "Name:", ..., "Tel:", ...
+                    if labelled:
+                        close()
+                        heading = labelled
+                        group_start = len(self.data)
+                    continue  # or "Turnover:", "Credit Limit:": said of the customer, not owed
                 if not words:  # ERPNext's total row: amounts only, no label
                     close()
                     self.totals.append((index, "", 0, len(self.data)))
@@ -473,25 +484,38 @@ class _Reader:
             return amount_from_text(cell, decimal=self.decimal)
         return None
 
-    def _check_totals(self, columns: dict[int, np.ndarray], credit: np.ndarray) -> None:
-        """Each total row's amounts must equal the documents it adds up (credits negative)."""
+    def _check_totals(self, columns: dict[int, np.ndarray], credit: np.ndarray,
+                      as_shown: set[int]) -> None:
+        """Each total row's amounts must equal the documents it adds up (credits negative,
+        except in the `as_shown` columns: what was paid is added as it stands)."""
         sums = {}
         for column, values in columns.items():
-            signed = np.nan_to_num(np.where(credit & (values > 0), -values, values))
+            signed = np.nan_to_num(values if column in as_shown else
+                                   np.where(credit & (values > 0), -values, values))
             sums[column] = np.concatenate([[0.0], np.cumsum(signed)])
-        for index, label, start, end in self.totals:
+        def wrong(index: int, start: int, end: int) -> list[tuple[int, float, float]]:
             row = self.rows[index]
+            found = []
             for column, running in sums.items():
                 stated = self._number(row[column] if column < len(row) else None)
                 if stated is None:
                     continue
                 added = float(running[end] - running[start])
                 if abs(round(added, 2) - stated) > 0.005:
-                    what = f"the total for {label}" if label else "the report total"
-                    self.issues.append(self._issue(
-                        f"{what} says {money(stated)} but the rows above it add up to "
-                        f"{money(added)}: the export is incomplete or was edited; export it "
-                        "again", index, column, value=row[column]))
+                    found.append((column, stated, added))
+            return found
+
+        for index, label, start, end in self.totals:
+            differences = wrong(index, start, end)
+            if differences and index in self._either and not wrong(index, 0, end):
+                continue  # a bare "Totals:" after the last group is the report's (Sage 50)
+            row = self.rows[index]
+            for column, stated, added in differences:
+                what = f"the total for {label}" if label else "the report total"
+                self.issues.append(self._issue(
+                    f"{what} says {money(stated)} but the rows above it add up to "
+                    f"{money(added)}: the export is incomplete or was edited; export it "
+                    "again", index, column, value=row[column]))
 
     # documents -------------------------------------------------------------
 
@@ -591,7 +615,8 @@ class _Reader:
             ("amount", amount), ("open_amount", open_amount), ("paid_amount", paid))
             if values is not None}
         money_columns.update(zip(self.columns.buckets, buckets, strict=True))
-        self._check_totals(money_columns, credit)  # type: ignore[arg-type]
+        self._check_totals(money_columns, credit,  # type: ignore[arg-type]
+                           {at["paid_amount"]} if paid is not None else set())
         if open_amount is None and buckets:
             open_amount = np.nansum(np.vstack([b for b in buckets if b is not None]), axis=0)
         if amount is None and open_amount is None:
@@ -609,6 +634,9 @@ class _Reader:
         open_amount = np.where(np.isnan(open_amount), amount - np.nan_to_num(
             paid if paid is not None else 0.0), open_amount)
         open_amount = np.where(np.isnan(open_amount), 0.0, open_amount)
+        # a credit shown only by what it leaves open (ERPNext: a return or an advance payment
+        # with Invoiced Amount 0 and Outstanding -300) is a credit of that size
+        amount = np.where((np.nan_to_num(amount) == 0) & (open_amount < 0), open_amount, amount)
         flip = credit & (np.nan_to_num(amount) > 0)
         amount = np.where(flip, -amount, amount)
         open_amount = np.where(credit & (open_amount > 0), -open_amount, open_amount)
@@ -698,9 +726,13 @@ class _Reader:
         dues: dict[str, set[str]] = {}
         for item in items:
             dues.setdefault(item.invoice, set()).add(str(item.due_date))
+        several = {n for n, found in dues.items() if len(found) > 1}
+        groups: dict[str, list[_Item]] = {}
+        for item in items:
+            if item.invoice in several:
+                groups.setdefault(item.invoice, []).append(item)
         split = 0
-        for number in [n for n, found in dues.items() if len(found) > 1]:
-            parts = [item for item in items if item.invoice == number]
+        for number, parts in groups.items():
             if len({(p.customer, str(p.invoice_date), bool(_CREDIT.search(p.kind)))
                     for p in parts}) != 1:
                 continue  # different documents: refused below, naming both lines
@@ -750,6 +782,31 @@ class _Reader:
                 item.open_amount = round(_whole(p.open_amount for p in parts), 2)
             merged.append(item)
         return merged
+
+
+_ACCOUNT_LABEL = re.compile(r"^\s*(a/?c|account|customer|client|debtor)(\s*(no\.?|code|id))?"
+                            r"\s*:\s*", re.I)
+
+
+def _heading_name(text: str) -> str:
+    """A group heading's customer: "A/C: ABS001" is ABS001; other headings are as they are."""
+    return _ACCOUNT_LABEL.sub("", text, count=1).strip() or text
+
+
+def _labelled(present: list[tuple[int, object]]) -> str | None:
+    """A line of labels and values ("A/C:", "ABS001", "Name:", ...): the customer it names
+    ("" for a line of labels that names none), or None when the line is not such a line."""
+    cells = [cell for _, cell in present]
+    if not (isinstance(cells[0], str) and (cells[0].rstrip().endswith(":")
+                                            or _ACCOUNT_LABEL.match(cells[0]))):
+        return None
+    for position, cell in enumerate(cells):
+        if isinstance(cell, str) and _ACCOUNT_LABEL.fullmatch(cell.strip() + " "):
+            following = cells[position + 1] if position + 1 < len(cells) else None
+            return str(following).strip() if following is not None else ""
+        if isinstance(cell, str) and _ACCOUNT_LABEL.match(cell) and cell.rstrip()[-1] != ":":
+            return _heading_name(cell)
+    return ""
 
 
 def _whole(values: object) -> float:
