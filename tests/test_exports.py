@@ -286,3 +286,33 @@ def test_sage_sections_headed_by_account_labels_and_a_final_totals_line():
     with pytest.raises(DunningInputError, match="says 1,900.00 but the rows above it add up "
                                                 "to 875.50"):
         recognise_export(grid, name="sage.csv", dayfirst=True)
+
+
+def test_sap_spreadsheet_export_with_customer_subtotal_rows():
+    """FBL5N exported to a spreadsheet: a subtotal row per account holds only the account and
+    its amount (no document number), US number and date formats as the user's settings."""
+    grid = [["Account", "Document Number", "Assignment", "Document Type", "Document Date",
+             "Net Due Date", "Arrears by Net Due Date", "Amount in Local Currency", "Text"],
+            ["198609", "9974698958", "9974698958", "DG", "9/26/2025", "9/26/2025", "3",
+             "-30,213.31", None],
+            ["198609", "9974698901", "9974698901", "RV", "9/01/2025", "10/01/2025", "-2",
+             "50,000.00", None],
+            ["198609", None, None, None, None, None, None, "19,786.69", None],
+            ["198700", "9974698999", "9974698999", "RV", "9/02/2025", "10/02/2025", "-3",
+             "1,000.00", None],
+            ["198700", None, None, None, None, None, None, "1,000.00", None]]
+    found = documents(recognise_export(grid, name="fbl5n.csv"))
+    assert list(found) == ["9974698958", "9974698901", "9974698999"]
+    assert found["9974698958"]["Amount"] == -30213.31
+    grid[3][7] = "19,000.00"
+    with pytest.raises(DunningInputError, match="the total for customer 198609 says 19,000.00"):
+        recognise_export(grid, name="fbl5n.csv")
+
+
+def test_netsuite_summary_search_columns_are_read_without_their_sum_of():
+    grid = [["Document Number", "Name", "Maximum of Date", "Maximum of Due Date/Receive By",
+             "Sum of Amount Remaining"],
+            ["INV10045", "Alpine Outfitters", "10/13/2026", "11/22/2026", "3,120.00"]]
+    found = documents(recognise_export(grid, name="ns.csv"))
+    assert found["INV10045"]["Due Date"] == dt.date(2026, 11, 22)
+    assert found["INV10045"]["Open Amount"] == 3120.0

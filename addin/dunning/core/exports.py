@@ -197,8 +197,17 @@ def _clean(cell: object) -> object:
 # ---------------------------------------------------------------- the header
 
 
+_SUMMARY_OF = re.compile(r"^(sumof|maximumof|minimumof|averageof|countof)")
+
+
+def _normal(header: object) -> str:
+    """A header in normal form, less the "Sum of" / "Maximum of" a NetSuite summary search
+    puts before its column labels ("Maximum of Due Date/Receive By")."""
+    return _SUMMARY_OF.sub("", normal_header(header))
+
+
 def _field_of(header: object) -> str | None:
-    normal = normal_header(header)
+    normal = _normal(header)
     if not normal:
         return None
     for field_name, aliases in _FIELDS.items():
@@ -245,19 +254,19 @@ def _header_index(rows: list[list[object]], name: str, header_row: int | None) -
 
 def _match(header: list[object], name: str, line: int, mapping: Mapping[str, str]) -> _Columns:
     headers = ["" if is_blank(cell) else str(cell) for cell in header]
-    normal = [normal_header(text) for text in headers]
+    normal = [_normal(text) for text in headers]
     at: dict[str, int] = {}
     for field_name, wanted in mapping.items():
         if field_name not in _FIELDS:
             raise DunningInputError([Issue(
                 f"unknown field {field_name!r} in --map; fields are: {', '.join(_FIELDS)}",
                 sheet=name)])
-        if normal_header(wanted) not in normal:
+        if _normal(wanted) not in normal:
             raise DunningInputError([Issue(
                 f"--map names {wanted!r} for the {field_name}, but line {line} has no such "
                 f"header; headers are: {', '.join(h for h in headers if h)}",
                 sheet=name, row=line)])
-        at[field_name] = normal.index(normal_header(wanted))
+        at[field_name] = normal.index(_normal(wanted))
     taken = set(at.values())
     for field_name, aliases in _FIELDS.items():
         if field_name in at:
@@ -390,6 +399,7 @@ class _Reader:
         heading = ""
         group_start = 0
         carried: tuple[int, str] | None = None  # a heading with amounts, still open
+        run = ("", 0)  # the customer of the last rows read, and where its rows began
 
         def close() -> None:
             nonlocal carried
@@ -443,6 +453,15 @@ class _Reader:
                         heading = labelled
                         group_start = len(self.data)
                     continue  # or "Turnover:", "Credit Limit:": said of the customer, not owed
+                who = row[at["customer"]] if "customer" in at and at["customer"] < len(row) \
+                    else None
+                number = row[at["invoice"]] if "invoice" in at and at["invoice"] < len(row) \
+                    else None
+                if not is_blank(who) and is_blank(number) and run[0] == str(who).strip():
+                    close()  # SAP's customer subtotal: the account and its amount, no document
+                    self.totals.append((index, f"customer {run[0]}", run[1], len(self.data)))
+                    run = ("", len(self.data))
+                    continue
                 if not words:  # ERPNext's total row: amounts only, no label
                     close()
                     self.totals.append((index, "", 0, len(self.data)))
@@ -453,6 +472,11 @@ class _Reader:
                     group_start = len(self.data)
                     carried = (index, heading)
                     continue
+            if "customer" in at:
+                who = row[at["customer"]] if at["customer"] < len(row) else None
+                who = "" if is_blank(who) else str(who).strip()
+                if who != run[0]:
+                    run = (who, len(self.data))
             self.data.append(index)
             self.group[index] = heading
         close()
