@@ -47,8 +47,8 @@ EXPECTED: dict[str, tuple[dict[str, float], int]] = {
     "bc_aged_accounts_receivable.csv": ({"10000": 4600.00, "20000": 1250.75}, 3),
     "odoo_aged_receivable.csv": ({"Azure Interior": 2242.50, "Deco Addict": 2200.00}, 4),
     "erpnext_accounts_receivable.csv": ({"CUST-00001": 10500.00, "CUST-00002": 4000.00}, 6),
-    "myob_aged_receivables_detail.csv": ({"Island Way Motel": 1100.00, "Kookaburra Cafe": 495.00},
-                                         3),
+    "myob_aged_receivables_detail.csv": (
+        {"Island Way Motel": 990.00, "Kookaburra Cafe, Noosa": 495.00}, 4),
 }
 
 
@@ -157,6 +157,15 @@ def test_sage_terms_from_the_customers_table_win(tmp_path):
     assert rows["10012"]["Due Date"] == dt.date(2026, 12, 14)  # ABS001: 60 days
     assert rows["10007"]["Due Date"] == dt.date(2026, 9, 19)  # BRO001: the default 30
     assert result.new_customers == ["BRO001"]
+
+
+def test_myob_due_dates_come_from_the_terms_printed_under_each_customer(tmp_path):
+    book = fresh_book(tmp_path)
+    import_export(EXPORTS / "myob_aged_receivables_detail.csv", book)  # "As of 30/11/2026"
+    rows = {row["Invoice No"]: row for row in invoices_read_back(book)}
+    assert rows["00000123"]["Due Date"] == dt.date(2026, 11, 14)  # "0% 0 Net 30"
+    assert rows["00000117"]["Due Date"] == dt.date(2026, 9, 11)  # "0% 0 Net 14"
+    assert rows["00000135"]["Amount"] == -110.0  # -$110.00
 
 
 def test_sap_amounts_dates_and_credits(tmp_path):

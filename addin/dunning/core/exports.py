@@ -84,6 +84,7 @@ _MORE_ALIASES: dict[str, tuple[str, ...]] = {
     # short list headings ("Typ", "Net due dt", "Amount in DC"), Business Central's Excel
     # report's data columns (CustomerNumber, DocumentNo, RemainingAmount...)
     "customer": ("party",),
+    "invoice": ("idno",),  # MYOB's "ID No."
     "type": ("typ",),
     "due_date": ("netduedt",),
     "amount": ("amountindc", "amountinloccurr"),
@@ -101,6 +102,7 @@ _BUCKET = re.compile(
     r"\d+monthsandolder|period\d+|gt\d+|lt1month|\d+over|atdate)$")
 _BUCKET_TEXT = re.compile(r"^\s*[<>]\s*\d+|^\s*\d+\s*\+|^\s*\d+\s*-\s*\d+|^\s*as\s+(of|at)\b",
                           re.I)  # Odoo's first bucket is headed "As of: 11/30/2026"
+_TERMS_TEXT = re.compile(r"\bnet\s*\d+|\d+\s*%|\bc\.?o\.?d\b|\beom\b|due on receipt", re.I)
 _NOT_OWED = {"draft", "void", "voided", "deleted", "cancelled", "canceled"}
 _TOTAL = re.compile(r"^\s*(grand\s+|report\s+)?totals?\b[\s:]*(for\b\s*)?(?P<name>.*?)\s*:?\s*$",
                     re.I)
@@ -110,7 +112,7 @@ _AS_OF = re.compile(
     r"report\s+date|ending|through)\b[\s:]*(?P<date>.+)$", re.I)
 _CREDIT = re.compile(r"credit|gutschrift|refund|payment|receipt|^(cn|crn|sc|scr|sr|sa|dg|dz|pmt|"
                      r"cm|crm)$", re.I)
-_NET_DAYS = re.compile(r"(\d{1,3})")
+_NET_DAYS = re.compile(r"net\s*(\d{1,3})|(\d{1,3})", re.I)  # MYOB's "0% 0 Net 30": 30
 HEADER_SCAN = 60
 _UNSEEN = object()
 
@@ -375,6 +377,7 @@ class _Reader:
         self._numbers: dict[str, float | None] = {}
         self.totals: list[tuple[int, str, int, int]] = []  # line index, label, data start, end
         self._either: set[int] = set()  # bare "Total:" lines: their group's, else the report's
+        self.group_terms: dict[str, str] = {}  # terms printed under a customer's heading (MYOB)
 
     def _issue(self, message: str, index: int, column: int | None = None, *,
                value: object = None, severity: str = "error") -> Issue:
@@ -400,6 +403,7 @@ class _Reader:
         group_start = 0
         carried: tuple[int, str] | None = None  # a heading with amounts, still open
         run = ("", 0)  # the customer of the last rows read, and where its rows began
+        heading_line = previous = -1  # the last heading's line, the last line read
 
         def close() -> None:
             nonlocal carried
@@ -413,9 +417,13 @@ class _Reader:
             if not present:
                 continue
             first = next((cell for _, cell in present if isinstance(cell, str)), None)
+            if not (len(present) == 1 and isinstance(present[0][1], str)):
+                previous = index  # a heading line's details follow it directly
             if isinstance(first, str) and first[:1] in "*TtGgRr":
                 stars = _STARS.match(first)
                 total = _TOTAL.match(first) if present[0][1] == first else None
+                if stars is not None or total is not None:
+                    previous = index
                 if stars is not None:
                     close()
                     whole = len(stars.group(1)) > 1
@@ -438,9 +446,15 @@ class _Reader:
                     group_start = len(self.data)
                     continue
             if len(present) == 1 and isinstance(present[0][1], str):
+                if heading_line == previous and heading:  # MYOB: card ID, phone, terms
+                    if _TERMS_TEXT.search(present[0][1]):
+                        self.group_terms[heading] = present[0][1].strip()
+                    heading_line = previous = index
+                    continue
                 close()
                 heading = _heading_name(present[0][1])
                 group_start = len(self.data)
+                heading_line = previous = index
                 continue
             if dates and not any(i in dates and (not isinstance(cell, str) or any(
                     ch.isdigit() for ch in cell)) for i, cell in present):  # no date here
@@ -603,6 +617,10 @@ class _Reader:
         kinds = self._texts("type")
         currencies = self._texts("currency")
         term_texts = self._texts("terms")
+        if self.group_terms:
+            for position, index in enumerate(self.data):
+                if not term_texts[position]:
+                    term_texts[position] = self.group_terms.get(self.group[index], "")
         for position, index in enumerate(self.data):
             if customers[position] == "":
                 customers[position] = self.group[index]
@@ -720,8 +738,8 @@ class _Reader:
         for customer, text in zip(customers, term_texts, strict=True):
             given = terms.get(customer)
             if given is None and text:
-                found = _NET_DAYS.search(text)
-                given = int(found.group(1)) if found else None
+                found = re.search(r"net\s*(\d{1,3})", text, re.I) or _NET_DAYS.search(text)
+                given = int(next(g for g in found.groups() if g)) if found else None
             wanted.append(default_terms if given is None else given)
         notes.append(Issue(
             "the export has no due dates (it ages by invoice date): each due date is the invoice "
