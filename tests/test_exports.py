@@ -316,3 +316,27 @@ def test_netsuite_summary_search_columns_are_read_without_their_sum_of():
     found = documents(recognise_export(grid, name="ns.csv"))
     assert found["INV10045"]["Due Date"] == dt.date(2026, 11, 22)
     assert found["INV10045"]["Open Amount"] == 3120.0
+
+
+def test_quickbooks_online_sentence_case_headers_with_the_date_column_first():
+    """QuickBooks Online's newer aging exports (as outsmith/qb-aging-converter reads the A/P one:
+    "Date, Transaction type, Num, ... display name, Vendor, Due date, Past due, Amount, Open
+    balance"), here for customers: no blank first column, bucket headings in the Date column."""
+    grid = [["A/R Aging Detail Report"], ["Craig's Design and Landscaping Services"],
+            ["As of November 30, 2026"], [],
+            ["Date", "Transaction type", "Num", "Customer display name", "Customer", "Due date",
+             "Past due", "Amount", "Open balance"],
+            ["Current"],
+            ["11/10/2026", "Invoice", "1035", "Amy's", "Amy's Bird Sanctuary", "12/10/2026",
+             "-10", "1,250.00", "600.00"],
+            ["Total for Current", "", "", "", "", "", "", "$1,250.00", "$600.00"],
+            ["31 - 60 days past due"],
+            ["09/20/2026", "Invoice", "1009", "Bill's", "Bill's Windsurf Shop", "10/20/2026", "41",
+             "85.00", "85.00"],
+            ["Total for 31 - 60 days past due", "", "", "", "", "", "", "$85.00", "$85.00"],
+            ["TOTAL", "", "", "", "", "", "", "$1,335.00", "$685.00"]]
+    export = recognise_export(grid, name="qbo.csv")
+    found = documents(export)
+    assert export.as_of == dt.date(2026, 11, 30)
+    assert found["1035"]["Customer"] == "Amy's Bird Sanctuary"
+    assert found["1035"]["Open Amount"] == 600.0
