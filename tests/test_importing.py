@@ -131,6 +131,14 @@ def test_business_central_excel_report_is_read_from_its_data_sheet(tmp_path):
     assert balances(book) == balances_of_csv(tmp_path, "bc_aged_accounts_receivable.csv")
 
 
+def test_a_xero_credit_note_without_a_number_is_known_by_its_date(tmp_path):
+    book = fresh_book(tmp_path)
+    result = import_export(EXPORTS / "xero_aged_receivables_detail.csv", book)  # "As at ..."
+    rows = {row["Invoice No"]: row for row in invoices_read_back(book)}
+    assert rows["Credit of 2026-11-05"]["Amount"] == -200.0
+    assert any("no number" in issue.message for issue in result.issues)
+
+
 def test_the_summary_export_is_refused_saying_why_and_nothing_is_written(tmp_path):
     book = fresh_book(tmp_path)
     before = book.read_bytes()

@@ -629,22 +629,6 @@ class _Reader:
                     "no customer: the row has none and no customer heading is above it",
                     index, at.get("customer")))
         invoice_dates = self._dates("invoice_date")
-        unnumbered = 0
-        for position, index in enumerate(self.data):
-            if "invoice" not in at or invoices[position] != "":
-                continue
-            kind = str(kinds[position])
-            day = invoice_dates[position] if invoice_dates is not None else None
-            if _CREDIT.search(kind) and day is not None and not pd.isna(day):
-                # QuickBooks lists unapplied payments without a number: known by kind and date
-                invoices[position] = f"{kind} of {pd.Timestamp(day).date().isoformat()}"
-                unnumbered += 1
-            else:
-                self.issues.append(self._issue("missing invoice number", index, at["invoice"]))
-        if unnumbered:
-            self.issues.append(Issue(
-                f"{unnumbered} payments or credits have no number; each is known by its kind "
-                "and date (\"Payment of 2026-11-02\")", severity="warning", sheet=self.name))
         due_dates = self._dates("due_date")
         settled = self._dates("settled_date")
         amount = self._amounts("amount")
@@ -652,6 +636,27 @@ class _Reader:
         paid = self._amounts("paid_amount")
         days = self._amounts("days_past_due")
         buckets = [self._amounts("", column) for column in self.columns.buckets]
+        unnumbered = 0
+        shown = next((v for v in (open_amount, amount) if v is not None), None)
+        if shown is None and buckets:
+            shown = np.nansum(np.vstack(buckets), axis=0)
+        for position, index in enumerate(self.data):
+            if "invoice" not in at or invoices[position] != "":
+                continue
+            kind = str(kinds[position])
+            day = invoice_dates[position] if invoice_dates is not None else None
+            below = shown is not None and np.nan_to_num(shown[position]) < 0
+            if (_CREDIT.search(kind) or below) and day is not None and not pd.isna(day):
+                # QuickBooks lists unapplied payments without a number, Xero's aged receivables
+                # its credit notes: known by kind (else "Credit") and date
+                invoices[position] = f"{kind or 'Credit'} of {pd.Timestamp(day).date().isoformat()}"
+                unnumbered += 1
+            else:
+                self.issues.append(self._issue("missing invoice number", index, at["invoice"]))
+        if unnumbered:
+            self.issues.append(Issue(
+                f"{unnumbered} payments or credits have no number; each is known by its kind "
+                "and date (\"Payment of 2026-11-02\")", severity="warning", sheet=self.name))
         credit = np.array([bool(_CREDIT.search(kind)) for kind in kinds], dtype=bool)
         money_columns = {at[name]: values for name, values in (
             ("amount", amount), ("open_amount", open_amount), ("paid_amount", paid))
