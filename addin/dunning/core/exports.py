@@ -378,6 +378,7 @@ class _Reader:
         self.totals: list[tuple[int, str, int, int]] = []  # line index, label, data start, end
         self._either: set[int] = set()  # bare "Total:" lines: their group's, else the report's
         self.group_terms: dict[str, str] = {}  # terms printed under a customer's heading (MYOB)
+        self.lines_add_up = False  # the amounts are line totals (FreshBooks' Line Total)
 
     def _issue(self, message: str, index: int, column: int | None = None, *,
                value: object = None, severity: str = "error") -> Issue:
@@ -666,6 +667,9 @@ class _Reader:
                            {at["paid_amount"]} if paid is not None else set())
         if open_amount is None and buckets:
             open_amount = np.nansum(np.vstack([b for b in buckets if b is not None]), axis=0)
+        if amount is None and open_amount is None and "line_amount" in at:
+            amount = self._amounts("line_amount")  # FreshBooks: only each line's total
+            self.lines_add_up = True
         if amount is None and open_amount is None:
             self.issues.append(Issue(
                 "no amount column: expected a header such as Amount, Open Balance, Balance, "
@@ -676,6 +680,8 @@ class _Reader:
             raise DunningInputError(errors)
         if amount is None:
             amount = open_amount.copy()  # type: ignore[union-attr]
+        if open_amount is None and paid is None and settled is not None:
+            open_amount = np.where(np.isnat(settled), amount, 0.0)  # a date paid: nothing open
         if open_amount is None:
             open_amount = amount - np.nan_to_num(paid) if paid is not None else amount.copy()
         open_amount = np.where(np.isnan(open_amount), amount - np.nan_to_num(
@@ -824,7 +830,10 @@ class _Reader:
         for invoice in order:
             parts = seen[invoice]
             item = parts[0]
-            if len(parts) > 1:
+            if len(parts) > 1 and self.lines_add_up:  # line totals: always added
+                item.amount = float(sum(p.amount for p in parts))
+                item.open_amount = round(sum(p.open_amount for p in parts), 2)
+            elif len(parts) > 1:
                 item.amount = _whole(p.amount for p in parts)
                 item.open_amount = round(_whole(p.open_amount for p in parts), 2)
             merged.append(item)
