@@ -340,3 +340,45 @@ def test_quickbooks_online_sentence_case_headers_with_the_date_column_first():
     assert export.as_of == dt.date(2026, 11, 30)
     assert found["1035"]["Customer"] == "Amy's Bird Sanctuary"
     assert found["1035"]["Open Amount"] == 600.0
+
+
+def odoo_17_lines() -> list[list[object]]:
+    """Odoo 16+'s Aged Receivable unfolded, as account_reports' own test lists its lines
+    (test_aged_receivable_report: Name, Expected Date, Not Due On, 1 - 30 ... Older, Total):
+    a report line and a partner line carrying totals, entries with a blank Total, the same
+    entry name once per receivable line (its installments), "Total partner_a", "Total Aged
+    Receivable". Columns the test does not show are left out."""
+    header = [None, "Expected Date", "Not Due On", "1 - 30", "31 - 60", "61 - 90", "91 - 120",
+              "Older", "Total"]
+    lines = [["Aged Receivable", None, 100, 100, 100, 600, 300, 100, 1300],
+             ["partner_a", None, 100, 100, 100, 600, 300, 100, 1300]]
+    for name, expected, bucket, amount in [
+            ("INV/2016/00002", "01/01/2016", 7, 100), ("INV/2016/00002", "10/04/2016", 6, 100),
+            ("INV/2016/00002", "10/05/2016", 6, 200), ("INV/2016/00001", "11/03/2016", 5, 500),
+            ("INV/2016/00002", "11/03/2016", 5, 100), ("INV/2016/00002", "12/03/2016", 4, 100),
+            ("INV/2016/00002", "01/02/2017", 3, 100), ("INV/2016/00002", "02/01/2017", 2, 100)]:
+        row: list[object] = [name, expected, 0, 0, 0, 0, 0, 0, None]
+        row[bucket] = amount
+        lines.append(row)
+    lines.append(["Total partner_a", None, 100, 100, 100, 600, 300, 100, 1300])
+    lines.append(["Total Aged Receivable", None, 100, 100, 100, 600, 300, 100, 1300])
+    return [header, *lines]
+
+
+def test_odoo_17_report_and_partner_lines_installments_and_blank_entry_totals():
+    export = recognise_export(odoo_17_lines(), name="odoo17.xlsx", as_of=dt.date(2017, 2, 1),
+                              dayfirst=False)
+    found = documents(export)
+    assert sum(row["Open Amount"] for row in found.values()) == 1300
+    assert found["INV/2016/00001"]["Open Amount"] == 500  # blank Total: its buckets
+    assert found["INV/2016/00002 due 2016-10-05"]["Open Amount"] == 200
+    assert {row["Customer"] for row in found.values()} == {"partner_a"}
+    grid = odoo_17_lines()
+    grid[-1][8] = 1400  # "Total Aged Receivable" is checked against every entry
+    with pytest.raises(DunningInputError, match="the total for Aged Receivable says 1,400.00"):
+        recognise_export(grid, name="odoo17.xlsx", as_of=dt.date(2017, 2, 1), dayfirst=False)
+    grid = odoo_17_lines()
+    grid.insert(-1, ["partner_b", None, 50, 50, 50, 300, 150, 50, 650])  # folded: no entries
+    grid[-1] = ["Total Aged Receivable", None, 150, 150, 150, 900, 450, 150, 1950]
+    with pytest.raises(DunningInputError, match="partner_b says 650.00 but the rows above it"):
+        recognise_export(grid, name="odoo17.xlsx", as_of=dt.date(2017, 2, 1), dayfirst=False)

@@ -86,7 +86,7 @@ _MORE_ALIASES: dict[str, tuple[str, ...]] = {
     "customer": ("party",),
     "invoice": ("idno",),  # MYOB's "ID No."
     "type": ("typ",),
-    "due_date": ("netduedt",),
+    "due_date": ("netduedt", "expecteddate"),  # Odoo 16+: "Expected Date", else the due date
     "amount": ("amountindc", "amountinloccurr"),
 }
 _FIELDS = {**FIELD_ALIASES, **EXPORT_ALIASES}
@@ -97,7 +97,7 @@ EXPORT_FIELDS = tuple(_FIELDS)
 """The fields `--map` may name: the ledger's and the export's own (type, days_past_due...)."""
 
 _BUCKET = re.compile(
-    r"^(current|notdue|notyetdue|future|older|olderthan\d+\w*|over\d+\w*|\d+(to)?\d+(days)?|"
+    r"^(current|notdue(on\w*)?|notyetdue|future|older|olderthan\d+\w*|over\d+\w*|\d+(to)?\d+(days)?|"
     r"\d+days?|\d+plus(days)?|\d+andover|\d+\w*above|lessthan\d+months?|\d+months?|"
     r"\d+monthsandolder|period\d+|gt\d+|lt1month|\d+over|atdate)$")
 _BUCKET_TEXT = re.compile(r"^\s*[<>]\s*\d+|^\s*\d+\s*\+|^\s*\d+\s*-\s*\d+|^\s*as\s+(of|at)\b",
@@ -109,7 +109,7 @@ _TOTAL = re.compile(r"^\s*(grand\s+|report\s+)?totals?\b[\s:]*(for\b\s*)?(?P<nam
 _STARS = re.compile(r"^\s*(\*+)\s*$")  # SAP list subtotals: * per account, ** and more overall
 _AS_OF = re.compile(
     r"\b(as\s+of|as\s+at|as\s+on|at\s+key\s+date|key\s+date|open\s+items\s+at|stichtag|"
-    r"report\s+date|ending|through)\b[\s:]*(?P<date>.+)$", re.I)
+    r"report\s+date|ending|through|not\s+due\s+on)\b[\s:]*(?P<date>.+)$", re.I)
 _CREDIT = re.compile(r"credit|gutschrift|refund|payment|receipt|^(cn|crn|sc|scr|sr|sa|dg|dz|pmt|"
                      r"cm|crm)$", re.I)
 _NET_DAYS = re.compile(r"net\s*(\d{1,3})|(\d{1,3})", re.I)  # MYOB's "0% 0 Net 30": 30
@@ -379,6 +379,7 @@ class _Reader:
         self._either: set[int] = set()  # bare "Total:" lines: their group's, else the report's
         self.group_terms: dict[str, str] = {}  # terms printed under a customer's heading (MYOB)
         self.lines_add_up = False  # the amounts are line totals (FreshBooks' Line Total)
+        self.dated_by_due = False  # no invoice dates: each document is dated on its due date
 
     def _issue(self, message: str, index: int, column: int | None = None, *,
                value: object = None, severity: str = "error") -> Issue:
@@ -406,10 +407,15 @@ class _Reader:
         run = ("", 0)  # the customer of the last rows read, and where its rows began
         heading_line = previous = -1  # the last heading's line, the last line read
 
+        outer: dict[str, tuple[int, int]] = {}  # headings over headings: line, first row
+
         def close() -> None:
             nonlocal carried
             if carried is not None:
-                self.totals.append((carried[0], carried[1], group_start, len(self.data)))
+                if len(self.data) == group_start:  # Odoo's "Aged Receivable" line over partners
+                    outer[carried[1]] = (carried[0], group_start)
+                else:
+                    self.totals.append((carried[0], carried[1], group_start, len(self.data)))
                 carried = None
 
         for index in range(self.head + 1, len(self.rows)):
@@ -437,6 +443,11 @@ class _Reader:
                     carried_group = carried is not None  # its heading held the group's total
                     close()
                     label = total.group("name").strip()
+                    if label and label != heading and label in outer:
+                        line, start = outer.pop(label)  # "Total Aged Receivable": all under it
+                        self.totals.append((index, label, start, len(self.data)))
+                        group_start = len(self.data)
+                        continue
                     in_group = len(self.data) > group_start
                     whole = bool(total.group(1)) or (label == "" and (
                         carried_group or not (heading and in_group)))
@@ -495,6 +506,8 @@ class _Reader:
             self.data.append(index)
             self.group[index] = heading
         close()
+        for label, (line, start) in outer.items():  # no "Total X" under it: X's line says it
+            self.totals.append((line, label, start, len(self.data)))
 
     def _decimal(self) -> str:
         """"," when the file's text amounts use a decimal comma (1.250,00 or 250,00-)."""
@@ -659,14 +672,17 @@ class _Reader:
                 f"{unnumbered} payments or credits have no number; each is known by its kind "
                 "and date (\"Payment of 2026-11-02\")", severity="warning", sheet=self.name))
         credit = np.array([bool(_CREDIT.search(kind)) for kind in kinds], dtype=bool)
+        column_total = open_amount is not None  # a Total column beside the buckets
+        if buckets:  # Odoo 16+ leaves an entry's Total blank: its buckets say what is open
+            added = np.nansum(np.vstack([b for b in buckets if b is not None]), axis=0)
+            open_amount = added if open_amount is None else np.where(
+                np.isnan(open_amount), added, open_amount)
         money_columns = {at[name]: values for name, values in (
-            ("amount", amount), ("open_amount", open_amount), ("paid_amount", paid))
-            if values is not None}
+            ("amount", amount), ("open_amount", open_amount if column_total else None),
+            ("paid_amount", paid)) if values is not None}
         money_columns.update(zip(self.columns.buckets, buckets, strict=True))
         self._check_totals(money_columns, credit,  # type: ignore[arg-type]
                            {at["paid_amount"]} if paid is not None else set())
-        if open_amount is None and buckets:
-            open_amount = np.nansum(np.vstack([b for b in buckets if b is not None]), axis=0)
         if amount is None and open_amount is None and "line_amount" in at:
             amount = self._amounts("line_amount")  # FreshBooks: only each line's total
             self.lines_add_up = True
@@ -696,6 +712,7 @@ class _Reader:
         notes: list[Issue] = [i for i in self.issues if i.severity != "error"]
         if invoice_dates is None and due_dates is not None:
             invoice_dates = due_dates.copy()  # Odoo's aged receivable shows due dates only
+            self.dated_by_due = True
             notes.append(Issue("the export has no invoice dates: each document is dated on its "
                                "due date", severity="warning", sheet=self.name))
         if invoice_dates is None:
@@ -786,8 +803,8 @@ class _Reader:
                 groups.setdefault(item.invoice, []).append(item)
         split = 0
         for number, parts in groups.items():
-            if len({(p.customer, str(p.invoice_date), bool(_CREDIT.search(p.kind)))
-                    for p in parts}) != 1:
+            if len({(p.customer, "" if self.dated_by_due else str(p.invoice_date),
+                     bool(_CREDIT.search(p.kind))) for p in parts}) != 1:
                 continue  # different documents: refused below, naming both lines
             for part in parts:
                 day = _day(part.due_date)
