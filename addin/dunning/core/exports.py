@@ -20,8 +20,15 @@ Rules:
   is checked: its amounts must equal the rows of its group ("Total for X"), or of
   the whole report (a bare "Total"); a difference is an error naming the line. A row
   with no date whose only text is a name heads a group and, when it carries amounts
-  (Odoo's partner line), is the total of the rows under it; a row of amounts with no
-  text at all (ERPNext's unlabelled total) is the report total.
+  (Odoo's partner line), is the total of the rows under it (a heading over headings,
+  Odoo's "Aged Receivable" line, is checked by its "Total X", else over all below it);
+  a row of amounts with no text at all (ERPNext's unlabelled total) is the report total;
+  a row with a customer and an amount but no document (SAP's account subtotal) is the
+  total of that customer's rows above it. Lines of labels ("A/C:", "ABS001", "Name:"...)
+  head Sage's sections ("Turnover:" lines are left out); single lines straight under a
+  heading are its details (MYOB's card ID, phone, and terms such as "0% 0 Net 30",
+  which then give the due dates). A bare "Total:" after a group is the group's, else
+  the report's.
 * Amounts: an open-amount column, else the sum of the aging bucket columns (with
   buckets, a "Total" column is the open total), else amount less paid. A document
   typed as a credit memo, credit note or payment is a credit: shown positive, it is
@@ -33,7 +40,10 @@ Rules:
   or "Aging" days column with the export's date gives it instead when present.
 * Rows with one invoice number are one document when customer, type and dates
   agree (line items): an amount repeated on every line is the document's, taken
-  once; amounts that differ are line amounts and are added. Different documents
+  once; amounts that differ are line amounts and are added (always, when the only
+  amounts are line totals: FreshBooks' Line Total, a Date Paid then leaving nothing
+  open). A row without a number that is a credit (by its type, or a negative amount)
+  is known by kind and date ("Payment of 2026-11-02", "Credit of ..."). Different documents
   under one number are an error naming both lines, except rows that differ only in
   their due date: installments of one invoice, one row each ("S4 due 2026-11-09").
 * Drafts and voided documents (a Status column) are left out, with a warning.
