@@ -60,3 +60,19 @@ def test_missing_empty_and_binary_files_are_refused_by_name(tmp_path):
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
     with pytest.raises(DunningInputError, match="old.xls"):
         read_export_grid(old)
+
+
+def test_an_xlsx_export_is_read_from_the_sheet_that_holds_its_table(tmp_path):
+    """Business Central's Excel reports put print and pivot sheets before the data sheet."""
+    path = tmp_path / "aged.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Aged Accounts Rec. (Print)"
+    book.active.append(["Aged Accounts Receivable"])
+    book.active.append(["Aged as of:", dt.datetime(2026, 11, 30)])
+    data = book.create_sheet("CustomerAgingData")
+    data.append(["CustomerNumber", "CustomerName", "DocumentType", "DocumentNo",
+                 "RemainingAmount", "DueDate"])
+    data.append(["10000", "Cannon", "Invoice", "103001", 5000, dt.datetime(2026, 11, 11)])
+    book.save(path)
+    grid = read_export_grid(path)
+    assert grid[0][0] == "CustomerNumber" and grid[1][3] == "103001"

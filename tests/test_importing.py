@@ -3,6 +3,7 @@ a later export keeps the workbook in step and leaves the ContactLog byte for byt
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 import shutil
@@ -35,8 +36,9 @@ EXPECTED: dict[str, tuple[dict[str, float], int]] = {
     "qbd_ar_aging_detail.csv": (
         {"Amy's Bird Sanctuary": 239.00, "Bill's Windsurf Shop": 35.00, "Cool Cars": 694.00}, 4),
     "xero_aged_receivables_detail.csv": ({"Bayside Club": 2970.00, "City Agency": 1050.00}, 4),
-    "xero_invoices_export.csv": ({"Bayside Club": 2970.00, "City Agency": 1250.00}, 4),
+    "xero_invoices_export.csv": ({"Bayside Club": 2970.00, "City Agency": 1050.00}, 5),
     "sage50_aged_debtors.csv": ({"ABS001": 1050.00, "BRO001": 1175.50}, 4),
+    "sage50_aged_debtors_sectioned.csv": ({"ABS001": 1050.00, "BRO001": 1175.50}, 4),
     "sage_intacct_ar_aging.csv": ({"C-100": 5500.00, "C-200": 980.25}, 3),
     "freshbooks_invoice_details.csv": ({"Gotham Gym": 620.00, "Metro Bakery": 0.0}, 3),
     "zoho_books_invoices.csv": ({"4600001": 1770.00, "4600002": 100.00}, 3),
@@ -44,9 +46,9 @@ EXPECTED: dict[str, tuple[dict[str, float], int]] = {
     "sap_fbl5n.txt": ({"100200": 1000.00, "100300": 3400.50}, 3),
     "bc_aged_accounts_receivable.csv": ({"10000": 4600.00, "20000": 1250.75}, 3),
     "odoo_aged_receivable.csv": ({"Azure Interior": 2242.50, "Deco Addict": 2200.00}, 4),
-    "erpnext_accounts_receivable.csv": ({"CUST-00001": 10800.00, "CUST-00002": 4500.00}, 3),
-    "myob_aged_receivables_detail.csv": ({"Island Way Motel": 1100.00, "Kookaburra Cafe": 495.00},
-                                         3),
+    "erpnext_accounts_receivable.csv": ({"CUST-00001": 10500.00, "CUST-00002": 4000.00}, 6),
+    "myob_aged_receivables_detail.csv": (
+        {"Island Way Motel": 990.00, "Kookaburra Cafe, Noosa": 495.00}, 4),
 }
 
 
@@ -104,6 +106,37 @@ def test_line_items_give_one_row_per_invoice_not_their_sum(tmp_path):
     assert open_of(rows["INV-0004"]) == 0.0
     assert rows["INV-0004"]["Settled Date"] == dt.date(2026, 11, 30)
     assert rows["INV-0002"]["Currency"] == "NZD"
+    assert rows["CN-0003"]["Amount"] == -200.0  # a "Sales credit note", shown positive
+    assert "INV-0011" not in rows  # a draft: nobody owes it
+
+
+def test_business_central_excel_report_is_read_from_its_data_sheet(tmp_path):
+    """Report 4402 writes print and pivot sheets first; the dataset is a later sheet."""
+    source = EXPORTS / "bc_aged_accounts_receivable.csv"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Aged Accounts Rec. (Print)"
+    wb.active.append(["Aged Accounts Receivable"])
+    wb.active.append(["Aged as of:", dt.datetime(2026, 11, 30)])
+    wb.active.append(["No.", "Name", "Balance (LCY)", "Not Due", "Over 90 Days"])
+    data = wb.create_sheet("CustomerAgingData")
+    header, *lines = csv.reader(source.read_text(encoding="utf-8").splitlines())
+    data.append(header)
+    for cells in lines:  # as the report writes them: dates as dates, amounts as numbers
+        data.append([dt.datetime.fromisoformat(cell) if header[i].endswith("Date") or
+                     header[i].startswith("Period") else float(cell) if "Amount" in header[i]
+                     else cell for i, cell in enumerate(cells)])
+    wb.save(tmp_path / "aged.xlsx")
+    book = fresh_book(tmp_path)
+    import_export(tmp_path / "aged.xlsx", book, as_of=AS_OF)
+    assert balances(book) == balances_of_csv(tmp_path, "bc_aged_accounts_receivable.csv")
+
+
+def test_a_xero_credit_note_without_a_number_is_known_by_its_date(tmp_path):
+    book = fresh_book(tmp_path)
+    result = import_export(EXPORTS / "xero_aged_receivables_detail.csv", book)  # "As at ..."
+    rows = {row["Invoice No"]: row for row in invoices_read_back(book)}
+    assert rows["Credit of 2026-11-05"]["Amount"] == -200.0
+    assert any("no number" in issue.message for issue in result.issues)
 
 
 def test_the_summary_export_is_refused_saying_why_and_nothing_is_written(tmp_path):
@@ -134,6 +167,15 @@ def test_sage_terms_from_the_customers_table_win(tmp_path):
     assert result.new_customers == ["BRO001"]
 
 
+def test_myob_due_dates_come_from_the_terms_printed_under_each_customer(tmp_path):
+    book = fresh_book(tmp_path)
+    import_export(EXPORTS / "myob_aged_receivables_detail.csv", book)  # "As of 30/11/2026"
+    rows = {row["Invoice No"]: row for row in invoices_read_back(book)}
+    assert rows["00000123"]["Due Date"] == dt.date(2026, 11, 14)  # "0% 0 Net 30"
+    assert rows["00000117"]["Due Date"] == dt.date(2026, 9, 11)  # "0% 0 Net 14"
+    assert rows["00000135"]["Amount"] == -110.0  # -$110.00
+
+
 def test_sap_amounts_dates_and_credits(tmp_path):
     book = fresh_book(tmp_path)
     import_export(EXPORTS / "sap_fbl5n.txt", book)  # "Open items at key date 30.11.2026"
@@ -149,8 +191,6 @@ def xlsx_export(path: Path, source: Path) -> Path:
     wb = openpyxl.Workbook()
     sheet = wb.active
     for line in source.read_text(encoding="utf-8").splitlines():
-        import csv
-
         cells = next(csv.reader([line])) if line else []
         row: list[object] = []
         for cell in cells:

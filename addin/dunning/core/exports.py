@@ -18,7 +18,17 @@ Rules:
   group heading (the customer, when the table has no customer column); a row
   whose first text starts with "Total" (or "Totals", "Grand total") is a total and
   is checked: its amounts must equal the rows of its group ("Total for X"), or of
-  the whole report (a bare "Total"); a difference is an error naming the line.
+  the whole report (a bare "Total"); a difference is an error naming the line. A row
+  with no date whose only text is a name heads a group and, when it carries amounts
+  (Odoo's partner line), is the total of the rows under it (a heading over headings,
+  Odoo's "Aged Receivable" line, is checked by its "Total X", else over all below it);
+  a row of amounts with no text at all (ERPNext's unlabelled total) is the report total;
+  a row with a customer and an amount but no document (SAP's account subtotal) is the
+  total of that customer's rows above it. Lines of labels ("A/C:", "ABS001", "Name:"...)
+  head Sage's sections ("Turnover:" lines are left out); single lines straight under a
+  heading are its details (MYOB's card ID, phone, and terms such as "0% 0 Net 30",
+  which then give the due dates). A bare "Total:" after a group is the group's, else
+  the report's.
 * Amounts: an open-amount column, else the sum of the aging bucket columns (with
   buckets, a "Total" column is the open total), else amount less paid. A document
   typed as a credit memo, credit note or payment is a credit: shown positive, it is
@@ -30,8 +40,13 @@ Rules:
   or "Aging" days column with the export's date gives it instead when present.
 * Rows with one invoice number are one document when customer, type and dates
   agree (line items): an amount repeated on every line is the document's, taken
-  once; amounts that differ are line amounts and are added. Different documents
-  under one number are an error naming both lines.
+  once; amounts that differ are line amounts and are added (always, when the only
+  amounts are line totals: FreshBooks' Line Total, a Date Paid then leaving nothing
+  open). A row without a number that is a credit (by its type, or a negative amount)
+  is known by kind and date ("Payment of 2026-11-02", "Credit of ..."). Different documents
+  under one number are an error naming both lines, except rows that differ only in
+  their due date: installments of one invoice, one row each ("S4 due 2026-11-09").
+* Drafts and voided documents (a Status column) are left out, with a warning.
 * A summary (one row per customer, no invoice numbers or dates) is refused: it
   holds no documents to remind anyone of.
 
@@ -72,25 +87,42 @@ EXPORT_ALIASES: dict[str, tuple[str, ...]] = {
     "line_amount": ("lineamount", "linetotal", "itemtotal", "lineitemamount", "unitamount",
                     "itemamount", "lineamountnet"),
     "terms": ("terms", "paymentterms", "termsofpayment", "paymentterm"),
+    "status": ("status", "invoicestatus", "documentstatus"),
+}
+_MORE_ALIASES: dict[str, tuple[str, ...]] = {
+    # the names reports give that a plain ledger table does not: ERPNext's "Party", SAP's
+    # short list headings ("Typ", "Net due dt", "Amount in DC"), Business Central's Excel
+    # report's data columns (CustomerNumber, DocumentNo, RemainingAmount...)
+    "customer": ("party",),
+    "invoice": ("idno",),  # MYOB's "ID No."
+    "type": ("typ",),
+    "due_date": ("netduedt", "expecteddate"),  # Odoo 16+: "Expected Date", else the due date
+    "amount": ("amountindc", "amountinloccurr"),
 }
 _FIELDS = {**FIELD_ALIASES, **EXPORT_ALIASES}
+for _name, _extra in _MORE_ALIASES.items():  # before the names (ERPNext: Party, then its name)
+    _cut = _FIELDS[_name].index("customername") if _name == "customer" else len(_FIELDS[_name])
+    _FIELDS[_name] = (*_FIELDS[_name][:_cut], *_extra, *_FIELDS[_name][_cut:])
 EXPORT_FIELDS = tuple(_FIELDS)
 """The fields `--map` may name: the ledger's and the export's own (type, days_past_due...)."""
 
 _BUCKET = re.compile(
-    r"^(current|notdue|notyetdue|future|older|olderthan\d+\w*|over\d+\w*|\d+(to)?\d+(days)?|"
+    r"^(current|notdue(on\w*)?|notyetdue|future|older|olderthan\d+\w*|over\d+\w*|\d+(to)?\d+(days)?|"
     r"\d+days?|\d+plus(days)?|\d+andover|\d+\w*above|lessthan\d+months?|\d+months?|"
     r"\d+monthsandolder|period\d+|gt\d+|lt1month|\d+over|atdate)$")
-_BUCKET_TEXT = re.compile(r"^\s*[<>]\s*\d+|^\s*\d+\s*\+|^\s*\d+\s*-\s*\d+")
+_BUCKET_TEXT = re.compile(r"^\s*[<>]\s*\d+|^\s*\d+\s*\+|^\s*\d+\s*-\s*\d+|^\s*as\s+(of|at)\b",
+                          re.I)  # Odoo's first bucket is headed "As of: 11/30/2026"
+_TERMS_TEXT = re.compile(r"\bnet\s*\d+|\d+\s*%|\bc\.?o\.?d\b|\beom\b|due on receipt", re.I)
+_NOT_OWED = {"draft", "void", "voided", "deleted", "cancelled", "canceled"}
 _TOTAL = re.compile(r"^\s*(grand\s+|report\s+)?totals?\b[\s:]*(for\b\s*)?(?P<name>.*?)\s*:?\s*$",
                     re.I)
 _STARS = re.compile(r"^\s*(\*+)\s*$")  # SAP list subtotals: * per account, ** and more overall
 _AS_OF = re.compile(
     r"\b(as\s+of|as\s+at|as\s+on|at\s+key\s+date|key\s+date|open\s+items\s+at|stichtag|"
-    r"report\s+date|ending|through)\b[\s:]*(?P<date>.+)$", re.I)
+    r"report\s+date|ending|through|not\s+due\s+on)\b[\s:]*(?P<date>.+)$", re.I)
 _CREDIT = re.compile(r"credit|gutschrift|refund|payment|receipt|^(cn|crn|sc|scr|sr|sa|dg|dz|pmt|"
                      r"cm|crm)$", re.I)
-_NET_DAYS = re.compile(r"(\d{1,3})")
+_NET_DAYS = re.compile(r"net\s*(\d{1,3})|(\d{1,3})", re.I)  # MYOB's "0% 0 Net 30": 30
 HEADER_SCAN = 60
 _UNSEEN = object()
 
@@ -156,7 +188,8 @@ def recognise_export(
     columns = _match(rows[head], name, head + 1, mapping or {})
     titles = [", ".join(str(cell) for cell in row if not is_blank(cell)) for row in rows[:head]]
     titles = [title for title in titles if title]
-    found_date = _as_of(titles, dayfirst)
+    found_date = _as_of(titles, dayfirst) or _as_of(
+        [columns.header(i) for i in columns.buckets], dayfirst)  # Odoo's "As of: 11/30/2026"
     export_date = found_date or as_of
     _refuse_summary(columns, name, head + 1)
     reader = _Reader(rows, head, columns, name, dayfirst)
@@ -176,8 +209,17 @@ def _clean(cell: object) -> object:
 # ---------------------------------------------------------------- the header
 
 
+_SUMMARY_OF = re.compile(r"^(sumof|maximumof|minimumof|averageof|countof)")
+
+
+def _normal(header: object) -> str:
+    """A header in normal form, less the "Sum of" / "Maximum of" a NetSuite summary search
+    puts before its column labels ("Maximum of Due Date/Receive By")."""
+    return _SUMMARY_OF.sub("", normal_header(header))
+
+
 def _field_of(header: object) -> str | None:
-    normal = normal_header(header)
+    normal = _normal(header)
     if not normal:
         return None
     for field_name, aliases in _FIELDS.items():
@@ -199,6 +241,13 @@ def _score(row: Sequence[object]) -> int:
     return len(named) + min(buckets, 2)
 
 
+def header_strength(grid: Sequence[Sequence[object]]) -> int:
+    """How clearly a grid holds an export's header row: the most ledger fields one of its top
+    rows names (0: none). A workbook's data sheet beats its title, pivot and caption sheets."""
+    return max((_score([_clean(cell) for cell in row]) for row in grid[:HEADER_SCAN]),
+               default=0)
+
+
 def _header_index(rows: list[list[object]], name: str, header_row: int | None) -> int:
     if header_row is not None:
         if not 1 <= header_row <= len(rows):
@@ -217,19 +266,19 @@ def _header_index(rows: list[list[object]], name: str, header_row: int | None) -
 
 def _match(header: list[object], name: str, line: int, mapping: Mapping[str, str]) -> _Columns:
     headers = ["" if is_blank(cell) else str(cell) for cell in header]
-    normal = [normal_header(text) for text in headers]
+    normal = [_normal(text) for text in headers]
     at: dict[str, int] = {}
     for field_name, wanted in mapping.items():
         if field_name not in _FIELDS:
             raise DunningInputError([Issue(
                 f"unknown field {field_name!r} in --map; fields are: {', '.join(_FIELDS)}",
                 sheet=name)])
-        if normal_header(wanted) not in normal:
+        if _normal(wanted) not in normal:
             raise DunningInputError([Issue(
                 f"--map names {wanted!r} for the {field_name}, but line {line} has no such "
                 f"header; headers are: {', '.join(h for h in headers if h)}",
                 sheet=name, row=line)])
-        at[field_name] = normal.index(normal_header(wanted))
+        at[field_name] = normal.index(_normal(wanted))
     taken = set(at.values())
     for field_name, aliases in _FIELDS.items():
         if field_name in at:
@@ -243,8 +292,14 @@ def _match(header: list[object], name: str, line: int, mapping: Mapping[str, str
     buckets = [i for i, text in enumerate(header) if i not in taken and _is_bucket(text)]
     if buckets and "amount" in at and normal[at["amount"]] == "total" and "open_amount" not in at:
         at["open_amount"] = at.pop("amount")  # beside aging buckets, "Total" is what is open
+    if "customer" in at and normal[at["customer"]] == "account" and "journal" in normal:
+        del at["customer"]  # Odoo: Journal and Account are the ledger's; partners head groups
     if "customer_name" in at and "customer" not in at:
         at["customer"] = at.pop("customer_name")
+    dated = "invoice_date" in at or "due_date" in at
+    if "invoice" not in at and dated and headers and headers[0] == "" and 0 not in at.values():
+        at["invoice"] = 0  # Odoo: the unheaded first column names each entry (INV/2026/00012)
+        buckets = [i for i in buckets if i != 0]
     return _Columns(at, buckets, headers)
 
 
@@ -331,6 +386,10 @@ class _Reader:
         self.decimal = "."
         self._numbers: dict[str, float | None] = {}
         self.totals: list[tuple[int, str, int, int]] = []  # line index, label, data start, end
+        self._either: set[int] = set()  # bare "Total:" lines: their group's, else the report's
+        self.group_terms: dict[str, str] = {}  # terms printed under a customer's heading (MYOB)
+        self.lines_add_up = False  # the amounts are line totals (FreshBooks' Line Total)
+        self.dated_by_due = False  # no invoice dates: each document is dated on its due date
 
     def _issue(self, message: str, index: int, column: int | None = None, *,
                value: object = None, severity: str = "error") -> Issue:
@@ -343,21 +402,47 @@ class _Reader:
         """Sort the rows below the header into documents, group headings and totals.
 
         A total is checked later (`_check_totals`), against the documents from
-        `start` to `end` in `self.data`: its group's, or the whole report's.
+        `start` to `end` in `self.data`: its group's, or the whole report's. A group
+        heading that carries amounts (Odoo's partner line) is the total of the rows
+        under it, up to the next heading or total.
         """
         self.decimal = self._decimal()
+        at = self.columns.at
+        dates = [at[f] for f in ("invoice_date", "due_date") if f in at]
+        plain = set(self.columns.buckets) | {at[f] for f in (
+            "amount", "open_amount", "paid_amount", "currency", "days_past_due") if f in at}
         heading = ""
         group_start = 0
+        carried: tuple[int, str] | None = None  # a heading with amounts, still open
+        run = ("", 0)  # the customer of the last rows read, and where its rows began
+        heading_line = previous = -1  # the last heading's line, the last line read
+
+        outer: dict[str, tuple[int, int]] = {}  # headings over headings: line, first row
+
+        def close() -> None:
+            nonlocal carried
+            if carried is not None:
+                if len(self.data) == group_start:  # Odoo's "Aged Receivable" line over partners
+                    outer[carried[1]] = (carried[0], group_start)
+                else:
+                    self.totals.append((carried[0], carried[1], group_start, len(self.data)))
+                carried = None
+
         for index in range(self.head + 1, len(self.rows)):
             row = self.rows[index]
             present = [(i, cell) for i, cell in enumerate(row) if cell is not None and cell != ""]
             if not present:
                 continue
             first = next((cell for _, cell in present if isinstance(cell, str)), None)
+            if not (len(present) == 1 and isinstance(present[0][1], str)):
+                previous = index  # a heading line's details follow it directly
             if isinstance(first, str) and first[:1] in "*TtGgRr":
                 stars = _STARS.match(first)
                 total = _TOTAL.match(first) if present[0][1] == first else None
+                if stars is not None or total is not None:
+                    previous = index
                 if stars is not None:
+                    close()
                     whole = len(stars.group(1)) > 1
                     self.totals.append((index, "" if whole else "the account",
                                         0 if whole else group_start, len(self.data)))
@@ -365,19 +450,74 @@ class _Reader:
                         group_start = len(self.data)
                     continue
                 if total is not None:
+                    carried_group = carried is not None  # its heading held the group's total
+                    close()
                     label = total.group("name").strip()
+                    if label and label != heading and label in outer:
+                        line, start = outer.pop(label)  # "Total Aged Receivable": all under it
+                        self.totals.append((index, label, start, len(self.data)))
+                        group_start = len(self.data)
+                        continue
                     in_group = len(self.data) > group_start
-                    whole = bool(total.group(1)) or (label == "" and not (heading and in_group))
+                    whole = bool(total.group(1)) or (label == "" and (
+                        carried_group or not (heading and in_group)))
+                    if label == "" and not whole:
+                        self._either.add(index)
                     self.totals.append((index, "" if whole else label or heading,
                                         0 if whole else group_start, len(self.data)))
                     group_start = len(self.data)
                     continue
             if len(present) == 1 and isinstance(present[0][1], str):
-                heading = present[0][1]
+                if heading_line == previous and heading:  # MYOB: card ID, phone, terms
+                    if _TERMS_TEXT.search(present[0][1]):
+                        self.group_terms[heading] = present[0][1].strip()
+                    heading_line = previous = index
+                    continue
+                close()
+                heading = _heading_name(present[0][1])
                 group_start = len(self.data)
+                heading_line = previous = index
                 continue
+            if dates and not any(i in dates and (not isinstance(cell, str) or any(
+                    ch.isdigit() for ch in cell)) for i, cell in present):  # no date here
+                words = [(i, cell) for i, cell in present if i not in plain and not (
+                    isinstance(cell, (int, float)) or self._number(cell) is not None)]
+                labelled = _labelled(present)
+                if labelled is not None:  # Sage 50: "A/C:", "ABS001", "Name:", ..., "Tel:", ...
+                    if labelled:
+                        close()
+                        heading = labelled
+                        group_start = len(self.data)
+                    continue  # or "Turnover:", "Credit Limit:": said of the customer, not owed
+                who = row[at["customer"]] if "customer" in at and at["customer"] < len(row) \
+                    else None
+                number = row[at["invoice"]] if "invoice" in at and at["invoice"] < len(row) \
+                    else None
+                if not is_blank(who) and is_blank(number) and run[0] == str(who).strip():
+                    close()  # SAP's customer subtotal: the account and its amount, no document
+                    self.totals.append((index, f"customer {run[0]}", run[1], len(self.data)))
+                    run = ("", len(self.data))
+                    continue
+                if not words:  # ERPNext's total row: amounts only, no label
+                    close()
+                    self.totals.append((index, "", 0, len(self.data)))
+                    continue
+                if len(words) == 1 and isinstance(words[0][1], str):
+                    close()
+                    heading = words[0][1]
+                    group_start = len(self.data)
+                    carried = (index, heading)
+                    continue
+            if "customer" in at:
+                who = row[at["customer"]] if at["customer"] < len(row) else None
+                who = "" if is_blank(who) else str(who).strip()
+                if who != run[0]:
+                    run = (who, len(self.data))
             self.data.append(index)
             self.group[index] = heading
+        close()
+        for label, (line, start) in outer.items():  # no "Total X" under it: X's line says it
+            self.totals.append((line, label, start, len(self.data)))
 
     def _decimal(self) -> str:
         """"," when the file's text amounts use a decimal comma (1.250,00 or 250,00-)."""
@@ -406,25 +546,38 @@ class _Reader:
             return amount_from_text(cell, decimal=self.decimal)
         return None
 
-    def _check_totals(self, columns: dict[int, np.ndarray], credit: np.ndarray) -> None:
-        """Each total row's amounts must equal the documents it adds up (credits negative)."""
+    def _check_totals(self, columns: dict[int, np.ndarray], credit: np.ndarray,
+                      as_shown: set[int]) -> None:
+        """Each total row's amounts must equal the documents it adds up (credits negative,
+        except in the `as_shown` columns: what was paid is added as it stands)."""
         sums = {}
         for column, values in columns.items():
-            signed = np.nan_to_num(np.where(credit & (values > 0), -values, values))
+            signed = np.nan_to_num(values if column in as_shown else
+                                   np.where(credit & (values > 0), -values, values))
             sums[column] = np.concatenate([[0.0], np.cumsum(signed)])
-        for index, label, start, end in self.totals:
+        def wrong(index: int, start: int, end: int) -> list[tuple[int, float, float]]:
             row = self.rows[index]
+            found = []
             for column, running in sums.items():
                 stated = self._number(row[column] if column < len(row) else None)
                 if stated is None:
                     continue
                 added = float(running[end] - running[start])
                 if abs(round(added, 2) - stated) > 0.005:
-                    what = f"the total for {label}" if label else "the report total"
-                    self.issues.append(self._issue(
-                        f"{what} says {money(stated)} but the rows above it add up to "
-                        f"{money(added)}: the export is incomplete or was edited; export it "
-                        "again", index, column, value=row[column]))
+                    found.append((column, stated, added))
+            return found
+
+        for index, label, start, end in self.totals:
+            differences = wrong(index, start, end)
+            if differences and index in self._either and not wrong(index, 0, end):
+                continue  # a bare "Totals:" after the last group is the report's (Sage 50)
+            row = self.rows[index]
+            for column, stated, added in differences:
+                what = f"the total for {label}" if label else "the report total"
+                self.issues.append(self._issue(
+                    f"{what} says {money(stated)} but the rows above it add up to "
+                    f"{money(added)}: the export is incomplete or was edited; export it "
+                    "again", index, column, value=row[column]))
 
     # documents -------------------------------------------------------------
 
@@ -480,6 +633,7 @@ class _Reader:
     def export(self, export_date: dt.date | None, terms: Mapping[str, int],
                default_terms: int, titles: list[str]) -> Export:
         at = self.columns.at
+        self._drop_unowed()
         count = len(self.data)
         invoices = self._texts("invoice")
         customers = self._texts("customer")
@@ -487,6 +641,10 @@ class _Reader:
         kinds = self._texts("type")
         currencies = self._texts("currency")
         term_texts = self._texts("terms")
+        if self.group_terms:
+            for position, index in enumerate(self.data):
+                if not term_texts[position]:
+                    term_texts[position] = self.group_terms.get(self.group[index], "")
         for position, index in enumerate(self.data):
             if customers[position] == "":
                 customers[position] = self.group[index]
@@ -495,22 +653,6 @@ class _Reader:
                     "no customer: the row has none and no customer heading is above it",
                     index, at.get("customer")))
         invoice_dates = self._dates("invoice_date")
-        unnumbered = 0
-        for position, index in enumerate(self.data):
-            if "invoice" not in at or invoices[position] != "":
-                continue
-            kind = str(kinds[position])
-            day = invoice_dates[position] if invoice_dates is not None else None
-            if _CREDIT.search(kind) and day is not None and not pd.isna(day):
-                # QuickBooks lists unapplied payments without a number: known by kind and date
-                invoices[position] = f"{kind} of {pd.Timestamp(day).date().isoformat()}"
-                unnumbered += 1
-            else:
-                self.issues.append(self._issue("missing invoice number", index, at["invoice"]))
-        if unnumbered:
-            self.issues.append(Issue(
-                f"{unnumbered} payments or credits have no number; each is known by its kind "
-                "and date (\"Payment of 2026-11-02\")", severity="warning", sheet=self.name))
         due_dates = self._dates("due_date")
         settled = self._dates("settled_date")
         amount = self._amounts("amount")
@@ -518,14 +660,42 @@ class _Reader:
         paid = self._amounts("paid_amount")
         days = self._amounts("days_past_due")
         buckets = [self._amounts("", column) for column in self.columns.buckets]
+        unnumbered = 0
+        shown = next((v for v in (open_amount, amount) if v is not None), None)
+        if shown is None and buckets:
+            shown = np.nansum(np.vstack(buckets), axis=0)
+        for position, index in enumerate(self.data):
+            if "invoice" not in at or invoices[position] != "":
+                continue
+            kind = str(kinds[position])
+            day = invoice_dates[position] if invoice_dates is not None else None
+            below = shown is not None and np.nan_to_num(shown[position]) < 0
+            if (_CREDIT.search(kind) or below) and day is not None and not pd.isna(day):
+                # QuickBooks lists unapplied payments without a number, Xero's aged receivables
+                # its credit notes: known by kind (else "Credit") and date
+                invoices[position] = f"{kind or 'Credit'} of {pd.Timestamp(day).date().isoformat()}"
+                unnumbered += 1
+            else:
+                self.issues.append(self._issue("missing invoice number", index, at["invoice"]))
+        if unnumbered:
+            self.issues.append(Issue(
+                f"{unnumbered} payments or credits have no number; each is known by its kind "
+                "and date (\"Payment of 2026-11-02\")", severity="warning", sheet=self.name))
         credit = np.array([bool(_CREDIT.search(kind)) for kind in kinds], dtype=bool)
+        column_total = open_amount is not None  # a Total column beside the buckets
+        if buckets:  # Odoo 16+ leaves an entry's Total blank: its buckets say what is open
+            added = np.nansum(np.vstack([b for b in buckets if b is not None]), axis=0)
+            open_amount = added if open_amount is None else np.where(
+                np.isnan(open_amount), added, open_amount)
         money_columns = {at[name]: values for name, values in (
-            ("amount", amount), ("open_amount", open_amount), ("paid_amount", paid))
-            if values is not None}
+            ("amount", amount), ("open_amount", open_amount if column_total else None),
+            ("paid_amount", paid)) if values is not None}
         money_columns.update(zip(self.columns.buckets, buckets, strict=True))
-        self._check_totals(money_columns, credit)  # type: ignore[arg-type]
-        if open_amount is None and buckets:
-            open_amount = np.nansum(np.vstack([b for b in buckets if b is not None]), axis=0)
+        self._check_totals(money_columns, credit,  # type: ignore[arg-type]
+                           {at["paid_amount"]} if paid is not None else set())
+        if amount is None and open_amount is None and "line_amount" in at:
+            amount = self._amounts("line_amount")  # FreshBooks: only each line's total
+            self.lines_add_up = True
         if amount is None and open_amount is None:
             self.issues.append(Issue(
                 "no amount column: expected a header such as Amount, Open Balance, Balance, "
@@ -536,15 +706,25 @@ class _Reader:
             raise DunningInputError(errors)
         if amount is None:
             amount = open_amount.copy()  # type: ignore[union-attr]
+        if open_amount is None and paid is None and settled is not None:
+            open_amount = np.where(np.isnat(settled), amount, 0.0)  # a date paid: nothing open
         if open_amount is None:
             open_amount = amount - np.nan_to_num(paid) if paid is not None else amount.copy()
         open_amount = np.where(np.isnan(open_amount), amount - np.nan_to_num(
             paid if paid is not None else 0.0), open_amount)
         open_amount = np.where(np.isnan(open_amount), 0.0, open_amount)
+        # a credit shown only by what it leaves open (ERPNext: a return or an advance payment
+        # with Invoiced Amount 0 and Outstanding -300) is a credit of that size
+        amount = np.where((np.nan_to_num(amount) == 0) & (open_amount < 0), open_amount, amount)
         flip = credit & (np.nan_to_num(amount) > 0)
         amount = np.where(flip, -amount, amount)
         open_amount = np.where(credit & (open_amount > 0), -open_amount, open_amount)
         notes: list[Issue] = [i for i in self.issues if i.severity != "error"]
+        if invoice_dates is None and due_dates is not None:
+            invoice_dates = due_dates.copy()  # Odoo's aged receivable shows due dates only
+            self.dated_by_due = True
+            notes.append(Issue("the export has no invoice dates: each document is dated on its "
+                               "due date", severity="warning", sheet=self.name))
         if invoice_dates is None:
             invoice_dates = np.full(count, np.datetime64("NaT"), dtype="datetime64[ns]")
         if due_dates is None:  # a credit keeps none: the ledger dates it on its own date
@@ -569,6 +749,7 @@ class _Reader:
                                "their line (\"line 17\"), which changes between exports",
                                severity="warning", sheet=self.name))
         items = self._rolled_up(items)
+        notes.extend(i for i in self.issues if i.severity != "error" and i not in notes)
         rows: list[list[object]] = [list(HEADERS)]
         lines: list[int] = []
         issued, due, cleared = (_days([getattr(item, name) for item in items])
@@ -595,8 +776,8 @@ class _Reader:
         for customer, text in zip(customers, term_texts, strict=True):
             given = terms.get(customer)
             if given is None and text:
-                found = _NET_DAYS.search(text)
-                given = int(found.group(1)) if found else None
+                found = re.search(r"net\s*(\d{1,3})", text, re.I) or _NET_DAYS.search(text)
+                given = int(next(g for g in found.groups() if g)) if found else None
             wanted.append(default_terms if given is None else given)
         notes.append(Issue(
             "the export has no due dates (it ages by invoice date): each due date is the invoice "
@@ -605,10 +786,51 @@ class _Reader:
             severity="warning", sheet=self.name))
         return invoice_dates + np.array(wanted, dtype="int64") * np.timedelta64(1, "D")
 
+    def _drop_unowed(self) -> None:
+        """Drafts and voided documents (a Status column saying so) are owed by nobody."""
+        statuses = self._texts("status")
+        if not self.totals and any(str(s).strip().lower() in _NOT_OWED for s in statuses):
+            kept = [i for i, s in zip(self.data, statuses, strict=True)
+                    if str(s).strip().lower() not in _NOT_OWED]
+            dropped = len(self.data) - len(kept)
+            self.data = kept
+            self.issues.append(Issue(
+                f"draft or voided documents are left out (nobody owes them): {dropped} lines",
+                severity="warning", sheet=self.name))
+
+    def _installments(self, items: list[_Item]) -> None:
+        """Rows under one number that differ only in their due date are one invoice's
+        installments (ERPNext's payment terms, SAP's installment items): each is its own
+        item, known by number and due date ("SINV-4 due 2026-11-09"), so a later export
+        matches it again."""
+        dues: dict[str, set[str]] = {}
+        for item in items:
+            dues.setdefault(item.invoice, set()).add(str(item.due_date))
+        several = {n for n, found in dues.items() if len(found) > 1}
+        groups: dict[str, list[_Item]] = {}
+        for item in items:
+            if item.invoice in several:
+                groups.setdefault(item.invoice, []).append(item)
+        split = 0
+        for number, parts in groups.items():
+            if len({(p.customer, "" if self.dated_by_due else str(p.invoice_date),
+                     bool(_CREDIT.search(p.kind))) for p in parts}) != 1:
+                continue  # different documents: refused below, naming both lines
+            for part in parts:
+                day = _day(part.due_date)
+                part.invoice = f"{number} due {day.isoformat() if day else 'no date'}"
+            split += 1
+        if split:
+            self.issues.append(Issue(
+                "invoices due in installments (one row per due date) give one row per "
+                f"installment, numbered with its due date: {split} invoices", severity="warning",
+                sheet=self.name))
+
     def _rolled_up(self, items: list[_Item]) -> list[_Item]:
         """One item per document: line items under one number merged, clashes refused."""
         if len({item.invoice for item in items}) == len(items):
             return items  # every number once: nothing to merge
+        self._installments(items)
         first: dict[str, _Item] = {}
         seen: dict[str, list[_Item]] = {}
         order: list[str] = []
@@ -635,11 +857,39 @@ class _Reader:
         for invoice in order:
             parts = seen[invoice]
             item = parts[0]
-            if len(parts) > 1:
+            if len(parts) > 1 and self.lines_add_up:  # line totals: always added
+                item.amount = float(sum(p.amount for p in parts))
+                item.open_amount = round(sum(p.open_amount for p in parts), 2)
+            elif len(parts) > 1:
                 item.amount = _whole(p.amount for p in parts)
                 item.open_amount = round(_whole(p.open_amount for p in parts), 2)
             merged.append(item)
         return merged
+
+
+_ACCOUNT_LABEL = re.compile(r"^\s*(a/?c|account|customer|client|debtor)(\s*(no\.?|code|id))?"
+                            r"\s*:\s*", re.I)
+
+
+def _heading_name(text: str) -> str:
+    """A group heading's customer: "A/C: ABS001" is ABS001; other headings are as they are."""
+    return _ACCOUNT_LABEL.sub("", text, count=1).strip() or text
+
+
+def _labelled(present: list[tuple[int, object]]) -> str | None:
+    """A line of labels and values ("A/C:", "ABS001", "Name:", ...): the customer it names
+    ("" for a line of labels that names none), or None when the line is not such a line."""
+    cells = [cell for _, cell in present]
+    if not (isinstance(cells[0], str) and (cells[0].rstrip().endswith(":")
+                                            or _ACCOUNT_LABEL.match(cells[0]))):
+        return None
+    for position, cell in enumerate(cells):
+        if isinstance(cell, str) and _ACCOUNT_LABEL.fullmatch(cell.strip() + " "):
+            following = cells[position + 1] if position + 1 < len(cells) else None
+            return str(following).strip() if following is not None else ""
+        if isinstance(cell, str) and _ACCOUNT_LABEL.match(cell) and cell.rstrip()[-1] != ":":
+            return _heading_name(cell)
+    return ""
 
 
 def _whole(values: object) -> float:

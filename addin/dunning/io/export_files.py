@@ -6,7 +6,7 @@ and between, so they are read as they are, every line a row, and
 tab-separated text of SAP's list export) are decoded as `dunning.io.reading`
 decodes CSV; the separator is the one the lines hold most of (tab, semicolon or
 comma). Workbooks (.xlsx, .xlsm) are read with calamine, the first sheet that
-holds anything, cells as values (numbers, dates, text). What a file is, is
+holds the strongest header row, cells as values (numbers, dates, text). What a file is, is
 judged by its content, not its name.
 """
 
@@ -17,6 +17,7 @@ import io
 from pathlib import Path
 
 from dunning.core.errors import DunningInputError, Issue
+from dunning.core.exports import header_strength
 from dunning.io.reading import check_workbook_file, read_text
 from dunning.io.workbook import FileWorkbook
 
@@ -38,12 +39,21 @@ def read_export_grid(path: str | Path, *, notes: list[Issue] | None = None) -> l
 
 
 def _workbook_grid(path: Path) -> list[list[object]]:
+    """The sheet that holds the export's table: the one whose header row names the most
+    ledger fields (Business Central's Excel reports put pivot and caption sheets before
+    the data sheet), else the first sheet that holds anything."""
+    best: tuple[int, list[list[object]]] | None = None
     with FileWorkbook(path) as workbook:
         for sheet in workbook.sheet_names():
-            rows = workbook.sheet_rows(sheet)
-            if any(cell not in (None, "") for row in rows for cell in row):
-                return [list(row) for row in rows]
-    raise DunningInputError([Issue(f"{path.name} is empty: every sheet is blank")])
+            rows = [list(row) for row in workbook.sheet_rows(sheet)]
+            if not any(cell not in (None, "") for row in rows for cell in row):
+                continue
+            strength = header_strength(rows)
+            if best is None or strength > best[0]:
+                best = (strength, rows)
+    if best is None:
+        raise DunningInputError([Issue(f"{path.name} is empty: every sheet is blank")])
+    return best[1]
 
 
 def _text_grid(path: Path, notes: list[Issue] | None) -> list[list[object]]:
