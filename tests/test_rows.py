@@ -58,6 +58,11 @@ def test_date_cells_become_serial_numbers_only_when_read_as_dates():
     assert typed_column(cells).dtype == object  # an amount column of dates stays as it is
 
 
+def test_text_dates_in_a_date_field_become_arrow_text_and_no_cells_stay_none():
+    assert is_arrow_text(typed_column(["2024-03-31", None, "31/03/2024"], dates=True))
+    assert typed_column([], dates=True).dtype == object
+
+
 def test_a_zone_stamped_date_keeps_its_own_day():
     late = ComTime(2024, 3, 31, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
     serials = typed_column([late, DAY], dates=True)

@@ -75,11 +75,14 @@ def typed_column(cells: list, *, dates: bool = False
                  ) -> np.ndarray | pd.api.extensions.ExtensionArray:
     """One column's cells typed in C when they are of one kind, else as an object array.
 
-    Text is tried first: Arrow's converter refuses anything but text and blanks at the
-    first other cell, so it is its own check. Numbers and dates are checked by their
-    types, since Arrow would take True for 1.0 and mix zones.
+    Text is tried first (dates first for a date field): Arrow's converter refuses anything
+    but text and blanks at the first other cell, and `date.toordinal` anything but a date,
+    so each is its own check. Numbers, and dates among blanks, are checked by their types,
+    since Arrow would take True for 1.0.
     """
-    typed = _text(cells)
+    typed = _serials(cells, blanks=False) if dates else None
+    if typed is None:
+        typed = _text(cells)
     if typed is not None:
         return typed
     kinds = set(map(type, cells))
@@ -120,10 +123,13 @@ def _serials(cells: list, blanks: bool) -> np.ndarray | None:
     count = len(cells)
     present = (np.fromiter(map(is_not, cells, repeat(None)), dtype=bool, count=count)
                if blanks else None)
-    days = np.fromiter(map(dt.date.toordinal, filter(None, cells) if blanks else cells),
-                       dtype=np.int64, count=count if present is None else int(present.sum()))
+    try:  # without blanks, `toordinal` checks every cell is a date (TypeError otherwise)
+        days = np.fromiter(map(dt.date.toordinal, filter(None, cells) if blanks else cells),
+                           dtype=np.int64, count=count if present is None else int(present.sum()))
+    except TypeError:
+        return None
     days -= _EPOCH_ORDINAL
-    if days.min() < MIN_EXCEL_SERIAL or days.max() > MAX_EXCEL_SERIAL:
+    if not days.size or days.min() < MIN_EXCEL_SERIAL or days.max() > MAX_EXCEL_SERIAL:
         return None  # out of the ledger's range: the object path names the cell, as it is
     if present is None:
         return days.astype("float64")
