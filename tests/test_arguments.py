@@ -346,6 +346,35 @@ def test_values_that_are_no_range_pass_as_they_are():
     assert not cells.is_range(rows)
 
 
+@pytest.mark.parametrize("stray", [1, 100, 30_000, 49_999])
+def test_a_value_far_down_the_padding_is_kept_with_every_row_above_it(stray):
+    """One blank row inside the table and one value in the padding: counting the padding in
+    place must not let the one make up for the other (a count of the whole list alone would
+    drop the value here)."""
+    header = ["Invoice No", "Amount"]
+    table = [header, ["I1", 1.0], [None, None], ["I2", 2.0], ["I3", 3.0]]
+    padding = [[None, None] for _ in range(50_000)]
+    padding[stray - 1] = [None, 5.0]
+    rows = cells.table_rows(table + padding)
+    assert len(rows) == len(table) + stray and rows[-1] == [None, 5.0]
+
+
+def test_a_worksheet_function_builds_the_ledger_without_warnings_but_refuses_errors():
+    from dunning.core.ledger import build_ledger
+
+    rows = [["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount"],
+            ["I1", "C1", MIDNIGHT, MIDNIGHT - pd.Timedelta(days=5), 100.0],  # due before issue
+            ["I1", "C1", MIDNIGHT, MIDNIGHT, 50.0]]                          # a repeated number
+    full = build_ledger(rows, sheet=None)
+    assert {issue.severity for issue in full.issues} == {"warning"}
+    quiet = build_ledger(rows, sheet=None, warnings=False)
+    assert quiet.issues == ()
+    pd.testing.assert_frame_equal(quiet.frame, full.frame)
+    pd.testing.assert_frame_equal(cells.invoice_frame(rows), full.frame)
+    with pytest.raises(DunningInputError, match="expected an amount"):
+        build_ledger([*rows, ["I3", "C1", MIDNIGHT, MIDNIGHT, "lots"]], warnings=False)
+
+
 @pytest.mark.parametrize("inside", [0, 1, 4095, 4096, 10_000])
 def test_blank_rows_inside_the_table_do_not_fool_the_padding_search(inside):
     header = ["Invoice No", "Amount"]

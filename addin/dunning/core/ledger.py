@@ -37,10 +37,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from dunning.core.columns import FIELD_LABELS, Column, match_columns
 from dunning.core.errors import DunningInputError, Issue
@@ -59,6 +59,7 @@ from dunning.core.parse import (
     parse_flags,
     parse_text,
 )
+from dunning.core.rows import RowColumns
 from dunning.core.uniqueness import has_repeats
 
 LEDGER_COLUMNS: tuple[str, ...] = (
@@ -80,6 +81,8 @@ LEDGER_COLUMNS: tuple[str, ...] = (
 OPTIONAL_COLUMNS: tuple[str, ...] = ("hold_until", "hold_reason", "payment_link")
 """Columns a ledger has only when its source has them (after LEDGER_COLUMNS): an invoice's
 hold and its own payment link."""
+
+_DATE_FIELDS = frozenset({"invoice_date", "due_date", "settled_date", "hold_until"})
 
 DateLike = dt.date | dt.datetime | pd.Timestamp | str
 
@@ -152,26 +155,29 @@ def open_balance(frame: pd.DataFrame, as_of: DateLike) -> np.ndarray:
 class _Source:
     """A table's header and data columns, with each data row's number as the user sees it.
 
-    The columns of a list of rows are taken out one at a time when first asked for, so a
-    column no ledger field reads costs nothing.
+    The columns of a list of rows are typed one at a time when first asked for, so a
+    column no ledger field reads costs no more than one pass over the rows.
     """
 
     def __init__(self, headers: list[object], columns: list[np.ndarray] | None, rows: np.ndarray,
-                 body: list | None = None) -> None:
+                 body: RowColumns | None = None) -> None:
         self.headers = headers
         self._columns = columns
         self._body = body
-        self._taken: dict[int, np.ndarray] = {}
         self.rows = rows
 
-    def column(self, index: int) -> np.ndarray:
+    def column(self, index: int, *, dates: bool = False) -> np.ndarray:
+        """Column `index`; a list of rows' typed in C where it holds one kind of cell
+        (`dunning.core.rows`), `dates` when it is read as dates."""
         if self._columns is not None:
             return self._columns[index]
-        if index not in self._taken:
-            body = self._body or []
-            self._taken[index] = np.fromiter(map(itemgetter(index), body), dtype=object,
-                                             count=len(body))
-        return self._taken[index]
+        return self._body.column(index, dates=dates)  # type: ignore[union-attr,return-value]
+
+    def cell(self, index: int, position: int) -> object:
+        """Data cell `position` of column `index` as the source holds it, for a message."""
+        if self._columns is not None:
+            return self._columns[index][position]
+        return self._body.cell(index, position)  # type: ignore[union-attr]
 
 
 def build_ledger(
@@ -182,6 +188,7 @@ def build_ledger(
     decimal: str = ".",
     sheet: str | None = "Invoices",
     header_row: int = 1,
+    warnings: bool = True,
 ) -> Ledger:
     """Turn an invoice table into a clean `Ledger`; raise `DunningInputError` naming each bad cell.
 
@@ -193,12 +200,14 @@ def build_ledger(
     are skipped and reported. `mapping` names the header of any field the
     aliases do not find (`{"due_date": "Net Due"}`); `dayfirst` fixes the order
     of numeric text dates (inferred from the column when None); `sheet` and
-    `header_row` place messages (`Invoices!D7`).
+    `header_row` place messages (`Invoices!D7`). `warnings=False` leaves out the
+    warnings about the rows (repeated numbers and the like) for a caller that shows
+    none, such as a worksheet function; errors are raised all the same.
     """
     source = _read_source(table, header_row)
     columns, issues = match_columns(source.headers, mapping, sheet=sheet, header_row=header_row)
     builder = _LedgerBuilder(source, columns, sheet, dayfirst, decimal)
-    frame = builder.build()
+    frame = builder.build(warnings=warnings)
     errors = [issue for issue in builder.issues if issue.severity == "error"]
     if errors:
         raise DunningInputError(errors)
@@ -227,7 +236,7 @@ def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: i
         if set(map(len, body)) - {width}:
             body = [(list(r) + [None] * width)[:width] for r in body]
         rows_numbers = np.arange(header_row + 1, header_row + 1 + len(body), dtype="int64")
-        return _Source(headers, None, rows_numbers, body)  # columns taken out in C, on demand
+        return _Source(headers, None, rows_numbers, RowColumns(body, width))  # typed on demand
     rows_numbers = np.arange(header_row + 1, header_row + 1 + kept, dtype="int64")
     return _Source(headers, data, rows_numbers)
 
@@ -275,7 +284,7 @@ def _padding_start(rows: list, end: int, blank: object) -> int:
             high = middle
         else:
             low = middle + 1
-    if rows[low:end].count(blank) == end - low:
+    if _all_blank(rows, low, end, blank):
         return low
     block = 4096  # blank rows inside the table: walk back block by block
     while end > 1:
@@ -287,6 +296,15 @@ def _padding_start(rows: list, end: int, blank: object) -> int:
     while end > 1 and rows[end - 1] == blank:
         end -= 1
     return end
+
+
+def _all_blank(rows: list, low: int, end: int, blank: object) -> bool:
+    """Whether rows[low:end] are all `blank`, counted in C. A run to the end of the rows that is
+    most of them (a whole-column reference) is counted in place, less the blank rows before
+    it, so a million rows are not copied into a slice first."""
+    if end == len(rows) and end - low > low:
+        return rows.count(blank) - rows[:low].count(blank) == end - low
+    return rows[low:end].count(blank) == end - low
 
 
 def _cells(row: object) -> Sequence[object]:
@@ -334,7 +352,7 @@ class _LedgerBuilder:
         self.decimal = decimal
         self.issues: list[Issue] = []
 
-    def build(self) -> pd.DataFrame:
+    def build(self, *, warnings: bool = True) -> pd.DataFrame:
         parsed = {field: self._parse(field) for field in self.columns}
         keep = self._skip_blank_rows(parsed)
         if not keep.all():  # (no copy of every column when no row is left out)
@@ -377,14 +395,15 @@ class _LedgerBuilder:
                 frame[name] = self._texts(parsed, name).astype(str)
         frame = frame.astype({"invoice": str, "customer": str, "customer_name": str,
                               "currency": str, "billing": str})
-        self._warn_about(frame)
+        if warnings:
+            self._warn_about(frame)
         return frame
 
     # parsing -------------------------------------------------------------
 
     def _parse(self, field: str) -> Parsed:
         column = self.columns[field]
-        values = self.source.column(column.index)
+        values = self.source.column(column.index, dates=field in _DATE_FIELDS)
         if field in ("invoice", "customer", "customer_name", "currency", "billing"):
             return arrow_ids(values) or parse_text(values)
         if field in ("hold_reason", "payment_link"):
@@ -397,7 +416,7 @@ class _LedgerBuilder:
                     isinstance(v, str) and amount_from_text(v, decimal=",") is not None
                     for v in values[result.bad][:100]):
                 expected += " (for amounts like 1.234,50 state the decimal comma)"
-        elif field in ("invoice_date", "due_date", "settled_date", "hold_until"):
+        elif field in _DATE_FIELDS:
             try:
                 result = parse_dates(values, dayfirst=self.dayfirst)
             except AmbiguousDatesError as error:
@@ -418,7 +437,7 @@ class _LedgerBuilder:
                            "invoice's; correct the cell")
             self.issues.append(self._issue(
                 field, int(self.source.rows[position]), message,
-                value=_shown(values[position])))
+                value=_shown(self.source.cell(column.index, position))))
         return result
 
     def _skip_blank_rows(self, parsed: dict[str, Parsed]) -> np.ndarray:
@@ -466,8 +485,8 @@ class _LedgerBuilder:
 
     def _texts(self, parsed: dict[str, Parsed], field: str) -> np.ndarray:
         """An optional text column, "" where the cell or the whole column is missing."""
-        if field not in parsed:
-            return np.full(len(parsed["amount"].values), "", dtype=object)
+        if field not in parsed:  # made in C++: a million "" as objects cost 0.1 s to convert
+            return pd.arrays.ArrowStringArray(pa.repeat("", len(parsed["amount"].values)))
         return np.where(parsed[field].blank, "", parsed[field].values).astype(object)
 
     def _customer_names(self, parsed: dict[str, Parsed]) -> np.ndarray:

@@ -284,7 +284,7 @@ def invoice_frame(invoices: object, currency: object = None, customer: object = 
     if not _looks_like_header(rows[0]):
         raise CellError("invoices: the first row holds values, not column headers; give the "
                         f"table with its header row, {TABLE_HINT}")
-    frame = build_ledger(rows, sheet=None).frame
+    frame = build_ledger(rows, sheet=None, warnings=False).frame  # a cell shows no warnings
     wanted = optional_text(customer, "customer")
     if wanted is not None:
         names = frame["customer_name"].str.casefold()
