@@ -694,3 +694,20 @@ def number_or_none(value: object) -> float | None:
         return float(str(value).strip())
     except ValueError:
         return None
+
+
+def shown_value(value: object) -> object:
+    """A refused cell's value as an `Issue` shows it: a date cell as 9999-12-31, not its
+    repr; a long text cut short."""
+    if isinstance(value, dt.datetime):
+        midnight = value.time() == dt.time(0)
+        return value.date().isoformat() if midnight else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return str(value)
+    if isinstance(value, np.floating):  # a cell of a float column, shown as the number it is
+        return float(value)
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:20]}... ({len(value)} characters)"
+    return value
