@@ -65,7 +65,7 @@ def test_else_the_callers_today_and_none_without_one(mixed):
 
 def test_a_csv_export_has_no_settings_so_today_is_the_date(csv_export):
     found = open_book(csv_export, currency="EUR", today=TODAY)
-    assert found.as_of == TODAY and found.settings == Settings() and found.settings_pairs == {}
+    assert found.as_of == TODAY and found.settings == Settings()
     assert found.path == csv_export
     assert found.frame["invoice"].tolist() == ["00017"]  # read as text: leading zeros kept
 
@@ -78,8 +78,8 @@ def test_a_workbook_brings_its_settings_and_the_table_as_read(book):
     assert found.path == book
     assert found.settings.client == "Sample"
     assert found.settings.company_name == SAMPLE_SETTINGS["Company Name"]
-    assert found.settings_pairs["Sender Email"] == SAMPLE_SETTINGS["Sender Email"]
-    assert found.settings_pairs["As Of Date"] == SAMPLE_AS_OF
+    assert found.settings.sender_email == SAMPLE_SETTINGS["Sender Email"]
+    assert found.settings.as_of == SAMPLE_AS_OF
     assert len(found.frame) == 310 and "000105" in found.frame["invoice"].tolist()
 
 

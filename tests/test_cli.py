@@ -168,6 +168,34 @@ def test_a_full_disk_during_a_save_is_one_error_line_and_leaves_the_book(book, c
     assert sorted(p.name for p in book.parent.iterdir()) == [book.name]
 
 
+@pytest.mark.parametrize("command", [
+    ["log", "--customer", "CAS03", "--outcome", "voicemail", "--as-of", "2026-11-23"],
+    ["worklist", "--as-of", "2026-11-23"],
+    ["plan", "--customer", "CAS03", "--instalments", "2", "--start", "2026-12-15",
+     "--as-of", "2026-11-23"],
+    ["remind", "--dry-run", "--as-of", "2026-11-23", "--now", "2026-11-23T09:00+00:00"],
+])
+def test_a_full_disk_is_one_error_line_for_every_command_that_writes(book, capsys,
+                                                                     monkeypatch, command):
+    """ENOSPC from the first flush of anything written: the book, the drafts, the outbox."""
+    import errno
+    import os
+
+    before = book.read_bytes()
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    status = main([command[0], str(book), *command[1:]])
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert status != 0 and "Traceback" not in err
+    assert err.count("Error: ") == 1 and "No space left on device" in err, err
+    assert book.read_bytes() == before
+    assert not [p.name for p in book.parent.rglob("*dunning-tmp*")]
+
+
 def test_an_unforeseen_failure_is_one_line_with_what_to_do(book, capsys, monkeypatch):
     from dunning.app import actions
 

@@ -154,6 +154,63 @@ def test_contact_log_timestamps_from_serials_and_text():
     assert log["outcome"].tolist() == ["sent", "sent"] and log.loc[1, "stage"] == "firm"
 
 
+def _log_table(**cells):
+    """A two-row ContactLog table, the second row's cells as given."""
+    headers = list(log_row(Contact("x", "phone", "voicemail", NOW)))
+    first = {**dict.fromkeys(headers), "Timestamp": NOW, "Customer": "C1", "Outcome": "sent"}
+    return pd.DataFrame([first, {**first, "Customer": "C2", **cells}], columns=headers)
+
+
+@pytest.mark.parametrize(("header", "value", "found"), [
+    ("Timestamp", dt.datetime(9999, 12, 31), "'9999-12-31'"),  # calamine's date cell
+    ("Timestamp", 2958465.0, "2958465.0"),  # xlwings' serial number of it
+    ("Timestamp", "9999-12-31 10:00", "'9999-12-31 10:00'"),
+    ("Timestamp", -5.0, "-5.0"),
+    ("Timestamp", "next Tuesday", "'next Tuesday'"),
+    ("Promise Date", dt.date(9999, 12, 31), "'9999-12-31'"),
+    ("Next Action Date", "1899-12-31", "'1899-12-31'"),
+    ("Promise Amount", 1e308, "1e+308"),
+    ("Promise Amount", "9" * 400, "'99999999999999999999... (400 characters)'"),
+    ("Open Balance", float("inf"), "inf"),
+])
+def test_a_log_cell_no_date_or_amount_can_be_is_refused_naming_it(header, value, found):
+    """Never wrapped round (9999-12-31 once read as 1816-03-29) nor read as a blank."""
+    with pytest.raises(DunningInputError) as caught:
+        contact_log_frame(_log_table(**{header: value}))
+    [issue] = caught.value.issues
+    assert str(issue).startswith(f"ContactLog row 3 ({header}): expected ")
+    assert "1900-03-01 to 2200-12-31" in issue.message or "10^15" in issue.message
+    assert str(issue).endswith(f"(found {found})")
+
+
+def test_the_last_and_first_log_days_read_and_keep_their_time():
+    log = contact_log_frame(_log_table(**{"Timestamp": "2200-12-31 23:59",
+                                          "Promise Date": dt.date(1900, 3, 1)}))
+    assert log.loc[1, "timestamp"] == pd.Timestamp("2200-12-31 23:59")
+    assert log.loc[1, "promise_date"] == pd.Timestamp("1900-03-01")
+
+
+def test_a_9999_log_date_in_a_real_workbook_is_one_error_line(book, capsys):
+    """The worklist and the reminder run read the log: each names the cell and writes nothing."""
+    from openpyxl import load_workbook
+
+    assert main(["log", str(book), "--customer", "CAS03", "--outcome", "promise",
+                 "--promise-date", "2026-12-10", "--promise-amount", "100",
+                 "--as-of", "2026-11-23", "--now", "2026-11-23T10:00+00:00"]) == 0
+    edited = load_workbook(book)
+    edited["ContactLog"]["A2"].value = dt.datetime(9999, 12, 31)
+    edited.save(book)
+    before = book.read_bytes()
+    capsys.readouterr()
+    for command in (["worklist", str(book), "--print-only"], ["worklist", str(book)],
+                    ["remind", str(book), "--dry-run", "--drafts", str(book.parent / "d")]):
+        assert main([*command, "--as-of", "2026-11-23"]) == 1, command
+        err = capsys.readouterr().err
+        assert err.count("Error: ") == 1 and "Traceback" not in err, command
+        assert "ContactLog row 2 (Timestamp)" in err and "9999-12-31" in err, command
+        assert book.read_bytes() == before
+
+
 def test_customers_table_flags_are_checked():
     table = pd.DataFrame({"Customer": ["C1", "C2"], "Contact Email": ["a@example.com", ""],
                           "Opt Out": ["Yes", "perhaps"]})
@@ -163,6 +220,18 @@ def test_customers_table_flags_are_checked():
     frame = customers_frame(table)
     assert frame["opt_out"].tolist() == [True, False]
     assert frame["email"].tolist() == ["a@example.com", ""]
+
+
+def test_customers_dates_and_numbers_out_of_range_say_the_range():
+    table = pd.DataFrame({"Customer": ["C1"], "Contact Email": ["a@example.com"],
+                          "Hold Until": [dt.date(9999, 12, 31)], "Credit Limit": [1e308]})
+    with pytest.raises(DunningInputError) as caught:
+        customers_frame(table)
+    assert [str(issue) for issue in caught.value.issues] == [
+        "Customers row 2 (Credit Limit): expected a number smaller than 1,000,000,000,000,000 "
+        "(10^15) either way (found 1e+308)",
+        "Customers row 2 (Hold Until): expected a date from 1900-03-01 to 2200-12-31 "
+        "(found '9999-12-31')"]
 
 
 def test_an_invoice_list_too_long_for_a_cell_names_the_first_and_counts_the_rest():

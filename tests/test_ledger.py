@@ -220,6 +220,16 @@ def test_dates_outside_the_range_are_errors_in_any_date_column():
     assert all("1900-03-01 to 2200-12-31" in i.message for i in caught.value.issues)
 
 
+def test_a_hold_until_of_9999_is_refused_as_a_date_not_as_an_amount():
+    table = [["Invoice", "Customer", "Invoice Date", "Due Date", "Amount", "Hold Until"],
+             ["A", "C", "2024-01-01", "2024-01-31", 100, dt.date(9999, 12, 31)]]
+    with pytest.raises(DunningInputError) as caught:
+        build_ledger(table)
+    assert [str(issue) for issue in caught.value.issues] == [
+        "Invoices!F2 (Hold Until): expected a date from 1900-03-01 to 2200-12-31: this one "
+        "cannot be an invoice's; correct the cell (found '9999-12-31')"]
+
+
 def test_amounts_no_money_can_be_are_errors_naming_the_cell():
     huge = "9" * 400
     with pytest.raises(DunningInputError) as caught:

@@ -367,6 +367,18 @@ def test_sheet_values_as_excel_gives_them():
     assert list(read["currency"]) == ["USD", "USD"]   # a blank Currency takes the plan's
 
 
+def test_a_due_date_or_amount_no_plan_can_have_names_its_cell_and_the_range():
+    rows = [list(HEADERS),
+            ["P-1", "C1", "A", 1, dt.date(9999, 12, 31), 1e308, "EUR", "9" * 400, ""]]
+    with pytest.raises(DunningInputError) as raised:
+        plans_from_rows(rows)
+    said = {issue.column: str(issue) for issue in raised.value.issues}
+    assert said["Due Date"] == ("PaymentPlans!E2 (Due Date): expected a date from 1900-03-01 "
+                                "to 2200-12-31 (found '9999-12-31')")
+    assert said["Amount"].startswith("PaymentPlans!F2 (Amount): expected an amount")
+    assert said["Paid"].endswith("(found '99999999999999999999... (400 characters)')")
+
+
 def test_an_older_sheet_without_invoices_still_reads():
     rows = [["Plan", "Customer", "Instalment", "Due Date", "Amount", "Currency", "Paid",
              "Status"], ["P-1", "C1", 1, dt.date(2024, 1, 1), 10, "EUR", 10, "paid"]]

@@ -153,6 +153,16 @@ def test_short_rows_and_blank_rows_as_a_range_passes_them(nothing_shipped):
     assert reference_rate_for(table, "eu", "2040-08-01") == 2.5
 
 
+@pytest.mark.parametrize("rate", [1e308, "1e308", "9" * 400, 1000.0, -1000.0])
+def test_a_rate_no_bank_ever_set_is_refused_not_an_overflow(nothing_shipped, rate):
+    """1e308 once reached the reminder run's decimal arithmetic (InvalidOperation)."""
+    rows = [RATE_HEADER, ["eu", "2040-07-01", rate, "mine"]]
+    with pytest.raises(DunningInputError) as caught:
+        reference_rates_from_rows(rows, base=nothing_shipped, sheet="Settings", header_row=1)
+    [issue] = caught.value.issues
+    assert (issue.row, issue.column) == (2, "Rate %") and "expected a rate" in issue.message
+
+
 def test_dates_read_both_ways_are_refused_saying_how_to_write_them(nothing_shipped):
     rows = [RATE_HEADER, ["uk", "01/07/2040", 4.0, ""], ["uk", "07/01/2041", 4.0, ""]]
     with pytest.raises(DunningInputError) as caught:

@@ -181,6 +181,48 @@ def test_every_problem_at_once_each_at_its_row():
     assert "Settings row 10 (Setting): unknown setting 'SMTP Hots'" in text
 
 
+@pytest.mark.parametrize(("name", "value", "also"), [
+    ("Pay By Days", 1e308, {}),  # once an OverflowError in the reminder run
+    ("Minimum Days Between Reminders", 1e308, {}),
+    ("Max Reminders In Period", 10.0 ** 20, {}),
+    ("Minimum Overdue", 1e308, {}),  # once every customer skipped without a word
+    ("Minimum Overdue", "EUR 50; USD " + "9" * 400, {}),
+    ("Tolerance Amount", "9" * 400, {}),
+    ("Statutory Margin", 1e308, {"Late Payment Charges": "EU"}),  # once InvalidOperation
+    ("Contract Rate %", "1e308", {"Late Payment Charges": "Contract"}),
+    ("Contract Fee", 1e308, {"Late Payment Charges": "Contract", "Contract Rate %": 8}),
+    ("SMTP Port", 70000, {"SMTP Host": "mail.example.com"}),
+])
+def test_a_number_no_setting_can_be_is_refused_at_its_row(name, value, also):
+    with pytest.raises(DunningInputError) as raised:
+        read_settings({**also, name: value})
+    [issue] = raised.value.issues
+    assert issue.message.startswith(f"setting {name!r}: expected ") and issue.column == "Value"
+
+
+def test_the_largest_counts_and_amounts_a_setting_takes():
+    settings = read_settings({"Pay By Days": 109_878, "SMTP Port": 65535, "SMTP Host": "m.x",
+                              "Minimum Overdue": "EUR 999999999999999"})
+    assert (settings.pay_by_days, settings.smtp_port) == (109_878, 65535)
+    with pytest.raises(DunningInputError, match="Pay By Days.*at most 109,878"):
+        read_settings({"Pay By Days": 109_879})
+
+
+def test_a_stage_fee_or_day_no_stage_can_have_names_its_cell():
+    from dunning.core.policy import policy_from_settings
+
+    rows = [["Stage", "Days From Due", "Action", "Template", "Fee"],
+            ["friendly", 1e308, "email", "friendly", None],
+            ["firm", 14, "email", "firm", 1e308],
+            ["final", 28, "email", "final", "9" * 400]]
+    with pytest.raises(DunningInputError) as raised:
+        policy_from_settings({}, rows)
+    said = [str(issue) for issue in raised.value.issues]
+    assert [issue.column for issue in raised.value.issues] == ["Days From Due", "Fee", "Fee"]
+    assert "at most 109,878 either way (found 1e+308)" in said[0]
+    assert said[2].endswith("(found '99999999999999999999... (400 characters)')")
+
+
 def test_rows_count_from_where_the_table_sits():
     with pytest.raises(DunningInputError) as raised:
         read_settings_table([["Value", "Setting"], ["soon", "Minimum Days Between Reminders"]],

@@ -6,6 +6,9 @@ Left out: lock and temp files (Excel's `~$NAME`, LibreOffice's `.~lock.NAME#`, t
 writer's `NAME.dunning-tmp-…`), anything in a hidden folder (the writer's
 `.dunning-backups`, version control), and Dunning's own output (a Portfolio workbook,
 marked as such in its document properties, and any path given in `skip`).
+A client's book saved as .xls, .xlsb or .ods is found too, though Dunning cannot read it: its
+run and the portfolio then name it with what to do (save it as .xlsx) instead of
+leaving that client out without a word.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from dunning.core.errors import DunningInputError, Issue
 from dunning.io.portfolio_book import OUTPUT_MARK
 
 CLIENT_SUFFIXES = (".xlsx", ".xlsm")
+UNREADABLE_SUFFIXES = (".xls", ".xlsb", ".ods")
+"""Workbooks a client's book may have been saved as, which Dunning refuses by name."""
 
 
 def client_workbooks(folder: str | Path, *, skip: Iterable[str | Path] = ()) -> list[Path]:
@@ -30,7 +35,8 @@ def client_workbooks(folder: str | Path, *, skip: Iterable[str | Path] = ()) -> 
     found = []
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if (path.suffix.lower() not in CLIENT_SUFFIXES or not path.is_file()
+        if (path.suffix.lower() not in CLIENT_SUFFIXES + UNREADABLE_SUFFIXES
+                or not path.is_file()
                 or any(part.startswith((".", "~$")) for part in relative.parts)
                 or ".dunning-tmp-" in path.name or path.resolve() in skipped
                 or is_dunning_output(path)):

@@ -505,8 +505,14 @@ def _setting_issue(key: str, message: str, value: object = None) -> Issue:
                  column="Value", value=value)
 
 
+MAX_PERCENT = 1000.0
+"""No rate or margin reaches 1,000% a year (Argentina's policy rate peaked near 133%): a
+larger number is a slip of the keyboard, and 1e308 would overflow the decimal arithmetic."""
+
+
 def percent_or_none(value: object) -> float | None:
-    """8, 8.0, "8", "8%", "8,5 %" -> a number of percent; None when it is not one."""
+    """8, 8.0, "8", "8%", "8,5 %" -> a number of percent; None when it is not one (nor when
+    it is `MAX_PERCENT` or more either way)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float, np.integer, np.floating)):
@@ -517,7 +523,7 @@ def percent_or_none(value: object) -> float | None:
             number = float(text)
         except ValueError:
             return None
-    return number if math.isfinite(number) else None
+    return number if math.isfinite(number) and abs(number) < MAX_PERCENT else None
 
 
 def blank_cells(values: np.ndarray) -> np.ndarray:

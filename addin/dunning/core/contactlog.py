@@ -17,7 +17,18 @@ import numpy as np
 import pandas as pd
 
 from dunning.core.errors import DunningInputError, Issue
-from dunning.core.parse import EXCEL_EPOCH, parse_amounts, parse_dates, parse_text
+from dunning.core.parse import (
+    AMOUNT_RANGE,
+    DATE_RANGE,
+    EXCEL_EPOCH,
+    FIRST_DATE,
+    LAST_DATE,
+    is_blank,
+    parse_amounts,
+    parse_dates,
+    parse_text,
+    shown_value,
+)
 
 CONTACT_LOG_TABLE = "ContactLog"
 CONTACT_LOG_HEADERS: tuple[str, ...] = (
@@ -209,7 +220,14 @@ def _promise_problems(contact: Contact) -> list[Issue]:
 
 
 def contact_log_frame(table: pd.DataFrame | None) -> pd.DataFrame:
-    """The ContactLog table's values as a frame with `CONTACT_LOG_COLUMNS` (empty if absent)."""
+    """The ContactLog table's values as a frame with `CONTACT_LOG_COLUMNS` (empty if absent).
+
+    A date, time stamp or amount that cannot be one (text that is no date, 9999-12-31, -5,
+    1e308, a 400-digit number) raises `DunningInputError` naming each ContactLog cell: read
+    as a blank or wrapped round into another century, it would silently turn a promise or
+    a follow-up date into something else. Rows are counted from a header in row 1, where
+    the template puts the table.
+    """
     if table is None or table.empty:
         return pd.DataFrame({
             name: pd.Series(dtype="datetime64[ns]" if name in _DATE_COLUMNS else
@@ -222,39 +240,69 @@ def contact_log_frame(table: pd.DataFrame | None) -> pd.DataFrame:
             f"the ContactLog table lacks the columns {', '.join(missing)}",
             sheet=CONTACT_LOG_TABLE, row=1)])
     columns: dict[str, object] = {}
+    issues: list[Issue] = []
     for header, name in zip(CONTACT_LOG_HEADERS, CONTACT_LOG_COLUMNS, strict=True):
         if header not in table.columns:
             columns[name] = np.full(len(table), np.nan)
             continue
         values = table[header].to_numpy(dtype=object)
+        bad: np.ndarray | None = None
         if name == "timestamp":
-            columns[name] = _timestamps(values)
+            columns[name], bad = _timestamps(values)
+            expected = f"a date and time from {DATE_RANGE}"
         elif name in _DATE_COLUMNS:
-            columns[name] = parse_dates(values).values
+            parsed = parse_dates(values)
+            columns[name], bad = parsed.values, parsed.bad
+            expected = f"a date from {DATE_RANGE}"
         elif name in _AMOUNT_COLUMNS:
-            columns[name] = parse_amounts(values).values
+            parsed = parse_amounts(values)
+            columns[name], bad = parsed.values, parsed.bad
+            expected = f"an amount {AMOUNT_RANGE}"
         else:
             columns[name] = parse_text(values).values
+        for position in np.flatnonzero(bad) if bad is not None else ():
+            issues.append(Issue(f"expected {expected}; correct the cell",
+                                sheet=CONTACT_LOG_TABLE, row=int(position) + 2, column=header,
+                                value=shown_value(values[position])))
+    if issues:
+        raise DunningInputError(issues)
     frame = pd.DataFrame(columns)
     frame["outcome"] = frame["outcome"].str.lower()
     frame["stage"] = frame["stage"].str.lower()
     return frame
 
 
-def _timestamps(values: np.ndarray) -> np.ndarray:
-    """Log timestamps keep their time of day (dates elsewhere are midnight).
+def _timestamps(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log timestamps keep their time of day (dates elsewhere are midnight); and which
+    cells hold no moment from `FIRST_DATE` to `LAST_DATE` (refused, never wrapped round).
 
     They arrive as datetimes (calamine), Excel serial numbers with a fraction
     (xlwings) or text.
     """
     stamps = [_timestamp(value) for value in values]
-    return np.array(stamps, dtype="datetime64[ns]")
+    bad = np.array([stamp is None for stamp in stamps], dtype=bool)
+    return (np.array([np.datetime64("NaT", "ns") if stamp is None else stamp
+                      for stamp in stamps], dtype="datetime64[ns]"), bad)
 
 
-def _timestamp(value: object) -> np.datetime64:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
-        return (EXCEL_EPOCH + pd.to_timedelta(float(value), unit="D")).round("s").to_datetime64()
-    stamp = pd.to_datetime(value, errors="coerce") if value not in (None, "") else pd.NaT
-    if isinstance(stamp, pd.Timestamp) and stamp.tzinfo is not None:
+def _timestamp(value: object) -> np.datetime64 | None:
+    """One log time stamp as naive UTC, NaT for a blank cell, None when it is no moment."""
+    if is_blank(value):
+        return np.datetime64("NaT", "ns")
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        serial = float(value)
+        first = (pd.Timestamp(FIRST_DATE) - EXCEL_EPOCH).days
+        last = (pd.Timestamp(LAST_DATE) - EXCEL_EPOCH).days + 1
+        if not first <= serial < last:  # also NaN and inf
+            return None
+        return (EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")).round("s").as_unit(
+            "ns").to_datetime64()
+    stamp = pd.to_datetime(value, errors="coerce")
+    if not isinstance(stamp, pd.Timestamp) or stamp is pd.NaT:
+        return None
+    if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return np.datetime64(stamp, "ns") if stamp is not pd.NaT else np.datetime64("NaT", "ns")
+    if not FIRST_DATE <= stamp.date() <= LAST_DATE:
+        return None
+    return stamp.as_unit("ns").to_datetime64()
+

@@ -58,6 +58,7 @@ from dunning.core.parse import (
     parse_dates,
     parse_flags,
     parse_text,
+    shown_value,
 )
 from dunning.core.rows import RowColumns
 from dunning.core.uniqueness import has_repeats
@@ -432,12 +433,12 @@ class _LedgerBuilder:
             message = f"expected {expected}"
             if far is not None and far[position]:
                 message = (f"expected a date from {DATE_RANGE}: this one cannot be an "
-                           "invoice's; correct the cell" if field.endswith("_date") else
+                           "invoice's; correct the cell" if field in _DATE_FIELDS else
                            f"expected an amount {AMOUNT_RANGE}: this one cannot be an "
                            "invoice's; correct the cell")
             self.issues.append(self._issue(
                 field, int(self.source.rows[position]), message,
-                value=_shown(self.source.cell(column.index, position))))
+                value=shown_value(self.source.cell(column.index, position))))
         return result
 
     def _skip_blank_rows(self, parsed: dict[str, Parsed]) -> np.ndarray:
@@ -567,25 +568,12 @@ class _LedgerBuilder:
                 severity="warning"))
 
 
+_DATE_FIELDS = ("invoice_date", "due_date", "settled_date", "hold_until")
+
+
 def _subset(result: Parsed, keep: np.ndarray) -> Parsed:
     far = None if result.out_of_range is None else result.out_of_range[keep]
     return Parsed(result.values[keep], result.blank[keep], result.bad[keep], result.note, far)
-
-
-def _shown(value: object) -> object:
-    """A bad cell's value as a message shows it: a date cell as 9999-12-31, not its repr."""
-    if isinstance(value, dt.datetime):
-        midnight = value.time() == dt.time(0)
-        return value.date().isoformat() if midnight else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, np.datetime64):
-        return str(value)
-    if isinstance(value, np.floating):  # a cell of a float column, shown as the number it is
-        return float(value)
-    if isinstance(value, str) and len(value) > 40:
-        return f"{value[:20]}... ({len(value)} characters)"
-    return value
 
 
 def _runs(rows: np.ndarray) -> list[tuple[int, int]]:

@@ -42,6 +42,9 @@ day a serial and a date disagree; it ends in 2200, well past any real due date o
 payment plan and well inside what a pandas timestamp holds (2262-04-11).
 """
 DATE_RANGE = f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}"
+MAX_DAYS = (LAST_DATE - FIRST_DATE).days
+"""The longest span of days between two such dates (109,878): a count of days beyond it
+(a stage 1e308 days after the due date, a 400-digit gap) can be no setting's."""
 MIN_EXCEL_SERIAL = (FIRST_DATE - dt.date(1899, 12, 30)).days
 MAX_EXCEL_SERIAL = (LAST_DATE - dt.date(1899, 12, 30)).days
 """First and last Excel serial numbers of a ledger date (61 and 110,942)."""
@@ -694,3 +697,20 @@ def number_or_none(value: object) -> float | None:
         return float(str(value).strip())
     except ValueError:
         return None
+
+
+def shown_value(value: object) -> object:
+    """A refused cell's value as an `Issue` shows it: a date cell as 9999-12-31, not its
+    repr; a long text cut short."""
+    if isinstance(value, dt.datetime):
+        midnight = value.time() == dt.time(0)
+        return value.date().isoformat() if midnight else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.datetime64):
+        return str(value)
+    if isinstance(value, np.floating):  # a cell of a float column, shown as the number it is
+        return float(value)
+    if isinstance(value, str) and len(value) > 40:
+        return f"{value[:20]}... ({len(value)} characters)"
+    return value

@@ -66,11 +66,14 @@ from dunning.core.aging import open_balances
 from dunning.core.errors import DunningInputError, Issue, column_letter
 from dunning.core.ledger import DateLike, Ledger, trim_trailing_blank_rows
 from dunning.core.parse import (
+    AMOUNT_RANGE,
+    DATE_RANGE,
     AmbiguousDatesError,
     blank_mask,
     parse_amounts,
     parse_dates,
     parse_text,
+    shown_value,
 )
 
 FREQUENCIES = ("weekly", "fortnightly", "monthly")
@@ -411,9 +414,12 @@ class _SheetReader:
             self.issues.append(Issue(str(error), sheet=self.sheet, row=self.header_row,
                                      column="Due Date"))
             return np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+        far = parsed.out_of_range
         for position in np.flatnonzero(parsed.blank | parsed.bad):
-            self._issue(position, "Due Date", "expected a date (a date cell, an Excel serial "
-                        "number, or text such as 2024-03-31)", values[position])
+            self._issue(position, "Due Date", f"expected a date from {DATE_RANGE}"
+                        if far is not None and far[position] else "expected a date (a date "
+                        "cell, an Excel serial number, or text such as 2024-03-31)",
+                        shown_value(values[position]))
         return parsed.values
 
     def _amounts(self, values: np.ndarray, header: str, *, required: bool) -> np.ndarray:
@@ -422,9 +428,12 @@ class _SheetReader:
         lowest, word = (0.01, "more than zero") if required else (0.0, "zero or more")
         wrong = parsed.bad | (required & parsed.blank) | (~parsed.blank & ~parsed.bad & (
             np.round(np.nan_to_num(amounts), 2) < lowest))
+        far = parsed.out_of_range
         for position in np.flatnonzero(wrong):
-            self._issue(position, header, f"expected an amount {word}, such as 125.00",
-                        values[position])
+            self._issue(position, header, f"expected an amount {AMOUNT_RANGE}"
+                        if far is not None and far[position]
+                        else f"expected an amount {word}, such as 125.00",
+                        shown_value(values[position]))
         return np.where(parsed.blank, 0.0, np.nan_to_num(amounts)).round(2)
 
     def _check_plans(self, frame: pd.DataFrame) -> None:

@@ -119,7 +119,17 @@ from dunning.core.columns import normal_header
 from dunning.core.contactlog import STAGE_OUTCOMES, STATE_OUTCOMES
 from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, column_letter
 from dunning.core.ledger import Ledger
-from dunning.core.parse import column_or, is_blank, number_or_none, parse_flags, stripped_texts
+from dunning.core.parse import (
+    AMOUNT_RANGE,
+    MAX_AMOUNT,
+    MAX_DAYS,
+    column_or,
+    is_blank,
+    number_or_none,
+    parse_flags,
+    shown_value,
+    stripped_texts,
+)
 from dunning.core.promises import promise_outcomes
 
 ACTIONS = ("email", "letter", "task")  # letter: printed by dunning.app.attachments (issue 14)
@@ -586,9 +596,12 @@ def _stages_from_rows(
         elif name in names_seen:
             issue(row_number, "stage", f"stage {name!r} appears twice", cell(row, "stage"))
         names_seen.add(name)
+        if days is not None and abs(days) > MAX_DAYS:
+            days = None  # 1e308 days: no stage can start then
         if days is None or not days.is_integer():
             issue(row_number, "daysfromdue", "expected a whole number of days from the due "
-                  "date (negative before it)", cell(row, "daysfromdue"))
+                  f"date (negative before it), at most {MAX_DAYS:,} either way",
+                  shown_value(cell(row, "daysfromdue")))
         elif int(days) in days_seen:
             issue(row_number, "daysfromdue", "another stage starts on the same day",
                   cell(row, "daysfromdue"))
@@ -598,8 +611,11 @@ def _stages_from_rows(
             issue(row_number, "action", "expected 'email', 'letter' or 'task'",
                   cell(row, "action"))
         fee = 0.0 if is_blank(cell(row, "fee")) else number_or_none(cell(row, "fee"))
+        if fee is not None and fee >= MAX_AMOUNT:
+            fee = None
         if fee is None or fee < 0:
-            issue(row_number, "fee", "expected a fee of 0 or more, such as 10", cell(row, "fee"))
+            issue(row_number, "fee", f"expected a fee of 0 or more, such as 10, {AMOUNT_RANGE}",
+                  shown_value(cell(row, "fee")))
         fee_currency = ("" if is_blank(cell(row, "feecurrency"))
                         else str(cell(row, "feecurrency")).strip().upper())
         if fee_currency and not re.fullmatch(r"[A-Z]{3}", fee_currency):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +26,8 @@ class Book:
 
     `frame` holds the ledger's items (in one currency unless opened with
     `all_currencies`); `as_of` is the date given,
-    else the workbook's As Of Date setting, else today. `settings_pairs` keeps
-    the Settings table as read, for the parts (reminders) that read more of it.
+    else the workbook's As Of Date setting, else today. Every setting is in `settings`,
+    typed: no part reads the Settings table's names and values again.
     """
 
     path: Path | None
@@ -35,7 +35,6 @@ class Book:
     settings: Settings
     as_of: dt.date | None  # None only when neither a date, the Settings nor `today` gave one
     issues: tuple[Issue, ...]
-    settings_pairs: Mapping[str, object] = field(default_factory=dict)
 
 
 def open_book(
@@ -70,7 +69,7 @@ def open_book(
     if is_csv and (sheet or table):
         raise DunningInputError([Issue(f"{path.name} is a CSV file: it has no sheets or "
                                        "tables to choose (leave out --sheet and --table)")])
-    settings, pairs, warnings = Settings(), {}, ()
+    settings, warnings = Settings(), ()
     if is_csv:
         ledger = read_invoices(path, mapping=mapping, dayfirst=dayfirst, decimal=decimal)
         frame = ledger.frame
@@ -85,8 +84,6 @@ def open_book(
         if found is not None:  # every setting, read once, each problem named by its row
             rows, settings_sheet, header_row = found
             record = read_settings_table(rows, sheet=settings_sheet, header_row=header_row)
-            pairs = {str(row[0]).strip(): row[1] for row in rows[1:]
-                     if len(row) > 1 and row[0] is not None and str(row[0]).strip()}
         settings, warnings = record, record.warnings
         frame = with_customer_names(ledger.frame, customers)
     if unique_invoices:
@@ -96,7 +93,7 @@ def open_book(
     day = as_of or settings.as_of or today
     if not all_currencies:
         frame = single_currency(frame, currency)
-    return Book(path, frame, settings, day, (*ledger.issues, *warnings), pairs)
+    return Book(path, frame, settings, day, (*ledger.issues, *warnings))
 
 
 def with_customer_names(frame: pd.DataFrame, customers: pd.DataFrame | None) -> pd.DataFrame:

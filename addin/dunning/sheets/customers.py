@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 
 from dunning.core.errors import DunningInputError, Issue
-from dunning.core.parse import parse_amounts, parse_dates, parse_flags, parse_text
+from dunning.core.parse import (
+    AMOUNT_RANGE,
+    DATE_RANGE,
+    parse_amounts,
+    parse_dates,
+    parse_flags,
+    parse_text,
+    shown_value,
+)
 from dunning.core.policy import known_country
 
 CUSTOMERS_TABLE = "Customers"
@@ -78,8 +86,12 @@ def customers_frame(table: pd.DataFrame | None) -> pd.DataFrame:
                         "hold_until": "a date",
                         "country": "a country whose public holidays are known, by name or "
                                    "code, such as France or FR"}.get(name, "a number")
+            if parsed.out_of_range is not None and parsed.out_of_range[position]:
+                expected = (f"a date from {DATE_RANGE}" if name in _DATES
+                            else f"a number {AMOUNT_RANGE}")
             issues.append(Issue(f"expected {expected}", sheet=CUSTOMERS_TABLE,
-                                row=int(position) + 2, column=header, value=values[position]))
+                                row=int(position) + 2, column=header,
+                                value=shown_value(values[position])))
         columns[name] = parsed.values
     if issues:
         raise DunningInputError(issues)

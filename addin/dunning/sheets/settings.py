@@ -61,6 +61,9 @@ from dunning.core.charges import (
 from dunning.core.columns import normal_header
 from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, Severity
 from dunning.core.parse import (
+    AMOUNT_RANGE,
+    MAX_AMOUNT,
+    MAX_DAYS,
     AmbiguousDatesError,
     is_blank,
     number_or_none,
@@ -98,7 +101,8 @@ class Setting:
     all matched loosely; `key` is the `WorkbookSettings` field it fills; `default` is the
     typed value a blank or missing row means; `help` is the template's note. `choices`
     are a choice's values (lower case) and `synonyms` other words for them ("gb" -> "uk";
-    a word mapped to "" means off). `minimum` is the least number accepted. `expected` is
+    a word mapped to "" means off). `minimum` is the least number accepted, `maximum` the
+    largest (a whole number's is `MAX_WHOLE` unless given). `expected` is
     the message for an unusable value ("" derives one from the kind). `read_when` =
     (setting, values): this one is read only when that earlier setting has one of these
     values (no values: when it is filled in at all), and if `required` it must then be
@@ -115,6 +119,7 @@ class Setting:
     choices: tuple[str, ...] = ()
     synonyms: tuple[tuple[str, str], ...] = ()
     minimum: float | None = None
+    maximum: float | None = None
     expected: str = ""
     read_when: tuple[str, tuple[str, ...]] | None = None
     required: bool = False
@@ -177,6 +182,9 @@ def _cell(value: object) -> object:
     return value
 
 
+MAX_WHOLE = MAX_DAYS
+"""The largest whole-number setting (a count of days, reminders or instalments): as many
+days as the dates a ledger accepts span; 1e308 is no count."""
 _POLICY = {item.name: item.default for item in fields(Policy)}
 _BUCKET_HELP = {
     1: "Upper edge of the first past-due bucket (1-30).",
@@ -253,7 +261,8 @@ SCHEMA: tuple[Setting, ...] = (
     Setting(_SMTP_HOST, "smtp_host", "text", "",
             "Mail server for sending, e.g. smtp.office365.com."),
     Setting("SMTP Port", "smtp_port", "whole number", 587, "587 for STARTTLS, 465 for TLS.",
-            minimum=1, expected="expected a whole number, such as 587 or 465",
+            minimum=1, maximum=65535,
+            expected="expected a whole number, such as 587 or 465",
             read_when=(_SMTP_HOST, ())),
     Setting("SMTP Security", "smtp_security", "choice", "starttls",
             "starttls or tls (none only to a server on this computer).",
@@ -638,6 +647,12 @@ def _typed(spec: Setting, value: object) -> tuple[object, str]:
     if typed is None or (spec.minimum is not None and isinstance(typed, (int, float))
                          and not isinstance(typed, bool) and typed < spec.minimum):
         return None, expected
+    largest = spec.maximum if spec.maximum is not None else (
+        MAX_WHOLE if kind == "whole number" else None)
+    if largest is not None and isinstance(typed, (int, float)) and typed > largest:
+        return None, f"{expected}, at most {largest:,g}"
+    if kind == "amounts" and any(abs(amount) >= MAX_AMOUNT for _, amount in typed):
+        return None, f"{expected}, each {AMOUNT_RANGE}"
     return typed, ""
 
 
