@@ -466,11 +466,11 @@ def _run_remind(args: argparse.Namespace) -> int:
         print(report.summary())
         _print_doubts(args, report.doubts)  # a preview says so too, and sends nothing
         return 0
-    smtp = _smtp_settings(args)
     progress = None if args.silent or not sys.stderr.isatty() else _progress_bar
     # the ribbon's Send calls the same function, with a `confirm` question; a run here is
     # unattended (cron, Task Scheduler), so nothing is asked
-    report = remind.send(args.book, now=now, smtp=smtp, as_of=args.as_of, progress=progress,
+    report = remind.send(args.book, now=now, smtp_overrides=_smtp_overrides(args),
+                         as_of=args.as_of, progress=progress,
                          templates_dir=args.templates, clock=None if args.now else wall_clock,
                          start_at_due_stage=args.start_at_due_stage)
     _warn(report.warnings)
@@ -515,11 +515,8 @@ def _run_remind_all(args: argparse.Namespace) -> int:
         print(f"{wall_clock() if not args.now else now:%Y-%m-%dT%H:%M:%S%z} {run.line()}",
               flush=True)
 
-    def smtp_for(book: Path):  # noqa: ANN202 - SmtpSettings or None
-        return _smtp_settings(args, book)
-
     runs = remind_all(args.folder, now=now, dry_run=args.dry_run, as_of=args.as_of,
-                      smtp_for=smtp_for, templates_dir=args.templates,
+                      smtp_overrides=_smtp_overrides(args), templates_dir=args.templates,
                       clock=None if args.now else wall_clock, on_client=log_line,
                       start_at_due_stage=args.start_at_due_stage)
     status = worst([run.status for run in runs])
@@ -548,32 +545,15 @@ def _print_doubts(args: argparse.Namespace, doubts: list[dict]) -> None:
               f"'{doubt['key']}=sent' (or =not sent)", file=sys.stderr)
 
 
-def _smtp_settings(args: argparse.Namespace,  # noqa: ANN202 - SmtpSettings or None
-                   book: Path | None = None):
-    """SMTP settings from the command line over the workbook's, or None to use the workbook's."""
-    if not any((args.smtp_host, args.smtp_port, args.smtp_security, args.smtp_user,
-                args.smtp_ca_file)):
-        return None
-    from dunning.app.remind import smtp_from_settings
-    from dunning.core.errors import SETTINGS_SHEET
-    from dunning.io.reading import read_table_rows
-    from dunning.io.workbook import opened
-    from dunning.mail.smtp import SmtpSettings
-    from dunning.sheets.settings import WorkbookSettings, read_settings_table
-
-    with opened(book or args.book) as workbook:
-        found = (read_table_rows(workbook, table=SETTINGS_SHEET)
-                 if SETTINGS_SHEET in workbook.table_names() else None)
-    settings = WorkbookSettings() if found is None else read_settings_table(
-        found[0], sheet=found[1], header_row=found[2])
-    base = smtp_from_settings(settings)
-    return SmtpSettings(
-        host=args.smtp_host or (base.host if base else ""),
-        port=args.smtp_port or (base.port if base else 587),
-        security=args.smtp_security or (base.security if base else "starttls"),
-        cafile=args.smtp_ca_file or (base.cafile if base else ""),
-        user=args.smtp_user if args.smtp_user is not None else (base.user if base else ""),
-    )
+def _smtp_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The mail server fields given on the command line, which win over the workbook's
+    Settings (read once, by the run itself)."""
+    given = {"host": args.smtp_host, "port": args.smtp_port, "security": args.smtp_security,
+             "cafile": args.smtp_ca_file}
+    overrides: dict[str, object] = {name: value for name, value in given.items() if value}
+    if args.smtp_user is not None:
+        overrides["user"] = args.smtp_user
+    return overrides
 
 
 def _progress_bar(done: int, total: int) -> None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import getpass
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
@@ -418,6 +418,7 @@ def send(
     *,
     now: dt.datetime,
     smtp: SmtpSettings | None = None,
+    smtp_overrides: Mapping[str, object] | None = None,
     password: str | None = None,
     as_of: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -433,6 +434,9 @@ def send(
     must not be open in Excel: what is sent must be recordable afterwards) or the
     workbook open in Excel (the ribbon, `dunning.excel.live`), which must have been
     saved once, since the send journal lives beside it.
+
+    `smtp_overrides` (host, port, security, user, cafile) win over `smtp` or, without it,
+    over the workbook's Settings, which are read once, here.
 
     `now` is the moment of the run (the messages' Date); `clock`, when given,
     stamps each journal record with the moment it is written (the command line
@@ -458,6 +462,8 @@ def send(
     inputs = read_run_inputs(source, as_of=as_of, templates_dir=templates_dir,
                              start_at_due_stage=start_at_due_stage)
     smtp = smtp or inputs.smtp
+    if smtp_overrides:  # the command line's --smtp-* flags win over the Settings
+        smtp = replace(smtp or SmtpSettings(host=""), **smtp_overrides)  # type: ignore[arg-type]
     if confirm is not None:  # ask before taking the journal; a no leaves it untouched
         seen = Journal.read(journal_path(source.path))
         asked, in_doubt, _ = with_journal(inputs, seen, now)

@@ -17,7 +17,7 @@ in this order (most urgent first):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +82,7 @@ def remind_all(
     dry_run: bool = False,
     as_of: dt.date | None = None,
     smtp_for: Callable[[Path], SmtpSettings | None] = lambda path: None,
+    smtp_overrides: Mapping[str, object] | None = None,
     templates_dir: Path | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     start_at_due_stage: bool = False,
@@ -89,9 +90,10 @@ def remind_all(
 ) -> list[ClientRun]:
     """Run (or preview, with `dry_run`) every client's reminders in turn, in path order.
 
-    `smtp_for(path)` gives the mail server settings that override a client's own (None
-    to use its Settings); `on_client` is told each run as it ends (the log line is
-    written before the next client starts).
+    `smtp_for(path)` gives the mail server settings that replace a client's own (None
+    to use its Settings), and `smtp_overrides` the fields (host, port, security, user,
+    cafile) that win over either, as `remind.send` takes them; `on_client` is told each run
+    as it ends (the log line is written before the next client starts).
     """
     root = Path(folder)
     paths = client_workbooks(root)
@@ -101,7 +103,7 @@ def remind_all(
     for path in paths:
         run = run_client(path, str(path.relative_to(root)), now=now, dry_run=dry_run,
                          as_of=as_of, smtp=smtp_for, templates_dir=templates_dir, clock=clock,
-                         start_at_due_stage=start_at_due_stage)
+                         start_at_due_stage=start_at_due_stage, smtp_overrides=smtp_overrides)
         on_client(run)
         runs.append(run)
     return runs
@@ -110,7 +112,8 @@ def remind_all(
 def run_client(path: Path, file: str, *, now: dt.datetime, dry_run: bool,
                as_of: dt.date | None, smtp: Callable[[Path], SmtpSettings | None],
                templates_dir: Path | None, clock: Callable[[], dt.datetime] | None,
-               start_at_due_stage: bool = False) -> ClientRun:
+               start_at_due_stage: bool = False,
+               smtp_overrides: Mapping[str, object] | None = None) -> ClientRun:
     """One client's run; its failure is its status and message, never the others' end."""
     try:
         if dry_run:
@@ -118,8 +121,8 @@ def run_client(path: Path, file: str, *, now: dt.datetime, dry_run: bool,
                                     templates_dir=templates_dir,
                                     start_at_due_stage=start_at_due_stage)
             return ClientRun(path, file, OK, report)  # as `remind --dry-run`: a look, 0
-        report = remind.send(path, now=now, smtp=smtp(path), as_of=as_of,
-                             templates_dir=templates_dir, clock=clock,
+        report = remind.send(path, now=now, smtp=smtp(path), smtp_overrides=smtp_overrides,
+                             as_of=as_of, templates_dir=templates_dir, clock=clock,
                              start_at_due_stage=start_at_due_stage)
         return ClientRun(path, file, run_status(report), report)
     except DunningInputError as error:
