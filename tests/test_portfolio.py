@@ -70,8 +70,12 @@ def test_portfolio_totals_agree_with_each_clients_own_figures(folder, tmp_path, 
     out = folder / "Portfolio.xlsx"
     assert main(["portfolio", str(folder), "--out", str(out), "--as-of", "2026-11-23",
                  "--now", NOW.isoformat()]) == 0
-    message = capsys.readouterr().out
-    assert "4 client workbook(s)" in message and "Corrupt.xlsx" in message
+    said = capsys.readouterr()
+    assert "3 of 4 client workbook(s) read" in said.out and "Corrupt.xlsx" in said.out
+    # the terminal says why each unread workbook could not be read, not only its name
+    assert [line.split(":")[:2] for line in said.err.splitlines() if "Corrupt" in line] == [
+        ["Warning", " Corrupt.xlsx"]]
+    assert "could not be read: " in said.err
     rows = {r["File"]: r for r in sheet_records(out, "Clients")}
     assert set(rows) == {"Alpha.xlsx", "Corrupt.xlsx", "north/Beta.xlsx",
                          "north/deep/Gamma.xlsx"}

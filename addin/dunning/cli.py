@@ -530,6 +530,7 @@ def _run_portfolio(args: argparse.Namespace) -> int:
     now = _now(args)
     result = portfolio(args.folder, args.out, as_of=args.as_of or now.date(), now=now,
                        days=args.days)
+    _warn(result.warnings)
     print(result.message)
     return 0
 

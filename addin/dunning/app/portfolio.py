@@ -20,7 +20,7 @@ import pandas as pd
 from dunning.app.actions import ActionResult, recorded_history, worklist
 from dunning.app.clients import client_workbooks, no_clients
 from dunning.app.remind import journal_path, read_run_inputs
-from dunning.core.errors import DunningInputError
+from dunning.core.errors import DunningInputError, Issue
 from dunning.core.portfolio import ClientFigures, Portfolio, roll_up
 from dunning.io.book import open_book
 from dunning.io.portfolio_book import write_portfolio
@@ -98,7 +98,10 @@ def portfolio(folder: str | Path, out: str | Path, *, as_of: dt.date, now: dt.da
     clients = read_clients(paths, as_of, now, root=root, workers=workers)
     rolled: Portfolio = roll_up(clients, as_of, days=days)
     write_portfolio(out, rolled, as_of=as_of, made=now)
-    failed = f"; {len(rolled.failed)} could not be read: {', '.join(rolled.failed)}" \
-        if rolled.failed else ""
-    return ActionResult("Portfolio", f"{len(paths)} client workbook(s) as of {as_of:%Y-%m-%d} "
-                        f"written to {out}{failed}.", data=rolled)
+    unread = tuple(Issue(f"could not be read: {client.error}", severity="warning",
+                         sheet=client.file) for client in clients if client.error)
+    failed = f"; {len(unread)} could not be read (listed on its Clients sheet): " \
+        f"{', '.join(rolled.failed)}" if unread else ""
+    return ActionResult("Portfolio", f"{len(paths) - len(unread)} of {len(paths)} client "
+                        f"workbook(s) read as of {as_of:%Y-%m-%d}, written to {out}{failed}.",
+                        data=rolled, warnings=unread)
