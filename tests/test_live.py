@@ -7,6 +7,7 @@ tests/test_ribbon.py runs the buttons on it; here each method of `ExcelWorkbook`
 
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import openpyxl
@@ -15,8 +16,10 @@ import pytest
 from openpyxl.worksheet.table import Table
 
 from dunning.core.errors import DunningInputError
+from dunning.excel import live
 from dunning.excel.live import ExcelWorkbook, cell_value, cells_by_header
 from dunning.io.workbook import FileWorkbook
+from dunning.render.sheet_layout import SheetLayout
 from fake_excel import FakeBook, Formula
 
 LOGGED = dt.datetime(2026, 11, 23, 10, 30)
@@ -190,6 +193,56 @@ def test_a_missing_sheet_is_added_after_the_last(offset_book):
     assert workbook.sheet_names() == ["Log", "Other", "Worklist", "Empty"]
     assert offset_book.sheets["Worklist"].rows() == [["Customer"], ["A"]]
     assert offset_book.sheets["Empty"].cells == {}
+
+
+class RecordingWindow:
+    """Excel's ActiveWindow as COM shows it: what was set on it, in order."""
+
+    def __init__(self) -> None:
+        self.__dict__["log"] = []
+
+    def __setattr__(self, name: str, value: object) -> None:
+        self.log.append((name, value))
+
+
+def frozen_layout(rows: int, columns: int) -> SheetLayout:
+    return SheetLayout(rows=[["Customer", "Open"], ["A", 1.0]], kinds=[[None, None]] * 2,
+                       widths=[], freeze=(rows, columns))
+
+
+def test_panes_are_frozen_through_the_window_in_desktop_excel_on_windows(offset_book,
+                                                                         monkeypatch):
+    """Desktop Excel freezes panes per window: the sheet is made active, its window's split
+    set and frozen, and the sheet the user was on made active again."""
+    window, activated = RecordingWindow(), []
+    offset_book.app = SimpleNamespace(api=SimpleNamespace(ActiveWindow=window))
+    for sheet in offset_book.sheets:
+        sheet.activate = lambda sheet=sheet: activated.append(sheet.name)
+    monkeypatch.setattr(type(offset_book.sheets), "active",
+                        property(lambda sheets: sheets[0]), raising=False)
+    monkeypatch.setattr(live, "sys", SimpleNamespace(platform="win32"))
+    ExcelWorkbook(offset_book).replace_sheet("Other", [["Customer", "Open"], ["A", 1]],
+                                             layout=frozen_layout(3, 1))
+    assert window.log == [("FreezePanes", False), ("SplitColumn", 1), ("SplitRow", 3),
+                          ("FreezePanes", True)]
+    assert activated == ["Other", "Log"]
+    monkeypatch.setattr(live, "sys", SimpleNamespace(platform="darwin"))
+    window.log.clear()
+    ExcelWorkbook(offset_book).replace_sheet("Other", [["Customer", "Open"], ["A", 1]],
+                                             layout=frozen_layout(3, 1))
+    assert window.log == []  # Excel for Mac: nothing sets panes, the sheet is still written
+
+
+def test_panes_are_frozen_by_xlwings_where_its_engine_can(offset_book):
+    """xlwings' remote engines have Sheet.freeze_panes: the frozen cells are named as a range."""
+    asked: list[str] = []
+    sheet = offset_book.sheets["Other"]
+    sheet.freeze_panes = SimpleNamespace(freeze_at=asked.append)
+    workbook = ExcelWorkbook(offset_book)
+    for rows, columns in ((3, 0), (2, 1), (0, 2)):
+        workbook.replace_sheet("Other", [["Customer", "Open"], ["A", 1]],
+                               layout=frozen_layout(rows, columns))
+    assert asked == ["1:3", "A1:A2", "A:B"]
 
 
 def test_a_table_is_made_over_an_owned_sheets_rows_and_resized_as_they_grow(offset_book):

@@ -19,6 +19,7 @@ is text": so a note such as "=HYPERLINK(...)" or an invoice number such as
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,9 +100,9 @@ class ExcelWorkbook:
 
         A `layout` sets number formats, one block of cells at a time (a run of one
         kind down a column), the column widths, and the fonts and fills of titles,
-        notes and headers (frozen panes are the file writer's only: xlwings offers
-        no way to set them in Excel itself). As the file writer does, every table on the sheet is
-        resized over the rows written (its header row must be written unchanged),
+        notes and headers, and the frozen panes (`_freeze`). As the file writer does,
+        every table on the sheet is resized over the rows written (its header row must
+        be written unchanged),
         and `table` names an Excel Table over them (header in row 1, up to the first
         empty header) made when the sheet has none, so charts can name its columns.
         """
@@ -133,6 +134,8 @@ class ExcelWorkbook:
                              name=table, table_style_name="TableStyleLight9")
         if layout is not None:
             _lay_out(sheet, layout)
+            if layout.freeze is not None:
+                _freeze(self.book, sheet, layout.freeze)
 
     def set_charts(self, sheet: str, charts: Sequence[Chart]) -> None:
         """Draw `charts` on the sheet as native charts of the open book, over the ranges the
@@ -234,6 +237,37 @@ def _lay_out(sheet: Any, layout: SheetLayout) -> None:
             area.font.color = f"#{look.color}"
         if look.fill:
             area.color = f"#{look.fill}"
+
+
+def _freeze(book: Any, sheet: Any, freeze: tuple[int, int]) -> None:
+    """Keep the top rows and left columns of `sheet` in view, as the file writer freezes them.
+
+    xlwings freezes panes itself only in its remote engines (`Sheet.freeze_panes`); in
+    desktop Excel the panes belong to the window, so on Windows they are set through COM
+    on the sheet made active for the moment (the sheet the user was on is made active
+    again). Excel for Mac keeps the panes it had: nothing there sets them.
+    """
+    rows, columns = freeze
+    if not rows and not columns:
+        return
+    try:
+        panes = sheet.freeze_panes
+    except (AttributeError, NotImplementedError):
+        panes = None
+    if panes is not None:
+        last = f"{column_letter(columns - 1)}{rows}" if columns else ""
+        panes.freeze_at(f"A1:{last}" if columns and rows else
+                        f"1:{rows}" if rows else f"A:{column_letter(columns - 1)}")
+        return
+    if sys.platform != "win32":
+        return
+    before = book.sheets.active
+    sheet.activate()
+    window = book.app.api.ActiveWindow
+    window.FreezePanes = False
+    window.SplitColumn, window.SplitRow = columns, rows
+    window.FreezePanes = True
+    before.activate()
 
 
 def _check_headers(sheet: Any, tables: Sequence[Any], rows: Sequence[Sequence[object]]) -> None:
