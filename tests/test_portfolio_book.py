@@ -14,6 +14,7 @@ from dunning.core.ledger import build_ledger
 from dunning.core.portfolio import ClientFigures, roll_up
 from dunning.io import WorkbookLockedError
 from dunning.io.portfolio_book import build, write_portfolio
+from ooxml_schema import chart_parts, invalid_parts
 
 AS_OF = dt.date(2026, 11, 23)
 MADE = dt.datetime(2026, 11, 23, 10, 30, tzinfo=dt.timezone.utc)
@@ -120,6 +121,7 @@ def test_dso_and_cei_over_time_by_client_up_to_the_as_of_date(tmp_path, portfoli
     assert read(dso.series[0].values) == [61.5, "", 55.25]
     assert read(dso.series[1].values) == ["", 30.0, ""]
     assert read(lines[1].series[0].values) == [0.8, "", 0.8]
+    assert len(chart_parts(out)) == len(charts) and invalid_parts(out) == {}  # ISO 29500-4
     book = load_workbook(out)
     assert book["Charts"].freeze_panes == "A3"
     assert book["Charts"].cell(*split_range(dso.series[0].values)[1:3]).number_format == "#,##0.0"

@@ -19,6 +19,7 @@ from dunning.excel.live import ExcelWorkbook, cell_value
 from dunning.io.book import open_book
 from dunning.io.workbook import FileWorkbook
 from fake_excel import FakeBook, Formula
+from ooxml_schema import chart_parts, invalid_parts
 
 NOW = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)
 
@@ -313,6 +314,7 @@ def test_refresh_in_the_open_book_records_history_and_draws_charts_as_the_file_d
     assert [chart.name for chart in charts] == [f"Dunning chart {n}" for n in range(1, 5)]
     assert [(chart.x_values.address, chart.source.address) for chart in charts] == file_charts(book)
     assert charts[2].source.address == "KPIHistory!E2:F4"  # DSO and best possible DSO, 3 days
+    assert len(chart_parts(book)) == 4 and invalid_parts(book) == {}  # the file's, ISO 29500-4
 
 
 def test_the_open_books_report_sheets_have_the_files_formats_widths_and_headers(book, excel):

@@ -14,6 +14,7 @@ import xlsx_corpus as corpus
 from dunning.core.errors import DunningInputError
 from dunning.io.xlsx import WorkbookEdit
 from dunning.io.xlsx.charts import C_NS, Chart, Series, chart_xml, drawing_xml
+from ooxml_schema import chart_errors, chart_parts, drawing_errors, invalid_parts
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "workbook_templates" / "Dunning-Client.xlsx"
 NS = {"c": C_NS}
@@ -45,6 +46,27 @@ def test_chart_xml_is_well_formed_and_names_its_ranges(chart):
     assert "".join(root.find("c:chart/c:title", NS).itertext()) == chart.title
 
 
+DATED = Chart("line", "CEI", (Series("CEI", "KPIHistory!$F$2:$F$9", "KPIHistory!$A$2:$A$9"),),
+              (0, 0, 8, 14), number_format="0%", category_format="yyyy-mm-dd",
+              connect_gaps=True)
+MANY = Chart("bar", "Ten <largest> & \"more\"",
+             tuple(Series(f"S{i}", f"Data!${c}$2:${c}$11", "Data!$A$2:$A$11")
+                   for i, c in enumerate("BCDEFG")), (0, 20, 12, 40), number_format="#,##0.00")
+
+
+@pytest.mark.parametrize("chart", [AGING, TREND, DATED, MANY,
+                                   Chart("bar", "Top", AGING.series, (0, 0, 1, 1))])
+def test_every_kind_of_chart_part_validates_against_the_ooxml_schema(chart):
+    """ISO/IEC 29500-4's dml-chart.xsd: element order, required children, value types."""
+    assert chart_errors(chart_xml(chart)) == []
+    assert drawing_errors(drawing_xml([chart, AGING], ["rId1", "rId2"])) == []
+
+
+def test_the_schema_check_can_fail():
+    broken = chart_xml(AGING).replace("<c:plotArea>", "<c:plotArea><c:nonsense/>", 1)
+    assert broken != chart_xml(AGING) and chart_errors(broken)
+
+
 def test_drawing_places_each_chart_in_its_cells():
     root = etree.fromstring(drawing_xml([AGING, TREND], ["rId1", "rId2"]).encode())
     anchors = root.findall("{*}twoCellAnchor")
@@ -74,6 +96,7 @@ def draw(path, charts, sheet="Data"):
 def test_charts_are_written_as_parts_with_rels_and_content_types(book):
     before = corpus.raw_members(book)
     draw(book, [AGING, AGING])
+    assert len(chart_parts(book)) == 2 and invalid_parts(book) == {}
     parts = corpus.members(book)
     assert {"xl/drawings/drawing1.xml", "xl/charts/chart1.xml", "xl/charts/chart2.xml",
             "xl/drawings/_rels/drawing1.xml.rels"} <= set(parts)
