@@ -35,7 +35,8 @@ settlement date counts in full before it), everything else its open amount.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -113,8 +114,8 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
     Several codes without a choice raise `DunningInputError`: adding dollars to
     euros is never right.
     """
-    codes = frame["currency"].to_numpy()
-    named = sorted({code for code in pd.unique(codes) if code})
+    codes = frame["currency"]
+    named = sorted({code for code in pd.unique(codes.array) if code})  # (Arrow text stays so)
     if currency is None:
         if len(named) > 1:
             raise DunningInputError([Issue(
@@ -127,7 +128,7 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
         raise DunningInputError([Issue(
             f"no invoices in {wanted}; currencies found: {', '.join(named) or 'none named'}",
             column="Currency")])
-    keep = (codes == wanted) | ((codes == "") & (len(named) == 1))
+    keep = ((codes == wanted) | ((codes == "") & (len(named) == 1))).to_numpy(dtype=bool)
     return frame.loc[keep]
 
 
@@ -149,6 +150,29 @@ def open_balance(frame: pd.DataFrame, as_of: DateLike) -> np.ndarray:
     return np.where(issued, np.where(settled_later, amount, still_open), 0.0)
 
 
+class HandedColumns:
+    """A table's header and columns handed over to `build_ledger`, which lets go of each
+    column once it has read it: the text of a large export (the CSV reader's Arrow
+    columns) is not held to the end beside the ledger built from it. A column a ledger
+    column keeps (invoice numbers and customer ids, which need no work) stays, shared."""
+
+    def __init__(self, headers: Sequence[object], columns: Sequence[object],
+                 let_go: Callable[[], None] | None = None) -> None:
+        if len(headers) != len(columns):
+            raise ValueError("one header per column")
+        self._headers = list(headers)
+        self._columns = list(columns)
+        self.let_go = let_go
+        """Called after each column is let go (the CSV reader hands Arrow's freed memory
+        back to the system, so the ledger's own arrays can use it)."""
+
+    def handed(self) -> tuple[list[object], list[object]]:
+        """The headers and columns, now the builder's (this object keeps none)."""
+        headers, columns = self._headers, self._columns
+        self._headers, self._columns = [], []
+        return headers, columns
+
+
 class _Source:
     """A table's header and data columns, with each data row's number as the user sees it.
 
@@ -157,12 +181,21 @@ class _Source:
     """
 
     def __init__(self, headers: list[object], columns: list[np.ndarray] | None, rows: np.ndarray,
-                 body: list | None = None) -> None:
+                 body: list | None = None, let_go: Callable[[], None] | None = None) -> None:
         self.headers = headers
+        self._let_go = let_go
         self._columns = columns
         self._body = body
         self._taken: dict[int, np.ndarray] = {}
         self.rows = rows
+
+    def release(self, index: int) -> None:
+        """Let go of a column read for the last time (of handed columns: see HandedColumns)."""
+        if self._columns is not None:
+            self._columns[index] = None  # type: ignore[call-overload]
+        self._taken.pop(index, None)
+        if self._let_go is not None:
+            self._let_go()
 
     def column(self, index: int) -> np.ndarray:
         if self._columns is not None:
@@ -175,7 +208,7 @@ class _Source:
 
 
 def build_ledger(
-    table: pd.DataFrame | Sequence[Sequence[object]],
+    table: pd.DataFrame | HandedColumns | Sequence[Sequence[object]],
     *,
     mapping: Mapping[str, str] | None = None,
     dayfirst: bool | None = None,
@@ -186,7 +219,8 @@ def build_ledger(
     """Turn an invoice table into a clean `Ledger`; raise `DunningInputError` naming each bad cell.
 
     `table` is a DataFrame (from a CSV or sheet export; read CSVs as text so
-    invoice numbers keep their leading zeros) or a list of rows with the header
+    invoice numbers keep their leading zeros), the same columns as `HandedColumns`
+    (which the builder lets go of as it reads them), or a list of rows with the header
     row first, as xlwings passes a range (blanks as None, dates as datetimes or
     serial numbers). Trailing blank rows, such as the padding of a whole-column
     reference, are dropped before any per-row work; blank rows inside the table
@@ -205,11 +239,21 @@ def build_ledger(
     return Ledger(frame, tuple(issues + builder.issues), sheet or "Invoices")
 
 
-def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: int) -> _Source:
-    if isinstance(table, pd.DataFrame):
-        headers = list(table.columns)
-        data = [_column_of(table.iloc[:, i]) for i in range(table.shape[1])]
-        kept = _trailing_data_length(data, len(table))
+def _read_source(table: pd.DataFrame | HandedColumns | Sequence[Sequence[object]],
+                 header_row: int) -> _Source:
+    if isinstance(table, (pd.DataFrame, HandedColumns)):
+        let_go = None
+        if isinstance(table, HandedColumns):
+            let_go = table.let_go
+            headers, handed = table.handed()
+            data = [_column_of(pd.Series(column, copy=False)) for column in handed]
+            length = len(handed[0]) if handed else 0
+            del handed
+        else:
+            headers = list(table.columns)
+            data = [_column_of(table.iloc[:, i]) for i in range(table.shape[1])]
+            length = len(table)
+        kept = _trailing_data_length(data, length)
         data = [column[:kept] for column in data]
     else:
         rows = trim_trailing_blank_rows(list(table))
@@ -229,7 +273,7 @@ def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: i
         rows_numbers = np.arange(header_row + 1, header_row + 1 + len(body), dtype="int64")
         return _Source(headers, None, rows_numbers, body)  # columns taken out in C, on demand
     rows_numbers = np.arange(header_row + 1, header_row + 1 + kept, dtype="int64")
-    return _Source(headers, data, rows_numbers)
+    return _Source(headers, data, rows_numbers, let_go=let_go)
 
 
 def _column_of(series: pd.Series) -> np.ndarray:
@@ -302,6 +346,8 @@ def _trailing_data_length(columns: list[np.ndarray], length: int) -> int:
     """
     if not columns or length == 0:
         return length
+    if not all(blank_mask(column[length - 1:length])[0] for column in columns):
+        return length  # the usual table: its last row holds something
     last = 0
     for column in columns:
         if is_arrow_text(column):  # not empty; a cell of spaces is found blank below
@@ -335,7 +381,13 @@ class _LedgerBuilder:
         self.issues: list[Issue] = []
 
     def build(self) -> pd.DataFrame:
-        parsed = {field: self._parse(field) for field in self.columns}
+        uses = Counter(column.index for column in self.columns.values())
+        parsed: dict[str, Parsed] = {}
+        for name, column in self.columns.items():  # each column let go once read
+            parsed[name] = self._parse(name)
+            uses[column.index] -= 1
+            if not uses[column.index]:
+                self.source.release(column.index)
         keep = self._skip_blank_rows(parsed)
         if not keep.all():  # (no copy of every column when no row is left out)
             parsed = {field: _subset(result, keep) for field, result in parsed.items()}
@@ -345,7 +397,12 @@ class _LedgerBuilder:
                 self._require(required, parsed[required], rows)
         if "invoice" not in parsed:
             parsed["invoice"] = self._row_references(rows)
+        frame = self._frame(parsed, rows)
+        del parsed  # (the parsers' masks and inputs: tens of MB for a million rows)
+        self._warn_about(frame)
+        return frame
 
+    def _frame(self, parsed: dict[str, Parsed], rows: np.ndarray) -> pd.DataFrame:
         amount = parsed["amount"].values
         invoice_date = parsed["invoice_date"].values
         due = parsed["due_date"]
@@ -358,7 +415,7 @@ class _LedgerBuilder:
             "customer": parsed["customer"].values,
             "customer_name": self._customer_names(parsed),
             "invoice_date": invoice_date,
-            "due_date": due_date.astype("datetime64[ns]"),
+            "due_date": due_date.astype("datetime64[ns]", copy=False),
             "amount": amount,
             "open_amount": self._open_amounts(parsed, rows),
             "settled_date": self._optional(parsed, "settled_date", np.datetime64("NaT", "ns")),
@@ -375,10 +432,8 @@ class _LedgerBuilder:
         for name in ("hold_reason", "payment_link"):
             if name in parsed:
                 frame[name] = self._texts(parsed, name).astype(str)
-        frame = frame.astype({"invoice": str, "customer": str, "customer_name": str,
-                              "currency": str, "billing": str})
-        self._warn_about(frame)
-        return frame
+        return frame.astype({"invoice": str, "customer": str, "customer_name": str,
+                             "currency": str, "billing": str})
 
     # parsing -------------------------------------------------------------
 
