@@ -2,13 +2,35 @@
 part-level writer (`xlsx/`), durable saves, the client workbook template.
 
 The rooms above use what the writer offers through this module, never `io.xlsx`
-itself, so the writer can change inside without reaching anyone."""
+itself, so the writer can change inside without reaching anyone. Its names are
+imported when first used: a command that only reads a CSV export (`dunning aging`)
+does not load the writer."""
 
-from dunning.io.xlsx import WorkbookLockedError
-from dunning.io.xlsx.cells import RISKY_START
-from dunning.io.xlsx.charts import Chart, Series
-from dunning.io.xlsx.locks import check_not_open
-from dunning.io.xlsx.tables import TableColumn, rows_in_column_order
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dunning.io.xlsx import WorkbookLockedError
+    from dunning.io.xlsx.cells import RISKY_START
+    from dunning.io.xlsx.charts import Chart, Series
+    from dunning.io.xlsx.locks import check_not_open
+    from dunning.io.xlsx.tables import TableColumn, rows_in_column_order
+
+_WHERE = {"WorkbookLockedError": "dunning.io.xlsx", "RISKY_START": "dunning.io.xlsx.cells",
+          "Chart": "dunning.io.xlsx.charts", "Series": "dunning.io.xlsx.charts",
+          "check_not_open": "dunning.io.xlsx.locks", "TableColumn": "dunning.io.xlsx.tables",
+          "rows_in_column_order": "dunning.io.xlsx.tables"}
 
 __all__ = ["RISKY_START", "Chart", "Series", "TableColumn", "WorkbookLockedError",
            "check_not_open", "rows_in_column_order"]
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - whichever name the facade offers
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'dunning.io' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
