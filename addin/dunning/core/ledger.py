@@ -422,7 +422,7 @@ class _LedgerBuilder:
             "currency": self._currency(parsed),
             "disputed": self._optional(parsed, "disputed", False),
             "written_off": self._optional(parsed, "written_off", False),
-            "collection_cost": np.nan_to_num(
+            "collection_cost": _zero_for_nan(
                 self._optional(parsed, "collection_cost", 0.0).astype(float)),
             "billing": self._texts(parsed, "billing"),
             "row": rows,
@@ -522,7 +522,9 @@ class _LedgerBuilder:
     def _texts(self, parsed: dict[str, Parsed], field: str) -> np.ndarray:
         """An optional text column, "" where the cell or the whole column is missing."""
         if field not in parsed:
-            return np.full(len(parsed["amount"].values), "", dtype=object)
+            return _empty_texts(len(parsed["amount"].values))  # type: ignore[return-value]
+        if is_arrow_text(parsed[field].values):  # (`arrow_ids`: a blank cell is "" already)
+            return parsed[field].values
         return np.where(parsed[field].blank, "", parsed[field].values).astype(object)
 
     def _customer_names(self, parsed: dict[str, Parsed]) -> np.ndarray:
@@ -534,7 +536,7 @@ class _LedgerBuilder:
 
     def _currency(self, parsed: dict[str, Parsed]) -> np.ndarray:
         if "currency" not in parsed:
-            return np.full(len(parsed["amount"].values), "", dtype=object)
+            return _empty_texts(len(parsed["amount"].values))  # type: ignore[return-value]
         codes = parsed["currency"].values
         if is_arrow_text(codes):  # printable ASCII (`arrow_ids`): C++ upper-cases as Python does
             return pd.Series(codes, copy=False).str.upper().array  # type: ignore[return-value]
@@ -552,7 +554,7 @@ class _LedgerBuilder:
             open_amount = np.where(~is_open.blank & ~is_open.values, 0.0, open_amount)
         paid = parsed.get("paid_amount")
         if paid is not None:
-            open_amount = np.where(paid.blank, open_amount, amount - np.nan_to_num(paid.values))
+            open_amount = np.where(paid.blank, open_amount, amount - _zero_for_nan(paid.values))
         given = parsed.get("open_amount")
         if given is not None:
             open_amount = np.where(given.blank, open_amount, given.values)
@@ -564,7 +566,7 @@ class _LedgerBuilder:
                         "open_amount", int(rows[position]),
                         "paid plus open amount differs from the amount; using the open amount",
                         severity="warning"))
-        return np.round(np.nan_to_num(open_amount), 2)
+        return np.round(_zero_for_nan(open_amount), 2)
 
     # warnings ------------------------------------------------------------------
 
@@ -601,6 +603,18 @@ class _LedgerBuilder:
                 "customer ids " + " and ".join(sorted(group)) + " differ only by leading zeros; "
                 "they are kept apart (correct the source if they are one customer)",
                 severity="warning"))
+
+
+def _zero_for_nan(values: np.ndarray) -> np.ndarray:
+    """0.0 where a parsed amount is missing (NaN); parsed amounts are never infinite."""
+    return np.where(np.isnan(values), 0.0, values)
+
+
+def _empty_texts(length: int) -> object:
+    """A text column of "" in every row, made by Arrow (not a million Python references)."""
+    import pyarrow as pa
+
+    return pd.arrays.ArrowStringArray(pa.repeat(pa.scalar("", pa.large_string()), length))
 
 
 def _subset(result: Parsed, keep: np.ndarray) -> Parsed:

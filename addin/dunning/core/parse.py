@@ -394,18 +394,21 @@ def _amounts_of_arrow_text(values: object, decimal: str) -> Parsed:
     simple = pc.match_substring_regex(data, f"^(?:{_PLAIN_NUMBER[decimal]})$")
     simple = pc.fill_null(simple, False).to_numpy()  # type: ignore[attr-defined]
     blank = pc.fill_null(pc.binary_length(data), 0).to_numpy() == 0
-    others = np.flatnonzero(~simple & ~blank)
-    cells = np.full(len(blank), "", dtype=object)
-    if len(others):
-        cells[others] = [text.strip() for text in data.take(others).to_pylist()]  # type: ignore[attr-defined]
-        blank[others] = cells[others] == ""
     numbers = np.full(len(blank), np.nan)
     if simple.any():
         chosen = pc.filter(data, pa.array(simple))
         if decimal != ".":
             chosen = pc.replace_substring(chosen, decimal, ".")
         numbers[simple] = pc.cast(chosen, pa.float64()).to_numpy()
-    return _bounded_amounts(_other_amounts(numbers, cells, ~simple & ~blank, decimal), blank)
+    others = np.flatnonzero(~simple & ~blank)
+    if len(others):  # the per-value parser's, as strings
+        cells = [text.strip() for text in data.take(others).to_pylist()]  # type: ignore[attr-defined]
+        blank[others] = [not cell for cell in cells]
+        for index, cell in zip(others.tolist(), cells, strict=True):
+            number = _number_from_text(cell, decimal) if cell else None
+            if number is not None:
+                numbers[index] = number
+    return _bounded_amounts(numbers, blank)
 
 
 def _other_amounts(numbers: np.ndarray, cells: np.ndarray, others: np.ndarray,
