@@ -283,7 +283,14 @@ def _column_of(series: pd.Series) -> np.ndarray:
         return series.array  # type: ignore[return-value]
     if series.dtype == np.float64:  # numbers (a sheet's, read by Arrow): parsed as floats
         return series.to_numpy()
+    if isinstance(series.dtype, np.dtype) and series.dtype in _SHEET_DATES:
+        return series.to_numpy()  # a sheet's dates, read by Arrow (no time zone, whole ms)
     return series.to_numpy(dtype=object)
+
+
+_SHEET_DATES = (np.dtype("datetime64[ms]"), np.dtype("datetime64[us]"))
+"""The dates of a sheet read by Arrow (`dunning.io.sheet_arrow`), parsed as numpy dates; any
+other date column is read cell by cell as before (its cells are Timestamps)."""
 
 
 def trim_trailing_blank_rows(rows: list) -> list:
@@ -629,8 +636,9 @@ def _shown(value: object) -> object:
         return value.date().isoformat() if midnight else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, np.datetime64):
-        return str(value)
+    if isinstance(value, np.datetime64):  # a cell of a date column, shown as its datetime
+        moment = value.astype("datetime64[us]").item()
+        return _shown(moment) if isinstance(moment, dt.datetime) else str(value)
     if isinstance(value, np.floating):  # a cell of a float column, shown as the number it is
         return float(value)
     if isinstance(value, str) and len(value) > 40:

@@ -532,6 +532,8 @@ def parse_dates(values: np.ndarray, *, dayfirst: bool | None = None) -> Parsed:
     if _is_floats(values):  # Excel serial numbers, NaN for a blank
         blank = np.isnan(values)
         return _dates_in_range(_days_from_serials(values), blank, "")
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":  # a sheet's, read by Arrow
+        return _dates_in_range(_days(values), np.isnat(values), "")
     if is_arrow_text(values):  # each distinct text read once, the days taken back by code
         codes, cells, blank = _arrow_distinct(values)
         days = np.full(len(cells), _NO_DAY)

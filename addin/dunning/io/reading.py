@@ -41,7 +41,7 @@ from python_calamine import CalamineError
 
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.ledger import HandedColumns, Ledger, build_ledger
-from dunning.io.sheet_arrow import sheet_frame
+from dunning.io.sheet_arrow import sheet_frame, table_arrow_frame
 from dunning.io.workbook import FileWorkbook, Workbook, name_value_pairs, opened, table_frame
 from dunning.io.xlsx.package import check_expansion
 
@@ -126,21 +126,29 @@ def _malloc_trim() -> Callable[[int], int] | None:
 def _sheet_ledger(source: str | Path | Workbook, sheet: str | None, table: str | None,
                   mapping: Mapping[str, str] | None, dayfirst: bool | None,
                   decimal: str) -> Ledger | None:
-    """The ledger of a workbook file's invoice sheet read as Arrow columns (`sheet_arrow`), when
-    the invoices are a sheet (not a table) that path can read as calamine would; else None."""
+    """The ledger of a workbook file's invoice table or sheet read as Arrow columns
+    (`sheet_arrow`), when that path can read them as calamine would; else None."""
     if isinstance(source, FileWorkbook):
         path = source.path
     elif isinstance(source, (str, Path)):
         path = Path(source)
     else:  # a book open in Excel: its values come from Excel
         return None
-    if table is not None or path.suffix.lower() not in WORKBOOK_NAMES:
+    if path.suffix.lower() not in WORKBOOK_NAMES or (table is not None and sheet is not None):
         return None
     _check(source)
     with opened(source) as workbook, _damage_told(workbook):
-        if sheet is None and INVOICE_TABLE in workbook.table_names():
-            return None
+        tables = workbook.table_names() if sheet is None else []
         sheets = workbook.sheet_names()
+    wanted = table or (INVOICE_TABLE if INVOICE_TABLE in tables else None)
+    if wanted is not None:  # the template's way: an Excel table
+        named = [name for name in tables if name.casefold() == wanted.casefold()]
+        found = table_arrow_frame(path, named[0]) if named else None
+        if found is None:
+            return None
+        frame, sheet_name, header_row = found
+        return build_ledger(frame, mapping=mapping, dayfirst=dayfirst, decimal=decimal,
+                            sheet=sheet_name, header_row=header_row)
     name = sheet or _default_sheet(sheets)
     frame = sheet_frame(path, name) if name in sheets else None
     if frame is None:
