@@ -16,7 +16,7 @@ from dunning.core.errors import DunningInputError
 from dunning.core.ledger import build_ledger
 from dunning.io import reading
 from dunning.io.reading import read_invoices, read_table_rows
-from dunning.io.sheet_arrow import sheet_frame
+from dunning.io.sheet_arrow import sheet_frame, table_arrow_frame
 
 pytest.importorskip("fastexcel")
 
@@ -205,7 +205,7 @@ def test_an_invoices_table_takes_the_fast_path_and_reads_as_its_rows_do(tmp_path
     rows = _clean_rows(40)
     rows[7][4] = 1e16  # an amount out of range: named by the table's sheet, row and column
     path = _table_book(tmp_path / "book.xlsx", rows, start=(2, 1))
-    found = reading.table_arrow_frame(path, "Invoices")
+    found = table_arrow_frame(path, "Invoices")
     assert found is not None and found[1:] == ("Ledger", 3)  # the header is sheet row 3
     slow = _by_rows(path)
     assert any(message.startswith("Ledger!") and "10 (Amount)" in message for message in slow)
@@ -221,7 +221,7 @@ def test_an_invoices_table_takes_the_fast_path_and_reads_as_its_rows_do(tmp_path
 
 def test_a_table_with_a_totals_row_is_left_to_its_rows(tmp_path):
     path = _table_book(tmp_path / "totals.xlsx", _clean_rows(5), totals=True)
-    assert reading.table_arrow_frame(path, "Invoices") is None
+    assert table_arrow_frame(path, "Invoices") is None
     _same(_by_file(path), _by_rows(path))
 
 

@@ -41,9 +41,7 @@ from python_calamine import CalamineError
 
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.ledger import HandedColumns, Ledger, build_ledger
-from dunning.io.sheet_arrow import sheet_frame, table_arrow_frame
 from dunning.io.workbook import FileWorkbook, Workbook, name_value_pairs, opened, table_frame
-from dunning.io.xlsx.package import check_expansion
 
 INVOICE_TABLE = "Invoices"
 READABLE = "Dunning reads .xlsx and .xlsm workbooks and .csv exports"
@@ -136,6 +134,8 @@ def _sheet_ledger(source: str | Path | Workbook, sheet: str | None, table: str |
         return None
     if path.suffix.lower() not in WORKBOOK_NAMES or (table is not None and sheet is not None):
         return None
+    from dunning.io.sheet_arrow import sheet_frame, table_arrow_frame  # (not for a CSV)
+
     _check(source)
     with opened(source) as workbook, _damage_told(workbook):
         tables = workbook.table_names() if sheet is None else []
@@ -393,6 +393,8 @@ def _zip_kind(path: Path) -> str:
                 f"({error})")
     with archive:
         infos = archive.infolist()
+        from dunning.io.xlsx.package import check_expansion  # (not loaded to read a CSV)
+
         check_expansion(path.name, infos)
         names = {info.filename.lower(): info for info in infos}
         mimetype = names.get("mimetype")
