@@ -509,3 +509,20 @@ def test_a_file_the_disk_path_cannot_promise_is_read_or_refused_as_before(tmp_pa
         return
     with pytest.raises(DunningInputError, match=f"^{said}"):
         read_csv_text(path)
+
+
+def test_customer_ids_that_differ_only_by_leading_zeros_are_told_from_a_csv(tmp_path):
+    """Arrow's own distinct ids (a CSV export) give the warning a list of rows gives."""
+    from dunning.core.ledger import build_ledger
+
+    path = tmp_path / "export.csv"
+    path.write_text("Invoice No,Customer,Invoice Date,Due Date,Amount\n"
+                    "1,007,2024-01-01,2024-01-31,10\n2,7,2024-01-01,2024-01-31,10\n"
+                    "3,0,2024-01-01,2024-01-31,10\n4,07,2024-01-01,2024-01-31,10\n"
+                    "5,007,2024-01-01,2024-01-31,10\n6,00,2024-01-01,2024-01-31,10\n",
+                    encoding="utf-8")
+    told = [str(issue) for issue in read_invoices(path).issues if "leading zeros" in str(issue)]
+    assert len(told) == 1 and "customer ids 007 and 07 and 7 differ only" in told[0]
+    rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
+    by_rows = build_ledger(rows, sheet="export.csv").issues
+    assert told == [str(issue) for issue in by_rows if "leading zeros" in str(issue)]
