@@ -24,14 +24,15 @@ def aging_report(
     """The aging by customer, with names, bucket totals and counts."""
     amounts, counts = aging_tables(frame, as_of, edges, basis)
     customers = [str(customer) for customer in amounts.index]
-    first = np.flatnonzero(~frame["customer"].duplicated().to_numpy())  # each one's first row
-    names = dict(zip(frame["customer"].iloc[first].tolist(),
-                     frame["customer_name"].iloc[first].tolist(), strict=True))
     columns: list[tuple[str, list[str]]] = []
-    named = [names.get(c, "") if c != TOTAL else "" for c in customers]
-    if any(name not in ("", customer) for name, customer in zip(named, customers,
-                                                                 strict=True)):
-        columns.append(("Name", [str(name) for name in named]))
+    if (frame["customer_name"] != frame["customer"]).any():  # (else no name to show)
+        first = np.flatnonzero(~frame["customer"].duplicated().to_numpy())  # each one's first
+        names = dict(zip(frame["customer"].iloc[first].tolist(),
+                         frame["customer_name"].iloc[first].tolist(), strict=True))
+        named = [names.get(c, "") if c != TOTAL else "" for c in customers]
+        if any(name not in ("", customer) for name, customer in zip(named, customers,
+                                                                     strict=True)):
+            columns.append(("Name", [str(name) for name in named]))
     grid = amounts.to_numpy().tolist()
     labels = [str(label) for label in amounts.columns]
     columns += [(label, [money(row[j]) for row in grid]) for j, label in enumerate(labels)]
