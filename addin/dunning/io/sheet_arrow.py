@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
+from dunning.io import prefetch
 from dunning.io.xlsx.package import rels_part, resolve
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -52,17 +53,21 @@ def sheet_frame(path: Path, sheet: str) -> pd.DataFrame | None:
         return None
     if not _header_at_a1(path, sheet):
         return None
-    log = logging.getLogger("fastexcel")
-    level = log.level
-    log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
-    try:
-        loaded = fastexcel.read_excel(str(path)).load_sheet(
-            sheet, dtype_coercion="strict", schema_sample_rows=None)
-        batch, errors = loaded.to_arrow_with_errors()
-    except Exception:  # mixed columns, odd files: calamine's rows decide
-        return None
-    finally:
-        log.setLevel(level)
+    early = prefetch.taken(path, "sheet", sheet)  # (read while pandas was imported)
+    if early is not None:
+        loaded, batch, errors = early
+    else:
+        log = logging.getLogger("fastexcel")
+        level = log.level
+        log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
+        try:
+            loaded = fastexcel.read_excel(str(path)).load_sheet(
+                sheet, dtype_coercion="strict", schema_sample_rows=None)
+            batch, errors = loaded.to_arrow_with_errors()
+        except Exception:  # mixed columns, odd files: calamine's rows decide
+            return None
+        finally:
+            log.setLevel(level)
     if errors is not None and errors.errors:
         return None
     columns = loaded.selected_columns
@@ -97,18 +102,22 @@ def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int] |
     header_row = _table_header_row(path, table)
     if header_row is None:
         return None
-    log = logging.getLogger("fastexcel")
-    level = log.level
-    log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
-    try:
-        loaded = fastexcel.read_excel(str(path)).load_table(
-            table, dtype_coercion="strict", schema_sample_rows=None)
-        batch = loaded.to_arrow()
-        sheet = loaded.sheet_name
-    except Exception:  # mixed columns, odd files: calamine's rows decide
-        return None
-    finally:
-        log.setLevel(level)
+    early = prefetch.taken(path, "table", table)  # (read while pandas was imported)
+    if early is not None:
+        loaded, batch, _ = early
+    else:
+        log = logging.getLogger("fastexcel")
+        level = log.level
+        log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
+        try:
+            loaded = fastexcel.read_excel(str(path)).load_table(
+                table, dtype_coercion="strict", schema_sample_rows=None)
+            batch = loaded.to_arrow()
+        except Exception:  # mixed columns, odd files: calamine's rows decide
+            return None
+        finally:
+            log.setLevel(level)
+    sheet = loaded.sheet_name
     columns = loaded.selected_columns
     names = [column.name for column in columns]
     if (len(set(names)) != len(names) or batch.num_columns != len(columns)
