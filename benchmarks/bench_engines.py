@@ -5,13 +5,20 @@ Run: python benchmarks/bench_engines.py [--sizes 100000 1000000] [--xlsx-sizes 1
 Needs the benchmark extra (`pip install -e ".[bench]"`: DuckDB, polars, fastexcel).
 
 Each row is measured with its reference in the same run, median of `--repeat` runs
-(the machine is shared, so medians, never a single best). Whole-process rows start a
-fresh Python for each run and read its peak memory (max RSS) from `os.wait4`.
+(the machine is shared, so medians, never a single best; Dunning's and the reference's
+runs take turns). Whole-process rows start a fresh Python for each run and read its peak
+memory (max RSS) and CPU time from `os.wait4`. They run as an installed package runs, with
+its bytecode cached: the children get a bytecode folder of their own (PYTHONPYCACHEPREFIX,
+in the temporary folder; PYTHONDONTWRITEBYTECODE dropped) and one untimed run of each
+command on a small file fills it first, so no run spends its time compiling Dunning's
+source.
 
 1. `dunning aging` on a CSV export, whole process | DuckDB reading the CSV and aging it
    by customer, whole process.
 2. `dunning aging` on an Invoices sheet (.xlsx), whole process | fastexcel loading the
-   sheet to Arrow, whole process.
+   sheet to Arrow, whole process; and on a client workbook made from the template, whose
+   Invoices is an Excel table (rows appended by Dunning's own writer) | fastexcel loading
+   the table to Arrow.
 3. the ledger built from rows as xlwings passes them | a plain polars frame from the
    same lists.
 4. aging by customer + all KPIs on the ledger | DuckDB aging alone; polars aging alone.
@@ -65,6 +72,13 @@ table = fastexcel.read_excel(sys.argv[1]).load_sheet("Invoices").to_arrow()
 print(table.num_rows)
 """
 
+FASTEXCEL_TABLE = """
+import fastexcel, sys
+table = fastexcel.read_excel(sys.argv[1]).load_table("Invoices").to_arrow()
+print(table.num_rows)
+"""
+TEMPLATE = Path(__file__).resolve().parents[1] / "workbook_templates" / "Dunning-Client.xlsx"
+
 
 def median_ms(action: Callable[[], object], repeat: int) -> float:
     """Median of `repeat` runs of `action` after one untimed warm-up run, in milliseconds."""
@@ -77,15 +91,23 @@ def median_ms(action: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+ENV: dict[str, str] = dict(os.environ)
+"""The children's environment: bytecode cached in the run's own folder (see `main`)."""
+
 BEFORE: Path | None = None
 """`--before`: the `addin` folder of an older checkout, whose `dunning aging` is timed too."""
+
+
+CPU: dict[tuple[str, ...], float] = {}
+"""Median CPU seconds (user + system, all threads) of each command `process` ran: on a shared
+machine the wall time of a run waits for other work, its CPU time much less."""
 
 
 def process(argv: list[str], repeat: int, addin: Path | None = None) -> tuple[float, float]:
     """Median wall time (ms) and largest peak memory (MB) of a whole process, run `repeat` times;
     with `addin`, the dunning package is imported from there."""
-    times, peaks = [], []
-    env = dict(os.environ, PYTHONPATH=str(addin)) if addin else None
+    times, peaks, cpu = [], [], []
+    env = dict(ENV, PYTHONPATH=str(addin)) if addin else ENV
     for _ in range(repeat):
         start = time.perf_counter()
         child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -93,11 +115,17 @@ def process(argv: list[str], repeat: int, addin: Path | None = None) -> tuple[fl
         _, status, usage = os.wait4(child.pid, 0)
         times.append((time.perf_counter() - start) * 1000)
         peaks.append(usage.ru_maxrss / 1024)  # kilobytes on Linux
+        cpu.append(usage.ru_utime + usage.ru_stime)
         child.returncode = os.waitstatus_to_exitcode(status)
         error = child.stderr.read().decode() if child.stderr else ""
         if child.returncode:
             raise SystemExit(f"{argv[:4]} failed ({child.returncode}): {error[-500:]}")
+    CPU[(*argv, str(addin))] = statistics.median(cpu)
     return statistics.median(times), max(peaks)
+
+
+def cpu_of(argv: list[str], addin: Path | None = None) -> float:
+    return CPU[(*argv, str(addin))]
 
 
 def row(work: str, ours_ms: float, reference: str, reference_ms: float, note: str = "") -> None:
@@ -116,6 +144,19 @@ def written(kind: str, path: Path, size: int) -> Path:
     return path
 
 
+def write_client_book(path: Path, size: int) -> None:
+    """The client workbook template with `size` invoices appended to its Invoices table by
+    Dunning's own writer, as `dunning import` leaves a client's workbook."""
+    import shutil
+
+    from dunning.io.xlsx import append_rows
+
+    shutil.copy(TEMPLATE, path)
+    rows = invoice_rows(size)
+    append_rows(path, "Invoices", [dict(zip(rows[0], values, strict=True))
+                                   for values in rows[1:]], backups=0)
+
+
 def write_invoice_xlsx(path: Path, size: int) -> None:
     import xlsxwriter
 
@@ -131,24 +172,55 @@ def write_invoice_xlsx(path: Path, size: int) -> None:
     book.close()
 
 
+def _aging(path: Path) -> list[str]:
+    return [PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of", AS_OF.isoformat()]
+
+
+def _cpu_note(ours: list[str], reference: list[str]) -> str:
+    return f"; CPU {cpu_of(ours):.2f} s vs {cpu_of(reference):.2f} s"
+
+
 def csv_rows(size: int, folder: Path, repeat: int) -> None:
     path = written("csv", folder / f"invoices_{size}.csv", size)
-    ours, ours_mb = process([PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of",
-                             AS_OF.isoformat()], repeat)
-    duck, duck_mb = process([PYTHON, "-c", DUCKDB_AGING.format(path=path, as_of=AS_OF)], repeat)
+    duck_argv = [PYTHON, "-c", DUCKDB_AGING.format(path=path, as_of=AS_OF)]
+    ours, ours_mb, duck, duck_mb = _interleaved(_aging(path), duck_argv, repeat)
     row(f"`dunning aging` on a {size:,}-row CSV export, whole process", ours,
         "DuckDB reading the CSV and aging it by customer, whole process", duck,
-        f" ({ours_mb:.0f} MB peak; DuckDB {duck_mb:.0f} MB){_before(path, repeat)}")
+        f" ({ours_mb:.0f} MB peak; DuckDB {duck_mb:.0f} MB{_cpu_note(_aging(path), duck_argv)})"
+        f"{_before(path, repeat)}")
+
+
+def _interleaved(ours: list[str], reference: list[str],
+                 repeat: int) -> tuple[float, float, float, float]:
+    """Dunning's and the reference's median wall time and peak, their runs taking turns (so a
+    burst of other work on the machine falls on both)."""
+    runs: dict[str, list[tuple[float, float]]] = {"ours": [], "reference": []}
+    cpus: dict[str, list[float]] = {"ours": [], "reference": []}
+    for _ in range(repeat):
+        for name, argv in (("ours", ours), ("reference", reference)):
+            runs[name].append(process(argv, 1))
+            cpus[name].append(cpu_of(argv))
+    for name, argv in (("ours", ours), ("reference", reference)):
+        CPU[(*argv, "None")] = statistics.median(cpus[name])
+    return (statistics.median(t for t, _ in runs["ours"]), max(m for _, m in runs["ours"]),
+            statistics.median(t for t, _ in runs["reference"]),
+            max(m for _, m in runs["reference"]))
 
 
 def xlsx_rows(size: int, folder: Path, repeat: int) -> None:
     path = written("xlsx", folder / f"invoices_{size}.xlsx", size)
-    ours, ours_mb = process([PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of",
-                             AS_OF.isoformat()], repeat)
-    fast, _ = process([PYTHON, "-c", FASTEXCEL_LOAD, str(path)], repeat)
+    fast_argv = [PYTHON, "-c", FASTEXCEL_LOAD, str(path)]
+    ours, ours_mb, fast, _ = _interleaved(_aging(path), fast_argv, repeat)
     row(f"`dunning aging` on a {size:,}-row Invoices sheet (.xlsx), whole process", ours,
         "fastexcel loading the sheet to Arrow, whole process", fast,
-        f" ({ours_mb:.0f} MB peak){_before(path, repeat)}")
+        f" ({ours_mb:.0f} MB peak{_cpu_note(_aging(path), fast_argv)}){_before(path, repeat)}")
+    book = written("book", folder / f"client_{size}.xlsx", size)
+    table_argv = [PYTHON, "-c", FASTEXCEL_TABLE, str(book)]
+    ours, ours_mb, fast, _ = _interleaved(_aging(book), table_argv, repeat)
+    row(f"`dunning aging` on a client workbook (the template, {size:,} invoices in its "
+        "Invoices table), whole process", ours,
+        "fastexcel loading the table to Arrow, whole process", fast,
+        f" ({ours_mb:.0f} MB peak{_cpu_note(_aging(book), table_argv)}){_before(book, repeat)}")
 
 
 def _before(path: Path, repeat: int) -> str:
@@ -158,6 +230,23 @@ def _before(path: Path, repeat: int) -> str:
     then, then_mb = process([PYTHON, "-m", "dunning.cli", "aging", str(path), "--as-of",
                              AS_OF.isoformat()], repeat, BEFORE)
     return f"; before: {_ms(then)}, {then_mb:.0f} MB"
+
+
+def _warm_up(folder: Path) -> None:
+    """One untimed run of each command on a small file, which writes the bytecode."""
+    small = folder / "warm"
+    small.mkdir()
+    csv_path = written("csv", small / "invoices.csv", 100)
+    sheet = written("xlsx", small / "invoices.xlsx", 100)
+    book = written("book", small / "client.xlsx", 100)
+    commands = [_aging(csv_path), _aging(sheet), _aging(book),
+                [PYTHON, "-c", DUCKDB_AGING.format(path=csv_path, as_of=AS_OF)],
+                [PYTHON, "-c", FASTEXCEL_LOAD, str(sheet)],
+                [PYTHON, "-c", FASTEXCEL_TABLE, str(book)]]
+    for argv in commands:
+        process(argv, 1)
+        if BEFORE is not None and argv[1] == "-m":
+            process(argv, 1, BEFORE)
 
 
 def in_process_rows(size: int, repeat: int) -> None:
@@ -266,7 +355,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.write:
         kind, path, size = args.write
-        (write_invoice_csv if kind == "csv" else write_invoice_xlsx)(Path(path), int(size))
+        writers = {"csv": write_invoice_csv, "xlsx": write_invoice_xlsx, "book": write_client_book}
+        writers[kind](Path(path), int(size))
         return
     global BEFORE
     BEFORE = args.before
@@ -275,6 +365,11 @@ def main() -> None:
     print("| work | Dunning | reference | ratio |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
+        global ENV
+        ENV = {name: value for name, value in os.environ.items()
+               if name != "PYTHONDONTWRITEBYTECODE"}
+        ENV["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "bytecode")
+        _warm_up(Path(folder))
         for size in args.sizes:
             csv_rows(size, Path(folder), args.repeat)
         for size in args.xlsx_sizes:

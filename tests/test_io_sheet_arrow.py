@@ -16,7 +16,7 @@ from dunning.core.errors import DunningInputError
 from dunning.core.ledger import build_ledger
 from dunning.io import reading
 from dunning.io.reading import read_invoices, read_table_rows
-from dunning.io.sheet_arrow import sheet_frame
+from dunning.io.sheet_arrow import sheet_frame, table_arrow_frame
 
 pytest.importorskip("fastexcel")
 
@@ -173,4 +173,77 @@ def _sheets(draw) -> list[list[object]]:
 @given(_sheets())
 def test_fast_and_row_paths_agree_on_generated_sheets(tmp_path, rows):
     path = _write(tmp_path / "generated.xlsx", rows)
+    _same(_by_file(path), _by_rows(path))
+
+
+# Excel tables (the template's Invoices) -------------------------------------------------------
+
+
+def _table_book(path: Path, rows: list[list[object]], *, start: tuple[int, int] = (0, 0),
+                totals: bool = False) -> Path:
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Ledger")
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    for r, values in enumerate(rows[1:], start=1):
+        for c, value in enumerate(values):
+            where = (start[0] + r, start[1] + c)
+            if isinstance(value, dt.datetime):
+                sheet.write_datetime(*where, value, dates)
+            elif isinstance(value, str):
+                sheet.write_string(*where, value)
+            elif value is not None:
+                sheet.write(*where, value)
+    last = start[0] + len(rows) - 1 + (1 if totals else 0)
+    sheet.add_table(start[0], start[1], last, start[1] + len(rows[0]) - 1, {
+        "name": "Invoices", "total_row": totals,
+        "columns": [{"header": h} for h in rows[0]]})
+    book.close()
+    return path
+
+
+def test_an_invoices_table_takes_the_fast_path_and_reads_as_its_rows_do(tmp_path, monkeypatch):
+    rows = _clean_rows(40)
+    rows[7][4] = 1e16  # an amount out of range: named by the table's sheet, row and column
+    path = _table_book(tmp_path / "book.xlsx", rows, start=(2, 1))
+    found = table_arrow_frame(path, "Invoices")
+    assert found is not None and found[1:] == ("Ledger", 3)  # the header is sheet row 3
+    slow = _by_rows(path)
+    assert any(message.startswith("Ledger!") and "10 (Amount)" in message for message in slow)
+    monkeypatch.setattr(reading, "read_table_rows", _refuse)
+    assert _by_file(path) == slow
+    del rows[7]
+    path = _table_book(tmp_path / "clean.xlsx", rows)
+    monkeypatch.undo()
+    slow = _by_rows(path)
+    monkeypatch.setattr(reading, "read_table_rows", _refuse)
+    _same(read_invoices(path), slow)
+
+
+def test_a_table_with_a_totals_row_is_left_to_its_rows(tmp_path):
+    path = _table_book(tmp_path / "totals.xlsx", _clean_rows(5), totals=True)
+    assert table_arrow_frame(path, "Invoices") is None
+    _same(_by_file(path), _by_rows(path))
+
+
+def test_the_template_workbook_takes_the_fast_path(tmp_path, monkeypatch):
+    import shutil
+
+    from dunning.io.xlsx import append_rows
+
+    template = Path(__file__).resolve().parents[1] / "workbook_templates" / "Dunning-Client.xlsx"
+    path = tmp_path / "client.xlsx"
+    shutil.copy(template, path)
+    rows = _clean_rows(30)
+    append_rows(path, "Invoices", [dict(zip(rows[0], row, strict=True)) for row in rows[1:]])
+    slow = _by_rows(path)
+    monkeypatch.setattr(reading, "read_table_rows", _refuse)
+    _same(read_invoices(path), slow)
+    assert len(slow) == 30
+
+
+@hypothesis_settings(max_examples=40, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_sheets())
+def test_fast_and_row_paths_agree_on_generated_tables(tmp_path, rows):
+    path = _table_book(tmp_path / "generated.xlsx", rows)
     _same(_by_file(path), _by_rows(path))

@@ -255,3 +255,27 @@ def test_the_largest_amount_allowed_totals_exactly():
     ledger = build_ledger(rows(["A", "C1", 45292.0, 45322.0, 999_999_999_999_999.0, None],
                                ["B", "C1", 45292.0, 45322.0, "-999,999,999,999,999.00", None]))
     assert ledger.frame["open_amount"].sum() == 0.0
+
+
+def test_handed_columns_build_the_ledger_a_frame_builds_and_are_let_go():
+    from dunning.core.ledger import HandedColumns
+
+    frame = pd.DataFrame({
+        "Invoice No": pd.array(["0001", "0002", ""], dtype=pd.StringDtype("pyarrow")),
+        "Customer": pd.array(["007", "C2", ""], dtype=pd.StringDtype("pyarrow")),
+        "Invoice Date": pd.array(["31/01/2024", "15/02/2024", ""],
+                                 dtype=pd.StringDtype("pyarrow")),
+        "Due Date": pd.array(["29/02/2024", "", ""], dtype=pd.StringDtype("pyarrow")),
+        "Amount": pd.array(["1,234.50", "(10)", ""], dtype=pd.StringDtype("pyarrow")),
+    })
+    released = []
+    handed = HandedColumns(list(frame.columns), [frame[c].array for c in frame.columns],
+                           let_go=lambda: released.append(1))
+    built = build_ledger(handed, sheet="x.csv")
+    expected = build_ledger(frame, sheet="x.csv")
+    pd.testing.assert_frame_equal(built.frame, expected.frame)
+    assert [str(i) for i in built.issues] == [str(i) for i in expected.issues]
+    assert built.frame["invoice"].tolist() == ["0001", "0002"]  # leading zeros kept
+    assert len(released) == 5 and handed.handed() == ([], [])  # each column let go once read
+    with pytest.raises(ValueError):
+        HandedColumns(["A"], [])

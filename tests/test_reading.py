@@ -468,3 +468,61 @@ def test_arrow_reads_a_csv_export_as_pandas_own_reader_did(tmp_path, monkeypatch
     with pytest.raises(DunningInputError) as slow_error:
         read_invoices(bad)
     assert [str(i) for i in fast_error.value.issues] == [str(i) for i in slow_error.value.issues]
+
+
+@pytest.mark.parametrize("data", [
+    CSV_TEXT.encode("utf-8"),
+    b"\xef\xbb\xbf" + CSV_TEXT.encode("utf-8"),  # Excel's CSV UTF-8 starts with a BOM
+    CSV_TEXT.replace("\n", "\r\n").encode("utf-8"),
+    CSV_TEXT.replace(",", ";").encode("utf-8"),
+    ("Invoice No,Customer,Invoice Date,Due Date,Amount," + "x" * 70_000 + "\n"  # long header
+     "A1,C,2024-01-01,2024-01-31,10,\n").encode("utf-8"),
+])
+def test_a_utf8_file_read_by_arrow_from_disk_reads_as_the_decoded_text_did(tmp_path, data):
+    """The file is never held in Python as bytes and text: the same frame either way."""
+    from dunning.io import reading
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    fast = read_csv_text(path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reading, "_utf8_csv_file", lambda _path: None)
+        slow = read_csv_text(path)
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    (b"Invoice No,Customer,Amount\n" + b"A1,C,10\n" * 1000 + b"A2,C\x00,10\n",  # NUL late
+     "export.csv is not a CSV text file"),
+    (b"Invoice No,Customer,Amount\nA1,Z\xfcrich,10\n", None),  # Windows-1252: read, warned
+])
+def test_a_file_the_disk_path_cannot_promise_is_read_or_refused_as_before(tmp_path, data, said):
+    from dunning.io import reading
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    assert reading._utf8_csv_file(path) is None
+    if said is None:
+        notes: list = []
+        assert read_csv_text(path, notes=notes)["Customer"].tolist() == ["Zürich"]
+        assert "Windows-1252" in str(notes[0])
+        return
+    with pytest.raises(DunningInputError, match=f"^{said}"):
+        read_csv_text(path)
+
+
+def test_customer_ids_that_differ_only_by_leading_zeros_are_told_from_a_csv(tmp_path):
+    """Arrow's own distinct ids (a CSV export) give the warning a list of rows gives."""
+    from dunning.core.ledger import build_ledger
+
+    path = tmp_path / "export.csv"
+    path.write_text("Invoice No,Customer,Invoice Date,Due Date,Amount\n"
+                    "1,007,2024-01-01,2024-01-31,10\n2,7,2024-01-01,2024-01-31,10\n"
+                    "3,0,2024-01-01,2024-01-31,10\n4,07,2024-01-01,2024-01-31,10\n"
+                    "5,007,2024-01-01,2024-01-31,10\n6,00,2024-01-01,2024-01-31,10\n",
+                    encoding="utf-8")
+    told = [str(issue) for issue in read_invoices(path).issues if "leading zeros" in str(issue)]
+    assert len(told) == 1 and "customer ids 007 and 07 and 7 differ only" in told[0]
+    rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
+    by_rows = build_ledger(rows, sheet="export.csv").issues
+    assert told == [str(issue) for issue in by_rows if "leading zeros" in str(issue)]

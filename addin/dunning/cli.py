@@ -410,6 +410,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_aging(args: argparse.Namespace) -> int:
+    _read_early(args)
     from dunning.render.report import aging_report
 
     book = _open_book(args, unique_invoices=True)
@@ -425,6 +426,7 @@ def _run_aging(args: argparse.Namespace) -> int:
 
 
 def _run_kpis(args: argparse.Namespace) -> int:
+    _read_early(args)
     from dunning.render.report import kpi_report
 
     book = _open_book(args, unique_invoices=True)
@@ -669,6 +671,13 @@ def _run_rates_update(args: argparse.Namespace) -> int:
     _warn(result.warnings)
     print(result.message)
     return 0
+
+
+def _read_early(args: argparse.Namespace) -> None:
+    """Start reading a workbook's invoices while pandas is imported (`dunning.io.prefetch`)."""
+    from dunning.io import prefetch
+
+    prefetch.start(args.book, sheet=args.sheet, table=args.table)
 
 
 def _open_book(args: argparse.Namespace, *, unique_invoices: bool = False):  # noqa: ANN202

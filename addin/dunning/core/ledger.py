@@ -35,7 +35,8 @@ settlement date counts in full before it), everything else its open amount.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -117,8 +118,8 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
     Several codes without a choice raise `DunningInputError`: adding dollars to
     euros is never right.
     """
-    codes = frame["currency"].to_numpy()
-    named = sorted({code for code in pd.unique(codes) if code})
+    codes = frame["currency"]
+    named = sorted({code for code in pd.unique(codes.array) if code})  # (Arrow text stays so)
     if currency is None:
         if len(named) > 1:
             raise DunningInputError([Issue(
@@ -131,7 +132,7 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
         raise DunningInputError([Issue(
             f"no invoices in {wanted}; currencies found: {', '.join(named) or 'none named'}",
             column="Currency")])
-    keep = (codes == wanted) | ((codes == "") & (len(named) == 1))
+    keep = ((codes == wanted) | ((codes == "") & (len(named) == 1))).to_numpy(dtype=bool)
     return frame.loc[keep]
 
 
@@ -153,6 +154,29 @@ def open_balance(frame: pd.DataFrame, as_of: DateLike) -> np.ndarray:
     return np.where(issued, np.where(settled_later, amount, still_open), 0.0)
 
 
+class HandedColumns:
+    """A table's header and columns handed over to `build_ledger`, which lets go of each
+    column once it has read it: the text of a large export (the CSV reader's Arrow
+    columns) is not held to the end beside the ledger built from it. A column a ledger
+    column keeps (invoice numbers and customer ids, which need no work) stays, shared."""
+
+    def __init__(self, headers: Sequence[object], columns: Sequence[object],
+                 let_go: Callable[[], None] | None = None) -> None:
+        if len(headers) != len(columns):
+            raise ValueError("one header per column")
+        self._headers = list(headers)
+        self._columns = list(columns)
+        self.let_go = let_go
+        """Called after each column is let go (the CSV reader hands Arrow's freed memory
+        back to the system, so the ledger's own arrays can use it)."""
+
+    def handed(self) -> tuple[list[object], list[object]]:
+        """The headers and columns, now the builder's (this object keeps none)."""
+        headers, columns = self._headers, self._columns
+        self._headers, self._columns = [], []
+        return headers, columns
+
+
 class _Source:
     """A table's header and data columns, with each data row's number as the user sees it.
 
@@ -161,11 +185,19 @@ class _Source:
     """
 
     def __init__(self, headers: list[object], columns: list[np.ndarray] | None, rows: np.ndarray,
-                 body: RowColumns | None = None) -> None:
+                 body: RowColumns | None = None, let_go: Callable[[], None] | None = None) -> None:
         self.headers = headers
+        self._let_go = let_go
         self._columns = columns
         self._body = body
         self.rows = rows
+
+    def release(self, index: int) -> None:
+        """Let go of a column read for the last time (of handed columns: see HandedColumns)."""
+        if self._columns is not None:
+            self._columns[index] = None  # type: ignore[call-overload]
+        if self._let_go is not None:
+            self._let_go()
 
     def column(self, index: int, *, dates: bool = False) -> np.ndarray:
         """Column `index`; a list of rows' typed in C where it holds one kind of cell
@@ -182,7 +214,7 @@ class _Source:
 
 
 def build_ledger(
-    table: pd.DataFrame | Sequence[Sequence[object]],
+    table: pd.DataFrame | HandedColumns | Sequence[Sequence[object]],
     *,
     mapping: Mapping[str, str] | None = None,
     dayfirst: bool | None = None,
@@ -194,7 +226,8 @@ def build_ledger(
     """Turn an invoice table into a clean `Ledger`; raise `DunningInputError` naming each bad cell.
 
     `table` is a DataFrame (from a CSV or sheet export; read CSVs as text so
-    invoice numbers keep their leading zeros) or a list of rows with the header
+    invoice numbers keep their leading zeros), the same columns as `HandedColumns`
+    (which the builder lets go of as it reads them), or a list of rows with the header
     row first, as xlwings passes a range (blanks as None, dates as datetimes or
     serial numbers). Trailing blank rows, such as the padding of a whole-column
     reference, are dropped before any per-row work; blank rows inside the table
@@ -215,11 +248,21 @@ def build_ledger(
     return Ledger(frame, tuple(issues + builder.issues), sheet or "Invoices")
 
 
-def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: int) -> _Source:
-    if isinstance(table, pd.DataFrame):
-        headers = list(table.columns)
-        data = [_column_of(table.iloc[:, i]) for i in range(table.shape[1])]
-        kept = _trailing_data_length(data, len(table))
+def _read_source(table: pd.DataFrame | HandedColumns | Sequence[Sequence[object]],
+                 header_row: int) -> _Source:
+    if isinstance(table, (pd.DataFrame, HandedColumns)):
+        let_go = None
+        if isinstance(table, HandedColumns):
+            let_go = table.let_go
+            headers, handed = table.handed()
+            data = [_column_of(pd.Series(column, copy=False)) for column in handed]
+            length = len(handed[0]) if handed else 0
+            del handed
+        else:
+            headers = list(table.columns)
+            data = [_column_of(table.iloc[:, i]) for i in range(table.shape[1])]
+            length = len(table)
+        kept = _trailing_data_length(data, length)
         data = [column[:kept] for column in data]
     else:
         rows = trim_trailing_blank_rows(list(table))
@@ -239,7 +282,7 @@ def _read_source(table: pd.DataFrame | Sequence[Sequence[object]], header_row: i
         rows_numbers = np.arange(header_row + 1, header_row + 1 + len(body), dtype="int64")
         return _Source(headers, None, rows_numbers, RowColumns(body, width))  # typed on demand
     rows_numbers = np.arange(header_row + 1, header_row + 1 + kept, dtype="int64")
-    return _Source(headers, data, rows_numbers)
+    return _Source(headers, data, rows_numbers, let_go=let_go)
 
 
 def _column_of(series: pd.Series) -> np.ndarray:
@@ -249,7 +292,14 @@ def _column_of(series: pd.Series) -> np.ndarray:
         return series.array  # type: ignore[return-value]
     if series.dtype == np.float64:  # numbers (a sheet's, read by Arrow): parsed as floats
         return series.to_numpy()
+    if isinstance(series.dtype, np.dtype) and series.dtype in _SHEET_DATES:
+        return series.to_numpy()  # a sheet's dates, read by Arrow (no time zone, whole ms)
     return series.to_numpy(dtype=object)
+
+
+_SHEET_DATES = (np.dtype("datetime64[ms]"), np.dtype("datetime64[us]"))
+"""The dates of a sheet read by Arrow (`dunning.io.sheet_arrow`), parsed as numpy dates; any
+other date column is read cell by cell as before (its cells are Timestamps)."""
 
 
 def trim_trailing_blank_rows(rows: list) -> list:
@@ -321,6 +371,8 @@ def _trailing_data_length(columns: list[np.ndarray], length: int) -> int:
     """
     if not columns or length == 0:
         return length
+    if not all(blank_mask(column[length - 1:length])[0] for column in columns):
+        return length  # the usual table: its last row holds something
     last = 0
     for column in columns:
         if is_arrow_text(column):  # not empty; a cell of spaces is found blank below
@@ -354,7 +406,13 @@ class _LedgerBuilder:
         self.issues: list[Issue] = []
 
     def build(self, *, warnings: bool = True) -> pd.DataFrame:
-        parsed = {field: self._parse(field) for field in self.columns}
+        uses = Counter(column.index for column in self.columns.values())
+        parsed: dict[str, Parsed] = {}
+        for name, column in self.columns.items():  # each column let go once read
+            parsed[name] = self._parse(name)
+            uses[column.index] -= 1
+            if not uses[column.index]:
+                self.source.release(column.index)
         keep = self._skip_blank_rows(parsed)
         if not keep.all():  # (no copy of every column when no row is left out)
             parsed = {field: _subset(result, keep) for field, result in parsed.items()}
@@ -364,7 +422,13 @@ class _LedgerBuilder:
                 self._require(required, parsed[required], rows)
         if "invoice" not in parsed:
             parsed["invoice"] = self._row_references(rows)
+        frame = self._frame(parsed, rows)
+        del parsed  # (the parsers' masks and inputs: tens of MB for a million rows)
+        if warnings:
+            self._warn_about(frame)
+        return frame
 
+    def _frame(self, parsed: dict[str, Parsed], rows: np.ndarray) -> pd.DataFrame:
         amount = parsed["amount"].values
         invoice_date = parsed["invoice_date"].values
         due = parsed["due_date"]
@@ -377,14 +441,14 @@ class _LedgerBuilder:
             "customer": parsed["customer"].values,
             "customer_name": self._customer_names(parsed),
             "invoice_date": invoice_date,
-            "due_date": due_date.astype("datetime64[ns]"),
+            "due_date": due_date.astype("datetime64[ns]", copy=False),
             "amount": amount,
             "open_amount": self._open_amounts(parsed, rows),
             "settled_date": self._optional(parsed, "settled_date", np.datetime64("NaT", "ns")),
             "currency": self._currency(parsed),
             "disputed": self._optional(parsed, "disputed", False),
             "written_off": self._optional(parsed, "written_off", False),
-            "collection_cost": np.nan_to_num(
+            "collection_cost": _zero_for_nan(
                 self._optional(parsed, "collection_cost", 0.0).astype(float)),
             "billing": self._texts(parsed, "billing"),
             "row": rows,
@@ -394,11 +458,8 @@ class _LedgerBuilder:
         for name in ("hold_reason", "payment_link"):
             if name in parsed:
                 frame[name] = self._texts(parsed, name).astype(str)
-        frame = frame.astype({"invoice": str, "customer": str, "customer_name": str,
-                              "currency": str, "billing": str})
-        if warnings:
-            self._warn_about(frame)
-        return frame
+        return frame.astype({"invoice": str, "customer": str, "customer_name": str,
+                             "currency": str, "billing": str})
 
     # parsing -------------------------------------------------------------
 
@@ -486,8 +547,10 @@ class _LedgerBuilder:
 
     def _texts(self, parsed: dict[str, Parsed], field: str) -> np.ndarray:
         """An optional text column, "" where the cell or the whole column is missing."""
-        if field not in parsed:  # made in C++: a million "" as objects cost 0.1 s to convert
-            return pd.arrays.ArrowStringArray(pa.repeat("", len(parsed["amount"].values)))
+        if field not in parsed:
+            return _empty_texts(len(parsed["amount"].values))  # type: ignore[return-value]
+        if is_arrow_text(parsed[field].values):  # (`arrow_ids`: a blank cell is "" already)
+            return parsed[field].values
         return np.where(parsed[field].blank, "", parsed[field].values).astype(object)
 
     def _customer_names(self, parsed: dict[str, Parsed]) -> np.ndarray:
@@ -499,7 +562,7 @@ class _LedgerBuilder:
 
     def _currency(self, parsed: dict[str, Parsed]) -> np.ndarray:
         if "currency" not in parsed:
-            return np.full(len(parsed["amount"].values), "", dtype=object)
+            return _empty_texts(len(parsed["amount"].values))  # type: ignore[return-value]
         codes = parsed["currency"].values
         if is_arrow_text(codes):  # printable ASCII (`arrow_ids`): C++ upper-cases as Python does
             return pd.Series(codes, copy=False).str.upper().array  # type: ignore[return-value]
@@ -517,7 +580,7 @@ class _LedgerBuilder:
             open_amount = np.where(~is_open.blank & ~is_open.values, 0.0, open_amount)
         paid = parsed.get("paid_amount")
         if paid is not None:
-            open_amount = np.where(paid.blank, open_amount, amount - np.nan_to_num(paid.values))
+            open_amount = np.where(paid.blank, open_amount, amount - _zero_for_nan(paid.values))
         given = parsed.get("open_amount")
         if given is not None:
             open_amount = np.where(given.blank, open_amount, given.values)
@@ -529,17 +592,19 @@ class _LedgerBuilder:
                         "open_amount", int(rows[position]),
                         "paid plus open amount differs from the amount; using the open amount",
                         severity="warning"))
-        return np.round(np.nan_to_num(open_amount), 2)
+        return np.round(_zero_for_nan(open_amount), 2)
 
     # warnings ------------------------------------------------------------------
 
     def _warn_about(self, frame: pd.DataFrame) -> None:
-        early = frame["due_date"] < frame["invoice_date"]
-        for row in frame.loc[early, "row"].head(50):
+        rows_of = frame["row"].to_numpy()
+        early = frame["due_date"].to_numpy() < frame["invoice_date"].to_numpy()  # NaT: never
+        for row in rows_of[early][:50]:
             self.issues.append(self._issue(
                 "due_date", int(row), "due date is before the invoice date", severity="warning"))
-        too_open = (frame["amount"] >= 0) & (frame["open_amount"] > frame["amount"] + 0.005)
-        for row in frame.loc[too_open, "row"].head(50):
+        amount, still_open = frame["amount"].to_numpy(), frame["open_amount"].to_numpy()
+        too_open = (amount >= 0) & (still_open > amount + 0.005)
+        for row in rows_of[too_open][:50]:
             self.issues.append(Issue(
                 "open amount is larger than the invoice amount", severity="warning",
                 sheet=self.sheet, row=int(row)))
@@ -557,7 +622,7 @@ class _LedgerBuilder:
         self._warn_about_leading_zeros(frame["customer"])
 
     def _warn_about_leading_zeros(self, customers: pd.Series) -> None:
-        distinct = pd.Series(customers.unique())
+        distinct = pd.Series(_distinct(customers))
         stripped = distinct.str.lstrip("0")
         clashes = distinct[stripped.duplicated(keep=False) & (stripped != "")]
         for _, group in clashes.groupby(stripped[clashes.index]):
@@ -568,7 +633,23 @@ class _LedgerBuilder:
                 severity="warning"))
 
 
-_DATE_FIELDS = ("invoice_date", "due_date", "settled_date", "hold_until")
+def _distinct(values: pd.Series) -> object:
+    """`values.unique()`, hashed by Arrow when the text is Arrow's (a fraction of the time)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow.compute as pc
+
+        return pd.arrays.ArrowStringArray(pc.unique(values.array.__arrow_array__()))
+    return values.unique()
+
+
+def _zero_for_nan(values: np.ndarray) -> np.ndarray:
+    """0.0 where a parsed amount is missing (NaN); parsed amounts are never infinite."""
+    return np.where(np.isnan(values), 0.0, values)
+
+
+def _empty_texts(length: int) -> object:
+    """A text column of "" in every row, made by Arrow (not a million Python references)."""
+    return pd.arrays.ArrowStringArray(pa.repeat(pa.scalar("", pa.large_string()), length))
 
 
 def _subset(result: Parsed, keep: np.ndarray) -> Parsed:

@@ -168,10 +168,57 @@ def _arrow_text_cells(values: object) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if len(uniques) * 4 > len(series):
         return _stripped_cells(series.to_numpy(dtype=object, na_value=None))
-    stripped, blank = _stripped_cells(np.asarray(uniques, dtype=object))
-    stripped = np.append(stripped, "")  # code -1, a missing cell, takes the last place
-    blank = np.append(blank, True)
+    stripped, blank = _distinct_cells(codes, uniques)
     return stripped[codes], blank[codes]
+
+
+def _arrow_distinct(values: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrow text as codes into its distinct cells, stripped, with their blank mask: a
+    missing cell has the code -1, which takes the last place (a blank "").
+
+    A column's rules that look at each cell alone (dates, flags) run over the distinct
+    cells, and their results are taken back to the rows by the codes in numpy: no Python
+    string is made per row.
+    """
+    codes, uniques = pd.factorize(pd.Series(values, copy=False), use_na_sentinel=True)
+    stripped, blank = _distinct_cells(codes, uniques)
+    return codes, stripped, blank
+
+
+def _distinct_cells(codes: np.ndarray, uniques: object) -> tuple[np.ndarray, np.ndarray]:
+    stripped, blank = _stripped_cells(np.asarray(uniques, dtype=object))
+    return np.append(stripped, ""), np.append(blank, True)
+
+
+def _arrow_data(values: object) -> object:
+    """The Arrow array (chunked) that holds an Arrow text column, without a copy."""
+    import pyarrow as pa
+
+    array = values.array if isinstance(values, pd.Series) else values
+    data = array.__arrow_array__()  # type: ignore[attr-defined]
+    return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
+
+
+def _printable_ascii(data: object) -> bool:
+    """Whether every character of an Arrow text column is printable ASCII (" " to "~"): the
+    bytes of its data buffers are looked at in numpy, a few milliseconds for a million ids."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for chunk in data.chunks:  # type: ignore[attr-defined]
+        if not len(chunk):
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return bool(pc.all(pc.match_substring_regex(chunk, r"^[ -~]*$")).as_py())
+        _, offsets, text = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        bounds = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if text is None or bounds[0] == bounds[-1]:
+            continue
+        part = np.frombuffer(text, dtype=np.uint8)[bounds[0]:bounds[-1]]
+        if part.min() < 0x20 or part.max() > 0x7E:
+            return False
+    return True
 
 
 def _arrow_text(values: object) -> pd.Series:
@@ -244,14 +291,18 @@ def arrow_ids(values: object) -> Parsed | None:
     """
     if not is_arrow_text(values):
         return None
-    text = pd.Series(values, copy=False)
-    if text.isna().any() or not text.str.fullmatch(_CLEAN_ID).all():
+    import pyarrow.compute as pc
+
+    data = _arrow_data(values)
+    if data.null_count or not _printable_ascii(data):  # type: ignore[attr-defined]
         return None
-    blank = (text.str.len() == 0).to_numpy(dtype=bool)
+    if pc.any(pc.starts_with(data, " ")).as_py() or pc.any(pc.ends_with(data, " ")).as_py():
+        return None  # (in printable ASCII, a space is the only character strip takes)
+    blank = pc.binary_length(data).to_numpy() == 0
     present = np.flatnonzero(~blank)
-    if len(present) and _INTEGRAL_FLOAT_TEXT.fullmatch(str(text.iat[int(present[0])])):
+    if len(present) and _INTEGRAL_FLOAT_TEXT.fullmatch(data[int(present[0])].as_py()):
         return None
-    return Parsed(values, blank, np.zeros(len(text), dtype=bool))  # type: ignore[arg-type]
+    return Parsed(values, blank, np.zeros(len(blank), dtype=bool))  # type: ignore[arg-type]
 
 
 def _integral_floats_cut(texts: pd.Series, length: int) -> Parsed:
@@ -322,27 +373,55 @@ def _bounded_amounts(numbers: np.ndarray, blank: np.ndarray) -> Parsed:
 
 def _amounts_of_text(values: object, decimal: str) -> Parsed:
     """A text column's amounts: plain numbers ("-1234.50") cast in C++, the rest per value."""
+    if is_arrow_text(values):
+        return _amounts_of_arrow_text(values, decimal)
     text = _arrow_text(values)
     simple = text.str.fullmatch(_PLAIN_NUMBER[decimal]).to_numpy(dtype=bool, na_value=False)
-    if is_arrow_text(values):  # only the cells that are neither plain nor empty become str
-        blank = text.str.len().to_numpy(dtype=float, na_value=0) == 0
-        others = np.flatnonzero(~simple & ~blank)
-        cells = np.full(len(text), "", dtype=object)
-        cells[others] = [str(text.iat[i]).strip() for i in others]
-        blank[others] = cells[others] == ""
-    else:
-        cells, blank = text_cells(values, "string")  # type: ignore[misc]
+    cells, blank = text_cells(values, "string")  # type: ignore[misc]
     numbers = np.full(len(text), np.nan)
     if simple.any():
         chosen = text[simple]
         if decimal != ".":
             chosen = chosen.str.replace(decimal, ".", regex=False)
         numbers[simple] = chosen.astype("float64").to_numpy(dtype=float)
-    for index in np.flatnonzero(~simple & ~blank):
+    return _bounded_amounts(_other_amounts(numbers, cells, ~simple & ~blank, decimal), blank)
+
+
+def _amounts_of_arrow_text(values: object, decimal: str) -> Parsed:
+    """`_amounts_of_text` in Arrow's kernels: only the cells that are neither plain numbers
+    nor empty become Python strings, for the per-value parser."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data = _arrow_data(values)
+    simple = pc.match_substring_regex(data, f"^(?:{_PLAIN_NUMBER[decimal]})$")
+    simple = pc.fill_null(simple, False).to_numpy()  # type: ignore[attr-defined]
+    blank = pc.fill_null(pc.binary_length(data), 0).to_numpy() == 0
+    numbers = np.full(len(blank), np.nan)
+    if simple.any():
+        chosen = pc.filter(data, pa.array(simple))
+        if decimal != ".":
+            chosen = pc.replace_substring(chosen, decimal, ".")
+        numbers[simple] = pc.cast(chosen, pa.float64()).to_numpy()
+    others = np.flatnonzero(~simple & ~blank)
+    if len(others):  # the per-value parser's, as strings
+        cells = [text.strip() for text in data.take(others).to_pylist()]  # type: ignore[attr-defined]
+        blank[others] = [not cell for cell in cells]
+        for index, cell in zip(others.tolist(), cells, strict=True):
+            number = _number_from_text(cell, decimal) if cell else None
+            if number is not None:
+                numbers[index] = number
+    return _bounded_amounts(numbers, blank)
+
+
+def _other_amounts(numbers: np.ndarray, cells: np.ndarray, others: np.ndarray,
+                   decimal: str) -> np.ndarray:
+    """`numbers` with the `others` cells read by the per-value parser."""
+    for index in np.flatnonzero(others):
         number = _number_from_text(cells[index], decimal)
         if number is not None:
             numbers[index] = number
-    return _bounded_amounts(numbers, blank)
+    return numbers
 
 
 def _amount_from_value(value: object, decimal: str) -> float | None:
@@ -398,6 +477,10 @@ def _number_from_text(text: str, decimal: str) -> float | None:
 
 def parse_flags(values: np.ndarray) -> Parsed:
     """Yes/no columns: booleans, 1/0, Yes/No, Y/N, True/False, x; blank is no."""
+    if is_arrow_text(values):  # each distinct word looked up once
+        codes, cells, blank = _arrow_distinct(values)
+        read = _flags_of_text(cells, blank)
+        return Parsed(read.values[codes], blank[codes], read.bad[codes])
     cells = text_cells(values)
     if cells is not None:
         return _flags_of_text(*cells)
@@ -452,6 +535,17 @@ def parse_dates(values: np.ndarray, *, dayfirst: bool | None = None) -> Parsed:
     if _is_floats(values):  # Excel serial numbers, NaN for a blank
         blank = np.isnan(values)
         return _dates_in_range(_days_from_serials(values), blank, "")
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":  # a sheet's, read by Arrow
+        return _dates_in_range(_days(values), np.isnat(values), "")
+    if is_arrow_text(values):  # each distinct text read once, the days taken back by code
+        codes, cells, blank = _arrow_distinct(values)
+        days = np.full(len(cells), _NO_DAY)
+        note = ""
+        if (~blank).any():
+            days[~blank], note = _days_from_text(cells[~blank], dayfirst)
+        read = _dates_in_range(days, blank, note)
+        far = read.out_of_range[codes]  # type: ignore[index]
+        return Parsed(read.values[codes], blank[codes], read.bad[codes], note, far)
     kind = _kind(values)
     if kind == "string":
         cells, blank = text_cells(values, kind)  # type: ignore[misc]
@@ -707,8 +801,9 @@ def shown_value(value: object) -> object:
         return value.date().isoformat() if midnight else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, np.datetime64):
-        return str(value)
+    if isinstance(value, np.datetime64):  # a cell of a date column, shown as its datetime
+        moment = value.astype("datetime64[us]").item()
+        return shown_value(moment) if isinstance(moment, dt.datetime) else str(value)
     if isinstance(value, np.floating):  # a cell of a float column, shown as the number it is
         return float(value)
     if isinstance(value, str) and len(value) > 40:

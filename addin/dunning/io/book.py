@@ -102,6 +102,8 @@ def with_customer_names(frame: pd.DataFrame, customers: pd.DataFrame | None) -> 
         return frame
     ids = parse_text(customers["Customer"].to_numpy(dtype=object)).values  # 1001.0 -> "1001"
     names = dict(zip(ids, customers["Name"].map(lambda v: str(v or "").strip()), strict=True))
+    if not any(names.values()):  # (the template's empty table: nothing to look up)
+        return frame
     unnamed = frame["customer_name"] == frame["customer"]
     looked_up = frame["customer"].map(names).fillna("")
     return frame.assign(customer_name=frame["customer_name"].where(

@@ -24,12 +24,15 @@ most of: comma, semicolon or tab.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
+import functools
 import io
 import mmap
+import sys
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,10 +40,8 @@ import pandas as pd
 from python_calamine import CalamineError
 
 from dunning.core.errors import DunningInputError, Issue
-from dunning.core.ledger import Ledger, build_ledger
-from dunning.io.sheet_arrow import sheet_frame
+from dunning.core.ledger import HandedColumns, Ledger, build_ledger
 from dunning.io.workbook import FileWorkbook, Workbook, name_value_pairs, opened, table_frame
-from dunning.io.xlsx.package import check_expansion
 
 INVOICE_TABLE = "Invoices"
 READABLE = "Dunning reads .xlsx and .xlsm workbooks and .csv exports"
@@ -51,6 +52,7 @@ _BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
          (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SNIFF = 4096
+_HEAD = 1 << 16
 _ARROW_TEXT = pd.StringDtype("pyarrow")
 
 
@@ -74,7 +76,7 @@ def read_invoices(
         if not path.exists():
             raise DunningInputError([Issue(f"no such file: {path}")])
         notes: list[Issue] = []
-        ledger = build_ledger(read_csv_text(path, notes=notes), mapping=mapping,
+        ledger = build_ledger(_handed(read_csv_text(path, notes=notes)), mapping=mapping,
                               dayfirst=dayfirst, decimal=decimal, sheet=path.name)
         _release_arrow_memory()
         return dataclasses.replace(ledger, issues=(*notes, *ledger.issues)) if notes else ledger
@@ -86,32 +88,67 @@ def read_invoices(
                         sheet=sheet_name, header_row=header_row)
 
 
+def _handed(frame: pd.DataFrame) -> HandedColumns:
+    """A frame's columns handed to the ledger builder, with no frame left holding them."""
+    return HandedColumns(list(frame.columns),
+                         [frame.iloc[:, index].array for index in range(frame.shape[1])],
+                         let_go=_release_arrow_memory)
+
+
 def _release_arrow_memory() -> None:
     """Hand the memory of the Arrow text let go back to the system, so the ledger is not
-    built up on top of it (Arrow's allocator keeps freed memory for reuse)."""
+    built up on top of it (Arrow's allocator keeps freed memory for reuse; so does the C
+    library's, for the parsers' numpy arrays: on Linux `malloc_trim` returns it)."""
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's `malloc_trim`, or None where the C library has none (Windows, macOS, musl)."""
+    import ctypes
+    import ctypes.util
+
+    if sys.platform != "linux":
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (AttributeError, OSError):
+        return None
 
 
 def _sheet_ledger(source: str | Path | Workbook, sheet: str | None, table: str | None,
                   mapping: Mapping[str, str] | None, dayfirst: bool | None,
                   decimal: str) -> Ledger | None:
-    """The ledger of a workbook file's invoice sheet read as Arrow columns (`sheet_arrow`), when
-    the invoices are a sheet (not a table) that path can read as calamine would; else None."""
+    """The ledger of a workbook file's invoice table or sheet read as Arrow columns
+    (`sheet_arrow`), when that path can read them as calamine would; else None."""
     if isinstance(source, FileWorkbook):
         path = source.path
     elif isinstance(source, (str, Path)):
         path = Path(source)
     else:  # a book open in Excel: its values come from Excel
         return None
-    if table is not None or path.suffix.lower() not in WORKBOOK_NAMES:
+    if path.suffix.lower() not in WORKBOOK_NAMES or (table is not None and sheet is not None):
         return None
+    from dunning.io.sheet_arrow import sheet_frame, table_arrow_frame  # (not for a CSV)
+
     _check(source)
     with opened(source) as workbook, _damage_told(workbook):
-        if sheet is None and INVOICE_TABLE in workbook.table_names():
-            return None
+        tables = workbook.table_names() if sheet is None else []
         sheets = workbook.sheet_names()
+    wanted = table or (INVOICE_TABLE if INVOICE_TABLE in tables else None)
+    if wanted is not None:  # the template's way: an Excel table
+        named = [name for name in tables if name.casefold() == wanted.casefold()]
+        found = table_arrow_frame(path, named[0]) if named else None
+        if found is None:
+            return None
+        frame, sheet_name, header_row = found
+        return build_ledger(frame, mapping=mapping, dayfirst=dayfirst, decimal=decimal,
+                            sheet=sheet_name, header_row=header_row)
     name = sheet or _default_sheet(sheets)
     frame = sheet_frame(path, name) if name in sheets else None
     if frame is None:
@@ -126,6 +163,9 @@ def read_csv_text(path: Path, *, notes: list[Issue] | None = None) -> pd.DataFra
     A workbook given a .csv name is refused, saying what it is. When the text had
     to be read as Windows-1252, a warning saying so is added to `notes`.
     """
+    fast = _utf8_csv_file(path)
+    if fast is not None:
+        return fast
     raw, text, encoding = _text_file(path, "a CSV text file")
     if encoding == "cp1252" and notes is not None:
         notes.append(Issue(
@@ -136,8 +176,7 @@ def read_csv_text(path: Path, *, notes: list[Issue] | None = None) -> pd.DataFra
         raise DunningInputError([Issue(f"{path.name} is empty: expected a header row and "
                                        "invoice rows")])
     header = _first_line(text)
-    counts = {mark: header.count(mark) for mark in (",", ";", "\t")}
-    separator = max(counts, key=lambda mark: counts[mark]) if any(counts.values()) else ","
+    separator = _separator(header)
     if encoding in ("utf-8", "utf-8-sig"):  # Arrow reads the bytes; the text is let go
         del text
         fast = _arrow_csv(raw[3:] if encoding == "utf-8-sig" else raw, header, separator)
@@ -152,6 +191,57 @@ def read_csv_text(path: Path, *, notes: list[Issue] | None = None) -> pd.DataFra
         raise DunningInputError([Issue(f"{path.name} cannot be read as CSV: {error}")]) from None
 
 
+def _separator(header: str) -> str:
+    """The one of comma, semicolon and tab the header row holds most of (comma for none)."""
+    counts = {mark: header.count(mark) for mark in (",", ";", "\t")}
+    return max(counts, key=lambda mark: counts[mark]) if any(counts.values()) else ","
+
+
+def _utf8_csv_file(path: Path) -> pd.DataFrame | None:
+    """A UTF-8 CSV file read by Arrow from the file itself, or None for the full path.
+
+    The file's text is never held in Python (a 57 MB export was held twice, as bytes and
+    as text, before Arrow read it): its start is sniffed as `_text_file` sniffs it, Arrow
+    checks that every cell is UTF-8 while it reads, and the cells are searched for zero
+    bytes. Anything else (another encoding, a binary file, an empty one, a header longer
+    than the start read, bytes that are not UTF-8) returns None, and `read_csv_text`
+    reads, decodes or refuses the file as before, with its messages.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(_HEAD)
+        whole = not handle.read(1)
+    if _binary_kind(path, head[:_SNIFF]) is not None:
+        return None
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+    if encoding not in (None, "utf-8-sig") or (
+            encoding is None and _utf16_by_pattern(head[:_SNIFF]) is not None):
+        return None
+    try:
+        start = codecs.getincrementaldecoder("utf-8")().decode(
+            head[3:] if encoding else head, final=whole)
+    except UnicodeDecodeError:
+        return None
+    lines = start.splitlines()
+    if "\x00" in start or start.isspace() or not lines or (len(lines) < 2 and not whole):
+        return None
+    header = lines[0]
+    table = _arrow_csv(path, header, _separator(header))
+    if table is None or any(_holds_zero_byte(table[name].array) for name in table.columns):
+        return None
+    return table
+
+
+def _holds_zero_byte(column: object) -> bool:
+    """Whether an Arrow text column's characters include NUL (which marks a binary file)."""
+    import numpy as np
+
+    for chunk in column.__arrow_array__().chunks:  # type: ignore[attr-defined]
+        text = chunk.buffers()[2]
+        if text is not None and text.size and not np.frombuffer(text, dtype=np.uint8).all():
+            return True
+    return False
+
+
 def _first_line(text: str) -> str:
     """`text.splitlines()[0]`, without splitting a million lines to keep one."""
     size = 65_536
@@ -162,7 +252,7 @@ def _first_line(text: str) -> str:
         size *= 4
 
 
-def _arrow_csv(data: bytes, header: str, separator: str) -> pd.DataFrame | None:
+def _arrow_csv(data: bytes | Path, header: str, separator: str) -> pd.DataFrame | None:
     """The CSV read by Arrow's multi-threaded C++ reader into Arrow-backed text columns.
 
     Every cell stays text, as with pandas' own reader (`dtype=str`, no NA values), so the
@@ -182,11 +272,12 @@ def _arrow_csv(data: bytes, header: str, separator: str) -> pd.DataFrame | None:
         return None
     try:
         table = arrow_csv.read_csv(
-            pa.py_buffer(data),
+            str(data) if isinstance(data, Path) else pa.py_buffer(data),
             parse_options=arrow_csv.ParseOptions(delimiter=separator, newlines_in_values=True),
             convert_options=arrow_csv.ConvertOptions(
-                column_types={name: pa.string() for name in names}, strings_can_be_null=False,
-                null_values=[], quoted_strings_can_be_null=False))
+                column_types={name: pa.large_string() for name in names},  # pandas' own
+                strings_can_be_null=False, null_values=[], quoted_strings_can_be_null=False),
+            memory_pool=pa.system_memory_pool())  # (returned to the system when let go)
     except (pa.ArrowInvalid, pa.ArrowKeyError, pa.ArrowTypeError, ValueError):
         return None
     if table.column_names != names:
@@ -302,6 +393,8 @@ def _zip_kind(path: Path) -> str:
                 f"({error})")
     with archive:
         infos = archive.infolist()
+        from dunning.io.xlsx.package import check_expansion  # (not loaded to read a CSV)
+
         check_expansion(path.name, infos)
         names = {info.filename.lower(): info for info in infos}
         mimetype = names.get("mimetype")

@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
+from dunning.io import prefetch
 from dunning.io.xlsx.package import rels_part, resolve
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -52,17 +53,21 @@ def sheet_frame(path: Path, sheet: str) -> pd.DataFrame | None:
         return None
     if not _header_at_a1(path, sheet):
         return None
-    log = logging.getLogger("fastexcel")
-    level = log.level
-    log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
-    try:
-        loaded = fastexcel.read_excel(str(path)).load_sheet(
-            sheet, dtype_coercion="strict", schema_sample_rows=None)
-        batch, errors = loaded.to_arrow_with_errors()
-    except Exception:  # mixed columns, odd files: calamine's rows decide
-        return None
-    finally:
-        log.setLevel(level)
+    early = prefetch.taken(path, "sheet", sheet)  # (read while pandas was imported)
+    if early is not None:
+        loaded, batch, errors = early
+    else:
+        log = logging.getLogger("fastexcel")
+        level = log.level
+        log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
+        try:
+            loaded = fastexcel.read_excel(str(path)).load_sheet(
+                sheet, dtype_coercion="strict", schema_sample_rows=None)
+            batch, errors = loaded.to_arrow_with_errors()
+        except Exception:  # mixed columns, odd files: calamine's rows decide
+            return None
+        finally:
+            log.setLevel(level)
     if errors is not None and errors.errors:
         return None
     columns = loaded.selected_columns
@@ -76,6 +81,79 @@ def sheet_frame(path: Path, sheet: str) -> pd.DataFrame | None:
             return None
         data[index] = values
     return pd.DataFrame(data, copy=False).set_axis(names, axis=1)
+
+
+def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int] | None:
+    """An Excel table (ListObject) as a frame of Arrow-backed columns, with its sheet and the
+    sheet row of its header (as `FileWorkbook.table` places them); None when the fast path
+    cannot promise what calamine's table rows give.
+
+    The template's Invoices is a table, so a client workbook's invoices come this way. The
+    table's own column names are its headers (for both readers); a table with a totals row
+    or without a header row, a mixed column, a kind of cell the sheet path leaves to
+    calamine, or fastexcel failing, returns None. Blank and error cells are blank either way
+    (calamine's table rows give "" for both, fastexcel a null).
+    """
+    try:
+        import fastexcel
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - both are dependencies
+        return None
+    header_row = _table_header_row(path, table)
+    if header_row is None:
+        return None
+    early = prefetch.taken(path, "table", table)  # (read while pandas was imported)
+    if early is not None:
+        loaded, batch, _ = early
+    else:
+        log = logging.getLogger("fastexcel")
+        level = log.level
+        log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
+        try:
+            loaded = fastexcel.read_excel(str(path)).load_table(
+                table, dtype_coercion="strict", schema_sample_rows=None)
+            batch = loaded.to_arrow()
+        except Exception:  # mixed columns, odd files: calamine's rows decide
+            return None
+        finally:
+            log.setLevel(level)
+    sheet = loaded.sheet_name
+    columns = loaded.selected_columns
+    names = [column.name for column in columns]
+    if (len(set(names)) != len(names) or batch.num_columns != len(columns)
+            or any(column.column_name_from != "provided" for column in columns)):
+        return None
+    data: dict[int, object] = {}
+    for index, column in enumerate(columns):
+        values = _column(batch.column(index), column.dtype, pa)
+        if values is None:
+            return None
+        data[index] = values
+    return pd.DataFrame(data, copy=False).set_axis(names, axis=1), sheet, header_row
+
+
+_TABLE_REF = re.compile(r"\$?[A-Z]+\$?([0-9]+):\$?[A-Z]+\$?[0-9]+")
+
+
+def _table_header_row(path: Path, table: str) -> int | None:
+    """The sheet row of the table's header, from its part's `ref` ("A1:N100001" -> 1); None
+    when the part is not found, or the table has a totals row or no header row."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if not (name.startswith("xl/tables/") and name.endswith(".xml")):
+                    continue
+                root = ElementTree.fromstring(archive.read(name))
+                if table not in (root.get("name"), root.get("displayName")):
+                    continue
+                found = _TABLE_REF.fullmatch(root.get("ref") or "")
+                if (found is None or root.get("headerRowCount", "1") != "1"
+                        or root.get("totalsRowCount", "0") != "0"):
+                    return None
+                return int(found.group(1))
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    return None
 
 
 def _plain_headers(names: list[str], columns: list) -> bool:
@@ -100,9 +178,8 @@ def _column(array: object, dtype: str, pa: object) -> object | None:
                          copy=False)
     if dtype == "float":
         return array.to_numpy(zero_copy_only=False)  # type: ignore[attr-defined]
-    if dtype == "datetime":  # as calamine gives them: datetimes, None for a blank
-        return pd.Series(array.to_numpy(zero_copy_only=False).astype(object),  # type: ignore[attr-defined]
-                         dtype=object, copy=False)
+    if dtype == "datetime":  # numpy datetimes, NaT for a blank (read as calamine's datetimes)
+        return array.to_numpy(zero_copy_only=False)  # type: ignore[attr-defined]
     if dtype in ("boolean", "null"):
         return pd.Series(np.asarray(array.to_pylist(), dtype=object), dtype=object,  # type: ignore[attr-defined]
                          copy=False)

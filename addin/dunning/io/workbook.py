@@ -19,17 +19,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from dunning.core.errors import DunningInputError, Issue
-from dunning.io.report_styles import sheet_format
-from dunning.io.xlsx.charts import Chart
-from dunning.io.xlsx.edit import WorkbookEdit
-from dunning.io.xlsx.styles import is_date_format
-from dunning.render.sheet_layout import SheetLayout
+
+if TYPE_CHECKING:  # the writer is loaded when a workbook is saved, not to read one
+    from dunning.io.xlsx.charts import Chart
+    from dunning.io.xlsx.edit import WorkbookEdit
+    from dunning.render.sheet_layout import SheetLayout
 
 Row = Mapping[str, object]
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
@@ -156,6 +156,9 @@ class FileWorkbook:
         if (not self._appends and not self._sheets and not self._charts
                 and not any(u for _, u in self._updates)):
             return
+        from dunning.io.report_styles import sheet_format
+        from dunning.io.xlsx.edit import WorkbookEdit
+
         self.close()
         with WorkbookEdit(self.path, backups=self.backups) as edit:
             for table, updates in self._updates:
@@ -194,6 +197,8 @@ class FileWorkbook:
 
 def _date_format(edit: WorkbookEdit) -> str | None:
     """The date format of the workbook's Invoices table (its Invoice Date, else Due Date)."""
+    from dunning.io.xlsx.styles import is_date_format
+
     for column in ("Invoice Date", "Due Date"):
         code = edit.column_format("Invoices", column)
         if code and is_date_format(code):

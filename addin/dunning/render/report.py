@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from dunning.core.aging import DEFAULT_EDGES, TOTAL, Basis, aging_tables
@@ -22,17 +23,41 @@ def aging_report(
 ) -> str:
     """The aging by customer, with names, bucket totals and counts."""
     amounts, counts = aging_tables(frame, as_of, edges, basis)
-    names = frame.drop_duplicates("customer").set_index("customer")["customer_name"]
-    shown = amounts.map(money)
-    shown.index.name = None
-    named = [names.get(c, "") if c != TOTAL else "" for c in amounts.index]
-    if any(name not in ("", customer) for name, customer in zip(named, amounts.index,
-                                                                 strict=True)):
-        shown.insert(0, "Name", named)
-    shown.insert(len(shown.columns) - len(amounts.columns), "Items", counts[TOTAL].astype(str))
+    customers = [str(customer) for customer in amounts.index]
+    columns: list[tuple[str, list[str]]] = []
+    if (frame["customer_name"] != frame["customer"]).any():  # (else no name to show)
+        first = np.flatnonzero(~frame["customer"].duplicated().to_numpy())  # each one's first
+        names = dict(zip(frame["customer"].iloc[first].tolist(),
+                         frame["customer_name"].iloc[first].tolist(), strict=True))
+        named = [names.get(c, "") if c != TOTAL else "" for c in customers]
+        if any(name not in ("", customer) for name, customer in zip(named, customers,
+                                                                     strict=True)):
+            columns.append(("Name", [str(name) for name in named]))
+    grid = amounts.to_numpy().tolist()
+    labels = [str(label) for label in amounts.columns]
+    columns += [(label, [money(row[j]) for row in grid]) for j, label in enumerate(labels)]
+    columns.insert(len(columns) - len(labels), ("Items", [str(n) for n in counts[TOTAL]]))
     days = "days past due" if basis == "due" else "days since invoice date"
     title = f"Aging by customer as of {as_of:%Y-%m-%d} ({days})"
-    return f"{title}\n{shown.to_string()}"
+    return f"{title}\n{_text_table(customers, columns)}"
+
+
+_ESCAPES = str.maketrans({"\t": "\\t", "\r": "\\r", "\n": "\\n"})
+
+
+def _text_table(index: list[str], columns: list[tuple[str, list[str]]]) -> str:
+    """Rows under a header, laid out as pandas' `DataFrame.to_string` lays out text cells
+    (index left-aligned, each column right-aligned to its widest cell, one space between,
+    tabs and line breaks shown escaped), at a small part of its cost for 2,000 customers."""
+    keys = [key.translate(_ESCAPES) for key in index]
+    width = max(map(len, keys), default=0)
+    laid = [[""] + keys]
+    for header, cells in columns:
+        shown = [f" {cell.translate(_ESCAPES)}" for cell in cells]
+        size = max(len(header), *map(len, shown)) if shown else len(header)
+        laid.append([header.rjust(size), *(cell.rjust(size) for cell in shown)])
+    laid[0] = [key.ljust(width) for key in laid[0]]
+    return "\n".join(" ".join(line) for line in zip(*laid, strict=True))
 
 
 def kpi_report(frame: pd.DataFrame, as_of: dt.date, *, days: int = 365) -> str:

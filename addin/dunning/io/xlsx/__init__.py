@@ -41,14 +41,32 @@ Public API:
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from dunning.io.xlsx.edit import RowValues, WorkbookEdit
 from dunning.io.xlsx.errors import UnsupportedWorkbookError, WorkbookLockedError
 from dunning.io.xlsx.locks import Owner, find_owner
-from dunning.io.xlsx.sheets import ReplaceResult
-from dunning.io.xlsx.tables import AppendResult
+
+if TYPE_CHECKING:
+    from dunning.io.xlsx.edit import RowValues, WorkbookEdit
+    from dunning.io.xlsx.sheets import ReplaceResult
+    from dunning.io.xlsx.tables import AppendResult
+
+_LATER = {"RowValues": "dunning.io.xlsx.edit", "WorkbookEdit": "dunning.io.xlsx.edit",
+          "ReplaceResult": "dunning.io.xlsx.sheets", "AppendResult": "dunning.io.xlsx.tables"}
+"""The writer's names imported when first used, so that reading a workbook (which uses
+`package` and `locks`) does not load the writer."""
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - whichever name the writer offers
+    where = _LATER.get(name)
+    if where is None:
+        raise AttributeError(f"module 'dunning.io.xlsx' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "AppendResult",
@@ -72,6 +90,8 @@ def append_rows(
     lists with one value per table column. Text is always written as literal
     text; calculated columns are filled by the table's formula.
     """
+    from dunning.io.xlsx.edit import WorkbookEdit
+
     with WorkbookEdit(path, backups=backups) as book:
         return book.append_rows(table, rows)
 
@@ -80,5 +100,7 @@ def replace_sheet(
     path: str | os.PathLike[str], sheet: str, rows: Sequence[Sequence[object]], *, backups: int = 1
 ) -> ReplaceResult:
     """Replace every cell of the Dunning-owned sheet `sheet` (created if missing)."""
+    from dunning.io.xlsx.edit import WorkbookEdit
+
     with WorkbookEdit(path, backups=backups) as book:
         return book.replace_sheet(sheet, rows)

@@ -1,0 +1,112 @@
+"""A workbook's invoices read by fastexcel in a thread while the command imports pandas.
+
+`dunning aging BOOK.xlsx` spends about a third of a second importing pandas before it
+reads a cell; fastexcel reads a sheet in Rust without holding Python's lock, so the two
+can run side by side on a second core. `start` begins the read the ledger will ask for
+(the Invoices table, else the sheet `dunning.io.reading` would choose), importing
+neither pandas nor numpy; `dunning.io.sheet_arrow` takes the result (`taken`) when it
+asks for the same table or sheet of the same, unchanged file, and reads it itself
+otherwise. Nothing is decided here: every rule of the fast path (`sheet_arrow`) and of
+the file checks (`reading.check_workbook_file`) runs on the result as on its own read.
+A file whose zip would unzip past the writer's bounds (`check_expansion`) is not read
+here at all, nor is anything that is not a zip: the main path refuses those, with its
+messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import zipfile
+from pathlib import Path
+
+INVOICES = "Invoices"
+_READS: dict[Path, _Read] = {}
+
+
+class _Read:
+    """One read in its thread: the key ("table" or "sheet", name) and fastexcel's result."""
+
+    def __init__(self, path: Path, sheet: str | None, table: str | None) -> None:
+        self.path = path
+        self.sheet = sheet
+        self.table = table
+        self.stamp = _stamp(path)
+        self.key: tuple[str, str] | None = None
+        self.result: tuple[object, object, object] | None = None
+        self.thread = threading.Thread(target=self._run, name="dunning-prefetch", daemon=True)
+
+    def _run(self) -> None:
+        with contextlib.suppress(Exception):  # any failure: the main path reads it itself
+            self._read()
+
+    def _read(self) -> None:
+        from dunning.io.xlsx.package import check_expansion
+
+        with zipfile.ZipFile(self.path) as archive:  # bounds first, as the main path does
+            check_expansion(self.path.name, archive.infolist())
+        import fastexcel
+
+        log = logging.getLogger("fastexcel")
+        level = log.level
+        log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
+        try:
+            reader = fastexcel.read_excel(str(self.path))
+            tables = reader.table_names() if self.sheet is None else []
+            wanted = self.table or (INVOICES if INVOICES in tables else None)
+            if wanted is not None:
+                named = [name for name in tables if name.casefold() == wanted.casefold()]
+                if named:
+                    loaded = reader.load_table(named[0], dtype_coercion="strict",
+                                               schema_sample_rows=None)
+                    self.key = ("table", named[0])
+                    self.result = (loaded, loaded.to_arrow(), None)
+                return
+            sheets = reader.sheet_names
+            name = self.sheet or (INVOICES if INVOICES in sheets else sheets[0])
+            loaded = reader.load_sheet(name, dtype_coercion="strict", schema_sample_rows=None)
+            batch, errors = loaded.to_arrow_with_errors()
+            self.key = ("sheet", name)
+            self.result = (loaded, batch, errors)
+        finally:
+            log.setLevel(level)
+
+
+def start(source: str | Path, *, sheet: str | None = None, table: str | None = None) -> None:
+    """Begin reading the invoices of the workbook at `source` in a thread (see the module
+    docstring); nothing for a CSV export, a file that is not a zip, or one already begun."""
+    path = Path(source).resolve()
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or path in _READS:
+        return
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                return
+    except OSError:
+        return
+    read = _Read(path, sheet, table)
+    _READS[path] = read
+    read.thread.start()
+
+
+def taken(path: Path, kind: str, name: str) -> tuple[object, object, object] | None:
+    """fastexcel's (loaded object, Arrow batch, cell errors) for the `kind` ("table" or
+    "sheet") named `name` of the file at `path`, when a read begun by `start` holds it and
+    the file has not changed since; else None. Waits for that read to end either way."""
+    read = _READS.pop(Path(path).resolve(), None)
+    if read is None:
+        return None
+    read.thread.join()
+    if read.key != (kind, name) or read.result is None or _stamp(read.path) != read.stamp:
+        return None
+    return read.result
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
