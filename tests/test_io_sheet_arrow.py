@@ -27,8 +27,19 @@ def _write(path: Path, rows: list[list[object]], *, start: tuple[int, int] = (0,
            table: bool = False) -> Path:
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("Invoices")
+    _write_cells(book, sheet, rows, start)
+    if table:
+        sheet.add_table(0, 0, len(rows) - 1, len(rows[0]) - 1, {
+            "name": "Invoices", "columns": [{"header": h} for h in rows[0]]})
+    book.close()
+    return path
+
+
+def _write_cells(book, sheet, rows: list[list[object]], start: tuple[int, int], *,
+                 first: int = 0) -> None:
+    """Each cell as Excel would hold it: dates as dated numbers, text, booleans, numbers."""
     dates = book.add_format({"num_format": "yyyy-mm-dd"})
-    for r, values in enumerate(rows):
+    for r, values in enumerate(rows[first:], start=first):
         for c, value in enumerate(values):
             where = (start[0] + r, start[1] + c)
             if isinstance(value, dt.datetime):
@@ -39,11 +50,6 @@ def _write(path: Path, rows: list[list[object]], *, start: tuple[int, int] = (0,
                 sheet.write_boolean(*where, value)
             elif value is not None:
                 sheet.write(*where, value)
-    if table:
-        sheet.add_table(0, 0, len(rows) - 1, len(rows[0]) - 1, {
-            "name": "Invoices", "columns": [{"header": h} for h in rows[0]]})
-    book.close()
-    return path
 
 
 def _by_rows(path: Path):
@@ -183,16 +189,7 @@ def _table_book(path: Path, rows: list[list[object]], *, start: tuple[int, int] 
                 totals: bool = False) -> Path:
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("Ledger")
-    dates = book.add_format({"num_format": "yyyy-mm-dd"})
-    for r, values in enumerate(rows[1:], start=1):
-        for c, value in enumerate(values):
-            where = (start[0] + r, start[1] + c)
-            if isinstance(value, dt.datetime):
-                sheet.write_datetime(*where, value, dates)
-            elif isinstance(value, str):
-                sheet.write_string(*where, value)
-            elif value is not None:
-                sheet.write(*where, value)
+    _write_cells(book, sheet, rows, start, first=1)  # the header is the table's
     last = start[0] + len(rows) - 1 + (1 if totals else 0)
     sheet.add_table(start[0], start[1], last, start[1] + len(rows[0]) - 1, {
         "name": "Invoices", "total_row": totals,

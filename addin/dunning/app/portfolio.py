@@ -100,8 +100,8 @@ def portfolio(folder: str | Path, out: str | Path, *, as_of: dt.date, now: dt.da
     write_portfolio(out, rolled, as_of=as_of, made=now)
     unread = tuple(Issue(f"could not be read: {client.error}", severity="warning",
                          sheet=client.file) for client in clients if client.error)
-    failed = f"; {len(unread)} could not be read (listed on its Clients sheet): " \
-        f"{', '.join(rolled.failed)}" if unread else ""
+    failed = f"; {len(unread)} could not be read: {', '.join(rolled.failed)} (why: on its " \
+        "Clients sheet)" if unread else ""
     return ActionResult("Portfolio", f"{len(paths) - len(unread)} of {len(paths)} client "
                         f"workbook(s) read as of {as_of:%Y-%m-%d}, written to {out}{failed}.",
                         data=rolled, warnings=unread)

@@ -20,7 +20,9 @@ import logging
 import os
 import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 INVOICES = "Invoices"
 _READS: dict[Path, _Read] = {}
@@ -49,29 +51,60 @@ class _Read:
             check_expansion(self.path.name, archive.infolist())
         import fastexcel
 
-        log = logging.getLogger("fastexcel")
-        level = log.level
-        log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
-        try:
+        with _quiet_fastexcel():
             reader = fastexcel.read_excel(str(self.path))
             tables = reader.table_names() if self.sheet is None else []
             wanted = self.table or (INVOICES if INVOICES in tables else None)
             if wanted is not None:
                 named = [name for name in tables if name.casefold() == wanted.casefold()]
                 if named:
-                    loaded = reader.load_table(named[0], dtype_coercion="strict",
-                                               schema_sample_rows=None)
+                    self.result = load(reader, "table", named[0])
                     self.key = ("table", named[0])
-                    self.result = (loaded, loaded.to_arrow(), None)
                 return
             sheets = reader.sheet_names
             name = self.sheet or (INVOICES if INVOICES in sheets else sheets[0])
-            loaded = reader.load_sheet(name, dtype_coercion="strict", schema_sample_rows=None)
-            batch, errors = loaded.to_arrow_with_errors()
+            self.result = load(reader, "sheet", name)
             self.key = ("sheet", name)
-            self.result = (loaded, batch, errors)
-        finally:
-            log.setLevel(level)
+
+
+def load(reader: Any, kind: str, name: str) -> tuple[object, object, object]:  # noqa: ANN401
+    """fastexcel's (loaded object, Arrow batch, cell errors) for the `kind` ("table" or
+    "sheet") named `name`, each column of one kind or refused (strict); a table's cell
+    errors are not asked for (its blank and error cells are blank either way)."""
+    if kind == "table":
+        loaded = reader.load_table(name, dtype_coercion="strict", schema_sample_rows=None)
+        return loaded, loaded.to_arrow(), None
+    loaded = reader.load_sheet(name, dtype_coercion="strict", schema_sample_rows=None)
+    batch, errors = loaded.to_arrow_with_errors()
+    return loaded, batch, errors
+
+
+def read(path: Path, kind: str, name: str) -> tuple[object, object, object] | None:
+    """The `kind` named `name` of the workbook at `path` as `load` gives it: the early read's
+    result when it holds this one (`taken`), else read now; None when fastexcel refuses it
+    (mixed columns, odd files: calamine's rows decide)."""
+    early = taken(path, kind, name)
+    if early is not None:
+        return early
+    with _quiet_fastexcel():
+        try:
+            import fastexcel
+
+            return load(fastexcel.read_excel(str(path)), kind, name)
+        except Exception:  # noqa: BLE001 - whatever fastexcel refuses, the old path reads
+            return None
+
+
+@contextlib.contextmanager
+def _quiet_fastexcel() -> Iterator[None]:
+    """fastexcel's "falling back to string" for an empty column is no news to a user."""
+    log = logging.getLogger("fastexcel")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def start(source: str | Path, *, sheet: str | None = None, table: str | None = None) -> None:

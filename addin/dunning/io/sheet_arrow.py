@@ -19,7 +19,6 @@ the caller reads the sheet's rows as before.
 
 from __future__ import annotations
 
-import logging
 import re
 import zipfile
 from pathlib import Path
@@ -46,28 +45,14 @@ _HEAD = 1 << 16
 def sheet_frame(path: Path, sheet: str) -> pd.DataFrame | None:
     """The sheet as a frame of Arrow-backed columns (header as column names), or None when the
     fast path cannot promise calamine's reading (see the module docstring)."""
-    try:
-        import fastexcel
-        import pyarrow as pa
-    except ImportError:  # pragma: no cover - both are dependencies
-        return None
+    import pyarrow as pa
+
     if not _header_at_a1(path, sheet):
         return None
-    early = prefetch.taken(path, "sheet", sheet)  # (read while pandas was imported)
-    if early is not None:
-        loaded, batch, errors = early
-    else:
-        log = logging.getLogger("fastexcel")
-        level = log.level
-        log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
-        try:
-            loaded = fastexcel.read_excel(str(path)).load_sheet(
-                sheet, dtype_coercion="strict", schema_sample_rows=None)
-            batch, errors = loaded.to_arrow_with_errors()
-        except Exception:  # mixed columns, odd files: calamine's rows decide
-            return None
-        finally:
-            log.setLevel(level)
+    found = prefetch.read(path, "sheet", sheet)  # (perhaps read while pandas was imported)
+    if found is None:
+        return None
+    loaded, batch, errors = found
     if errors is not None and errors.errors:
         return None
     columns = loaded.selected_columns
@@ -94,29 +79,15 @@ def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int] |
     calamine, or fastexcel failing, returns None. Blank and error cells are blank either way
     (calamine's table rows give "" for both, fastexcel a null).
     """
-    try:
-        import fastexcel
-        import pyarrow as pa
-    except ImportError:  # pragma: no cover - both are dependencies
-        return None
+    import pyarrow as pa
+
     header_row = _table_header_row(path, table)
     if header_row is None:
         return None
-    early = prefetch.taken(path, "table", table)  # (read while pandas was imported)
-    if early is not None:
-        loaded, batch, _ = early
-    else:
-        log = logging.getLogger("fastexcel")
-        level = log.level
-        log.setLevel(logging.ERROR)  # "falling back to string" for an empty column is no news
-        try:
-            loaded = fastexcel.read_excel(str(path)).load_table(
-                table, dtype_coercion="strict", schema_sample_rows=None)
-            batch = loaded.to_arrow()
-        except Exception:  # mixed columns, odd files: calamine's rows decide
-            return None
-        finally:
-            log.setLevel(level)
+    found = prefetch.read(path, "table", table)  # (perhaps read while pandas was imported)
+    if found is None:
+        return None
+    loaded, batch, _ = found
     sheet = loaded.sheet_name
     columns = loaded.selected_columns
     names = [column.name for column in columns]
