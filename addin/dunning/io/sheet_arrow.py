@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
@@ -45,8 +47,6 @@ _HEAD = 1 << 16
 def sheet_frame(path: Path, sheet: str) -> pd.DataFrame | None:
     """The sheet as a frame of Arrow-backed columns (header as column names), or None when the
     fast path cannot promise calamine's reading (see the module docstring)."""
-    import pyarrow as pa
-
     if not _header_at_a1(path, sheet):
         return None
     found = prefetch.read(path, "sheet", sheet)  # (perhaps read while pandas was imported)
@@ -59,13 +59,7 @@ def sheet_frame(path: Path, sheet: str) -> pd.DataFrame | None:
     names = [column.name for column in columns]
     if not _plain_headers(names, columns):
         return None
-    data: dict[int, object] = {}
-    for index, column in enumerate(columns):
-        values = _column(batch.column(index), column.dtype, pa)
-        if values is None:
-            return None
-        data[index] = values
-    return pd.DataFrame(data, copy=False).set_axis(names, axis=1)
+    return _frame(batch, columns, names)
 
 
 def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int] | None:
@@ -79,8 +73,6 @@ def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int] |
     calamine, or fastexcel failing, returns None. Blank and error cells are blank either way
     (calamine's table rows give "" for both, fastexcel a null).
     """
-    import pyarrow as pa
-
     header_row = _table_header_row(path, table)
     if header_row is None:
         return None
@@ -94,13 +86,23 @@ def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int] |
     if (len(set(names)) != len(names) or batch.num_columns != len(columns)
             or any(column.column_name_from != "provided" for column in columns)):
         return None
+    frame = _frame(batch, columns, names)
+    return None if frame is None else (frame, sheet, header_row)
+
+
+def _frame(batch: Any, columns: Sequence[Any],  # noqa: ANN401 - fastexcel's objects
+           names: list[str]) -> pd.DataFrame | None:
+    """fastexcel's columns as the frame's, each converted as the ledger reads it; None when
+    one of them is of a kind the fast path leaves to calamine."""
+    import pyarrow as pa
+
     data: dict[int, object] = {}
     for index, column in enumerate(columns):
         values = _column(batch.column(index), column.dtype, pa)
         if values is None:
             return None
         data[index] = values
-    return pd.DataFrame(data, copy=False).set_axis(names, axis=1), sheet, header_row
+    return pd.DataFrame(data, copy=False).set_axis(names, axis=1)
 
 
 _TABLE_REF = re.compile(r"\$?[A-Z]+\$?([0-9]+):\$?[A-Z]+\$?[0-9]+")
