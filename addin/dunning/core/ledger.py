@@ -236,9 +236,10 @@ def build_ledger(
     aliases do not find (`{"due_date": "Net Due"}`); `dayfirst` fixes the order
     of numeric text dates (inferred from the column when None); `sheet` and
     `header_row` place messages (`Invoices!D7`), and `first_column` (the sheet column of the
-    table's first, from 1) their letters, for a table that does not start at column A. `warnings=False` leaves out the
-    warnings about the rows (repeated numbers and the like) for a caller that shows
-    none, such as a worksheet function; errors are raised all the same.
+    table's first, from 1) their letters, for a table that does not start at column A.
+    `warnings=False` leaves out the warnings about the rows (repeated numbers and the like)
+    for a caller that shows none, such as a worksheet function; errors are raised all the
+    same.
     """
     source = _read_source(table, header_row)
     columns, issues = match_columns(source.headers, mapping, sheet=sheet, header_row=header_row,
