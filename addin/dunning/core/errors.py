@@ -9,7 +9,7 @@ result and are printed beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 SETTINGS_SHEET = "Settings"
 """The sheet of the Settings and Stages tables, as issues about them name it."""
@@ -112,9 +112,9 @@ PLACE = "dunning.place"
 """The key of a table frame's `attrs` that holds its `TablePlace` (set by the workbook readers)."""
 
 
-def place_of(frame: Any, sheet: str) -> TablePlace:  # noqa: ANN401 - a DataFrame or None
-    """The place a table's frame was read from, else a table at the top of sheet `sheet`
-    whose column letters are not known (a frame built by hand)."""
+def place_of(frame: object, sheet: str) -> TablePlace:
+    """The place a table's frame (a DataFrame, or None) was read from, else a table at the
+    top of sheet `sheet` whose column letters are not known (a frame built by hand)."""
     attrs = getattr(frame, "attrs", None) or {}
     found = attrs.get(PLACE)
     return found if isinstance(found, TablePlace) else TablePlace(sheet)
