@@ -207,7 +207,7 @@ def test_a_9999_log_date_in_a_real_workbook_is_one_error_line(book, capsys):
         assert main([*command, "--as-of", "2026-11-23"]) == 1, command
         err = capsys.readouterr().err
         assert err.count("Error: ") == 1 and "Traceback" not in err, command
-        assert "ContactLog row 2 (Timestamp)" in err and "9999-12-31" in err, command
+        assert "ContactLog!A2 (Timestamp)" in err and "9999-12-31" in err, command
         assert book.read_bytes() == before
 
 

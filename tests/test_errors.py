@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 from openpyxl.utils import get_column_letter
 
-from dunning.core.errors import DunningInputError, Issue, column_letter
+from dunning.core.errors import PLACE, DunningInputError, Issue, TablePlace, column_letter, place_of
 
 
 @pytest.mark.parametrize(("place", "location"), [
@@ -95,3 +95,18 @@ def test_column_letters(index, letter):
 
 def test_column_letters_agree_with_openpyxl_for_every_excel_column():
     assert all(column_letter(index) == get_column_letter(index + 1) for index in range(16384))
+
+
+@pytest.mark.parametrize("first_column", [1, 2, 3, 26, 27, 700])
+def test_a_tables_letters_count_from_its_first_sheet_column(first_column):
+    for index in (0, 1, 4, 25, 26, 700):
+        assert column_letter(index, first_column) == get_column_letter(first_column + index)
+
+
+def test_a_table_place_names_the_sheet_row_and_letter_of_a_body_cell():
+    place = TablePlace("Clients", header_row=4, first_column=3)  # a table at C4
+    assert (place.row(0), place.letter(0), place.letter(3)) == (5, "C", "F")
+    assert TablePlace("Customers").letter(3) is None  # a frame without its place: no letter
+    frame = type("Frame", (), {"attrs": {PLACE: place}})()
+    assert place_of(frame, "Customers") == place
+    assert place_of(None, "Customers") == TablePlace("Customers")

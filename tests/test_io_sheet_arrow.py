@@ -54,9 +54,9 @@ def _write_cells(book, sheet, rows: list[list[object]], start: tuple[int, int], 
 
 def _by_rows(path: Path):
     """The ledger (or the error) today's path gives: calamine's rows into the builder."""
-    rows, sheet, header_row = read_table_rows(path)
+    rows, sheet, header_row, first_column = read_table_rows(path)
     try:
-        return build_ledger(rows, sheet=sheet, header_row=header_row)
+        return build_ledger(rows, sheet=sheet, header_row=header_row, first_column=first_column)
     except DunningInputError as error:
         return [str(issue) for issue in error.issues]
 
@@ -203,9 +203,9 @@ def test_an_invoices_table_takes_the_fast_path_and_reads_as_its_rows_do(tmp_path
     rows[7][4] = 1e16  # an amount out of range: named by the table's sheet, row and column
     path = _table_book(tmp_path / "book.xlsx", rows, start=(2, 1))
     found = table_arrow_frame(path, "Invoices")
-    assert found is not None and found[1:] == ("Ledger", 3)  # the header is sheet row 3
+    assert found is not None and found[1:] == ("Ledger", 3, 2)  # the header is at sheet B3
     slow = _by_rows(path)
-    assert any(message.startswith("Ledger!") and "10 (Amount)" in message for message in slow)
+    assert "Ledger!F10 (Amount)" in [message.split(":")[0] for message in slow]  # not E10
     monkeypatch.setattr(reading, "read_table_rows", _refuse)
     assert _by_file(path) == slow
     del rows[7]

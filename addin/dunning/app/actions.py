@@ -231,8 +231,7 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
 def _known_stage(workbook: Workbook, stage: str) -> str:
     """A stage named in the Stages table (or the default stages), as the policy spells it."""
     stages = read_table_frame(workbook, "Stages")
-    rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
-    names = [known.name for known in policy_from_settings(None, rows).stages]
+    names = [known.name for known in policy_from_settings(None, stages).stages]
     wanted = stage.strip().lower()
     if wanted not in names:
         raise DunningInputError([Issue(f"no stage named {stage!r}; stages are "

@@ -201,8 +201,7 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         documents = attachments.read_documents(  # issue 14
             workbook, cast(WorkbookSettings, book.settings), book.path)
     settings = cast(WorkbookSettings, book.settings)  # open_book read every setting, once
-    stage_rows = None if stages is None else [list(stages.columns), *stages.to_numpy().tolist()]
-    policy = settings.policy(stage_rows)
+    policy = settings.policy(stages)  # (the frame: its cells are named where the table sits)
     if start_at_due_stage:
         policy = replace(policy, start_at_due_stage=True)
     templates = TemplateSet.default()

@@ -102,15 +102,17 @@ def normal_header(header: object) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """Where a ledger field was found: its position and header in the source."""
+    """Where a ledger field was found: its position and header in the source, and the sheet
+    column (from 1) of the source's first column, so its letter is the sheet's."""
 
     field: str
     index: int
     header: str
+    first_column: int = 1
 
     @property
     def letter(self) -> str:
-        return column_letter(self.index)
+        return column_letter(self.index, self.first_column)
 
 
 def match_columns(
@@ -119,8 +121,12 @@ def match_columns(
     *,
     sheet: str | None = None,
     header_row: int = 1,
+    first_column: int = 1,
 ) -> tuple[dict[str, Column], list[Issue]]:
     """Map ledger fields to source columns; raise when a required field has no column.
+
+    `header_row` and `first_column` (the sheet row and column, from 1, of the first header)
+    place messages and the columns' letters as the sheet shows them.
 
     Returns the columns found and warnings (a header matched twice, a mapping
     naming an unknown field). The customer id column is preferred to a name
@@ -141,7 +147,7 @@ def match_columns(
                 f"but row {header_row} has no such header; headers are: "
                 f"{_header_list(headers)}", sheet=sheet, row=header_row)])
         index = normal.index(wanted)
-        found[field] = Column(field, index, str(headers[index]))
+        found[field] = Column(field, index, str(headers[index]), first_column)
 
     taken = {column.index for column in found.values()}
     for field, aliases in FIELD_ALIASES.items():
@@ -151,12 +157,12 @@ def match_columns(
             positions = [i for i, name in enumerate(normal) if name == alias and i not in taken]
             if positions:
                 index = positions[0]
-                found[field] = Column(field, index, str(headers[index]))
+                found[field] = Column(field, index, str(headers[index]), first_column)
                 taken.add(index)
                 if len(positions) > 1:
                     issues.append(Issue(
                         f"two columns are headed {headers[index]!r}; using column "
-                        f"{column_letter(index)} for the {FIELD_LABELS[field]}",
+                        f"{column_letter(index, first_column)} for the {FIELD_LABELS[field]}",
                         severity="warning", sheet=sheet, row=header_row))
                 break
 

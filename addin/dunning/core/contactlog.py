@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dunning.core.errors import DunningInputError, Issue
+from dunning.core.errors import DunningInputError, Issue, TablePlace, place_of
 from dunning.core.parse import (
     AMOUNT_RANGE,
     DATE_RANGE,
@@ -219,26 +219,29 @@ def _promise_problems(contact: Contact) -> list[Issue]:
     return problems
 
 
-def contact_log_frame(table: pd.DataFrame | None) -> pd.DataFrame:
+def contact_log_frame(table: pd.DataFrame | None,
+                      place: TablePlace | None = None) -> pd.DataFrame:
     """The ContactLog table's values as a frame with `CONTACT_LOG_COLUMNS` (empty if absent).
 
     A date, time stamp or amount that cannot be one (text that is no date, 9999-12-31, -5,
     1e308, a 400-digit number) raises `DunningInputError` naming each ContactLog cell: read
     as a blank or wrapped round into another century, it would silently turn a promise or
-    a follow-up date into something else. Rows are counted from a header in row 1, where
-    the template puts the table.
+    a follow-up date into something else. The cell is named where the table sits (`place`,
+    else the one its frame was read with, else a table at the top of a ContactLog sheet,
+    letters unknown).
     """
     if table is None or table.empty:
         return pd.DataFrame({
             name: pd.Series(dtype="datetime64[ns]" if name in _DATE_COLUMNS else
                             float if name in _AMOUNT_COLUMNS else object)
             for name in CONTACT_LOG_COLUMNS})
+    place = place or place_of(table, CONTACT_LOG_TABLE)
     missing = [h for h in CONTACT_LOG_HEADERS
                if h not in table.columns and h not in OPTIONAL_HEADERS]
     if missing:
         raise DunningInputError([Issue(
             f"the ContactLog table lacks the columns {', '.join(missing)}",
-            sheet=CONTACT_LOG_TABLE, row=1)])
+            sheet=place.sheet, row=place.header_row)])
     columns: dict[str, object] = {}
     issues: list[Issue] = []
     for header, name in zip(CONTACT_LOG_HEADERS, CONTACT_LOG_COLUMNS, strict=True):
@@ -262,7 +265,8 @@ def contact_log_frame(table: pd.DataFrame | None) -> pd.DataFrame:
             columns[name] = parse_text(values).values
         for position in np.flatnonzero(bad) if bad is not None else ():
             issues.append(Issue(f"expected {expected}; correct the cell",
-                                sheet=CONTACT_LOG_TABLE, row=int(position) + 2, column=header,
+                                sheet=place.sheet, row=place.row(position), column=header,
+                                column_letter=place.letter(list(table.columns).index(header)),
                                 value=shown_value(values[position])))
     if issues:
         raise DunningInputError(issues)

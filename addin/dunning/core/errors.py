@@ -72,11 +72,49 @@ class DunningInputError(ValueError):
         super().__init__("\n".join(shown) if shown else "invalid input")
 
 
-def column_letter(index: int) -> str:
-    """Spreadsheet letter for a 0-based column index (0 -> A, 26 -> AA)."""
+def column_letter(index: int, first_column: int = 1) -> str:
+    """Spreadsheet letter of a table's 0-based column `index` (0 -> A, 26 -> AA), the table's
+    first column being the sheet's column `first_column` (from 1: a table at C4 has 3, and its
+    column 0 is C). The one place letters are made."""
     letters = ""
-    index += 1
+    index += first_column
     while index:
         index, remainder = divmod(index - 1, 26)
         letters = chr(65 + remainder) + letters
     return letters
+
+
+@dataclass(frozen=True)
+class TablePlace:
+    """Where a table sits on its sheet, so that a body cell is named as Excel shows it.
+
+    `header_row` is the sheet row of the header (from 1), `first_column` the sheet column
+    of the table's first column (from 1, A); None when the column is not known (a frame
+    handed in without its place), and then no letter is named.
+    """
+
+    sheet: str
+    header_row: int = 1
+    first_column: int | None = None
+
+    def row(self, position: int) -> int:
+        """The sheet row of body row `position` (from 0)."""
+        return self.header_row + 1 + int(position)
+
+    def letter(self, index: int | None) -> str | None:
+        """The sheet letter of the table's column `index` (from 0), None when not known."""
+        if index is None or self.first_column is None:
+            return None
+        return column_letter(index, self.first_column)
+
+
+PLACE = "dunning.place"
+"""The key of a table frame's `attrs` that holds its `TablePlace` (set by the workbook readers)."""
+
+
+def place_of(frame: object, sheet: str) -> TablePlace:
+    """The place a table's frame (a DataFrame, or None) was read from, else a table at the
+    top of sheet `sheet` whose column letters are not known (a frame built by hand)."""
+    attrs = getattr(frame, "attrs", None) or {}
+    found = attrs.get(PLACE)
+    return found if isinstance(found, TablePlace) else TablePlace(sheet)

@@ -221,6 +221,7 @@ def build_ledger(
     decimal: str = ".",
     sheet: str | None = "Invoices",
     header_row: int = 1,
+    first_column: int = 1,
     warnings: bool = True,
 ) -> Ledger:
     """Turn an invoice table into a clean `Ledger`; raise `DunningInputError` naming each bad cell.
@@ -234,12 +235,15 @@ def build_ledger(
     are skipped and reported. `mapping` names the header of any field the
     aliases do not find (`{"due_date": "Net Due"}`); `dayfirst` fixes the order
     of numeric text dates (inferred from the column when None); `sheet` and
-    `header_row` place messages (`Invoices!D7`). `warnings=False` leaves out the
-    warnings about the rows (repeated numbers and the like) for a caller that shows
-    none, such as a worksheet function; errors are raised all the same.
+    `header_row` place messages (`Invoices!D7`), and `first_column` (the sheet column of the
+    table's first, from 1) their letters, for a table that does not start at column A.
+    `warnings=False` leaves out the warnings about the rows (repeated numbers and the like)
+    for a caller that shows none, such as a worksheet function; errors are raised all the
+    same.
     """
     source = _read_source(table, header_row)
-    columns, issues = match_columns(source.headers, mapping, sheet=sheet, header_row=header_row)
+    columns, issues = match_columns(source.headers, mapping, sheet=sheet, header_row=header_row,
+                                    first_column=first_column)
     builder = _LedgerBuilder(source, columns, sheet, dayfirst, decimal)
     frame = builder.build(warnings=warnings)
     errors = [issue for issue in builder.issues if issue.severity == "error"]

@@ -218,13 +218,20 @@ def plans_from_rows(rows: Sequence[Sequence[object]], sheet: str = SHEET, *,
 
     `rows` are the sheet's values with the header row first, as calamine or
     xlwings give them (dates as dates, serial numbers or text; blanks as None or
-    ""). Blank rows are skipped. Raises DunningInputError with one issue per
-    missing header or bad cell, naming the sheet, row and column.
+    ""). Blank rows are skipped. The header is the first row holding a Plan header, so a
+    sheet's rows from A1 whose plans are a table lower down (at C4, below a title, say) are
+    read from it, at sheet row `header_row` plus the rows above it (the rows' cells count
+    from column A, so the letters are the sheet's); without one it is the first row. Raises
+    DunningInputError with one issue per missing header or bad cell, naming the sheet, row
+    and column.
     """
     rows = trim_trailing_blank_rows([list(_cells(row)) for row in rows])
+    above = next((index for index, row in enumerate(rows)
+                  if any(_text(cell).strip().lower() == "plan" for cell in row)), 0)
+    rows = rows[above:]
     if not rows:
         return _empty_plans()
-    reader = _SheetReader(rows, sheet, header_row)
+    reader = _SheetReader(rows, sheet, header_row + above)
     frame = reader.read()
     if reader.issues:
         raise DunningInputError(reader.issues)

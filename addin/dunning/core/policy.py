@@ -117,7 +117,14 @@ import pandas as pd
 from dunning.core.aging import age_items
 from dunning.core.columns import normal_header
 from dunning.core.contactlog import STAGE_OUTCOMES, STATE_OUTCOMES
-from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, column_letter
+from dunning.core.errors import (
+    PLACE,
+    SETTINGS_SHEET,
+    DunningInputError,
+    Issue,
+    TablePlace,
+    place_of,
+)
 from dunning.core.ledger import Ledger
 from dunning.core.parse import (
     AMOUNT_RANGE,
@@ -476,7 +483,8 @@ def policy_from_settings(
     these (`WorkbookSettings.policy`), naming each unusable cell there.
     `stages_rows` has its header first (Stage, Days From Due, Action, Template),
     as xlwings or calamine pass a range; None or no data rows means the default
-    stages. `stages_first_column` (1-based, F in the template) places messages.
+    stages. `stages_first_column` (1-based, F in the template) places messages, a table in
+    row 1 of the Settings sheet; a frame read from a workbook carries where its table sits.
     Raises `DunningInputError` naming every unusable Stages cell, and ValueError for
     settings no policy can have (`Policy`).
     """
@@ -556,7 +564,9 @@ def _stages_from_rows(
 ) -> tuple[Stage, ...]:
     if rows is None:
         return ()
+    place = TablePlace(SETTINGS_SHEET, 1, first_column)
     if isinstance(rows, pd.DataFrame):
+        place = place_of(rows, SETTINGS_SHEET) if PLACE in rows.attrs else place
         rows = [list(rows.columns), *rows.to_numpy(dtype=object).tolist()]
     rows = [list(row) for row in rows]
     if not rows:
@@ -568,7 +578,7 @@ def _stages_from_rows(
     for key in ("stage", "daysfromdue"):
         if key not in where:
             issues.append(Issue(f"the Stages table has no {wanted[key]!r} column",
-                                sheet=SETTINGS_SHEET, row=1))
+                                sheet=place.sheet, row=place.header_row))
     if "stage" not in where or "daysfromdue" not in where:
         return ()
 
@@ -577,14 +587,13 @@ def _stages_from_rows(
         return row[index] if index is not None and index < len(row) else None
 
     def issue(row_number: int, key: str, message: str, value: object) -> None:
-        issues.append(Issue(message, sheet=SETTINGS_SHEET, row=row_number, column=wanted[key],
-                            column_letter=column_letter(first_column - 1 + where[key]),
-                            value=value))
+        issues.append(Issue(message, sheet=place.sheet, row=row_number, column=wanted[key],
+                            column_letter=place.letter(where[key]), value=value))
 
     stages: list[Stage] = []
     names_seen: set[str] = set()
     days_seen: set[int] = set()
-    for row_number, row in enumerate(rows[1:], start=2):
+    for row_number, row in enumerate(rows[1:], start=place.header_row + 1):
         if all(is_blank(value) for value in row):
             continue
         name = "" if is_blank(cell(row, "stage")) else str(cell(row, "stage")).strip().lower()

@@ -60,7 +60,8 @@ class ExcelWorkbook:
         sheet, table = found
         values = _rows(table.range.options(ndim=2).value)
         header = [_header(cell) for cell in values[0]]
-        return TableValues(table.name, sheet.name, int(table.range.row), header, values[1:])
+        return TableValues(table.name, sheet.name, int(table.range.row), header, values[1:],
+                           first_column=int(table.range.column))
 
     def sheet_names(self) -> list[str]:
         return [sheet.name for sheet in self.book.sheets]

@@ -82,8 +82,9 @@ def open_book(
             customers = read_table_frame(workbook, CUSTOMERS_TABLE)
         record = WorkbookSettings()
         if found is not None:  # every setting, read once, each problem named by its row
-            rows, settings_sheet, header_row = found
-            record = read_settings_table(rows, sheet=settings_sheet, header_row=header_row)
+            rows, settings_sheet, header_row, first_column = found
+            record = read_settings_table(rows, sheet=settings_sheet, header_row=header_row,
+                                         first_column=first_column)
         settings, warnings = record, record.warnings
         frame = with_customer_names(ledger.frame, customers)
     if unique_invoices:

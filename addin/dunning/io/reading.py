@@ -83,9 +83,10 @@ def read_invoices(
     fast = _sheet_ledger(source, sheet, table, mapping, dayfirst, decimal)
     if fast is not None:
         return fast
-    rows, sheet_name, header_row = read_table_rows(source, sheet=sheet, table=table)
+    rows, sheet_name, header_row, first_column = read_table_rows(source, sheet=sheet,
+                                                                 table=table)
     return build_ledger(rows, mapping=mapping, dayfirst=dayfirst, decimal=decimal,
-                        sheet=sheet_name, header_row=header_row)
+                        sheet=sheet_name, header_row=header_row, first_column=first_column)
 
 
 def _handed(frame: pd.DataFrame) -> HandedColumns:
@@ -146,9 +147,9 @@ def _sheet_ledger(source: str | Path | Workbook, sheet: str | None, table: str |
         found = table_arrow_frame(path, named[0]) if named else None
         if found is None:
             return None
-        frame, sheet_name, header_row = found
+        frame, sheet_name, header_row, first_column = found
         return build_ledger(frame, mapping=mapping, dayfirst=dayfirst, decimal=decimal,
-                            sheet=sheet_name, header_row=header_row)
+                            sheet=sheet_name, header_row=header_row, first_column=first_column)
     name = sheet or _default_sheet(sheets)
     frame = sheet_frame(path, name) if name in sheets else None
     if frame is None:
@@ -449,15 +450,16 @@ def _compound_stream_names(path: Path, wanted: tuple[str, ...]) -> set[str]:
 
 def read_table_rows(
     source: str | Path | Workbook, *, sheet: str | None = None, table: str | None = None
-) -> tuple[list[list[object]], str, int]:
-    """Rows of a table or sheet, header first; the sheet's name; the header's row number."""
+) -> tuple[list[list[object]], str, int, int]:
+    """Rows of a table or sheet, header first; the sheet's name; the header's row number and
+    the sheet column (from 1) of the first column, so messages name the sheet's cells."""
     _check(source)
     with opened(source) as workbook, _damage_told(workbook):
         return _table_rows(workbook, sheet, table)
 
 
 def _table_rows(workbook: Workbook, sheet: str | None,
-                table: str | None) -> tuple[list[list[object]], str, int]:
+                table: str | None) -> tuple[list[list[object]], str, int, int]:
     if sheet is None:
         tables = workbook.table_names()
         name = table or (INVOICE_TABLE if INVOICE_TABLE in tables else None)
@@ -467,13 +469,14 @@ def _table_rows(workbook: Workbook, sheet: str | None,
                 raise DunningInputError([Issue(
                     f"{workbook.name} has no table named {name!r}; tables: "
                     f"{', '.join(tables) or 'none'}")])
-            return [list(found.columns), *found.rows], found.sheet, found.header_row
+            return ([list(found.columns), *found.rows], found.sheet, found.header_row,
+                    found.first_column)
     sheets = workbook.sheet_names()
     sheet_name = sheet or _default_sheet(sheets)
     if sheet_name not in sheets:
         raise DunningInputError([Issue(
             f"{workbook.name} has no sheet named {sheet_name!r}; sheets: {', '.join(sheets)}")])
-    return workbook.sheet_rows(sheet_name), sheet_name, 1
+    return workbook.sheet_rows(sheet_name), sheet_name, 1, 1
 
 
 def read_table_frame(source: str | Path | Workbook, table: str) -> pd.DataFrame | None:

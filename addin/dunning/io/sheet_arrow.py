@@ -31,6 +31,7 @@ import pandas as pd
 
 from dunning.io import prefetch
 from dunning.io.xlsx.package import rels_part, resolve
+from dunning.io.xlsx.refs import col_number
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -62,10 +63,11 @@ def sheet_frame(path: Path, sheet: str) -> pd.DataFrame | None:
     return _frame(batch, columns, names)
 
 
-def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int] | None:
-    """An Excel table (ListObject) as a frame of Arrow-backed columns, with its sheet and the
-    sheet row of its header (as `FileWorkbook.table` places them); None when the fast path
-    cannot promise what calamine's table rows give.
+def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int, int] | None:
+    """An Excel table (ListObject) as a frame of Arrow-backed columns, with its sheet, the
+    sheet row of its header and the sheet column (from 1) of its first column (as
+    `FileWorkbook.table` places them); None when the fast path cannot promise what
+    calamine's table rows give.
 
     The template's Invoices is a table, so a client workbook's invoices come this way. The
     table's own column names are its headers (for both readers); a table with a totals row
@@ -73,9 +75,10 @@ def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int] |
     calamine, or fastexcel failing, returns None. Blank and error cells are blank either way
     (calamine's table rows give "" for both, fastexcel a null).
     """
-    header_row = _table_header_row(path, table)
-    if header_row is None:
+    corner = _table_corner(path, table)
+    if corner is None:
         return None
+    header_row, first_column = corner
     found = prefetch.read(path, "table", table)  # (perhaps read while pandas was imported)
     if found is None:
         return None
@@ -87,7 +90,7 @@ def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int] |
             or any(column.column_name_from != "provided" for column in columns)):
         return None
     frame = _frame(batch, columns, names)
-    return None if frame is None else (frame, sheet, header_row)
+    return None if frame is None else (frame, sheet, header_row, first_column)
 
 
 def _frame(batch: Any, columns: Sequence[Any],  # noqa: ANN401 - fastexcel's objects
@@ -105,12 +108,13 @@ def _frame(batch: Any, columns: Sequence[Any],  # noqa: ANN401 - fastexcel's obj
     return pd.DataFrame(data, copy=False).set_axis(names, axis=1)
 
 
-_TABLE_REF = re.compile(r"\$?[A-Z]+\$?([0-9]+):\$?[A-Z]+\$?[0-9]+")
+_TABLE_REF = re.compile(r"\$?([A-Z]+)\$?([0-9]+):\$?[A-Z]+\$?[0-9]+")
 
 
-def _table_header_row(path: Path, table: str) -> int | None:
-    """The sheet row of the table's header, from its part's `ref` ("A1:N100001" -> 1); None
-    when the part is not found, or the table has a totals row or no header row."""
+def _table_corner(path: Path, table: str) -> tuple[int, int] | None:
+    """The sheet row of the table's header and the sheet column of its first column (from 1),
+    from its part's `ref` ("C4:N100001" -> (4, 3)); None when the part is not found, or the
+    table has a totals row or no header row."""
     try:
         with zipfile.ZipFile(path) as archive:
             for name in archive.namelist():
@@ -123,7 +127,7 @@ def _table_header_row(path: Path, table: str) -> int | None:
                 if (found is None or root.get("headerRowCount", "1") != "1"
                         or root.get("totalsRowCount", "0") != "0"):
                     return None
-                return int(found.group(1))
+                return int(found.group(2)), col_number(found.group(1))
     except (KeyError, OSError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
         return None
     return None

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from dunning.core.errors import DunningInputError, Issue
+from dunning.core.errors import PLACE, DunningInputError, Issue, TablePlace
 
 if TYPE_CHECKING:  # the writer is loaded when a workbook is saved, not to read one
     from dunning.io.xlsx.charts import Chart
@@ -37,17 +37,26 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
 @dataclass(frozen=True)
 class TableValues:
-    """An Excel table's values: its header names and body rows, and where it sits."""
+    """An Excel table's values: its header names and body rows, and where it sits (a table
+    need not start at A1: messages name its cells as the sheet does)."""
 
     name: str
     sheet: str
     header_row: int  # the sheet row (from 1) of the header
     columns: list[str]
     rows: list[list[object]]
+    first_column: int = 1  # the sheet column (from 1, A) of the table's first column
+
+    @property
+    def place(self) -> TablePlace:
+        return TablePlace(self.sheet, self.header_row, self.first_column)
 
     def frame(self) -> pd.DataFrame:
-        """The body as a DataFrame with the headers as columns, values as read (object)."""
-        return pd.DataFrame(self.rows, columns=self.columns, dtype=object)
+        """The body as a DataFrame with the headers as columns, values as read (object); its
+        `attrs` carry the table's `TablePlace`, so the readers name cells where they are."""
+        frame = pd.DataFrame(self.rows, columns=self.columns, dtype=object)
+        frame.attrs[PLACE] = self.place
+        return frame
 
 
 class Workbook(Protocol):
@@ -125,8 +134,9 @@ class FileWorkbook:
         if not named:
             return None
         found = self._open().get_table_by_name(named[0])
+        # calamine's `start` is the first body cell, from 0: its row is the header's from 1
         return TableValues(name, found.sheet, found.start[0], list(found.columns),
-                           found.to_python())
+                           found.to_python(), first_column=found.start[1] + 1)
 
     def sheet_names(self) -> list[str]:
         return list(self._open().sheet_names)

@@ -80,7 +80,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from dunning.core.amounts import money, normal_language
 from dunning.core.columns import normal_header
-from dunning.core.errors import DunningInputError, Issue, column_letter
+from dunning.core.errors import PLACE, DunningInputError, Issue, column_letter, place_of
 from dunning.render.words import FALLBACK_LANGUAGE
 
 TEMPLATES_SHEET = "Templates"
@@ -671,9 +671,14 @@ class TemplateSet:
         """From the Templates table: header (Stage, Language, Subject, Text, HTML), then rows.
 
         Row numbers in errors count from `header_row`; column letters from `first_column`
-        (1 = A). A blank Language means English; a blank HTML means HTML from the text.
+        (1 = A); a frame read from a workbook carries where its table sits, which places them.
+        A blank Language means English; a blank HTML means HTML from the text.
         """
         if isinstance(rows, pd.DataFrame):
+            if PLACE in rows.attrs:
+                place = place_of(rows, sheet)
+                sheet, header_row = place.sheet, place.header_row
+                first_column = place.first_column or first_column
             rows = [list(rows.columns), *rows.astype(object).values.tolist()]
         if not rows:
             return cls()
@@ -688,7 +693,7 @@ class TemplateSet:
                 f"the Templates table needs the columns {', '.join(TEMPLATE_HEADERS)} "
                 f"(HTML may be blank); missing: {', '.join(missing)}", sheet=sheet,
                 row=header_row)])
-        letters = {part: column_letter(first_column - 1 + where[column])
+        letters = {part: column_letter(where[column], first_column)
                    for part, column in PART_COLUMNS.items() if column in where}
         templates, issues = [], []
         for offset, row in enumerate(rows[1:], start=1):

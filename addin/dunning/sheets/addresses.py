@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from dunning.core.columns import normal_header
-from dunning.core.errors import DunningInputError, Issue
+from dunning.core.errors import DunningInputError, Issue, TablePlace, place_of
 from dunning.core.parse import parse_text
 
 CUSTOMERS_TABLE = "Customers"
@@ -32,13 +32,15 @@ CHANNELS = ("email", "letter")
 _LINE_BREAK = re.compile(r"\s*(?:\r\n|\r|\n|;)\s*")
 
 
-def addresses_frame(table: pd.DataFrame | None) -> pd.DataFrame:
+def addresses_frame(table: pd.DataFrame | None, place: TablePlace | None = None) -> pd.DataFrame:
     """customer, address (a tuple of lines: street lines, "postcode city", country) and
-    channel ("email" or "letter") of every customer of the Customers table."""
+    channel ("email" or "letter") of every customer of the Customers table (a bad channel
+    is named at its cell: `place`, else the one the frame was read with)."""
     columns = ["customer", "address", "channel"]
     if table is None or table.empty:
         return pd.DataFrame(columns=columns)
     found = {normal_header(header): header for header in table.columns}
+    place = place or place_of(table, CUSTOMERS_TABLE)
 
     def values(key: str) -> list[str]:
         for header in ADDRESS_HEADERS[key]:
@@ -52,9 +54,11 @@ def addresses_frame(table: pd.DataFrame | None) -> pd.DataFrame:
     for position, channel in enumerate(values("channel")):
         word = channel.strip().lower() or "email"
         if word not in CHANNELS:
+            header = _header(found, "channel")
             issues.append(Issue("expected email or letter (blank: email)",
-                                sheet=CUSTOMERS_TABLE, row=position + 2,
-                                column=_header(found, "channel"), value=channel))
+                                sheet=place.sheet, row=place.row(position), column=header,
+                                column_letter=place.letter(list(table.columns).index(header)),
+                                value=channel))
         channels.append(word)
     if issues:
         raise DunningInputError(issues)

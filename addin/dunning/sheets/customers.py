@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from dunning.core.errors import DunningInputError, Issue
+from dunning.core.errors import DunningInputError, Issue, TablePlace, place_of
 from dunning.core.parse import (
     AMOUNT_RANGE,
     DATE_RANGE,
@@ -49,19 +49,22 @@ _NUMBERS = ("credit_limit", "terms_days")
 _DATES = ("hold_until",)
 
 
-def customers_frame(table: pd.DataFrame | None) -> pd.DataFrame:
+def customers_frame(table: pd.DataFrame | None, place: TablePlace | None = None) -> pd.DataFrame:
     """The Customers table's values with snake_case columns, flags as bools, numbers as floats.
 
-    A bad flag or number raises `DunningInputError` naming the Customers row and
-    column: a misread opt-out is exactly the mistake a reminder run must not make.
+    A bad flag or number raises `DunningInputError` naming the Customers cell: a misread
+    opt-out is exactly the mistake a reminder run must not make. The cell is named where
+    the table sits (`place`, else the one its frame was read with, else a table at the top
+    of a Customers sheet, letters unknown).
     """
     if table is None:
         table = pd.DataFrame(columns=list(CUSTOMER_HEADERS))
+    place = place or place_of(table, CUSTOMERS_TABLE)
     missing = [h for h in ("Customer", "Contact Email") if h not in table.columns]
     if missing:
         raise DunningInputError([Issue(
             f"the Customers table lacks the columns {', '.join(missing)}",
-            sheet=CUSTOMERS_TABLE, row=1)])
+            sheet=place.sheet, row=place.header_row)])
     columns: dict[str, object] = {}
     issues: list[Issue] = []
     for header, name in CUSTOMER_HEADERS.items():
@@ -89,8 +92,9 @@ def customers_frame(table: pd.DataFrame | None) -> pd.DataFrame:
             if parsed.out_of_range is not None and parsed.out_of_range[position]:
                 expected = (f"a date from {DATE_RANGE}" if name in _DATES
                             else f"a number {AMOUNT_RANGE}")
-            issues.append(Issue(f"expected {expected}", sheet=CUSTOMERS_TABLE,
-                                row=int(position) + 2, column=header,
+            issues.append(Issue(f"expected {expected}", sheet=place.sheet,
+                                row=place.row(position), column=header,
+                                column_letter=place.letter(list(table.columns).index(header)),
                                 value=shown_value(values[position])))
         columns[name] = parsed.values
     if issues:
@@ -98,3 +102,4 @@ def customers_frame(table: pd.DataFrame | None) -> pd.DataFrame:
     frame = pd.DataFrame(columns)
     frame["language"] = frame["language"].str.lower()
     return frame[frame["customer"] != ""].reset_index(drop=True)
+

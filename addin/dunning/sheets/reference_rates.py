@@ -25,7 +25,7 @@ from dunning.core.charges import (
     percent_or_none,
 )
 from dunning.core.columns import normal_header
-from dunning.core.errors import DunningInputError, Issue
+from dunning.core.errors import PLACE, DunningInputError, Issue, TablePlace, place_of
 from dunning.core.parse import AmbiguousDatesError, parse_dates
 
 RATES_FILE = "reference_rates.csv"
@@ -107,7 +107,8 @@ def rate_columns(header: Sequence[object]) -> dict[str, int]:
 
 def reference_rates_from_rows(rows: Sequence[Sequence[object]] | pd.DataFrame,
                               base: pd.DataFrame | None = None, *, sheet: str = RATES_SHEET,
-                              header_row: int = 1) -> pd.DataFrame:
+                              header_row: int = 1,
+                              first_column: int | None = None) -> pd.DataFrame:
     """The shipped rates (or `base`) with a workbook's Reference Rates table laid over them.
 
     `rows` has its header first (Regime, Effective From, Rate %, Source), as xlwings or
@@ -115,11 +116,16 @@ def reference_rates_from_rows(rows: Sequence[Sequence[object]] | pd.DataFrame,
     same regime and half-year and adds the half-years the shipped table lacks, so a user can
     correct a rate or enter a national one (Germany's Basiszinssatz) without waiting for a
     release. Dates may be date cells, Excel serial numbers or text; blank rows are skipped.
-    Rates are in percent (type 4.25 for 4.25%). Every bad cell is reported, named by row.
+    Rates are in percent (type 4.25 for 4.25%). Every bad cell is reported, named by its
+    sheet, row and (with `first_column`, the sheet column of the table's first, from 1) its
+    letter; a frame read from a workbook carries where its table sits, which names them.
     """
     table = normalise_rates(base) if base is not None else load_reference_rates()
+    place = TablePlace(sheet, header_row, first_column)
     if isinstance(rows, pd.DataFrame):
+        place = place_of(rows, sheet) if PLACE in rows.attrs else place
         rows = [list(rows.columns), *rows.astype(object).values.tolist()]
+    sheet, header_row = place.sheet, place.header_row
     if not rows:
         return table
     where = rate_columns(rows[0])
@@ -159,6 +165,7 @@ def reference_rates_from_rows(rows: Sequence[Sequence[object]] | pd.DataFrame,
         raise DunningInputError([
             Issue(issue.message, sheet=sheet, row=int(header_row + 1 + numbers[issue.row or 0]),
                   column=_RATE_TITLES[issue.column or "regime"],
+                  column_letter=place.letter(where[issue.column or "regime"]),
                   value=cells[issue.column or "regime"][numbers[issue.row or 0]])
             for issue in error.issues]) from None
     repeated = ours.duplicated(["regime", "effective_from"])
@@ -166,7 +173,8 @@ def reference_rates_from_rows(rows: Sequence[Sequence[object]] | pd.DataFrame,
         raise DunningInputError([
             Issue(f"{ours.at[i, 'regime'].upper()} has a second rate for the half-year "
                   f"starting {ours.at[i, 'effective_from']:%Y-%m-%d}; keep one", sheet=sheet,
-                  row=int(header_row + 1 + numbers[i]), column="Effective From")
+                  row=int(header_row + 1 + numbers[i]), column="Effective From",
+                  column_letter=place.letter(where["effective_from"]))
             for i in np.flatnonzero(repeated.to_numpy())])
     return merge_rates(table, ours)
 

@@ -59,7 +59,7 @@ from dunning.core.charges import (
     percent_or_none,
 )
 from dunning.core.columns import normal_header
-from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, Severity
+from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, Severity, TablePlace
 from dunning.core.parse import (
     AMOUNT_RANGE,
     MAX_AMOUNT,
@@ -407,6 +407,8 @@ class WorkbookSettings(Settings):
     warnings: tuple[Issue, ...] = field(default=(), compare=False)
     rows: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     sheet: str = field(default=SETTINGS_SHEET, compare=False, repr=False)
+    letters: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """The sheet letters of the Setting and Value columns, by header (empty: not known)."""
 
     def as_settings(self) -> Settings:
         """The `Settings` part alone: what reports and the worksheet functions take."""
@@ -436,14 +438,17 @@ class WorkbookSettings(Settings):
               severity: Severity = "error") -> Issue:
         """A problem with setting `name` ("setting 'X': ..."), at its row's Value cell."""
         return Issue(f"setting {name!r}: {message}", severity=severity, sheet=self.sheet,
-                     row=self.rows.get(name), column=VALUE_COLUMN, value=value)
+                     row=self.rows.get(name), column=VALUE_COLUMN,
+                     column_letter=self.letters.get(VALUE_COLUMN), value=value)
 
     def located(self, issue: Issue) -> Issue:
         """`issue` ("setting 'X': ..." from the core) placed at the row of setting X."""
         named = re.match(r"setting '([^']+)'", issue.message)
         row = self.rows.get(named.group(1)) if named else None
+        column = issue.column or VALUE_COLUMN
         return replace(issue, sheet=self.sheet, row=row if row is not None else issue.row,
-                       column=issue.column or VALUE_COLUMN)
+                       column=column, column_letter=issue.column_letter
+                       or self.letters.get(column))
 
 
 def read_settings(
@@ -451,12 +456,14 @@ def read_settings(
     *,
     sheet: str = SETTINGS_SHEET,
     first_row: int | None = None,
+    letters: Mapping[str, str] | None = None,
 ) -> WorkbookSettings:
     """Every setting, from the Settings table's (Setting, Value) pairs, read once against `SCHEMA`.
 
     `pairs` is a mapping of name to value, or the table's body rows in order (each row's
     first two cells are the name and the value); `first_row` is the sheet row of the first
-    of them, so each problem names its setting's row (None: rows unknown). Names are
+    of them, so each problem names its setting's row (None: rows unknown), and `letters` the
+    sheet letters of the Setting and Value columns by header (for their cells). Names are
     matched loosely and by their aliases; a blank or missing value takes the default. Raises
     one `DunningInputError` with every unusable value (and the warnings after them);
     unknown names, and a setting given twice, are warnings in the result.
@@ -524,8 +531,16 @@ def read_settings(
         problem(SETTINGS_BY_NAME["Send Window End"], "the send window must end after it starts",
                 raw.get("window_end"))
 
+    letters = dict(letters or {})
+
+    def lettered(issue: Issue) -> Issue:
+        known = letters.get(issue.column or "") if issue.row is not None else None
+        return replace(issue, column_letter=issue.column_letter or known)
+
+    warnings = [lettered(issue) for issue in warnings]
+    issues = [lettered(issue) for issue in issues]
     settings = WorkbookSettings(**values, warnings=tuple(warnings), rows=rows,  # type: ignore[arg-type]
-                                sheet=sheet)
+                                sheet=sheet, letters=letters)
     if not bad & _CHARGE_KEYS:
         try:
             settings.charges  # noqa: B018 - the law's rules between the charge settings
@@ -538,16 +553,21 @@ def read_settings(
 
 
 def read_settings_table(rows: Sequence[Sequence[object]], *, sheet: str = SETTINGS_SHEET,
-                        header_row: int = 1) -> WorkbookSettings:
+                        header_row: int = 1, first_column: int | None = None) -> WorkbookSettings:
     """`read_settings` of the Settings table's rows, its header first at sheet row
-    `header_row`: the Setting and Value columns found by their headers, else the first two."""
+    `header_row` and its first column the sheet's `first_column` (from 1; None: letters not
+    known): the Setting and Value columns found by their headers, else the first two."""
     if not rows:
         return read_settings(sheet=sheet)
     headers = [normal_header(cell) for cell in rows[0]]
     name_at = headers.index("setting") if "setting" in headers else 0
     value_at = headers.index("value") if "value" in headers else 1
     body = [(_at(row, name_at), _at(row, value_at)) for row in rows[1:]]
-    return read_settings(body, sheet=sheet, first_row=header_row + 1)
+    place = TablePlace(sheet, header_row, first_column)
+    letters = {header: letter for header, letter in (("Setting", place.letter(name_at)),
+                                                      (VALUE_COLUMN, place.letter(value_at)))
+               if letter is not None}
+    return read_settings(body, sheet=sheet, first_row=header_row + 1, letters=letters)
 
 
 def settings_from_pairs(pairs: Mapping[str, object]) -> WorkbookSettings:
