@@ -66,6 +66,24 @@ def bucket_index(days: np.ndarray, edges: Sequence[int] = DEFAULT_EDGES) -> np.n
     return index
 
 
+def _open_buckets(frame: pd.DataFrame, as_of: DateLike, edges: Sequence[int], basis: Basis,
+                  is_open: np.ndarray) -> np.ndarray:
+    """`bucket_index(days_past_due(frame, as_of, basis)[is_open], edges)`, without the day
+    counts: days past due exceed an edge exactly when the date is on or before as_of less
+    (edge + 1) days (the day count is floored), so each edge is one comparison of the dates
+    as they are held, counted in one byte per item; NaT compares false, Current as before."""
+    checked = _checked_edges(edges)
+    dates = frame["due_date" if basis == "due" else "invoice_date"].to_numpy()
+    if basis not in ("due", "invoice") or dates.dtype.kind != "M" or len(checked) > 8:
+        return bucket_index(days_past_due(frame, as_of, basis)[is_open], checked)
+    dates = dates[is_open]
+    day = as_timestamp(as_of).to_datetime64()
+    index = np.zeros(len(dates), dtype=np.uint8)
+    for edge in checked:
+        index += dates <= (day - np.timedelta64(edge + 1, "D")).astype(dates.dtype)
+    return index
+
+
 def open_balances(frame: pd.DataFrame, as_of: DateLike) -> tuple[np.ndarray, np.ndarray]:
     """Each item's balance on `as_of` in cents, and which items are open.
 
@@ -146,7 +164,7 @@ def aging_tables(
     balance, is_open = open_balances(frame, as_of)
     # the column as it is held (Arrow text is hashed in C++, never made a million str objects)
     codes, customers = pd.factorize(frame["customer"].array[is_open], sort=True)
-    buckets = bucket_index(days_past_due(frame, as_of, basis)[is_open], edges)
+    buckets = _open_buckets(frame, as_of, edges, basis, is_open)
     cells = codes * len(labels) + buckets
     size = len(customers) * len(labels)
     index = pd.Index([*map(str, customers), TOTAL], name="customer")

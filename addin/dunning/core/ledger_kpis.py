@@ -313,15 +313,25 @@ def _month_edges(as_of: np.datetime64, months: int) -> np.ndarray:
     return np.array([*edges, as_of.astype("datetime64[D]")], dtype="datetime64[D]")
 
 
+def _month_of(dates: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """`searchsorted(edges, dates, "left")` for dates in (edges[0], edges[-1]] (no NaT), by one
+    integer pass: each date's day, counted from edges[0] and rounded up (a date after
+    midnight belongs to the next day's period), looked up in a table of one entry per day.
+    The edges are midnights, so the periods are whole days."""
+    unit = np.timedelta64(1, "D").astype(dates.dtype.str.replace("M8", "m8")).astype(np.int64)
+    start = edges[0].astype(np.int64)
+    offset = -((start - dates.view(np.int64)) // unit)  # ceil((date - start) / one day)
+    edge_days = (edges.view(np.int64) - start) // unit
+    per_day = np.searchsorted(edge_days, np.arange(int(edge_days[-1]) + 1), side="left")
+    return per_day[offset]
+
+
 def _countback_dso(view: _View, as_of: np.datetime64, months: int) -> KpiValue:
     if months <= 0:
         raise ValueError(f"months must be positive, got {months}")
     edges = _month_edges(as_of, months).astype(view.invoice_date.dtype)
     window = np.flatnonzero((view.invoice_date > edges[0]) & (view.invoice_date <= edges[-1]))
-    dates = view.invoice_date[window]
-    bucket = np.zeros(len(dates), dtype=np.intp)  # searchsorted(edges, dates, "left"), one
-    for edge in edges:  # comparison pass per month edge (no NaT is in the window)
-        bucket += dates > edge
+    bucket = _month_of(view.invoice_date[window], edges)
     amounts = view.amount[window]
     sales = np.bincount(bucket, weights=amounts, minlength=months + 1)[1 : months + 1]
     days = kpis.calendar_month_days(pd.Timestamp(as_of).date(), months)
