@@ -65,9 +65,9 @@ def holds_open_items_only(frame: pd.DataFrame) -> bool:
     """
     if len(frame) == 0:
         return False
-    settled = frame["settled_date"].notna().to_numpy()
-    paid_up = np.abs(frame["open_amount"].to_numpy(dtype=float)) < 0.005
-    return not bool(settled.any() or paid_up.any())
+    if frame["settled_date"].notna().to_numpy().any():  # (the usual ledger: no second pass)
+        return False
+    return not bool((np.abs(frame["open_amount"].to_numpy(dtype=float)) < 0.005).any())
 
 
 def _explained(value: object) -> bool:
@@ -172,9 +172,13 @@ class _View:
         """Mask of invoices (amount > 0) settled in the period, not written off."""
 
         def compute() -> np.ndarray:
-            return self.collected(start, end) & (self.amount > 0)
+            return self.collected(start, end) & self.invoices()
 
         return self._once(("paid", start, end), compute)
+
+    def invoices(self) -> np.ndarray:
+        """Mask of invoices (amount > 0), not credit notes."""
+        return self._once(("invoices",), lambda: self.amount > 0)
 
     def payments(self, start: np.datetime64, end: np.datetime64) -> _Payments:
         """Day counts of the invoices paid in the period, computed once."""
@@ -401,8 +405,8 @@ def _share(part: float, total: float) -> KpiValue:
 
 
 def _disputed_share(view: _View, day: np.datetime64) -> KpiValue:
-    balance = view.balance(day)
-    return _share(float(balance[view.disputed].sum()), float(balance.sum()))
+    balance = view.balance(day)  # (the receivables are the sum of the same balances)
+    return _share(float(balance[view.disputed].sum()), view.receivables(day))
 
 
 # --------------------------------------------------------------------------- payment behaviour
@@ -498,7 +502,7 @@ def recovery_cost_ratio(frame: pd.DataFrame, start: DateLike, end: DateLike) -> 
 
 
 def _written_off(view: _View, start: np.datetime64, end: np.datetime64) -> float:
-    lost = view.issued(start, end) & view.written_off & (view.amount > 0)
+    lost = view.issued(start, end) & view.written_off & view.invoices()
     still_owed = view.open_amount[lost]
     return float(np.where(still_owed > 0, still_owed, view.amount[lost]).sum())
 
