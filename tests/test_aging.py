@@ -149,8 +149,9 @@ def generated_ledger(draw, st) -> pd.DataFrame:
     columns = ["invoice", "customer", "invoice_date", "due_date", "amount", "open_amount",
                "settled_date", "currency", "disputed", "written_off", "collection_cost"]
     frame = pd.DataFrame(items, columns=columns)
+    unit = draw(st.sampled_from(["ns", "us", "s"]))  # (a frame made elsewhere may hold any)
     for name in ("invoice_date", "due_date", "settled_date"):
-        frame[name] = pd.to_datetime(frame[name]).astype("datetime64[ns]")
+        frame[name] = pd.to_datetime(frame[name]).astype(f"datetime64[{unit}]")
     frame["amount"] = frame["amount"].astype(float)
     frame["open_amount"] = frame["open_amount"].astype(float)
     frame["collection_cost"] = frame["collection_cost"].astype(float)

@@ -81,9 +81,12 @@ def _open_buckets(frame: pd.DataFrame, as_of: DateLike, edges: Sequence[int], ba
     if is_open is not None:
         dates = dates[is_open]
     day = as_timestamp(as_of).to_datetime64()
-    index = np.zeros(len(dates), dtype=np.uint8)
+    values = dates.view(np.int64)  # (integers compare ~8x faster than datetimes)
+    index = np.zeros(len(values), dtype=np.uint8)
     for edge in checked:
-        index += dates <= (day - np.timedelta64(edge + 1, "D")).astype(dates.dtype)
+        limit = int((day - np.timedelta64(edge + 1, "D")).astype(dates.dtype).astype(np.int64))
+        index += values <= limit
+    index *= values != np.iinfo(np.int64).min  # NaT, the least int64: Current, as before
     return index
 
 

@@ -137,6 +137,7 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
 
 
 _TEXT = pd.api.types.pandas_dtype(str)
+_NAT = np.iinfo(np.int64).min
 
 
 def _text_now(values: object) -> object:
@@ -150,8 +151,10 @@ def _text_now(values: object) -> object:
 def _versus(column: pd.Series, day: pd.Timestamp, *, after: bool) -> np.ndarray:
     """`column > day` (or `<= day`) as a mask, NaT never either; in numpy for a date column."""
     if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M":
-        values, moment = column.to_numpy(), day.to_datetime64()
-        return values > moment if after else values <= moment
+        # (as int64: ~8x faster than numpy's datetime comparison; NaT is the least int64)
+        values = column.to_numpy().view(np.int64)
+        moment = int(day.to_datetime64().astype(column.dtype).astype(np.int64))
+        return values > moment if after else (values <= moment) & (values != _NAT)
     return ((column > day) if after else (column <= day)).to_numpy()
 
 
