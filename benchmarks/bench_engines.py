@@ -1,7 +1,7 @@
 """Issue 17's table: Dunning beside the engines an engineer would pick instead, in one run.
 
 Run: python benchmarks/bench_engines.py [--sizes 100000 1000000] [--xlsx-sizes 100000]
-                                        [--repeat 3]
+                                        [--repeat 3] [--in-process-only] [--before DIR]
 Needs the benchmark extra (`pip install -e ".[bench]"`: DuckDB, polars, fastexcel).
 
 Each row is measured with its reference in the same run, median of `--repeat` runs
