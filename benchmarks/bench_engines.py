@@ -1,7 +1,7 @@
 """Issue 17's table: Dunning beside the engines an engineer would pick instead, in one run.
 
 Run: python benchmarks/bench_engines.py [--sizes 100000 1000000] [--xlsx-sizes 100000]
-                                        [--repeat 3]
+                                        [--repeat 3] [--in-process-only] [--before DIR]
 Needs the benchmark extra (`pip install -e ".[bench]"`: DuckDB, polars, fastexcel).
 
 Each row is measured with its reference in the same run, median of `--repeat` runs
@@ -42,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import HEADER, invoice_rows, write_invoice_csv  # noqa: E402
+from timing import median_ms as wall_and_cpu  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 23)
 EXCEL_ROWS = 1_048_576
@@ -267,8 +268,9 @@ def in_process_rows(size: int, repeat: int) -> None:
         "a plain polars frame from the same lists", polars_ms)
 
     frame = build_ledger(rows).frame
-    both = median_ms(lambda: (aging_by_customer(frame, AS_OF), all_kpis(frame, AS_OF)),
-                     max(repeat, 5))
+    both, both_cpu = wall_and_cpu(
+        {"ours": lambda: (aging_by_customer(frame, AS_OF), all_kpis(frame, AS_OF))},
+        max(repeat, 5))["ours"]
     items = frame[["customer", "due_date", "open_amount"]]
     day = dt.datetime.combine(AS_OF, dt.time())
     connection = duckdb.connect()
@@ -294,9 +296,11 @@ def in_process_rows(size: int, repeat: int) -> None:
 
     polars_ms = median_ms(polars_aging, max(repeat, 5))
     if BEFORE is not None:
-        print(f"(aging by customer + all KPIs on {size:,} invoices, before: "
-              f"{_ms(_aging_kpis_before(size, max(repeat, 5)))})")
-    row(f"aging by customer + all KPIs on {size:,} invoices", both, "DuckDB aging alone", duck)
+        then, then_cpu = _aging_kpis_before(size, max(repeat, 5))
+        print(f"(aging by customer + all KPIs on {size:,} invoices, before: {_ms(then)}, "
+              f"CPU {_ms(then_cpu)}; now: {_ms(both)}, CPU {_ms(both_cpu)})")
+    row(f"aging by customer + all KPIs on {size:,} invoices", both, "DuckDB aging alone", duck,
+        f" (CPU {_ms(both_cpu)})")
     row(f"aging by customer + all KPIs on {size:,} invoices", both, "polars aging alone",
         polars_ms)
 
@@ -304,23 +308,27 @@ def in_process_rows(size: int, repeat: int) -> None:
 AGING_KPIS = """
 import datetime as dt, sys
 sys.path.insert(0, {folder!r})
-from bench_engines import AS_OF, median_ms
+from bench_engines import AS_OF
 from generate import invoice_rows
+from timing import median_ms
 from dunning.core.aging import aging_by_customer
 from dunning.core.ledger import build_ledger
 from dunning.core.ledger_kpis import all_kpis
 frame = build_ledger(invoice_rows({size})).frame
-print(median_ms(lambda: (aging_by_customer(frame, AS_OF), all_kpis(frame, AS_OF)), {repeat}))
+print(*median_ms({{"before": lambda: (aging_by_customer(frame, AS_OF),
+                                      all_kpis(frame, AS_OF))}}, {repeat})["before"])
 """
 
 
-def _aging_kpis_before(size: int, repeat: int) -> float:
-    """Aging + all KPIs timed on the `--before` checkout, in a child process (same run)."""
+def _aging_kpis_before(size: int, repeat: int) -> tuple[float, float]:
+    """Aging + all KPIs timed on the `--before` checkout, in a child process (same run):
+    median wall and CPU milliseconds."""
     code = AGING_KPIS.format(folder=str(Path(__file__).resolve().parent), size=size,
                              repeat=repeat)
     done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True,
                           env=dict(os.environ, PYTHONPATH=str(BEFORE)))
-    return float(done.stdout.split()[-1])
+    wall, cpu = done.stdout.split()[-2:]
+    return float(wall), float(cpu)
 
 
 def udf_rows(invoices: int, repeat: int) -> None:
@@ -348,6 +356,8 @@ def main() -> None:
     parser.add_argument("--xlsx-sizes", type=int, nargs="*", default=[100_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--udf-invoices", type=int, default=5_000)
+    parser.add_argument("--in-process-only", action="store_true",
+                        help="only the in-process rows (ledger, aging + KPIs, =DSO)")
     parser.add_argument("--before", type=Path, help="an older checkout's addin/ folder to time "
                         "`dunning aging` with too (e.g. from `git archive`)")
     parser.add_argument("--write", nargs=3, metavar=("KIND", "PATH", "SIZE"),
@@ -365,12 +375,15 @@ def main() -> None:
     print("| work | Dunning | reference | ratio |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
+        if args.in_process_only:
+            args.xlsx_sizes = []
         global ENV
         ENV = {name: value for name, value in os.environ.items()
                if name != "PYTHONDONTWRITEBYTECODE"}
         ENV["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "bytecode")
-        _warm_up(Path(folder))
-        for size in args.sizes:
+        if not args.in_process_only:
+            _warm_up(Path(folder))
+        for size in [] if args.in_process_only else args.sizes:
             csv_rows(size, Path(folder), args.repeat)
         for size in args.xlsx_sizes:
             xlsx_rows(size, Path(folder), args.repeat)

@@ -1,6 +1,10 @@
 """Speed of a worksheet function on a whole-column reference, beside xlwings' DataFrame converter.
 
-Run: python benchmarks/bench_udfs.py [--invoices 5000] [--repeat 7]
+Run: python benchmarks/bench_udfs.py [--invoices 5000] [--repeat 7] [--before DIR]
+
+`--before DIR` (an older checkout's `addin/` folder, e.g. from `git archive`) first runs
+the same benchmark in a child process with Dunning imported from there, so the older code
+and its own converter reference are measured in the same run, just before this code.
 
 The argument is what `=DSO(Invoices!A:H)` hands over: a header, the invoices,
 and blank rows down to row 1,048,576. Measured in rounds that take turns (the
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -142,7 +147,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--invoices", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--before", type=Path, help="an older checkout's addin/ folder, "
+                        "benchmarked first in a child process")
     args = parser.parse_args()
+    if args.before:
+        print(f"Before ({args.before}), in a child process:")
+        subprocess.run([sys.executable, __file__, "--invoices", str(args.invoices), "--repeat",
+                        str(args.repeat)], check=True,
+                       env=dict(os.environ, PYTHONPATH=str(args.before)))
+        print("Now:")
     repeat = args.repeat
     xlwings.engines.add(Engine(impl=WindowsLikeEngine()))
     as_lists, as_tuples = whole_column(args.invoices)

@@ -114,3 +114,118 @@ def test_bucket_index_counts_edges_below_as_searchsorted_does():
         assert found.tolist() == np.searchsorted(edges, days, side="left").tolist()
 
     check()
+
+
+# ------------------------------------------------------------------ the fast path vs plain pandas
+
+
+def generated_ledger(draw, st) -> pd.DataFrame:
+    """A ledger frame as the contract has it: invoices and credit notes, partly paid, settled
+    before or after the as-of dates, blank due dates (NaT), several currencies."""
+    day0 = pd.Timestamp("2023-01-01")
+    size = draw(st.integers(0, 60))
+    items = []
+    for number in range(size):
+        issued = day0 + pd.Timedelta(days=draw(st.integers(300, 730)))
+        due = draw(st.one_of(st.none(), st.integers(-10, 150)))
+        amount = draw(st.one_of(st.integers(1, 200_000), st.integers(-50_000, 0))) / 100
+        paid = draw(st.sampled_from(["open", "part", "full"]))
+        settled = (issued + pd.Timedelta(days=draw(st.integers(0, 400)))
+                   if paid == "full" or (paid == "part" and draw(st.booleans())) else pd.NaT)
+        items.append({
+            "invoice": f"I{number}",
+            "customer": draw(st.sampled_from(["C1", "C10", "C2", "Ä", "b", "0007"])),
+            "invoice_date": issued,
+            "due_date": pd.NaT if due is None else issued + pd.Timedelta(days=due),
+            "amount": amount,
+            "open_amount": {"open": amount, "full": 0.0,
+                            "part": round(amount * draw(st.floats(0, 1)), 2)}[paid],
+            "settled_date": settled,
+            "currency": draw(st.sampled_from(["EUR", "USD", ""])),
+            "disputed": draw(st.booleans()),
+            "written_off": draw(st.booleans()) if paid != "open" else False,
+            "collection_cost": draw(st.sampled_from([0.0, 0.0, 12.5])),
+        })
+    columns = ["invoice", "customer", "invoice_date", "due_date", "amount", "open_amount",
+               "settled_date", "currency", "disputed", "written_off", "collection_cost"]
+    frame = pd.DataFrame(items, columns=columns)
+    unit = draw(st.sampled_from(["ns", "us", "s"]))  # (a frame made elsewhere may hold any)
+    for name in ("invoice_date", "due_date", "settled_date"):
+        frame[name] = pd.to_datetime(frame[name]).astype(f"datetime64[{unit}]")
+    frame["amount"] = frame["amount"].astype(float)
+    frame["open_amount"] = frame["open_amount"].astype(float)
+    frame["collection_cost"] = frame["collection_cost"].astype(float)
+    frame["disputed"] = frame["disputed"].astype(bool)
+    frame["written_off"] = frame["written_off"].astype(bool)
+    frame["customer_name"] = frame["customer"]
+    frame["billing"] = ""
+    frame["row"] = range(2, len(frame) + 2)
+    frame["customer"] = frame["customer"].astype("str")
+    return frame
+
+
+def plain_aging(frame: pd.DataFrame, as_of: str, edges: tuple[int, ...], basis: str
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Aging by customer the straightforward way: a balance per row, a bucket per row from
+    its day count, a pandas groupby and pivot."""
+    day = pd.Timestamp(as_of)
+    balance = []
+    for item in frame.itertuples():
+        if item.invoice_date > day:
+            balance.append(0.0)
+        elif pd.notna(item.settled_date) and item.settled_date > day:
+            balance.append(item.amount)
+        else:
+            balance.append(item.open_amount)
+    items = frame.assign(balance=pd.Series(balance, index=frame.index, dtype=float).round(2))
+    items = items[items["balance"] != 0]
+    dates = items["due_date" if basis == "due" else "invoice_date"]
+    labels = bucket_labels(edges)
+
+    def bucket(date: pd.Timestamp) -> str:
+        if pd.isna(date):
+            return labels[0]
+        days = (day - date).days
+        return labels[sum(days > edge for edge in edges)]
+
+    items = items.assign(bucket=[bucket(date) for date in dates])
+    amounts = items.pivot_table(index="customer", columns="bucket", values="balance",
+                                aggfunc="sum", fill_value=0.0)
+    counts = items.pivot_table(index="customer", columns="bucket", values="balance",
+                               aggfunc="count", fill_value=0)
+    return (amounts.reindex(columns=labels, fill_value=0.0),
+            counts.reindex(columns=labels, fill_value=0))
+
+
+def test_the_aging_tables_match_a_plain_pandas_computation_to_the_cent():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from dunning.core.ledger import single_currency
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.data(), st.sampled_from(["2024-01-15", "2024-06-30", "2024-12-31"]),
+           st.sampled_from([(0, 30, 60, 90, 120), (0, 15, 45), (30, 60), (7,)]),
+           st.sampled_from(["due", "invoice"]))
+    def check(data, as_of, edges, basis):
+        frame = generated_ledger(data.draw, st)
+        for currency in ("EUR", "USD"):
+            if not (frame["currency"] == currency).any():
+                continue
+            items = single_currency(frame, currency)
+            amounts = aging_by_customer(items, as_of, edges=edges, basis=basis)
+            counts = aging_by_customer(items, as_of, edges=edges, basis=basis,
+                                       measure="count")
+            want_amounts, want_counts = plain_aging(items, as_of, edges, basis)
+            body = amounts.drop(index=TOTAL, columns=TOTAL)
+            assert list(body.index) == sorted(want_amounts.index)
+            assert list(body.columns) == bucket_labels(edges)
+            want = want_amounts.loc[body.index]
+            assert (body.to_numpy() - want.to_numpy() < 0.005).all()
+            assert (want.to_numpy() - body.to_numpy() < 0.005).all()
+            assert (counts.drop(index=TOTAL, columns=TOTAL).to_numpy()
+                    == want_counts.loc[body.index].to_numpy()).all()
+            assert abs(amounts.loc[TOTAL, TOTAL] - want.to_numpy().sum()) < 0.005
+            assert counts.loc[TOTAL, TOTAL] == want_counts.to_numpy().sum()
+
+    check()

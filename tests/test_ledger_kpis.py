@@ -386,3 +386,76 @@ def test_an_open_items_ledger_says_so_instead_of_dso_365_and_cei_0():
     paid = build_ledger(rows).frame
     assert not holds_open_items_only(paid)
     assert isinstance(all_kpis(paid, "2026-11-30")["dso"], float)
+
+
+def _plain_kpis(frame: pd.DataFrame, as_of: str, days: int, months: int) -> dict[str, object]:
+    """The KPIs the fast path shares its steps with, computed row by row in plain pandas."""
+    end = pd.Timestamp(as_of)
+    start = end - pd.Timedelta(days=days)
+
+    def balance_at(day: pd.Timestamp) -> pd.Series:
+        return pd.Series([0.0 if item.invoice_date > day else item.amount
+                          if pd.notna(item.settled_date) and item.settled_date > day
+                          else item.open_amount for item in frame.itertuples()],
+                         index=frame.index, dtype=float)
+
+    balance = balance_at(end)
+    total = balance.sum()
+    current = balance[frame["due_date"] >= end].sum()
+    issued = (frame["invoice_date"] > start) & (frame["invoice_date"] <= end)
+    sales = frame.loc[issued, "amount"].sum()
+    month_days = kpis.calendar_month_days(end.date(), months)
+    monthly, high = [], end
+    for length in month_days:  # newest first: month to date, then whole months
+        low = high - pd.Timedelta(days=length)
+        inside = (frame["invoice_date"] > low) & (frame["invoice_date"] <= high)
+        monthly.append(frame.loc[inside, "amount"].sum())
+        high = low
+    paid = ((frame["settled_date"] > start) & (frame["settled_date"] <= end)
+            & ~frame["written_off"] & (frame["invoice_date"] <= end) & (frame["amount"] > 0))
+    waited = (frame.loc[paid, "settled_date"] - frame.loc[paid, "invoice_date"]).dt.days
+    return {
+        "receivables": total, "current_receivables": current,
+        "past_due_receivables": total - current, "net_credit_sales": sales,
+        "dso": kpis.dso(total, sales, days) if total >= 0 and sales >= 0 else None,
+        "countback_dso": kpis.countback_dso(total, monthly, month_days)
+        if total >= 0 and min(monthly) >= 0 else None,
+        "average_days_to_pay": float(waited.mean()) if len(waited) else None,
+        "open_items": int((balance != 0).sum()), "invoices_settled": int(paid.sum()),
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), st.sampled_from(["2024-02-29", "2024-06-30", "2024-12-31", "2025-01-15"]),
+       st.sampled_from([365, 90, 30]), st.sampled_from([12, 3, 1]))
+def test_all_kpis_match_a_plain_pandas_computation_to_the_cent(data, as_of, days, months):
+    from test_aging import generated_ledger
+
+    frame = generated_ledger(data.draw, st)
+    if ledger_kpis.holds_open_items_only(frame):
+        return
+    result = ledger_kpis.all_kpis(frame, as_of, days=days, months=months)
+    for name, want in _plain_kpis(frame, as_of, days, months).items():
+        got = result[name]
+        if want is None:
+            continue
+        if isinstance(want, NotDefined):
+            assert isinstance(got, NotDefined) and got.reason == want.reason, name
+        elif name in ("open_items", "invoices_settled"):
+            assert got == want, name
+        elif name.endswith(("receivables", "sales")):
+            assert abs(got - want) < 0.005, name
+        else:
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-9), name
+
+
+@pytest.mark.parametrize("unit", ["ns", "us", "s"])
+@pytest.mark.parametrize("months", [1, 3, 12, 25])
+def test_the_month_of_each_date_is_its_period_among_the_month_edges(unit, months):
+    edges = ledger_kpis._month_edges(np.datetime64("2024-03-20"), months).astype(f"M8[{unit}]")
+    seconds = int((edges[-1] - edges[0]) / np.timedelta64(1, "s"))
+    moments = np.random.default_rng(months).integers(1, seconds + 1, 5_000)
+    dates = (edges[0].astype("M8[s]") + moments.astype("m8[s]")).astype(f"M8[{unit}]")
+    dates = np.concatenate([dates, edges[1:], edges[1:] - np.timedelta64(1, "s")])
+    assert (ledger_kpis._month_of(dates, edges)
+            == np.searchsorted(edges, dates, side="left")).all()

@@ -136,11 +136,25 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
     return frame.loc[keep]
 
 
+_TEXT = pd.api.types.pandas_dtype(str)
+_NAT = np.iinfo(np.int64).min
+
+
+def _text_now(values: object) -> object:
+    """Arrow text as the ledger's `str` dtype already (the array's own astype, which is what
+    `frame.astype(str)` does to it), so that the whole frame need not be cast."""
+    if isinstance(getattr(values, "dtype", None), pd.StringDtype) and values.dtype != _TEXT:
+        return values.astype(_TEXT)  # type: ignore[attr-defined]
+    return values
+
+
 def _versus(column: pd.Series, day: pd.Timestamp, *, after: bool) -> np.ndarray:
     """`column > day` (or `<= day`) as a mask, NaT never either; in numpy for a date column."""
     if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M":
-        values, moment = column.to_numpy(), day.to_datetime64()
-        return values > moment if after else values <= moment
+        # (as int64: ~8x faster than numpy's datetime comparison; NaT is the least int64)
+        values = column.to_numpy().view(np.int64)
+        moment = int(day.to_datetime64().astype(column.dtype).astype(np.int64))
+        return values > moment if after else (values <= moment) & (values != _NAT)
     return ((column > day) if after else (column <= day)).to_numpy()
 
 
@@ -441,20 +455,20 @@ class _LedgerBuilder:
         self._require("due_date", due, rows, exempt=credit_without_due)
 
         frame = pd.DataFrame({
-            "invoice": parsed["invoice"].values,
-            "customer": parsed["customer"].values,
-            "customer_name": self._customer_names(parsed),
+            "invoice": _text_now(parsed["invoice"].values),
+            "customer": _text_now(parsed["customer"].values),
+            "customer_name": _text_now(self._customer_names(parsed)),
             "invoice_date": invoice_date,
             "due_date": due_date.astype("datetime64[ns]", copy=False),
             "amount": amount,
             "open_amount": self._open_amounts(parsed, rows),
             "settled_date": self._optional(parsed, "settled_date", np.datetime64("NaT", "ns")),
-            "currency": self._currency(parsed),
+            "currency": _text_now(self._currency(parsed)),
             "disputed": self._optional(parsed, "disputed", False),
             "written_off": self._optional(parsed, "written_off", False),
             "collection_cost": _zero_for_nan(
                 self._optional(parsed, "collection_cost", 0.0).astype(float)),
-            "billing": self._texts(parsed, "billing"),
+            "billing": _text_now(self._texts(parsed, "billing")),
             "row": rows,
         }, copy=False)  # no consolidating copy of every column (a million rows: ~100 MB)
         if "hold_until" in parsed:
@@ -462,8 +476,9 @@ class _LedgerBuilder:
         for name in ("hold_reason", "payment_link"):
             if name in parsed:
                 frame[name] = self._texts(parsed, name).astype(str)
-        return frame.astype({"invoice": str, "customer": str, "customer_name": str,
-                             "currency": str, "billing": str})
+        cast = {name: str for name in ("invoice", "customer", "customer_name", "currency",
+                                       "billing") if frame[name].dtype != _TEXT}
+        return frame.astype(cast) if cast else frame  # (a frame-wide astype costs ~1 ms)
 
     # parsing -------------------------------------------------------------
 

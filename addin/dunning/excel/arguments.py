@@ -27,6 +27,7 @@ import datetime as dt
 import functools
 import math
 from collections.abc import Callable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -213,6 +214,11 @@ def table_rows(value: object, name: str = "invoices") -> list[Sequence[object]]:
     # COM hands over a tuple; its list copy is dropped at once, so the garbage collector
     # never has to walk a million young references.
     trimmed = trim_trailing_blank_rows(value if isinstance(value, list) else list(value))
+    if _PLAIN_TYPES.issuperset(map(type, chain.from_iterable(trimmed))):
+        rows = list(trimmed)  # every cell plain (the usual table): one pass over all the cells
+        if not EXCEL_ERRORS.isdisjoint(chain.from_iterable(rows)):  # in C, not one per row
+            _check_errors(rows)
+        return rows
     rows = [plain_row(row) for row in trimmed]
     _check_errors(rows)
     return rows
