@@ -19,7 +19,7 @@ from dunning.core.aging import aging_by_customer  # noqa: E402
 from dunning.core.ledger import build_ledger  # noqa: E402
 from dunning.core.ledger_kpis import all_kpis  # noqa: E402
 from dunning.io.reading import read_invoices  # noqa: E402
-from generate import invoice_rows  # noqa: E402
+from generate import invoice_rows, write_invoice_xlsx  # noqa: E402
 from timing import best_ms  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 23)
@@ -40,21 +40,10 @@ def bench_core(size: int) -> None:
 
 def bench_xlsx(size: int) -> None:
     import openpyxl
-    import xlsxwriter
 
-    rows = invoice_rows(size)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "invoices.xlsx"
-        book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-        sheet = book.add_worksheet("Invoices")
-        date_format = book.add_format({"num_format": "yyyy-mm-dd"})
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if isinstance(value, dt.datetime):
-                    sheet.write_datetime(r, c, value, date_format)
-                elif value is not None:
-                    sheet.write(r, c, value)
-        book.close()
+        write_invoice_xlsx(path, size)
         calamine_ms = best_ms(lambda: read_invoices(path), repeat=3)
         start = time.perf_counter()
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)

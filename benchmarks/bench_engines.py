@@ -41,7 +41,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import HEADER, invoice_rows, write_invoice_csv  # noqa: E402
+from generate import (  # noqa: E402
+    HEADER,
+    invoice_rows,
+    write_invoice_csv,
+    write_invoice_xlsx,
+)
 from timing import median_ms as wall_and_cpu  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 23)
@@ -156,21 +161,6 @@ def write_client_book(path: Path, size: int) -> None:
     rows = invoice_rows(size)
     append_rows(path, "Invoices", [dict(zip(rows[0], values, strict=True))
                                    for values in rows[1:]], backups=0)
-
-
-def write_invoice_xlsx(path: Path, size: int) -> None:
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    sheet = book.add_worksheet("Invoices")
-    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
-    for r, values in enumerate(invoice_rows(size)):
-        for c, value in enumerate(values):
-            if isinstance(value, dt.datetime):
-                sheet.write_datetime(r, c, value, date_format)
-            elif value is not None:
-                sheet.write(r, c, value)
-    book.close()
 
 
 def _aging(path: Path) -> list[str]:

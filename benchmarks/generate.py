@@ -46,3 +46,20 @@ def write_invoice_csv(path: object, count: int, *, seed: int = 7) -> None:
                 value.date().isoformat() if isinstance(value, dt.datetime)
                 else "" if value is None else value
                 for value in row])
+
+
+def write_invoice_xlsx(path: object, count: int, *, seed: int = 7) -> None:
+    """The rows of `invoice_rows` as a plain Invoices sheet, dates as date cells, blanks empty
+    (written by XlsxWriter, as Excel would hold them)."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("Invoices")
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    for r, values in enumerate(invoice_rows(count, seed=seed)):
+        for c, value in enumerate(values):
+            if isinstance(value, dt.datetime):
+                sheet.write_datetime(r, c, value, date_format)
+            elif value is not None:
+                sheet.write(r, c, value)
+    book.close()
