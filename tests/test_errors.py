@@ -110,3 +110,11 @@ def test_a_table_place_names_the_sheet_row_and_letter_of_a_body_cell():
     frame = type("Frame", (), {"attrs": {PLACE: place}})()
     assert place_of(frame, "Customers") == place
     assert place_of(None, "Customers") == TablePlace("Customers")
+
+
+def test_a_table_place_makes_the_issue_for_a_body_cell():
+    place = TablePlace("Clients", header_row=4, first_column=3)  # a table at C4
+    issue = place.cell_issue("expected a date", position=2, header="Hold Until",
+                             headers=["Customer", "Contact Email", "Hold Until"], value="soon")
+    assert str(issue).startswith("Clients!E7 (Hold Until)")
+    assert (issue.row, issue.column_letter, issue.value) == (7, "E", "soon")

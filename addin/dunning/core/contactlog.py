@@ -264,10 +264,10 @@ def contact_log_frame(table: pd.DataFrame | None,
         else:
             columns[name] = parse_text(values).values
         for position in np.flatnonzero(bad) if bad is not None else ():
-            issues.append(Issue(f"expected {expected}; correct the cell",
-                                sheet=place.sheet, row=place.row(position), column=header,
-                                column_letter=place.letter(list(table.columns).index(header)),
-                                value=shown_value(values[position])))
+            issues.append(place.cell_issue(f"expected {expected}; correct the cell",
+                                           position=position, header=header,
+                                           headers=table.columns,
+                                           value=shown_value(values[position])))
     if issues:
         raise DunningInputError(issues)
     frame = pd.DataFrame(columns)

@@ -8,6 +8,7 @@ result and are printed beside it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -106,6 +107,13 @@ class TablePlace:
         if index is None or self.first_column is None:
             return None
         return column_letter(index, self.first_column)
+
+    def cell_issue(self, message: str, *, position: int, header: str,
+                   headers: Sequence[object], value: object = None) -> Issue:
+        """An error about the body cell of column `header` (one of the table's `headers`, in
+        order) in body row `position` (from 0), named where it sits on the sheet."""
+        return Issue(message, sheet=self.sheet, row=self.row(position), column=header,
+                     column_letter=self.letter(list(headers).index(header)), value=value)
 
 
 PLACE = "dunning.place"

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from dunning.core.columns import normal_header
-from dunning.core.errors import DunningInputError, Issue, TablePlace, place_of
+from dunning.core.errors import DunningInputError, TablePlace, place_of
 from dunning.core.parse import parse_text
 
 CUSTOMERS_TABLE = "Customers"
@@ -54,11 +54,9 @@ def addresses_frame(table: pd.DataFrame | None, place: TablePlace | None = None)
     for position, channel in enumerate(values("channel")):
         word = channel.strip().lower() or "email"
         if word not in CHANNELS:
-            header = _header(found, "channel")
-            issues.append(Issue("expected email or letter (blank: email)",
-                                sheet=place.sheet, row=place.row(position), column=header,
-                                column_letter=place.letter(list(table.columns).index(header)),
-                                value=channel))
+            issues.append(place.cell_issue(
+                "expected email or letter (blank: email)", position=position,
+                header=_header(found, "channel"), headers=table.columns, value=channel))
         channels.append(word)
     if issues:
         raise DunningInputError(issues)

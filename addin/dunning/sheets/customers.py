@@ -92,10 +92,9 @@ def customers_frame(table: pd.DataFrame | None, place: TablePlace | None = None)
             if parsed.out_of_range is not None and parsed.out_of_range[position]:
                 expected = (f"a date from {DATE_RANGE}" if name in _DATES
                             else f"a number {AMOUNT_RANGE}")
-            issues.append(Issue(f"expected {expected}", sheet=place.sheet,
-                                row=place.row(position), column=header,
-                                column_letter=place.letter(list(table.columns).index(header)),
-                                value=shown_value(values[position])))
+            issues.append(place.cell_issue(f"expected {expected}", position=position,
+                                           header=header, headers=table.columns,
+                                           value=shown_value(values[position])))
         columns[name] = parsed.values
     if issues:
         raise DunningInputError(issues)
