@@ -3,6 +3,7 @@ aiosmtpd server; each client keeps its own journal and ContactLog, the broken on
 
 import datetime as dt
 import shutil
+from dataclasses import asdict
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -95,7 +96,7 @@ def test_a_client_open_in_excel_is_refused_and_the_others_still_send(folder, ser
     (folder / "~$Alpha.xlsx").write_bytes(b"\x05someone" + b" " * 100)  # Alpha is open
     settings = server.settings()
     monkeypatch.setenv("SSL_CERT_FILE", settings.cafile)
-    runs = remind_all(folder, now=NOW, smtp_for=lambda path: settings)
+    runs = remind_all(folder, now=NOW, smtp_overrides=asdict(settings))
     assert [(run.file, run.status) for run in runs] == [("Alpha.xlsx", 1),
                                                         ("north/Beta.xlsx", 0)]
     assert "open in Excel" in runs[0].error and server.messages

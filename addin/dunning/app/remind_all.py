@@ -25,7 +25,6 @@ from dunning.app import remind
 from dunning.app.clients import client_workbooks, no_clients
 from dunning.core.errors import DunningInputError
 from dunning.mail.journal import JournalBusyError
-from dunning.mail.smtp import SmtpSettings
 
 OK, NOTHING_SENT, NEEDS_A_LOOK, UNEXPECTED, SENT_NOT_LOGGED = 0, 1, 2, 3, 4
 SEVERITY = (SENT_NOT_LOGGED, UNEXPECTED, NOTHING_SENT, NEEDS_A_LOOK, OK)
@@ -81,7 +80,6 @@ def remind_all(
     now: dt.datetime,
     dry_run: bool = False,
     as_of: dt.date | None = None,
-    smtp_for: Callable[[Path], SmtpSettings | None] = lambda path: None,
     smtp_overrides: Mapping[str, object] | None = None,
     templates_dir: Path | None = None,
     clock: Callable[[], dt.datetime] | None = None,
@@ -90,10 +88,9 @@ def remind_all(
 ) -> list[ClientRun]:
     """Run (or preview, with `dry_run`) every client's reminders in turn, in path order.
 
-    `smtp_for(path)` gives the mail server settings that replace a client's own (None
-    to use its Settings), and `smtp_overrides` the fields (host, port, security, user,
-    cafile) that win over either, as `remind.send` takes them; `on_client` is told each run
-    as it ends (the log line is written before the next client starts).
+    `smtp_overrides` are the mail server fields (host, port, security, user, cafile) that
+    win over each client's Settings, as `remind.send` takes them; `on_client` is told each
+    run as it ends (the log line is written before the next client starts).
     """
     root = Path(folder)
     paths = client_workbooks(root)
@@ -102,7 +99,7 @@ def remind_all(
     runs = []
     for path in paths:
         run = run_client(path, str(path.relative_to(root)), now=now, dry_run=dry_run,
-                         as_of=as_of, smtp=smtp_for, templates_dir=templates_dir, clock=clock,
+                         as_of=as_of, templates_dir=templates_dir, clock=clock,
                          start_at_due_stage=start_at_due_stage, smtp_overrides=smtp_overrides)
         on_client(run)
         runs.append(run)
@@ -110,9 +107,8 @@ def remind_all(
 
 
 def run_client(path: Path, file: str, *, now: dt.datetime, dry_run: bool,
-               as_of: dt.date | None, smtp: Callable[[Path], SmtpSettings | None],
-               templates_dir: Path | None, clock: Callable[[], dt.datetime] | None,
-               start_at_due_stage: bool = False,
+               as_of: dt.date | None, templates_dir: Path | None,
+               clock: Callable[[], dt.datetime] | None, start_at_due_stage: bool = False,
                smtp_overrides: Mapping[str, object] | None = None) -> ClientRun:
     """One client's run; its failure is its status and message, never the others' end."""
     try:
@@ -121,7 +117,7 @@ def run_client(path: Path, file: str, *, now: dt.datetime, dry_run: bool,
                                     templates_dir=templates_dir,
                                     start_at_due_stage=start_at_due_stage)
             return ClientRun(path, file, OK, report)  # as `remind --dry-run`: a look, 0
-        report = remind.send(path, now=now, smtp=smtp(path), smtp_overrides=smtp_overrides,
+        report = remind.send(path, now=now, smtp_overrides=smtp_overrides,
                              as_of=as_of, templates_dir=templates_dir, clock=clock,
                              start_at_due_stage=start_at_due_stage)
         return ClientRun(path, file, run_status(report), report)
