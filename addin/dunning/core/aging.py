@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from dunning.core.ledger import DateLike, as_timestamp, open_balance
+from dunning.core.ledger import NAT_INT, DateLike, as_timestamp, open_balance
 
 DEFAULT_EDGES: tuple[int, ...] = (0, 30, 60, 90, 120)
 Basis = Literal["due", "invoice"]
@@ -86,7 +86,7 @@ def _open_buckets(frame: pd.DataFrame, as_of: DateLike, edges: Sequence[int], ba
     for edge in checked:
         limit = int((day - np.timedelta64(edge + 1, "D")).astype(dates.dtype).astype(np.int64))
         index += values <= limit
-    index *= values != np.iinfo(np.int64).min  # NaT, the least int64: Current, as before
+    index *= values != NAT_INT  # NaT: Current, as before
     return index
 
 

@@ -137,7 +137,8 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
 
 
 _TEXT = pd.api.types.pandas_dtype(str)
-_NAT = np.iinfo(np.int64).min
+NAT_INT = np.iinfo(np.int64).min
+"""NaT as a date column's int64 view holds it: the least int64, before any date."""
 
 
 def _text_now(values: object) -> object:
@@ -148,13 +149,31 @@ def _text_now(values: object) -> object:
     return values
 
 
+def day_value(day: np.datetime64, dates: np.ndarray) -> int:
+    """`day` as an integer in the resolution of `dates`, to compare with their int64 view.
+
+    Dates are compared as integers: numpy's datetime comparison checks every value for NaT
+    and is about 8 times slower; NaT, the least int64, is never after a day, and where it
+    would be on or before one it is left out, so each mask is the datetime comparison's."""
+    return int(day.astype(dates.dtype).astype(np.int64))
+
+
+def dates_after(dates: np.ndarray, day: np.datetime64) -> np.ndarray:
+    """`dates > day` for a numpy date array (NaT never)."""
+    return dates.view(np.int64) > day_value(day, dates)
+
+
+def dates_on_or_before(dates: np.ndarray, day: np.datetime64) -> np.ndarray:
+    """`dates <= day` for a numpy date array (NaT never)."""
+    values = dates.view(np.int64)
+    return (values <= day_value(day, dates)) & (values != NAT_INT)
+
+
 def _versus(column: pd.Series, day: pd.Timestamp, *, after: bool) -> np.ndarray:
     """`column > day` (or `<= day`) as a mask, NaT never either; in numpy for a date column."""
     if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M":
-        # (as int64: ~8x faster than numpy's datetime comparison; NaT is the least int64)
-        values = column.to_numpy().view(np.int64)
-        moment = int(day.to_datetime64().astype(column.dtype).astype(np.int64))
-        return values > moment if after else (values <= moment) & (values != _NAT)
+        dates, moment = column.to_numpy(), day.to_datetime64()
+        return dates_after(dates, moment) if after else dates_on_or_before(dates, moment)
     return ((column > day) if after else (column <= day)).to_numpy()
 
 

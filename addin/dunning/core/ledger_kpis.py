@@ -38,7 +38,13 @@ import pandas as pd
 
 from dunning.core import kpis
 from dunning.core.kpis import KpiValue, NotDefined
-from dunning.core.ledger import DateLike, as_timestamp
+from dunning.core.ledger import (
+    DateLike,
+    as_timestamp,
+    dates_after,
+    dates_on_or_before,
+    day_value,
+)
 
 DEFAULT_DAYS = 365
 DEFAULT_MONTHS = 12
@@ -116,8 +122,8 @@ class _View:
     def balance(self, day: np.datetime64) -> np.ndarray:
         """Each item's open balance at the close of `day` (dunning.core.ledger.open_balance)."""
         def compute() -> np.ndarray:  # open_balance's rule, on the arrays taken out once
-            issued = _on_or_before(self.invoice_date, day)
-            settled_later = _after(self.settled_date, day)
+            issued = dates_on_or_before(self.invoice_date, day)
+            settled_later = dates_after(self.settled_date, day)
             return np.where(issued, np.where(settled_later, self.amount, self.open_amount), 0.0)
 
         return self._once(("balance", day), compute)
@@ -153,7 +159,7 @@ class _View:
 
     def _collected(self, start: np.datetime64, end: np.datetime64) -> np.ndarray:
         settled = self.settled(start, end)
-        issued = _on_or_before(self.invoice_date, end)
+        issued = dates_on_or_before(self.invoice_date, end)
         return settled & ~self.written_off & issued
 
     def settled(self, start: np.datetime64, end: np.datetime64) -> np.ndarray:
@@ -202,44 +208,15 @@ def _dates(column: pd.Series) -> np.ndarray:
     return values if values.dtype.kind == "M" else pd.to_datetime(column).to_numpy()
 
 
-def _like(day: np.datetime64, dates: np.ndarray) -> np.datetime64:
-    """`day` in the resolution of `dates`, so comparisons do not convert the whole array."""
-    return day.astype(dates.dtype)
-
-
-_NAT = np.iinfo(np.int64).min
-"""NaT as a date column's int64 view holds it: the least int64, before any date."""
-
-
-def _moment(day: np.datetime64, dates: np.ndarray) -> int:
-    """`day` as an integer in the resolution of `dates`, to compare with their int64 view.
-
-    Dates are compared as integers: numpy's datetime comparison checks every value for NaT
-    and is about 8 times slower; NaT, the least int64, is never after a day, and where it
-    would be on or before one it is left out, so each mask is the datetime comparison's."""
-    return int(_like(day, dates).astype(np.int64))
-
-
-def _after(dates: np.ndarray, day: np.datetime64) -> np.ndarray:
-    """`dates > day` (NaT never)."""
-    return dates.view(np.int64) > _moment(day, dates)
-
-
 def _on_or_after(dates: np.ndarray, day: np.datetime64) -> np.ndarray:
     """`dates >= day` (NaT never)."""
-    return dates.view(np.int64) >= _moment(day, dates)
-
-
-def _on_or_before(dates: np.ndarray, day: np.datetime64) -> np.ndarray:
-    """`dates <= day` (NaT never)."""
-    values = dates.view(np.int64)
-    return (values <= _moment(day, dates)) & (values != _NAT)
+    return dates.view(np.int64) >= day_value(day, dates)
 
 
 def _within(dates: np.ndarray, start: np.datetime64, end: np.datetime64) -> np.ndarray:
     """`(dates > start) & (dates <= end)`: NaT is never after start."""
     values = dates.view(np.int64)
-    return (values > _moment(start, dates)) & (values <= _moment(end, dates))
+    return (values > day_value(start, dates)) & (values <= day_value(end, dates))
 
 
 def _day(value: DateLike) -> np.datetime64:
