@@ -342,10 +342,11 @@ def udf_rows(invoices: int, repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--xlsx-sizes", type=int, nargs="*", default=[100_000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--udf-invoices", type=int, default=5_000)
+    parser.add_argument("--udf-invoices", type=int, default=5_000,
+                        help="invoices of the =DSO row (0: no =DSO row)")
     parser.add_argument("--in-process-only", action="store_true",
                         help="only the in-process rows (ledger, aging + KPIs, =DSO)")
     parser.add_argument("--before", type=Path, help="an older checkout's addin/ folder to time "
@@ -379,7 +380,8 @@ def main() -> None:
             xlsx_rows(size, Path(folder), args.repeat)
     for size in args.sizes:
         in_process_rows(size, args.repeat)
-    udf_rows(args.udf_invoices, args.repeat)
+    if args.udf_invoices:
+        udf_rows(args.udf_invoices, args.repeat)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

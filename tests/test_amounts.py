@@ -63,12 +63,14 @@ def test_every_half_cent_up_to_a_hundred_rounds_as_its_exact_binary_value():
         assert money(value) == expected, value
 
 
-def test_a_numpy_float_is_rounded_by_numpys_own_round():
-    """As defined: a float is rounded by its own round(), and numpy's scales by 100 before
-    rounding, so a half cent stored just below the half can go up."""
-    assert money(np.float64(1234.5)) == "1,234.50" and money(np.float64(-0.001)) == "0.00"
-    assert money(np.float64(0.125)) == money(0.125) == "0.12"
-    assert (money(np.float64(2.675)), money(2.675)) == ("2.68", "2.67")
+def test_a_numpy_number_reads_as_the_python_float_of_the_same_value():
+    """One rule whatever the number's type: a Series cell (numpy's float64) and a list's cell
+    (a Python float) of the same amount read the same, so a report and a letter never differ
+    by a cent (numpy's own round scales by 100 first and would make 2.675 read 2.68)."""
+    for value in (1234.5, -0.001, 0.125, 2.675, 1.005, -2.665, 999.995, 1e15 + 0.25):
+        assert money(np.float64(value)) == money(value)
+    assert money(np.float64(2.675)) == "2.67" and money(np.int64(-70)) == "-70.00"
+    assert money(np.float32(np.nan)) == "" and money(np.float64(np.nan)) == ""
 
 
 def test_one_currency_is_a_number_a_sheet_can_sum():

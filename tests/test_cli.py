@@ -314,3 +314,47 @@ def test_remind_all_is_also_remind_with_all(tmp_path, book, capsys):
     assert len(alias.out.splitlines()) == 3  # a line per client and the summary
     assert main(["remind", "--all", str(folder), "--settle", "C1|firm|2026-11-23=sent"]) == 1
     assert "--settle and --drafts name one workbook" in capsys.readouterr().err
+
+
+def _command(*argv: str) -> subprocess.CompletedProcess:
+    """`python -m dunning.cli ARGV` as a separate process, the way the console script runs."""
+    return subprocess.run([sys.executable, "-m", "dunning.cli", *argv], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_a_report_command_run_as_a_process_prints_all_of_its_output(book, capsys):
+    """`aging` and `kpis` end without the interpreter's teardown (`_leave`): their whole output
+    still arrives through a pipe, their status is kept, and so is an error's message."""
+    for command in ("aging", "kpis"):
+        assert main([command, str(book), "--as-of", "2026-11-23"]) == 0
+        expected = capsys.readouterr().out
+        done = _command(command, str(book), "--as-of", "2026-11-23")
+        assert (done.returncode, done.stdout, done.stderr) == (0, expected, "")
+    missing = _command("aging", str(book.with_name("Missing.xlsx")), "--as-of", "2026-11-23")
+    assert missing.returncode == 1 and missing.stderr.startswith("Error: ")
+    assert "Missing.xlsx" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_only_commands_that_write_nothing_skip_the_teardown(book):
+    from dunning.cli import _main
+
+    assert _main(["aging", str(book), "--as-of", "2026-11-23"]) == (0, True)
+    assert _main(["kpis", str(book), "--as-of", "2026-11-23"]) == (0, True)
+    assert _main(["worklist", str(book), "--as-of", "2026-11-23"]) == (0, False)
+
+
+def test_leaving_early_runs_the_exit_handlers_flushes_and_waits_for_a_working_thread():
+    code = ("import atexit, sys, threading, time\nfrom dunning.cli import _leave\n"
+            "atexit.register(lambda: print('handler ran'))\n"
+            "print('buffered output')\nprint('a warning', file=sys.stderr)\n"
+            "if sys.argv[1] == 'thread':\n"
+            "    threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))).start()\n"
+            "_leave(5)\n")
+    alone = subprocess.run([sys.executable, "-c", code, "alone"], capture_output=True, text=True,
+                           timeout=60)
+    assert alone.returncode == 5
+    assert alone.stdout == "buffered output\nhandler ran\n" and alone.stderr == "a warning\n"
+    waited = subprocess.run([sys.executable, "-c", code, "thread"], capture_output=True,
+                            text=True, timeout=60)
+    assert waited.returncode == 5 and "thread done" in waited.stdout
+    assert "handler ran" in waited.stdout

@@ -36,16 +36,21 @@ def money(amount: float | None, currency: str = "", language: str = "en") -> str
     """`amount` as "EUR 1,234.50" (en), "EUR 1.234,50" (de) ...; see the module docstring.
 
     1234.5 -> '1,234.50': exact cents, a minus sign for credits (never '-0.00'); None and
-    NaN -> ''. A float (numpy's too) is rounded by its own round(), anything else is
-    converted with float() first.
+    NaN -> ''. Anything else is converted with float() first (numpy's numbers, Decimal) and
+    rounded to the cent as round(value, 2) rounds it, from the float's exact value.
     """
-    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
+    if amount is None:
         return ""
-    value = amount if isinstance(amount, float) else float(amount)
-    grouped = f"{round(value, 2) + 0.0:,.2f}"  # + 0.0 turns -0.0 into 0.0
-    swap = _separator_table(language)
-    if swap:
-        grouped = grouped.translate(swap)
+    value = float(amount)  # (a float as it is; 2,000 customers' report: 14,000 calls)
+    if value != value:  # NaN
+        return ""
+    grouped = f"{value:,.2f}"  # rounded to the cent as round(value, 2) rounds, half to even
+    if grouped == "-0.00":  # (a credit of less than half a cent)
+        grouped = "0.00"
+    if language != "en":
+        swap = _separator_table(language)
+        if swap:
+            grouped = grouped.translate(swap)
     return f"{currency} {grouped}" if currency else grouped
 
 
