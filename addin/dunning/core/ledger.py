@@ -494,7 +494,8 @@ class _LedgerBuilder:
             frame["hold_until"] = parsed["hold_until"].values
         for name in ("hold_reason", "payment_link"):
             if name in parsed:
-                frame[name] = self._texts(parsed, name).astype(str)
+                frame[name] = pd.array(self._texts(parsed, name), dtype=_TEXT)  # (not numpy's
+                # fixed-width astype(str) first: a third of the time for 100,000 links)
         cast = {name: str for name in ("invoice", "customer", "customer_name", "currency",
                                        "billing") if frame[name].dtype != _TEXT}
         return frame.astype(cast) if cast else frame  # (a frame-wide astype costs ~1 ms)
