@@ -2,6 +2,8 @@
 
 Run: python benchmarks/bench_engines.py [--sizes 100000 1000000] [--xlsx-sizes 100000]
                                         [--repeat 3] [--in-process-only] [--before DIR]
+                                        [--udf-invoices 5000]  (--sizes with no size and
+                                        --udf-invoices 0: only the .xlsx rows)
 Needs the benchmark extra (`pip install -e ".[bench]"`: DuckDB, polars, fastexcel).
 
 Each row is measured with its reference in the same run, median of `--repeat` runs
