@@ -7,7 +7,9 @@ from dunning.core.columns import (
     FIELD_LABELS,
     REQUIRED_FIELDS,
     Column,
+    MappingWords,
     match_columns,
+    match_fields,
     normal_header,
 )
 from dunning.core.errors import DunningInputError
@@ -174,3 +176,44 @@ def test_no_invoice_number_is_not_an_error_here():
 def test_a_column_knows_its_letter():
     assert Column("amount", 0, "Amount").letter == "A"
     assert Column("amount", 26, "Amount").letter == "AA"
+
+
+def test_every_wrong_mapping_entry_is_one_error():
+    with pytest.raises(DunningInputError) as caught:
+        match_columns(BASIC, {"client": "Customer", "amount": "Total"}, sheet="Invoices")
+    assert [issue.message.split(";")[0] for issue in caught.value.issues] == [
+        "unknown ledger field 'client' in the column mapping",
+        "the column mapping names 'Total' for the amount, but row 1 has no such header"]
+
+
+def test_match_fields_takes_any_table_its_labels_normal_form_and_words():
+    """The one matcher: the fields, aliases, labels, normal form and the mapping's words are
+    the caller's (an accounting export brings its own)."""
+    aliases = {"kind": ("type", "doctype"), "ref": ("ref", "number")}
+    labels = {"kind": "document kind"}
+    words = MappingWords(unknown="no field {field} (of {fields})",
+                         absent="{header} is not a header of row {row}, for the {label} "
+                                "({field}); headers are: {headers}")
+    headers = ["Sum of Ref", "Type", None, "type", "Doc Type"]
+    at, issues = match_fields(headers, aliases, labels=labels, sheet="X", header_row=3,
+                              first_column=2)
+    assert at == {"kind": 1}  # "Sum of Ref" is no alias in the plain normal form
+    [issue] = issues
+    assert (issue.severity, issue.sheet, issue.row) == ("warning", "X", 3)
+    assert issue.message == "two columns are headed 'Type'; using column C for the document kind"
+
+    def unsummed(header):
+        return normal_header(header).removeprefix("sumof")
+
+    at, issues = match_fields(headers, aliases, {"kind": "DOC-TYPE"}, labels=labels,
+                              normal=unsummed)
+    assert (at, issues) == ({"kind": 4, "ref": 0}, [])  # the mapping first, then the aliases
+
+    at, issues = match_fields(headers, aliases, {"size": "Sum", "ref": "Total"},
+                              labels=labels, words=words, header_row=3)
+    assert [issue.message for issue in issues] == [
+        "no field size (of kind, ref)",
+        "Total is not a header of row 3, for the ref (ref); headers are: Sum of Ref, Type, "
+        "type, Doc Type",
+        "two columns are headed 'Type'; using column B for the document kind"]
+    assert [issue.severity for issue in issues] == ["error", "error", "warning"]

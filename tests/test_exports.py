@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from dunning.core.errors import DunningInputError
-from dunning.core.exports import HEADERS, recognise_export
+from dunning.core.exports import EXPORT_FIELDS, HEADERS, recognise_export
 
 
 def documents(export) -> dict[str, dict[str, object]]:
@@ -149,6 +149,35 @@ def test_header_row_and_mapping_override_the_guess():
         recognise_export(grid, name="m.csv", header_row=9)
     with pytest.raises(DunningInputError, match="no such header"):
         recognise_export(grid, name="m.csv", header_row=1, mapping={"amount": "Nope"})
+
+
+def test_every_wrong_map_entry_is_one_error_in_the_exports_words():
+    grid = [["Ledger dump"], ["Who", "Doc", "Issued", "Payable", "Sum"]]
+    with pytest.raises(DunningInputError) as raised:
+        recognise_export(grid, name="m.csv", header_row=2,
+                         mapping={"client": "Who", "due_date": "Net due"})
+    assert [str(issue) for issue in raised.value.issues] == [
+        "m.csv: unknown field 'client' in --map; fields are: "
+        + ", ".join(EXPORT_FIELDS),
+        "m.csv row 2: --map names 'Net due' for the due_date, but line 2 has no such header; "
+        "headers are: Who, Doc, Issued, Payable, Sum"]
+    with pytest.raises(DunningInputError) as raised:  # a blank line named as the header row
+        recognise_export([["Title"], [], ["Kite"]], name="b.csv", header_row=2,
+                         mapping={"amount": "Sum"})
+    assert raised.value.issues[0].message.endswith("headers are: (none)")
+
+
+def test_two_columns_with_one_header_warn_as_on_an_invoices_sheet():
+    """The export's matcher is the ledger's: the first of two like-headed columns is used, and
+    said (it had been taken silently)."""
+    grid = [["Invoices"],
+            ["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "AMOUNT"],
+            ["A1", "Kite", "2026-11-01", "2026-12-01", "300", "5"]]
+    export = recognise_export(grid, name="x.csv")
+    assert documents(export)["A1"]["Amount"] == 300.0
+    [warning] = [issue for issue in export.issues if "two columns" in issue.message]
+    assert (warning.severity, warning.sheet, warning.row) == ("warning", "x.csv", 2)
+    assert warning.message == "two columns are headed 'Amount'; using column E for the amount"
 
 
 def test_a_bad_amount_names_the_line_and_column():

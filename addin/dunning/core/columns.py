@@ -3,13 +3,16 @@
 Headers are compared in a normal form (lower case, letters and digits only), so
 "Invoice #", "invoice_no" and "InvoiceNo." all meet the same alias. Each field
 lists its aliases in order of preference; an explicit mapping wins over all.
+`match_fields` is the one matcher of headers to fields: the ledger's `match_columns` and
+`dunning.core.exports` (with its own aliases, per vendor) both use it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from dunning.core.errors import DunningInputError, Issue, column_letter
 
@@ -115,6 +118,80 @@ class Column:
         return column_letter(self.index, self.first_column)
 
 
+class MappingWords(NamedTuple):
+    """How a matcher's messages speak of the user's mapping, as `str.format` templates: `unknown`
+    for a field the table does not know ({field}, {fields}), `absent` for a header the row
+    lacks ({header}, {field}, {label}, {row}, {headers})."""
+
+    unknown: str
+    absent: str
+
+
+COLUMN_MAPPING = MappingWords(
+    unknown="unknown ledger field {field!r} in the column mapping; fields are: {fields}",
+    absent="the column mapping names {header!r} for the {label}, but row {row} has no such "
+           "header; headers are: {headers}")
+"""The ledger's words: its mapping comes from the command line's --map or Python's mapping=."""
+
+
+def match_fields(
+    headers: Sequence[object],
+    aliases: Mapping[str, Sequence[str]],
+    mapping: Mapping[str, str] | None = None,
+    *,
+    labels: Mapping[str, str],
+    words: MappingWords = COLUMN_MAPPING,
+    normal: Callable[[object], str] = normal_header,
+    sheet: str | None = None,
+    header_row: int = 1,
+    first_column: int = 1,
+) -> tuple[dict[str, int], list[Issue]]:
+    """The position (from 0) of each field of `aliases` among `headers`, and the issues found.
+
+    The one matcher of headers to fields, for an Invoices sheet and an accounting export
+    alike; each brings its own field -> aliases table (in normal form, in order of
+    preference), `labels` (a field's name in words), `normal` (the headers' normal form)
+    and `words`. A field the mapping names takes the column whose header has the normal form
+    of the mapping's; then each other field, in the table's order, takes the first column
+    not yet taken headed by the first of its aliases that heads one. Issues: an error for
+    each mapping entry naming an unknown field or a header the row lacks (the caller
+    raises them), a warning for an alias heading two free columns (the first is used).
+    """
+    names = [normal(header) for header in headers]
+    found: dict[str, int] = {}
+    issues: list[Issue] = []
+    for field, header in (mapping or {}).items():
+        if field not in aliases:
+            issues.append(Issue(words.unknown.format(field=field, fields=", ".join(aliases)),
+                                sheet=sheet))
+            continue
+        wanted = normal(header)
+        if wanted not in names:
+            issues.append(Issue(words.absent.format(
+                header=header, field=field, label=labels.get(field, field), row=header_row,
+                headers=header_list(headers)), sheet=sheet, row=header_row))
+            continue
+        found[field] = names.index(wanted)
+
+    taken = set(found.values())
+    for field, spellings in aliases.items():
+        if field in found:
+            continue
+        for alias in spellings:
+            positions = [i for i, name in enumerate(names) if name == alias and i not in taken]
+            if positions:
+                index = found[field] = positions[0]
+                taken.add(index)
+                if len(positions) > 1:
+                    issues.append(Issue(
+                        f"two columns are headed {headers[index]!r}; using column "
+                        f"{column_letter(index, first_column)} for the "
+                        f"{labels.get(field, field)}",
+                        severity="warning", sheet=sheet, row=header_row))
+                break
+    return found, issues
+
+
 def match_columns(
     headers: Sequence[object],
     mapping: Mapping[str, str] | None = None,
@@ -123,49 +200,22 @@ def match_columns(
     header_row: int = 1,
     first_column: int = 1,
 ) -> tuple[dict[str, Column], list[Issue]]:
-    """Map ledger fields to source columns; raise when a required field has no column.
+    """Map ledger fields to source columns (`match_fields` with the ledger's aliases); raise
+    when the mapping is wrong or a required field has no column.
 
     `header_row` and `first_column` (the sheet row and column, from 1, of the first header)
     place messages and the columns' letters as the sheet shows them.
 
-    Returns the columns found and warnings (a header matched twice, a mapping
-    naming an unknown field). The customer id column is preferred to a name
-    column; when both exist the name becomes `customer_name`.
+    Returns the columns found and warnings (a header matched twice). The customer id column
+    is preferred to a name column; when both exist the name becomes `customer_name`.
     """
-    normal = [normal_header(h) for h in headers]
-    found: dict[str, Column] = {}
-    issues: list[Issue] = []
-    for field, header in (mapping or {}).items():
-        if field not in FIELD_ALIASES:
-            raise DunningInputError([Issue(
-                f"unknown ledger field {field!r} in the column mapping; "
-                f"fields are: {', '.join(FIELD_ALIASES)}", sheet=sheet)])
-        wanted = normal_header(header)
-        if wanted not in normal:
-            raise DunningInputError([Issue(
-                f"the column mapping names {header!r} for the {FIELD_LABELS[field]}, "
-                f"but row {header_row} has no such header; headers are: "
-                f"{_header_list(headers)}", sheet=sheet, row=header_row)])
-        index = normal.index(wanted)
-        found[field] = Column(field, index, str(headers[index]), first_column)
-
-    taken = {column.index for column in found.values()}
-    for field, aliases in FIELD_ALIASES.items():
-        if field in found:
-            continue
-        for alias in aliases:
-            positions = [i for i, name in enumerate(normal) if name == alias and i not in taken]
-            if positions:
-                index = positions[0]
-                found[field] = Column(field, index, str(headers[index]), first_column)
-                taken.add(index)
-                if len(positions) > 1:
-                    issues.append(Issue(
-                        f"two columns are headed {headers[index]!r}; using column "
-                        f"{column_letter(index, first_column)} for the {FIELD_LABELS[field]}",
-                        severity="warning", sheet=sheet, row=header_row))
-                break
-
+    at, issues = match_fields(headers, FIELD_ALIASES, mapping, labels=FIELD_LABELS, sheet=sheet,
+                              header_row=header_row, first_column=first_column)
+    errors = [issue for issue in issues if issue.severity == "error"]
+    if errors:
+        raise DunningInputError(errors)
+    found = {field: Column(field, index, str(headers[index]), first_column)
+             for field, index in at.items()}
     missing = [field for field in REQUIRED_FIELDS if field not in found]
     if missing:
         raise DunningInputError([
@@ -173,7 +223,7 @@ def match_columns(
                 f"no column for the {FIELD_LABELS[field]}: expected a header such as "
                 f"{_alias_examples(field)}, or name yours (command line: --map "
                 f"{field}=\"Your Header\"; Python: mapping={{'{field}': 'Your Header'}}); "
-                f"headers found: {_header_list(headers)}",
+                f"headers found: {header_list(headers)}",
                 sheet=sheet, row=header_row)
             for field in missing
         ])
@@ -191,6 +241,7 @@ def _alias_examples(field: str) -> str:
     return examples.get(field, ", ".join(FIELD_ALIASES[field][:3]))
 
 
-def _header_list(headers: Sequence[object]) -> str:
+def header_list(headers: Sequence[object]) -> str:
+    """The row's headers for a message, blanks left out ("(none)" when all are blank)."""
     shown = [str(h) for h in headers if h not in (None, "")]
     return ", ".join(shown) if shown else "(none)"

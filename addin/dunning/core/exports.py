@@ -64,7 +64,13 @@ import numpy as np
 import pandas as pd
 
 from dunning.core.amounts import money
-from dunning.core.columns import FIELD_ALIASES, normal_header
+from dunning.core.columns import (
+    FIELD_ALIASES,
+    FIELD_LABELS,
+    MappingWords,
+    match_fields,
+    normal_header,
+)
 from dunning.core.errors import DunningInputError, Issue, column_letter
 from dunning.core.parse import (
     AmbiguousDatesError,
@@ -105,6 +111,12 @@ for _name, _extra in _MORE_ALIASES.items():  # before the names (ERPNext: Party,
     _FIELDS[_name] = (*_FIELDS[_name][:_cut], *_extra, *_FIELDS[_name][_cut:])
 EXPORT_FIELDS = tuple(_FIELDS)
 """The fields `--map` may name: the ledger's and the export's own (type, days_past_due...)."""
+_LABELS = {**FIELD_LABELS, "type": "document type", "days_past_due": "days past due",
+           "line_amount": "line amount", "terms": "terms", "status": "status"}
+_MAP_WORDS = MappingWords(
+    unknown="unknown field {field!r} in --map; fields are: {fields}",
+    absent="--map names {header!r} for the {field}, but line {row} has no such header; "
+           "headers are: {headers}")
 
 _BUCKET = re.compile(
     r"^(current|notdue(on\w*)?|notyetdue|future|older|olderthan\d+\w*|over\d+\w*|\d+(to)?\d+(days)?|"
@@ -185,7 +197,7 @@ def recognise_export(
         raise DunningInputError([Issue(f"{name} is empty: expected an export with a header row "
                                        "and invoice rows")])
     head = _header_index(rows, name, header_row)
-    columns = _match(rows[head], name, head + 1, mapping or {})
+    columns, header_issues = _match(rows[head], name, head + 1, mapping or {})
     titles = [", ".join(str(cell) for cell in row if not is_blank(cell)) for row in rows[:head]]
     titles = [title for title in titles if title]
     found_date = _as_of(titles, dayfirst) or _as_of(
@@ -193,6 +205,7 @@ def recognise_export(
     export_date = found_date or as_of
     _refuse_summary(columns, name, head + 1)
     reader = _Reader(rows, head, columns, name, dayfirst)
+    reader.issues.extend(header_issues)
     reader.read()
     return reader.export(export_date, terms or {}, default_terms, titles)
 
@@ -264,31 +277,18 @@ def _header_index(rows: list[list[object]], name: str, header_row: int | None) -
         "line with --header-row N (and unknown headers with --map FIELD=HEADER)", sheet=name)])
 
 
-def _match(header: list[object], name: str, line: int, mapping: Mapping[str, str]) -> _Columns:
+def _match(header: list[object], name: str, line: int,
+           mapping: Mapping[str, str]) -> tuple[_Columns, list[Issue]]:
+    """The header row's fields (`match_fields` with the export's aliases; a wrong `--map`
+    raised), then what a report's layout says of them; and the matcher's warnings."""
     headers = ["" if is_blank(cell) else str(cell) for cell in header]
     normal = [_normal(text) for text in headers]
-    at: dict[str, int] = {}
-    for field_name, wanted in mapping.items():
-        if field_name not in _FIELDS:
-            raise DunningInputError([Issue(
-                f"unknown field {field_name!r} in --map; fields are: {', '.join(_FIELDS)}",
-                sheet=name)])
-        if _normal(wanted) not in normal:
-            raise DunningInputError([Issue(
-                f"--map names {wanted!r} for the {field_name}, but line {line} has no such "
-                f"header; headers are: {', '.join(h for h in headers if h)}",
-                sheet=name, row=line)])
-        at[field_name] = normal.index(_normal(wanted))
+    at, issues = match_fields(headers, _FIELDS, mapping, labels=_LABELS, words=_MAP_WORDS,
+                              normal=_normal, sheet=name, header_row=line)
+    errors = [issue for issue in issues if issue.severity == "error"]
+    if errors:
+        raise DunningInputError(errors)
     taken = set(at.values())
-    for field_name, aliases in _FIELDS.items():
-        if field_name in at:
-            continue
-        for alias in aliases:
-            spots = [i for i, text in enumerate(normal) if text == alias and i not in taken]
-            if spots:
-                at[field_name] = spots[0]
-                taken.add(spots[0])
-                break
     buckets = [i for i, text in enumerate(header) if i not in taken and _is_bucket(text)]
     if buckets and "amount" in at and normal[at["amount"]] == "total" and "open_amount" not in at:
         at["open_amount"] = at.pop("amount")  # beside aging buckets, "Total" is what is open
@@ -300,7 +300,7 @@ def _match(header: list[object], name: str, line: int, mapping: Mapping[str, str
     if "invoice" not in at and dated and headers and headers[0] == "" and 0 not in at.values():
         at["invoice"] = 0  # Odoo: the unheaded first column names each entry (INV/2026/00012)
         buckets = [i for i in buckets if i != 0]
-    return _Columns(at, buckets, headers)
+    return _Columns(at, buckets, headers), issues
 
 
 def _refuse_summary(columns: _Columns, name: str, line: int) -> None:
@@ -581,19 +581,20 @@ class _Reader:
 
     # documents -------------------------------------------------------------
 
-    def _column(self, field_name: str) -> np.ndarray | None:
-        at = self.columns.at.get(field_name)
-        if at is None:
-            return None
+    def _cells(self, at: int) -> np.ndarray:
+        """Column `at`'s cells in the data rows (None past a short row's end)."""
         return np.array([self.rows[i][at] if at < len(self.rows[i]) else None
                          for i in self.data], dtype=object)
+
+    def _column(self, field_name: str) -> np.ndarray | None:
+        at = self.columns.at.get(field_name)
+        return None if at is None else self._cells(at)
 
     def _amounts(self, field_name: str, column: int | None = None) -> np.ndarray | None:
         at = self.columns.at.get(field_name) if column is None else column
         if at is None:
             return None
-        values = np.array([self.rows[i][at] if at < len(self.rows[i]) else None
-                           for i in self.data], dtype=object)
+        values = self._cells(at)
         parsed = parse_amounts(values, decimal=self.decimal)
         for position in np.flatnonzero(parsed.bad):
             example = "1.234,50 or 250,00-" if self.decimal == "," else "1,234.50 or (100.00)"
@@ -605,8 +606,7 @@ class _Reader:
         at = self.columns.at.get(field_name)
         if at is None:
             return None
-        values = np.array([self.rows[i][at] if at < len(self.rows[i]) else None
-                           for i in self.data], dtype=object)
+        values = self._cells(at)
         dayfirst = self.dayfirst
         if dayfirst is None and (self.decimal == "," or any(
                 isinstance(v, str) and re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{2,4}", v)
