@@ -641,11 +641,9 @@ class _Reader:
         kinds = self._texts("type")
         currencies = self._texts("currency")
         term_texts = self._texts("terms")
-        if self.group_terms:
-            for position, index in enumerate(self.data):
-                if not term_texts[position]:
-                    term_texts[position] = self.group_terms.get(self.group[index], "")
-        for position, index in enumerate(self.data):
+        for position, index in enumerate(self.data):  # blanks said by the group's heading
+            if not term_texts[position] and self.group_terms:
+                term_texts[position] = self.group_terms.get(self.group[index], "")
             if customers[position] == "":
                 customers[position] = self.group[index]
             if customers[position] == "":
