@@ -169,7 +169,7 @@ def match_fields(
         if wanted not in names:
             issues.append(Issue(words.absent.format(
                 header=header, field=field, label=labels.get(field, field), row=header_row,
-                headers=header_list(headers)), sheet=sheet, row=header_row))
+                headers=_header_list(headers)), sheet=sheet, row=header_row))
             continue
         found[field] = names.index(wanted)
 
@@ -223,7 +223,7 @@ def match_columns(
                 f"no column for the {FIELD_LABELS[field]}: expected a header such as "
                 f"{_alias_examples(field)}, or name yours (command line: --map "
                 f"{field}=\"Your Header\"; Python: mapping={{'{field}': 'Your Header'}}); "
-                f"headers found: {header_list(headers)}",
+                f"headers found: {_header_list(headers)}",
                 sheet=sheet, row=header_row)
             for field in missing
         ])
@@ -241,7 +241,7 @@ def _alias_examples(field: str) -> str:
     return examples.get(field, ", ".join(FIELD_ALIASES[field][:3]))
 
 
-def header_list(headers: Sequence[object]) -> str:
+def _header_list(headers: Sequence[object]) -> str:
     """The row's headers for a message, blanks left out ("(none)" when all are blank)."""
     shown = [str(h) for h in headers if h not in (None, "")]
     return ", ".join(shown) if shown else "(none)"
