@@ -175,14 +175,46 @@ def test_rows_problems_are_all_reported():
                                ["firm", "english!", "A", "B", ""],
                                [None, None, None, None, None],
                                ["friendly", "EN", "A", "B", ""]])
-    shown = str(caught.value)
-    assert "Templates row 3 (Stage)" in shown
-    assert "Templates row 4 (Language)" in shown
-    assert "already defined by Templates row 2" in shown
+    assert str(caught.value).splitlines() == [
+        "Templates!A3 (Stage): Stage is blank; expected a stage name such as friendly",
+        "Templates!B4 (Language): expected a language code such as en, de or fr-CH "
+        "(found 'english!')",
+        "Templates!A6 (Stage): template for stage 'friendly', language 'en': already defined "
+        "by Templates!A2; keep one"]
     with pytest.raises(DunningInputError, match="missing: Text"):
         TemplateSet.from_rows([["Stage", "Language", "Subject"]])
     with pytest.raises(DunningInputError, match="subject is blank"):
         rows_set(["friendly", "en", " ", "Text", ""])
+
+
+@pytest.mark.parametrize(("header_row", "first_column", "stage", "language", "subject"), [
+    (1, 1, "A3", "B4", "C5"), (4, 3, "C6", "D7", "E8"), (2, 27, "AA4", "AB5", "AC6"),
+])
+def test_every_rows_problem_names_its_cell_where_the_table_sits(header_row, first_column,
+                                                                stage, language, subject):
+    with pytest.raises(DunningInputError) as caught:
+        TemplateSet.from_rows([HEADER, ["friendly", "en", "A", "B", ""],
+                               ["", "en", "A", "B", ""], ["firm", "english!", "A", "B", ""],
+                               ["final", "de", " ", "B", ""]],
+                              header_row=header_row, first_column=first_column)
+    shown = [(issue.column, issue.location.split(" ")[0], issue.message[:18])
+             for issue in caught.value.issues]
+    assert shown == [("Stage", f"Templates!{stage}", "Stage is blank; ex"),
+                     ("Language", f"Templates!{language}", "expected a languag"),
+                     ("Subject", f"Templates!{subject}", "template for stage")]
+
+
+def test_a_table_without_its_columns_is_named_by_its_header_row():
+    with pytest.raises(DunningInputError) as caught:
+        TemplateSet.from_rows([["Stage", "Language", "Subject"]], header_row=4, first_column=3)
+    assert str(caught.value).startswith("Templates!C4: the Templates table needs the columns")
+
+
+def test_the_stage_column_may_be_headed_template_and_is_still_named_by_its_cell():
+    with pytest.raises(DunningInputError) as caught:
+        TemplateSet.from_rows([["Subject", "Text", "Template"], ["Hi", "Text", ""]])
+    assert str(caught.value) == (
+        "Templates!C2 (Stage): Stage is blank; expected a stage name such as friendly")
 
 
 def test_rows_from_a_dataframe_and_blank_language_means_english():

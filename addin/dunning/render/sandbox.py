@@ -80,7 +80,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from dunning.core.amounts import money, normal_language
 from dunning.core.columns import normal_header
-from dunning.core.errors import PLACE, DunningInputError, Issue, column_letter, place_of
+from dunning.core.errors import PLACE, DunningInputError, Issue, TablePlace, place_of
 from dunning.render.words import FALLBACK_LANGUAGE
 
 TEMPLATES_SHEET = "Templates"
@@ -89,6 +89,8 @@ BUILT_IN_STAGES = ("courtesy", "friendly", "firm", "final")
 BUILT_IN_LANGUAGES = ("en", "de", "fr", "nl", "es")
 PARTS = ("subject", "text", "html")
 PART_COLUMNS = {"subject": "Subject", "text": "Text", "html": "HTML"}
+ROW_COLUMNS = {"stage": "Stage", "language": "Language", **PART_COLUMNS}
+"""A Templates row's columns by the key `Template.columns` and `Template.issue` name them."""
 FILE_SUFFIXES = {"subject": ".subject.txt", "text": ".txt", "html": ".html"}
 
 FIELDS: frozenset[str] = frozenset({
@@ -143,18 +145,27 @@ class Template:
     source: str = ""  # "Templates row 4", "built-in en/friendly", a folder path
     sheet: str | None = None
     row: int | None = None
-    columns: Mapping[str, str] = field(default_factory=dict)  # part -> column letter
+    columns: Mapping[str, str] = field(default_factory=dict)  # ROW_COLUMNS key -> letter
     files: Mapping[str, str] = field(default_factory=dict)  # part -> file name
 
     def issue(self, part: str, message: str) -> Issue:
-        """An Issue that points at this template's cell or file for `part`."""
+        """An Issue that points at this template's cell (`part` a `ROW_COLUMNS` key: its
+        column, whose letter the Templates table's place gave) or file for `part`."""
         where = f"template for stage {self.name!r}, language {self.language!r}"
         if self.row is not None:
             return Issue(f"{where}: {message}", sheet=self.sheet, row=self.row,
-                         column=PART_COLUMNS[part], column_letter=self.columns.get(part))
+                         column=ROW_COLUMNS[part], column_letter=self.columns.get(part))
         location = self.files.get(part) or self.source or None
         return Issue(f"{where} ({part}): {message}", sheet=location)
 
+    @property
+    def cell(self) -> str:
+        """Where the template is, as a message names it: its Stage cell ("Templates!A4"),
+        else its source (a folder's path, "built-in en/friendly")."""
+        if self.row is None:
+            return self.source
+        return Issue("", sheet=self.sheet, row=self.row,
+                     column_letter=self.columns.get("stage")).location
 
 
 # ------------------------------------------------------------------ bounds
@@ -670,16 +681,16 @@ class TemplateSet:
                   first_column: int = 1) -> TemplateSet:
         """From the Templates table: header (Stage, Language, Subject, Text, HTML), then rows.
 
-        Row numbers in errors count from `header_row`; column letters from `first_column`
-        (1 = A); a frame read from a workbook carries where its table sits, which places them.
+        Every problem names its cell as the sheet shows it ("Templates!A5 (Stage)"): rows
+        count from `header_row`, column letters from `first_column` (1 = A); a frame read
+        from a workbook carries where its table sits (a `TablePlace`), which places them.
         A blank Language means English; a blank HTML means HTML from the text.
         """
+        place = TablePlace(sheet, header_row, first_column)
         if isinstance(rows, pd.DataFrame):
-            if PLACE in rows.attrs:
-                place = place_of(rows, sheet)
-                sheet, header_row = place.sheet, place.header_row
-                first_column = place.first_column or first_column
+            place = place_of(rows, sheet) if PLACE in rows.attrs else place
             rows = [list(rows.columns), *rows.astype(object).values.tolist()]
+        sheet = place.sheet
         if not rows:
             return cls()
         header = [normal_header(str(cell or "")) for cell in rows[0]]
@@ -692,27 +703,32 @@ class TemplateSet:
             raise DunningInputError([Issue(
                 f"the Templates table needs the columns {', '.join(TEMPLATE_HEADERS)} "
                 f"(HTML may be blank); missing: {', '.join(missing)}", sheet=sheet,
-                row=header_row)])
-        letters = {part: column_letter(where[column], first_column)
-                   for part, column in PART_COLUMNS.items() if column in where}
+                row=place.header_row, column_letter=place.letter(0))])
+        named: list[object] = list(header)  # each column by its TEMPLATE_HEADERS name
+        for name in TEMPLATE_HEADERS:
+            if name in where:
+                named[where[name]] = name
+        letters = {key: letter for key, column in ROW_COLUMNS.items() if column in where
+                   and (letter := place.letter(where[column])) is not None}
         templates, issues = [], []
-        for offset, row in enumerate(rows[1:], start=1):
+        for position, row in enumerate(rows[1:]):
             cells = {name: _cell(row, index) for name, index in where.items()}
             if not any(cells.values()):
                 continue
-            row_number = header_row + offset
+            row_number = place.row(position)
             name = cells["Stage"].strip().lower()
             language = normal_language(cells.get("Language", "")) or FALLBACK_LANGUAGE
             template = Template(name, language, cells["Subject"], cells["Text"],
                                 cells.get("HTML", ""), f"{sheet} row {row_number}", sheet,
                                 row_number, letters)
             if not name:
-                issues.append(Issue("Stage is blank; expected a stage name such as friendly",
-                                    sheet=sheet, row=row_number, column="Stage"))
+                issues.append(place.cell_issue(
+                    "Stage is blank; expected a stage name such as friendly",
+                    position=position, header="Stage", headers=named))
             elif not LANGUAGE_TAG.fullmatch(language):
-                issues.append(Issue("expected a language code such as en, de or fr-CH",
-                                    sheet=sheet, row=row_number, column="Language",
-                                    value=cells.get("Language")))
+                issues.append(place.cell_issue(
+                    "expected a language code such as en, de or fr-CH", position=position,
+                    header="Language", headers=named, value=cells.get("Language")))
             else:
                 templates.append(template)
         try:
@@ -779,11 +795,8 @@ def _compile_all(templates: Iterable[Template],
     for template in templates:
         key = (template.name, template.language)
         if key in compiled:
-            first = compiled[key].template.source or "another template"
-            issues.append(Issue(
-                f"stage {template.name!r}, language {template.language!r} is already "
-                f"defined by {first}; keep one", sheet=template.sheet or template.source,
-                row=template.row, column="Stage" if template.row is not None else None))
+            first = compiled[key].template.cell or "another template"
+            issues.append(template.issue("stage", f"already defined by {first}; keep one"))
             continue
         done = _compile(template, issues, environments)
         if done is not None:
