@@ -45,8 +45,11 @@ capped at `WIDTH_LIMIT`, and what `*`, `+`, `~`, `%`, format, join and replace w
 make, and what a list would print as, is sized before it is made (`VALUE_LIMIT`). Past
 any bound the render stops with a `RenderLimitError` that says which, and
 `render_messages` refuses the template naming its cell or file (and does not spend the
-time again on the next customer's message). The built-in letters are trusted and
-render as they always have.
+time again on the next customer's message). Per run, such templates may take
+`RUN_SECONDS` in all (`RunBudget`, time in `render_bounded` only, charged to each part):
+when it is spent, `render_messages` stops rendering and its budget names the part that
+took the most time and the messages left (which are not sent). The built-in letters are
+trusted, render as they always have and count against neither bound.
 """
 
 from __future__ import annotations
@@ -56,12 +59,21 @@ import inspect
 import math
 import re
 import time
-from collections.abc import ItemsView, Iterable, KeysView, Mapping, Sequence, ValuesView
+from collections.abc import (
+    Callable,
+    Hashable,
+    ItemsView,
+    Iterable,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from string import Formatter
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from jinja2 import (
@@ -189,30 +201,108 @@ LOOP_LIMIT = 1_000_000
 """Loop turns per message, all loops together."""
 SECONDS = 5.0
 """Seconds one message may take to render, all its parts together."""
+RUN_SECONDS = 30.0
+"""Seconds the workbook's and folders' templates may take in all, over the messages of one
+run (the built-in letters are not counted): a template just within `SECONDS` costs seconds
+per message, which over 200 customers would hold the send journal's lock for minutes."""
 
 
 class RenderLimitError(SecurityError):
     """A template from a workbook or a folder passed one of the bounds; says which."""
 
 
-class RenderBudget:
-    """What one message's rendering may still spend: time, characters made, loop turns.
+class RunTimeSpent(RenderLimitError):
+    """The run's time for templates (`RunBudget`) ran out while this message rendered: the
+    run is over its bound, not necessarily this message."""
 
-    Read by the sandbox while a template renders through `render_bounded` (time is checked
-    at every call, loop turn, operator and piece of output; `time.monotonic` measures
-    the time, no calendar clock is read).
+
+class Unrendered(NamedTuple):
+    """A message the run did not render, its time for templates having run out: what a
+    report needs to say it was not sent (its key and Message-ID are those it would have)."""
+
+    key: str
+    customer: str
+    message_id: str
+
+
+class RunBudget:
+    """What one run's templates may still spend in all: `seconds` (default `RUN_SECONDS`)
+    over its messages, each also within its own `RenderBudget`.
+
+    Measured with `clock` (default `time.monotonic`: a stopwatch, no calendar clock), time
+    spent in `render_bounded` only, charged to the part that spent it. Give one to
+    `dunning.render.messages.render_messages` to have it stop rendering when the time is
+    spent and say so here: `stopped` names the slowest template's cell and the bound,
+    `left` the messages not rendered, in order, which the caller must not send. Without
+    one, `render_messages` refuses the whole run instead.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float | None = None, *,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.seconds = RUN_SECONDS if seconds is None else float(seconds)
+        self.clock = clock or time.monotonic
+        self.spent = 0.0
+        self.by_part: dict[Hashable, float] = {}  # (template source, part) -> seconds
+        self.stopped: Issue | None = None
+        self.left: list[Unrendered] = []
+
+    def remaining(self) -> float:
+        return self.seconds - self.spent
+
+    def spend(self, where: Hashable, seconds: float) -> None:
+        self.spent += seconds
+        self.by_part[where] = self.by_part.get(where, 0.0) + seconds
+
+    def slowest(self) -> Hashable | None:
+        """The part (as `render_bounded` was told it) that spent the most of the run's time."""
+        return max(self.by_part, key=self.by_part.__getitem__) if self.by_part else None
+
+    def notes(self) -> list[str]:
+        """What a run report says about the budget: the stop, or nothing."""
+        return [] if self.stopped is None else [str(self.stopped)]
+
+    @property
+    def why(self) -> str:
+        """Why a message in `left` was not sent, in a few words (a send result's error)."""
+        if self.stopped is None:
+            return ""
+        return (f"as its message was not rendered: the run's templates took more than "
+                f"{self.seconds:g} seconds in all ({self.stopped.location})")
+
+
+class RenderBudget:
+    """What one message's rendering may still spend: time, characters made, loop turns;
+    and, given the run's `RunBudget`, no more time than the run has left.
+
+    Read by the sandbox while a template renders through `render_bounded` (time is checked
+    at every call, loop turn, operator and piece of output; the run's clock, else
+    `time.monotonic`, measures it: no calendar clock is read).
+    """
+
+    def __init__(self, run: RunBudget | None = None) -> None:
+        self.run = run
+        self.clock = run.clock if run is not None else time.monotonic
         self.seconds = SECONDS
-        self.deadline = time.monotonic() + SECONDS
+        started = self.clock()
+        self.deadline = started + SECONDS
+        self.run_first = run is not None and run.remaining() < SECONDS
+        if run is not None and self.run_first:
+            self.deadline = started + run.remaining()
         self.produced = 0
         self.loops = 0
 
     def tick(self) -> None:
-        if time.monotonic() > self.deadline:
+        if self.clock() > self.deadline:
+            if self.run_first:
+                raise RunTimeSpent(f"the run's templates took more than {self.run.seconds:g} "
+                                   "seconds in all")
             raise RenderLimitError(f"the template did not finish within {self.seconds:g} "
                                    "seconds")
+
+    def spend(self, where: Hashable, seconds: float) -> None:
+        """Charge time `render_bounded` spent on `where` to the run, when there is one."""
+        if self.run is not None:
+            self.run.spend(where, seconds)
 
     def produce(self, size: int) -> None:
         self.produced += size
@@ -232,12 +322,15 @@ _BUDGET: ContextVar[RenderBudget | None] = ContextVar("dunning_render_budget", d
 
 
 def render_bounded(template: Any, fields: Mapping[str, Any], budget: RenderBudget, *,
-                   limit: int | None = None) -> str:
+                   limit: int | None = None, where: Hashable = None) -> str:
     """A sandboxed template rendered through `Template.generate`, within `budget` and at most
-    `limit` (default `OUTPUT_LIMIT`) characters; raises RenderLimitError past either."""
+    `limit` (default `OUTPUT_LIMIT`) characters; raises RenderLimitError past either (its
+    `RunTimeSpent` when the run's time ran out). The time it took, finished or not, is
+    charged to the run's budget as `where`'s."""
     limit = OUTPUT_LIMIT if limit is None else limit
     token = _BUDGET.set(budget)
     chunks, size = [], 0
+    started = budget.clock()
     generated = template.generate(fields)
     try:
         for chunk in generated:
@@ -249,6 +342,7 @@ def render_bounded(template: Any, fields: Mapping[str, Any], budget: RenderBudge
     finally:
         generated.close()
         _BUDGET.reset(token)
+        budget.spend(where, budget.clock() - started)
     return "".join(chunks)
 
 
@@ -770,6 +864,11 @@ class TemplateSet:
 
     def template(self, name: str, language: str) -> Template:
         return self._compiled[(name, language)].template
+
+    def by_source(self, source: str) -> Template | None:
+        """The template that came from `source` ("Templates row 4", a folder's path)."""
+        return next((compiled.template for compiled in self._compiled.values()
+                     if source and compiled.template.source == source), None)
 
     def find(self, name: str, language: str) -> tuple[Compiled | None, str]:
         """The template for `name` in `language` (exact, base, then English) and a note."""
