@@ -500,7 +500,7 @@ def test_without_a_run_budget_a_run_past_the_bound_is_refused_whole(monkeypatch)
         render(customers, items, templates)
     [issue] = caught.value.issues
     assert str(issue).startswith("Templates!C2 (Subject): template for stage 'friendly'")
-    assert "3 reminder(s) (K01 to K03) were not rendered" in str(issue)
+    assert "3 reminder(s) (K01 to K03) were not rendered, so nothing is sent" in str(issue)
 
 
 def test_the_built_in_letters_do_not_count_against_the_runs_time():

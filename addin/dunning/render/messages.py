@@ -224,7 +224,7 @@ def render_messages(decisions_customers: pd.DataFrame, items: pd.DataFrame,
                                   charge_rows, bounded, run)
         except RunTimeSpent:  # the run's time is spent: render (and so send) no more
             run.left = [_unrendered(left, sender, run_date) for left in rows[index:]]
-            run.stopped = _run_stop(run, templates)
+            run.stopped = _run_stop(run, templates, whole=budget is None)
             break
         except _RenderProblem as problem:
             issues.setdefault(problem.dedupe, problem.issue)
@@ -246,9 +246,9 @@ def _unrendered(row: Mapping[str, Any], sender: Sender, run_date: dt.date) -> Un
     return Unrendered(key, customer, message_id(key, sender.domain))
 
 
-def _run_stop(run: RunBudget, templates: TemplateSet) -> Issue:
+def _run_stop(run: RunBudget, templates: TemplateSet, *, whole: bool) -> Issue:
     """Why the run stopped rendering, naming the cell (or file) of the part that spent most
-    of its time, and how many messages were left."""
+    of its time, and how many messages were left (`whole`: the run is refused, none sent)."""
     left = run.left
     who = (f"{len(left)} reminder(s) ({left[0].customer}" +
            (f" to {left[-1].customer})" if len(left) > 1 else ")"))
@@ -256,9 +256,11 @@ def _run_stop(run: RunBudget, templates: TemplateSet) -> Issue:
     source, part = slowest if isinstance(slowest, tuple) else ("", "")
     template = templates.by_source(source)
     spent = f", {run.by_part[slowest]:.1f} s of them here" if template else ""
-    problem = (f"the run's templates took more than {run.seconds:g} seconds in all{spent}, so "
-               f"{who} were not rendered and are not sent: make the template quicker (the next "
-               "run sends those it renders in time)")
+    outcome = (f"{who} were not rendered, so nothing is sent: make the template quicker"
+               if whole else f"{who} were not rendered and are not sent: make the template "
+               "quicker (the next run sends those it renders in time)")
+    problem = f"the run's templates took more than {run.seconds:g} seconds in all{spent}, so " \
+        + outcome
     if template is None:
         return Issue(problem, sheet=TEMPLATES_SHEET)
     return template.issue(part, problem)
