@@ -203,9 +203,9 @@ SECONDS = 5.0
 """Seconds one message may take to render, all its parts together."""
 RUN_SECONDS = 30.0
 """Seconds the workbook's and folders' templates may take in all, over the messages of one
-run (the built-in letters are not counted): a template just within the loop bound costs
-some 0.4 s a message, which over 200 customers would hold the send journal's lock for over a
-minute; an ordinary template takes about 0.1 ms a message."""
+run (the built-in letters are not counted): a template just within the loop bound costs a
+few tenths of a second a message, which over 200 customers would hold the send journal's
+lock for a minute or more; an ordinary template takes about 0.1 ms a message."""
 
 
 class RenderLimitError(SecurityError):
