@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pandas as pd
@@ -10,12 +11,15 @@ from jinja2 import DictLoader, Environment, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from dunning.core.errors import DunningInputError
+from dunning.render.messages import render_messages
 from dunning.render.sandbox import (
     BUILT_IN_LANGUAGES,
     BUILT_IN_STAGES,
     HTML_ENV,
+    SECONDS,
     TEXT_ENV,
     RenderBudget,
+    RunBudget,
     TemplateSet,
     _built_in_from,
     render_bounded,
@@ -23,6 +27,8 @@ from dunning.render.sandbox import (
 from test_messages import (
     HEADER,
     LAYOUTS,
+    RUN,
+    SENDER,
     built_in_files,
     customer,
     item,
@@ -175,14 +181,46 @@ def test_rows_problems_are_all_reported():
                                ["firm", "english!", "A", "B", ""],
                                [None, None, None, None, None],
                                ["friendly", "EN", "A", "B", ""]])
-    shown = str(caught.value)
-    assert "Templates row 3 (Stage)" in shown
-    assert "Templates row 4 (Language)" in shown
-    assert "already defined by Templates row 2" in shown
+    assert str(caught.value).splitlines() == [
+        "Templates!A3 (Stage): Stage is blank; expected a stage name such as friendly",
+        "Templates!B4 (Language): expected a language code such as en, de or fr-CH "
+        "(found 'english!')",
+        "Templates!A6 (Stage): template for stage 'friendly', language 'en': already defined "
+        "by Templates!A2; keep one"]
     with pytest.raises(DunningInputError, match="missing: Text"):
         TemplateSet.from_rows([["Stage", "Language", "Subject"]])
     with pytest.raises(DunningInputError, match="subject is blank"):
         rows_set(["friendly", "en", " ", "Text", ""])
+
+
+@pytest.mark.parametrize(("header_row", "first_column", "stage", "language", "subject"), [
+    (1, 1, "A3", "B4", "C5"), (4, 3, "C6", "D7", "E8"), (2, 27, "AA4", "AB5", "AC6"),
+])
+def test_every_rows_problem_names_its_cell_where_the_table_sits(header_row, first_column,
+                                                                stage, language, subject):
+    with pytest.raises(DunningInputError) as caught:
+        TemplateSet.from_rows([HEADER, ["friendly", "en", "A", "B", ""],
+                               ["", "en", "A", "B", ""], ["firm", "english!", "A", "B", ""],
+                               ["final", "de", " ", "B", ""]],
+                              header_row=header_row, first_column=first_column)
+    shown = [(issue.column, issue.location.split(" ")[0], issue.message[:18])
+             for issue in caught.value.issues]
+    assert shown == [("Stage", f"Templates!{stage}", "Stage is blank; ex"),
+                     ("Language", f"Templates!{language}", "expected a languag"),
+                     ("Subject", f"Templates!{subject}", "template for stage")]
+
+
+def test_a_table_without_its_columns_is_named_by_its_header_row():
+    with pytest.raises(DunningInputError) as caught:
+        TemplateSet.from_rows([["Stage", "Language", "Subject"]], header_row=4, first_column=3)
+    assert str(caught.value).startswith("Templates!C4: the Templates table needs the columns")
+
+
+def test_the_stage_column_may_be_headed_template_and_is_still_named_by_its_cell():
+    with pytest.raises(DunningInputError) as caught:
+        TemplateSet.from_rows([["Subject", "Text", "Template"], ["Hi", "Text", ""]])
+    assert str(caught.value) == (
+        "Templates!C2 (Stage): Stage is blank; expected a stage name such as friendly")
 
 
 def test_rows_from_a_dataframe_and_blank_language_means_english():
@@ -389,6 +427,175 @@ def test_a_bounded_folder_template_names_its_file():
     [issue] = caught.value.issues
     assert issue.sheet == "/home/ar/templates/en/friendly.html"
     assert "asks for a width of 200,000,000" in issue.message
+
+
+# ------------------------------------------------------------------ bounds: the run's time
+
+
+class Stopwatch:
+    """A clock that moves on `step` seconds each time it is read: a template's time is then
+    how often the sandbox looked at the clock, the same on every machine and every load."""
+
+    def __init__(self, step: float = 0.0002) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+SLOW = "{% for c in customer_name * 20 %}{{ c }}{% endfor %}"
+"""A template that takes its time over each message (here, on the Stopwatch) but stays well
+within the bounds of one."""
+
+
+def many(count, stage="friendly"):
+    """`count` customers alike (names of one length: each costs the same), and their items."""
+    customers = [customer(f"K{n:02d}", name=f"Customer K{n:02d}", address=f"k{n}@x.example",
+                          stage=stage) for n in range(1, count + 1)]
+    items = [row for one in customers for row in standard_items(one["customer"])]
+    return customers, items
+
+
+def rendered(customers, items, templates, budget):
+    return render_messages(pd.DataFrame(customers), pd.DataFrame(items), templates, SENDER,
+                           RUN, budget=budget)
+
+
+def test_a_run_stops_rendering_at_its_bound_and_names_the_template_that_was_slow():
+    templates = rows_set(["firm", "en", "Hi", "Dear {{ customer_name }}", ""],
+                         ["friendly", "en", "Hello", SLOW, ""])
+    quick_one, _ = many(1, stage="firm")
+    slow, items = many(40)
+    customers = quick_one + slow[1:]  # K01 gets the quick template, K02-K40 the slow one
+    unbounded = RunBudget(1e9, clock=Stopwatch())
+    everything = rendered(customers, items, templates, unbounded)
+    assert len(everything) == 40 and unbounded.stopped is None and unbounded.left == []
+    quick = unbounded.by_part[("Templates row 2", "text")]
+    each = unbounded.by_part[("Templates row 3", "text")] / 39
+    assert each > 10 * quick and each < SECONDS / 10  # slow, but well within one message's
+    budget = RunBudget(quick * 3 + each * 4.5, clock=Stopwatch())
+    messages = rendered(customers, items, templates, budget)
+    assert [m.customer for m in messages] == ["K01", "K02", "K03", "K04", "K05"]
+    assert messages == everything[:5]
+    assert budget.left == [(m.key, m.customer, m.message_id) for m in everything[5:]]
+    issue = budget.stopped
+    assert (issue.sheet, issue.row, issue.column, issue.column_letter) == (
+        "Templates", 3, "Text", "D")
+    assert str(issue).startswith(
+        "Templates!D3 (Text): template for stage 'friendly', language 'en': the run's "
+        f"templates took more than {budget.seconds:g} seconds in all, "
+        f"{budget.by_part[('Templates row 3', 'text')]:.1f} s of them here, so ")
+    assert "35 reminder(s) (K06 to K40) were not rendered and are not sent" in str(issue)
+    assert budget.why == (f"as its message was not rendered: the run's templates took more "
+                          f"than {budget.seconds:g} seconds in all (Templates!D3 (Text))")
+    assert budget.spent <= budget.seconds + 0.01  # no more than the bound, give or take a tick
+
+
+def test_without_a_run_budget_a_run_past_the_bound_is_refused_whole(monkeypatch):
+    monkeypatch.setattr("dunning.render.sandbox.RUN_SECONDS", 0.0)
+    customers, items = many(3)
+    templates = rows_set(["friendly", "en", "Hello", SLOW, ""])
+    with pytest.raises(DunningInputError) as caught:
+        render(customers, items, templates)
+    [issue] = caught.value.issues
+    assert str(issue).startswith("Templates!C2 (Subject): template for stage 'friendly'")
+    assert "3 reminder(s) (K01 to K03) were not rendered, so nothing is sent" in str(issue)
+
+
+def test_the_built_in_letters_do_not_count_against_the_runs_time():
+    customers, items = many(5)
+    budget = RunBudget(0.0, clock=Stopwatch())
+    assert len(rendered(customers, items, TemplateSet.default(), budget)) == 5
+    assert budget.stopped is None and budget.spent == 0
+
+
+def test_each_message_keeps_its_own_bound_within_the_runs():
+    customers, items = many(3)
+    templates = rows_set(["friendly", "en", "Hello", SLOW, ""])
+    budget = RunBudget(1e9, clock=Stopwatch(step=SECONDS / 100))  # a message: 5 s in 100 looks
+    with pytest.raises(DunningInputError) as caught:
+        rendered(customers, items, templates, budget)
+    [issue] = caught.value.issues
+    assert f"the template did not finish within {SECONDS:g} seconds" in str(issue)
+    assert str(issue).startswith("Templates!D2 (Text)") and budget.stopped is None
+
+
+def test_a_run_stopped_by_its_bound_sends_only_what_it_rendered_and_needs_a_look(
+        tmp_path, monkeypatch, request, capsys):
+    """End to end: the command line's dry run and send, a real workbook, yagmail and an SMTP
+    server on loopback; the run's bound is small and its clock the Stopwatch."""
+    pytest.importorskip("cryptography", reason="the loopback SMTP server makes its certificate "
+                        "with the cryptography package (pip install '.[test]')")
+    from python_calamine import CalamineWorkbook
+
+    from dunning.app import remind
+    from dunning.cli import main
+    from dunning.demo import SAMPLE_AS_OF, SAMPLE_SETTINGS
+    from dunning.io.client_workbook import build_workbook
+    from dunning.io.xlsx import append_rows
+
+    server = request.getfixturevalue("server")
+    count, now = 12, dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)
+    people = pd.DataFrame({"Customer": [f"K{n:02d}" for n in range(1, count + 1)],
+                           "Name": [f"Customer K{n:02d}" for n in range(1, count + 1)],
+                           "Contact Email": [f"k{n}@x.example" for n in range(1, count + 1)],
+                           "Language": "en", "Time Zone": "Europe/London"})
+    invoices = pd.DataFrame({"Invoice No": [f"INV-{n}" for n in range(1, count + 1)],
+                             "Customer": people["Customer"], "Invoice Date": "2026-10-13",
+                             "Due Date": "2026-11-13", "Amount": 500.0, "Currency": "EUR"})
+    book = build_workbook(tmp_path / "Client.xlsx", client="K", invoices=invoices,
+                          customers=people, as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
+    append_rows(book, "Templates", [{"Stage": "friendly", "Language": "en", "Subject": "Hello",
+                                     "Text": SLOW + "{{ items_table }}", "HTML": ""}])
+    budgets = []
+
+    def budget(seconds):
+        def made():
+            budgets.append(RunBudget(seconds, clock=Stopwatch()))
+            return budgets[-1]
+        return made
+
+    monkeypatch.setattr(remind, "RunBudget", budget(1e9))  # first: what one message costs
+    everything = remind.preview(book, tmp_path / "all", now=now)
+    assert len(everything.messages) == count and budgets[-1].stopped is None
+    each = budgets[-1].spent / count
+    monkeypatch.setattr(remind, "RunBudget", budget(each * 4.5))
+    drafts, at = tmp_path / "drafts", ["--now", now.isoformat()]
+    assert main(["remind", str(book), "--dry-run", "--drafts", str(drafts), *at]) == 0
+    shown = capsys.readouterr().out
+    assert "Note: Templates!D2 (Text): template for stage 'friendly', language 'en': the " \
+        "run's templates took more than" in shown
+    assert "8 reminder(s) (K05 to K12) were not rendered and are not sent" in shown
+    assert len(list(drafts.glob("*.eml"))) == 4
+
+    settings = server.settings()
+    monkeypatch.setenv("SSL_CERT_FILE", settings.cafile)  # trust the test server's CA
+    smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", str(server.port), "--smtp-user",
+            settings.user, "--silent"]
+    assert main(["remind", str(book), *at, *smtp]) == 2  # finished; something needs a look
+    out, err = capsys.readouterr()
+    assert "8 not attempted, 4 sent;" in out and "Note: Templates!D2 (Text)" in out
+    assert ("Warning: K05: not attempted as its message was not rendered: the run's "
+            "templates took more than " in err and "(Templates!D2 (Text))" in err)
+    assert sorted(m.message["X-Dunning-Key"] for m in server.messages) == [
+        f"K{n:02d}|friendly|2026-11-23" for n in range(1, 5)]
+    assert all(m.message["Subject"] == "Hello" for m in server.messages)
+    workbook = CalamineWorkbook.from_path(str(book), load_tables=True)
+    log = workbook.get_table_by_name("ContactLog")
+    logged = [dict(zip(log.columns, row, strict=True)) for row in log.to_python()]
+    assert sorted(row["Customer"] for row in logged if row["Outcome"] == "sent") == [
+        "K01", "K02", "K03", "K04"]
+    outbox = workbook.get_sheet_by_name("Outbox").to_python()
+    outcomes = {row[0]: row[9] for row in outbox[1:] if row[3] == "send"}
+    assert outcomes == {f"K{n:02d}": "sent" if n <= 4 else "not attempted"
+                        for n in range(1, count + 1)}
+
+    assert main(["remind", str(book), "--now", (now + dt.timedelta(hours=1)).isoformat(),
+                 *smtp]) == 2  # the next run goes on with the rest, within the bound again
+    capsys.readouterr()
+    assert sorted(m.message["X-Dunning-Key"] for m in server.messages) == [
+        f"K{n:02d}|friendly|2026-11-23" for n in range(1, 9)]
 
 
 def test_loading_a_template_does_not_evaluate_its_huge_constants():

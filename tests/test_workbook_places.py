@@ -213,16 +213,37 @@ def test_a_bad_reference_rate_is_named_by_its_sheet_cell(tmp_path, host):
     assert found == [("Settings", "O11", "Rate %"), ("Settings", "M12", "Regime")]
 
 
-def test_a_bad_template_row_is_named_by_its_sheet_row(tmp_path, host):
-    header = ["Stage", "Language", "Subject", "Text", "HTML"]
+TEMPLATE_HEADERS = ["Stage", "Language", "Subject", "Text", "HTML"]
+
+
+def test_a_bad_template_language_is_named_by_its_sheet_cell(tmp_path, host):
     body = [["friendly", "en", "Hello", "Text", ""], ["firm", "english!", "Hi", "Text", ""]]
-    path = _write(tmp_path / "book.xlsx", {"Templates": ("Letters", "B2", header, body)})
+    path = _write(tmp_path / "book.xlsx", {"Templates": ("Letters", "B2", TEMPLATE_HEADERS,
+                                                         body)})
+    with _opened(host, path) as workbook:
+        found = _errors(lambda: TemplateSet.from_rows(read_table_frame(workbook, "Templates")))
+    assert found == [("Letters", _cell("B2", 1, 1), "Language")]
+    assert found[0][1] == "C4"
+
+
+def test_a_blank_template_stage_of_a_table_at_c4_is_named_by_its_sheet_cell(tmp_path, host):
+    body = [["friendly", "en", "Hello", "Text", ""], ["", "de", "Hallo", "Text", ""],
+            ["firm", "en", "Hi {{ nobody }}", "Text", ""], ["friendly", "EN", "Hi", "T", ""]]
+    path = _write(tmp_path / "book.xlsx", {"Templates": ("Templates", "C4", TEMPLATE_HEADERS,
+                                                         body)})
     with _opened(host, path) as workbook:
         frame = read_table_frame(workbook, "Templates")
     with pytest.raises(DunningInputError) as caught:
         TemplateSet.from_rows(frame)
-    [issue] = caught.value.issues
-    assert (issue.sheet, issue.row, issue.column) == ("Letters", 4, "Language")
+    shown = str(caught.value).splitlines()
+    assert shown[0] == ("Templates!C6 (Stage): Stage is blank; expected a stage name such as "
+                        "friendly")
+    assert shown[1].startswith("Templates!E7 (Subject): template for stage 'firm'")
+    assert shown[2].startswith("Templates!C8 (Stage): template for stage 'friendly'")
+    assert shown[2].endswith("already defined by Templates!C5; keep one")
+    assert [(issue.sheet, f"{issue.column_letter}{issue.row}") for issue in
+            caught.value.issues] == [("Templates", _cell("C4", row, column))
+                                     for row, column in ((1, 0), (2, 2), (3, 0))]
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -69,7 +69,7 @@ from dunning.mail.journal import Journal
 from dunning.mail.mime import to_email
 from dunning.mail.smtp import Outgoing, SendResult, SmtpSettings, send_messages
 from dunning.render.messages import Message, Sender, render_messages
-from dunning.render.sandbox import TemplateSet
+from dunning.render.sandbox import RunBudget, TemplateSet
 from dunning.render.sheet_layout import SheetLayout, list_layout, made_line
 from dunning.sheets.customers import CUSTOMERS_TABLE, customers_frame
 from dunning.sheets.reference_rates import load_reference_rates, reference_rates_from_rows
@@ -273,13 +273,15 @@ def smtp_from_settings(settings: WorkbookSettings) -> SmtpSettings | None:
 
 
 def plan_reminders(inputs: RunInputs, now: dt.datetime, *,
-                   in_doubt: dict[str, str] | None = None) -> tuple[Decisions, list[Message]]:
-    """Today's decisions and the messages they call for (`in_doubt`: customer -> key)."""
+                   in_doubt: dict[str, str] | None = None,
+                   budget: RunBudget | None = None) -> tuple[Decisions, list[Message]]:
+    """Today's decisions and the messages they call for (`in_doubt`: customer -> key);
+    those rendered within `budget`, the run's time for templates (its `left`: the rest)."""
     decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
                        plan_summary(inputs, now), as_of=inputs.as_of, in_doubt=in_doubt)
     messages = render_messages(decisions.customers, decisions.items, inputs.templates,
                                inputs.sender, decisions.as_of,
-                               charges=charges_shown(decisions, inputs))
+                               charges=charges_shown(decisions, inputs), budget=budget)
     messages = attachments.with_documents(messages, decisions, inputs)  # issue 14
     return decisions, messages
 
@@ -350,7 +352,8 @@ def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: d
                              start_at_due_stage=start_at_due_stage)
     journal = Journal.read(journal_path(inputs.path)) if inputs.path is not None else None
     inputs, in_doubt, _ = with_journal(inputs, journal, now)
-    decisions, messages = plan_reminders(inputs, now, in_doubt=in_doubt)
+    budget = RunBudget()  # the run's time for templates: what it does not render, no draft
+    decisions, messages = plan_reminders(inputs, now, in_doubt=in_doubt, budget=budget)
     if drafts is None:
         if inputs.path is None:
             raise DunningInputError([Issue(
@@ -367,7 +370,7 @@ def preview(source: str | Path | Workbook, drafts: Path | None = None, *, now: d
     printed, letter_notes = attachments.write_letter_drafts(letters, decisions, inputs, drafts)
     written += printed
     # -- end issue 14
-    notes = run_notes(inputs, decisions) + letter_notes
+    notes = run_notes(inputs, decisions) + letter_notes + budget.notes()
     if cleared:
         notes.append(f"{len(cleared)} draft(s) of an earlier preview today no longer apply and "
                      "were deleted: " + ", ".join(path.name for path in cleared[:5])
@@ -466,7 +469,7 @@ def send(
     if confirm is not None:  # ask before taking the journal; a no leaves it untouched
         seen = Journal.read(journal_path(source.path))
         asked, in_doubt, _ = with_journal(inputs, seen, now)
-        decisions, messages = plan_reminders(asked, now, in_doubt=in_doubt)
+        decisions, messages = plan_reminders(asked, now, in_doubt=in_doubt, budget=RunBudget())
         if messages and not confirm(confirm_text(messages)):
             return RunReport(decisions, messages, cancelled=True,
                              warnings=run_warnings(inputs, decisions), doubts=seen.in_doubt())
@@ -474,7 +477,8 @@ def send(
         settle_doubt_from_log(journal, inputs.log)
         inputs, in_doubt, recovered = with_journal(inputs, journal, now)
         # decided again under the journal's lock: a run that sent meanwhile counts
-        decisions, messages = plan_reminders(inputs, now, in_doubt=in_doubt)
+        budget = RunBudget()  # bounds the templates' time under the lock; the rest wait
+        decisions, messages = plan_reminders(inputs, now, in_doubt=in_doubt, budget=budget)
         planned = planned_rows(messages, now, follow_up_days=inputs.policy.min_gap_days,
                                today=decisions.as_of or now.date())
         emails, letters = attachments.split_letters(messages, inputs)  # issue 14
@@ -495,13 +499,15 @@ def send(
                         for m in emails]
             results += send_messages(outgoing, smtp, journal, password=password,
                                      progress=progress)
+        results += [SendResult(*left, "not attempted", budget.why) for left in budget.left]
         rows = log_rows_for(decisions, messages, results, inputs.log, journal, now,
                             follow_up_days=inputs.policy.min_gap_days)
         rows = attachments.as_letters(rows, letters)  # issue 14
         rows = recovered + rows
         doubts = journal.in_doubt()
     report = RunReport(decisions, messages, results=results, logged=len(rows),
-                       notes=run_notes(inputs, decisions), warnings=run_warnings(inputs, decisions),
+                       notes=run_notes(inputs, decisions) + budget.notes(),
+                       warnings=run_warnings(inputs, decisions),
                        doubts=doubts, recovered=len(recovered))
     try:
         if rows:

@@ -67,7 +67,10 @@ from dunning.render.sandbox import (
     Compiled,
     RenderBudget,
     RenderLimitError,
+    RunBudget,
+    RunTimeSpent,
     TemplateSet,
+    Unrendered,
     render_bounded,
 )
 from dunning.render.tables import (
@@ -169,7 +172,8 @@ ITEM_COLUMNS_REQUIRED = ("customer", "invoice", "currency", "open_balance", "due
 
 def render_messages(decisions_customers: pd.DataFrame, items: pd.DataFrame,
                     templates: TemplateSet, sender: Sender,
-                    run_date: dt.date, charges: pd.DataFrame | None = None) -> list[Message]:
+                    run_date: dt.date, charges: pd.DataFrame | None = None,
+                    budget: RunBudget | None = None) -> list[Message]:
     """One message per customer whose action is "send", listing its included items.
 
     Args:
@@ -185,10 +189,16 @@ def render_messages(decisions_customers: pd.DataFrame, items: pd.DataFrame,
             compensation, total, rate_percent, reference_rate, days, debt, regime);
             matched to the items by customer and invoice (by invoice alone when there is
             no customer column). None (the default) shows no charges.
+        budget: the run's time for templates (`dunning.render.sandbox.RunBudget`, one per
+            run). When it runs out, rendering stops there: the messages rendered so far are
+            returned, and the budget's `stopped` names the slowest template's cell and its
+            `left` the messages not rendered, which the caller must report and not send.
+            Without one, a run past `RUN_SECONDS` is refused whole (DunningInputError).
 
     Every message is rendered before this returns (so a refusal comes before anything is
     sent); a template from the workbook or a folder renders within the bounds of
-    `dunning.render.sandbox` (time, loops and size per message, size per part).
+    `dunning.render.sandbox` (time, loops and size per message, size per part, and time
+    per run over all its messages).
 
     Raises:
         DunningInputError: a template fails or passes a bound (every failure, each with its
@@ -206,19 +216,54 @@ def render_messages(decisions_customers: pd.DataFrame, items: pd.DataFrame,
     messages: list[Message] = []
     issues: dict[tuple[str, str], Issue] = {}
     bounded: dict[str, _RenderProblem] = {}  # template -> the bound it passed
-    for row in chosen.to_dict("records"):
+    run = budget if budget is not None else RunBudget()
+    rows = chosen.to_dict("records")
+    for index, row in enumerate(rows):
         try:
             message = _render_one(row, by_customer, templates, sender, run_date,
-                                  charge_rows, bounded)
+                                  charge_rows, bounded, run)
+        except RunTimeSpent:  # the run's time is spent: render (and so send) no more
+            run.left = [_unrendered(left, sender, run_date) for left in rows[index:]]
+            run.stopped = _run_stop(run, templates, whole=budget is None)
+            break
         except _RenderProblem as problem:
             issues.setdefault(problem.dedupe, problem.issue)
             if problem.bounded:  # the run stops anyway: don't spend the time again
                 bounded.setdefault(problem.template, problem)
             continue
         messages.append(message)
-    if issues:
-        raise DunningInputError(list(issues.values()))
+    stop = [run.stopped] if run.stopped is not None else []
+    if issues or (stop and budget is None):
+        raise DunningInputError([*issues.values(), *stop])
     return messages
+
+
+def _unrendered(row: Mapping[str, Any], sender: Sender, run_date: dt.date) -> Unrendered:
+    """The key and Message-ID a customer's message would have had (as `_render_one` makes
+    them), for a report of what was not sent."""
+    customer = _strings([row.get("customer")])[0]
+    key = message_key(customer, _strings([row.get("stage")])[0].strip().lower(), run_date)
+    return Unrendered(key, customer, message_id(key, sender.domain))
+
+
+def _run_stop(run: RunBudget, templates: TemplateSet, *, whole: bool) -> Issue:
+    """Why the run stopped rendering, naming the cell (or file) of the part that spent most
+    of its time, and how many messages were left (`whole`: the run is refused, none sent)."""
+    left = run.left
+    who = (f"{len(left)} reminder(s) ({left[0].customer}" +
+           (f" to {left[-1].customer})" if len(left) > 1 else ")"))
+    slowest = run.slowest()
+    source, part = slowest if isinstance(slowest, tuple) else ("", "")
+    template = templates.by_source(source)
+    spent = f", {run.by_part[slowest]:.1f} s of them here" if template else ""
+    outcome = (f"{who} were not rendered, so nothing is sent: make the template quicker"
+               if whole else f"{who} were not rendered and are not sent: make the template "
+               "quicker (the next run sends those it renders in time)")
+    problem = f"the run's templates took more than {run.seconds:g} seconds in all{spent}, so " \
+        + outcome
+    if template is None:
+        return Issue(problem, sheet=TEMPLATES_SHEET)
+    return template.issue(part, problem)
 
 
 class _RenderProblem(Exception):
@@ -285,7 +330,7 @@ def _blank_number(value: Any) -> bool:
 def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str, Any]]],
                 templates: TemplateSet, sender: Sender, run_date: dt.date,
                 charge_rows: Mapping[tuple[str, str], Mapping[str, Any]],
-                bounded: Mapping[str, _RenderProblem]) -> Message:
+                bounded: Mapping[str, _RenderProblem], run: RunBudget) -> Message:
     customer = _strings([row.get("customer")])[0]
     stage = _strings([row.get("stage")])[0].strip().lower()
     name = _strings([row.get("template")])[0].strip().lower() or stage
@@ -363,7 +408,7 @@ def _render_one(row: Mapping[str, Any], by_customer: Mapping[str, list[dict[str,
                                      else Markup("")),
                    "payment_links": _links_html(labels, link, invoice_links),
                    "opt_out_line": _opt_out_html(labels, mailto, sender.opt_out, opt_subject)}
-    budget = RenderBudget() if compiled.bounded else None  # one per message, all parts
+    budget = RenderBudget(run) if compiled.bounded else None  # one per message, all parts
     subject = header_line(_render(compiled, "subject", compiled.subject, text_fields, budget))
     text = _render(compiled, "text", compiled.text, text_fields, budget)
     html = _render(compiled, "html", compiled.html, html_fields, budget)
@@ -548,17 +593,20 @@ def _render(compiled: Compiled, part: str, template: Any, fields: Mapping[str, A
     """One part rendered: a built-in letter as it is, any other template within `budget`
     and `dunning.render.sandbox.OUTPUT_LIMIT` characters."""
     bounded = False
+    shown_part = "text" if part == "html" and compiled.html_from_text else part
     try:
         if budget is None:
             return template.render(fields)
-        return render_bounded(template, fields, budget)
+        return render_bounded(template, fields, budget,
+                              where=(compiled.template.source, shown_part))
+    except RunTimeSpent:
+        raise  # the run's bound, not this template's failure: `render_messages` stops
     except RenderLimitError as error:
         problem, bounded = str(error), True
     except SecurityError as error:
         problem = f"uses something outside its fields: {error}"
     except Exception as error:  # UndefinedError, TypeError...: any failure is the template's
         problem = f"failed: {type(error).__name__}: {error}"
-    shown_part = "text" if part == "html" and compiled.html_from_text else part
     issue = compiled.template.issue(shown_part, problem)
     raise _RenderProblem(issue, (compiled.template.source + shown_part, problem),
                          template=compiled.template.source, bounded=bounded)

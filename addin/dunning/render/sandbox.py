@@ -45,8 +45,11 @@ capped at `WIDTH_LIMIT`, and what `*`, `+`, `~`, `%`, format, join and replace w
 make, and what a list would print as, is sized before it is made (`VALUE_LIMIT`). Past
 any bound the render stops with a `RenderLimitError` that says which, and
 `render_messages` refuses the template naming its cell or file (and does not spend the
-time again on the next customer's message). The built-in letters are trusted and
-render as they always have.
+time again on the next customer's message). Per run, such templates may take
+`RUN_SECONDS` in all (`RunBudget`, time in `render_bounded` only, charged to each part):
+when it is spent, `render_messages` stops rendering and its budget names the part that
+took the most time and the messages left (which are not sent). The built-in letters are
+trusted, render as they always have and count against neither bound.
 """
 
 from __future__ import annotations
@@ -56,12 +59,21 @@ import inspect
 import math
 import re
 import time
-from collections.abc import ItemsView, Iterable, KeysView, Mapping, Sequence, ValuesView
+from collections.abc import (
+    Callable,
+    Hashable,
+    ItemsView,
+    Iterable,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from string import Formatter
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from jinja2 import (
@@ -80,7 +92,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from dunning.core.amounts import money, normal_language
 from dunning.core.columns import normal_header
-from dunning.core.errors import PLACE, DunningInputError, Issue, column_letter, place_of
+from dunning.core.errors import PLACE, DunningInputError, Issue, TablePlace, place_of
 from dunning.render.words import FALLBACK_LANGUAGE
 
 TEMPLATES_SHEET = "Templates"
@@ -89,6 +101,8 @@ BUILT_IN_STAGES = ("courtesy", "friendly", "firm", "final")
 BUILT_IN_LANGUAGES = ("en", "de", "fr", "nl", "es")
 PARTS = ("subject", "text", "html")
 PART_COLUMNS = {"subject": "Subject", "text": "Text", "html": "HTML"}
+ROW_COLUMNS = {"stage": "Stage", "language": "Language", **PART_COLUMNS}
+"""A Templates row's columns by the key `Template.columns` and `Template.issue` name them."""
 FILE_SUFFIXES = {"subject": ".subject.txt", "text": ".txt", "html": ".html"}
 
 FIELDS: frozenset[str] = frozenset({
@@ -143,18 +157,27 @@ class Template:
     source: str = ""  # "Templates row 4", "built-in en/friendly", a folder path
     sheet: str | None = None
     row: int | None = None
-    columns: Mapping[str, str] = field(default_factory=dict)  # part -> column letter
+    columns: Mapping[str, str] = field(default_factory=dict)  # ROW_COLUMNS key -> letter
     files: Mapping[str, str] = field(default_factory=dict)  # part -> file name
 
     def issue(self, part: str, message: str) -> Issue:
-        """An Issue that points at this template's cell or file for `part`."""
+        """An Issue that points at this template's cell (`part` a `ROW_COLUMNS` key: its
+        column, whose letter the Templates table's place gave) or file for `part`."""
         where = f"template for stage {self.name!r}, language {self.language!r}"
         if self.row is not None:
             return Issue(f"{where}: {message}", sheet=self.sheet, row=self.row,
-                         column=PART_COLUMNS[part], column_letter=self.columns.get(part))
+                         column=ROW_COLUMNS[part], column_letter=self.columns.get(part))
         location = self.files.get(part) or self.source or None
         return Issue(f"{where} ({part}): {message}", sheet=location)
 
+    @property
+    def cell(self) -> str:
+        """Where the template is, as a message names it: its Stage cell ("Templates!A4"),
+        else its source (a folder's path, "built-in en/friendly")."""
+        if self.row is None:
+            return self.source
+        return Issue("", sheet=self.sheet, row=self.row,
+                     column_letter=self.columns.get("stage")).location
 
 
 # ------------------------------------------------------------------ bounds
@@ -178,30 +201,109 @@ LOOP_LIMIT = 1_000_000
 """Loop turns per message, all loops together."""
 SECONDS = 5.0
 """Seconds one message may take to render, all its parts together."""
+RUN_SECONDS = 30.0
+"""Seconds the workbook's and folders' templates may take in all, over the messages of one
+run (the built-in letters are not counted): a template just within the loop bound costs a
+few tenths of a second a message, which over 200 customers would hold the send journal's
+lock for a minute or more; an ordinary template takes about 0.1 ms a message."""
 
 
 class RenderLimitError(SecurityError):
     """A template from a workbook or a folder passed one of the bounds; says which."""
 
 
-class RenderBudget:
-    """What one message's rendering may still spend: time, characters made, loop turns.
+class RunTimeSpent(RenderLimitError):
+    """The run's time for templates (`RunBudget`) ran out while this message rendered: the
+    run is over its bound, not necessarily this message."""
 
-    Read by the sandbox while a template renders through `render_bounded` (time is checked
-    at every call, loop turn, operator and piece of output; `time.monotonic` measures
-    the time, no calendar clock is read).
+
+class Unrendered(NamedTuple):
+    """A message the run did not render, its time for templates having run out: what a
+    report needs to say it was not sent (its key and Message-ID are those it would have)."""
+
+    key: str
+    customer: str
+    message_id: str
+
+
+class RunBudget:
+    """What one run's templates may still spend in all: `seconds` (default `RUN_SECONDS`)
+    over its messages, each also within its own `RenderBudget`.
+
+    Measured with `clock` (default `time.monotonic`: a stopwatch, no calendar clock), time
+    spent in `render_bounded` only, charged to the part that spent it. Give one to
+    `dunning.render.messages.render_messages` to have it stop rendering when the time is
+    spent and say so here: `stopped` names the slowest template's cell and the bound,
+    `left` the messages not rendered, in order, which the caller must not send. Without
+    one, `render_messages` refuses the whole run instead.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float | None = None, *,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.seconds = RUN_SECONDS if seconds is None else float(seconds)
+        self.clock = clock or time.monotonic
+        self.spent = 0.0
+        self.by_part: dict[Hashable, float] = {}  # (template source, part) -> seconds
+        self.stopped: Issue | None = None
+        self.left: list[Unrendered] = []
+
+    def remaining(self) -> float:
+        return self.seconds - self.spent
+
+    def spend(self, where: Hashable, seconds: float) -> None:
+        self.spent += seconds
+        self.by_part[where] = self.by_part.get(where, 0.0) + seconds
+
+    def slowest(self) -> Hashable | None:
+        """The part (as `render_bounded` was told it) that spent the most of the run's time."""
+        return max(self.by_part, key=self.by_part.__getitem__) if self.by_part else None
+
+    def notes(self) -> list[str]:
+        """What a run report says about the budget: the stop, or nothing."""
+        return [] if self.stopped is None else [str(self.stopped)]
+
+    @property
+    def why(self) -> str:
+        """Why a message in `left` was not sent, in a few words (a send result's error)."""
+        if self.stopped is None:
+            return ""
+        return (f"as its message was not rendered: the run's templates took more than "
+                f"{self.seconds:g} seconds in all ({self.stopped.location})")
+
+
+class RenderBudget:
+    """What one message's rendering may still spend: time, characters made, loop turns;
+    and, given the run's `RunBudget`, no more time than the run has left.
+
+    Read by the sandbox while a template renders through `render_bounded` (time is checked
+    at every call, loop turn, operator and piece of output; the run's clock, else
+    `time.monotonic`, measures it: no calendar clock is read).
+    """
+
+    def __init__(self, run: RunBudget | None = None) -> None:
+        self.run = run
+        self.clock = run.clock if run is not None else time.monotonic
         self.seconds = SECONDS
-        self.deadline = time.monotonic() + SECONDS
+        started = self.clock()
+        self.deadline = started + SECONDS
+        self.run_first = run is not None and run.remaining() < SECONDS
+        if run is not None and self.run_first:
+            self.deadline = started + run.remaining()
         self.produced = 0
         self.loops = 0
 
     def tick(self) -> None:
-        if time.monotonic() > self.deadline:
+        if self.clock() > self.deadline:
+            if self.run_first:
+                raise RunTimeSpent(f"the run's templates took more than {self.run.seconds:g} "
+                                   "seconds in all")
             raise RenderLimitError(f"the template did not finish within {self.seconds:g} "
                                    "seconds")
+
+    def spend(self, where: Hashable, seconds: float) -> None:
+        """Charge time `render_bounded` spent on `where` to the run, when there is one."""
+        if self.run is not None:
+            self.run.spend(where, seconds)
 
     def produce(self, size: int) -> None:
         self.produced += size
@@ -221,12 +323,15 @@ _BUDGET: ContextVar[RenderBudget | None] = ContextVar("dunning_render_budget", d
 
 
 def render_bounded(template: Any, fields: Mapping[str, Any], budget: RenderBudget, *,
-                   limit: int | None = None) -> str:
+                   limit: int | None = None, where: Hashable = None) -> str:
     """A sandboxed template rendered through `Template.generate`, within `budget` and at most
-    `limit` (default `OUTPUT_LIMIT`) characters; raises RenderLimitError past either."""
+    `limit` (default `OUTPUT_LIMIT`) characters; raises RenderLimitError past either (its
+    `RunTimeSpent` when the run's time ran out). The time it took, finished or not, is
+    charged to the run's budget as `where`'s."""
     limit = OUTPUT_LIMIT if limit is None else limit
     token = _BUDGET.set(budget)
     chunks, size = [], 0
+    started = budget.clock()
     generated = template.generate(fields)
     try:
         for chunk in generated:
@@ -238,6 +343,7 @@ def render_bounded(template: Any, fields: Mapping[str, Any], budget: RenderBudge
     finally:
         generated.close()
         _BUDGET.reset(token)
+        budget.spend(where, budget.clock() - started)
     return "".join(chunks)
 
 
@@ -670,16 +776,16 @@ class TemplateSet:
                   first_column: int = 1) -> TemplateSet:
         """From the Templates table: header (Stage, Language, Subject, Text, HTML), then rows.
 
-        Row numbers in errors count from `header_row`; column letters from `first_column`
-        (1 = A); a frame read from a workbook carries where its table sits, which places them.
+        Every problem names its cell as the sheet shows it ("Templates!A5 (Stage)"): rows
+        count from `header_row`, column letters from `first_column` (1 = A); a frame read
+        from a workbook carries where its table sits (a `TablePlace`), which places them.
         A blank Language means English; a blank HTML means HTML from the text.
         """
+        place = TablePlace(sheet, header_row, first_column)
         if isinstance(rows, pd.DataFrame):
-            if PLACE in rows.attrs:
-                place = place_of(rows, sheet)
-                sheet, header_row = place.sheet, place.header_row
-                first_column = place.first_column or first_column
+            place = place_of(rows, sheet) if PLACE in rows.attrs else place
             rows = [list(rows.columns), *rows.astype(object).values.tolist()]
+        sheet = place.sheet
         if not rows:
             return cls()
         header = [normal_header(str(cell or "")) for cell in rows[0]]
@@ -692,27 +798,32 @@ class TemplateSet:
             raise DunningInputError([Issue(
                 f"the Templates table needs the columns {', '.join(TEMPLATE_HEADERS)} "
                 f"(HTML may be blank); missing: {', '.join(missing)}", sheet=sheet,
-                row=header_row)])
-        letters = {part: column_letter(where[column], first_column)
-                   for part, column in PART_COLUMNS.items() if column in where}
+                row=place.header_row, column_letter=place.letter(0))])
+        named: list[object] = list(header)  # each column by its TEMPLATE_HEADERS name
+        for name in TEMPLATE_HEADERS:
+            if name in where:
+                named[where[name]] = name
+        letters = {key: letter for key, column in ROW_COLUMNS.items() if column in where
+                   and (letter := place.letter(where[column])) is not None}
         templates, issues = [], []
-        for offset, row in enumerate(rows[1:], start=1):
+        for position, row in enumerate(rows[1:]):
             cells = {name: _cell(row, index) for name, index in where.items()}
             if not any(cells.values()):
                 continue
-            row_number = header_row + offset
+            row_number = place.row(position)
             name = cells["Stage"].strip().lower()
             language = normal_language(cells.get("Language", "")) or FALLBACK_LANGUAGE
             template = Template(name, language, cells["Subject"], cells["Text"],
                                 cells.get("HTML", ""), f"{sheet} row {row_number}", sheet,
                                 row_number, letters)
             if not name:
-                issues.append(Issue("Stage is blank; expected a stage name such as friendly",
-                                    sheet=sheet, row=row_number, column="Stage"))
+                issues.append(place.cell_issue(
+                    "Stage is blank; expected a stage name such as friendly",
+                    position=position, header="Stage", headers=named))
             elif not LANGUAGE_TAG.fullmatch(language):
-                issues.append(Issue("expected a language code such as en, de or fr-CH",
-                                    sheet=sheet, row=row_number, column="Language",
-                                    value=cells.get("Language")))
+                issues.append(place.cell_issue(
+                    "expected a language code such as en, de or fr-CH", position=position,
+                    header="Language", headers=named, value=cells.get("Language")))
             else:
                 templates.append(template)
         try:
@@ -755,6 +866,11 @@ class TemplateSet:
     def template(self, name: str, language: str) -> Template:
         return self._compiled[(name, language)].template
 
+    def by_source(self, source: str) -> Template | None:
+        """The template that came from `source` ("Templates row 4", a folder's path)."""
+        return next((compiled.template for compiled in self._compiled.values()
+                     if source and compiled.template.source == source), None)
+
     def find(self, name: str, language: str) -> tuple[Compiled | None, str]:
         """The template for `name` in `language` (exact, base, then English) and a note."""
         wanted = normal_language(language)
@@ -779,11 +895,8 @@ def _compile_all(templates: Iterable[Template],
     for template in templates:
         key = (template.name, template.language)
         if key in compiled:
-            first = compiled[key].template.source or "another template"
-            issues.append(Issue(
-                f"stage {template.name!r}, language {template.language!r} is already "
-                f"defined by {first}; keep one", sheet=template.sheet or template.source,
-                row=template.row, column="Stage" if template.row is not None else None))
+            first = compiled[key].template.cell or "another template"
+            issues.append(template.issue("stage", f"already defined by {first}; keep one"))
             continue
         done = _compile(template, issues, environments)
         if done is not None:
