@@ -35,7 +35,14 @@ from dunning.core.disputes import dispute_register
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.kpi_history import HISTORY_HEADERS, history_records, merge_history
 from dunning.core.plans import SHEET as PLANS_SHEET
-from dunning.core.plans import judge_plans, new_plan_id, plan_rows, plan_rows_for_sheet, schedule
+from dunning.core.plans import (
+    judge_plans,
+    new_plan_id,
+    plan_rows,
+    plan_rows_for_sheet,
+    plans_place,
+    schedule,
+)
 from dunning.core.policy import decide, policy_from_settings
 from dunning.core.promises import invoice_names
 from dunning.core.worklist import PART_HEADERS, build_worklist, worklist_rows
@@ -124,7 +131,8 @@ def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None,
         if not plans.empty:
             instalments, _ = judge_plans(plans, book.frame, day)
             layout = _plans_layout(plan_rows_for_sheet(instalments), stamp)
-            workbook.replace_sheet(PLANS_SHEET, layout.rows, layout=layout)
+            workbook.replace_sheet(PLANS_SHEET, layout.rows, layout=layout,
+                                   at=plans_place(plans))
             sheets.append(PLANS_SHEET)
         workbook.save()
     return ActionResult("Refreshed", f"Aging and KPIs as of {day:%Y-%m-%d} written to "
@@ -144,7 +152,10 @@ def recorded_history(workbook: Workbook) -> list[list[object]]:
 
 
 def _plans_layout(rows: list[list[object]], stamp: str) -> SheetLayout:
-    """The PaymentPlans sheet laid out (its headers stay in row 1: the sheet is read back)."""
+    """The PaymentPlans block laid out as a list (its headers in its first row: the sheet is
+    read back). It is written where the plans were read (`plans_place`): from A1 on a sheet
+    Dunning laid out, else from the user's header cell, keeping the rows above and the cells
+    beside it."""
     return list_layout(rows, [PLAN_KINDS.get(str(h)) for h in rows[0]], stamp)
 
 
@@ -361,7 +372,8 @@ def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
                                first_payment=request.first_payment, currency=currency)
         rows = plan_rows_for_sheet(existing, plan_rows(instalments, customer, plan_id, invoices))
         layout = _plans_layout(rows, made_line(today, now))
-        workbook.replace_sheet(PLANS_SHEET, layout.rows, layout=layout)
+        workbook.replace_sheet(PLANS_SHEET, layout.rows, layout=layout,
+                               at=plans_place(existing))
         append_to_log(workbook, [log_row(Contact(
             customer=customer, channel="phone", outcome="payment plan agreed",
             timestamp=log_time(now),

@@ -63,7 +63,14 @@ import numpy as np
 import pandas as pd
 
 from dunning.core.aging import open_balances
-from dunning.core.errors import DunningInputError, Issue, column_letter
+from dunning.core.errors import (
+    PLACE,
+    DunningInputError,
+    Issue,
+    TablePlace,
+    column_letter,
+    place_of,
+)
 from dunning.core.ledger import DateLike, Ledger, trim_trailing_blank_rows
 from dunning.core.parse import (
     AMOUNT_RANGE,
@@ -223,7 +230,8 @@ def plans_from_rows(rows: Sequence[Sequence[object]], sheet: str = SHEET, *,
     read from it, at sheet row `header_row` plus the rows above it (the rows' cells count
     from column A, so the letters are the sheet's); without one it is the first row. Raises
     DunningInputError with one issue per missing header or bad cell, naming the sheet, row
-    and column.
+    and column. The frame's `attrs` carry where the plans sit (`plans_place`), so the sheet
+    is written back there.
     """
     rows = trim_trailing_blank_rows([list(_cells(row)) for row in rows])
     above = next((index for index, row in enumerate(rows)
@@ -235,7 +243,18 @@ def plans_from_rows(rows: Sequence[Sequence[object]], sheet: str = SHEET, *,
     frame = reader.read()
     if reader.issues:
         raise DunningInputError(reader.issues)
+    frame.attrs[PLACE] = TablePlace(sheet, header_row + above, 1 + min(reader.where.values()))
     return frame
+
+
+def plans_place(plans: pd.DataFrame | None) -> tuple[int, int] | None:
+    """The sheet cell (row, column, from 1) of the plans' first header, where the sheet is
+    written back, or None for a sheet laid out from A1 (or none yet), which is rewritten
+    whole as before: a title above the plans, notes beside them and a table lower down
+    keep their place."""
+    place = place_of(plans, SHEET)
+    corner = (place.header_row, place.first_column or 1)
+    return None if corner == (1, 1) else corner
 
 
 def judge_plans(
