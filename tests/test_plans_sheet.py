@@ -19,7 +19,7 @@ from python_calamine import CalamineWorkbook
 from dunning.app import actions
 from dunning.cli import main
 from dunning.core.errors import DunningInputError
-from dunning.core.plans import HEADERS, plans_from_rows, plans_place
+from dunning.core.plans import BLOCK_WIDTH, HEADERS, plans_from_rows, plans_place
 from dunning.excel.live import ExcelWorkbook
 from dunning.io.workbook import FileWorkbook
 from fake_excel import FakeBook
@@ -36,7 +36,7 @@ def _column(letters: str) -> int:
     return ord(letters) - 64
 
 
-def _user_sheet(path, corner="A3", *, table=False, plans=()):
+def _user_sheet(path, corner="A3", *, table=False, plans=(), headers=HEADERS):
     """The PaymentPlans sheet a user laid out: title, note, header at `corner`, notes beside."""
     top, left = int(corner[1:]), _column(corner[0])
     book = load_workbook(path)
@@ -45,7 +45,7 @@ def _user_sheet(path, corner="A3", *, table=False, plans=()):
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A2"] = "kept by the credit team; do not sort"
     sheet.column_dimensions["A"].width = 30
-    for index, header in enumerate(HEADERS):
+    for index, header in enumerate(headers):
         sheet.cell(top, left + index, header)
     for offset, values in enumerate(plans, start=1):
         for index, value in enumerate(values):
@@ -94,7 +94,8 @@ def test_plan_and_refresh_keep_the_title_the_notes_and_the_header_where_the_user
     assert written[:top - 1] == [row[:len(written[0])] for row in before[:top - 1]]
     assert _cell(written, 1, 1) == TITLE
     assert [_cell(written, top, left + i) for i in range(len(HEADERS))] == HEADERS
-    assert str(_cell(written, top, left + len(HEADERS) + 1)).startswith("Dunning, as of ")
+    stamp = left + BLOCK_WIDTH - 1  # the last of the columns check_block_free guards
+    assert str(_cell(written, top, stamp)).startswith("Dunning, as of ")
     assert _cell(written, top + 1, right) == "note right of the plans"
     if left > 2:
         assert _cell(written, top + 2, 1) == "note left of the plans"
@@ -182,23 +183,47 @@ def test_a_bad_cell_in_the_users_block_is_named_and_nothing_is_written(book, cap
     assert book.read_bytes() == before
 
 
-def test_a_plans_table_with_a_column_dunning_does_not_write_is_refused_whole(book):
+def test_a_cell_of_the_users_in_the_columns_dunning_writes_is_named_and_nothing_written(
+        book, capsys):
+    """A column of the user's right beside Status, or a note under the empty column, would
+    be lost: the plan is refused naming each such cell, on the file and in the open book."""
     _user_sheet(book, "C3", plans=[HAND_PLAN])
     workbook = load_workbook(book)
     sheet = workbook["PaymentPlans"]
-    sheet["L3"] = "Agreed By"
-    sheet.add_table(Table(displayName="Plans", ref="C3:L4"))
+    sheet["L3"], sheet["L4"] = "Agreed By", "Ana"
+    sheet["M9"] = "a note under the stamp"
     workbook.save(book)
     before = book.read_bytes()
+    assert _plan(book) == 1
+    error = capsys.readouterr().err
+    assert "PaymentPlans!L3" in error and "'Agreed By'" in error and "PaymentPlans!M9" in error
+    assert book.read_bytes() == before
+    assert main(["refresh", str(book), STAMP]) == 1
+    assert "PaymentPlans!L4" in capsys.readouterr().err and book.read_bytes() == before
+    excel = FakeBook(book)
     request = actions.PlanRequest("CAS03", 3, "monthly", dt.date(2026, 12, 15))
     with pytest.raises(DunningInputError) as caught:
-        actions.payment_plan(book, request, now=NOW)
-    [issue] = caught.value.issues
-    assert (issue.sheet, issue.row, issue.column_letter) == ("PaymentPlans", 3, "L")
-    assert "Agreed By" in issue.message
+        actions.payment_plan(ExcelWorkbook(excel), request, now=NOW)
+    assert [(i.row, i.column_letter) for i in caught.value.issues] == [(3, "L"), (4, "L"),
+                                                                         (9, "M")]
+    assert excel.sheets["PaymentPlans"].cells[(3, 12)] == "Agreed By"
+
+
+def test_a_plans_table_whose_headers_dunning_cannot_keep_is_refused_whole(book):
+    """The plans are written in Dunning's column order: a table in another order cannot keep
+    its column names, and the writers refuse it naming the header cell."""
+    swapped = [HAND_PLAN[1], HAND_PLAN[0], *HAND_PLAN[2:]]
+    _user_sheet(book, "C3", table=True, plans=[swapped],
+                headers=["Customer", "Plan", *HEADERS[2:]])
+    before = book.read_bytes()
+    request = actions.PlanRequest("CAS03", 3, "monthly", dt.date(2026, 12, 15))
+    for host in (lambda: book, lambda: ExcelWorkbook(FakeBook(book))):
+        with pytest.raises(DunningInputError) as caught:
+            actions.payment_plan(host(), request, now=NOW)
+        first = caught.value.issues[0]
+        assert (first.sheet, first.row, first.column_letter) == ("PaymentPlans", 3, "C")
+        assert "'Customer'" in first.message
     assert book.read_bytes() == before
-    with pytest.raises(DunningInputError):
-        actions.payment_plan(ExcelWorkbook(FakeBook(book)), request, now=NOW)
 
 
 def test_libreoffice_reads_the_rewritten_sheet_in_place(book, capsys):
