@@ -314,3 +314,22 @@ def test_the_writer_replaces_only_the_blocks_columns_and_keeps_the_rest_byte_for
     assert widths == [(1, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 16)]  # the range cut round it
     assert 'width="20.' in re.search(r'<col min="7" max="16"[^>]*>', after).group(0)
     assert 'ySplit="3"' in after  # the header, in row 3, stays in view
+
+
+def test_the_writer_refuses_to_cut_a_formula_that_fills_cells_beside_the_block(tmp_path):
+    import xlsxwriter
+
+    from dunning.io.xlsx.edit import WorkbookEdit
+
+    path = tmp_path / "owned.xlsx"
+    made = xlsxwriter.Workbook(str(path))
+    sheet = made.add_worksheet("Owned")
+    sheet.write_array_formula("C5:H5", "{=1+1}")  # starts in the block, fills G and H beside
+    made.close()
+    before = path.read_bytes()
+    with pytest.raises(DunningInputError) as caught, WorkbookEdit(path) as edit:
+        edit.replace_sheet("Owned", [["H1", "H2", None, "stamp"], ["a", 1]], at=(3, 3))
+    [issue] = caught.value.issues
+    assert (issue.sheet, issue.row, issue.column_letter) == ("Owned", 5, "C")
+    assert "C5:H5" in issue.message and "C to F" in issue.message
+    assert path.read_bytes() == before

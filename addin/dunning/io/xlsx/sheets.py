@@ -14,6 +14,7 @@ other columns.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -149,6 +150,10 @@ def _replace_block(
     for number, old in existing.items():
         kept = {col: cell for col, cell in old.cells.items() if not left <= col <= right}
         placed[number] = Row(number, old.tag, kept)
+        for col, cell in old.cells.items():
+            cut = None if col in kept else _cut_formula(sheet, number, cell, left, right)
+            if cut is not None:
+                issues.append(cut)
     for offset, values in enumerate(rows):
         number = top + offset
         like = header if offset == 0 else body
@@ -186,6 +191,24 @@ def _replace_block(
         if layout.one_page:
             sheet.set_fit_to_page()
     return str(area) if area else ""
+
+
+def _cut_formula(sheet: Worksheet, number: int, cell: RawCell, left: int,
+                 right: int) -> Issue | None:
+    """A shared or array formula the block would cut: its first cell is in the block's columns
+    and it fills cells beside them, which would be left without their formula."""
+    found = re.search(rf'<{sheet.prefix}f\b[^>]*\sref="([^"]+)"', cell.xml)
+    if found is None:
+        return None
+    try:
+        area = Area.parse(found.group(1))
+    except ValueError:
+        return None
+    if left <= area.min_col and area.max_col <= right:
+        return None
+    return Issue(f"a formula here fills {area} beyond the columns Dunning writes "
+                 f"({col_name(left)} to {col_name(right)}); move or remove it first",
+                 sheet=sheet.name, row=number, column_letter=col_name(cell.col))
 
 
 def placed_rows(rows: Sequence[Sequence[object]],
