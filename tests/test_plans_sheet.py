@@ -142,14 +142,32 @@ def test_a_sheet_dunning_laid_out_from_a1_is_rewritten_whole_as_before(book, cap
     assert plans_place(plans_from_rows([])) is None
 
 
-def test_the_open_book_keeps_the_layout_too(book):
+class _Answers:
+    """The ribbon's questions answered from a script; its messages kept."""
+
+    def __init__(self, *answers):
+        self.answers, self.alerts = list(answers), []
+
+    def ask(self, title, prompt, default=""):
+        return self.answers.pop(0)
+
+    def alert(self, title, message):
+        self.alerts.append((title, message))
+
+
+def test_the_ribbons_buttons_on_the_open_book_keep_the_layout_too(book, tmp_path, monkeypatch):
+    from dunning.excel import ribbon
+
+    monkeypatch.setattr(ribbon, "LOG_FILE", tmp_path / "ribbon.log")
     top, left, right = _user_sheet(book, "C3", plans=[HAND_PLAN])
     excel = FakeBook(book)
     sheet = excel.sheets["PaymentPlans"]
     sheet.looks[(1, 1)] = {"bold": True}  # the title's look, as Excel would hold it
-    request = actions.PlanRequest("CAS03", 3, "monthly", dt.date(2026, 12, 15))
-    actions.payment_plan(ExcelWorkbook(excel), request, now=NOW)
-    actions.refresh(ExcelWorkbook(excel), now=NOW)
+    excel.select("Customers", 1 + [row[0] for row in excel.table_rows("Customers")]
+                 .index("CAS03"))
+    ui = _Answers("3", "monthly", "2026-12-15", "")
+    assert ribbon.dispatch("payment_plan", ExcelWorkbook(excel), ui, NOW) is not None, ui.alerts
+    assert ribbon.dispatch("refresh", ExcelWorkbook(excel), ui, NOW) is not None, ui.alerts
     rows = sheet.rows()
     assert rows[0][0] == TITLE and rows[1][0].startswith("kept by the credit team")
     assert sheet.looks[(1, 1)] == {"bold": True}
@@ -168,8 +186,12 @@ def test_the_open_book_resizes_the_plans_table_where_it_is(book):
     excel = FakeBook(book)
     request = actions.PlanRequest("CAS03", 3, "monthly", dt.date(2026, 12, 15))
     actions.payment_plan(ExcelWorkbook(excel), request, now=NOW)
+    actions.refresh(ExcelWorkbook(excel), now=NOW)
     [table] = excel.sheets["PaymentPlans"].tables
     assert table.range.address == "PaymentPlans!C4:K8"
+    body = table.range.value[1:]
+    assert [row[0] for row in body] == ["PP-CAS03-20261215"] * 3 + ["PP-EMA05-20261201"]
+    assert {row[-1] for row in body} == {"upcoming"}
     assert excel.sheets["PaymentPlans"].rows()[0][0] == TITLE
 
 
