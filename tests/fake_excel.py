@@ -2,7 +2,7 @@
 
 Only the calls `dunning.excel.live` makes are imitated: sheets and tables, `Range.value`
 (lists of rows; numbers as floats, dates as datetimes, blanks as None),
-`Table.resize`, `Tables.add`, `Sheet.clear_contents`, `Sheet.clear`, a range's
+`Table.resize`, `Tables.add`, `Sheet.clear_contents`, `Sheet.clear`, `Range.clear`, a range's
 `number_format`, `column_width`, `font` and `color` (kept per cell, or per column for
 widths, for a test to read), `Book.selection`, and the charts
 API (`Charts.add` and what is set on a chart after), whose calls are recorded on each
@@ -98,6 +98,13 @@ class FakeRange:
 
     def options(self, ndim: int = 2) -> FakeRange:
         return self
+
+    def clear(self) -> None:
+        """Contents and formats of the range's cells, as xlwings' `Range.clear`."""
+        for cell in self.cells_in():
+            self.sheet.cells.pop(cell, None)
+            self.sheet.formats.pop(cell, None)
+            self.sheet.looks.pop(cell, None)
 
     @property
     def value(self) -> list[list[object]]:

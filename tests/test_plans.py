@@ -14,12 +14,14 @@ from dunning.core.plans import (
     PLAN_COLUMNS,
     SUMMARY_COLUMNS,
     adherence,
+    check_block_free,
     judge_plans,
     new_plan_id,
     plan_rows,
     plan_rows_for_sheet,
     plan_status,
     plans_from_rows,
+    plans_place,
     schedule,
 )
 
@@ -348,6 +350,29 @@ def test_plan_rows_read_back_give_the_same_plan():
     assert list(read["row"]) == [2, 3, 4]
     assert plan_rows(read.rename(columns={"paid": "paid_amount"}), "007", "PP-007-20240131",
                      read["invoices"][0]) == rows
+
+
+def test_the_plans_remember_where_they_sit_so_they_are_written_back_there():
+    plan = plan_rows(schedule(300, "2024-01-31", 2, "monthly"), "C1", "PP-1")
+    assert plans_place(plans_from_rows(plan)) is None  # from A1: the sheet is Dunning's
+    below = [["Plans agreed"], [], *[["note", None, *row] for row in plan]]
+    assert plans_place(plans_from_rows(below)) == (3, 3)
+    assert plans_place(plans_from_rows([[], [None, *HEADERS]])) == (2, 2)  # no plans yet
+    assert plans_place(plans_from_rows([])) is None
+
+
+def test_a_cell_of_the_users_where_the_plans_are_written_is_named():
+    plan = plan_rows(schedule(300, "2024-01-31", 2, "monthly"), "C1", "PP-1")
+    rows = [["Plans agreed"], [], *[["note", None, *row] for row in plan]]
+    rows[2] += [None, "Dunning, as of 2024-01-31", "beside: kept"]  # the stamp, and a note
+    check_block_free(rows, (3, 3))  # nothing of the user's in C:M from row 3
+    rows[3] += ["Ana"]  # under the gap column, L
+    rows.append([None] * 12 + ["under the stamp"])
+    with pytest.raises(DunningInputError) as caught:
+        check_block_free(rows, (3, 3))
+    assert [(i.sheet, i.row, i.column_letter, i.value) for i in caught.value.issues] == [
+        ("PaymentPlans", 4, "L", "Ana"), ("PaymentPlans", 6, "M", "under the stamp")]
+    assert "C to M, from row 3 down" in caught.value.issues[0].message
 
 
 def test_sheet_values_as_excel_gives_them():

@@ -35,7 +35,15 @@ from dunning.core.disputes import dispute_register
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.kpi_history import HISTORY_HEADERS, history_records, merge_history
 from dunning.core.plans import SHEET as PLANS_SHEET
-from dunning.core.plans import judge_plans, new_plan_id, plan_rows, plan_rows_for_sheet, schedule
+from dunning.core.plans import (
+    check_block_free,
+    judge_plans,
+    new_plan_id,
+    plan_rows,
+    plan_rows_for_sheet,
+    plans_place,
+    schedule,
+)
 from dunning.core.policy import decide, policy_from_settings
 from dunning.core.promises import invoice_names
 from dunning.core.worklist import PART_HEADERS, build_worklist, worklist_rows
@@ -123,8 +131,7 @@ def refresh(source: str | Path | Workbook, *, as_of: dt.date | None = None,
         sheets = [AGING_SHEET, KPI_SHEET, HISTORY_SHEET, CHARTS_SHEET]
         if not plans.empty:
             instalments, _ = judge_plans(plans, book.frame, day)
-            layout = _plans_layout(plan_rows_for_sheet(instalments), stamp)
-            workbook.replace_sheet(PLANS_SHEET, layout.rows, layout=layout)
+            write_plans(workbook, plan_rows_for_sheet(instalments), stamp, plans)
             sheets.append(PLANS_SHEET)
         workbook.save()
     return ActionResult("Refreshed", f"Aging and KPIs as of {day:%Y-%m-%d} written to "
@@ -143,8 +150,25 @@ def recorded_history(workbook: Workbook) -> list[list[object]]:
     return [row[: len(HISTORY_HEADERS)] for row in workbook.sheet_rows(HISTORY_SHEET)[1:]]
 
 
+def write_plans(workbook: Workbook, rows: list[list[object]], stamp: str,
+                read: pd.DataFrame) -> None:
+    """Queue the PaymentPlans sheet's rows (header first) where the plans were `read`.
+
+    On a sheet Dunning laid out (or a new one) the sheet is rewritten whole from A1, as
+    ever; plans the user put lower down or further right (a title above them, notes beside)
+    are written from their header cell, keeping the rows above and the cells beside them,
+    after checking that no cell of the user's would be lost (`check_block_free`).
+    """
+    at = plans_place(read)
+    if at is not None:
+        check_block_free(workbook.sheet_rows(PLANS_SHEET), at)
+    layout = _plans_layout(rows, stamp)
+    workbook.replace_sheet(PLANS_SHEET, layout.rows, layout=layout, at=at)
+
+
 def _plans_layout(rows: list[list[object]], stamp: str) -> SheetLayout:
-    """The PaymentPlans sheet laid out (its headers stay in row 1: the sheet is read back)."""
+    """The PaymentPlans block laid out as a list (its headers in its first row: the sheet is
+    read back)."""
     return list_layout(rows, [PLAN_KINDS.get(str(h)) for h in rows[0]], stamp)
 
 
@@ -360,8 +384,7 @@ def payment_plan(source: str | Path | Workbook, request: PlanRequest, *,
         instalments = schedule(balance, request.start, request.count, request.frequency,
                                first_payment=request.first_payment, currency=currency)
         rows = plan_rows_for_sheet(existing, plan_rows(instalments, customer, plan_id, invoices))
-        layout = _plans_layout(rows, made_line(today, now))
-        workbook.replace_sheet(PLANS_SHEET, layout.rows, layout=layout)
+        write_plans(workbook, rows, made_line(today, now), existing)
         append_to_log(workbook, [log_row(Contact(
             customer=customer, channel="phone", outcome="payment plan agreed",
             timestamp=log_time(now),

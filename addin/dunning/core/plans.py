@@ -40,7 +40,10 @@ Conventions, decided once here:
   (the invoices the plan covers, "A, B"), Instalment, Due Date, Amount,
   Currency, Paid, Status. A plan's invoices are those named on any of its rows
   (filling the first row is enough). Sheets written before the Invoices column
-  existed still read.
+  existed still read. The plans may sit lower on their sheet (a title above them, a
+  table at C4): they are read from their header row, and `plans_place` says where
+  they are written back (Dunning's columns only, `BLOCK_WIDTH` wide, checked by
+  `check_block_free`), so the rows above them and the cells beside them stay.
 - What a plan has been paid is read from the ledger, not from payments: the
   ledger records no payment dates, only what is still open. So paid = the
   plan's total minus the current open balance of its invoices (in the plan's
@@ -63,7 +66,14 @@ import numpy as np
 import pandas as pd
 
 from dunning.core.aging import open_balances
-from dunning.core.errors import DunningInputError, Issue, column_letter
+from dunning.core.errors import (
+    PLACE,
+    DunningInputError,
+    Issue,
+    TablePlace,
+    column_letter,
+    place_of,
+)
 from dunning.core.ledger import DateLike, Ledger, trim_trailing_blank_rows
 from dunning.core.parse import (
     AMOUNT_RANGE,
@@ -84,6 +94,8 @@ MAX_INSTALMENTS = 120
 """Ten years of monthly instalments: anything longer is not a plan but a loan."""
 HEADERS = ["Plan", "Customer", "Invoices", "Instalment", "Due Date", "Amount", "Currency",
            "Paid", "Status"]
+BLOCK_WIDTH = len(HEADERS) + 2
+"""The columns the written plans take: their headers, one empty column and the stamp."""
 OPTIONAL_HEADERS = ("Invoices", "Currency", "Paid", "Status")
 """Columns a PaymentPlans sheet may lack (older sheets, or plans typed by hand)."""
 PLAN_COLUMNS = ("plan", "customer", "invoices", "instalment", "due_date", "amount", "currency",
@@ -223,7 +235,8 @@ def plans_from_rows(rows: Sequence[Sequence[object]], sheet: str = SHEET, *,
     read from it, at sheet row `header_row` plus the rows above it (the rows' cells count
     from column A, so the letters are the sheet's); without one it is the first row. Raises
     DunningInputError with one issue per missing header or bad cell, naming the sheet, row
-    and column.
+    and column. The frame's `attrs` carry where the plans sit (`plans_place`), so the sheet
+    is written back there.
     """
     rows = trim_trailing_blank_rows([list(_cells(row)) for row in rows])
     above = next((index for index, row in enumerate(rows)
@@ -235,7 +248,52 @@ def plans_from_rows(rows: Sequence[Sequence[object]], sheet: str = SHEET, *,
     frame = reader.read()
     if reader.issues:
         raise DunningInputError(reader.issues)
+    frame.attrs[PLACE] = TablePlace(sheet, header_row + above, 1 + min(reader.where.values()))
     return frame
+
+
+def plans_place(plans: pd.DataFrame | None) -> tuple[int, int] | None:
+    """The sheet cell (row, column, from 1) of the plans' first header, where the sheet is
+    written back, or None for a sheet laid out from A1 (or none yet), which is rewritten
+    whole as before: a title above the plans, notes beside them and a table lower down
+    keep their place."""
+    place = place_of(plans, SHEET)
+    corner = (place.header_row, place.first_column or 1)
+    return None if corner == (1, 1) else corner
+
+
+def check_block_free(rows: Sequence[Sequence[object]], at: tuple[int, int],
+                     sheet: str = SHEET) -> None:
+    """Refuse to write plans from `at` over the user's own cells.
+
+    A block written lower on the sheet takes `BLOCK_WIDTH` columns from `at` (the plans,
+    one empty column, the stamp beside the headers) from its header row down. `rows` are
+    the sheet's values from A1. A cell there that is not under one of the plans' headers
+    (a column of the user's beside Status, a note under the empty column) would be lost,
+    so each is named; the stamp's own cell is Dunning's.
+    """
+    top, left = at[0] - 1, at[1] - 1
+    span = range(left, left + BLOCK_WIDTH)
+    header = list(_cells(rows[top])) if top < len(rows) else []
+    names = {name.lower() for name in HEADERS}
+    plan_columns = {index for index in span
+                    if index < len(header) and _text(header[index]).strip().lower() in names}
+    issues = []
+    for number, row in enumerate(rows[top:], start=top + 1):
+        cells = list(_cells(row))
+        for index in span:
+            if index in plan_columns or index >= len(cells) or not _text(cells[index]).strip():
+                continue
+            if number == top + 1 and index == left + BLOCK_WIDTH - 1:
+                continue  # the stamp
+            issues.append(Issue(
+                f"this cell is in the columns the payment plans are written to "
+                f"({column_letter(left)} to {column_letter(left + BLOCK_WIDTH - 1)}, from row "
+                f"{top + 1} down) but under none of their headers: move it beside them, or "
+                "it would be lost", sheet=sheet, row=number, column_letter=column_letter(index),
+                value=cells[index]))
+    if issues:
+        raise DunningInputError(issues[:50])
 
 
 def judge_plans(

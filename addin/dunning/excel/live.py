@@ -4,7 +4,7 @@ Kept thin on purpose: Excel cannot run where the tests run, so this module only
 moves blocks of values between Excel and the actions, one block per range and
 never cell by cell, and every decision stays in code that is tested on files.
 It uses a handful of xlwings calls (sheets, tables, `Range.value`,
-`Table.resize`, `Tables.add`, `Sheet.clear`, a range's `number_format`,
+`Table.resize`, `Tables.add`, `Sheet.clear`, `Range.clear`, a range's `number_format`,
 `column_width`, `font` and `color`, and for charts
 `Charts.add`, `Chart.set_x_axis_values`, the series' names, the title and the
 axes' number formats: xlwings 0.37.5 and later), which the tests imitate with
@@ -96,8 +96,14 @@ class ExcelWorkbook:
         sheet.range((first, column)).value = [[cell_value(v) for v in row] for row in block]
 
     def replace_sheet(self, name: str, rows: Sequence[Sequence[object]], *,
-                      layout: SheetLayout | None = None, table: str | None = None) -> None:
+                      layout: SheetLayout | None = None, table: str | None = None,
+                      at: tuple[int, int] | None = None) -> None:
         """Clear the Dunning-owned sheet (created if missing) and write `rows` from A1.
+
+        With `at` (row, column, from 1), as the file writer does, the rows are written from
+        that cell and only their own columns are cleared, from that row to the last used
+        one: the rows above and the cells beside them stay, and only the tables over those
+        columns are resized; the layout is placed there too.
 
         A `layout` sets number formats, one block of cells at a time (a run of one
         kind down a column), the column widths, and the fonts and fills of titles,
@@ -108,8 +114,14 @@ class ExcelWorkbook:
         empty header) made when the sheet has none, so charts can name its columns.
         """
         sheet = self.book.sheets[name] if name in self.sheet_names() else None
+        first_row, first_column = at or (1, 1)
+        width = max((len(row) for row in rows), default=0)
         tables = list(sheet.tables) if sheet is not None else []
-        _check_headers(sheet, tables, rows)
+        if at is not None:
+            tables = [t for t in tables if _reaches(t.range, first_row, first_column, width)]
+        placed = [[] for _ in range(first_row - 1)] + [
+            [None] * (first_column - 1) + list(row) for row in rows]
+        _check_headers(sheet, tables, placed)
         headers = _table_headers(name, table, rows) if table is not None else []
         if table is not None and not any(t.name.casefold() == table.casefold() for t in tables):
             found = self._find_table(table)
@@ -117,26 +129,34 @@ class ExcelWorkbook:
                 raise DunningInputError([Issue(
                     f"the workbook already has a table named {found[1].name} on another sheet",
                     sheet=name)])
-        if sheet is not None:
-            sheet.clear()  # contents and formats: the sheet is Dunning's, rewritten whole
-        else:
+        if sheet is None:
             sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.book.sheets) - 1])
-        width = max((len(row) for row in rows), default=0)
+        elif at is None:
+            sheet.clear()  # contents and formats: the sheet is Dunning's, rewritten whole
+        else:  # the block's own columns, from its first row to the last used or written one
+            used = sheet.used_range
+            last = max(int(used.row) + used.shape[0] - 1, first_row + len(rows) - 1)
+            sheet.range((first_row, first_column),
+                        (last, first_column + max(width, 1) - 1)).clear()
         if width:
-            sheet.range((1, 1)).value = [
+            sheet.range((first_row, first_column)).value = [
                 [cell_value(v) for v in row] + [None] * (width - len(row)) for row in rows]
         for owned in tables:
             area = owned.range
             top, left = int(area.row), int(area.column)
-            owned.resize(sheet.range((top, left), (max(top + 1, len(rows)),
+            owned.resize(sheet.range((top, left), (max(top + 1, len(placed)),
                                                    left + area.shape[1] - 1)))
         if table is not None and not tables:
-            sheet.tables.add(source=sheet.range((1, 1), (max(2, len(rows)), len(headers))),
-                             name=table, table_style_name="TableStyleLight9")
+            sheet.tables.add(source=sheet.range(
+                (first_row, first_column),
+                (first_row - 1 + max(2, len(rows)), first_column - 1 + len(headers))),
+                name=table, table_style_name="TableStyleLight9")
         if layout is not None:
-            _lay_out(sheet, layout)
+            _lay_out(sheet, layout, first_row - 1, first_column - 1)
             if layout.freeze is not None:
-                _freeze(self.book, sheet, layout.freeze)
+                frozen_rows, frozen_columns = layout.freeze
+                _freeze(self.book, sheet, (first_row - 1 + frozen_rows, first_column - 1
+                                           + frozen_columns if frozen_columns else 0))
 
     def set_charts(self, sheet: str, charts: Sequence[Chart]) -> None:
         """Draw `charts` on the sheet as native charts of the open book, over the ranges the
@@ -220,14 +240,24 @@ class ExcelWorkbook:
         return None
 
 
-def _lay_out(sheet: Any, layout: SheetLayout) -> None:
-    """Number formats, widths and the looks of titles, notes and headers, a block at a time."""
+def _reaches(area: Any, first_row: int, first_column: int, width: int) -> bool:
+    """Does a table reach into the columns that rows written from (first_row, first_column)
+    replace, from that row down?"""
+    top, left = int(area.row), int(area.column)
+    bottom, right = top + area.shape[0] - 1, left + area.shape[1] - 1
+    return bottom >= first_row and left <= first_column + max(width, 1) - 1 \
+        and right >= first_column
+
+
+def _lay_out(sheet: Any, layout: SheetLayout, down: int = 0, across: int = 0) -> None:
+    """Number formats, widths and the looks of titles, notes and headers, a block at a time
+    (the layout's cells `down` rows and `across` columns from A1)."""
     for (first, last, col), code in format_runs(layout):
-        sheet.range((first, col), (last, col)).number_format = code
-    for column, width in enumerate(layout.widths, start=1):
+        sheet.range((first + down, col + across), (last + down, col + across)).number_format = code
+    for column, width in enumerate(layout.widths, start=1 + across):
         sheet.range((1, column)).column_width = width
     for (row, first, last), look in look_runs(layout):
-        area = sheet.range((row, first), (row, last))
+        area = sheet.range((row + down, first + across), (row + down, last + across))
         if look.bold:
             area.font.bold = True
         if look.italic:

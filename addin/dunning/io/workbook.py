@@ -79,7 +79,8 @@ class Workbook(Protocol):
     def append_rows(self, table: str, rows: Sequence[Row]) -> None: ...
 
     def replace_sheet(self, name: str, rows: Sequence[Sequence[object]], *,
-                      layout: SheetLayout | None = None, table: str | None = None) -> None: ...
+                      layout: SheetLayout | None = None, table: str | None = None,
+                      at: tuple[int, int] | None = None) -> None: ...
 
     def set_charts(self, sheet: str, charts: Sequence[Chart]) -> None: ...
 
@@ -94,8 +95,8 @@ class FileWorkbook:
     backups: int = 1
     _reader: CalamineWorkbook | None = field(default=None, repr=False)
     _appends: list[tuple[str, list[Row]]] = field(default_factory=list, repr=False)
-    _sheets: list[tuple[str, list[list[object]], SheetLayout | None, str | None]] = field(
-        default_factory=list, repr=False)
+    _sheets: list[tuple[str, list[list[object]], SheetLayout | None, str | None,
+                        tuple[int, int] | None]] = field(default_factory=list, repr=False)
     _charts: list[tuple[str, list[Chart]]] = field(default_factory=list, repr=False)
     _updates: list[tuple[str, dict[int, dict[str, object]]]] = field(default_factory=list,
                                                                       repr=False)
@@ -148,10 +149,13 @@ class FileWorkbook:
         self._appends.append((table, list(rows)))
 
     def replace_sheet(self, name: str, rows: Sequence[Sequence[object]], *,
-                      layout: SheetLayout | None = None, table: str | None = None) -> None:
+                      layout: SheetLayout | None = None, table: str | None = None,
+                      at: tuple[int, int] | None = None) -> None:
         """Queue the sheet's new cells; `layout` (of the same rows) formats them, `table`
-        keeps an Excel Table of that name over them."""
-        self._sheets.append((name, [list(row) for row in rows], layout, table))
+        keeps an Excel Table of that name over them. With `at` (the sheet row and column,
+        from 1, of their first cell) they replace only their own columns from that row
+        down, and the rows above and the cells beside them are kept."""
+        self._sheets.append((name, [list(row) for row in rows], layout, table, at))
 
     def set_charts(self, sheet: str, charts: Sequence[Chart]) -> None:
         """Queue native charts for the sheet (drawn after its cells are written)."""
@@ -178,9 +182,9 @@ class FileWorkbook:
                 if rows:
                     edit.append_rows(table, rows)
             dates = _date_format(edit)
-            for name, rows, layout, table in self._sheets:
+            for name, rows, layout, table, at in self._sheets:
                 edit.replace_sheet(name, rows, table=table, layout=None if layout is None
-                                   else sheet_format(layout, dates))
+                                   else sheet_format(layout, dates), at=at)
             for name, charts in self._charts:
                 edit.set_charts(name, charts)
         self._appends.clear()

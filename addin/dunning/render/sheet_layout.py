@@ -5,7 +5,10 @@ KPIHistory, Charts) are values; a `SheetLayout` adds what each cell is (a
 title, a header, money in a currency, a percentage, days, a date...), the
 column widths that fit the content, and the rows and columns kept in view. The
 workbook hosts turn the kinds into their own formats (`dunning.io.report_styles`),
-so one description serves the file writer and the book open in Excel.
+so one description serves the file writer and the book open in Excel. A layout
+describes its rows from their first cell: a host asked to write them lower on the
+sheet (`at`, the PaymentPlans a user placed below a title) places the kinds, the
+widths (from that column) and the frozen rows (down to that row) there too.
 
 Kinds: "title", "subtitle", "note", "header", "text", "count", "number" (two
 decimals), "days" (one decimal), "percent" (a fraction shown as 12.3%), "date",

@@ -22,6 +22,7 @@ from dunning.io.xlsx.sheets import (
     NEW_SHEET,
     ReplaceResult,
     SheetFormat,
+    placed_rows,
     replace_cells,
     resize_owned_table,
 )
@@ -58,6 +59,14 @@ _REFUSED = {
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 RowValues = Mapping[str, object] | Sequence[object]
+
+
+def _in_block(area: Area, rows: Sequence[Sequence[object]], at: tuple[int, int]) -> bool:
+    """Does a table reach into the columns that rows written from `at` replace (from that row
+    down)? Those tables are the block's own and are resized over it."""
+    width = max((len(row) for row in rows), default=1)
+    return area.max_row >= at[0] and area.intersects(
+        Area(at[0], at[1], area.max_row, at[1] + max(width, 1) - 1))
 
 
 def check_kind(path: Path) -> None:
@@ -351,12 +360,16 @@ class WorkbookEdit:
         *,
         layout: SheetFormat | None = None,
         table: str | None = None,
+        at: tuple[int, int] | None = None,
     ) -> ReplaceResult:
         """Replace every cell of the owned sheet `name` with `rows` (created if missing).
 
         `layout` styles the cells, sets column widths and freezes panes; `table`
         names an Excel Table over the rows (header in row 1), made when the sheet
         has none, resized otherwise, so formulas and charts can name its columns.
+        `at` (row, column, from 1) places the rows lower on the sheet, replacing only
+        their columns from that row down (`replace_cells`); the tables over those columns
+        are resized, any other is left as it is.
         """
         entry = self._workbook.sheet(name)
         created = entry is None
@@ -368,22 +381,24 @@ class WorkbookEdit:
             )
         sheet = self._worksheet(entry)
         had_formulas = sheet.has_formulas()
-        owned = self._other_tables(entry, keep="")
+        owned = [other for other in self._other_tables(entry, keep="")
+                 if at is None or _in_block(other.area, rows, at)]
+        placed = placed_rows(rows, at)
         for other in owned:
-            self.package.write(other.part, resize_owned_table(other, rows, entry.name))
-            self._grow_charts(entry.name, other, max(other.area.min_row + 1, len(rows)))
+            self.package.write(other.part, resize_owned_table(other, placed, entry.name))
+            self._grow_charts(entry.name, other, max(other.area.min_row + 1, len(placed)))
         ref = replace_cells(sheet, rows, self._book_styles(), date1904=self._workbook.date1904,
-                            layout=layout)
+                            layout=layout, at=at)
         if table is not None and not any(t.name.casefold() == table.casefold() for t in owned):
-            self._add_table(entry, sheet, table, rows)
+            self._add_table(entry, sheet, table, rows, at or (1, 1))
         self._drop_calc_chain |= had_formulas
         self._edited = True
         return ReplaceResult(entry.name, ref, created)
 
     def _add_table(self, entry: SheetEntry, sheet: Worksheet, name: str,
-                   rows: Sequence[Sequence[object]]) -> None:
-        """A new Excel Table over `rows` on an owned sheet: its headers are row 1's cells up to
-        the first empty one (a note may follow beside the table)."""
+                   rows: Sequence[Sequence[object]], at: tuple[int, int]) -> None:
+        """A new Excel Table over `rows` (written from the cell `at`) on an owned sheet: its
+        headers are the first row's cells up to the first empty one (a note may follow)."""
         headers: list[str] = []
         for value in rows[0] if rows else []:
             if value is None or str(value) == "":
@@ -405,7 +420,7 @@ class WorkbookEdit:
         while self.package.has(f"xl/tables/table{number}.xml"):
             number += 1
         part = f"xl/tables/table{number}.xml"
-        area = Area(1, 1, max(2, len(rows)), len(headers))
+        area = Area(at[0], at[1], at[0] - 1 + max(2, len(rows)), at[1] - 1 + len(headers))
         columns = "".join(f'<tableColumn id="{index}" name="{escape_attr(header)}"/>'
                           for index, header in enumerate(headers, start=1))
         self.package.write(part, (

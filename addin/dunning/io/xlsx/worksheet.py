@@ -258,13 +258,18 @@ class Worksheet:
 
     # Owned-sheet layout ------------------------------------------------------
 
-    def set_column_widths(self, widths: list[float]) -> None:
-        """Replace `<cols>` with one width per column from A (characters, as Excel counts)."""
+    def set_column_widths(self, widths: list[float], first: int | None = None) -> None:
+        """Replace `<cols>` with one width per column from A (characters, as Excel counts);
+        with `first`, set the widths of the columns from `first` on and keep every other
+        column's `<col>` as written (a range across them is cut around them)."""
         p = self.prefix
-        cols = "".join(
-            f'<{p}col min="{index}" max="{index}" width="{width:.2f}" customWidth="1"/>'
-            for index, width in enumerate(widths, start=1)
-        )
+        new = [
+            (index, f'<{p}col min="{index}" max="{index}" width="{width:.2f}" customWidth="1"/>')
+            for index, width in enumerate(widths, start=first or 1)
+        ]
+        if first is not None:
+            new += _cols_outside(self.text, p, first, first + len(widths) - 1)
+        cols = "".join(xml for _, xml in sorted(new, key=lambda item: item[0]))
         element = f"<{p}cols>{cols}</{p}cols>" if cols else ""
         span = find_element(self.text, "cols", p)
         if span is not None:
@@ -358,3 +363,18 @@ class Worksheet:
         if margins is not None:
             element = f'<{p}pageSetup orientation="landscape" fitToWidth="1" fitToHeight="1"/>'
             self._changed(self.text[: margins[1]] + element + self.text[margins[1] :])
+
+
+def _cols_outside(text: str, prefix: str, low: int, high: int) -> list[tuple[int, str]]:
+    """The sheet's `<col>` elements cut to the columns outside `low..high`, by first column."""
+    span = find_element(text, "cols", prefix)
+    if span is None:
+        return []
+    kept = []
+    for tag in re.findall(rf"<{prefix}col\b[^>]*?/?>", text[span[0] : span[1]]):
+        start, end = int(get_attr(tag, "min") or 1), int(get_attr(tag, "max") or 1)
+        for piece_start, piece_end in ((start, min(end, low - 1)), (max(start, high + 1), end)):
+            if piece_start <= piece_end:
+                piece = set_attr(set_attr(tag, "min", str(piece_start)), "max", str(piece_end))
+                kept.append((piece_start, piece if piece.endswith("/>") else piece[:-1] + "/>"))
+    return kept
