@@ -51,6 +51,11 @@ class JournalWarning(UserWarning):
     """A line of the journal that is not a complete record (usually a write torn by a crash)."""
 
 
+class JournalWriteError(OSError):
+    """A record could not be written (a full disk, a lost network drive): nothing more may be
+    sent, since a send not recorded first could be repeated. Its `filename` is the journal."""
+
+
 class JournalBusyError(RuntimeError):
     """Another run holds the journal: sending now could send the same reminder twice."""
 
@@ -200,7 +205,11 @@ class Journal:
             raise ValueError(f"journal {self.path} is closed")
         moment = self._clock().astimezone(dt.timezone.utc)
         stamped = {"time": moment.isoformat(timespec="milliseconds"), **record}
-        self._append(json.dumps(stamped, ensure_ascii=True).encode("ascii") + b"\n")
+        try:
+            self._append(json.dumps(stamped, ensure_ascii=True).encode("ascii") + b"\n")
+        except OSError as error:  # the record may be torn or lost: `_load` copes with either
+            raise JournalWriteError(error.errno, error.strerror or str(error),
+                                    str(self.path)) from error
         self._remember(stamped)
 
     def _append(self, data: bytes) -> None:
