@@ -575,6 +575,29 @@ def test_a_refused_address_is_held_on_later_days_until_it_is_changed_in_the_work
         assert srv.refused == ["a.roux@example.com"] * 2
 
 
+def test_only_an_address_refused_at_rcpt_is_held_and_its_last_outcome_decides(tmp_path):
+    """A 5xx to the sender or the message is not the address's fault: it holds nobody (every
+    customer would be held for one bad Sender Email). A later send, or the refusal settled as
+    not sent, lifts a hold; the cell is named where the address is kept."""
+    journal_file = tmp_path / "Book.xlsx.dunning-journal.jsonl"
+    with Journal(journal_file, clock=lambda: NOW) as journal:
+        for customer, to in (("A", "a@x.example"), ("B", "b@x.example"), ("C", "c@x.example"),
+                             ("D", "d@x.example")):
+            key = f"{customer}|friendly|2026-11-20"
+            journal.plan(key, f"<{customer}>", row={}, invoices=[], to=to)
+            journal.intend(key, f"<{customer}>")
+            refused = [to] if customer != "B" else []  # B: 554 to the message, not the address
+            journal.failed(key, f"<{customer}>", "550 no such user", True, refused=refused)
+        journal.plan("C|friendly|2026-11-21", "<C2>", row={}, invoices=[], to="c@x.example")
+        journal.intend("C|friendly|2026-11-21", "<C2>")
+        journal.sent("C|friendly|2026-11-21", "<C2>")  # went out later (the mailbox was fixed)
+        journal.resolve("D|friendly|2026-11-20", "not sent", note="try it again")
+        found = remind.refusals(journal, {"A": "Customers!D2 (Contact Email)"})
+    assert set(found) == {"A"}
+    assert found["A"] == remind.Refusal("a@x.example", "2026-11-20", "550 no such user",
+                                        "A|friendly|2026-11-20", "Customers!D2 (Contact Email)")
+
+
 def test_a_full_disk_while_journaling_stops_the_sends_and_lists_what_went(
         book, server, monkeypatch, capsys):
     """ENOSPC on the journal's record of the second message accepted: the run stops there

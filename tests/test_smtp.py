@@ -356,6 +356,7 @@ def test_refused_recipients_are_recorded_as_permanent_failures_and_the_others_go
     with Journal(journal_path, clock=CLOCK) as journal:
         assert journal.state("C1|friendly|2026-11-23") == "failed"
         assert journal.latest("C1|friendly|2026-11-23")["permanent"] is True
+        assert journal.latest("C1|friendly|2026-11-23")["refused"] == ["customer1@example.test"]
 
     again = send(batch(5), server.settings(), journal_path)
     assert outcomes(again) == ["already sent", "failed before", "already sent", "failed before",

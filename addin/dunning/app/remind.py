@@ -290,10 +290,13 @@ def refusals(journal: Journal, cells: Mapping[str, str]) -> dict[str, Refusal]:
     """The customers whose last reminder the mail server refused for good, with the address it
     went to (the policy holds that address until it is changed in the Customers table).
 
-    A customer's last outcome in the journal decides: a later send, a temporary failure or the
-    refusal settled as not sent (`--settle KEY='not sent'`: try the same address again) lifts
-    it. A refusal without its planned record (a journal older than planned records) names no
-    address and holds nothing here; the transport still never retries its own key.
+    Only the recipients refused at RCPT count (the journal's `refused`), or a send settled by
+    hand as failed: a 5xx to the sender or the message (MAIL FROM, DATA) is not the address's
+    fault, and holding every customer for it would be wrong; such a key is still not retried
+    the same day. A customer's last outcome in the journal decides: a later send, a temporary
+    failure or the refusal settled as not sent (`--settle 'KEY=not sent'`: try the same
+    address again) lifts it. A refusal without its planned record (an older journal) names no
+    address and holds nothing here.
     """
     last: dict[str, dict] = {}
     for record in journal.entries():
@@ -301,7 +304,8 @@ def refusals(journal: Journal, cells: Mapping[str, str]) -> dict[str, Refusal]:
             last[record["key"].rsplit("|", 2)[0]] = record
     found = {}
     for customer, record in last.items():
-        refused = ((record["event"] == "failed" and record.get("permanent"))
+        refused = ((record["event"] == "failed" and record.get("permanent")
+                    and record.get("refused"))
                    or (record["event"] == "resolved" and record.get("outcome") == "failed"))
         address = (journal.planned(record["key"]) or {}).get("to", "")
         if refused and address:

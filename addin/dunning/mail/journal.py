@@ -36,7 +36,7 @@ import datetime as dt
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -136,10 +136,15 @@ class Journal:
         """Record that the server accepted the message."""
         self._write({"event": "sent", "key": key, "message_id": message_id})
 
-    def failed(self, key: str, message_id: str, error: str, permanent: bool) -> None:
-        """Record that the server refused it (permanent) or could not take it now (temporary)."""
-        self._write({"event": "failed", "key": key, "message_id": message_id,
-                     "error": error, "permanent": bool(permanent)})
+    def failed(self, key: str, message_id: str, error: str, permanent: bool,
+               refused: Sequence[str] = ()) -> None:
+        """Record that the server refused it (permanent) or could not take it now (temporary);
+        `refused`: the recipients it refused for good at RCPT (the addresses' own fault)."""
+        record = {"event": "failed", "key": key, "message_id": message_id,
+                  "error": error, "permanent": bool(permanent)}
+        if refused:
+            record["refused"] = list(refused)
+        self._write(record)
 
     def doubt(self, key: str, message_id: str, error: str) -> None:
         """Record that the conversation broke after the message was handed over."""

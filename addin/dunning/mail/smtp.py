@@ -493,9 +493,12 @@ def _send_one(item: Outgoing, connection: _Connection, journal: Journal, retry: 
             kind, error = _classify(failure, connection.handed_over)
             if kind in ("dropped", "doubt"):
                 connection.drop()
-            if kind == "permanent":
+            if kind == "permanent":  # a refused address is named: later runs hold it
+                refused = (sorted(failure.recipients)
+                           if isinstance(failure, smtplib.SMTPRecipientsRefused) else [])
                 return _recorded(
-                    partial(journal.failed, item.key, item.message_id, error, permanent=True),
+                    partial(journal.failed, item.key, item.message_id, error, permanent=True,
+                            refused=refused),
                     _result(item, "failed", error, permanent=True, attempts=attempt))
             if kind == "doubt":
                 return _recorded(partial(journal.doubt, item.key, item.message_id, error),
