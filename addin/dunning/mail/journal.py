@@ -28,6 +28,10 @@ full, the run was killed), and tell a changed address from the one that failed.
 
 `Journal.read` gives the records of a journal without locking or writing it
 (for a preview, which must not wait for, or stop, a send under way).
+
+A record the file cannot take (a full disk) raises `JournalWriteError` and is not counted:
+the state stays what the records taken say (an intent without its outcome is in doubt),
+so the caller must stop sending.
 """
 
 from __future__ import annotations

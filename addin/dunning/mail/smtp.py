@@ -30,7 +30,10 @@ message being tried is recorded as failed (temporary: the next run sends it) and
 rest are "not attempted", with no intent in the journal, so the next run sends them too.
 
 Each send is bracketed by the `Journal` (intent before, outcome after), so a run
-that is killed or loses the network can be started again and sends nothing twice.
+that is killed or loses the network can be started again and sends nothing twice. A
+journal that refuses a record (a full disk) stops the batch at once (`SendingStopped`,
+with every result so far): nothing goes that is not recorded first. A refused recipient
+is recorded by address (`Journal.failed`'s `refused`), so that later runs can hold it.
 """
 
 from __future__ import annotations
