@@ -72,6 +72,7 @@ class Faults:
 @dataclass
 class _State:
     messages: list[Received] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     connections: int = 0
     dropped: int = 0
@@ -162,6 +163,8 @@ class _Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.faults.refuse:
+            with self.state.lock:
+                self.state.refused.append(address)
             return f"550 5.1.1 <{address}>: mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -249,6 +252,12 @@ class LoopbackSmtp:
     def messages(self) -> list[Received]:
         with self._state.lock:
             return list(self._state.messages)
+
+    @property
+    def refused(self) -> list[str]:
+        """The recipients answered 550 at RCPT, in order (each attempt)."""
+        with self._state.lock:
+            return list(self._state.refused)
 
     @property
     def connections(self) -> int:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from dunning.mail.journal import Journal, JournalBusyError, JournalWarning
+from dunning.mail.journal import Journal, JournalBusyError, JournalWarning, JournalWriteError
 
 WHEN = dt.datetime(2026, 11, 23, 9, 30, 15, 250000, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 
@@ -185,3 +185,25 @@ def test_reading_a_journal_takes_no_lock_and_writes_nothing(path):
     with pytest.warns(JournalWarning):
         Journal.read(path)
     assert path.read_bytes() == torn  # a reader leaves even a torn line alone
+
+
+def test_a_record_the_disk_cannot_take_raises_naming_the_journal_and_is_not_counted(
+        path, monkeypatch):
+    """ENOSPC at the flush: a JournalWriteError (an OSError, so every caller's handling of one
+    holds) naming the file; the state stays what the records that were taken say."""
+    import errno
+
+    with Journal(path, clock=CLOCK) as journal:
+        journal.intend("K", "<k@x>")
+        real_fsync = os.fsync
+
+        def full_disk(fd):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(os, "fsync", full_disk)
+        with pytest.raises(JournalWriteError) as caught:
+            journal.sent("K", "<k@x>")
+        monkeypatch.setattr(os, "fsync", real_fsync)
+        assert isinstance(caught.value, OSError) and caught.value.errno == errno.ENOSPC
+        assert caught.value.filename == str(path)
+        assert journal.state("K") == "in doubt"  # never "sent" on a record it may not hold

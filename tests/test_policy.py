@@ -190,6 +190,32 @@ def test_a_send_in_doubt_holds_the_customer_until_settled():
     assert one(run(rows, history=[friendly]))["action"] == "send"
 
 
+def test_an_address_refused_for_good_holds_the_customer_until_it_is_changed():
+    """The caller's journal facts in, the verdict out: skipped with the address, the day and
+    the cell to fix, while the Customers table gives that address (in any case); a changed
+    address, a letter or a task stage is not held; other customers are not touched."""
+    rows = [item("INV-1", "A", 20), item("INV-2", "B", 20)]
+    refusal = rules.Refusal("AP@a.example.com", "2026-03-09", "AP@a.example.com refused: 550 "
+                            "5.1.1 no such user", "A|friendly|2026-03-09",
+                            "Customers!D2 (Contact Email)")
+    decisions = run(rows, refused={"A": refusal})
+    held = one(decisions)
+    assert held["action"] == "skip" and held["refused"] == "AP@a.example.com"
+    assert held["reason"].startswith("address refused: the mail server refused "
+                                     "AP@a.example.com for good on 2026-03-09")
+    assert "fix the e-mail address in Customers!D2 (Contact Email), or call" in held["reason"]
+    assert "550 5.1.1 no such user" in held["reason"]
+    assert one(decisions, "B")["action"] == "send" and one(decisions, "B")["refused"] == ""
+    fixed = customers("A", "B", email=["accounts@a.example.com", "ap@b.example.com"])
+    assert one(run(rows, who=fixed, refused={"A": refusal}))["action"] == "send"
+    by_post = customers("A", "B", channel=["letter", ""], address_line_1=["1 Main St", ""])
+    assert one(run(rows, who=by_post, refused={"A": refusal}))["refused"] == ""
+    handoff = one(run([item("INV-1", "A", 70)],
+                      history=[contact("A", 10, stage="final", invoices="INV-1")],
+                      refused={"A": refusal}))
+    assert handoff["action"] == "task" and handoff["refused"] == ""
+
+
 def test_the_minimum_gap_between_two_messages():
     rows = [item("INV-1", "A", 20)]
     waiting = one(run(rows, history=[contact("A", 2, stage="friendly", invoices="INV-1")]))
@@ -744,7 +770,7 @@ RULE_ORDER = [
     "held_by_dispute", "nothing_to_chase", "marked_do_not_contact", "opted_out",
     "on_hold", "held_by_a_send_in_doubt", "no_stage_to_act_on",
     "credits_cover_what_is_overdue", "below_the_minimum",
-    "handed_to_a_person", "no_usable_address", "too_soon_after_the_last",
+    "handed_to_a_person", "no_usable_address", "refused_for_good", "too_soon_after_the_last",
     "over_the_cap", "not_a_working_day", "a_public_holiday", "outside_the_send_window",
     "send_the_stage",
 ]
@@ -770,6 +796,8 @@ def test_the_rules_are_asked_in_the_order_of_the_checks():
 
 
 NOTHING_CHASED = {"invoice": None, "stage": None, "due": None}
+REFUSAL = rules.Refusal("a@example.com", "2026-03-09", "a@example.com refused: 550 no such user",
+                        "A|firm|2026-03-09", "Customers!D2 (Contact Email)")
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
@@ -784,6 +812,7 @@ NOTHING_CHASED = {"invoice": None, "stage": None, "due": None}
     ({"stage": None, "previous": FIRM}, ["no_stage_to_act_on"]),
     ({"days": 70, "stage": HANDOFF, "due": HANDOFF, "previous": FINAL}, ["handed_to_a_person"]),
     ({"address_problem": "no email address in the Customers table"}, ["no_usable_address"]),
+    ({"refused": REFUSAL}, ["refused_for_good"]),
     ({"last_sent": pd.Timestamp("2026-03-09")}, ["too_soon_after_the_last"]),
     ({"recent": 3}, ["over_the_cap"]),
     ({"local_now": dt.datetime(2026, 3, 14, 10, 0, tzinfo=UTC)}, ["not_a_working_day"]),

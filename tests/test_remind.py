@@ -506,30 +506,148 @@ def test_the_outbox_report_never_carries_a_formula(tmp_path):
     assert any(cell.startswith("'") for cell in listed)
 
 
-def test_a_permanent_failure_is_reported_on_every_rerun_until_the_address_is_fixed(
+def test_a_refused_address_is_held_on_later_days_until_it_is_changed_in_the_workbook(
         tmp_path, monkeypatch, capsys):
+    """A 550 for one address: refused and logged on day 1 (status 2); the same day's rerun
+    and the next days try nothing more at that address, say so once each (customer,
+    address, the cell to fix) and end 0; the worklist puts the customer up for a call; the
+    refusal settled as not sent tries it once more; the address edited in its cell (as a
+    person does in Excel) is written to at the next run."""
+    import re
+
+    from openpyxl import load_workbook
+
+    from dunning.app.actions import worklist
     from smtp_server import Faults
 
     monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
-    path = tmp_path / "Client.xlsx"
-
-    def build(address):
-        customers = sample_customers()
-        customers.loc[customers["Customer"] == "CAS03", "Contact Email"] = address
-        build_workbook(path, client="Sample", invoices=sample_invoices(), customers=customers,
-                       as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
-
-    build("a.roux@example.com")
+    path = build_workbook(tmp_path / "Client.xlsx", client="Sample", invoices=sample_invoices(),
+                          customers=sample_customers(), as_of=SAMPLE_AS_OF,
+                          settings=SAMPLE_SETTINGS)
     with LoopbackSmtp(tmp_path / "certs5", faults=Faults(refuse={"a.roux@example.com"})) as srv:
-        run = ["remind", str(path), "--now", NOW.isoformat(), *smtp_args(srv, monkeypatch)]
-        assert main(run) == 2
+        def run(days, *more):  # NOW is a Monday: days 0-4 are working days, in the window
+            moment = NOW + dt.timedelta(days=days)
+            return main(["remind", str(path), "--now", moment.isoformat(),
+                         "--as-of", f"{moment:%Y-%m-%d}", *smtp_args(srv, monkeypatch), *more])
+
+        def warned(err):
+            lines = [line for line in err.splitlines()
+                     if "refused a.roux@example.com for good" in line]
+            assert len(lines) == 1, err  # once a run, naming the customer and the address
+            assert lines[0].startswith("Warning: CAS03: no reminder sent")
+            return lines[0]
+
+        assert run(0) == 2
         assert "CAS03: failed" in capsys.readouterr().err
-        assert main(run) == 2  # the rerun tries nothing, and still says so
-        assert "CAS03: failed before" in capsys.readouterr().err
-        build("anne.roux@example.com")  # the address fixed (the log kept in the journal)
-        assert main(run) == 0, capsys.readouterr().err
+        assert srv.refused == ["a.roux@example.com"]
+        failed = [r for r in table(path, "ContactLog") if r["Outcome"] == "failed"]
+        assert [r["Customer"] for r in failed] == ["CAS03"] and "550" in failed[0]["Note"]
+        for days in (0, 1, 2):  # the same day's rerun, then the next two days
+            status = run(days)
+            out, err = capsys.readouterr()
+            assert status == 0, err
+            line = warned(err)
+            assert srv.refused == ["a.roux@example.com"]  # not tried again
+            assert "address refused" in out  # the summary counts it among the skipped
+        key = re.search(r"--settle '(CAS03\|[^=]+)=not sent'", line).group(1)
+        cell = re.search(r"fix the e-mail address in Customers!([A-Z]+[0-9]+) \(Contact Email\)",
+                         line).group(1)
+        outbox = {row[0]: row for row in sheet(path, "Outbox")}
+        assert outbox["CAS03"][3] == "skip" and outbox["CAS03"][8].startswith("address refused")
+        ranked = worklist(path, now=NOW + dt.timedelta(days=2), write=False).data
+        called = ranked.set_index("customer").loc["CAS03"]
+        assert called["reason"].startswith("call instead: the mail server refused "
+                                           "a.roux@example.com") and called["hand_off"] > 0
+
+        assert main(["remind", str(path), "--settle", f"{key}=not sent"]) == 0  # try it again
+        assert run(3) == 2 and srv.refused == ["a.roux@example.com"] * 2
+        capsys.readouterr()
+        assert run(3) == 0 and srv.refused == ["a.roux@example.com"] * 2  # held again
+
+        edited = load_workbook(path)  # the accountant fixes the cell the warning named
+        assert edited["Customers"][cell].value == "a.roux@example.com"
+        edited["Customers"][cell].value = "anne.roux@example.com"
+        edited.save(path)
+        capsys.readouterr()
+        assert run(4) == 0, capsys.readouterr().err
         to_cas03 = [m for m in srv.messages if m.message["X-Dunning-Key"].startswith("CAS03|")]
         assert [m.recipients for m in to_cas03] == [("anne.roux@example.com",)]
+        assert srv.refused == ["a.roux@example.com"] * 2
+
+
+def test_only_an_address_refused_at_rcpt_is_held_and_its_last_outcome_decides(tmp_path):
+    """A 5xx to the sender or the message is not the address's fault: it holds nobody (every
+    customer would be held for one bad Sender Email). A later send, or the refusal settled as
+    not sent, lifts a hold; the cell is named where the address is kept."""
+    journal_file = tmp_path / "Book.xlsx.dunning-journal.jsonl"
+    with Journal(journal_file, clock=lambda: NOW) as journal:
+        for customer, to in (("A", "a@x.example"), ("B", "b@x.example"), ("C", "c@x.example"),
+                             ("D", "d@x.example")):
+            key = f"{customer}|friendly|2026-11-20"
+            journal.plan(key, f"<{customer}>", row={}, invoices=[], to=to)
+            journal.intend(key, f"<{customer}>")
+            refused = [to] if customer != "B" else []  # B: 554 to the message, not the address
+            journal.failed(key, f"<{customer}>", "550 no such user", True, refused=refused)
+        journal.plan("C|friendly|2026-11-21", "<C2>", row={}, invoices=[], to="c@x.example")
+        journal.intend("C|friendly|2026-11-21", "<C2>")
+        journal.sent("C|friendly|2026-11-21", "<C2>")  # went out later (the mailbox was fixed)
+        journal.resolve("D|friendly|2026-11-20", "not sent", note="try it again")
+        found = remind.refusals(journal, {"A": "Customers!D2 (Contact Email)"})
+    assert set(found) == {"A"}
+    assert found["A"] == remind.Refusal("a@x.example", "2026-11-20", "550 no such user",
+                                        "A|friendly|2026-11-20", "Customers!D2 (Contact Email)")
+
+
+def test_a_full_disk_while_journaling_stops_the_sends_and_lists_what_went(
+        book, server, monkeypatch, capsys):
+    """ENOSPC on the journal's record of the second message accepted: the run stops there
+    (status 4, the workbook left as it was), lists the two that went (customer, stage,
+    address), and the next runs send nothing twice: the one whose outcome went unrecorded is
+    in doubt until settled, the rest go."""
+    import errno
+    import os
+
+    journal_file = remind.journal_path(book)
+    real_write = os.write
+    recorded = []
+
+    def full_disk(fd, data):
+        if (journal_file.exists() and os.fstat(fd).st_ino == journal_file.stat().st_ino
+                and b'"event": "sent"' in bytes(data)):
+            recorded.append(fd)
+            if len(recorded) == 2:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    before = book.read_bytes()
+    monkeypatch.setattr(os, "write", full_disk)
+    status = main(["remind", str(book), "--now", NOW.isoformat(), *smtp_args(server, monkeypatch)])
+    monkeypatch.setattr(os, "write", real_write)
+    out, err = capsys.readouterr()
+    assert status == 4, err
+    assert book.read_bytes() == before
+    went = server.messages
+    assert len(went) == 2
+    assert "No space left on device" in out and "nothing will be sent twice" in out
+    assert "nothing will be sent twice" in err and "not attempted" in err
+    for message in went:
+        customer, stage, _ = message.message["X-Dunning-Key"].split("|")
+        assert (f"sent {message.message['X-Dunning-Key']}: {customer}, {stage}, "
+                f"to {message.recipients[0]} ") in out
+    unrecorded = went[1].message["X-Dunning-Key"]
+    assert f"--settle '{unrecorded}=sent'" in err  # in doubt: its outcome was not recorded
+
+    later = NOW + dt.timedelta(hours=1)
+    assert main(["remind", str(book), "--now", later.isoformat(),
+                 *smtp_args(server, monkeypatch)]) == 2  # the doubt stands until settled
+    keys = [m.message["X-Dunning-Key"] for m in server.messages]
+    assert len(keys) == len(set(keys)) > 2  # the rest went, nothing twice
+    assert main(["remind", str(book), "--settle", f"{unrecorded}=sent"]) == 0
+    assert main(["remind", str(book), "--now", (later + dt.timedelta(hours=1)).isoformat(),
+                 *smtp_args(server, monkeypatch)]) == 0
+    assert [m.message["X-Dunning-Key"] for m in server.messages] == keys
+    logged = {r["Message-ID"] for r in table(book, "ContactLog") if r["Outcome"] == "sent"}
+    assert logged == {m.message["Message-ID"] for m in server.messages}
 
 
 def test_a_private_servers_ca_is_named_by_the_setting_or_the_option_without_ssl_cert_file(

@@ -113,3 +113,27 @@ def test_the_worst_status_wins():
 def test_an_empty_folder_is_refused(tmp_path, capsys):
     assert main(["remind-all", str(tmp_path), "--dry-run"]) == 1
     assert "holds no client workbooks" in capsys.readouterr().err
+
+
+def test_a_refused_address_is_named_on_the_clients_line_and_is_no_failure_the_next_day(
+        tmp_path, book, monkeypatch, capsys):
+    """Day 1 the refusal needs a look (2); day 2 nothing is tried at that address, the run is
+    0, and the client's log line still names the customer held, so it is never silent."""
+    from smtp_server import TEST_PASSWORD, Faults, LoopbackSmtp
+
+    monkeypatch.setenv("DUNNING_SMTP_PASSWORD", TEST_PASSWORD)
+    root = tmp_path / "clients"
+    root.mkdir()
+    shutil.copy(book, root / "Alpha.xlsx")
+    with LoopbackSmtp(tmp_path / "certs", faults=Faults(refuse={"a.roux@example.com"})) as srv:
+        def run(days):
+            moment = (NOW + dt.timedelta(days=days)).isoformat()
+            status = main(["remind-all", str(root), "--now", moment, *smtp_args(srv, monkeypatch)])
+            return status, capsys.readouterr().out
+
+        status, out = run(0)
+        assert status == 2 and "CAS03 failed" in out
+        status, out = run(1)
+        assert status == 0, out
+        assert "1 held, their address refused for good (CAS03)" in out
+        assert srv.refused == ["a.roux@example.com"]

@@ -9,7 +9,8 @@ a message is stored or after it is stored (a send in doubt), or is down. Runs ar
 interrupted at random, as a kill would: an exception that nothing catches (`Killed`, a
 BaseException) raised from the progress callback after a message, or from the save,
 before or after it writes; or the workbook is opened in Excel during the run, so the save
-is refused. An operator settles some sends in doubt each day, looking in the server's
+is refused; or the journal's disk fills after a few records (ENOSPC), which stops the
+sends and the save. An operator settles some sends in doubt each day, looking in the server's
 mailbox as a person looks in the Sent folder; the others stay in doubt for days.
 
 Checked every day:
@@ -20,6 +21,9 @@ Checked every day:
   doubt has none until it is settled);
 - every send in doubt is reported by every run that finishes (and gives exit status 2)
   until it is settled;
+- an address the server refused for good is never tried again (the workbook's addresses
+  do not change, and nobody settles a refusal as not sent), and the runs after it name
+  the customer in a warning;
 - the workbook always opens whole (python-calamine reads every table).
 A last healthy run settles everything and the log is then exact for every message.
 
@@ -35,6 +39,7 @@ import datetime as dt
 import email
 import email.header
 import email.policy
+import errno
 import os
 import random
 import socket
@@ -56,7 +61,7 @@ from dunning.io.workbook import FileWorkbook  # noqa: E402
 from dunning.mail.journal import Journal  # noqa: E402
 from smtp_server import TEST_PASSWORD, LoopbackSmtp  # noqa: E402
 
-SEED = 20261102
+SEED = 20261203
 CUSTOMERS = int(os.environ.get("SIM_CUSTOMERS", "300"))  # SIM_CUSTOMERS=500: a bigger book
 DAYS = 30
 START = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.timezone.utc)  # a Monday, in the window
@@ -64,7 +69,7 @@ MIN_GAP = 5  # the default Minimum Days Between Reminders
 FAULTS = ("healthy", "healthy", "refuse", "451", "drop before storing", "drop after storing",
           "down")
 INTERRUPTIONS = ("none", "none", "none", "kill after a message", "kill before the save",
-                 "kill after the save", "opened in Excel")
+                 "kill after the save", "opened in Excel", "journal disk full")
 
 
 class Killed(BaseException):
@@ -183,7 +188,16 @@ class Day:
             if interruption == "kill after the save":
                 raise Killed
 
+        real_append, records = Journal._append, []
+
+        def append(journal: Journal, data: bytes) -> None:  # full after a few sends' records
+            records.extend([data] if b'"event": "planned"' not in data else [])
+            if interruption == "journal disk full" and len(records) > after:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            real_append(journal, data)
+
         self.monkeypatch.setattr(FileWorkbook, "save", save)
+        self.monkeypatch.setattr(Journal, "_append", append)
         try:
             report = remind.send(self.book, now=now, smtp=settings, progress=progress)
         except Killed:
@@ -191,11 +205,18 @@ class Day:
         except DunningInputError as error:  # the server is down: nothing was sent
             assert fault == "down" and "nothing was sent" in str(error.issues[0]), error.issues
             return None
+        except OSError as error:  # the disk filled before any message went: nothing was sent
+            assert interruption == "journal disk full" and error.errno == errno.ENOSPC
+            return None
         finally:
             self.monkeypatch.setattr(FileWorkbook, "save", real_save)
+            self.monkeypatch.setattr(Journal, "_append", real_append)
             owner.unlink(missing_ok=True)
         if interruption == "opened in Excel" and report.sent:
             assert report.unsaved and "Sent, not yet logged" in report.summary()
+        if report.stopped:
+            assert interruption == "journal disk full" and report.unsaved
+            assert all(f"sent {r.key}: {r.customer}, " in report.summary() for r in report.sent)
         return report
 
     def settle_some(self, now: dt.datetime, share: float) -> None:
@@ -268,6 +289,13 @@ def test_thirty_days_of_runs_under_faults_keep_the_log_exact(tmp_path, monkeypat
                 happened |= {fault, interruption}
                 contact_log(book)  # the workbook opens whole after every run, killed or not
                 check_deliveries(day.mailbox)
+                refused = server.refused
+                assert len(refused) == len(set(refused)), "a refused address was tried again"
+                if report is not None and refused:
+                    held = {w.message.split(":", 1)[0] for w in report.warnings
+                            if "for good" in w.message}
+                    if held:
+                        happened.add("refused address held")
             if report is not None and not report.unsaved:
                 check_log(book, day.mailbox)
                 doubts = in_doubt(book)
@@ -289,7 +317,8 @@ def test_thirty_days_of_runs_under_faults_keep_the_log_exact(tmp_path, monkeypat
         check_deliveries(day.mailbox)
         check_log(book, day.mailbox, allow_doubt=False)
         assert len(server.messages) > CUSTOMERS  # the month went by: stages were climbed
-    assert happened >= set(FAULTS) | set(INTERRUPTIONS) | {"reported in doubt"}, happened
+    assert happened >= set(FAULTS) | set(INTERRUPTIONS) | {"reported in doubt",
+                                                           "refused address held"}, happened
 
 
 KILLABLE = """

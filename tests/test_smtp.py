@@ -290,6 +290,57 @@ def test_a_doubtful_send_is_reported_with_advice_and_not_repeated(serve, journal
 # Failures
 
 
+def full_disk_at(monkeypatch, journal_path, event: str, nth: int) -> None:
+    """ENOSPC from the `nth` write of a journal record of `event` (the disk fills then)."""
+    import errno
+
+    real_write, seen = os.write, []
+
+    def write(fd, data):
+        if (journal_path.exists() and os.fstat(fd).st_ino == journal_path.stat().st_ino
+                and f'"event": "{event}"'.encode() in bytes(data)):
+            seen.append(fd)
+            if len(seen) >= nth:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+
+
+@pytest.mark.parametrize(("event", "expected", "doubted"), [
+    ("intent", ["sent", "not attempted", "not attempted", "not attempted"], []),
+    ("sent", ["sent", "sent", "not attempted", "not attempted"], ["C1|friendly|2026-11-23"]),
+    ("failed", ["sent", "failed", "not attempted", "not attempted"], ["C1|friendly|2026-11-23"]),
+])
+def test_a_journal_that_cannot_be_written_stops_the_batch_with_every_result(
+        serve, journal_path, monkeypatch, event, expected, doubted):
+    """The second message's record is refused (a full disk): nothing more goes, and what went
+    is in the results; a message whose outcome the journal could not take is in doubt (its
+    intent was flushed first), so no later run sends it blindly."""
+    from dunning.mail.journal import JournalWriteError
+    from dunning.mail.smtp import SendingStopped
+
+    refused = frozenset({"customer1@example.test"} if event == "failed" else ())
+    server = serve(faults={"refuse": refused})
+    nth = 1 if event == "failed" else 2
+    full_disk_at(monkeypatch, journal_path, event, nth)
+    with pytest.raises(SendingStopped) as stopped:
+        send(batch(4), server.settings(), journal_path)
+    monkeypatch.undo()
+    assert isinstance(stopped.value.error, JournalWriteError)
+    assert stopped.value.error.filename == str(journal_path)
+    assert outcomes(stopped.value.results) == expected
+    assert len(server.messages) == expected.count("sent")
+    assert "could not be written (No space left on device)" in stopped.value.results[-1].error
+    if doubted:
+        assert "the next run reports it in doubt" in stopped.value.results[1].error
+    with Journal(journal_path, clock=CLOCK) as journal:
+        assert [record["key"] for record in journal.in_doubt()] == doubted
+        assert journal.state("C0|friendly|2026-11-23") == "sent"
+        assert journal.state("C2|friendly|2026-11-23") is None  # never begun: the next run
+
+
+
 def test_refused_recipients_are_recorded_as_permanent_failures_and_the_others_go(serve,
                                                                                 journal_path):
     refused = {"customer1@example.test", "customer3@example.test"}
@@ -305,6 +356,7 @@ def test_refused_recipients_are_recorded_as_permanent_failures_and_the_others_go
     with Journal(journal_path, clock=CLOCK) as journal:
         assert journal.state("C1|friendly|2026-11-23") == "failed"
         assert journal.latest("C1|friendly|2026-11-23")["permanent"] is True
+        assert journal.latest("C1|friendly|2026-11-23")["refused"] == ["customer1@example.test"]
 
     again = send(batch(5), server.settings(), journal_path)
     assert outcomes(again) == ["already sent", "failed before", "already sent", "failed before",

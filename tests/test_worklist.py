@@ -72,6 +72,23 @@ def test_hand_off_and_missed_instalment_are_reasons_of_their_own():
     assert worklist.loc["B", "reason"] == "payment plan PP-B-20260301: 2 instalments missed"
 
 
+def test_a_customer_whose_address_was_refused_for_good_is_put_up_for_a_call():
+    """No reminder can reach them, so a person calls: a hand-off's points, ranked with the
+    others (not at the bottom), the reason naming the address and the cell to fix."""
+    from dunning.core.policy import Refusal
+
+    refusal = Refusal("ap@a.example.com", "2026-03-09", "550 no such user", "A|friendly|x",
+                      "Customers!D2 (Contact Email)")
+    rows = [item("A1", "A", 20), item("B1", "B", 25)]
+    worklist = build_worklist(run(rows, refused={"A": refusal})).set_index("customer")
+    assert worklist.loc["A", "hand_off"] == POINTS["hand_off"] and not worklist.loc["A", "held"]
+    assert worklist.loc["A", "reason"].startswith(
+        "call instead: the mail server refused ap@a.example.com for good on 2026-03-09")
+    assert "Customers!D2 (Contact Email)" in worklist.loc["A", "reason"]
+    assert worklist.index[0] == "A" and worklist.loc["B", "hand_off"] == 0
+    assert worklist.loc["A", "reminder"].startswith("skip: address refused")
+
+
 def test_held_customers_go_to_the_bottom_with_the_dispute_age():
     history = [contact("A", 12, "disputed", invoices="A1")]
     rows = [item("A1", "A", 150, amount=90_000), item("B1", "B", 2)]

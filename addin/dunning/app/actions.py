@@ -193,7 +193,7 @@ def worklist(source: str | Path | Workbook, *, now: dt.datetime,
         today = read_today(workbook, now, as_of=as_of)
         inputs = today.inputs
         decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
-                           today.plan_summary, as_of=today.as_of)
+                           today.plan_summary, as_of=today.as_of, refused=inputs.refused)
         ranked = build_worklist(decisions, disputes=today.disputes,
                                 plans=today.plan_summary, risk=_risk(inputs.ledger, today.as_of))
         if write:

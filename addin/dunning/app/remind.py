@@ -23,6 +23,13 @@ stays "in doubt", and its customer waits, until the ContactLog shows it or
 someone settles it; every run reports it. Every cell is checked to fit before
 anything is sent (a long invoice list is shortened, the full list staying in
 the journal and the draft).
+
+An address the mail server refused for good is not tried again, on any later day,
+while the Customers table gives it (`refusals`: the journal's facts, which the
+policy judges); every run warns about it, naming the cell to fix, and the
+worklist puts the customer up for a call. A journal that cannot be written in the
+middle of the sends (a full disk) stops them: the report lists what went, as a
+refused save does, and nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -57,17 +64,18 @@ from dunning.core.contactlog import (
     row_from_record,
     row_record,
 )
-from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue
+from dunning.core.errors import SETTINGS_SHEET, DunningInputError, Issue, place_of
+from dunning.core.parse import is_blank, parse_text
 from dunning.core.plans import SHEET as PLANS_SHEET
 from dunning.core.plans import judge_plans, plans_from_rows
-from dunning.core.policy import Decisions, Policy, decide
+from dunning.core.policy import Decisions, Policy, Refusal, decide
 from dunning.io import RISKY_START, WorkbookLockedError, check_not_open
 from dunning.io.book import open_book
 from dunning.io.reading import read_table_frame
 from dunning.io.workbook import FileWorkbook, Workbook, opened
 from dunning.mail.journal import Journal
 from dunning.mail.mime import to_email
-from dunning.mail.smtp import Outgoing, SendResult, SmtpSettings, send_messages
+from dunning.mail.smtp import Outgoing, SendingStopped, SendResult, SmtpSettings, send_messages
 from dunning.render.messages import Message, Sender, render_messages
 from dunning.render.sandbox import RunBudget, TemplateSet
 from dunning.render.sheet_layout import SheetLayout, list_layout, made_line
@@ -113,6 +121,8 @@ class RunInputs:
     plans: pd.DataFrame | None = None
     issues: tuple[Issue, ...] = ()
     documents: attachments.Documents | None = None  # issue 14
+    address_cells: Mapping[str, str] = field(default_factory=dict)  # customer -> its cell
+    refused: Mapping[str, Refusal] = field(default_factory=dict)  # the journal's refusals
 
 
 @dataclass(frozen=True)
@@ -131,11 +141,27 @@ class RunReport:
     doubts: list[dict] = field(default_factory=list)  # the journal's sends in doubt, after it
     unsaved: str = ""  # why the workbook could not be saved after sending ("" when it was)
     recovered: int = 0  # log rows of earlier runs' sends, from the journal, in this save
+    stopped: bool = False  # the journal could not be written: the sends stopped, no save
 
     @property
     def sent(self) -> list[SendResult]:
         """The messages this run handed to the mail server."""
         return [result for result in self.results if result.outcome == "sent"]
+
+    def sent_lines(self) -> list[str]:
+        """What went out, one line each: key, customer, stage and address (or by post)."""
+        by_key = {message.key: message for message in self.messages}
+        doubted = {doubt["key"] for doubt in self.doubts}
+        lines = []
+        for result in self.sent:
+            message = by_key.get(result.key)
+            stage = message.stage if message else (result.key.rsplit("|", 2) + [""])[1]
+            to = f"to {message.to}" if message and message.to else "by post"
+            lines.append(f"  sent {result.key}: {result.customer}, {stage}, {to} "
+                         f"({result.message_id})" + (
+                             "; the journal could not record it, so it shows in doubt: it "
+                             "went out, settle it as sent" if result.key in doubted else ""))
+        return lines
 
     def summary(self) -> str:
         """One paragraph an accountant reads at the end of a run."""
@@ -164,10 +190,16 @@ class RunReport:
         if self.unsaved:
             earlier = (f" (and {self.recovered} sent by an earlier run are still unlogged)"
                        if self.recovered else "")
-            lines.append(f"Sent, not yet logged: {len(self.sent)} reminder(s) went out{earlier}, "
-                         f"but the workbook could not be saved ({self.unsaved}). Close the "
-                         "workbook and run again; nothing will be sent twice.")
-            lines += [f"  sent {r.key} ({r.message_id})" for r in self.sent]
+            if self.stopped:
+                lines.append(f"Stopped, not yet logged: {len(self.sent)} reminder(s) went out"
+                             f"{earlier} before {self.unsaved}; nothing more was sent and the "
+                             "workbook was left as it was. Free some disk space and run again: "
+                             "the next run logs them, and nothing will be sent twice.")
+            else:
+                lines.append(f"Sent, not yet logged: {len(self.sent)} reminder(s) went out"
+                             f"{earlier}, but the workbook could not be saved ({self.unsaved}). "
+                             "Close the workbook and run again; nothing will be sent twice.")
+            lines += self.sent_lines()
         if self.doubts:
             lines.append(f"In doubt: {len(self.doubts)} send(s) may have reached the customer; "
                          "nothing more goes to them until each is settled (check the Sent "
@@ -195,7 +227,8 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         stages = read_table_frame(workbook, STAGES_TABLE)
         templates_frame = read_table_frame(workbook, TEMPLATES_TABLE)
         rates = read_table_frame(workbook, RATES_TABLE)
-        customers = customers_frame(read_table_frame(workbook, CUSTOMERS_TABLE))
+        customers_table = read_table_frame(workbook, CUSTOMERS_TABLE)
+        customers = customers_frame(customers_table)
         log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
         plans = read_plans(workbook)
         documents = attachments.read_documents(  # issue 14
@@ -204,6 +237,7 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
     policy = settings.policy(stages)  # (the frame: its cells are named where the table sits)
     if start_at_due_stage:
         policy = replace(policy, start_at_due_stage=True)
+    cells = address_cells(customers_table)  # where a refused address is to be fixed
     templates = TemplateSet.default()
     if templates_dir is not None:
         from dunning.mail.drafts import read_templates
@@ -228,7 +262,58 @@ def read_run_inputs(source: str | Path | Workbook, *, as_of: dt.date | None = No
         plans=plans,
         issues=tuple(book.issues),
         documents=documents,
+        address_cells=cells,
+        refused=refusals(Journal.read(journal_path(book.path)), cells) if book.path else {},
     )
+
+
+def address_cells(table: pd.DataFrame | None) -> dict[str, str]:
+    """Where each customer's e-mail address is kept, as a warning names it: "Customers!C7
+    (Contact Email)", or the Billing Email's cell when that is filled in (it is the one used)."""
+    if table is None or "Customer" not in table.columns:
+        return {}
+    place, headers = place_of(table, CUSTOMERS_TABLE), list(table.columns)
+    ids = parse_text(table["Customer"].to_numpy(dtype=object)).values
+    billing = (table["Billing Email"].tolist() if "Billing Email" in table.columns
+               else [None] * len(table))
+    cells: dict[str, str] = {}
+    for position, (customer, billed) in enumerate(zip(ids, billing, strict=True)):
+        if customer and customer not in cells:
+            header = "Contact Email" if is_blank(billed) else "Billing Email"
+            if header in headers:
+                cells[customer] = place.cell_issue("", position=position, header=header,
+                                                   headers=headers).location
+    return cells
+
+
+def refusals(journal: Journal, cells: Mapping[str, str]) -> dict[str, Refusal]:
+    """The customers whose last reminder the mail server refused for good, with the address it
+    went to (the policy holds that address until it is changed in the Customers table).
+
+    Only the recipients refused at RCPT count (the journal's `refused`), or a send settled by
+    hand as failed: a 5xx to the sender or the message (MAIL FROM, DATA) is not the address's
+    fault, and holding every customer for it would be wrong; such a key is still not retried
+    the same day. A customer's last outcome in the journal decides: a later send, a temporary
+    failure or the refusal settled as not sent (`--settle 'KEY=not sent'`: try the same
+    address again) lifts it. A refusal without its planned record (an older journal) names no
+    address and holds nothing here.
+    """
+    last: dict[str, dict] = {}
+    for record in journal.entries():
+        if record.get("event") != "planned":
+            last[record["key"].rsplit("|", 2)[0]] = record
+    found = {}
+    for customer, record in last.items():
+        refused = ((record["event"] == "failed" and record.get("permanent")
+                    and record.get("refused"))
+                   or (record["event"] == "resolved" and record.get("outcome") == "failed"))
+        address = (journal.planned(record["key"]) or {}).get("to", "")
+        if refused and address:
+            found[customer] = Refusal(
+                address=str(address), when=record["key"].rsplit("|", 1)[-1],
+                error=str(record.get("error", "")), key=record["key"],
+                cell=cells.get(customer, CUSTOMERS_TABLE))
+    return found
 
 
 def read_plans(workbook: Workbook) -> pd.DataFrame:
@@ -278,7 +363,8 @@ def plan_reminders(inputs: RunInputs, now: dt.datetime, *,
     """Today's decisions and the messages they call for (`in_doubt`: customer -> key);
     those rendered within `budget`, the run's time for templates (its `left`: the rest)."""
     decisions = decide(inputs.ledger, inputs.customers, inputs.log, inputs.policy, now,
-                       plan_summary(inputs, now), as_of=inputs.as_of, in_doubt=in_doubt)
+                       plan_summary(inputs, now), as_of=inputs.as_of, in_doubt=in_doubt,
+                       refused=inputs.refused)
     messages = render_messages(decisions.customers, decisions.items, inputs.templates,
                                inputs.sender, decisions.as_of,
                                charges=charges_shown(decisions, inputs), budget=budget)
@@ -320,11 +406,34 @@ def _charges_from_stage(settings: WorkbookSettings, policy: Policy) -> str:
 
 
 def run_warnings(inputs: RunInputs, decisions: Decisions) -> tuple[Issue, ...]:
-    """The ledger's warnings, and a month's notice of a late-payment rate not yet in the table."""
+    """The ledger's warnings, a month's notice of a late-payment rate not yet in the table,
+    and each customer held by an address refused for good (once a run, never silent)."""
+    refused = refused_warnings(inputs, decisions)
     if inputs.charges is None:
-        return tuple(inputs.issues)
-    return (*inputs.issues,
+        return (*inputs.issues, *refused)
+    return (*inputs.issues, *refused,
             *missing_rate_warnings(inputs.rates, decisions.as_of, [inputs.charges.regime]))
+
+
+def refused_warnings(inputs: RunInputs, decisions: Decisions) -> list[Issue]:
+    """One warning per customer whose reminder is held because the mail server refused its
+    address for good: who, which address, since when, and what to do."""
+    held = decisions.customers
+    if "refused" not in held.columns:
+        return []
+    warnings = []
+    book = inputs.path if inputs.path is not None else "BOOK"
+    for customer, address in zip(held["customer"], held["refused"], strict=True):
+        refusal = inputs.refused.get(customer)
+        if not address or refusal is None:
+            continue
+        error = f" ({refusal.error[:200]})" if refusal.error else ""
+        warnings.append(Issue(
+            f"{customer}: no reminder sent: the mail server refused {address} for good on "
+            f"{refusal.when}{error}; fix the e-mail address in {refusal.cell} (the next run "
+            f"writes to the new one), or call the customer. To try the same address again: "
+            f"dunning remind {book} --settle '{refusal.key}=not sent'", severity="warning"))
+    return warnings
 
 
 OUTBOX_REPORT = "outbox.csv"
@@ -452,8 +561,11 @@ def send(
     A save refused after messages went out (the workbook opened in Excel during the
     run, a full disk, or any other failure of the save) does not raise: the report's
     `unsaved` says why and `sent` what went; the journal holds their log rows, which the
-    next run writes. The report's `doubts` are every send in doubt the journal holds, this
-    run's and earlier ones.
+    next run writes. A journal that cannot be written once messages went out (a full disk)
+    stops the sends there and no save is made: `stopped`, with `unsaved` naming the journal
+    and `sent` what went (one whose outcome the journal could not take is in doubt to the next
+    run, never resent); before any message went, its OSError is raised. The report's
+    `doubts` are every send in doubt the journal holds, this run's and earlier ones.
     """
     if isinstance(source, (str, Path)):
         check_not_open(Path(source))
@@ -493,12 +605,19 @@ def send(
             results += attachments.deliver_letters(
                 letters, decisions, inputs, journal, planned,
                 drafts_folder(source.path, run_date(inputs, now)))
+        stopped: SendingStopped | None = None
         if emails:
             _plan_in_journal(journal, emails, planned)
             outgoing = [Outgoing(m.key, m.customer, to_email(m, inputs.sender, date=now))
                         for m in emails]
-            results += send_messages(outgoing, smtp, journal, password=password,
-                                     progress=progress)
+            try:
+                results += send_messages(outgoing, smtp, journal, password=password,
+                                         progress=progress)
+            except SendingStopped as stop:  # the journal cannot be written: a full disk
+                if not any(r.outcome in ("sent", "in doubt") for r in results + stop.results):
+                    raise stop.error from None  # nothing went: the OSError says it all
+                results += stop.results
+                stopped = stop
         results += [SendResult(*left, "not attempted", budget.why) for left in budget.left]
         rows = log_rows_for(decisions, messages, results, inputs.log, journal, now,
                             follow_up_days=inputs.policy.min_gap_days)
@@ -509,6 +628,10 @@ def send(
                        notes=run_notes(inputs, decisions) + budget.notes(),
                        warnings=run_warnings(inputs, decisions),
                        doubts=doubts, recovered=len(recovered))
+    if stopped is not None:  # the journal is what makes a save safe: none is made without it
+        why = stopped.error.strerror or str(stopped.error)
+        return replace(report, logged=0, stopped=True, unsaved=(
+            f"the send journal {stopped.error.filename} could not be written ({why})"))
     try:
         if rows:
             source.append_rows(CONTACT_LOG_TABLE, rows)
@@ -537,8 +660,8 @@ def with_journal(inputs: RunInputs, journal: Journal | None,
     """What the journal knows and the workbook does not, for the policy to count.
 
     Returns the inputs with the log rows of sends the ContactLog lacks (an earlier run
-    sent them but could not save), the customers with a send in doubt (customer ->
-    "KEY, since TIME"), and those log rows, to be written.
+    sent them but could not save) and the journal's refusals, the customers with a send in
+    doubt (customer -> "KEY, since TIME"), and those log rows, to be written.
     """
     if journal is None:
         return inputs, {}, []
@@ -551,7 +674,8 @@ def with_journal(inputs: RunInputs, journal: Journal | None,
     for record in journal.in_doubt():
         customer = record["key"].rsplit("|", 2)[0]
         in_doubt[customer] = f"{record['key']}, since {str(record.get('time', ''))[:16]} UTC"
-    return replace(inputs, log=log), in_doubt, recovered
+    refused = refusals(journal, inputs.address_cells)  # as the journal stands now
+    return replace(inputs, log=log, refused=refused), in_doubt, recovered
 
 
 def planned_rows(messages: list[Message], now: dt.datetime, *, follow_up_days: int,

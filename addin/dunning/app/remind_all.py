@@ -53,6 +53,13 @@ class ClientRun:
             extra.append(f"{len(troubles)} need a look ("
                          + ", ".join(f"{r.customer} {r.outcome}" for r in troubles[:3])
                          + (", ..." if len(troubles) > 3 else "") + ")")
+        customers = self.report.decisions.customers
+        held = (customers.loc[customers["refused"] != "", "customer"].tolist()
+                if "refused" in customers.columns else [])
+        if held:
+            extra.append(f"{len(held)} held, their address refused for good ("
+                         + ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
+                         + "): fix it in the Customers table, or call")
         if self.report.doubts:
             extra.append(f"{len(self.report.doubts)} in doubt: settle with dunning remind "
                          f"{self.path} --settle KEY=sent")

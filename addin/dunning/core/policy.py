@@ -78,9 +78,10 @@ Conventions, decided once here:
   already due covering all that is overdue (skip); below
   the Minimum Overdue in every currency (skip: what is overdue, or for a
   courtesy stage what falls due); a task stage (task); no valid address
-  (skip); the minimum gap, the cap, the working day, a public holiday of the
-  customer's country (Customers' Country, else the Holiday Country setting;
-  the `holidays` package), the window (wait); otherwise send. These checks
+  (skip); an address refused for good (skip); the minimum gap, the cap,
+  the working day, a public holiday of the customer's country (Customers'
+  Country, else the Holiday Country setting; the `holidays` package), the
+  window (wait); otherwise send. These checks
   are the rules of `RULES`, asked in that order, each a small function of
   one `Case` (the facts about one customer on the run date) returning a
   `Verdict`, or None to pass the customer on.
@@ -97,6 +98,13 @@ Conventions, decided once here:
   the reason naming it; the caller passes it as `in_doubt`, customer -> what is
   in doubt. Once settled as sent it is a log row like any other; settled as not
   sent, the customer is decided again as if it had never been tried.
+- An address the mail server refused for good (a 5xx reply: the caller finds it
+  in its send journal and passes it as `refused`, customer -> `Refusal`) gets
+  nothing more: the customer is skipped with a reason naming the address, the
+  day and the cell to fix ("address refused: ..."), while the Customers table
+  still gives that address. Edited to another, the hold is gone at once; the
+  same address is tried again only once the refusal is settled as not sent
+  (the caller then passes no refusal). Such a customer is for a person to call.
 - Log rows later than `now`, or dated after the run date, are ignored, so a
   replay of a past day sees the log as it stood.
 - Output is sorted by customer id, items by customer, due date and invoice.
@@ -150,9 +158,28 @@ STAGE_LABELS: Mapping[str, str] = {
 HOLD_OUTCOME = "on hold until"
 """The ContactLog outcome that holds items (those it names, or all the customer's) until its
 Next Action Date."""
+REFUSED_REASON = "address refused"
+"""How the reason of a customer held by an address refused for good begins."""
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 KEPT_PLAN_STATUSES = ("active", "kept")
 
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A reminder the mail server refused for good, as the caller's send journal has it: the
+    fact that holds that address (module docstring)."""
+
+    address: str  # whom it went to: the message's To, addresses joined by ", "
+    when: str  # the run date of the refused send (its key's date)
+    error: str = ""  # the server's words
+    key: str = ""  # the refused send's key: settled as not sent, the address is tried again
+    cell: str = ""  # where the address is kept: "Customers!C7 (Contact Email)"
+
+    def same_address(self, recipients: Sequence[str]) -> bool:
+        """Whether `recipients` are the addresses refused (case aside, in any order)."""
+        refused = {part.strip().lower() for part in self.address.split(",") if part.strip()}
+        return bool(refused) and refused == {address.lower() for address in recipients}
 
 
 @dataclass(frozen=True)
@@ -249,7 +276,8 @@ class Decisions:
     reminder asks for), cc (tuple: the Customers table's CC Email and the stage's CC),
     stage_fee and fee_currency (the stage's fixed fee; 0.0 and "" when none), hold (the
     Customers table's hold on the run date, "on hold until ...", or ""), country (whose
-    public holidays apply, "" for none).
+    public holidays apply, "" for none), channel, refused (the address refused for good
+    that holds the customer today, "" when none).
 
     `items`, one row per open item: customer, customer_name, invoice, invoice_date,
     due_date, amount, currency, open_balance, days_past_due, included, reason ("" or
@@ -277,7 +305,7 @@ CUSTOMER_COLUMNS = (
     "action", "stage", "template", "previous_stage", "last_sent", "reason",
     "total_by_currency", "max_days_past_due", "driving_invoice", "items",
     "due_stage", "due_action", "do_not_contact", "overdue_by_currency", "cc", "stage_fee",
-    "fee_currency", "hold", "country", "channel",
+    "fee_currency", "hold", "country", "channel", "refused",
 )
 ITEM_COLUMNS = (
     "customer", "customer_name", "invoice", "invoice_date", "due_date", "amount", "currency",
@@ -654,6 +682,7 @@ def decide(
     *,
     as_of: dt.date | None = None,
     in_doubt: Mapping[str, str] | None = None,
+    refused: Mapping[str, Refusal] | None = None,
 ) -> Decisions:
     """Decide, for every customer with something open, what happens today and why.
 
@@ -670,6 +699,8 @@ def decide(
             the policy's default time zone.
         in_doubt: customers with a send in doubt, each with what is in doubt (its key);
             they wait until it is settled.
+        refused: customers whose last reminder the mail server refused for good, each with
+            the `Refusal`; skipped while the Customers table gives the same address.
 
     Returns `Decisions`: `customers` has one row per customer with a non-zero open
     item, sorted by id, with action "send" | "task" | "skip" | "wait", the stage
@@ -691,7 +722,7 @@ def decide(
     broken = _broken_promises(items, promises[~_logged_in(promises, items, kept)], history,
                               policy)
     table = _CustomerTable(items, _customers_info(customers), history, policy, run_date, now,
-                           broken, in_doubt or {})
+                           broken, in_doubt or {}, refused or {})
     return Decisions(table.build(), items.loc[:, list(ITEM_COLUMNS)], broken, run_date,
                      outcomes)
 
@@ -984,6 +1015,7 @@ class Case:
     asked: Mapping[str, float] = field(default_factory=dict)  # currency -> what a message asks
     hold: str = ""  # the Customers table's hold on the run date ("on hold until ..."), or ""
     country: str = ""  # whose public holidays are not working days ("" for none)
+    refused: Refusal | None = None  # the address to write to was refused for good
 
 
 Rule = Callable[[Case], "Verdict | None"]
@@ -1099,6 +1131,18 @@ def no_usable_address(case: Case) -> Verdict | None:
     return Verdict("skip", case.address_problem) if case.address_problem else None
 
 
+def refused_for_good(case: Case) -> Verdict | None:
+    """An address refused for good would be refused every day: nothing goes until it changes."""
+    if case.refused is None or case.stage is None or case.stage.action == "task":
+        return None
+    refusal = case.refused
+    error = refusal.error if len(refusal.error) <= 160 else refusal.error[:157] + "..."
+    return Verdict("skip", f"{REFUSED_REASON}: the mail server refused {refusal.address} for "
+                           f"good on {refusal.when}" + (f" ({error})" if error else "")
+                           + "; nothing more is sent to it: fix the e-mail address in "
+                           f"{refusal.cell or 'the Customers table'}, or call")
+
+
 def too_soon_after_the_last(case: Case) -> Verdict | None:
     """Minimum Days Between Reminders: calendar days since the last message of any stage."""
     if pd.isna(case.last_sent):
@@ -1170,6 +1214,7 @@ RULES: tuple[Rule, ...] = (
     below_the_minimum,
     handed_to_a_person,
     no_usable_address,
+    refused_for_good,
     too_soon_after_the_last,
     over_the_cap,
     not_a_working_day,
@@ -1227,9 +1272,11 @@ class _CustomerTable:
 
     def __init__(self, items: pd.DataFrame, info: pd.DataFrame, history: _History,
                  policy: Policy, run_date: dt.date, now: dt.datetime,
-                 broken: pd.DataFrame, in_doubt: Mapping[str, str]) -> None:
+                 broken: pd.DataFrame, in_doubt: Mapping[str, str],
+                 refused: Mapping[str, Refusal]) -> None:
         self.items = items
         self.in_doubt = in_doubt
+        self.refused = refused
         self.info = info
         self.history = history
         self.policy = policy
@@ -1310,13 +1357,17 @@ class _CustomerTable:
             asked = (overdue.get(customer, {}) if has_driver and days > 0
                      else totals.get(customer, {}))
             country = known_country(more.get("country") or self.policy.holiday_country)
+            refusal = self.refused.get(customer)
+            if refusal is not None and not (channel == "email"
+                                            and refusal.same_address(recipients)):
+                refusal = None  # the address was changed (or the reminder goes by post)
             case = Case(
                 customer, self.policy, self.run_date, self._local(zone), zone,
                 bool(opt_out) or customer in opted_out_in_log, bool(do_not_contact),
                 invoice if has_driver else None, days, stage, due,
                 stages[last] if last >= 0 else None, last_stage_date.get(customer),
                 address_problem, sent_on, recent.get(customer, 0), excluded.get(customer, {}),
-                self.in_doubt.get(customer, ""), asked, hold, country)
+                self.in_doubt.get(customer, ""), asked, hold, country, refusal)
             verdict = _decide(case)
             reason = verdict.reason
             if verdict.action in ("send", "task") and customer in self.broken:
@@ -1337,6 +1388,8 @@ class _CustomerTable:
                 invoices.get(customer, []), due.name if due else "", due.action if due else "",
                 bool(do_not_contact), overdue.get(customer, {}), copied,
                 stage.fee if stage is not None else 0.0, fee_currency, hold, country, channel,
+                refusal.address if refusal is not None
+                and verdict.reason.startswith(REFUSED_REASON) else "",
             ))
         table = pd.DataFrame.from_records(records, columns=list(CUSTOMER_COLUMNS))
         table["max_days_past_due"] = table["max_days_past_due"].astype("int64")

@@ -11,7 +11,9 @@ Conventions, decided once here:
 - Points. Flags count in full: broken promise 40 (a promise partly kept
   counts too: something promised was not paid), missed instalment 35,
   hand-off due 30 (a task stage raised today, or reached by the days past
-  due while reminders still climb towards it), promise due today 25. Measures are scaled to their
+  due while reminders still climb towards it; or a reminder held because the
+  mail server refused the address for good: a person calls instead), promise
+  due today 25. Measures are scaled to their
   weight: far past due 20 x (this customer's balance more than
   `far_past_due_days` past due / the largest such balance in the same
   currency), risk 15 x (the balance-weighted chance of paying late of the
@@ -192,11 +194,14 @@ def _missed_instalments(plans: pd.DataFrame | None) -> list[tuple[str, str]]:
 
 
 def _hand_offs(customers: pd.DataFrame) -> list[tuple[str, str]]:
-    """A task stage raised today, or one the days past due have reached while the reminders
-    still climb towards it: either way a person should take over now."""
+    """A task stage raised today, one the days past due have reached while the reminders
+    still climb towards it, or an address refused for good: a person should take over now."""
     found = []
     for row in customers.itertuples():
-        if row.action == "task":
+        if getattr(row, "refused", ""):  # no reminder can reach them: a person calls
+            why = row.reason.split(": ", 1)[-1].removesuffix(", or call")
+            found.append((row.customer, f"call instead: {why}"))
+        elif row.action == "task":
             found.append((row.customer, _hand_off_text(row.stage)))
         elif row.due_action == "task" and row.previous_stage.lower() != row.due_stage.lower():
             found.append((row.customer, _hand_off_text(row.due_stage, row.max_days_past_due)))

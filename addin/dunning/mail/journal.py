@@ -28,6 +28,10 @@ full, the run was killed), and tell a changed address from the one that failed.
 
 `Journal.read` gives the records of a journal without locking or writing it
 (for a preview, which must not wait for, or stop, a send under way).
+
+A record the file cannot take (a full disk) raises `JournalWriteError` and is not counted:
+the state stays what the records taken say (an intent without its outcome is in doubt),
+so the caller must stop sending.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import datetime as dt
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -49,6 +53,11 @@ RESOLUTIONS: tuple[str, ...] = ("sent", "not sent", "failed")
 
 class JournalWarning(UserWarning):
     """A line of the journal that is not a complete record (usually a write torn by a crash)."""
+
+
+class JournalWriteError(OSError):
+    """A record could not be written (a full disk, a lost network drive): nothing more may be
+    sent, since a send not recorded first could be repeated. Its `filename` is the journal."""
 
 
 class JournalBusyError(RuntimeError):
@@ -131,10 +140,15 @@ class Journal:
         """Record that the server accepted the message."""
         self._write({"event": "sent", "key": key, "message_id": message_id})
 
-    def failed(self, key: str, message_id: str, error: str, permanent: bool) -> None:
-        """Record that the server refused it (permanent) or could not take it now (temporary)."""
-        self._write({"event": "failed", "key": key, "message_id": message_id,
-                     "error": error, "permanent": bool(permanent)})
+    def failed(self, key: str, message_id: str, error: str, permanent: bool,
+               refused: Sequence[str] = ()) -> None:
+        """Record that the server refused it (permanent) or could not take it now (temporary);
+        `refused`: the recipients it refused for good at RCPT (the addresses' own fault)."""
+        record = {"event": "failed", "key": key, "message_id": message_id,
+                  "error": error, "permanent": bool(permanent)}
+        if refused:
+            record["refused"] = list(refused)
+        self._write(record)
 
     def doubt(self, key: str, message_id: str, error: str) -> None:
         """Record that the conversation broke after the message was handed over."""
@@ -200,7 +214,11 @@ class Journal:
             raise ValueError(f"journal {self.path} is closed")
         moment = self._clock().astimezone(dt.timezone.utc)
         stamped = {"time": moment.isoformat(timespec="milliseconds"), **record}
-        self._append(json.dumps(stamped, ensure_ascii=True).encode("ascii") + b"\n")
+        try:
+            self._append(json.dumps(stamped, ensure_ascii=True).encode("ascii") + b"\n")
+        except OSError as error:  # the record may be torn or lost: `_load` copes with either
+            raise JournalWriteError(error.errno, error.strerror or str(error),
+                                    str(self.path)) from error
         self._remember(stamped)
 
     def _append(self, data: bytes) -> None:

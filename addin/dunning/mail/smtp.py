@@ -30,7 +30,10 @@ message being tried is recorded as failed (temporary: the next run sends it) and
 rest are "not attempted", with no intent in the journal, so the next run sends them too.
 
 Each send is bracketed by the `Journal` (intent before, outcome after), so a run
-that is killed or loses the network can be started again and sends nothing twice.
+that is killed or loses the network can be started again and sends nothing twice. A
+journal that refuses a record (a full disk) stops the batch at once (`SendingStopped`,
+with every result so far): nothing goes that is not recorded first. A refused recipient
+is recorded by address (`Journal.failed`'s `refused`), so that later runs can hold it.
 """
 
 from __future__ import annotations
@@ -41,14 +44,15 @@ import smtplib
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 
 import yagmail
 
 from dunning.core.errors import DunningInputError, Issue
-from dunning.mail.journal import Journal
+from dunning.mail.journal import Journal, JournalWriteError
 
 SECURITIES: tuple[str, ...] = ("tls", "starttls", "none")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -84,6 +88,22 @@ class MailerError(DunningInputError):
     def __init__(self, messages: str | Sequence[str]) -> None:
         texts = [messages] if isinstance(messages, str) else list(messages)
         super().__init__([Issue(text) for text in texts])
+
+
+class SendingStopped(Exception):
+    """The send journal could not be written mid-batch (a full disk), so the batch stopped:
+    nothing may go that is not recorded first. `results` says what became of every message
+    (those after the stop "not attempted"), `error` is the journal's `JournalWriteError`.
+
+    Nothing is sent twice all the same: every message handed to the server had its intent
+    recorded (and flushed) first, so one whose outcome could not be recorded is "in doubt"
+    to the next run, never resent blindly.
+    """
+
+    def __init__(self, error: JournalWriteError, results: list[SendResult]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.results = results
 
 
 @dataclass(frozen=True)
@@ -223,6 +243,7 @@ def send_messages(
         MailerError: before anything is sent, when the settings are unusable, the password
             is missing, the login is refused, the certificate is not trusted or the server
             cannot be reached.
+        SendingStopped: the journal could not be written; it carries the results so far.
     """
     smtp.check()
     _check_outgoing(outgoing)
@@ -236,8 +257,14 @@ def send_messages(
     connection = _Connection(smtp, password)
     results: list[SendResult] = []
     try:
-        for item in outgoing:
-            results.append(_send_one(item, connection, journal, retry, retry_failed))
+        for index, item in enumerate(outgoing):
+            try:
+                results.append(_send_one(item, connection, journal, retry, retry_failed))
+            except _Unrecorded as stop:
+                results.append(stop.result)
+                results += [_result(rest, "not attempted", _journal_lost(stop.error), attempts=0)
+                            for rest in outgoing[index + 1:]]
+                raise SendingStopped(stop.error, results) from stop.error
             if progress is not None:
                 progress(len(results), len(outgoing))
     finally:
@@ -310,6 +337,35 @@ class _Retry:
 
 
 _HOSTNAME_MISMATCH = 62  # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH
+
+
+class _Unrecorded(Exception):
+    """The journal refused a record of one message's send: the batch stops with its result."""
+
+    def __init__(self, result: SendResult, error: JournalWriteError) -> None:
+        super().__init__(str(error))
+        self.result, self.error = result, error
+
+
+def _recorded(write: Callable[[], None], result: SendResult) -> SendResult:
+    """`result`, once `write` has put it in the journal; a journal that cannot be written stops
+    the batch, the result saying what the next run will make of the message."""
+    try:
+        write()
+    except JournalWriteError as error:
+        advice = ("it went out: settle it as sent" if result.outcome == "sent"
+                  else "it was not sent: settle it as not sent")
+        why = (f"the send journal could not record this ({error.strerror or error}), so the "
+               f"next run reports it in doubt; {advice}")
+        raise _Unrecorded(replace(result, error="; ".join(filter(None, (result.error, why)))),
+                          error) from error
+    return result
+
+
+def _journal_lost(error: JournalWriteError) -> str:
+    """Why the messages after a journal that stopped taking records are not attempted."""
+    return (f"the send journal {error.filename} could not be written "
+            f"({error.strerror or error}); nothing more was sent, and the next run sends it")
 
 
 class _Unavailable(Exception):
@@ -411,7 +467,11 @@ def _send_one(item: Outgoing, connection: _Connection, journal: Journal, retry: 
         return _result(item, "not attempted", connection.broken, attempts=0)
     if connection.opened == 0:
         _connect_first(connection, retry)
-    journal.intend(item.key, item.message_id)
+    try:
+        journal.intend(item.key, item.message_id)
+    except JournalWriteError as error:  # not handed over: it goes with the next run
+        raise _Unrecorded(_result(item, "not attempted", _journal_lost(error), attempts=0),
+                          error) from error
     error, reachable = "", True
     for attempt in retry.attempts:
         if not retry.wait_before(attempt):
@@ -421,8 +481,9 @@ def _send_one(item: Outgoing, connection: _Connection, journal: Journal, retry: 
             connection.ensure()
         except MailerError as fatal:
             connection.broken = _lost(str(fatal))
-            journal.failed(item.key, item.message_id, str(fatal), permanent=False)
-            return _result(item, "failed", str(fatal), attempts=attempt)
+            return _recorded(
+                partial(journal.failed, item.key, item.message_id, str(fatal), permanent=False),
+                _result(item, "failed", str(fatal), attempts=attempt))
         except _Unavailable as unavailable:
             error, reachable = str(unavailable), False
             if stop := retry.failed():
@@ -435,22 +496,27 @@ def _send_one(item: Outgoing, connection: _Connection, journal: Journal, retry: 
             kind, error = _classify(failure, connection.handed_over)
             if kind in ("dropped", "doubt"):
                 connection.drop()
-            if kind == "permanent":
-                journal.failed(item.key, item.message_id, error, permanent=True)
-                return _result(item, "failed", error, permanent=True, attempts=attempt)
+            if kind == "permanent":  # a refused address is named: later runs hold it
+                refused = (sorted(failure.recipients)
+                           if isinstance(failure, smtplib.SMTPRecipientsRefused) else [])
+                return _recorded(
+                    partial(journal.failed, item.key, item.message_id, error, permanent=True,
+                            refused=refused),
+                    _result(item, "failed", error, permanent=True, attempts=attempt))
             if kind == "doubt":
-                journal.doubt(item.key, item.message_id, error)
-                return _result(item, "in doubt", f"{error}; {IN_DOUBT_ADVICE}", attempts=attempt)
+                return _recorded(partial(journal.doubt, item.key, item.message_id, error),
+                                 _result(item, "in doubt", f"{error}; {IN_DOUBT_ADVICE}",
+                                         attempts=attempt))
             if stop := retry.failed():
                 return _give_up(item, connection, journal, error, stop, attempt)
             continue
         retry.succeeded()
-        journal.sent(item.key, item.message_id)
-        return _result(item, "sent", _refused_text(refused), attempts=attempt)
-    journal.failed(item.key, item.message_id, error, permanent=False)
+        return _recorded(partial(journal.sent, item.key, item.message_id),
+                         _result(item, "sent", _refused_text(refused), attempts=attempt))
     if not reachable:
         connection.broken = _lost(error)
-    return _result(item, "failed", error, attempts=retry.retries + 1)
+    return _recorded(partial(journal.failed, item.key, item.message_id, error, permanent=False),
+                     _result(item, "failed", error, attempts=retry.retries + 1))
 
 
 def _lost(error: str) -> str:
@@ -465,9 +531,9 @@ def _give_up(item: Outgoing, connection: _Connection, journal: Journal, error: s
     server = f"{connection.settings.host}:{connection.settings.port}"
     connection.broken = (f"this run stopped trying {server}, which kept answering with "
                          f"temporary failures ({reason}; last: {error}); the next run sends it")
-    journal.failed(item.key, item.message_id, error, permanent=False)
-    return _result(item, "failed", f"{error}; this run stopped trying {server} ({reason}); "
-                   "the next run sends it", attempts=attempts)
+    return _recorded(partial(journal.failed, item.key, item.message_id, error, permanent=False),
+                     _result(item, "failed", f"{error}; this run stopped trying {server} "
+                             f"({reason}); the next run sends it", attempts=attempts))
 
 
 def _earlier_outcome(item: Outgoing, journal: Journal, retry_failed: bool) -> SendResult | None:
