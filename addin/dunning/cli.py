@@ -175,7 +175,8 @@ def _parser() -> argparse.ArgumentParser:
     _remind_options(remind)
     remind.add_argument("--settle", action="append", default=[], metavar="KEY=OUTCOME",
                         help="settle a send in doubt after checking the Sent folder, e.g. "
-                             "--settle 'C1|firm|2026-11-23=sent' (or =not sent)")
+                             "--settle 'C1|firm|2026-11-23=sent' (or =not sent); =not sent "
+                             "also tries once more an address the server refused")
     remind.set_defaults(run=_run_remind)
 
     remind_all = commands.add_parser(
