@@ -135,6 +135,34 @@ def test_sheet_rows_start_at_a1_so_positions_are_the_sheets(tmp_path):
     assert rows[0] == ["", "", ""]
 
 
+@pytest.mark.filterwarnings("ignore:File may not be readable")  # (openpyxl: the header's error)
+def test_a_table_holding_an_excel_error_is_refused_naming_each_cell(tmp_path):
+    """calamine reads an error cell as "" (a blank): the table is refused instead, every
+    error cell inside it named (header row included), none outside it."""
+    from openpyxl.worksheet.table import Table
+
+    source = openpyxl.Workbook()
+    sheet = source.active
+    sheet.title = "Lists"
+    for row in (["Key", "Value", "Note"], ["a", 1.0, "x"], ["b", 2.0, "y"]):
+        sheet.append([None, *row])  # the table at B1:D3
+    sheet.add_table(Table(displayName="Options", ref="B1:D3"))
+    for ref, error in (("C3", "#DIV/0!"), ("D1", "#N/A"), ("A2", "#REF!"), ("E3", "#NUM!")):
+        sheet[ref].value, sheet[ref].data_type = error, "e"
+    path = tmp_path / "Errors.xlsx"
+    source.save(path)
+    assert calamine_table(path, "Options")[1][1] == ""  # what calamine alone would give
+    with FileWorkbook(path) as workbook, pytest.raises(DunningInputError) as caught:
+        workbook.table("Options")
+    assert [str(issue) for issue in caught.value.issues] == [
+        "Lists!D1: the cell holds the error #N/A; correct it or clear it",
+        "Lists!C3 (Value): the cell holds the error #DIV/0!; correct it or clear it"]
+    with FileWorkbook(path) as workbook:  # the sheet's own rows are as calamine reads them
+        assert workbook.sheet_rows("Lists")[1][0] == ""
+        assert [str(i) for i in workbook.error_issues("Lists", ["Id"], 2)] == [
+            "Lists!A2 (Id): the cell holds the error #REF!; correct it or clear it"]
+
+
 def test_two_column_tables_as_names_and_values(book, rates_book):
     with FileWorkbook(book) as workbook:
         settings = name_value_pairs(workbook, "Settings")
