@@ -127,6 +127,16 @@ def test_a_hint_across_a_chunk_boundary_is_not_missed(tmp_path, monkeypatch):
     assert error_cells(path, "Data") == [ErrorCell(9, 2, "#N/A")]
 
 
+def test_a_value_far_behind_its_attribute_is_found_across_chunks(tmp_path, monkeypatch):
+    """The "#" of the value may come chunks after `t="e"` (a long formula between them)."""
+    monkeypatch.setattr(module, "_CHUNK", 64)
+    formula = "&quot;x&quot;&amp;" * 200 + "1/0"  # (escaped text, 3,600 bytes)
+    path = _book(tmp_path / "far.xlsx",
+                 f'<row r="2"><c r="C2" t="e"><f>{formula}</f><v>#DIV/0!</v></c></row>')
+    assert error_cells(path, "Data") == [ErrorCell(2, 3, "#DIV/0!")]
+    assert _calamine_cell(path, "Data", 2, 3) == ""
+
+
 def test_no_sheet_or_no_workbook_gives_no_cells(tmp_path):
     path = _book(tmp_path / "book.xlsx", '<row r="1"><c r="A1" t="e"><v>#N/A</v></c></row>')
     assert error_cells(path, "Other") == []

@@ -36,6 +36,9 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _OFFICE_DOCUMENT = "/officeDocument"
 _CHUNK = 1 << 20
+_REACH = 64 << 10
+"""Bytes from a `t="e"` to its value's "#" at most: a formula of 8,192 characters (Excel's
+limit), each escaped as up to 6 (&quot;), and the cell's other attributes."""
 _HINTS = (b'"e"', b"'e'")
 _ERROR_CELL = re.compile(
     rb"""<(?:[\w.-]+:)?c\b(?=[^>]*?\st\s*=\s*["']e["'])([^>]*?)(/?)>""")
@@ -93,14 +96,20 @@ def error_cells(path: Path, sheet: str) -> list[ErrorCell]:
 
 
 def _may_hold_errors(archive: zipfile.ZipFile, part: str) -> bool:
-    """Whether the part holds the value of a `t="e"` attribute anywhere (read in chunks)."""
-    tail = b""
+    """Whether the part holds the value of a `t="e"` attribute anywhere (read in chunks).
+
+    Every error value starts with "#", which numbers, dates and most text never hold: a
+    chunk without one (found at memchr's speed) is passed over without the slower search
+    for the attribute's value, which holds Python's lock; a chunk with one is searched
+    from `_REACH` bytes before it, as far as a cell's attribute can be from its value."""
+    before = b""
     with archive.open(part) as stream:
         while chunk := stream.read(_CHUNK):
-            window = tail + chunk
-            if any(hint in window for hint in _HINTS):
-                return True
-            tail = chunk[-2:]
+            if b"#" in chunk:
+                window = before + chunk
+                if any(hint in window for hint in _HINTS):
+                    return True
+            before = (before + chunk)[-_REACH:] if len(chunk) < _REACH else chunk[-_REACH:]
     return False
 
 
