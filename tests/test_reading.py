@@ -656,12 +656,15 @@ EXPORT_TEXT = ("Invoice No,Customer,Invoice Date,Due Date,Amount\n"
     ["plan", "{}", "--customer", "C1", "--instalments", "2", "--start", "2024-07-01",
      "--now", "2024-06-30T09:00:00Z"],
     ["import", "{}", "--into", "{book}"], ["import", "{book}", "--into", "{}"],
+    ["rates", "update", "--book", "{}", "--from-file", "{rates}/ecb_mrr_fr.csv",
+     "{rates}/boe_iudbedr.csv"],
 ])
 @pytest.mark.parametrize("name", ["Invoices.xlsx", "Invoices.xlsm"])
 def test_a_text_file_named_as_a_workbook_is_said_to_be_text(tmp_path, capsys, book, argv, name):
     text = tmp_path / name
     text.write_text(EXPORT_TEXT, encoding="utf-8")
-    args = [part.format(text, book=book) for part in argv]
+    rates = Path(__file__).parent / "data" / "rates"
+    args = [part.format(text, book=book, rates=rates) for part in argv]
     before = snapshot(tmp_path)
     assert errors_said(capsys, [*args, "--as-of", "2024-06-30"]) == [f"Error: {name} {TEXT_SAID}"]
     assert snapshot(tmp_path) == before

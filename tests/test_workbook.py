@@ -75,10 +75,18 @@ def test_a_missing_file_a_csv_or_another_file_is_refused_before_reading(tmp_path
 
 def test_an_unreadable_workbook_is_named_when_it_is_read(tmp_path):
     broken = tmp_path / "broken.xlsx"
-    broken.write_bytes(b"not a zip at all")
+    broken.write_bytes(b"PK\x03\x04 not a zip at all")
     workbook = FileWorkbook(broken)  # nothing is read yet
-    with pytest.raises(DunningInputError, match="broken.xlsx cannot be read as a workbook"):
+    with pytest.raises(DunningInputError, match="broken.xlsx is damaged: it starts like a "
+                                                "workbook"):
         workbook.sheet_names()
+    text = tmp_path / "text.xlsx"
+    text.write_bytes(b"not a zip at all")
+    for read in (FileWorkbook(text).sheet_names, FileWorkbook(text).table_names):
+        with pytest.raises(DunningInputError, match="^text.xlsx is a text file, not an Excel "
+                                                    "workbook: if it is a CSV export, name it "
+                                                    ".csv$"):
+            read()  # (table_names too, which gives [] only for formats without tables)
 
 
 # ------------------------------------------------------------------ reading

@@ -135,8 +135,9 @@ class FileWorkbook:
         return self.path.name
 
     def table_names(self) -> list[str]:
+        reader = self._open()  # (a file that cannot be opened says so, not "no tables")
         try:
-            return list(self._open().table_names)
+            return list(reader.table_names)
         except Exception:  # TablesNotLoaded: formats without tables (.xls, .ods)
             return []
 
@@ -233,6 +234,9 @@ class FileWorkbook:
                 tables = self.path.suffix.lower() in (".xlsx", ".xlsm")
                 self._reader = CalamineWorkbook.from_path(str(self.path), load_tables=tables)
             except Exception as error:  # calamine raises several types for unreadable files
+                from dunning.io.reading import check_workbook_file
+
+                check_workbook_file(self.path)  # what the file is, when that is why (text)
                 raise DunningInputError([Issue(
                     f"{self.path.name} cannot be read as a workbook: {error}")]) from error
         return self._reader
