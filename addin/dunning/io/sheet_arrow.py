@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from dunning.io import prefetch
+from dunning.io.workbook import error_cell_issues
 from dunning.io.xlsx.error_cells import sheet_part
 from dunning.io.xlsx.refs import col_number
 
@@ -88,9 +89,8 @@ def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int, i
     if (len(set(names)) != len(names) or batch.num_columns != len(columns)
             or any(column.column_name_from != "provided" for column in columns)):
         return None
-    last_row, last_column = header_row + batch.num_rows, first_column + len(columns) - 1
-    if any(header_row <= cell.row <= last_row and first_column <= cell.column <= last_column
-           for cell in errors or ()):
+    if error_cell_issues(errors or [], sheet, names, batch.num_rows, header_row=header_row,
+                         first_column=first_column):
         return None  # (calamine's rows, which name the cells)
     frame = _frame(batch, columns, names)
     return None if frame is None else (frame, sheet, header_row, first_column)
