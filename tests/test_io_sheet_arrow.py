@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dunning.core.errors import DunningInputError
 from dunning.core.ledger import build_ledger
-from dunning.io import reading
+from dunning.io import prefetch, reading
 from dunning.io.reading import read_invoices, read_table_rows
 from dunning.io.sheet_arrow import sheet_frame, table_arrow_frame
 
@@ -35,14 +35,22 @@ def _write(path: Path, rows: list[list[object]], *, start: tuple[int, int] = (0,
     return path
 
 
+class _Error(str):
+    """An Excel error value for a cell (written as a formula whose cached result it is)."""
+
+
 def _write_cells(book, sheet, rows: list[list[object]], start: tuple[int, int], *,
                  first: int = 0) -> None:
-    """Each cell as Excel would hold it: dates as dated numbers, text, booleans, numbers."""
+    """Each cell as Excel would hold it: dates as dated numbers, text, booleans, numbers,
+    a formula's cached error (`<c t="e"><f>..</f><v>#N/A</v></c>`)."""
     dates = book.add_format({"num_format": "yyyy-mm-dd"})
     for r, values in enumerate(rows[first:], start=first):
         for c, value in enumerate(values):
             where = (start[0] + r, start[1] + c)
-            if isinstance(value, dt.datetime):
+            if isinstance(value, _Error):
+                sheet.write_formula(*where, "=1/0" if value == "#DIV/0!" else "=NA()", None,
+                                    str(value))
+            elif isinstance(value, dt.datetime):
                 sheet.write_datetime(*where, value, dates)
             elif isinstance(value, str):
                 sheet.write_string(*where, value)
@@ -53,9 +61,10 @@ def _write_cells(book, sheet, rows: list[list[object]], start: tuple[int, int], 
 
 
 def _by_rows(path: Path):
-    """The ledger (or the error) today's path gives: calamine's rows into the builder."""
-    rows, sheet, header_row, first_column = read_table_rows(path)
+    """The ledger (or the error) today's path gives: calamine's rows into the builder (or
+    the cells holding an Excel error, which reading the rows names)."""
     try:
+        rows, sheet, header_row, first_column = read_table_rows(path)
         return build_ledger(rows, sheet=sheet, header_row=header_row, first_column=first_column)
     except DunningInputError as error:
         return [str(issue) for issue in error.issues]
@@ -133,20 +142,33 @@ def test_an_invoices_table_is_read_as_before(tmp_path):
     _same(read_invoices(path), _by_rows(path))
 
 
-def test_an_error_cell_is_left_to_the_rows(tmp_path):
-    path = tmp_path / "book.xlsx"
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet("Invoices")
-    for r, row in enumerate(_clean_rows(3)):
-        for c, value in enumerate(row):
-            if isinstance(value, dt.datetime):
-                sheet.write_number(r, c, (value - dt.datetime(1899, 12, 30)).days)
-            elif value is not None:
-                sheet.write(r, c, value)
-    sheet.write_formula(2, 4, "=1/0", None, "#DIV/0!")
-    book.close()
+def test_an_error_cell_is_left_to_the_rows_which_name_it(tmp_path):
+    rows = _clean_rows(3)
+    rows[2][4] = _Error("#DIV/0!")
+    path = _write(tmp_path / "book.xlsx", rows)
     assert sheet_frame(path, "Invoices") is None
-    _same(_by_file(path), _by_rows(path))
+    said = _by_file(path)
+    assert said == _by_rows(path) == [
+        "Invoices!E3 (Amount): the cell holds the error #DIV/0!; correct it or clear it"]
+
+
+def test_a_table_holding_an_error_cell_is_left_to_the_rows_which_name_it(tmp_path):
+    """fastexcel reads a table's error cell as a null, calamine as "": neither tells it from
+    a blank, so the sheet's XML does, on both paths (the early read's included)."""
+    rows = _clean_rows(6)
+    rows[3][6] = _Error("#N/A")  # an optional column: Disputed
+    path = _table_book(tmp_path / "book.xlsx", rows, start=(2, 1))
+    fastexcel = pytest.importorskip("fastexcel")
+    batch = fastexcel.read_excel(str(path)).load_table("Invoices").to_arrow()
+    assert batch.column(6)[2].as_py() is None  # (fastexcel's own reading: a blank)
+    assert table_arrow_frame(path, "Invoices") is None
+    said = ["Ledger!H6 (Disputed): the cell holds the error #N/A; correct it or clear it"]
+    assert _by_file(path) == _by_rows(path) == said
+    prefetch.start(path)
+    assert _by_file(path) == said
+    rows[3][6] = None  # the same table without it takes the fast path
+    clean = _table_book(tmp_path / "clean.xlsx", rows, start=(2, 1))
+    assert table_arrow_frame(clean, "Invoices") is not None
 
 
 _TEXT = st.one_of(st.sampled_from(["", "  ", " 007 ", "A-1", "ä", "12", "x y"]),
@@ -157,6 +179,7 @@ _DAY = st.one_of(st.none(), st.datetimes(min_value=dt.datetime(1950, 1, 1),
                                          max_value=dt.datetime(2300, 1, 1)))
 _SERIAL = st.one_of(st.none(), st.floats(-10, 200_000, allow_nan=False))
 _FLAG = st.one_of(st.none(), st.sampled_from(["Yes", "no", " x ", "", "maybe", "TRUE"]))
+_ERRORS = st.sampled_from([_Error("#N/A"), _Error("#DIV/0!")])
 _BOOL = st.one_of(st.none(), st.booleans())
 _ID_NUMBER = st.one_of(st.none(), st.integers(0, 10**9).map(float), st.just(12.5))
 
@@ -171,6 +194,9 @@ def _sheets(draw) -> list[list[object]]:
     for _ in range(count):
         rows.append([draw(ids), draw(st.one_of(_TEXT, st.none())), draw(dates), draw(dates),
                      draw(_AMOUNT), draw(_AMOUNT), draw(flags)])
+    if draw(st.integers(0, 4)) == 0:  # now and then a formula's cached error, anywhere
+        row, column = draw(st.integers(1, count)), draw(st.integers(0, len(HEADER) - 1))
+        rows[row][column] = draw(_ERRORS)
     return rows
 
 
@@ -180,6 +206,15 @@ def _sheets(draw) -> list[list[object]]:
 def test_fast_and_row_paths_agree_on_generated_sheets(tmp_path, rows):
     path = _write(tmp_path / "generated.xlsx", rows)
     _same(_by_file(path), _by_rows(path))
+    _error_named(rows, _by_file(path))
+
+
+def _error_named(rows: list[list[object]], found: object) -> None:
+    """A generated error cell is what both paths name (the only thing, as they stop there)."""
+    errors = [cell for row in rows for cell in row if isinstance(cell, _Error)]
+    if errors:
+        assert isinstance(found, list) and len(found) == 1, found
+        assert found[0].endswith(f": the cell holds the error {errors[0]}; correct it or clear it")
 
 
 # Excel tables (the template's Invoices) -------------------------------------------------------
@@ -244,3 +279,4 @@ def test_the_template_workbook_takes_the_fast_path(tmp_path, monkeypatch):
 def test_fast_and_row_paths_agree_on_generated_tables(tmp_path, rows):
     path = _table_book(tmp_path / "generated.xlsx", rows)
     _same(_by_file(path), _by_rows(path))
+    _error_named(rows, _by_file(path))

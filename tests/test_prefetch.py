@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -60,6 +62,40 @@ def test_the_early_read_is_taken_and_gives_the_same_ledger(tmp_path, make, key):
     assert path.resolve() not in prefetch._READS
     pd.testing.assert_frame_equal(early.frame, alone.frame)
     assert [str(i) for i in early.issues] == [str(i) for i in alone.issues]
+
+
+def test_the_early_read_of_a_table_holds_its_sheets_error_cells(tmp_path, capsys):
+    """fastexcel reads a table's error cell as a blank: the early read also reads the sheet's
+    error cells (beside fastexcel), and the command names them as the rows' path does."""
+    from dunning.cli import main
+    from dunning.core.errors import DunningInputError
+    from dunning.io.xlsx.error_cells import ErrorCell
+    from dunning.io.xlsx.refs import split_cell
+
+    path = _client_book(tmp_path / "book.xlsx")
+    with zipfile.ZipFile(path) as archive:  # (Invoices!E4's number becomes a cached #DIV/0!)
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = next(name for name, data in parts.items()
+                 if name.startswith("xl/worksheets/") and b'r="E4"' in data)
+    parts[sheet] = re.sub(rb'<c r="E4"([^>]*?)(?: t="n")?><v>[^<]*</v></c>',
+                          rb'<c r="E4"\1 t="e"><f>1/0</f><v>#DIV/0!</v></c>', parts[sheet])
+    assert b"<v>#DIV/0!</v>" in parts[sheet]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(DunningInputError) as alone:
+        read_invoices(path)
+    prefetch.start(path)
+    read = prefetch._READS[path.resolve()]
+    read.thread.join()
+    assert read.key == ("table", "Invoices")
+    assert read.result[2] == [ErrorCell(*split_cell("E4"), "#DIV/0!")]
+    with pytest.raises(DunningInputError) as early:
+        read_invoices(path)
+    assert str(early.value) == str(alone.value) == (
+        "Invoices!E4 (Amount): the cell holds the error #DIV/0!; correct it or clear it")
+    assert main(["aging", str(path), "--as-of", "2026-03-31"]) == 1
+    assert capsys.readouterr().err == f"Error: {alone.value}\n"
 
 
 def test_a_read_of_another_sheet_or_a_changed_file_is_not_taken(tmp_path):

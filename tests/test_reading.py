@@ -9,6 +9,7 @@ bytes (a compound file, a zip) where no tool is needed.
 
 import datetime as dt
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -303,8 +304,8 @@ def test_other_files_given_as_workbooks(tmp_path, capsys, no_calamine, book):
     cases = {
         "empty.xlsx": (b"", "empty.xlsx is empty (0 bytes), not a workbook"),
         "export.xlsx": (b"Invoice No,Customer\nA1,C1\n",
-                        "export.xlsx is a text file (a CSV export?), not a workbook; if it is a "
-                        "CSV export, give it a .csv name"),
+                        "export.xlsx is a text file, not an Excel workbook: if it is a CSV "
+                        "export, name it .csv"),
         "cut.xlsx": (book.read_bytes()[:2000],
                      "cut.xlsx is damaged: it starts like a workbook (a zip archive) but is not "
                      "a whole one"),
@@ -526,3 +527,174 @@ def test_customer_ids_that_differ_only_by_leading_zeros_are_told_from_a_csv(tmp_
     rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
     by_rows = build_ledger(rows, sheet="export.csv").issues
     assert told == [str(issue) for issue in by_rows if "leading zeros" in str(issue)]
+
+
+# Excel error cells (a formula's cached #DIV/0!) in tables and sheets -----------------------------
+
+ERROR_SAID = "the cell holds the error {}; correct it or clear it"
+
+
+def with_error_cells(path: Path, sheet: str, cells: dict[str, str]) -> Path:
+    """The workbook with each cell holding its Excel error, as Excel stores one: `t="e"`."""
+    book = openpyxl.load_workbook(path)
+    for ref, error in cells.items():
+        book[sheet][ref].value = error
+        book[sheet][ref].data_type = "e"
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:  # (the XML as the brief shows it, in every part)
+        xml = b"".join(archive.read(name) for name in archive.namelist()
+                       if name.startswith("xl/worksheets/"))
+    assert all(re.search(f'<c r="{ref}"[^>]* t="e"><v>{re.escape(error)}</v></c>'.encode(), xml)
+               for ref, error in cells.items())
+    return path
+
+
+def calamine_value(path: Path, table: str, row: int, header: str) -> object:
+    """What calamine's table rows hold for body row `row` (from 0) of column `header`."""
+    from python_calamine import CalamineWorkbook
+
+    found = CalamineWorkbook.from_path(str(path), load_tables=True).get_table_by_name(table)
+    return found.to_python()[row][list(found.columns).index(header)]
+
+
+def errors_said(capsys, argv: list[str]) -> list[str]:
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and not captured.out
+    return captured.err.splitlines()
+
+
+def invoices_table(path: Path, rows: list[list], *, sheet: str = "Invoices",
+                   corner: str = "A1") -> Path:
+    """A workbook whose Invoices table (header HEADER + Notes) has its header at `corner`."""
+    from openpyxl.utils.cell import coordinate_from_string, get_column_letter
+    from openpyxl.worksheet.table import Table
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = sheet
+    letters, top = coordinate_from_string(corner)
+    left = openpyxl.utils.column_index_from_string(letters)
+    for r, values in enumerate([[*HEADER, "Notes"], *rows]):
+        for c, value in enumerate(values):
+            ws.cell(top + r, left + c, value)
+    end = f"{get_column_letter(left + len(HEADER))}{top + len(rows)}"
+    ws.add_table(Table(displayName="Invoices", ref=f"{corner}:{end}"))
+    book.save(path)
+    return path
+
+
+def test_an_error_in_an_invoices_table_is_named_not_read_as_missing(tmp_path, capsys):
+    rows = [[*row, None] for row in good_rows()] + [
+        ["A3", "C1", dt.datetime(2024, 3, 1), dt.datetime(2024, 3, 31), 75.0, "ok"]]
+    path = with_error_cells(invoices_table(tmp_path / "book.xlsx", rows), "Invoices",
+                            {"E3": "#DIV/0!", "F2": "#N/A"})
+    assert calamine_value(path, "Invoices", 1, "Amount") == ""  # the gap: read as a blank
+    assert calamine_value(path, "Invoices", 0, "Notes") == ""
+    before = snapshot(tmp_path)
+    assert errors_said(capsys, ["aging", str(path), "--as-of", "2024-06-30"]) == [
+        f"Error: Invoices!F2 (Notes): {ERROR_SAID.format('#N/A')}",  # an optional column too
+        f"Error: Invoices!E3 (Amount): {ERROR_SAID.format('#DIV/0!')}"]
+    assert snapshot(tmp_path) == before
+    assert errors_said(capsys, ["kpis", str(path), "--as-of", "2024-06-30"])[0].startswith(
+        "Error: Invoices!F2 (Notes): the cell holds the error #N/A")
+
+
+def test_an_error_in_a_table_away_from_a1_is_named_where_it_sits(tmp_path, capsys):
+    rows = [[*row, None] for row in good_rows()]
+    path = with_error_cells(invoices_table(tmp_path / "book.xlsx", rows, sheet="Ledger",
+                                           corner="C4"), "Ledger", {"F6": "#VALUE!"})
+    assert errors_said(capsys, ["aging", str(path), "--as-of", "2024-06-30"]) == [
+        f"Error: Ledger!F6 (Due Date): {ERROR_SAID.format('#VALUE!')}"]
+    with pytest.raises(DunningInputError) as caught:
+        read_invoices(path)
+    assert [(i.sheet, i.row, i.column_letter, i.column) for i in caught.value.issues] == [
+        ("Ledger", 6, "F", "Due Date")]
+
+
+def test_an_error_outside_the_table_is_not_the_tables(tmp_path, capsys):
+    rows = [[*row, None] for row in good_rows()]
+    path = with_error_cells(invoices_table(tmp_path / "book.xlsx", rows), "Invoices",
+                            {"H2": "#N/A", "A9": "#REF!"})
+    assert main(["aging", str(path), "--as-of", "2024-06-30"]) == 0
+    assert "C1" in capsys.readouterr().out
+
+
+def test_an_error_on_a_plain_invoice_sheet_is_named_the_same_way(tmp_path, capsys):
+    path = with_error_cells(sheet_workbook(tmp_path / "book.xlsx", *good_rows()), "Invoices",
+                            {"D3": "#NAME?"})
+    assert errors_said(capsys, ["aging", str(path), "--as-of", "2024-06-30"]) == [
+        f"Error: Invoices!D3 (Due Date): {ERROR_SAID.format('#NAME?')}"]
+
+
+@pytest.mark.parametrize(("sheet", "cell", "error", "argv", "said"), [
+    ("Customers", "I2", "#N/A", ["aging"], "Customers!I2 (Credit Limit)"),
+    ("Settings", "B3", "#REF!", ["aging"], "Settings!B3 (Value)"),
+    ("Settings", "G3", "#DIV/0!", ["remind", "--dry-run"], "Settings!G3 (Days From Due)"),
+    ("ContactLog", "M2", "#VALUE!", ["remind", "--dry-run"], "ContactLog!M2 (Note)"),
+])
+def test_errors_in_the_client_workbooks_other_tables_are_named(tmp_path, capsys, book, sheet,
+                                                               cell, error, argv, said):
+    path = with_error_cells(book, sheet, {cell: error})
+    before = snapshot(tmp_path)
+    lines = errors_said(capsys, [argv[0], str(path), *argv[1:], "--as-of", "2026-11-23"])
+    assert lines == [f"Error: {said}: {ERROR_SAID.format(error)}"]
+    assert snapshot(tmp_path) == before
+
+
+# A text file given a workbook's name, in every command that reads one ---------------------------
+
+TEXT_SAID = "is a text file, not an Excel workbook: if it is a CSV export, name it .csv"
+EXPORT_TEXT = ("Invoice No,Customer,Invoice Date,Due Date,Amount\n"
+            "A1,C1,2024-01-01,2024-01-31,100\n")
+
+
+@pytest.mark.parametrize("argv", [
+    ["aging", "{}"], ["kpis", "{}"], ["remind", "{}", "--dry-run"], ["refresh", "{}"],
+    ["worklist", "{}", "--print-only"], ["report", "{}"], ["statement", "{}", "--customer", "C1"],
+    ["log", "{}", "--customer", "C1", "--outcome", "called", "--now", "2024-06-30T09:00:00Z"],
+    ["plan", "{}", "--customer", "C1", "--instalments", "2", "--start", "2024-07-01",
+     "--now", "2024-06-30T09:00:00Z"],
+    ["import", "{}", "--into", "{book}"], ["import", "{book}", "--into", "{}"],
+    ["rates", "update", "--book", "{}", "--from-file", "{rates}/ecb_mrr_fr.csv",
+     "{rates}/boe_iudbedr.csv"],
+])
+@pytest.mark.parametrize("name", ["Invoices.xlsx", "Invoices.xlsm"])
+def test_a_text_file_named_as_a_workbook_is_said_to_be_text(tmp_path, capsys, book, argv, name):
+    text = tmp_path / name
+    text.write_text(EXPORT_TEXT, encoding="utf-8")
+    rates = Path(__file__).parent / "data" / "rates"
+    args = [part.format(text, book=book, rates=rates) for part in argv]
+    before = snapshot(tmp_path)
+    assert errors_said(capsys, [*args, "--as-of", "2024-06-30"]) == [f"Error: {name} {TEXT_SAID}"]
+    assert snapshot(tmp_path) == before
+
+
+def test_text_that_is_no_csv_named_xlsx_is_text_too_and_a_real_csv_is_read(tmp_path, capsys,
+                                                                            book):
+    notes = tmp_path / "notes.xlsx"
+    notes.write_text("just some notes\nnothing here\n", encoding="utf-8")
+    for argv in (["aging", str(notes)], ["import", str(notes), "--into", str(book)]):
+        assert errors_said(capsys, [*argv, "--as-of", "2024-06-30"]) == [
+            f"Error: notes.xlsx {TEXT_SAID}"]
+    export = tmp_path / "Invoices.csv"
+    export.write_text(EXPORT_TEXT, encoding="utf-8")
+    assert main(["aging", str(export), "--as-of", "2024-06-30"]) == 0
+    assert "C1" in capsys.readouterr().out
+    assert main(["import", str(export), "--into", str(book), "--as-of", "2024-06-30"]) == 0
+    assert "1 new" in capsys.readouterr().out
+
+
+def test_a_folder_of_workbooks_names_the_text_one(tmp_path, capsys, book):
+    (tmp_path / "Other.xlsx").write_text(EXPORT_TEXT, encoding="utf-8")
+    out = tmp_path / "out" / "Portfolio.xlsx"
+    out.parent.mkdir()
+    assert main(["portfolio", str(tmp_path), "--out", str(out), "--as-of", "2026-11-23"]) in (0, 1)
+    assert f"Other.xlsx: could not be read: Other.xlsx {TEXT_SAID}" in capsys.readouterr().err
+
+
+def test_the_writer_says_the_same_of_text_named_xlsx(tmp_path):
+    text = tmp_path / "Invoices.xlsx"
+    text.write_text(EXPORT_TEXT, encoding="utf-8")
+    with pytest.raises(UnsupportedWorkbookError, match=f"Invoices.xlsx: {TEXT_SAID}$"):
+        append_rows(text, "Invoices", [])

@@ -75,10 +75,18 @@ def test_a_missing_file_a_csv_or_another_file_is_refused_before_reading(tmp_path
 
 def test_an_unreadable_workbook_is_named_when_it_is_read(tmp_path):
     broken = tmp_path / "broken.xlsx"
-    broken.write_bytes(b"not a zip at all")
+    broken.write_bytes(b"PK\x03\x04 not a zip at all")
     workbook = FileWorkbook(broken)  # nothing is read yet
-    with pytest.raises(DunningInputError, match="broken.xlsx cannot be read as a workbook"):
+    with pytest.raises(DunningInputError, match="broken.xlsx is damaged: it starts like a "
+                                                "workbook"):
         workbook.sheet_names()
+    text = tmp_path / "text.xlsx"
+    text.write_bytes(b"not a zip at all")
+    for read in (FileWorkbook(text).sheet_names, FileWorkbook(text).table_names):
+        with pytest.raises(DunningInputError, match="^text.xlsx is a text file, not an Excel "
+                                                    "workbook: if it is a CSV export, name it "
+                                                    ".csv$"):
+            read()  # (table_names too, which gives [] only for formats without tables)
 
 
 # ------------------------------------------------------------------ reading
@@ -133,6 +141,34 @@ def test_sheet_rows_start_at_a1_so_positions_are_the_sheets(tmp_path):
     rows = FileWorkbook(path).sheet_rows("Export")
     assert rows[2][1] == "Customer" and rows[4][2] == 12.5
     assert rows[0] == ["", "", ""]
+
+
+@pytest.mark.filterwarnings("ignore:File may not be readable")  # (openpyxl: the header's error)
+def test_a_table_holding_an_excel_error_is_refused_naming_each_cell(tmp_path):
+    """calamine reads an error cell as "" (a blank): the table is refused instead, every
+    error cell inside it named (header row included), none outside it."""
+    from openpyxl.worksheet.table import Table
+
+    source = openpyxl.Workbook()
+    sheet = source.active
+    sheet.title = "Lists"
+    for row in (["Key", "Value", "Note"], ["a", 1.0, "x"], ["b", 2.0, "y"]):
+        sheet.append([None, *row])  # the table at B1:D3
+    sheet.add_table(Table(displayName="Options", ref="B1:D3"))
+    for ref, error in (("C3", "#DIV/0!"), ("D1", "#N/A"), ("A2", "#REF!"), ("E3", "#NUM!")):
+        sheet[ref].value, sheet[ref].data_type = error, "e"
+    path = tmp_path / "Errors.xlsx"
+    source.save(path)
+    assert calamine_table(path, "Options")[1][1] == ""  # what calamine alone would give
+    with FileWorkbook(path) as workbook, pytest.raises(DunningInputError) as caught:
+        workbook.table("Options")
+    assert [str(issue) for issue in caught.value.issues] == [
+        "Lists!D1: the cell holds the error #N/A; correct it or clear it",
+        "Lists!C3 (Value): the cell holds the error #DIV/0!; correct it or clear it"]
+    with FileWorkbook(path) as workbook:  # the sheet's own rows are as calamine reads them
+        assert workbook.sheet_rows("Lists")[1][0] == ""
+        assert [str(i) for i in workbook.error_issues("Lists", ["Id"], 2)] == [
+            "Lists!A2 (Id): the cell holds the error #REF!; correct it or clear it"]
 
 
 def test_two_column_tables_as_names_and_values(book, rates_book):

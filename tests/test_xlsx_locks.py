@@ -119,7 +119,11 @@ def test_encrypted_or_disguised_files_are_refused(tmp_path: Path) -> None:
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))
     with pytest.raises(UnsupportedWorkbookError, match="password-protected"):
         append_rows(path, "ContactLog", [ROW])
-    path.write_bytes(b"not a zip at all")
+    path.write_bytes(b"not a zip at all")  # text: said to be text, as the readers say it
+    with pytest.raises(UnsupportedWorkbookError, match="secret.xlsx: is a text file, not an "
+                                                       "Excel workbook: if it is a CSV export"):
+        append_rows(path, "ContactLog", [ROW])
+    path.write_bytes(b"\x00\x01 neither text nor a zip")
     with pytest.raises(UnsupportedWorkbookError, match="not a zip"):
         append_rows(path, "ContactLog", [ROW])
 

@@ -73,6 +73,12 @@ class DunningInputError(ValueError):
         super().__init__("\n".join(shown) if shown else "invalid input")
 
 
+def error_cell_message(error: object) -> str:
+    """What is said of a cell holding an Excel error (`#N/A`, `#DIV/0!`), wherever it is read:
+    a range handed to a worksheet function, or a workbook file's table or sheet."""
+    return f"the cell holds the error {error}; correct it or clear it"
+
+
 def column_letter(index: int, first_column: int = 1) -> str:
     """Spreadsheet letter of a table's 0-based column `index` (0 -> A, 26 -> AA), the table's
     first column being the sheet's column `first_column` (from 1: a table at C4 has 3, and its

@@ -35,7 +35,7 @@ import pandas as pd
 
 from dunning.core.aging import bucket_index, bucket_labels, days_past_due
 from dunning.core.columns import normal_header
-from dunning.core.errors import DunningInputError, Issue, column_letter
+from dunning.core.errors import DunningInputError, Issue, column_letter, error_cell_message
 from dunning.core.kpis import NotDefined
 from dunning.core.ledger import build_ledger, single_currency, trim_trailing_blank_rows
 from dunning.core.ledger_kpis import DEFAULT_DAYS
@@ -191,7 +191,7 @@ def _is_blank(value: object) -> bool:
 
 def _check_not_error(value: object, name: str) -> None:
     if isinstance(value, str) and value in EXCEL_ERRORS:
-        raise CellError(f"{name}: the cell holds the error {value}; correct it or clear it")
+        raise CellError(f"{name}: {error_cell_message(value)}")
 
 
 # ------------------------------------------------------------------ tables
@@ -275,7 +275,7 @@ def _check_errors(rows: list[Sequence[object]]) -> None:
             if isinstance(cell, str) and cell in EXCEL_ERRORS:
                 header = headers[position] if index else None
                 issues.append(Issue(
-                    f"the cell holds the error {cell}; correct it or clear it",
+                    error_cell_message(cell),
                     row=index + 1, column_letter=column_letter(position),
                     column=str(header) if isinstance(header, str) and header else None))
     if issues:

@@ -7,7 +7,9 @@ tab-separated text of SAP's list export) are decoded as `dunning.io.reading`
 decodes CSV; the separator is the one the lines hold most of (tab, semicolon or
 comma). Workbooks (.xlsx, .xlsm) are read with calamine, the first sheet that
 holds the strongest header row, cells as values (numbers, dates, text). What a file is, is
-judged by its content, not its name.
+judged by its content, not its name, except that text given a workbook's name (.xlsx, .xlsm)
+is refused as `dunning.io.reading.check_workbook_file` refuses it for every other command
+(tab-separated text named .xls, as SAP's "spreadsheet" export writes it, is read as text).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.exports import header_strength
-from dunning.io.reading import check_workbook_file, read_text
+from dunning.io.reading import WORKBOOK_NAMES, check_workbook_file, read_text
 from dunning.io.workbook import FileWorkbook
 
 _SEPARATORS = ("\t", ";", ",")
@@ -32,8 +34,8 @@ def read_export_grid(path: str | Path, *, notes: list[Issue] | None = None) -> l
         raise DunningInputError([Issue(f"no such file: {path}")])
     with open(path, "rb") as handle:
         head = handle.read(8)
-    if head.startswith((b"PK", b"\xd0\xcf\x11\xe0")):
-        check_workbook_file(path)
+    if head.startswith((b"PK", b"\xd0\xcf\x11\xe0")) or path.suffix.lower() in WORKBOOK_NAMES:
+        check_workbook_file(path)  # (text named .xlsx is refused: its name promises a workbook)
         return _workbook_grid(path)
     return _text_grid(path, notes)
 

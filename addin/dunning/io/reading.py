@@ -42,6 +42,7 @@ from python_calamine import CalamineError
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.ledger import HandedColumns, Ledger, build_ledger
 from dunning.io.workbook import FileWorkbook, Workbook, name_value_pairs, opened, table_frame
+from dunning.io.xlsx.errors import TEXT_NOT_WORKBOOK
 
 INVOICE_TABLE = "Invoices"
 READABLE = "Dunning reads .xlsx and .xlsm workbooks and .csv exports"
@@ -341,10 +342,9 @@ def check_workbook_file(path: Path) -> None:
     kind = _binary_kind(path, head)
     suffix = path.suffix.lower()
     if kind is None:
-        what = "empty (0 bytes)" if not head else "a text file (a CSV export?)"
-        advice = ("get a fresh copy of the workbook" if not head
-                  else "if it is a CSV export, give it a .csv name")
-        raise DunningInputError([Issue(f"{path.name} is {what}, not a workbook; {advice}")])
+        raise DunningInputError([Issue(
+            f"{path.name} {TEXT_NOT_WORKBOOK}" if head else
+            f"{path.name} is empty (0 bytes), not a workbook; get a fresh copy of the workbook")])
     if kind == _XLSX:
         if suffix not in WORKBOOK_NAMES:
             raise DunningInputError([Issue(
@@ -476,7 +476,12 @@ def _table_rows(workbook: Workbook, sheet: str | None,
     if sheet_name not in sheets:
         raise DunningInputError([Issue(
             f"{workbook.name} has no sheet named {sheet_name!r}; sheets: {', '.join(sheets)}")])
-    return workbook.sheet_rows(sheet_name), sheet_name, 1, 1
+    rows = workbook.sheet_rows(sheet_name)
+    if isinstance(workbook, FileWorkbook) and rows:
+        issues = workbook.error_issues(sheet_name, rows[0], len(rows) - 1)
+        if issues:
+            raise DunningInputError(issues)
+    return rows, sheet_name, 1, 1
 
 
 def read_table_frame(source: str | Path | Workbook, table: str) -> pd.DataFrame | None:

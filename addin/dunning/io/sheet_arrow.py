@@ -13,8 +13,9 @@ cell for cell, so every rule and message stays the same:
 - every column holds one kind of cell besides blanks (text, numbers, dates, or yes/no
   cells), checked over all rows, and no cell is an Excel error (#DIV/0!).
 
-Anything else (a mixed column, a table, an error cell, fastexcel missing) returns None and
-the caller reads the sheet's rows as before.
+Anything else (a mixed column, an error cell, fastexcel missing) returns None and the
+caller reads the sheet's rows as before, which names each error cell. An Excel table is
+read the same way (`table_arrow_frame`), with the same rules.
 """
 
 from __future__ import annotations
@@ -30,12 +31,10 @@ import numpy as np
 import pandas as pd
 
 from dunning.io import prefetch
-from dunning.io.xlsx.package import rels_part, resolve
+from dunning.io.workbook import error_cell_issues
+from dunning.io.xlsx.error_cells import sheet_part
 from dunning.io.xlsx.refs import col_number
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-_PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _FIRST_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(/?)>")
 _CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]+[0-9]+)["']""")
 _VALUE = re.compile(rb"<(?:\w+:)?[vt]\b[^>]*>[^<]*[^<\s]")
@@ -72,8 +71,9 @@ def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int, i
     The template's Invoices is a table, so a client workbook's invoices come this way. The
     table's own column names are its headers (for both readers); a table with a totals row
     or without a header row, a mixed column, a kind of cell the sheet path leaves to
-    calamine, or fastexcel failing, returns None. Blank and error cells are blank either way
-    (calamine's table rows give "" for both, fastexcel a null).
+    calamine, a cell holding an Excel error (fastexcel reads it as a blank, as calamine
+    does, but `FileWorkbook.table` names it from the sheet's XML; `prefetch.load` reads
+    those cells too), or fastexcel failing, returns None.
     """
     corner = _table_corner(path, table)
     if corner is None:
@@ -82,13 +82,16 @@ def table_arrow_frame(path: Path, table: str) -> tuple[pd.DataFrame, str, int, i
     found = prefetch.read(path, "table", table)  # (perhaps read while pandas was imported)
     if found is None:
         return None
-    loaded, batch, _ = found
+    loaded, batch, errors = found
     sheet = loaded.sheet_name
     columns = loaded.selected_columns
     names = [column.name for column in columns]
     if (len(set(names)) != len(names) or batch.num_columns != len(columns)
             or any(column.column_name_from != "provided" for column in columns)):
         return None
+    if error_cell_issues(errors or [], sheet, names, batch.num_rows, header_row=header_row,
+                         first_column=first_column):
+        return None  # (calamine's rows, which name the cells)
     frame = _frame(batch, columns, names)
     return None if frame is None else (frame, sheet, header_row, first_column)
 
@@ -168,7 +171,7 @@ def _header_at_a1(path: Path, sheet: str) -> bool:
     and fastexcel's header row, start at A1 as the rows of `sheet_rows` do."""
     try:
         with zipfile.ZipFile(path) as archive:
-            part = _sheet_part(archive, sheet)
+            part = sheet_part(archive, sheet)
             if part is None:
                 return False
             with archive.open(part) as stream:
@@ -183,17 +186,3 @@ def _header_at_a1(path: Path, sheet: str) -> bool:
         return False
     closing = _CELL_END.search(head, first.end())
     return closing is not None and _VALUE.search(head, first.end(), closing.start()) is not None
-
-
-def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
-    """The zip part of the sheet named `sheet`, through the workbook's relationships."""
-    workbook = "xl/workbook.xml"
-    root = ElementTree.fromstring(archive.read(workbook))
-    rid = next((element.get(_REL) for element in root.iter(f"{_MAIN}sheet")
-                if element.get("name") == sheet), None)
-    if rid is None:
-        return None
-    rels = ElementTree.fromstring(archive.read(rels_part(workbook)))
-    target = next((element.get("Target") for element in rels.iter(_PACKAGE_REL)
-                   if element.get("Id") == rid), None)
-    return None if target is None else resolve(workbook, target)

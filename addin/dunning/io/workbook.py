@@ -11,6 +11,9 @@ one implementation runs on two hosts:
 
 Values read are what the readers give: numbers as floats, dates as datetimes,
 blanks as None or "", text as text; the core parses them the same way from both.
+A cell holding an Excel error (a formula's cached `#DIV/0!`) is no value: calamine gives
+it as a blank, so a file's tables, and its invoice sheet, are refused naming each such
+cell (`error_cell_issues`) rather than read with blanks in their place.
 """
 
 from __future__ import annotations
@@ -24,7 +27,15 @@ from typing import TYPE_CHECKING, Protocol
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from dunning.core.errors import PLACE, DunningInputError, Issue, TablePlace
+from dunning.core.errors import (
+    PLACE,
+    DunningInputError,
+    Issue,
+    TablePlace,
+    column_letter,
+    error_cell_message,
+)
+from dunning.io.xlsx.error_cells import ErrorCell, error_cells
 
 if TYPE_CHECKING:  # the writer is loaded when a workbook is saved, not to read one
     from dunning.io.xlsx.charts import Chart
@@ -100,6 +111,7 @@ class FileWorkbook:
     _charts: list[tuple[str, list[Chart]]] = field(default_factory=list, repr=False)
     _updates: list[tuple[str, dict[int, dict[str, object]]]] = field(default_factory=list,
                                                                       repr=False)
+    _errors: dict[str, list[ErrorCell]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -124,8 +136,9 @@ class FileWorkbook:
         return self.path.name
 
     def table_names(self) -> list[str]:
+        reader = self._open()  # (a file that cannot be opened says so, not "no tables")
         try:
-            return list(self._open().table_names)
+            return list(reader.table_names)
         except Exception:  # TablesNotLoaded: formats without tables (.xls, .ods)
             return []
 
@@ -136,14 +149,34 @@ class FileWorkbook:
             return None
         found = self._open().get_table_by_name(named[0])
         # calamine's `start` is the first body cell, from 0: its row is the header's from 1
-        return TableValues(name, found.sheet, found.start[0], list(found.columns),
-                           found.to_python(), first_column=found.start[1] + 1)
+        values = TableValues(name, found.sheet, found.start[0], list(found.columns),
+                             found.to_python(), first_column=found.start[1] + 1)
+        issues = self.error_issues(values.sheet, values.columns, len(values.rows),
+                                   header_row=values.header_row,
+                                   first_column=values.first_column)
+        if issues:
+            raise DunningInputError(issues)
+        return values
 
     def sheet_names(self) -> list[str]:
         return list(self._open().sheet_names)
 
     def sheet_rows(self, name: str) -> list[list[object]]:
+        """The sheet's rows from A1, as calamine gives them (an error cell as "": a reader
+        of the sheet's table asks `error_issues` which cells those are)."""
         return self._open().get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+    def error_issues(self, sheet: str, headers: Sequence[object], height: int, *,
+                     header_row: int = 1, first_column: int = 1) -> list[Issue]:
+        """An issue for each cell holding an Excel error in the table on `sheet` whose
+        header row (`headers`, at `header_row` from column `first_column`) has `height`
+        body rows below it."""
+        if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
+            return []
+        if sheet not in self._errors:
+            self._errors[sheet] = error_cells(self.path, sheet)
+        return error_cell_issues(self._errors[sheet], sheet, headers, height,
+                                 header_row=header_row, first_column=first_column)
 
     def append_rows(self, table: str, rows: Sequence[Row]) -> None:
         self._appends.append((table, list(rows)))
@@ -191,6 +224,7 @@ class FileWorkbook:
         self._sheets.clear()
         self._charts.clear()
         self._updates.clear()
+        self._errors.clear()
 
     def close(self) -> None:
         """Let go of the file (Windows cannot replace a file that is open for reading)."""
@@ -204,6 +238,9 @@ class FileWorkbook:
                 tables = self.path.suffix.lower() in (".xlsx", ".xlsm")
                 self._reader = CalamineWorkbook.from_path(str(self.path), load_tables=tables)
             except Exception as error:  # calamine raises several types for unreadable files
+                from dunning.io.reading import check_workbook_file
+
+                check_workbook_file(self.path)  # what the file is, when that is why (text)
                 raise DunningInputError([Issue(
                     f"{self.path.name} cannot be read as a workbook: {error}")]) from error
         return self._reader
@@ -234,6 +271,25 @@ def table_frame(workbook: Workbook, name: str) -> pd.DataFrame | None:
     """A table's values as a DataFrame (its headers as columns), None if it is absent."""
     found = workbook.table(name)
     return None if found is None else found.frame()
+
+
+def error_cell_issues(cells: Sequence[ErrorCell], sheet: str, headers: Sequence[object],
+                      height: int, *, header_row: int = 1,
+                      first_column: int = 1) -> list[Issue]:
+    """The issues of the error `cells` inside the table on `sheet` whose header row is
+    `headers` (at `header_row`, from column `first_column`) above `height` body rows: one
+    for each, named by sheet, cell and header, in the words used wherever an error cell is
+    read (`core.errors.error_cell_message`). The one place a file's error cells are told."""
+    last_row, last_column = header_row + height, first_column + len(headers) - 1
+    issues = []
+    for cell in cells:
+        if not (header_row <= cell.row <= last_row and first_column <= cell.column <= last_column):
+            continue
+        header = headers[cell.column - first_column] if cell.row > header_row else None
+        issues.append(Issue(error_cell_message(cell.error), sheet=sheet, row=cell.row,
+                            column=header if isinstance(header, str) and header else None,
+                            column_letter=column_letter(cell.column - 1)))
+    return issues
 
 
 def name_value_pairs(workbook: Workbook, name: str) -> dict[str, object]:

@@ -12,7 +12,7 @@ from dunning.core.errors import DunningInputError, Issue
 from dunning.io.xlsx import atomic, cells
 from dunning.io.xlsx.chart_ranges import grow_series
 from dunning.io.xlsx.charts import Chart, put_charts
-from dunning.io.xlsx.errors import unsupported
+from dunning.io.xlsx.errors import TEXT_NOT_WORKBOOK, unsupported
 from dunning.io.xlsx.locks import check_not_open
 from dunning.io.xlsx.markup import escape_attr
 from dunning.io.xlsx.package import Package, resolve
@@ -57,6 +57,7 @@ _REFUSED = {
     ".csv": "is a CSV file, not a workbook",
 }
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SNIFF = 4096
 
 RowValues = Mapping[str, object] | Sequence[object]
 
@@ -79,13 +80,15 @@ def check_kind(path: Path) -> None:
     if not path.exists():
         raise DunningInputError([Issue("workbook not found", sheet=str(path))])
     with open(path, "rb") as handle:
-        start = handle.read(8)
-    if start == _OLE_MAGIC:
+        start = handle.read(_SNIFF)
+    if start[:8] == _OLE_MAGIC:
         raise unsupported(
             str(path),
             "is password-protected or an old binary .xls saved as "
             f"{suffix}; Dunning writes only unencrypted .xlsx/.xlsm workbooks",
         )
+    if start and not start.startswith(b"PK") and b"\x00" not in start:
+        raise unsupported(str(path), TEXT_NOT_WORKBOOK)
 
 
 class WorkbookEdit:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dunning.core.errors import DunningInputError, Issue
 
+TEXT_NOT_WORKBOOK = "is a text file, not an Excel workbook: if it is a CSV export, name it .csv"
+"""What is said of a text file (a CSV export, most often) given a workbook's .xlsx or .xlsm
+name, after its name: by the readers (`io.reading.check_workbook_file`) and the writer."""
+
 
 class WorkbookLockedError(DunningInputError):
     """The workbook is open in Excel or LibreOffice (or cannot be opened for writing).
