@@ -88,31 +88,8 @@ def replace_cells(
         like = header if number == 1 else body
         row = Row.new(number, sheet.prefix, like=like)
         width = max(width, len(values))
-        for index, value in enumerate(values):
-            col = index + 1
-            try:
-                encoded = cells.encode(value, date1904=date1904)
-            except cells.CellValueError as error:
-                issues.append(
-                    Issue(
-                        str(error),
-                        sheet=sheet.name,
-                        row=number,
-                        column_letter=col_name(col),
-                        value=value,
-                    )
-                )
-                continue
-            above = like.cells.get(col) if like else None
-            chosen = _chosen(layout, number - 1, index)
-            if layout is not None:  # the layout says how the sheet looks, not the old cells
-                base = book_styles.style(chosen) if chosen else 0
-            else:
-                base = above.style if above else 0
-            style = style_for(book_styles, encoded, base)
-            xml = cells.cell(cell_name(number, col), encoded, style, sheet.prefix)
-            if xml:
-                row.cells[col] = RawCell(col, xml)
+        issues += _fill(row, values, sheet, book_styles, like=like, first=1,
+                        offset=number - 1, date1904=date1904, layout=layout)
         built.append(row.xml(sheet.prefix))
     if issues:
         raise DunningInputError(issues)
@@ -127,6 +104,34 @@ def replace_cells(
         if layout.one_page:
             sheet.set_fit_to_page()
     return str(area) if area else ""
+
+
+def _fill(row: Row, values: Sequence[object], sheet: Worksheet, book_styles: Styles, *,
+          like: Row | None, first: int, offset: int, date1904: bool,
+          layout: SheetFormat | None) -> list[Issue]:
+    """`values` written into `row` from the column `first`, each cell styled by the layout
+    (its row `offset` in the block) or else as the cell of `like` above it; the issue of
+    each value no cell can hold."""
+    issues: list[Issue] = []
+    for index, value in enumerate(values):
+        col = first + index
+        try:
+            encoded = cells.encode(value, date1904=date1904)
+        except cells.CellValueError as error:
+            issues.append(Issue(str(error), sheet=sheet.name, row=row.number,
+                                column_letter=col_name(col), value=value))
+            continue
+        above = like.cells.get(col) if like else None
+        chosen = _chosen(layout, offset, index)
+        if layout is not None:  # the layout says how the sheet looks, not the old cells
+            base = book_styles.style(chosen) if chosen else 0
+        else:
+            base = above.style if above else 0
+        style = style_for(book_styles, encoded, base)
+        xml = cells.cell(cell_name(row.number, col), encoded, style, sheet.prefix)
+        if xml:
+            row.cells[col] = RawCell(col, xml)
+    return issues
 
 
 def _replace_block(
@@ -158,24 +163,8 @@ def _replace_block(
         number = top + offset
         like = header if offset == 0 else body
         row = placed.setdefault(number, Row.new(number, sheet.prefix, like=like))
-        for index, value in enumerate(values):
-            col = left + index
-            try:
-                encoded = cells.encode(value, date1904=date1904)
-            except cells.CellValueError as error:
-                issues.append(Issue(str(error), sheet=sheet.name, row=number,
-                                    column_letter=col_name(col), value=value))
-                continue
-            above = like.cells.get(col) if like else None
-            chosen = _chosen(layout, offset, index)
-            if layout is not None:
-                base = book_styles.style(chosen) if chosen else 0
-            else:
-                base = above.style if above else 0
-            style = style_for(book_styles, encoded, base)
-            xml = cells.cell(cell_name(number, col), encoded, style, sheet.prefix)
-            if xml:
-                row.cells[col] = RawCell(col, xml)
+        issues += _fill(row, values, sheet, book_styles, like=like, first=left,
+                        offset=offset, date1904=date1904, layout=layout)
     if issues:
         raise DunningInputError(issues)
     sheet.replace_rows(top, MAX_ROW, placed)
