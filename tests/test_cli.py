@@ -173,7 +173,7 @@ def test_a_full_disk_during_a_save_is_one_error_line_and_leaves_the_book(book, c
     ["worklist", "--as-of", "2026-11-23"],
     ["plan", "--customer", "CAS03", "--instalments", "2", "--start", "2026-12-15",
      "--as-of", "2026-11-23"],
-    ["remind", "--dry-run", "--as-of", "2026-11-23", "--now", "2026-11-23T09:00+00:00"],
+    ["remind", "--dry-run", "--now", "2026-11-23T09:00+00:00"],
 ])
 def test_a_full_disk_is_one_error_line_for_every_command_that_writes(book, capsys,
                                                                      monkeypatch, command):
@@ -358,3 +358,87 @@ def test_leaving_early_runs_the_exit_handlers_flushes_and_waits_for_a_working_th
                             text=True, timeout=60)
     assert waited.returncode == 5 and "thread done" in waited.stdout
     assert "handler ran" in waited.stdout
+
+
+# ------------------------------------------------------------ a new user's review
+
+
+def _clock_at(monkeypatch, moment: dt.datetime) -> None:
+    """The computer's clock, as the command line reads it, stopped at `moment`."""
+    from dunning import cli
+
+    monkeypatch.setattr(cli, "wall_clock", lambda: moment)
+
+
+def _drafts(folder) -> dict[str, str]:
+    """Each draft's customer and Date header, and the outbox report's text."""
+    from email import message_from_bytes, policy
+
+    drafts = {path.name.split("_")[1]: message_from_bytes(path.read_bytes(),
+                                                          policy=policy.default)["Date"]
+              for path in folder.glob("*.eml")}
+    return {**drafts, "outbox": (folder / "outbox.csv").read_text(encoding="utf-8-sig")}
+
+
+def test_a_preview_with_as_of_replays_that_day_at_noon_whatever_the_clock(book, tmp_path,
+                                                                           capsys, monkeypatch):
+    """A nightly job previews at 02:00: `--as-of D` is noon of D, as `worklist --as-of D`
+    takes it, so the send windows and the drafts' Date are the replayed day's."""
+    from email.utils import parsedate_to_datetime
+
+    noon = dt.datetime.combine(DEMO_AS_OF, dt.time(12)).astimezone()
+    _clock_at(monkeypatch, dt.datetime(2026, 11, 24, 2, tzinfo=dt.timezone.utc))
+    assert main(["remind", str(book), "--dry-run", "--as-of", "2026-11-23",
+                 "--drafts", str(tmp_path / "replay")]) == 0
+    assert main(["remind", str(book), "--dry-run", "--now", noon.isoformat(),
+                 "--drafts", str(tmp_path / "noon")]) == 0
+    capsys.readouterr()
+    replay, at_noon = _drafts(tmp_path / "replay"), _drafts(tmp_path / "noon")
+    assert replay == at_noon and len(replay) > 1
+    assert {parsedate_to_datetime(date) for name, date in replay.items()
+            if name != "outbox"} == {noon}
+
+
+def test_a_real_send_judged_as_of_another_day_warns_that_it_sends_now(book, server,
+                                                                       monkeypatch, capsys):
+    """The sends happen at the clock's moment (the send windows hold for the real delivery
+    time), and a day other than today says so; today's --as-of says nothing more."""
+    from email.utils import parsedate_to_datetime
+
+    clock = dt.datetime(2026, 11, 24, 10, 30, tzinfo=dt.timezone.utc)
+    _clock_at(monkeypatch, clock)
+    settings = server.settings()
+    monkeypatch.setenv("SSL_CERT_FILE", settings.cafile)
+    smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", str(server.port), "--smtp-user",
+            settings.user, "--silent"]
+    main(["remind", str(book), "--as-of", "2026-11-23", *smtp])
+    err = capsys.readouterr().err
+    assert "Warning: --as-of 2026-11-23 is not today" in err
+    assert "sent now, 2026-11-24 10:30 +0000" in err and "add --dry-run" in err
+    assert server.messages
+    assert {parsedate_to_datetime(m.message["Date"]) for m in server.messages} == {clock}
+    main(["remind", str(book), "--as-of", "2026-11-24", *smtp])
+    assert "is not today" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [
+    ["log", "--customer", "CAS03", "--outcome", "voicemail"],
+    ["plan", "--customer", "CAS03", "--instalments", "2", "--start", "2026-12-15"],
+    ["worklist", "--print-only"],
+    ["remind", "--dry-run"],
+])
+def test_as_of_and_now_are_one_or_the_other(book, capsys, command):
+    before = book.read_bytes()
+    with pytest.raises(SystemExit) as stopped:
+        main([command[0], str(book), *command[1:], "--as-of", "2026-11-23",
+              "--now", "2026-11-24T09:30+01:00"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--now" in err and "not allowed with argument --as-of" in err
+    assert "[--as-of AS_OF | --now NOW]" in err
+    assert book.read_bytes() == before
+
+
+def test_worklist_at_a_moment_prints_its_date_not_today(book, capsys):
+    assert main(["worklist", str(book), "--print-only", "--now", "2026-12-10T09:30+01:00"]) == 0
+    assert capsys.readouterr().out.startswith("Worklist for 2026-12-10: ")

@@ -196,7 +196,7 @@ def test_a_9999_log_date_in_a_real_workbook_is_one_error_line(book, capsys):
 
     assert main(["log", str(book), "--customer", "CAS03", "--outcome", "promise",
                  "--promise-date", "2026-12-10", "--promise-amount", "100",
-                 "--as-of", "2026-11-23", "--now", "2026-11-23T10:00+00:00"]) == 0
+                 "--now", "2026-11-23T10:00+00:00"]) == 0
     edited = load_workbook(book)
     edited["ContactLog"]["A2"].value = dt.datetime(9999, 12, 31)
     edited.save(book)

@@ -216,14 +216,14 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("--note", default="", help="what was said")
     log.add_argument("--user", default=None, help="who made the contact (default: you)")
     _clock_options(log, as_of="the day of the contact, recorded at noon (default: today)",
-                   now="the moment of the contact, ISO with zone (default: now)")
+                   now="the moment of the contact, ISO with zone (default: now)", either=True)
     log.set_defaults(run=_run_log)
 
     worklist = commands.add_parser(
         "worklist", help="rank today's customers to call, with reasons; write the Worklist sheet")
     worklist.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
-    worklist.add_argument("--as-of", type=_date, help="run date (default: today)")
-    worklist.add_argument("--now", type=_moment, help="the moment of the run, ISO with zone")
+    _clock_options(worklist, as_of="run date, judged at noon (default: today)",
+                   now="the moment of the run, ISO with zone (default: now)", either=True)
     worklist.add_argument("--print-only", action="store_true",
                           help="print the list; leave the workbook unchanged")
     _output_options(worklist)
@@ -251,7 +251,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--currency", help="the currency to plan when the customer owes in several")
     plan.add_argument("--user", default=None, help="who agreed it (default: you)")
     _clock_options(plan, as_of="the day the plan is agreed (default: today)",
-                   now="the moment it is logged, ISO with zone (default: now)")
+                   now="the moment it is logged, ISO with zone (default: now)", either=True)
     plan.set_defaults(run=_run_plan)
 
     statement = commands.add_parser(
@@ -344,10 +344,12 @@ def _remind_options(command: argparse.ArgumentParser) -> None:
     """The options `remind` and `remind-all` share."""
     command.add_argument("--dry-run", action="store_true",
                          help="write .eml drafts and an outbox report; send nothing")
-    command.add_argument("--as-of", type=_date,
-                         help="run date, to replay a past day (default: today)")
-    command.add_argument("--now", type=_moment,
-                         help="the moment of the run, ISO with zone (default: now); for replays")
+    _clock_options(command, as_of="the day to judge, YYYY-MM-DD (default: today); with "
+                                  "--dry-run a replay of that day at noon, as worklist takes it; "
+                                  "a real send happens now (send windows hold for the real "
+                                  "delivery time) and warns when the day is not today",
+                   now="the moment of the run, ISO with zone (default: now); for replays",
+                   either=True)
     command.add_argument("--smtp-host", help="mail server (default: the SMTP Host setting)")
     command.add_argument("--smtp-port", type=int, help="port (default: SMTP Port, else 587)")
     command.add_argument("--smtp-security", choices=["starttls", "tls", "none"],
@@ -372,10 +374,14 @@ def _output_options(command: argparse.ArgumentParser) -> None:
                       help="print CSV with a header row")
 
 
-def _clock_options(command: argparse.ArgumentParser, *, as_of: str, now: str) -> None:
-    """--as-of and --now, so a command can be replayed for a past or future day."""
-    command.add_argument("--as-of", type=_date, help=as_of)
-    command.add_argument("--now", type=_moment, help=now)
+def _clock_options(command: argparse.ArgumentParser, *, as_of: str, now: str,
+                   either: bool = False) -> None:
+    """--as-of and --now, so a command can be replayed for a past or future day; `either`:
+    one or the other (a day is judged at noon, or at the moment given), never both, where
+    both would name the run's moment and one would silently win."""
+    group = command.add_mutually_exclusive_group() if either else command
+    group.add_argument("--as-of", type=_date, help=as_of)
+    group.add_argument("--now", type=_moment, help=now)
 
 
 def _now(args: argparse.Namespace) -> dt.datetime:
@@ -499,13 +505,13 @@ def _run_remind(args: argparse.Namespace) -> int:
                 "beside it)")])
         args.folder = args.book
         return _run_remind_all(args)
-    now = args.now or wall_clock()  # --as-of replays a day; the sends happen now
+    now = _run_moment(args)
     for pair in args.settle:
         key, sep, outcome = pair.rpartition("=")
         if not sep or outcome.strip() not in ("sent", "not sent"):
             raise DunningInputError([Issue(
                 f"--settle expects KEY=sent or KEY=not sent, got {pair!r}")])
-        remind.settle(args.book, key.strip(), outcome.strip(), now=now)
+        remind.settle(args.book, key.strip(), outcome.strip(), now=args.now or wall_clock())
         print(f"Settled {key.strip()} as {outcome.strip()}.")
     if args.settle and not args.dry_run:
         return 0
@@ -527,6 +533,26 @@ def _run_remind(args: argparse.Namespace) -> int:
     _warn(report.warnings)
     print(report.summary())
     return _remind_status(args, report)
+
+
+def _run_moment(args: argparse.Namespace) -> dt.datetime:
+    """The moment of a reminder run (`remind`, `remind-all`).
+
+    A preview (--dry-run) replays its --as-of day at noon, the moment `worklist` and every
+    other command take for that day (`_now`), so both agree on who is sent. A real send
+    happens now, on the clock (or --now): its send windows must hold for the real delivery
+    time (a nightly job given today's --as-of at 02:00 must not send as if it were noon);
+    judged as of another day, it says so.
+    """
+    if args.dry_run:
+        return _now(args)
+    now = args.now or wall_clock()
+    if args.as_of and args.as_of != now.date():
+        print(f"Warning: --as-of {args.as_of} is not today: the reminders are judged as of "
+              f"{args.as_of} but sent now, {now:%Y-%m-%d %H:%M %z} (send windows and each "
+              f"message's Date are this moment's); to replay {args.as_of}, add --dry-run",
+              file=sys.stderr)
+    return now
 
 
 SENT_NOT_LOGGED = 4
@@ -560,7 +586,7 @@ def _remind_status(args: argparse.Namespace, report) -> int:  # noqa: ANN001 - a
 def _run_remind_all(args: argparse.Namespace) -> int:
     from dunning.app.remind_all import remind_all, summary, worst
 
-    now = args.now or wall_clock()
+    now = _run_moment(args)
 
     def log_line(run) -> None:  # noqa: ANN001 - a ClientRun
         print(f"{wall_clock() if not args.now else now:%Y-%m-%dT%H:%M:%S%z} {run.line()}",
@@ -640,14 +666,15 @@ def _run_worklist(args: argparse.Namespace) -> int:
     result = actions.worklist(args.book, now=now, as_of=args.as_of,
                               write=not args.print_only)
     _warn(result.warnings)
+    day = args.as_of or now.date()
     if args.form != "text":  # the records alone on stdout; what was written, on stderr
         from dunning.app.output import formatted, worklist_records
 
-        print(formatted(worklist_records(result.data, args.as_of or now.date()), args.form))
+        print(formatted(worklist_records(result.data, day), args.form))
         if not args.print_only:
             print(result.message, file=sys.stderr)
         return 0
-    print(worklist_text(result.data, args.as_of or "today"))
+    print(worklist_text(result.data, day if args.as_of or args.now else "today"))
     if not args.print_only:
         print(result.message)
     return 0
