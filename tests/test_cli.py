@@ -442,3 +442,16 @@ def test_as_of_and_now_are_one_or_the_other(book, capsys, command):
 def test_worklist_at_a_moment_prints_its_date_not_today(book, capsys):
     assert main(["worklist", str(book), "--print-only", "--now", "2026-12-10T09:30+01:00"]) == 0
     assert capsys.readouterr().out.startswith("Worklist for 2026-12-10: ")
+
+
+def test_the_text_reports_say_the_currency_they_show(capsys):
+    from datasets import HIGHRADIUS
+
+    path = str(dataset_path(HIGHRADIUS))
+    for command, title in (("aging", "Aging by customer as of 2020-03-31 (days past due)"),
+                           ("kpis", "Receivables KPIs as of 2020-03-31 (period: the 365 days "
+                                    "to that date)")):
+        assert main([command, path, "--as-of", "2020-03-31", "--currency", "USD"]) == 0
+        assert capsys.readouterr().out.splitlines()[0] == f"{title}, amounts in USD"
+    assert main(["aging", path, "--as-of", "2020-03-31", "--currency", "USD", "--json"]) == 0
+    assert "amounts in" not in capsys.readouterr().out

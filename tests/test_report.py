@@ -56,8 +56,9 @@ def line(text, start):
 def test_aging_report_shows_names_counts_and_amounts_to_the_cent(euros):
     text = aging_report(euros, AS_OF)
     lines = text.splitlines()
-    assert lines[0] == "Aging by customer as of 2024-03-31 (days past due)"
-    assert lines[1].split() == ["Name", "Items", *" ".join(bucket_labels()).split(), "Total"]
+    assert lines[0] == "Aging by customer as of 2024-03-31 (days past due), amounts in EUR"
+    assert lines[1].split() == ["Customer", "Name", "Items", *" ".join(bucket_labels()).split(),
+                                "Total"]
     assert line(text, "A ") == ["A", "Acme", "Ltd", "1", "0.00", "1,234.50", "0.00", "0.00",
                                 "0.00", "0.00", "1,234.50"]
     assert line(text, "B ") == ["B", "Beta", "BV", "2", "300.00", "-50.00", "0.00", "0.00",
@@ -76,22 +77,25 @@ def test_names_are_left_out_when_the_source_has_none():
     frame = build_ledger([["Customer", "Invoice Date", "Due Date", "Amount"],
                           ["A", dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 31), 5.0]]).frame
     text = aging_report(frame, AS_OF)
-    assert text.splitlines()[1].split()[0] == "Items"
+    assert text.splitlines()[0] == "Aging by customer as of 2024-03-31 (days past due)"  # no code
+    assert text.splitlines()[1].split()[:2] == ["Customer", "Items"]
     assert line(text, "A ") == ["A", "1", "0.00", "0.00", "5.00", "0.00", "0.00", "0.00", "5.00"]
 
 
 def test_aging_report_follows_the_basis_and_the_buckets(euros):
     text = aging_report(euros, AS_OF, edges=(0, 15), basis="invoice")
-    assert text.splitlines()[0] == "Aging by customer as of 2024-03-31 (days since invoice date)"
-    assert text.splitlines()[1].split() == ["Name", "Items", "Current", "1-15", "Over", "15",
-                                            "Total"]
+    assert text.splitlines()[0] == ("Aging by customer as of 2024-03-31 (days since invoice "
+                                    "date), amounts in EUR")
+    assert text.splitlines()[1].split() == ["Customer", "Name", "Items", "Current", "1-15",
+                                            "Over", "15", "Total"]
     assert line(text, "A ")[-2:] == ["1,234.50", "1,234.50"]  # I2 is 45 days old
 
 
 def test_kpi_report_is_one_line_per_kpi_with_its_unit(euros):
     text = kpi_report(euros, AS_OF, days=90)
     lines = text.splitlines()
-    assert lines[0] == "Receivables KPIs as of 2024-03-31 (period: the 90 days to that date)"
+    assert lines[0] == ("Receivables KPIs as of 2024-03-31 (period: the 90 days to that date), "
+                        "amounts in EUR")
     values = all_kpis(euros, AS_OF, days=90)
     assert len(lines) == 1 + len(values)
     assert set(values) == set(KPI_LABELS) == set(KPI_UNITS)
@@ -190,3 +194,29 @@ def test_the_aging_report_is_laid_out_as_pandas_to_string_laid_it_out():
                ("Current", ["1,234.50", "-0.01", "0.00", "1,234.49"])]
     frame = pd.DataFrame({name: cells for name, cells in columns}, index=index, dtype=object)
     assert _text_table(index, columns) == frame.to_string()
+
+
+def test_the_titles_name_the_one_currency_and_only_one(ledger, euros):
+    """A ledger of one currency (as --currency leaves it; a blank code is that currency)
+    says it; a ledger without codes says nothing of one."""
+    dollars = ledger[ledger["currency"] == "USD"]
+    assert aging_report(dollars, AS_OF).splitlines()[0].endswith("), amounts in USD")
+    assert kpi_report(dollars, AS_OF).splitlines()[0].endswith("), amounts in USD")
+    blank_one = euros.assign(currency=["EUR", "", "EUR", "", ""])
+    assert aging_report(blank_one, AS_OF).splitlines()[0].endswith(", amounts in EUR")
+    no_codes = euros.assign(currency="")
+    assert aging_report(no_codes, AS_OF).splitlines()[0].endswith("(days past due)")
+    assert kpi_report(no_codes, AS_OF).splitlines()[0].endswith("days to that date)")
+
+
+def test_the_customer_column_has_its_header_and_the_layout_is_otherwise_pandas():
+    from dunning.render.report import _text_table
+
+    columns = [("Items", ["1", "22"]), ("Total", ["5.00", "1,234.50"])]
+    plain = _text_table(["A", "Total"], columns).splitlines()
+    headed = _text_table(["A", "Total"], columns, index_header="Customer").splitlines()
+    assert headed[0] == "Customer" + plain[0][len("Total"):]
+    assert [row[len("Customer"):] for row in headed[1:]] == [row[len("Total"):]
+                                                             for row in plain[1:]]
+    long_ids = _text_table(["CUSTOMER-0001"], [("Items", ["1"])], index_header="Customer")
+    assert long_ids.splitlines() == ["Customer      Items", "CUSTOMER-0001     1"]

@@ -38,20 +38,31 @@ def aging_report(
     columns += [(label, [money(row[j]) for row in grid]) for j, label in enumerate(labels)]
     columns.insert(len(columns) - len(labels), ("Items", [str(n) for n in counts[TOTAL]]))
     days = "days past due" if basis == "due" else "days since invoice date"
-    title = f"Aging by customer as of {as_of:%Y-%m-%d} ({days})"
-    return f"{title}\n{_text_table(customers, columns)}"
+    title = f"Aging by customer as of {as_of:%Y-%m-%d} ({days}){_amounts_in(frame)}"
+    return f"{title}\n{_text_table(customers, columns, index_header='Customer')}"
+
+
+def _amounts_in(frame: pd.DataFrame) -> str:
+    """", amounts in USD" when the ledger holds one currency (as --currency leaves it), for
+    a title; nothing for a ledger without currency codes (or, never reported, several)."""
+    if "currency" not in frame.columns:
+        return ""
+    codes = {str(code) for code in frame["currency"].unique()} - {"", "nan", "None"}
+    return f", amounts in {codes.pop()}" if len(codes) == 1 else ""
 
 
 _ESCAPES = str.maketrans({"\t": "\\t", "\r": "\\r", "\n": "\\n"})
 
 
-def _text_table(index: list[str], columns: list[tuple[str, list[str]]]) -> str:
+def _text_table(index: list[str], columns: list[tuple[str, list[str]]], *,
+                index_header: str = "") -> str:
     """Rows under a header, laid out as pandas' `DataFrame.to_string` lays out text cells
     (index left-aligned, each column right-aligned to its widest cell, one space between,
-    tabs and line breaks shown escaped), at a small part of its cost for 2,000 customers."""
+    tabs and line breaks shown escaped), at a small part of its cost for 2,000 customers;
+    `index_header` heads the index column, in the header row (pandas leaves it blank)."""
     keys = _escaped(index)
-    width = max(map(len, keys), default=0)
-    laid = [[key.ljust(width) for key in ["", *keys]]]
+    width = max(len(index_header), *map(len, keys)) if keys else len(index_header)
+    laid = [[key.ljust(width) for key in [index_header, *keys]]]
     for header, cells in columns:
         shown = _escaped(cells)
         size = max(len(header), max(map(len, shown), default=-1) + 1)  # (a space before each)
@@ -72,7 +83,8 @@ def kpi_report(frame: pd.DataFrame, as_of: dt.date, *, days: int = 365) -> str:
     """Every ledger KPI over the `days` up to `as_of`, one per line with its unit."""
     values = all_kpis(frame, as_of, days=days)
     width = max(len(_label(name)) for name in values)
-    lines = [f"Receivables KPIs as of {as_of:%Y-%m-%d} (period: the {days} days to that date)"]
+    lines = [f"Receivables KPIs as of {as_of:%Y-%m-%d} (period: the {days} days to that "
+             f"date){_amounts_in(frame)}"]
     for name, value in values.items():
         lines.append(f"  {_label(name):<{width}}  {_shown(name, value)}")
     return "\n".join(lines)
