@@ -87,7 +87,7 @@ def test_the_text_reports_aging_kpis_and_the_worklist_of_the_file(demo):
     assert parts[2].startswith("Receivables KPIs as of 2026-11-23 (period: the 365 days")
     assert parts[3].startswith("Worklist for 2026-11-23:")
     assert parts[-1].startswith(f"Wrote {out.resolve()}.")
-    assert f"dunning remind {out} --dry-run" in parts[-1]
+    assert parts[-1].endswith(f"dunning remind {out} --dry-run --as-of 2026-11-23")
     sheet = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("Worklist").to_python()
     header = sheet[0]
     listed = [row[header.index("Customer")] for row in sheet[1:]]
@@ -100,6 +100,7 @@ def test_another_date_is_used_throughout(tmp_path):
     assert "Aging by customer as of 2026-12-31" in text
     assert "Receivables KPIs as of 2026-12-31" in text
     assert "Worklist for 2026-12-31:" in text
+    assert text.endswith(f"dunning remind {out} --dry-run --as-of 2026-12-31")
     assert settings(out)["As Of Date"] == OTHER_DAY
 
 
@@ -148,3 +149,28 @@ def test_importing_the_demo_loads_no_pandas():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_demo_keeps_no_backup_of_its_own_fresh_file(tmp_path):
+    """Only the workbook is left in the folder: its worklist is saved into it without a copy
+    of the file the demo had just made in `.dunning-backups/`."""
+    out = tmp_path / "demo.xlsx"
+    run_demo(out, as_of=SAMPLE_AS_OF)
+    assert [path.name for path in tmp_path.iterdir()] == ["demo.xlsx"]
+    assert "Worklist" in CalamineWorkbook.from_path(str(out)).sheet_names
+
+
+def test_the_demos_closing_hint_previews_the_demos_day(tmp_path, capsys):
+    """The command the demo suggests, run as given, previews the day it reported on."""
+    import shlex
+
+    from dunning.cli import main
+
+    out = tmp_path / "demo.xlsx"
+    assert main(["demo", "--out", str(out), "--as-of", "2026-12-31"]) == 0
+    hint = capsys.readouterr().out.rstrip().rpartition(": ")[2]
+    command = shlex.split(hint)
+    assert command[:2] == ["dunning", "remind"]
+    assert main(command[1:]) == 0
+    assert "Drafts: " in capsys.readouterr().out
+    assert (tmp_path / "demo-drafts-2026-12-31").is_dir()

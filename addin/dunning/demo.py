@@ -55,6 +55,7 @@ def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False) -> str:
     from dunning.app.actions import worklist
     from dunning.io.book import open_book
     from dunning.io.client_workbook import build_workbook
+    from dunning.io.workbook import FileWorkbook
     from dunning.render.report import aging_report, kpi_report, worklist_text
 
     out = Path(out)
@@ -64,7 +65,8 @@ def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False) -> str:
                    customers=sample_customers(), as_of=as_of, settings=SAMPLE_SETTINGS)
     book = open_book(out, today=as_of)
     now = dt.datetime.combine(as_of, dt.time(10), tzinfo=dt.timezone.utc)
-    ranked = worklist(out, now=now, as_of=as_of).data
+    with FileWorkbook(out, backups=0) as written:  # no backup of the file just made
+        ranked = worklist(written, now=now, as_of=as_of).data
     parts = [
         f"Sample workbook for {SAMPLE_CLIENT}: {len(book.frame)} invoices and credit notes "
         f"of {book.frame['customer'].nunique()} customers.",
@@ -74,6 +76,6 @@ def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False) -> str:
         worklist_text(ranked, as_of),
         f"Wrote {out.resolve()}. Open it in Excel or LibreOffice; its Dashboard shows the same "
         f"aging with native formulas, and its Worklist sheet the list above. To preview "
-        f"today's reminders: dunning remind {out} --dry-run",
+        f"the reminders of that day: dunning remind {out} --dry-run --as-of {as_of:%Y-%m-%d}",
     ]
     return "\n\n".join(parts)
