@@ -455,3 +455,14 @@ def test_the_text_reports_say_the_currency_they_show(capsys):
         assert capsys.readouterr().out.splitlines()[0] == f"{title}, amounts in USD"
     assert main(["aging", path, "--as-of", "2020-03-31", "--currency", "USD", "--json"]) == 0
     assert "amounts in" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["aging"], ["kpis"], ["worklist", "--print-only"],
+                                     ["refresh"], ["remind", "--dry-run"]])
+def test_a_folder_named_like_a_workbook_is_called_a_folder(tmp_path, capsys, command):
+    folder = tmp_path / "folder.xlsx"
+    folder.mkdir()
+    assert main([command[0], str(folder), *command[1:], "--as-of", "2026-11-23"]) == 1
+    assert capsys.readouterr().err == ("Error: folder.xlsx is a folder, not a workbook file: "
+                                       "name the workbook (.xlsx, .xlsm) itself\n")
+    assert list(folder.iterdir()) == []

@@ -333,8 +333,12 @@ def check_workbook_file(path: Path) -> None:
     The content decides: an .xls renamed .xlsx is an .xls, an .xlsx renamed .xls
     is an .xlsx (to be given back its name). A zip whose parts would unzip past
     the bounds of `check_expansion` is refused here too, before calamine opens it.
-    A file that is not there is left to the caller, which says so.
+    A folder is refused as one; a file that is not there is left to the caller, which says so.
     """
+    if path.is_dir():
+        raise DunningInputError([Issue(
+            f"{path.name} is a folder, not a workbook file: name the workbook (.xlsx, .xlsm) "
+            "itself")])
     if not path.is_file():
         return
     with open(path, "rb") as handle:
