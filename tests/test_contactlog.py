@@ -348,3 +348,10 @@ def test_a_refusal_names_the_option_the_value_came_from_not_a_column(sample_book
             listed = err.split("expected one of ")[1]
             assert "reminder sent" in listed and not {"failed", "promise broken"} & set(
                 listed.split(" (or ")[0].split(", "))
+
+
+def test_the_timestamp_is_kept_in_utc_without_a_zone(book, capsys):
+    assert main(["log", str(book), "--customer", "CAS03", "--outcome", "voicemail",
+                 "--now", "2026-11-23T10:00+01:00"]) == 0
+    [row] = logged_rows(book)
+    assert row[0] == dt.datetime(2026, 11, 23, 9, 0)  # as the README and Instructions say
