@@ -440,7 +440,7 @@ def _check_plan(request: PlanRequest, customer: str, invoices: list[str],
     """A plan starts today or later, and no running plan covers the same invoices."""
     if request.start < today:
         raise DunningInputError([Issue(
-            f"the first instalment cannot fall due before today ({today:%Y-%m-%d})",
+            f"--start: the first instalment cannot fall due before today ({today:%Y-%m-%d})",
             value=f"{request.start:%Y-%m-%d}")])
     _, summary = judge_plans(existing, ledger, today)
     running = summary[(summary["customer"] == customer) & (summary["status"] != "closed")]
@@ -477,7 +477,7 @@ def _plan_items(ledger: pd.DataFrame, customer: str, as_of: dt.date, currency: s
     elif len(found) > 1:
         raise DunningInputError([Issue(
             f"a payment plan covers one currency: customer {customer} has open items in "
-            f"{', '.join(found)}; name the currency")])
+            f"{', '.join(found)}; name the currency (--currency)")])
     chosen = mine & (ledger["currency"] == found[0]).to_numpy()
     total = round(float(balance[chosen].sum()), 2)
     if total <= 0:
@@ -487,5 +487,5 @@ def _plan_items(ledger: pd.DataFrame, customer: str, as_of: dt.date, currency: s
 
 
 def _no_currency(customer: str, currency: str, found: list[str]) -> list[str]:
-    raise DunningInputError([Issue(f"customer {customer} has nothing open in {currency}; "
-                                   f"their open items are in {', '.join(found)}")])
+    raise DunningInputError([Issue(f"--currency: customer {customer} has nothing open in "
+                                   f"{currency}; their open items are in {', '.join(found)}")])
