@@ -229,7 +229,12 @@ def test_the_collectors_commands(book, capsys):
     assert "no customer 'nobody'" in capsys.readouterr().err
     assert main(["plan", str(book), "--customer", "CAS03", "--instalments", "2",
                  "--start", "2026-11-30", "--as-of", "2026-12-01"]) == 1
-    assert "cannot fall due before today (2026-12-01)" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith(  # the value came from --start, not a cell
+        "Error: --start: the first instalment cannot fall due before today (2026-12-01)")
+    assert main(["plan", str(book), "--customer", "CAS03", "--instalments", "2",
+                 "--start", "2026-12-01", "--currency", "JPY", "--as-of", "2026-11-23"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "Error: --currency: customer CAS03 has nothing open in JPY")
 
 
 @pytest.fixture

@@ -385,6 +385,15 @@ def test_committed_template_equals_a_fresh_build(tmp_path: Path) -> None:
     assert not differing, f"template out of date in {differing}: run scripts/build_template.py"
 
 
+def test_instructions_say_the_contact_log_time_is_utc() -> None:
+    """The ContactLog's Timestamp holds UTC without a zone; a client adding rows by hand
+    must know it, so the template's Instructions say so (read from the committed file)."""
+    rows = CalamineWorkbook.from_path(str(COMMITTED)).get_sheet_by_name("Instructions")
+    [line] = [str(row[0]) for row in rows.to_python() if str(row[0]).startswith("ContactLog:")]
+    assert "Timestamp is in UTC, with no time zone in the cell" in line
+    assert "10:00 in Paris in winter (UTC+1) shows 09:00" in line
+
+
 # ---------------------------------------------------------------- LibreOffice against the core
 
 

@@ -255,3 +255,103 @@ def test_a_log_row_survives_the_journal_as_json():
                           stage="firm", subject="Reminder", message_id="<m@x>",
                           next_action_date=dt.date(2026, 11, 28), open_balance=12.5))
     assert row_from_record(json.loads(json.dumps(row_record(row)))) == row
+
+
+@pytest.fixture
+def sample_book(tmp_path):
+    """The sample client with its Settings (sender, send window), so a preview can run."""
+    from dunning.demo import SAMPLE_SETTINGS
+
+    path = tmp_path / "Sample.xlsx"
+    build_workbook(path, client="Sample", invoices=sample_invoices(),
+                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
+    return path
+
+
+def previewed_action(book, tmp_path, customer, capsys):
+    """What the next reminder preview does for `customer` (the Outbox's Action and Reason)."""
+    drafts = tmp_path / "drafts"
+    assert main(["remind", str(book), "--dry-run", "--drafts", str(drafts),
+                 "--now", "2026-11-23T10:00+01:00"]) == 0
+    capsys.readouterr()
+    import csv
+
+    with (drafts / "outbox.csv").open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    [row] = [row for row in rows if row["Customer"] == customer]
+    return row["Action"], row["Reason"]
+
+
+def test_log_refuses_what_only_the_run_records_and_a_send_without_its_stage(
+        sample_book, tmp_path, capsys):
+    base = ["log", str(sample_book), "--customer", "DIJ04", "--as-of", "2026-11-20"]
+    before = sample_book.read_bytes()
+    assert main([*base, "--outcome", "sent"]) == 1
+    assert capsys.readouterr().err == ("Error: --stage: a reminder sent by hand needs its "
+                                       "stage, so that the reminders climb on from it\n")
+    for outcome, why in (("failed", "a message the mail server refused"),
+                         ("promise broken", "a promise to pay whose date passed unpaid")):
+        assert main([*base, "--outcome", outcome, "--stage", "firm"]) == 1
+        assert capsys.readouterr().err == (
+            f"Error: --outcome: '{outcome}' is recorded by the reminder run itself ({why}), "
+            "not logged by hand\n")
+    assert main([*base, "--outcome", "handed off"]) == 1
+    assert "Error: --stage: a hand-off needs the stage it was made at, one whose action is " \
+           "task (here: handoff)" in capsys.readouterr().err
+    assert main([*base, "--outcome", "handed off", "--stage", "firm"]) == 1
+    assert "not at 'firm'" in capsys.readouterr().err
+    assert sample_book.read_bytes() == before  # nothing logged, so nothing holds DIJ04
+    assert previewed_action(sample_book, tmp_path, "DIJ04", capsys)[0] == "send"
+
+
+def test_a_reminder_sent_by_hand_is_logged_with_its_stage_and_holds_the_next(
+        sample_book, tmp_path, capsys):
+    assert main(["log", str(sample_book), "--customer", "DIJ04", "--outcome", "sent",
+                 "--stage", "Firm", "--channel", "email", "--as-of", "2026-11-20"]) == 0
+    assert "Logged 'reminder sent' for DIJ04" in capsys.readouterr().out
+    [row] = logged_rows(sample_book)
+    assert (row[1], row[3], row[4], row[7]) == ("DIJ04", "email", "firm", "reminder sent")
+    action, reason = previewed_action(sample_book, tmp_path, "DIJ04", capsys)
+    assert action == "wait" and "3 days ago" in reason
+
+
+def test_a_file_handed_off_by_hand_at_a_task_stage_stops_the_reminders(
+        sample_book, tmp_path, capsys):
+    assert main(["log", str(sample_book), "--customer", "DIJ04", "--outcome", "handed off",
+                 "--stage", "handoff", "--note", "passed to Inkasso Nord",
+                 "--as-of", "2026-11-20"]) == 0
+    [row] = logged_rows(sample_book)
+    assert (row[4], row[7]) == ("handoff", "handed off")
+    action, reason = previewed_action(sample_book, tmp_path, "DIJ04", capsys)
+    assert action == "skip" and "no further stage" in reason
+
+
+def test_a_refusal_names_the_option_the_value_came_from_not_a_column(sample_book, capsys):
+    base = ["log", str(sample_book), "--customer", "DIJ04", "--as-of", "2026-11-20"]
+    for options, expected in (
+            (["--outcome", "dispute"], "--invoices: a dispute needs the invoices it is about"),
+            (["--outcome", "resolved"],
+             "--invoices: resolving a dispute needs the invoices it is about"),
+            (["--outcome", "maybe"], "--outcome: unknown outcome 'maybe': expected one of "
+                                     "left voicemail,"),
+            (["--outcome", "voicemail", "--channel", "fax"], "--channel: unknown channel 'fax'"),
+            (["--outcome", "promise"], "--promise-date: a promise to pay needs its date"),
+            (["--outcome", "promise", "--promise-date", "2026-12-01", "--promise-amount",
+              "99999999"], "--promise-amount: the promised 99,999,999.00 is more than"),
+            (["--outcome", "hold"], "--next-action: a hold needs the date it lasts until"),
+            (["--outcome", "reminder", "--stage", "later"], "--stage: no stage named 'later'"),
+    ):
+        assert main([*base, *options]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"Error: {expected}") and "column" not in err, (options, err)
+        if "unknown outcome" in err:  # the list is what a person may log
+            listed = err.split("expected one of ")[1]
+            assert "reminder sent" in listed and not {"failed", "promise broken"} & set(
+                listed.split(" (or ")[0].split(", "))
+
+
+def test_the_timestamp_is_kept_in_utc_without_a_zone(book, capsys):
+    assert main(["log", str(book), "--customer", "CAS03", "--outcome", "voicemail",
+                 "--now", "2026-11-23T10:00+01:00"]) == 0
+    [row] = logged_rows(book)
+    assert row[0] == dt.datetime(2026, 11, 23, 9, 0)  # as the README and Instructions say

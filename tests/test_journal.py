@@ -207,3 +207,46 @@ def test_a_record_the_disk_cannot_take_raises_naming_the_journal_and_is_not_coun
         assert isinstance(caught.value, OSError) and caught.value.errno == errno.ENOSPC
         assert caught.value.filename == str(path)
         assert journal.state("K") == "in doubt"  # never "sent" on a record it may not hold
+
+
+def test_a_journal_a_run_created_and_left_empty_is_removed_as_it_closes(path):
+    """A run refused before its first send (no mail server, a bad template) leaves no file."""
+    with Journal(path, clock=CLOCK) as journal:
+        assert path.exists() and journal.entries() == []
+    assert not path.exists()
+    with Journal(path, clock=CLOCK) as journal:  # one with content stays, and reads back
+        journal.intend("K", "<k@x>")
+    with Journal(path, clock=CLOCK) as journal:  # reopened, nothing more written: kept whole
+        assert journal.state("K") == "in doubt"
+    assert Journal.read(path).state("K") == "in doubt"
+
+
+def test_an_empty_journal_found_on_opening_is_left_in_place(path):
+    path.write_bytes(b"")  # not this run's to remove
+    Journal(path, clock=CLOCK).close()
+    assert path.exists()
+
+
+def test_a_run_that_opened_the_journal_as_another_removed_it_records_in_the_new_one(
+        path, monkeypatch):
+    """The second run opens the file, the first closes and removes it (empty), then the second
+    takes the lock: it must not write into the removed file, where its records would be lost
+    to every later run, but into the journal on disk."""
+    from dunning.mail import journal as journal_module
+
+    first = Journal(path, clock=CLOCK)
+    real_lock = journal_module._lock
+    calls = []
+
+    def lock_once_the_first_has_closed(fd, where):
+        calls.append(fd)
+        if len(calls) == 1:
+            first.close()  # between the second's open and its lock
+            assert not path.exists()
+        real_lock(fd, where)
+
+    monkeypatch.setattr(journal_module, "_lock", lock_once_the_first_has_closed)
+    with Journal(path, clock=CLOCK) as second:
+        second.intend("K", "<k@x>")
+        assert Journal.read(path).state("K") == "in doubt"  # on disk, where the next run looks
+    assert len(calls) == 2 and Journal.read(path).state("K") == "in doubt"

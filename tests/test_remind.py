@@ -153,6 +153,27 @@ def test_cli_remind_dry_run_and_send(book, server, tmp_path, capsys, monkeypatch
     assert len(server.messages) == len(list(drafts.glob("*.eml")))
 
 
+def test_a_run_refused_for_want_of_a_mail_server_leaves_nothing_behind(
+        book, server, capsys, monkeypatch):
+    """The sample's Settings name no SMTP Host: the run is refused (exit 1) before anything is
+    sent, and leaves neither the workbook changed nor an empty journal beside it; a later run
+    given the server sends, journals and logs as ever."""
+    before = book.read_bytes()
+    assert main(["remind", str(book), "--now", NOW.isoformat()]) == 1
+    assert "Error: Settings: no mail server" in capsys.readouterr().err
+    assert not remind.journal_path(book).exists()
+    assert book.read_bytes() == before
+    assert [p.name for p in book.parent.iterdir() if p != book and (
+        p.name.startswith(book.stem) or "dunning" in p.name)] == []  # no drafts, no backups
+    assert main(["remind", str(book), "--now", NOW.isoformat(),
+                 *smtp_args(server, monkeypatch)]) == 0, capsys.readouterr().err
+    sent = [row for row in table(book, "ContactLog") if row["Outcome"] == "sent"]
+    assert len(sent) == len(server.messages) > 0
+    journal = Journal.read(remind.journal_path(book))
+    assert {r["message_id"] for r in journal.entries() if r["event"] == "sent"} == {
+        row["Message-ID"] for row in sent}
+
+
 def test_workbook_templates_override_the_built_in_ones_and_are_sandboxed(book, tmp_path):
     from dunning.io.xlsx import append_rows
 

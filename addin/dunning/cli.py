@@ -204,15 +204,20 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("--customer", required=True, help="customer id, as in the Invoices table")
     log.add_argument("--channel", default="phone", help="email, phone, letter, meeting or portal")
     log.add_argument("--outcome", required=True,
-                     help="e.g. voicemail, unreachable, not-received, approval, dispute, "
-                          "promise, paid (or the full outcome text)")
+                     help="voicemail, unreachable, not-received, approval, dispute or "
+                          "resolved (need --invoices), promise (needs --promise-date), paid, "
+                          "plan, opt-out, reminder or sent (needs --stage), hold (needs "
+                          "--next-action), handed off (needs a --stage whose action is task), "
+                          "or the full text of one; failed and promise broken are written by "
+                          "the reminder run only")
     log.add_argument("--invoices", default="", help="invoice numbers concerned, comma separated")
     log.add_argument("--promise-date", type=_date, help="the promised payment date (promise)")
     log.add_argument("--promise-amount", type=float, help="the promised amount (promise)")
     log.add_argument("--next-action", type=_date,
                      help="when to follow up, YYYY-MM-DD (for 'on hold until': the day it ends)")
     log.add_argument("--stage", default="",
-                     help="the stage of a reminder sent by hand (outcome 'reminder sent')")
+                     help="the stage of a reminder sent by hand (outcome 'reminder sent' or "
+                          "'sent'), or of a file handed off (a stage whose action is task)")
     log.add_argument("--note", default="", help="what was said")
     log.add_argument("--user", default=None, help="who made the contact (default: you)")
     _clock_options(log, as_of="the day of the contact, recorded at noon (default: today)",

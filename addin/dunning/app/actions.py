@@ -25,6 +25,7 @@ from dunning.core.amounts import money
 from dunning.core.contactlog import (
     CONTACT_LOG_TABLE,
     OPTIONAL_HEADERS,
+    RUN_ONLY_OUTCOMES,
     Contact,
     contact_log_frame,
     log_row,
@@ -44,7 +45,7 @@ from dunning.core.plans import (
     plans_place,
     schedule,
 )
-from dunning.core.policy import decide, policy_from_settings
+from dunning.core.policy import Stage, decide, policy_from_settings
 from dunning.core.promises import invoice_names
 from dunning.core.worklist import PART_HEADERS, build_worklist, worklist_rows
 from dunning.core.worklist import SHEET as WORKLIST_SHEET
@@ -228,7 +229,9 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
     The customer may be given by id or name, in any case, and must be one the
     workbook knows; invoice numbers must be that customer's. So a typo cannot
     start a log of a customer or a dispute of an invoice that does not exist.
-    The open balance the contact is about is recorded with it.
+    What only the reminder run records is refused, and a reminder sent or a file
+    handed off by hand needs its stage (`_by_hand`). The open balance the contact is
+    about is recorded with it.
     """
     with opened(source) as workbook:
         day = contact.timestamp.date()
@@ -237,11 +240,10 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
         customer = resolve_customer(contact.customer, book.frame, customers)
         check_invoices(book.frame, customer, contact.invoices)
         balance = covered_balance(book.frame, customer, contact.invoices, day)
-        outcome = outcome_code(contact.outcome)
+        contact = _by_hand(workbook, contact)
+        outcome = contact.outcome
         if outcome == "promised to pay":
             _check_promise(customer, contact, balance)
-        if outcome == "reminder sent" and contact.stage.strip():
-            contact = replace(contact, stage=_known_stage(workbook, contact.stage))
         if outcome == "dispute resolved":
             log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
             _check_disputed(customer, contact.invoices, dispute_register(log, book.frame, day))
@@ -252,15 +254,50 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
                         f"{CONTACT_LOG_TABLE}.", (CONTACT_LOG_TABLE,), row)
 
 
-def _known_stage(workbook: Workbook, stage: str) -> str:
+def _by_hand(workbook: Workbook, contact: Contact) -> Contact:
+    """The contact as a person logs it: its outcome's code, and the stage it reached.
+
+    The run's own outcomes are refused (`RUN_ONLY_OUTCOMES`: typed in, a "failed" or a
+    "promise broken" would record an event that did not happen). A reminder "sent" by hand
+    is the outcome "reminder sent" (the run's "sent" rows are its own sends, each with its
+    Message-ID), and it needs its stage, which the reminders climb on from. A file passed to
+    an agency or a lawyer by hand ("handed off", as the run logs its hand-off tasks) needs
+    its stage too, one whose action is task, so that the reminders stop there.
+    """
+    outcome = outcome_code(contact.outcome)
+    if outcome in RUN_ONLY_OUTCOMES:
+        raise DunningInputError([Issue(
+            f"--outcome: '{outcome}' is recorded by the reminder run itself "
+            f"({RUN_ONLY_OUTCOMES[outcome]}), not logged by hand")])
+    outcome = "reminder sent" if outcome == "sent" else outcome
+    if outcome not in ("reminder sent", "handed off"):
+        return replace(contact, outcome=outcome)
+    stages = policy_from_settings(None, read_table_frame(workbook, "Stages")).stages
+    tasks = ", ".join(known.name for known in stages if known.action == "task") or "none"
+    if outcome == "reminder sent" and not contact.stage.strip():
+        raise DunningInputError([Issue(
+            "--stage: a reminder sent by hand needs its stage, so that the reminders climb on "
+            "from it")])
+    if outcome == "handed off" and not contact.stage.strip():
+        raise DunningInputError([Issue(
+            f"--stage: a hand-off needs the stage it was made at, one whose action is task "
+            f"(here: {tasks})")])
+    stage = _known_stage(stages, contact.stage)
+    if outcome == "handed off" and stage.action != "task":
+        raise DunningInputError([Issue(
+            f"--stage: a hand-off is made at a stage whose action is task (here: {tasks}), "
+            f"not at {stage.name!r}; a reminder sent by hand is 'reminder sent'")])
+    return replace(contact, outcome=outcome, stage=stage.name)
+
+
+def _known_stage(stages: tuple[Stage, ...], stage: str) -> Stage:
     """A stage named in the Stages table (or the default stages), as the policy spells it."""
-    stages = read_table_frame(workbook, "Stages")
-    names = [known.name for known in policy_from_settings(None, stages).stages]
     wanted = stage.strip().lower()
-    if wanted not in names:
-        raise DunningInputError([Issue(f"no stage named {stage!r}; stages are "
-                                       f"{', '.join(names)}", column="Stage")])
-    return wanted
+    for known in stages:
+        if known.name == wanted:
+            return known
+    raise DunningInputError([Issue(f"--stage: no stage named {stage!r}; stages are "
+                                   f"{', '.join(known.name for known in stages)}")])
 
 
 def _check_promise(customer: str, contact: Contact, balance: float | None) -> None:
@@ -272,8 +309,8 @@ def _check_promise(customer: str, contact: Contact, balance: float | None) -> No
     amount = contact.promise_amount
     if balance is not None and amount is not None and amount > balance + 0.005:
         raise DunningInputError([Issue(
-            f"the promised {amount:,.2f} is more than the {balance:,.2f} open on {about}",
-            column="Promise Amount")])
+            f"--promise-amount: the promised {amount:,.2f} is more than the {balance:,.2f} "
+            f"open on {about}")])
 
 
 def _check_disputed(customer: str, invoices: tuple[str, ...], register: pd.DataFrame) -> None:
@@ -403,7 +440,7 @@ def _check_plan(request: PlanRequest, customer: str, invoices: list[str],
     """A plan starts today or later, and no running plan covers the same invoices."""
     if request.start < today:
         raise DunningInputError([Issue(
-            f"the first instalment cannot fall due before today ({today:%Y-%m-%d})",
+            f"--start: the first instalment cannot fall due before today ({today:%Y-%m-%d})",
             value=f"{request.start:%Y-%m-%d}")])
     _, summary = judge_plans(existing, ledger, today)
     running = summary[(summary["customer"] == customer) & (summary["status"] != "closed")]
@@ -440,7 +477,7 @@ def _plan_items(ledger: pd.DataFrame, customer: str, as_of: dt.date, currency: s
     elif len(found) > 1:
         raise DunningInputError([Issue(
             f"a payment plan covers one currency: customer {customer} has open items in "
-            f"{', '.join(found)}; name the currency")])
+            f"{', '.join(found)}; name the currency (--currency)")])
     chosen = mine & (ledger["currency"] == found[0]).to_numpy()
     total = round(float(balance[chosen].sum()), 2)
     if total <= 0:
@@ -450,5 +487,5 @@ def _plan_items(ledger: pd.DataFrame, customer: str, as_of: dt.date, currency: s
 
 
 def _no_currency(customer: str, currency: str, found: list[str]) -> list[str]:
-    raise DunningInputError([Issue(f"customer {customer} has nothing open in {currency}; "
-                                   f"their open items are in {', '.join(found)}")])
+    raise DunningInputError([Issue(f"--currency: customer {customer} has nothing open in "
+                                   f"{currency}; their open items are in {', '.join(found)}")])

@@ -69,6 +69,13 @@ STAGE_OUTCOMES: tuple[str, ...] = ("sent", "handed off", "reminder sent")
 """Outcomes that mean a stage was reached: a reminder sent (by Dunning, or "reminder sent"
 by hand, say before Dunning was used, logged with its stage and date), or a hand-off task
 raised."""
+RUN_ONLY_OUTCOMES: Mapping[str, str] = {
+    "failed": "a message the mail server refused",
+    "promise broken": "a promise to pay whose date passed unpaid",
+}
+"""Outcomes only the reminder run records, with what each stands for: a person does not log
+them (`dunning log` and the ribbon refuse them), since typed in they would record an event
+that did not happen."""
 OUTCOME_SHORTHANDS: Mapping[str, str] = {
     "voicemail": "left voicemail",
     "not-received": "invoice not received",
@@ -121,9 +128,10 @@ def outcome_code(text: str) -> str:
     wanted = text.strip().lower()
     code = OUTCOME_SHORTHANDS.get(wanted, wanted)
     if code not in OUTCOMES:
+        logged = [o for o in OUTCOMES if o not in RUN_ONLY_OUTCOMES and o != "sent"]
         raise DunningInputError([Issue(
-            f"unknown outcome {text!r}: expected one of {', '.join(OUTCOMES)} "
-            f"(or {', '.join(OUTCOME_SHORTHANDS)})", column="Outcome")])
+            f"--outcome: unknown outcome {text!r}: expected one of {', '.join(logged)} "
+            f"(or {', '.join(OUTCOME_SHORTHANDS)})")])
     return code
 
 
@@ -137,27 +145,25 @@ def log_row(contact: Contact) -> dict[str, object]:
     channel = contact.channel.strip().lower()
     problems = []
     if channel not in CHANNELS:
-        problems.append(Issue(f"unknown channel {contact.channel!r}: expected one of "
-                              f"{', '.join(CHANNELS)}", column="Channel"))
+        problems.append(Issue(f"--channel: unknown channel {contact.channel!r}: expected one "
+                              f"of {', '.join(CHANNELS)}"))
     outcome = outcome_code(contact.outcome)
     if not contact.customer.strip():
-        problems.append(Issue("a contact needs the customer it was with", column="Customer"))
+        problems.append(Issue("--customer: a contact needs the customer it was with"))
     if outcome == "promised to pay" and contact.promise_date is None:
-        problems.append(Issue("a promise to pay needs its date (--promise-date)",
-                              column="Promise Date"))
+        problems.append(Issue("--promise-date: a promise to pay needs its date"))
     if outcome != "promised to pay" and (contact.promise_date or contact.promise_amount):
-        problems.append(Issue("a promise date or amount belongs to the outcome "
-                              "'promised to pay' only", column="Promise Date"))
+        problems.append(Issue("--promise-date, --promise-amount: a promise date or amount "
+                              "belongs to the outcome 'promised to pay' only"))
     problems += _promise_problems(contact) if outcome == "promised to pay" else []
     if outcome == "reminder sent" and not contact.stage.strip():
-        problems.append(Issue("a reminder sent by hand needs its stage (--stage), so that the "
-                              "reminders climb on from it", column="Stage"))
+        problems.append(Issue("--stage: a reminder sent by hand needs its stage, so that the "
+                              "reminders climb on from it"))
     if outcome == "on hold until" and contact.next_action_date is None:
-        problems.append(Issue("a hold needs the date it lasts until (--next-action)",
-                              column="Next Action Date"))
+        problems.append(Issue("--next-action: a hold needs the date it lasts until"))
     if outcome in ("disputed", "dispute resolved") and not contact.invoices:
-        problems.append(Issue(f"'{outcome}' needs the invoices it is about (--invoices)",
-                              column="Invoices"))
+        what = "a dispute" if outcome == "disputed" else "resolving a dispute"
+        problems.append(Issue(f"--invoices: {what} needs the invoices it is about"))
     if problems:
         raise DunningInputError(problems)
     values = (
@@ -210,12 +216,11 @@ def _promise_problems(contact: Contact) -> list[Issue]:
     problems = []
     amount = contact.promise_amount
     if amount is not None and (amount <= 0 or round(amount, 2) != amount):
-        problems.append(Issue("a promised amount is more than zero, in whole cents",
-                              column="Promise Amount", value=amount))
+        problems.append(Issue("--promise-amount: a promised amount is more than zero, in "
+                              "whole cents", value=amount))
     if contact.promise_date is not None and contact.promise_date < contact.timestamp.date():
-        problems.append(Issue(f"the promise date {contact.promise_date:%Y-%m-%d} is before the "
-                              f"day of the contact ({contact.timestamp:%Y-%m-%d})",
-                              column="Promise Date"))
+        problems.append(Issue(f"--promise-date: the promise date {contact.promise_date:%Y-%m-%d} "
+                              f"is before the day of the contact ({contact.timestamp:%Y-%m-%d})"))
     return problems
 
 

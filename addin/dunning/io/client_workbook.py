@@ -243,7 +243,8 @@ INSTRUCTIONS: tuple[str, ...] = (
     "payment terms, postal address (for statements and letters) and channel (email, or "
     "letter for printed reminders).",
     "ContactLog: every reminder sent and every call, promise or dispute; Dunning appends here, "
-    "and you can add rows by hand.",
+    "and you can add rows by hand. Timestamp is in UTC, with no time zone in the cell: a call "
+    "at 10:00 in Paris in winter (UTC+1) shows 09:00; give rows you add the UTC time too.",
     "Settings: your company, the sender, the as-of date, aging buckets, and the reminder "
     "stages (table Stages).",
     "",

@@ -13,7 +13,9 @@ The file is append-only JSON lines (the lead keeps it beside the workbook as
 ignored with a `JournalWarning`, and the next record starts on a fresh line.
 The file is locked while a `Journal` is open (flock on POSIX, msvcrt on
 Windows), so two runs on the same workbook cannot both send; the operating
-system drops the lock when a process dies, even by SIGKILL.
+system drops the lock when a process dies, even by SIGKILL. A journal a run created and
+wrote nothing to is removed as it closes (a run refused before its first send leaves no
+file behind), under the lock and only when the path still names that file.
 
 Each record is stamped with the time from the `clock` the caller gives (the
 command line passes the computer's clock; a replay or a test passes its own),
@@ -81,12 +83,28 @@ class Journal:
         self._records: list[dict] = []
         self._last: dict[str, dict] = {}
         self._planned: dict[str, dict] = {}
-        created = not self.path.exists()
-        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
-        self._fd = os.open(self.path, flags, 0o600)
+        self._created = False
+        for _ in range(_OPEN_TRIES):
+            self._created = not self.path.exists()
+            flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+            self._fd = os.open(self.path, flags, 0o600)
+            try:
+                _lock(self._fd, self.path)
+                if _names(self.path, self._fd):
+                    break
+            except BaseException:
+                os.close(self._fd)
+                self._fd = None
+                raise
+            # the run that had it removed it empty as it closed: this file is no longer the
+            # journal, so records written to it would be lost; open the journal again
+            os.close(self._fd)
+            self._fd = None
+        else:
+            raise JournalBusyError(f"{self.path} keeps being replaced by another dunning run; "
+                                   "wait for it to finish")
         try:
-            _lock(self._fd, self.path)
-            if created:
+            if self._created:
                 sync_folder(self.path.parent)
             self._load(_read_all(self._fd))
         except BaseException:
@@ -173,8 +191,23 @@ class Journal:
         return [dict(record) for record in self._records]
 
     def close(self) -> None:
-        """Release the file and its lock."""
-        if self._fd is not None:
+        """Release the file and its lock; a journal this run created and wrote nothing to is
+        removed first (a run refused before its first send leaves nothing behind).
+
+        It is removed while the lock is held, so no other run can have written to it; one
+        that opened it meanwhile finds, once it holds the lock, that the file is no longer the
+        journal and opens it afresh (`__init__`). A journal with content, or one that was there
+        before this run, is never removed. (Windows does not remove an open file: there the
+        empty journal stays, harmless.)
+        """
+        if self._fd is None:
+            return
+        try:
+            if self._created and os.fstat(self._fd).st_size == 0 and _names(self.path, self._fd):
+                self.path.unlink()
+        except OSError:
+            pass  # an empty journal left in place is harmless; its lock is released below
+        finally:
             os.close(self._fd)
             self._fd = None
 
@@ -234,6 +267,20 @@ class Journal:
             self._planned[record["key"]] = record
         else:
             self._last[record["key"]] = record
+
+
+_OPEN_TRIES = 10
+"""How often opening the journal starts again when the file opened was removed meanwhile."""
+
+
+def _names(path: Path, fd: int) -> bool:
+    """Whether `path` still names the file open as `fd` (not removed, not replaced)."""
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _no_clock() -> dt.datetime:
