@@ -179,3 +179,57 @@ def test_do_not_contact_customers_are_held_at_the_bottom():
     worklist = build_worklist(run([item("A1", "A", 200, 9000), item("B1", "B", 3)], who=who))
     assert ranked(worklist) == ["B", "A"]
     assert worklist.iloc[1]["reason"] == "on hold: marked do not contact in the Customers table"
+
+
+def small_book(path, invoices, customers_rows=None):
+    """A client workbook (.xlsx) of a few invoices, as `dunning new-workbook` lays it out."""
+    from dunning.io.client_workbook import build_workbook
+
+    header = ["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Currency",
+              "Disputed"]
+    ids = sorted({row[1] for row in invoices})
+    who = customers_rows or [[c, f"{c} Ltd", f"ap@{c.lower()}.example.com"] for c in ids]
+    return build_workbook(path, client="Test", as_of=TODAY.date(),
+                          invoices=pd.DataFrame(invoices, columns=header),
+                          customers=pd.DataFrame(who, columns=["Customer", "Name",
+                                                               "Contact Email"]))
+
+
+def test_each_dispute_is_said_as_it_is_known_logged_with_its_age_flagged_without(tmp_path):
+    """One dispute logged yesterday, two invoices carrying only the Invoices table's Disputed
+    flag: the day after, the worklist gives the logged one its age and says the flagged ones
+    have no date logged, instead of one age for all."""
+    import datetime as dt
+
+    from dunning.app import actions
+    from dunning.core.contactlog import Contact
+    from dunning.io.book import open_book
+
+    issued, due = (TODAY - pd.Timedelta(days=90)).date(), (TODAY - pd.Timedelta(days=60)).date()
+    path = small_book(tmp_path / "Client.xlsx", [
+        ["A-1", "A", issued, due, 500.0, "EUR", "No"],
+        ["A-2", "A", issued, due, 300.0, "EUR", "Yes"],
+        ["A-3", "A", issued, due, 200.0, "EUR", "Yes"],
+        ["A-4", "A", issued, due, 100.0, "EUR", "No"],  # still chased
+    ])
+    flagged = open_book(path, all_currencies=True).frame.query("disputed")["invoice"].tolist()
+    assert flagged == ["A-2", "A-3"]  # as the workbook holds them
+    yesterday = NOW - dt.timedelta(days=1)
+    actions.log_contact(path, Contact("A", "phone", "dispute", yesterday, invoices=("A-1",)))
+    entry = actions.worklist(path, now=NOW, as_of=NOW.date(), write=False).data.iloc[0]
+    assert entry["customer"] == "A" and not entry["held"]
+    assert entry["reasons"].endswith(
+        "also on hold: dispute open 1 day (A-1); disputed, flagged in the Invoices table with "
+        "no date logged (A-2, A-3)")
+
+
+def test_logged_disputes_of_different_ages_each_keep_their_own():
+    history = [contact("A", 12, "disputed", invoices="A1"),
+               contact("A", 3, "disputed", invoices="A2, A3")]
+    rows = [item("A1", "A", 50), item("A2", "A", 40), item("A3", "A", 40), item("A4", "A", 20)]
+    disputes = pd.DataFrame([
+        {"customer": "A", "invoice": invoice, "status": "open", "age_days": age}
+        for invoice, age in (("A1", 12.0), ("A2", 3.0), ("A3", 3.0))])
+    entry = build_worklist(run(rows, history=history), disputes=disputes).iloc[0]
+    assert entry["reasons"].endswith(
+        "also on hold: dispute open 12 days (A1); disputes open 3 days (A2, A3)")

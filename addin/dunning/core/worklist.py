@@ -23,10 +23,12 @@ Conventions, decided once here:
   under an open dispute, a promise not yet due, a payment plan being kept or a
   hold until a date (Invoices' Hold Until, a ContactLog "on hold until"); or the
   customer is held until a date (Customers' Hold Until) or marked Do Not Contact.
-  A dispute shows its age in days. Held customers keep their score parts
-  (so a collector sees what waits behind the hold) but rank after all others.
+  A dispute logged in the ContactLog shows its age in days; one held open by the
+  Invoices table's Disputed flag alone (no date logged) says so. Held customers
+  keep their score parts (so a collector sees what waits behind the hold) but
+  rank after all others.
   A customer still chased for other items is ranked as usual, and the items on
-  hold (an open dispute with its age) end their list of reasons.
+  hold (each open dispute as it is known) end their list of reasons.
 - Who appears: customers with a positive open balance and a score above zero,
   or held. A customer with nothing overdue and nothing else to do is not
   listed; a customer whose items are all written off is not listed.
@@ -299,22 +301,43 @@ def _by_reason(items: pd.DataFrame) -> dict[str, list[str]]:
     return grouped
 
 
-def _hold_text(reason: str, invoices: Sequence[str], ages: dict[str, float]) -> str:
-    listed = ", ".join(invoices)
+def _hold_text(reason: str, invoices: Sequence[str], ages: dict[str, float | None]) -> str:
+    """A hold with its invoices; disputes each said as they are known: logged ones with
+    their age (one group per age, oldest first), flagged ones with no date as such."""
     if reason != "disputed":
-        return f"{reason} ({listed})"
-    known = [ages[invoice] for invoice in invoices if invoice in ages]
-    if not known:
-        return f"dispute open ({listed})"
-    age = int(max(known))
-    return f"dispute open {age} day{'s' if age != 1 else ''} ({listed})"
+        return f"{reason} ({', '.join(invoices)})"
+    by_age: dict[int, list[str]] = {}
+    flagged, unknown = [], []
+    for invoice in invoices:
+        if invoice not in ages:
+            unknown.append(invoice)
+        elif ages[invoice] is None:
+            flagged.append(invoice)
+        else:
+            by_age.setdefault(int(ages[invoice]), []).append(invoice)  # type: ignore[arg-type]
+    texts = [f"{_disputes(len(listed))} open {age} day{'s' if age != 1 else ''} "
+             f"({', '.join(listed)})" for age, listed in sorted(by_age.items(), reverse=True)]
+    if flagged:
+        texts.append(f"disputed, flagged in the Invoices table with no date logged "
+                     f"({', '.join(flagged)})")
+    if unknown:  # no register given: what the policy says, no more
+        texts.append(f"{_disputes(len(unknown))} open ({', '.join(unknown)})")
+    return "; ".join(texts)
 
 
-def _dispute_ages(disputes: pd.DataFrame | None) -> dict[str, float]:
+def _disputes(count: int) -> str:
+    return "dispute" if count == 1 else "disputes"
+
+
+def _dispute_ages(disputes: pd.DataFrame | None) -> dict[str, float | None]:
+    """Each open dispute's age in days, None where no date is logged (the Invoices table's
+    Disputed flag alone holds it open: `disputes.dispute_register` gives it no age)."""
     if disputes is None or disputes.empty:
         return {}
-    open_ones = disputes[(disputes["status"] == "open") & disputes["age_days"].notna()]
-    return dict(zip(open_ones["invoice"], open_ones["age_days"].astype(float), strict=True))
+    open_ones = disputes[disputes["status"] == "open"]
+    ages = open_ones["age_days"].astype(float)
+    return {invoice: None if np.isnan(age) else float(age)
+            for invoice, age in zip(open_ones["invoice"], ages, strict=True)}
 
 
 # ------------------------------------------------------------------- table
