@@ -233,3 +233,44 @@ def test_logged_disputes_of_different_ages_each_keep_their_own():
     entry = build_worklist(run(rows, history=history), disputes=disputes).iloc[0]
     assert entry["reasons"].endswith(
         "also on hold: dispute open 12 days (A1); disputes open 3 days (A2, A3)")
+
+
+def test_nothing_overdue_is_listed_only_for_a_high_risk_as_a_courtesy_call_saying_so():
+    """A risk-only entry is a call before the money falls due, and says so; a modest risk
+    with nothing overdue is no reason to call and is not listed."""
+    rows = [item("A1", "A", -9, amount=400), item("A2", "A", -4, amount=100),
+            item("B1", "B", -4, amount=900), item("C1", "C", 5, amount=50),
+            item("C2", "C", -4, amount=50)]
+    risk = pd.DataFrame({"customer": ["A", "A", "B", "C", "C"],
+                         "invoice": ["A1", "A2", "B1", "C1", "C2"],
+                         "p_late": [0.8, 0.8, 0.3, 1.0, 0.3]})
+    worklist = build_worklist(run(rows), risk=risk).set_index("customer")
+    assert sorted(worklist.index) == ["A", "C"]  # B: nothing overdue and a modest risk
+    due = (TODAY + pd.Timedelta(days=4)).date()  # A's next item to fall due: A2
+    assert worklist.loc["A", "reason"] == worklist.loc["A", "reasons"] == (
+        "courtesy call: nothing overdue yet, but a high risk of paying late (80% by the risk "
+        f"score); A2 falls due on {due:%Y-%m-%d}")
+    assert worklist.loc["A", "score"] == worklist.loc["A", "risk"] == pytest.approx(12.0)
+    assert "courtesy" not in worklist.loc["C", "reasons"]  # C is overdue: called for that
+    assert "some risk of paying late (30% by the risk score)" in worklist.loc["C", "reasons"]
+
+
+def test_on_the_sample_workbook_every_risk_only_entry_is_a_courtesy_call(book):
+    """Read from the .xlsx: an entry whose one part is the risk's says why a person calls."""
+    from dunning.app import actions
+    from dunning.demo import SAMPLE_AS_OF
+    from dunning.io.book import open_book
+
+    now = pd.Timestamp(SAMPLE_AS_OF).tz_localize("UTC") + pd.Timedelta(hours=9)
+    ranked = actions.worklist(book, now=now.to_pydatetime(), as_of=SAMPLE_AS_OF,
+                              write=False).data
+    others = [part for part in POINTS if part != "risk"]
+    only_risk = ranked[(ranked[others] == 0).all(axis=1) & (ranked["risk"] > 0)
+                       & ~ranked["held"]]
+    assert not only_risk.empty  # the sample has one (a customer with nothing overdue)
+    ledger = open_book(book, as_of=SAMPLE_AS_OF, all_currencies=True).frame
+    for entry in only_risk.itertuples():
+        assert entry.risk >= POINTS["risk"] * 0.5 and entry.reason.startswith("courtesy call")
+        invoice = entry.reason.split("; ")[-1].split(" falls due on ")[0]
+        row = ledger[ledger["invoice"] == invoice].iloc[0]
+        assert row["customer"] == entry.customer and row["due_date"].date() >= SAMPLE_AS_OF
