@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from dunning.core.policy import Policy, Stage
-from dunning.core.worklist import HEADERS, POINTS, build_worklist, worklist_rows
+from dunning.core.worklist import HEADERS, PART_HEADERS, POINTS, build_worklist, worklist_rows
 from dunning.render.report import worklist_text
 from test_policy import NOW, TODAY, contact, customers, item, run
 
@@ -274,3 +274,30 @@ def test_on_the_sample_workbook_every_risk_only_entry_is_a_courtesy_call(book):
         invoice = entry.reason.split("; ")[-1].split(" falls due on ")[0]
         row = ledger[ledger["invoice"] == invoice].iloc[0]
         assert row["customer"] == entry.customer and row["due_date"].date() >= SAMPLE_AS_OF
+
+
+@pytest.mark.xfail(strict=True, reason="needs the Score kind 'points' in app/actions.py and "
+                   "':.1f' in render/report.py (files of other helpers; see the report)")
+def test_scores_show_one_decimal_in_the_sheet_and_the_text_alike(tmp_path):
+    """A whole score reads 60.0 beside 72.5, never 60: each part is a tenth at the finest,
+    so one decimal shows the score exactly, and the parts shown add up to it."""
+    from openpyxl import load_workbook
+
+    from dunning.app import actions
+
+    day = lambda ago: (TODAY - pd.Timedelta(days=ago)).date()  # noqa: E731
+    path = small_book(tmp_path / "Client.xlsx", [
+        ["A-1", "A", day(230), day(200), 4000.0, "EUR", "No"],  # every part full: whole
+        ["B-1", "B", day(120), day(90), 1000.0, "EUR", "No"],  # a quarter of A's: not
+    ])
+    ranked = actions.worklist(path, now=NOW, as_of=NOW.date()).data
+    scores = ranked.set_index("customer")["score"]
+    assert scores["A"] == int(scores["A"]) and scores["B"] != int(scores["B"])
+    text = worklist_text(ranked, NOW.date())
+    for customer, score in scores.items():
+        assert f"{customer} {customer} Ltd  score {score:.1f}  owes" in text
+    sheet = load_workbook(path)["Worklist"]
+    header = [cell.value for cell in sheet[1]]
+    columns = [header.index(name) for name in ("Score", *PART_HEADERS.values())]
+    for row in sheet.iter_rows(min_row=2):
+        assert {row[i].number_format for i in columns} == {"0.0"}
