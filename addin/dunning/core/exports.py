@@ -266,7 +266,7 @@ def _header_index(rows: list[list[object]], name: str, header_row: int | None) -
         if not 1 <= header_row <= len(rows):
             raise DunningInputError([Issue(
                 f"--header-row {header_row} is outside the file, which has "
-                f"{_counted(len(rows), 'line')}",
+                f"{counted(len(rows), 'line')}",
                 sheet=name)])
         return header_row - 1
     for index, row in enumerate(rows[:HEADER_SCAN]):
@@ -679,7 +679,7 @@ class _Reader:
         if unnumbered:
             one = len(unnumbered) == 1
             self.issues.append(Issue(
-                f"{_counted(len(unnumbered), 'payment or credit', 'payments or credits')} "
+                f"{counted(len(unnumbered), 'payment or credit', 'payments or credits')} "
                 f"{'has' if one else 'have'} no number; {'it' if one else 'each'} is known by "
                 f"its kind and date (\"{unnumbered[0]}\")", severity="warning",
                 sheet=self.name))
@@ -798,7 +798,7 @@ class _Reader:
             self.data = kept
             self.issues.append(Issue(
                 "draft or voided documents are left out (nobody owes them): "
-                f"{_counted(dropped, 'line')}",
+                f"{counted(dropped, 'line')}",
                 severity="warning", sheet=self.name))
 
     def _installments(self, items: list[_Item]) -> None:
@@ -826,7 +826,7 @@ class _Reader:
         if split:
             self.issues.append(Issue(
                 "invoices due in installments (one row per due date) give one row per "
-                f"installment, numbered with its due date: {_counted(split, 'invoice')}",
+                f"installment, numbered with its due date: {counted(split, 'invoice')}",
                 severity="warning", sheet=self.name))
 
     def _rolled_up(self, items: list[_Item]) -> list[_Item]:
@@ -903,8 +903,9 @@ def _whole(values: object) -> float:
     return float(sum(numbers))
 
 
-def _counted(count: int, noun: str, plural: str | None = None) -> str:
-    """"1 line", "2 lines": a count with its noun in the number it takes."""
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """"1 line", "2 lines": a count with its noun in the number it takes (the import's
+    warnings and errors count with this)."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
