@@ -344,22 +344,18 @@ def _hold_text(reason: str, invoices: Sequence[str], ages: dict[str, float | Non
     for invoice in invoices:
         if invoice not in ages:
             unknown.append(invoice)
-        elif ages[invoice] is None:
+        elif (age := ages[invoice]) is None:
             flagged.append(invoice)
         else:
-            by_age.setdefault(int(ages[invoice]), []).append(invoice)  # type: ignore[arg-type]
-    texts = [f"{_disputes(len(listed))} open {age} day{'s' if age != 1 else ''} "
-             f"({', '.join(listed)})" for age, listed in sorted(by_age.items(), reverse=True)]
+            by_age.setdefault(int(age), []).append(invoice)
+    texts = [f"dispute{'s' if len(listed) != 1 else ''} open {age} day{'s' if age != 1 else ''}"
+             f" ({', '.join(listed)})" for age, listed in sorted(by_age.items(), reverse=True)]
     if flagged:
         texts.append(f"disputed, flagged in the Invoices table with no date logged "
                      f"({', '.join(flagged)})")
     if unknown:  # no register given: what the policy says, no more
-        texts.append(f"{_disputes(len(unknown))} open ({', '.join(unknown)})")
+        texts.append(f"dispute{'s' if len(unknown) != 1 else ''} open ({', '.join(unknown)})")
     return "; ".join(texts)
-
-
-def _disputes(count: int) -> str:
-    return "dispute" if count == 1 else "disputes"
 
 
 def _dispute_ages(disputes: pd.DataFrame | None) -> dict[str, float | None]:
