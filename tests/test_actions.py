@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -362,7 +363,7 @@ def test_refreshed_sheets_have_number_formats_widths_headers_and_panes(book):
     dso = rows["DSO"]
     assert (dso[1].number_format, dso[2].value) == ("0.0", "days")
     assert f"{dso[1].value:.1f}" == "58.4"
-    assert rows["Open receivables"][1].number_format == '#,##0.00 "EUR";-#,##0.00 "EUR"'
+    assert rows["Open receivables"][1].number_format == "#,##0.00"  # the Unit column says EUR
     assert rows["Open receivables"][2].value == "EUR"
     share = rows["Current"]
     assert share[1].number_format == "0.0%" and 0 < share[1].value < 1
@@ -492,7 +493,7 @@ def test_libreoffice_and_calamine_open_the_refreshed_book(book, tmp_path):
     corpus.libreoffice_convert([book], tmp_path / "csv", shown)  # cells as LibreOffice shows them
     kpis = (tmp_path / "csv" / f"{book.stem}-KPIs.csv").read_text("utf-8").splitlines()
     assert "DSO,58.4,days" in kpis
-    assert 'Open receivables,"110,461.59 EUR",EUR' in kpis
+    assert 'Open receivables,"110,461.59",EUR' in kpis  # the currency once, in the Unit column
     assert "Collection effectiveness index,88.6%,%" in kpis
     history = (tmp_path / "csv" / f"{book.stem}-KPIHistory.csv").read_text("utf-8").splitlines()
     assert history[-1].startswith("2026-11-23,EUR,\"110,461.59\",")
@@ -545,9 +546,10 @@ def test_every_sheet_dunning_writes_reads_like_a_report(book, server, tmp_path):
         assert headers, f"{name}: no styled header row"
         money = [c for c in cells if isinstance(c.value, float) and "#,##0.00" in c.number_format]
         header_text = {str(c.value) for c in headers}
-        if name == "KPIs":  # an amount's unit is its currency, and its format shows it
+        if name == "KPIs":  # an amount's unit is its currency, shown once: in the Unit column
             amounts = [row[1] for row in ws.iter_rows() if row[2].value == "EUR"]
-            assert amounts and all('"EUR"' in c.number_format for c in amounts)
+            assert amounts and all(c.number_format == "#,##0.00" for c in amounts)
+            assert not any("EUR" in c.number_format for c in cells)
         elif name in ("Aging", "Charts"):
             assert money and all('"EUR"' in c.number_format for c in money), name
         elif name in ("Worklist", "Outbox", "PaymentPlans"):
@@ -566,3 +568,4 @@ def test_every_sheet_dunning_writes_reads_like_a_report(book, server, tmp_path):
     text = pdf_text(pdf, tmp_path)
     assert "###" not in text  # no number is too wide for its column
     assert "110,461.59 EUR" in text and "Dunning, as of 2026-11-23" in text
+    assert not re.search(r"EUR\s+EUR", text)  # KPIs: the currency once, in the Unit column

@@ -210,6 +210,36 @@ def test_an_unapplied_payment_without_a_number_is_a_credit_known_by_kind_and_dat
     assert any("no number" in note.message for note in export.issues)
 
 
+def test_the_warning_about_unnumbered_items_quotes_the_first_such_item_and_counts_right():
+    """Not a made-up example: the name the item got ("Credit Memo of 2026-11-05")."""
+    grid = [["Date", "Transaction Type", "Num", "Customer", "Due Date", "Open Balance"],
+            ["11/05/2026", "Credit Memo", None, "Kite", None, "-25.00"],
+            ["11/23/2026", "Invoice", "12", "Kite", "12/23/2026", "100.00"]]
+    [note] = [n for n in recognise_export(grid, name="qb.csv").issues if "no number" in n.message]
+    assert note.message == ('1 payment or credit has no number; it is known by its kind and '
+                            'date ("Credit Memo of 2026-11-05")')
+    grid.insert(1, ["11/20/2026", "Payment", None, "Kite", None, "-40.00"])
+    [note] = [n for n in recognise_export(grid, name="qb.csv").issues if "no number" in n.message]
+    assert note.message == ('2 payments or credits have no number; each is known by its kind '
+                            'and date ("Payment of 2026-11-20")')
+
+
+def test_counts_in_import_warnings_take_the_singular_for_one():
+    voided = [["InvoiceNumber", "ContactName", "InvoiceDate", "DueDate", "Total", "Status"],
+              ["I1", "Kite", "21/10/2026", "15/11/2026", "10.00", "Awaiting Payment"],
+              ["I2", "Kite", "22/10/2026", "16/11/2026", "20.00", "Draft"]]
+    messages = [n.message for n in recognise_export(voided, name="xero.csv").issues]
+    assert any(m.endswith("(nobody owes them): 1 line") for m in messages), messages
+    split = [["Posting Date", "Party", "Voucher Type", "Voucher No", "Due Date",
+              "Invoiced Amount", "Outstanding Amount"],
+             ["2026-10-10", "C1", "Sales Invoice", "S4", "2026-11-09", "600.0", "400.0"],
+             ["2026-10-10", "C1", "Sales Invoice", "S4", "2026-12-09", "600.0", "600.0"]]
+    messages = [n.message for n in recognise_export(split, name="ar.csv").issues]
+    assert any(m.endswith("numbered with its due date: 1 invoice") for m in messages), messages
+    with pytest.raises(DunningInputError, match="which has 1 line$"):
+        recognise_export([["Invoice No", "Customer", "Amount"]], name="x.csv", header_row=2)
+
+
 def test_installments_under_one_number_are_one_row_each_known_by_due_date():
     """ERPNext 'based on payment terms': one invoice, a row per installment, its own due date."""
     grid = [["Posting Date", "Party", "Voucher Type", "Voucher No", "Due Date",

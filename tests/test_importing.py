@@ -400,11 +400,13 @@ def test_settling_needs_a_date_and_without_one_nothing_is_written(tmp_path):
     lines = (EXPORTS / "netsuite_open_invoices.csv").read_text(encoding="utf-8").splitlines()
     shorter.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
     before = book.read_bytes()
-    with pytest.raises(DunningInputError, match="--as-of"):
+    with pytest.raises(DunningInputError, match="--as-of") as raised:
         import_export(shorter, book)
     assert book.read_bytes() == before
     result = import_export(shorter, book, as_of=dt.date(2026, 12, 5))
     assert result.settled == ["INV10058"]
+    assert str(raised.value.issues[0].message).startswith(
+        "1 invoice (INV10058) is settled by this export")  # one: singular
 
 
 def test_a_total_that_does_not_add_up_is_refused_naming_the_line(tmp_path):

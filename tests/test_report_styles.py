@@ -11,6 +11,7 @@ def test_number_formats_by_kind():
     assert number_format("money:EUR") == '#,##0.00 "EUR";-#,##0.00 "EUR"'
     assert number_format("percent") == "0.0%"
     assert number_format("days") == "0.0"
+    assert number_format("points") == "0.0"  # a worklist score: 60.0 beside 72.5
     assert number_format("date", "dd.mm.yyyy") == "dd.mm.yyyy"
     assert number_format("datetime") == "yyyy-mm-dd hh:mm"
     assert number_format("text") is None and number_format(None) is None

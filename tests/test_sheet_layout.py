@@ -37,5 +37,6 @@ def test_widths_fit_what_the_cells_show_and_titles_spill_over():
 
 def test_shown_text_formats_by_kind():
     assert shown_text(58.4261, "days") == "58.4"
+    assert shown_text(60.0, "points") == "60.0" and shown_text(72.5, "points") == "72.5"
     assert shown_text(0.886232, "percent") == "88.6%"
     assert shown_text(690077, "money") == "690,077.00"

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from dunning.core.policy import Policy, Stage
-from dunning.core.worklist import HEADERS, POINTS, build_worklist, worklist_rows
+from dunning.core.worklist import HEADERS, PART_HEADERS, POINTS, build_worklist, worklist_rows
 from dunning.render.report import worklist_text
 from test_policy import NOW, TODAY, contact, customers, item, run
 
@@ -179,3 +179,125 @@ def test_do_not_contact_customers_are_held_at_the_bottom():
     worklist = build_worklist(run([item("A1", "A", 200, 9000), item("B1", "B", 3)], who=who))
     assert ranked(worklist) == ["B", "A"]
     assert worklist.iloc[1]["reason"] == "on hold: marked do not contact in the Customers table"
+
+
+def small_book(path, invoices, customers_rows=None):
+    """A client workbook (.xlsx) of a few invoices, as `dunning new-workbook` lays it out."""
+    from dunning.io.client_workbook import build_workbook
+
+    header = ["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", "Currency",
+              "Disputed"]
+    ids = sorted({row[1] for row in invoices})
+    who = customers_rows or [[c, f"{c} Ltd", f"ap@{c.lower()}.example.com"] for c in ids]
+    return build_workbook(path, client="Test", as_of=TODAY.date(),
+                          invoices=pd.DataFrame(invoices, columns=header),
+                          customers=pd.DataFrame(who, columns=["Customer", "Name",
+                                                               "Contact Email"]))
+
+
+def test_each_dispute_is_said_as_it_is_known_logged_with_its_age_flagged_without(tmp_path):
+    """One dispute logged yesterday, two invoices carrying only the Invoices table's Disputed
+    flag: the day after, the worklist gives the logged one its age and says the flagged ones
+    have no date logged, instead of one age for all."""
+    import datetime as dt
+
+    from dunning.app import actions
+    from dunning.core.contactlog import Contact
+    from dunning.io.book import open_book
+
+    issued, due = (TODAY - pd.Timedelta(days=90)).date(), (TODAY - pd.Timedelta(days=60)).date()
+    path = small_book(tmp_path / "Client.xlsx", [
+        ["A-1", "A", issued, due, 500.0, "EUR", "No"],
+        ["A-2", "A", issued, due, 300.0, "EUR", "Yes"],
+        ["A-3", "A", issued, due, 200.0, "EUR", "Yes"],
+        ["A-4", "A", issued, due, 100.0, "EUR", "No"],  # still chased
+    ])
+    flagged = open_book(path, all_currencies=True).frame.query("disputed")["invoice"].tolist()
+    assert flagged == ["A-2", "A-3"]  # as the workbook holds them
+    yesterday = NOW - dt.timedelta(days=1)
+    actions.log_contact(path, Contact("A", "phone", "dispute", yesterday, invoices=("A-1",)))
+    entry = actions.worklist(path, now=NOW, as_of=NOW.date(), write=False).data.iloc[0]
+    assert entry["customer"] == "A" and not entry["held"]
+    assert entry["reasons"].endswith(
+        "also on hold: dispute open 1 day (A-1); disputed, flagged in the Invoices table with "
+        "no date logged (A-2, A-3)")
+
+
+def test_logged_disputes_of_different_ages_each_keep_their_own():
+    history = [contact("A", 12, "disputed", invoices="A1"),
+               contact("A", 3, "disputed", invoices="A2, A3")]
+    rows = [item("A1", "A", 50), item("A2", "A", 40), item("A3", "A", 40), item("A4", "A", 20)]
+    disputes = pd.DataFrame([
+        {"customer": "A", "invoice": invoice, "status": "open", "age_days": age}
+        for invoice, age in (("A1", 12.0), ("A2", 3.0), ("A3", 3.0))])
+    entry = build_worklist(run(rows, history=history), disputes=disputes).iloc[0]
+    assert entry["reasons"].endswith(
+        "also on hold: dispute open 12 days (A1); disputes open 3 days (A2, A3)")
+
+
+def test_nothing_overdue_is_listed_only_for_a_high_risk_as_a_courtesy_call_saying_so():
+    """A risk-only entry is a call before the money falls due, and says so; a modest risk
+    with nothing overdue is no reason to call and is not listed."""
+    rows = [item("A1", "A", -9, amount=400), item("A2", "A", -4, amount=100),
+            item("B1", "B", -4, amount=900), item("C1", "C", 5, amount=50),
+            item("C2", "C", -4, amount=50)]
+    risk = pd.DataFrame({"customer": ["A", "A", "B", "C", "C"],
+                         "invoice": ["A1", "A2", "B1", "C1", "C2"],
+                         "p_late": [0.8, 0.8, 0.3, 1.0, 0.3]})
+    worklist = build_worklist(run(rows), risk=risk).set_index("customer")
+    assert sorted(worklist.index) == ["A", "C"]  # B: nothing overdue and a modest risk
+    due = (TODAY + pd.Timedelta(days=4)).date()  # A's next item to fall due: A2
+    assert worklist.loc["A", "reason"] == worklist.loc["A", "reasons"] == (
+        "courtesy call: nothing overdue yet, but a high risk of paying late (80% by the risk "
+        f"score); A2 falls due on {due:%Y-%m-%d}")
+    assert worklist.loc["A", "score"] == worklist.loc["A", "risk"] == pytest.approx(12.0)
+    assert "courtesy" not in worklist.loc["C", "reasons"]  # C is overdue: called for that
+    assert "some risk of paying late (30% by the risk score)" in worklist.loc["C", "reasons"]
+
+
+def test_on_the_sample_workbook_every_risk_only_entry_is_a_courtesy_call(book):
+    """Read from the .xlsx: an entry whose one part is the risk's says why a person calls."""
+    from dunning.app import actions
+    from dunning.demo import SAMPLE_AS_OF
+    from dunning.io.book import open_book
+
+    now = pd.Timestamp(SAMPLE_AS_OF).tz_localize("UTC") + pd.Timedelta(hours=9)
+    ranked = actions.worklist(book, now=now.to_pydatetime(), as_of=SAMPLE_AS_OF,
+                              write=False).data
+    others = [part for part in POINTS if part != "risk"]
+    only_risk = ranked[(ranked[others] == 0).all(axis=1) & (ranked["risk"] > 0)
+                       & ~ranked["held"]]
+    assert not only_risk.empty  # the sample has one (a customer with nothing overdue)
+    ledger = open_book(book, as_of=SAMPLE_AS_OF, all_currencies=True).frame
+    for entry in only_risk.itertuples():
+        assert entry.risk >= POINTS["risk"] * 0.5 and entry.reason.startswith("courtesy call")
+        invoice = entry.reason.split("; ")[-1].split(" falls due on ")[0]
+        row = ledger[ledger["invoice"] == invoice].iloc[0]
+        assert row["customer"] == entry.customer and row["due_date"].date() >= SAMPLE_AS_OF
+
+
+@pytest.mark.xfail(strict=True, reason="needs the Score kind 'points' in app/actions.py and "
+                   "':.1f' in render/report.py (files of other helpers; see the report)")
+def test_scores_show_one_decimal_in_the_sheet_and_the_text_alike(tmp_path):
+    """A whole score reads 60.0 beside 72.5, never 60: each part is a tenth at the finest,
+    so one decimal shows the score exactly, and the parts shown add up to it."""
+    from openpyxl import load_workbook
+
+    from dunning.app import actions
+
+    day = lambda ago: (TODAY - pd.Timedelta(days=ago)).date()  # noqa: E731
+    path = small_book(tmp_path / "Client.xlsx", [
+        ["A-1", "A", day(230), day(200), 4000.0, "EUR", "No"],  # every part full: whole
+        ["B-1", "B", day(120), day(90), 1000.0, "EUR", "No"],  # a quarter of A's: not
+    ])
+    ranked = actions.worklist(path, now=NOW, as_of=NOW.date()).data
+    scores = ranked.set_index("customer")["score"]
+    assert scores["A"] == int(scores["A"]) and scores["B"] != int(scores["B"])
+    text = worklist_text(ranked, NOW.date())
+    for customer, score in scores.items():
+        assert f"{customer} {customer} Ltd  score {score:.1f}  owes" in text
+    sheet = load_workbook(path)["Worklist"]
+    header = [cell.value for cell in sheet[1]]
+    columns = [header.index(name) for name in ("Score", *PART_HEADERS.values())]
+    for row in sheet.iter_rows(min_row=2):
+        assert {row[i].number_format for i in columns} == {"0.0"}

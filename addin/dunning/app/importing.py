@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from dunning.core.errors import DunningInputError, Issue
-from dunning.core.exports import EXPORT_FIELDS, Export, recognise_export
+from dunning.core.exports import EXPORT_FIELDS, Export, counted, recognise_export
 from dunning.core.ledger import build_ledger
 from dunning.core.parse import parse_text
 from dunning.io.export_files import read_export_grid
@@ -231,7 +231,8 @@ class _Plan:
         if undated and self.date is None:
             listed = ", ".join(invoice for invoice, _ in undated[:5])
             raise DunningInputError([Issue(
-                f"{len(undated)} invoices ({listed}) are settled by this export, but it has no "
+                f"{counted(len(undated), 'invoice')} ({listed}) "
+                f"{'is' if len(undated) == 1 else 'are'} settled by this export, but it has no "
                 "\"As of\" date line: give the export's date with --as-of YYYY-MM-DD")])
         for _, values in undated:
             values["Settled Date"] = self.date

@@ -265,7 +265,8 @@ def _header_index(rows: list[list[object]], name: str, header_row: int | None) -
     if header_row is not None:
         if not 1 <= header_row <= len(rows):
             raise DunningInputError([Issue(
-                f"--header-row {header_row} is outside the file, which has {len(rows)} lines",
+                f"--header-row {header_row} is outside the file, which has "
+                f"{counted(len(rows), 'line')}",
                 sheet=name)])
         return header_row - 1
     for index, row in enumerate(rows[:HEADER_SCAN]):
@@ -658,7 +659,7 @@ class _Reader:
         paid = self._amounts("paid_amount")
         days = self._amounts("days_past_due")
         buckets = [self._amounts("", column) for column in self.columns.buckets]
-        unnumbered = 0
+        unnumbered: list[str] = []
         shown = next((v for v in (open_amount, amount) if v is not None), None)
         if shown is None and buckets:
             shown = np.nansum(np.vstack(buckets), axis=0)
@@ -672,13 +673,16 @@ class _Reader:
                 # QuickBooks lists unapplied payments without a number, Xero's aged receivables
                 # its credit notes: known by kind (else "Credit") and date
                 invoices[position] = f"{kind or 'Credit'} of {pd.Timestamp(day).date().isoformat()}"
-                unnumbered += 1
+                unnumbered.append(invoices[position])
             else:
                 self.issues.append(self._issue("missing invoice number", index, at["invoice"]))
         if unnumbered:
+            one = len(unnumbered) == 1
             self.issues.append(Issue(
-                f"{unnumbered} payments or credits have no number; each is known by its kind "
-                "and date (\"Payment of 2026-11-02\")", severity="warning", sheet=self.name))
+                f"{counted(len(unnumbered), 'payment or credit', 'payments or credits')} "
+                f"{'has' if one else 'have'} no number; {'it' if one else 'each'} is known by "
+                f"its kind and date (\"{unnumbered[0]}\")", severity="warning",
+                sheet=self.name))
         credit = np.array([bool(_CREDIT.search(kind)) for kind in kinds], dtype=bool)
         column_total = open_amount is not None  # a Total column beside the buckets
         if buckets:  # Odoo 16+ leaves an entry's Total blank: its buckets say what is open
@@ -793,7 +797,8 @@ class _Reader:
             dropped = len(self.data) - len(kept)
             self.data = kept
             self.issues.append(Issue(
-                f"draft or voided documents are left out (nobody owes them): {dropped} lines",
+                "draft or voided documents are left out (nobody owes them): "
+                f"{counted(dropped, 'line')}",
                 severity="warning", sheet=self.name))
 
     def _installments(self, items: list[_Item]) -> None:
@@ -821,8 +826,8 @@ class _Reader:
         if split:
             self.issues.append(Issue(
                 "invoices due in installments (one row per due date) give one row per "
-                f"installment, numbered with its due date: {split} invoices", severity="warning",
-                sheet=self.name))
+                f"installment, numbered with its due date: {counted(split, 'invoice')}",
+                severity="warning", sheet=self.name))
 
     def _rolled_up(self, items: list[_Item]) -> list[_Item]:
         """One item per document: line items under one number merged, clashes refused."""
@@ -896,6 +901,12 @@ def _whole(values: object) -> float:
     if all(abs(n - numbers[0]) < 0.005 for n in numbers):
         return float(numbers[0])
     return float(sum(numbers))
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """"1 line", "2 lines": a count with its noun in the number it takes (the import's
+    warnings and errors count with this)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _identity(item: _Item) -> tuple[object, ...]:

@@ -23,13 +23,18 @@ Conventions, decided once here:
   under an open dispute, a promise not yet due, a payment plan being kept or a
   hold until a date (Invoices' Hold Until, a ContactLog "on hold until"); or the
   customer is held until a date (Customers' Hold Until) or marked Do Not Contact.
-  A dispute shows its age in days. Held customers keep their score parts
-  (so a collector sees what waits behind the hold) but rank after all others.
+  A dispute logged in the ContactLog shows its age in days; one held open by the
+  Invoices table's Disputed flag alone (no date logged) says so. Held customers
+  keep their score parts (so a collector sees what waits behind the hold) but
+  rank after all others.
   A customer still chased for other items is ranked as usual, and the items on
-  hold (an open dispute with its age) end their list of reasons.
+  hold (each open dispute as it is known) end their list of reasons.
 - Who appears: customers with a positive open balance and a score above zero,
-  or held. A customer with nothing overdue and nothing else to do is not
-  listed; a customer whose items are all written off is not listed.
+  or held. A customer with nothing overdue whose only points are the risk's is
+  listed only when that risk is high (HIGH_RISK or more), as a courtesy call
+  before the next item falls due, and the reason says so; with a lower risk, or
+  nothing else to do, such a customer is not listed; nor is a customer whose
+  items are all written off.
 - Order: not held before held; then score, highest first; then the open
   balance, highest first; then customer id. Ranks count from 1.
 - The open balance is what the aging shows: every open item, credit notes
@@ -126,13 +131,16 @@ def build_worklist(
         note(customer, "promise_due_today", POINTS["promise_due_today"], text)
     for customer, share, text in _far_past_due(items, far_past_due_days):
         note(customer, "far_past_due", POINTS["far_past_due"] * share, text)
+    chances: dict[str, float] = {}
     for customer, chance, text in _risk(owed, risk):
         note(customer, "risk", POINTS["risk"] * chance, text)
+        chances[customer] = chance
     for customer, days, text in _oldest_overdue(items):
         share = min(1.0, days / OLDEST_FULL_DAYS)
         note(customer, "oldest_overdue", POINTS["oldest_overdue"] * share, text)
 
-    return _table(decisions, parts, reasons, _waiting(items, disputes))
+    return _table(decisions, parts, reasons, _waiting(items, disputes),
+                  _courtesy_calls(owed, parts, chances))
 
 
 def worklist_rows(worklist: pd.DataFrame) -> list[list[object]]:
@@ -262,6 +270,33 @@ def _risk(owed: pd.DataFrame, risk: pd.DataFrame | None) -> list[tuple[str, floa
     return found
 
 
+def _courtesy_calls(owed: pd.DataFrame, parts: dict[str, dict[str, float]],
+                    chances: dict[str, float]) -> dict[str, str]:
+    """Customers with nothing overdue (chased or on hold) whose only points are the risk's.
+
+    Each maps to the reason of a courtesy call before their next item falls due when the
+    risk is high, else to "" (a modest risk alone is no reason to call: not listed).
+    """
+    overdue = set(owed.loc[owed["days_past_due"] > 0, "customer"])
+    only_risk = [customer for customer, values in parts.items() if values["risk"] > 0
+                 and customer not in overdue
+                 and not any(points for part, points in values.items() if part != "risk")]
+    coming = owed[owed["included"] & (owed["days_past_due"] <= 0)]
+    coming = coming.sort_values(["customer", "due_date", "invoice"], kind="stable")
+    first = coming.drop_duplicates("customer").set_index("customer")
+    calls = {}
+    for customer in only_risk:
+        chance = chances.get(customer, 0.0)
+        if chance < HIGH_RISK or customer not in first.index:
+            calls[customer] = ""
+            continue
+        nxt = first.loc[customer]
+        calls[customer] = (f"courtesy call: nothing overdue yet, but a high risk of paying late "
+                           f"({chance:.0%} by the risk score); {nxt['invoice']} falls due on "
+                           f"{_day(nxt['due_date'])}")
+    return calls
+
+
 def _oldest_overdue(items: pd.DataFrame) -> list[tuple[str, int, str]]:
     chased = items[items["included"] & (items["open_balance"] > 0) & (items["days_past_due"] > 0)]
     if chased.empty:
@@ -299,22 +334,39 @@ def _by_reason(items: pd.DataFrame) -> dict[str, list[str]]:
     return grouped
 
 
-def _hold_text(reason: str, invoices: Sequence[str], ages: dict[str, float]) -> str:
-    listed = ", ".join(invoices)
+def _hold_text(reason: str, invoices: Sequence[str], ages: dict[str, float | None]) -> str:
+    """A hold with its invoices; disputes each said as they are known: logged ones with
+    their age (one group per age, oldest first), flagged ones with no date as such."""
     if reason != "disputed":
-        return f"{reason} ({listed})"
-    known = [ages[invoice] for invoice in invoices if invoice in ages]
-    if not known:
-        return f"dispute open ({listed})"
-    age = int(max(known))
-    return f"dispute open {age} day{'s' if age != 1 else ''} ({listed})"
+        return f"{reason} ({', '.join(invoices)})"
+    by_age: dict[int, list[str]] = {}
+    flagged, unknown = [], []
+    for invoice in invoices:
+        if invoice not in ages:
+            unknown.append(invoice)
+        elif (age := ages[invoice]) is None:
+            flagged.append(invoice)
+        else:
+            by_age.setdefault(int(age), []).append(invoice)
+    texts = [f"dispute{'s' if len(listed) != 1 else ''} open {age} day{'s' if age != 1 else ''}"
+             f" ({', '.join(listed)})" for age, listed in sorted(by_age.items(), reverse=True)]
+    if flagged:
+        texts.append(f"disputed, flagged in the Invoices table with no date logged "
+                     f"({', '.join(flagged)})")
+    if unknown:  # no register given: what the policy says, no more
+        texts.append(f"dispute{'s' if len(unknown) != 1 else ''} open ({', '.join(unknown)})")
+    return "; ".join(texts)
 
 
-def _dispute_ages(disputes: pd.DataFrame | None) -> dict[str, float]:
+def _dispute_ages(disputes: pd.DataFrame | None) -> dict[str, float | None]:
+    """Each open dispute's age in days, None where no date is logged (the Invoices table's
+    Disputed flag alone holds it open: `disputes.dispute_register` gives it no age)."""
     if disputes is None or disputes.empty:
         return {}
-    open_ones = disputes[(disputes["status"] == "open") & disputes["age_days"].notna()]
-    return dict(zip(open_ones["invoice"], open_ones["age_days"].astype(float), strict=True))
+    open_ones = disputes[disputes["status"] == "open"]
+    ages = open_ones["age_days"].astype(float)
+    return {invoice: None if np.isnan(age) else float(age)
+            for invoice, age in zip(open_ones["invoice"], ages, strict=True)}
 
 
 # ------------------------------------------------------------------- table
@@ -322,7 +374,7 @@ def _dispute_ages(disputes: pd.DataFrame | None) -> dict[str, float]:
 
 def _table(decisions: Decisions, parts: dict[str, dict[str, float]],
            reasons: dict[str, list[tuple[float, str]]],
-           waiting: dict[str, tuple[bool, str]]) -> pd.DataFrame:
+           waiting: dict[str, tuple[bool, str]], courtesy: dict[str, str]) -> pd.DataFrame:
     frame = decisions.customers
     if "hold" not in frame.columns:
         frame = frame.assign(hold="")
@@ -343,12 +395,14 @@ def _table(decisions: Decisions, parts: dict[str, dict[str, float]],
             held[customer] = "marked do not contact in the Customers table"
         elif entry["hold"] and customer in parts:
             held[customer] = entry["hold"]
-    listed = [c for c in parts if score[c] > 0 or c in held]
+    listed = [c for c in parts if c in held or (score[c] > 0 and courtesy.get(c) != "")]
     records = []
     for customer in listed:
         ranked = sorted(reasons[customer], key=lambda pair: -pair[0])
         texts = [text for _, text in ranked]
         hold = held.get(customer, "")
+        if courtesy.get(customer) and not hold:  # the risk is its one reason: say it plainly
+            texts = [courtesy[customer]]
         if hold:
             texts.insert(0, hold if hold.startswith("on hold") else f"on hold: {hold}")
         elif customer in waiting:

@@ -19,6 +19,7 @@ FORMATS: dict[str, str] = {
     "money": "#,##0.00",
     "percent": "0.0%",
     "days": "0.0",
+    "points": "0.0",
     "count": "#,##0",
     "number": "#,##0.00",
 }

@@ -3,7 +3,8 @@
 Each function returns a `SheetLayout` (values and what each cell is); the
 workbook host gives the kinds their number formats. Amounts in different
 currencies are never added: each currency has its own block, and every amount
-is shown with its currency code.
+is shown with its currency code once: in its number format on Aging and Charts,
+in the Unit column beside it on KPIs (as "days" is), never in both.
 """
 
 from __future__ import annotations
@@ -66,8 +67,10 @@ def kpi_sheet(frame: pd.DataFrame, as_of: dt.date, stamp: str, *,
                 kinds.append(["text", "text", "text"])
                 continue
             number = float(value)
-            kind = {"money": f"money:{currency}" if currency else "money", "%": "percent",
-                    "days": "days", "count": "count"}.get(unit, "number")
+            # the unit shows once: the Unit column names the currency (as it names "days"),
+            # so the amount's own format is the plain money one
+            kind = {"money": "money", "%": "percent", "days": "days",
+                    "count": "count"}.get(unit, "number")
             shown_unit = {"money": currency, "%": "%", "count": ""}.get(unit, unit)
             rows.append([label, round(number / 100, 6) if unit == "%" else round(number, 4),
                          shown_unit])

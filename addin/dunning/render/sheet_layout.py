@@ -11,9 +11,10 @@ sheet (`at`, the PaymentPlans a user placed below a title) places the kinds, the
 widths (from that column) and the frozen rows (down to that row) there too.
 
 Kinds: "title", "subtitle", "note", "header", "text", "count", "number" (two
-decimals), "days" (one decimal), "percent" (a fraction shown as 12.3%), "date",
-"datetime", "money" (two decimals, thousands separated) and "money:EUR" (the same
-with its currency code shown).
+decimals), "days" (one decimal), "points" (one decimal: a worklist score and its
+parts, each a tenth at the finest, so the parts shown add up to the score shown),
+"percent" (a fraction shown as 12.3%), "date", "datetime", "money" (two decimals,
+thousands separated) and "money:EUR" (the same with its currency code shown).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def shown_text(value: object, kind: str | None) -> str:
         return f"{number:,.2f}" + (f" {code}" if code else "")
     if kind == "percent":
         return f"{number * 100:,.1f}%"
-    if kind == "days":
+    if kind in ("days", "points"):
         return f"{number:,.1f}"
     if kind == "count":
         return f"{number:,.0f}"
