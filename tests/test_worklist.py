@@ -276,8 +276,6 @@ def test_on_the_sample_workbook_every_risk_only_entry_is_a_courtesy_call(book):
         assert row["customer"] == entry.customer and row["due_date"].date() >= SAMPLE_AS_OF
 
 
-@pytest.mark.xfail(strict=True, reason="needs the Score kind 'points' in app/actions.py and "
-                   "':.1f' in render/report.py (files of other helpers; see the report)")
 def test_scores_show_one_decimal_in_the_sheet_and_the_text_alike(tmp_path):
     """A whole score reads 60.0 beside 72.5, never 60: each part is a tenth at the finest,
     so one decimal shows the score exactly, and the parts shown add up to it."""

@@ -67,9 +67,9 @@ from dunning.sheets.customers import CUSTOMERS_TABLE, customers_frame
 AGING_SHEET = "Aging"
 KPI_SHEET = "KPIs"
 PLAN_KINDS = {"Instalment": "count", "Due Date": "date", "Amount": "money", "Paid": "money"}
-WORKLIST_KINDS = {"Rank": "count", "Score": "number", "Open Balance": "money",
+WORKLIST_KINDS = {"Rank": "count", "Score": "points", "Open Balance": "money",
                   "Oldest Days Past Due": "count",
-                  **dict.fromkeys(PART_HEADERS.values(), "number")}
+                  **dict.fromkeys(PART_HEADERS.values(), "points")}
 
 
 @dataclass(frozen=True)

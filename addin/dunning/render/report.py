@@ -127,7 +127,7 @@ def worklist_text(worklist: pd.DataFrame, as_of: object) -> str:
     for entry in worklist.itertuples(index=False):
         owed = "; ".join(f"{c} {money(a)}".strip() for c, a in entry.open_by_currency.items())
         lines.append(f"{entry.rank:>3}. {entry.customer} {entry.name}".rstrip()
-                     + f"  score {entry.score:g}  owes {owed}")
+                     + f"  score {entry.score:.1f}  owes {owed}")
         lines.append(f"     {entry.reasons}")
     return "\n".join(lines)
 
