@@ -257,17 +257,6 @@ def test_a_log_row_survives_the_journal_as_json():
     assert row_from_record(json.loads(json.dumps(row_record(row)))) == row
 
 
-@pytest.fixture
-def sample_book(tmp_path):
-    """The sample client with its Settings (sender, send window), so a preview can run."""
-    from dunning.demo import SAMPLE_SETTINGS
-
-    path = tmp_path / "Sample.xlsx"
-    build_workbook(path, client="Sample", invoices=sample_invoices(),
-                   customers=sample_customers(), as_of=SAMPLE_AS_OF, settings=SAMPLE_SETTINGS)
-    return path
-
-
 def previewed_action(book, tmp_path, customer, capsys):
     """What the next reminder preview does for `customer` (the Outbox's Action and Reason)."""
     drafts = tmp_path / "drafts"
@@ -283,9 +272,9 @@ def previewed_action(book, tmp_path, customer, capsys):
 
 
 def test_log_refuses_what_only_the_run_records_and_a_send_without_its_stage(
-        sample_book, tmp_path, capsys):
-    base = ["log", str(sample_book), "--customer", "DIJ04", "--as-of", "2026-11-20"]
-    before = sample_book.read_bytes()
+        book, tmp_path, capsys):
+    base = ["log", str(book), "--customer", "DIJ04", "--as-of", "2026-11-20"]
+    before = book.read_bytes()
     assert main([*base, "--outcome", "sent"]) == 1
     assert capsys.readouterr().err == ("Error: --stage: a reminder sent by hand needs its "
                                        "stage, so that the reminders climb on from it\n")
@@ -300,34 +289,34 @@ def test_log_refuses_what_only_the_run_records_and_a_send_without_its_stage(
            "task (here: handoff)" in capsys.readouterr().err
     assert main([*base, "--outcome", "handed off", "--stage", "firm"]) == 1
     assert "not at 'firm'" in capsys.readouterr().err
-    assert sample_book.read_bytes() == before  # nothing logged, so nothing holds DIJ04
-    assert previewed_action(sample_book, tmp_path, "DIJ04", capsys)[0] == "send"
+    assert book.read_bytes() == before  # nothing logged, so nothing holds DIJ04
+    assert previewed_action(book, tmp_path, "DIJ04", capsys)[0] == "send"
 
 
 def test_a_reminder_sent_by_hand_is_logged_with_its_stage_and_holds_the_next(
-        sample_book, tmp_path, capsys):
-    assert main(["log", str(sample_book), "--customer", "DIJ04", "--outcome", "sent",
+        book, tmp_path, capsys):
+    assert main(["log", str(book), "--customer", "DIJ04", "--outcome", "sent",
                  "--stage", "Firm", "--channel", "email", "--as-of", "2026-11-20"]) == 0
     assert "Logged 'reminder sent' for DIJ04" in capsys.readouterr().out
-    [row] = logged_rows(sample_book)
+    [row] = logged_rows(book)
     assert (row[1], row[3], row[4], row[7]) == ("DIJ04", "email", "firm", "reminder sent")
-    action, reason = previewed_action(sample_book, tmp_path, "DIJ04", capsys)
+    action, reason = previewed_action(book, tmp_path, "DIJ04", capsys)
     assert action == "wait" and "3 days ago" in reason
 
 
 def test_a_file_handed_off_by_hand_at_a_task_stage_stops_the_reminders(
-        sample_book, tmp_path, capsys):
-    assert main(["log", str(sample_book), "--customer", "DIJ04", "--outcome", "handed off",
+        book, tmp_path, capsys):
+    assert main(["log", str(book), "--customer", "DIJ04", "--outcome", "handed off",
                  "--stage", "handoff", "--note", "passed to Inkasso Nord",
                  "--as-of", "2026-11-20"]) == 0
-    [row] = logged_rows(sample_book)
+    [row] = logged_rows(book)
     assert (row[4], row[7]) == ("handoff", "handed off")
-    action, reason = previewed_action(sample_book, tmp_path, "DIJ04", capsys)
+    action, reason = previewed_action(book, tmp_path, "DIJ04", capsys)
     assert action == "skip" and "no further stage" in reason
 
 
-def test_a_refusal_names_the_option_the_value_came_from_not_a_column(sample_book, capsys):
-    base = ["log", str(sample_book), "--customer", "DIJ04", "--as-of", "2026-11-20"]
+def test_a_refusal_names_the_option_the_value_came_from_not_a_column(book, capsys):
+    base = ["log", str(book), "--customer", "DIJ04", "--as-of", "2026-11-20"]
     for options, expected in (
             (["--outcome", "dispute"], "--invoices: a dispute needs the invoices it is about"),
             (["--outcome", "resolved"],

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from dunning.io.xlsx.chart_ranges import range_ref, split_range
     from dunning.io.xlsx.charts import OWN_NAME as CHART_NAME
     from dunning.io.xlsx.charts import Chart, Series
-    from dunning.io.xlsx.locks import check_not_open
+    from dunning.io.xlsx.locks import check_not_open, names_open_file
     from dunning.io.xlsx.tables import TableColumn, rows_in_column_order
 
 _WHERE = {"WorkbookLockedError": ("dunning.io.xlsx", "WorkbookLockedError"),
@@ -28,13 +28,14 @@ _WHERE = {"WorkbookLockedError": ("dunning.io.xlsx", "WorkbookLockedError"),
           "Chart": ("dunning.io.xlsx.charts", "Chart"),
           "Series": ("dunning.io.xlsx.charts", "Series"),
           "check_not_open": ("dunning.io.xlsx.locks", "check_not_open"),
+          "names_open_file": ("dunning.io.xlsx.locks", "names_open_file"),
           "TableColumn": ("dunning.io.xlsx.tables", "TableColumn"),
           "rows_in_column_order": ("dunning.io.xlsx.tables", "rows_in_column_order")}
 """Each name the facade offers: the module that holds it and its name there."""
 
 __all__ = ["CHART_NAME", "RISKY_START", "Chart", "Series", "TableColumn",
-           "WorkbookLockedError", "check_not_open", "range_ref", "rows_in_column_order",
-           "split_range"]
+           "WorkbookLockedError", "check_not_open", "names_open_file", "range_ref",
+           "rows_in_column_order", "split_range"]
 
 
 def __getattr__(name: str) -> Any:  # noqa: ANN401 - whichever name the facade offers

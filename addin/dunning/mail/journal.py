@@ -46,6 +46,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
+from dunning.io import names_open_file
 from dunning.io.durability import sync_folder, try_lock
 
 State = Literal["sent", "failed", "in doubt"]
@@ -90,7 +91,7 @@ class Journal:
             self._fd = os.open(self.path, flags, 0o600)
             try:
                 _lock(self._fd, self.path)
-                if _names(self.path, self._fd):
+                if names_open_file(self.path, self._fd):
                     break
             except BaseException:
                 os.close(self._fd)
@@ -203,7 +204,8 @@ class Journal:
         if self._fd is None:
             return
         try:
-            if self._created and os.fstat(self._fd).st_size == 0 and _names(self.path, self._fd):
+            if (self._created and os.fstat(self._fd).st_size == 0
+                    and names_open_file(self.path, self._fd)):
                 self.path.unlink()
         except OSError:
             pass  # an empty journal left in place is harmless; its lock is released below
@@ -271,16 +273,6 @@ class Journal:
 
 _OPEN_TRIES = 10
 """How often opening the journal starts again when the file opened was removed meanwhile."""
-
-
-def _names(path: Path, fd: int) -> bool:
-    """Whether `path` still names the file open as `fd` (not removed, not replaced)."""
-    try:
-        named = os.stat(path)
-    except FileNotFoundError:
-        return False
-    opened = os.fstat(fd)
-    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _no_clock() -> dt.datetime:

@@ -177,12 +177,18 @@ def _still_named(fd: int, lock: Path) -> bool:
     """Is the locked file still the one called `lock`? (POSIX lets a holder unlink it.)"""
     if os.name == "nt":
         return True  # Windows cannot delete a file someone has open
+    return names_open_file(lock, fd)
+
+
+def names_open_file(path: Path, fd: int) -> bool:
+    """Whether `path` still names the file open as `fd` (not removed, not replaced by
+    another file since it was opened)."""
     try:
-        named = os.stat(lock)
+        named = os.stat(path)
     except FileNotFoundError:
         return False
-    mine = os.fstat(fd)
-    return (mine.st_dev, mine.st_ino) == (named.st_dev, named.st_ino)
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _release(fd: int, lock: Path) -> None:
