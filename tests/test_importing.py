@@ -500,3 +500,22 @@ def test_a_customer_that_differs_and_an_older_export_are_warned_about(tmp_path):
     older = import_export(shorter, book, as_of=dt.date(2026, 12, 1))
     assert any("before invoices the workbook already marks settled on 2026-12-10" in
                issue.message for issue in older.issues)
+
+
+def test_a_folder_named_like_a_workbook_is_refused_as_a_folder_and_nothing_is_written(
+        tmp_path, capsys):
+    """`import folder.xlsx` says it is a folder, as `aging folder.xlsx` does, not "no such
+    file"; the same for a folder given as the workbook to import into."""
+    book = fresh_book(tmp_path)
+    before = book.read_bytes()
+    folder = tmp_path / "export.xlsx"
+    folder.mkdir()
+    assert main(["import", str(folder), "--into", str(book)]) == 1
+    err = capsys.readouterr().err
+    assert "export.xlsx is a folder, not a workbook file" in err
+    assert "no such file" not in err
+    assert main(["aging", str(folder)]) == 1
+    assert "export.xlsx is a folder, not a workbook file" in capsys.readouterr().err
+    assert book.read_bytes() == before
+    assert main(["import", str(EXPORTS / "qbo_open_invoices.csv"), "--into", str(folder)]) == 1
+    assert "export.xlsx is a folder, not a workbook file" in capsys.readouterr().err

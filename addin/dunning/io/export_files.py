@@ -30,6 +30,8 @@ _SNIFF_LINES = 200
 def read_export_grid(path: str | Path, *, notes: list[Issue] | None = None) -> list[list[object]]:
     """Every line (text) or row (workbook) of an export, as a list of cells."""
     path = Path(path)
+    if path.is_dir():
+        check_workbook_file(path)  # a folder is refused as one, as every other command says
     if not path.is_file():
         raise DunningInputError([Issue(f"no such file: {path}")])
     with open(path, "rb") as handle:
