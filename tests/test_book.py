@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from openpyxl.worksheet.table import Table
 
+from dunning.cli import main
 from dunning.core.errors import DunningInputError
 from dunning.demo import SAMPLE_AS_OF, SAMPLE_SETTINGS
 from dunning.io.book import open_book, with_customer_names
@@ -143,8 +144,20 @@ def test_several_currencies_must_be_narrowed_to_one(mixed, csv_export):
             open_book(source, today=TODAY)
     assert open_book(mixed, currency="usd").frame["invoice"].tolist() == ["2"]
     assert open_book(csv_export, currency="USD").frame["invoice"].tolist() == ["00018"]
-    with pytest.raises(DunningInputError, match="no invoices in GBP; currencies found: EUR, USD"):
+    with pytest.raises(DunningInputError,
+                       match="^currency GBP: no invoices in GBP; the ledger holds EUR, USD$"):
         open_book(mixed, currency="GBP")
+
+
+@pytest.mark.parametrize("command", ["aging", "kpis"])
+def test_a_currency_not_in_the_ledger_is_named_as_the_command_line_gave_it(
+        mixed, command, capsys):
+    """The code came from --currency, not from a column: the error says so and lists the
+    currencies the ledger holds."""
+    assert main([command, str(mixed), "--currency", "xyz", "--as-of", "2026-03-01"]) == 1
+    err = capsys.readouterr().err
+    assert "--currency XYZ: no invoices in XYZ; the ledger holds EUR, USD" in err
+    assert "column Currency" not in err
 
 
 def test_all_currencies_keeps_every_item(mixed):

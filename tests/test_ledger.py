@@ -137,6 +137,21 @@ def test_several_currencies_must_be_chosen():
     assert single_currency(frame, "cad")["invoice"].tolist() == ["B"]
 
 
+def test_a_currency_not_held_is_named_by_where_it_came_from_not_as_a_column():
+    table = [["Invoice", "Customer", "Invoice Date", "Due Date", "Amount", "Currency"],
+             ["A", "C", "2024-01-01", "2024-01-31", 100, "USD"],
+             ["B", "C", "2024-01-01", "2024-01-31", 100, "CAD"]]
+    frame = build_ledger(table).frame
+    with pytest.raises(DunningInputError) as raised:
+        single_currency(frame, " eur", origin="--currency")
+    assert str(raised.value.issues[0]) == (
+        "--currency EUR: no invoices in EUR; the ledger holds CAD, USD")
+    with pytest.raises(DunningInputError) as raised:
+        single_currency(frame.assign(currency=""), "EUR")
+    assert str(raised.value.issues[0]) == (
+        "currency EUR: no invoices in EUR; the ledger names no currency")
+
+
 def test_ibm_dataset_as_it_is():
     frame = build_ledger(read_dataset(IBM), sheet="ibm").frame
     assert len(frame) == 2466

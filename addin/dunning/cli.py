@@ -767,7 +767,7 @@ def _open_book(args: argparse.Namespace, *, unique_invoices: bool = False):  # n
     book = open_book(args.book, as_of=args.as_of, today=_today(args), sheet=args.sheet,
                      table=args.table, currency=args.currency, dayfirst=args.dayfirst,
                      mapping=_mapping(args.map), decimal="," if args.decimal_comma else ".",
-                     unique_invoices=unique_invoices)
+                     unique_invoices=unique_invoices, currency_origin="--currency")
     _warn(book.issues)
     return book
 

@@ -110,13 +110,16 @@ def as_timestamp(value: DateLike) -> pd.Timestamp:
     return pd.Timestamp(value).normalize()
 
 
-def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
+def single_currency(frame: pd.DataFrame, currency: str | None = None, *,
+                    origin: str = "currency") -> pd.DataFrame:
     """The items in one currency, so that amounts may be added up.
 
     With `currency` None the ledger must hold one currency code; a blank code is
     taken to be that currency (most workbooks only fill it in when it differs).
     Several codes without a choice raise `DunningInputError`: adding dollars to
-    euros is never right.
+    euros is never right. A code the ledger does not hold is refused naming `origin`,
+    where the caller got it (the command line's "--currency"), not the Currency column,
+    and the codes the ledger does hold.
     """
     codes = frame["currency"]
     named = sorted({code for code in pd.unique(codes.array) if code})  # (Arrow text stays so)
@@ -129,9 +132,8 @@ def single_currency(frame: pd.DataFrame, currency: str | None = None) -> pd.Data
         return frame
     wanted = currency.strip().upper()
     if wanted not in named:
-        raise DunningInputError([Issue(
-            f"no invoices in {wanted}; currencies found: {', '.join(named) or 'none named'}",
-            column="Currency")])
+        held = f"the ledger holds {', '.join(named)}" if named else "the ledger names no currency"
+        raise DunningInputError([Issue(f"{origin} {wanted}: no invoices in {wanted}; {held}")])
     keep = ((codes == wanted) | ((codes == "") & (len(named) == 1))).to_numpy(dtype=bool)
     return frame.loc[keep]
 

@@ -50,6 +50,7 @@ def open_book(
     all_currencies: bool = False,
     decimal: str = ".",
     unique_invoices: bool = False,
+    currency_origin: str = "currency",
 ) -> Book:
     """Read a workbook's invoices and Settings, or a CSV's invoices with default settings.
 
@@ -63,6 +64,8 @@ def open_book(
     rows not understood (an unknown name) are warnings in `issues`. A CSV's are the
     defaults (`Settings()`). With `unique_invoices` (for reports that add amounts up) an
     invoice number on two rows is an error naming both (`dunning.core.uniqueness`).
+    A `currency` the ledger does not hold is refused naming `currency_origin`, where the
+    caller got it (the command line passes "--currency").
     """
     path = Path(source) if isinstance(source, (str, Path)) else source.path
     is_csv = isinstance(source, (str, Path)) and path.suffix.lower() == ".csv"
@@ -93,7 +96,7 @@ def open_book(
             raise DunningInputError(repeated)
     day = as_of or settings.as_of or today
     if not all_currencies:
-        frame = single_currency(frame, currency)
+        frame = single_currency(frame, currency, origin=currency_origin)
     return Book(path, frame, settings, day, (*ledger.issues, *warnings))
 
 
