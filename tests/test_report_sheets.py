@@ -7,7 +7,9 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from python_calamine import CalamineWorkbook
 
+from dunning.cli import main
 from dunning.core.aging import TOTAL, aging_tables
 from dunning.core.ledger import build_ledger
 from dunning.core.ledger_kpis import all_kpis
@@ -50,8 +52,35 @@ def test_kpis_are_numbers_with_their_unit_in_its_own_column(ledger):
     assert first == (pytest.approx(float(values["dso"]), abs=1e-4), "days", "days")
     assert by_label["Open receivables"][1:] == ("EUR", "money")  # the currency shown once
     share, unit, kind = by_label["Past due"]
-    assert (unit, kind) == ("%", "percent")
+    assert (unit, kind) == ("", "percent")  # the % shown once: by the cell's percent format
     assert share == pytest.approx(float(values["percent_past_due"]) / 100, abs=1e-6)
+
+
+def test_the_refreshed_kpis_sheet_shows_each_unit_once_as_libreoffice_reads_it(book, tmp_path,
+                                                                              capsys):
+    """Money and days are plain numbers with their unit beside; a percentage is a fraction
+    (as PERCENT_CURRENT and KPIHistory hold it) in Excel's percent format, its Unit blank."""
+    import shutil
+
+    import xlsx_corpus as corpus
+
+    assert main(["refresh", str(book), "--as-of", "2026-11-23",
+                 "--now", "2026-11-24T08:30:00Z"]) == 0
+    capsys.readouterr()
+    cells = {row[0]: row for row in CalamineWorkbook.from_path(str(book))
+             .get_sheet_by_name("KPIs").to_python() if row and row[0]}
+    assert cells["Current"][2] == "" and 0 < cells["Current"][1] < 1  # a number, kept one
+    assert cells["Open receivables"][2] == "EUR" and cells["DSO"][2] == "days"
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    as_shown = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
+    corpus.libreoffice_convert([book], tmp_path / "csv", as_shown)  # cells as shown
+    shown = (tmp_path / "csv" / f"{book.stem}-KPIs.csv").read_text("utf-8").splitlines()
+    percents = [line for line in shown if "%" in line]
+    assert percents and all(line.count("%") == 1 and line.endswith("%,")
+                            for line in percents), percents
+    assert "Collection effectiveness index,88.6%," in shown
+    assert 'Open receivables,"110,461.59",EUR' in shown and "DSO,58.4,days" in shown
 
 
 def test_aging_amounts_show_their_currency(ledger):

@@ -4,7 +4,8 @@ Each function returns a `SheetLayout` (values and what each cell is); the
 workbook host gives the kinds their number formats. Amounts in different
 currencies are never added: each currency has its own block, and every amount
 is shown with its currency code once: in its number format on Aging and Charts,
-in the Unit column beside it on KPIs (as "days" is), never in both.
+in the Unit column beside it on KPIs (as "days" is), never in both. A KPI percentage
+is a fraction in the percent format (88.6%), its Unit cell blank.
 """
 
 from __future__ import annotations
@@ -68,10 +69,11 @@ def kpi_sheet(frame: pd.DataFrame, as_of: dt.date, stamp: str, *,
                 continue
             number = float(value)
             # the unit shows once: the Unit column names the currency (as it names "days"),
-            # so the amount's own format is the plain money one
+            # so the amount's own format is the plain money one; a percentage is a fraction
+            # (as PERCENT_CURRENT and KPIHistory give it) whose percent format shows the %
             kind = {"money": "money", "%": "percent", "days": "days",
                     "count": "count"}.get(unit, "number")
-            shown_unit = {"money": currency, "%": "%", "count": ""}.get(unit, unit)
+            shown_unit = {"money": currency, "%": "", "count": ""}.get(unit, unit)
             rows.append([label, round(number / 100, 6) if unit == "%" else round(number, 4),
                          shown_unit])
             kinds.append(["text", kind, "text"])
