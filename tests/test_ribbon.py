@@ -119,6 +119,79 @@ def test_log_contact_appends_to_the_table_and_keeps_text_as_text(excel):
     assert len(excel.table_rows("ContactLog")) == before + 1  # then the table grows
 
 
+def select_customer(excel, customer):
+    customers = excel.table_rows("Customers")
+    excel.select("Customers", 1 + [row[0] for row in customers].index(customer))
+
+
+def last_logged(excel):
+    rows = excel.table_rows("ContactLog")
+    return dict(zip(rows[0], rows[-1], strict=True))
+
+
+def test_log_contact_asks_a_reminder_sent_by_hand_for_a_stage_of_the_workbook(excel):
+    select_customer(excel, "DIJ04")
+    stages = actions.contact_stages(ExcelWorkbook(excel))
+    sent = [stage.name for stage in stages if stage.action != "task"]
+    result, ui = press("log_contact", excel, ScriptedUi(["reminder", "Firm", "letter", ""]))
+    assert result is not None, ui.alerts
+    assert ", ".join(sent) in ui.questions[1]  # the stages a reminder is sent at, offered
+    logged = last_logged(excel)
+    assert (logged["Outcome"], logged["Stage"], logged["Channel"]) == (
+        "reminder sent", "firm", "letter")  # the stage as the Stages table spells it
+    before = excel.table_rows("ContactLog")
+    _, ui = press("log_contact", excel, ScriptedUi(["sent", "loudest", "email", ""]))
+    assert ui.alerts == [("Dunning: please check", "Please fix and try again:\n- --stage: no "
+                          f"stage named 'loudest'; stages are {', '.join(s.name for s in stages)}")]
+    assert excel.table_rows("ContactLog") == before  # refused as `dunning log` refuses it
+
+
+def test_log_contact_asks_a_hand_off_for_a_task_stage(excel):
+    select_customer(excel, "DIJ04")
+    tasks = [stage.name for stage in actions.contact_stages(ExcelWorkbook(excel))
+             if stage.action == "task"]
+    result, ui = press("log_contact", excel,
+                       ScriptedUi(["handed off", tasks[0], "passed to Inkasso Nord"]))
+    assert result is not None, ui.alerts
+    assert ", ".join(tasks) in ui.questions[1]
+    logged = last_logged(excel)
+    assert (logged["Outcome"], logged["Stage"]) == ("handed off", tasks[0])
+
+
+def test_log_contact_asks_a_hold_for_the_date_it_lasts_until(excel):
+    select_customer(excel, "DIJ04")
+    before = excel.table_rows("ContactLog")
+    _, ui = press("log_contact", excel, ScriptedUi(["hold", "soon", "awaiting PO"]))
+    assert "the hold date must be a date" in ui.alerts[0][1]
+    result, ui = press("log_contact", excel, ScriptedUi(["hold"]))  # Cancel at the date
+    assert result is None and excel.table_rows("ContactLog") == before
+    result, ui = press("log_contact", excel, ScriptedUi(["hold", "2026-12-10", "awaiting PO"]))
+    assert result is not None, ui.alerts
+    assert "until" in ui.questions[1]
+    logged = last_logged(excel)
+    assert logged["Outcome"] == "on hold until" and logged["Note"] == "awaiting PO"
+    assert logged["Next Action Date"] == dt.datetime(2026, 12, 10)
+
+
+def test_log_contact_refuses_a_plan_agreed_until_the_plan_is_made(excel):
+    select_customer(excel, "CAS03")
+    before = excel.table_rows("ContactLog")
+    result, ui = press("log_contact", excel, ScriptedUi(["plan", ""]))
+    assert result is None and "make the plan first with `dunning plan` (or the Payment " \
+        "plan button)" in ui.alerts[0][1]
+    assert excel.table_rows("ContactLog") == before
+    press("payment_plan", excel, ScriptedUi(["3", "monthly", "2026-12-15", ""]))
+    result, ui = press("log_contact", excel, ScriptedUi(["plan", "confirmed by email"]))
+    assert result is not None, ui.alerts
+    assert last_logged(excel)["Outcome"] == "payment plan agreed"
+
+
+def test_log_contact_refuses_what_only_the_run_records_before_asking_more(excel):
+    select_customer(excel, "DIJ04")
+    _, ui = press("log_contact", excel, ScriptedUi(["failed", "firm", ""]))
+    assert len(ui.questions) == 1 and "recorded by the reminder run itself" in ui.alerts[0][1]
+
+
 def test_cancelling_a_question_changes_nothing(excel):
     excel.select("Customers", 3)
     before = excel.table_rows("ContactLog")
