@@ -129,33 +129,50 @@ def last_logged(excel):
     return dict(zip(rows[0], rows[-1], strict=True))
 
 
+def rename_stages(excel, names):
+    """The open book's Stages table with its stages renamed (old name -> new), so a prompt
+    that offers them must have read this workbook's stages, not the default ones."""
+    table = next(t for sheet in excel.sheets for t in sheet.tables if t.name == "Stages")
+    area = table.range
+    for row in range(area.row + 1, area.row + area.shape[0]):
+        name = area.sheet.cells.get((row, area.column))
+        if name in names:
+            area.sheet.put(row, area.column, names[name])
+    rows = excel.table_rows("Stages")
+    return [(row[0], row[rows[0].index("Action")]) for row in rows[1:]]
+
+
 def test_log_contact_asks_a_reminder_sent_by_hand_for_a_stage_of_the_workbook(excel):
+    stages = rename_stages(excel, {"firm": "firmer", "handoff": "agency"})
     select_customer(excel, "DIJ04")
-    stages = actions.contact_stages(ExcelWorkbook(excel))
-    sent = [stage.name for stage in stages if stage.action != "task"]
-    result, ui = press("log_contact", excel, ScriptedUi(["reminder", "Firm", "letter", ""]))
+    result, ui = press("log_contact", excel, ScriptedUi(["reminder", "Firmer", "letter", ""]))
     assert result is not None, ui.alerts
-    assert ", ".join(sent) in ui.questions[1]  # the stages a reminder is sent at, offered
+    sent = [name for name, action in stages if action != "task"]
+    assert "firmer" in sent and ", ".join(sent) in ui.questions[1]  # the book's own stages
     logged = last_logged(excel)
     assert (logged["Outcome"], logged["Stage"], logged["Channel"]) == (
-        "reminder sent", "firm", "letter")  # the stage as the Stages table spells it
+        "reminder sent", "firmer", "letter")  # the stage as the Stages table spells it
     before = excel.table_rows("ContactLog")
-    _, ui = press("log_contact", excel, ScriptedUi(["sent", "loudest", "email", ""]))
+    _, ui = press("log_contact", excel, ScriptedUi(["sent", "firm", "email", ""]))
     assert ui.alerts == [("Dunning: please check", "Please fix and try again:\n- --stage: no "
-                          f"stage named 'loudest'; stages are {', '.join(s.name for s in stages)}")]
+                          f"stage named 'firm'; stages are {', '.join(n for n, _ in stages)}")]
     assert excel.table_rows("ContactLog") == before  # refused as `dunning log` refuses it
 
 
 def test_log_contact_asks_a_hand_off_for_a_task_stage(excel):
+    stages = rename_stages(excel, {"handoff": "agency"})
     select_customer(excel, "DIJ04")
-    tasks = [stage.name for stage in actions.contact_stages(ExcelWorkbook(excel))
-             if stage.action == "task"]
     result, ui = press("log_contact", excel,
-                       ScriptedUi(["handed off", tasks[0], "passed to Inkasso Nord"]))
+                       ScriptedUi(["handed off", "agency", "passed to Inkasso Nord"]))
     assert result is not None, ui.alerts
-    assert ", ".join(tasks) in ui.questions[1]
+    assert [name for name, action in stages if action == "task"] == ["agency"]
+    assert "agency" in ui.questions[1] and "firm" not in ui.questions[1]
     logged = last_logged(excel)
-    assert (logged["Outcome"], logged["Stage"]) == ("handed off", tasks[0])
+    assert (logged["Outcome"], logged["Stage"], logged["Channel"]) == (
+        "handed off", "agency", "phone")
+    before = excel.table_rows("ContactLog")
+    _, ui = press("log_contact", excel, ScriptedUi(["handed off", "firm", ""]))
+    assert "not at 'firm'" in ui.alerts[0][1] and excel.table_rows("ContactLog") == before
 
 
 def test_log_contact_asks_a_hold_for_the_date_it_lasts_until(excel):
@@ -184,6 +201,24 @@ def test_log_contact_refuses_a_plan_agreed_until_the_plan_is_made(excel):
     result, ui = press("log_contact", excel, ScriptedUi(["plan", "confirmed by email"]))
     assert result is not None, ui.alerts
     assert last_logged(excel)["Outcome"] == "payment plan agreed"
+
+
+def test_log_contact_asks_a_dispute_on_a_customers_row_for_its_invoices(excel):
+    invoices = excel.table_rows("Invoices")
+    header = invoices[0]
+    theirs = [row[header.index("Invoice No")] for row in invoices[1:]
+              if row[header.index("Customer")] == "CAS03"]
+    select_customer(excel, "CAS03")
+    before = excel.table_rows("ContactLog")
+    _, ui = press("log_contact", excel, ScriptedUi(["dispute", "INV-0000-0000", "price"]))
+    assert "has no invoice INV-0000-0000" in ui.alerts[0][1]  # log_contact's own check
+    assert excel.table_rows("ContactLog") == before
+    result, ui = press("log_contact", excel,
+                       ScriptedUi(["dispute", f"{theirs[0]}, {theirs[1]}", "price differs"]))
+    assert result is not None, ui.alerts
+    assert "CAS03" in ui.questions[1]
+    logged = last_logged(excel)
+    assert (logged["Outcome"], logged["Invoices"]) == ("disputed", f"{theirs[0]}, {theirs[1]}")
 
 
 def test_log_contact_refuses_what_only_the_run_records_before_asking_more(excel):

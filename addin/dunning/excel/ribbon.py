@@ -126,7 +126,8 @@ def _send(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
 def _log_contact(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult | None:
     """`dunning log` for the selected row: asks what each outcome needs as `dunning log`
     takes it (a promise its date and amount, a reminder sent or a hand-off by hand its
-    stage, a hold its date), then logs through the same `actions.log_contact`."""
+    stage, a hold its date, a dispute its invoices), then logs through the same
+    `actions.log_contact`."""
     row = workbook.selected_row()
     customer = _customer_of(row)
     invoice = cells_by_header(row, "Invoice No", "Invoice")
@@ -146,6 +147,8 @@ def _log_contact(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionRes
         contact = _stage(ui, workbook, base)
     elif outcome == "on hold until":
         contact = _hold(ui, base, now)
+    elif outcome in ("disputed", "dispute resolved") and not base.invoices:
+        contact = _invoices(ui, base)
     if contact is None:
         return None
     note = ui.ask("Log contact", "Note (what was said; for a dispute, the reason):", "")
@@ -270,6 +273,15 @@ def _stage(ui: Ui, workbook: ExcelWorkbook, contact: Contact) -> Contact | None:
     return None if channel is None else replace(contact, channel=channel.strip())
 
 
+def _invoices(ui: Ui, contact: Contact) -> Contact | None:
+    """The invoices a dispute (or its resolution) is about, when the selected row names
+    none (a Customers or Worklist row); `log_contact` checks they are the customer's."""
+    typed = ui.ask("Log contact", f"Which invoices of {contact.customer} (comma separated)?", "")
+    if typed is None:
+        return None
+    return replace(contact, invoices=tuple(i.strip() for i in typed.split(",") if i.strip()))
+
+
 def _hold(ui: Ui, contact: Contact, now: dt.datetime) -> Contact | None:
     day = ui.ask("Log contact", "On hold until (YYYY-MM-DD)? Reminders wait until then.",
                  f"{now.date() + dt.timedelta(days=14):%Y-%m-%d}")
@@ -378,7 +390,8 @@ HELP: dict[str, tuple[str, str]] = {
                 "beside the workbook and opens it; changes nothing in the workbook, sends nothing"),
     "send": ("Send reminders", "sends the previewed reminders after you confirm; logs them in "
              "ContactLog and shows the run in the Outbox sheet"),
-    "log_contact": ("Log contact", "records a call, promise or dispute for the selected row"),
+    "log_contact": ("Log contact", "records a call, promise, dispute, hold or reminder sent "
+                    "by hand for the selected row, asking what each needs"),
     "payment_plan": ("Payment plan", "splits the selected customer's balance into instalments"),
     "statement": ("Statement", "writes the selected customer's statement of account as a PDF "
                   "beside the workbook and opens it"),
