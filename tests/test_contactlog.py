@@ -344,3 +344,31 @@ def test_the_timestamp_is_kept_in_utc_without_a_zone(book, capsys):
                  "--now", "2026-11-23T10:00+01:00"]) == 0
     [row] = logged_rows(book)
     assert row[0] == dt.datetime(2026, 11, 23, 9, 0)  # as the README and Instructions say
+
+
+def test_a_payment_plan_agreed_is_logged_only_for_a_plan_in_the_sheet(book, capsys):
+    base = ["log", str(book), "--customer", "CAS03", "--outcome", "plan",
+            "--as-of", "2026-11-23"]
+    before = book.read_bytes()
+    assert main(base) == 1
+    assert capsys.readouterr().err == (
+        "Error: --outcome: customer CAS03 has no running payment plan in the PaymentPlans "
+        "sheet: make the plan first with `dunning plan` (or the Payment plan button), which "
+        "logs 'payment plan agreed' itself\n")
+    assert book.read_bytes() == before  # nothing logged
+    assert main(["plan", str(book), "--customer", "CAS03", "--instalments", "3",
+                 "--start", "2026-12-15", "--as-of", "2026-11-23"]) == 0
+    capsys.readouterr()
+    [made] = logged_rows(book)
+    assert main([*base, "--invoices", made[2].split(", ")[-1]]) == 0  # one the plan covers
+    assert "Logged 'payment plan agreed' for CAS03" in capsys.readouterr().out
+    covered = made[2].split(", ")
+    invoices = sample_invoices()
+    outside = [number for number in invoices.loc[invoices["Customer"] == "CAS03", "Invoice No"]
+               if number not in covered]
+    assert outside  # CAS03's paid invoices, which the plan leaves out: no plan agreed for them
+    assert main([*base, "--invoices", outside[0]]) == 1
+    assert f"has no running payment plan covering {outside[0]}" in capsys.readouterr().err
+    assert main(["log", str(book), "--customer", "DIJ04", "--outcome", "plan",
+                 "--as-of", "2026-11-23"]) == 1  # CAS03's plan is not DIJ04's
+    assert "customer DIJ04 has no running payment plan in" in capsys.readouterr().err

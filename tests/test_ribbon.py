@@ -119,6 +119,114 @@ def test_log_contact_appends_to_the_table_and_keeps_text_as_text(excel):
     assert len(excel.table_rows("ContactLog")) == before + 1  # then the table grows
 
 
+def select_customer(excel, customer):
+    customers = excel.table_rows("Customers")
+    excel.select("Customers", 1 + [row[0] for row in customers].index(customer))
+
+
+def last_logged(excel):
+    rows = excel.table_rows("ContactLog")
+    return dict(zip(rows[0], rows[-1], strict=True))
+
+
+def rename_stages(excel, names):
+    """The open book's Stages table with its stages renamed (old name -> new), so a prompt
+    that offers them must have read this workbook's stages, not the default ones."""
+    table = next(t for sheet in excel.sheets for t in sheet.tables if t.name == "Stages")
+    area = table.range
+    for row in range(area.row + 1, area.row + area.shape[0]):
+        name = area.sheet.cells.get((row, area.column))
+        if name in names:
+            area.sheet.put(row, area.column, names[name])
+    rows = excel.table_rows("Stages")
+    return [(row[0], row[rows[0].index("Action")]) for row in rows[1:]]
+
+
+def test_log_contact_asks_a_reminder_sent_by_hand_for_a_stage_of_the_workbook(excel):
+    stages = rename_stages(excel, {"firm": "firmer", "handoff": "agency"})
+    select_customer(excel, "DIJ04")
+    result, ui = press("log_contact", excel, ScriptedUi(["reminder", "Firmer", "letter", ""]))
+    assert result is not None, ui.alerts
+    sent = [name for name, action in stages if action != "task"]
+    assert "firmer" in sent and ", ".join(sent) in ui.questions[1]  # the book's own stages
+    logged = last_logged(excel)
+    assert (logged["Outcome"], logged["Stage"], logged["Channel"]) == (
+        "reminder sent", "firmer", "letter")  # the stage as the Stages table spells it
+    before = excel.table_rows("ContactLog")
+    _, ui = press("log_contact", excel, ScriptedUi(["sent", "firm", "email", ""]))
+    assert ui.alerts == [("Dunning: please check", "Please fix and try again:\n- --stage: no "
+                          f"stage named 'firm'; stages are {', '.join(n for n, _ in stages)}")]
+    assert excel.table_rows("ContactLog") == before  # refused as `dunning log` refuses it
+
+
+def test_log_contact_asks_a_hand_off_for_a_task_stage(excel):
+    stages = rename_stages(excel, {"handoff": "agency"})
+    select_customer(excel, "DIJ04")
+    result, ui = press("log_contact", excel,
+                       ScriptedUi(["handed off", "agency", "passed to Inkasso Nord"]))
+    assert result is not None, ui.alerts
+    assert [name for name, action in stages if action == "task"] == ["agency"]
+    assert "agency" in ui.questions[1] and "firm" not in ui.questions[1]
+    logged = last_logged(excel)
+    assert (logged["Outcome"], logged["Stage"], logged["Channel"]) == (
+        "handed off", "agency", "phone")
+    before = excel.table_rows("ContactLog")
+    _, ui = press("log_contact", excel, ScriptedUi(["handed off", "firm", ""]))
+    assert "not at 'firm'" in ui.alerts[0][1] and excel.table_rows("ContactLog") == before
+
+
+def test_log_contact_asks_a_hold_for_the_date_it_lasts_until(excel):
+    select_customer(excel, "DIJ04")
+    before = excel.table_rows("ContactLog")
+    _, ui = press("log_contact", excel, ScriptedUi(["hold", "soon", "awaiting PO"]))
+    assert "the hold date must be a date" in ui.alerts[0][1]
+    result, ui = press("log_contact", excel, ScriptedUi(["hold"]))  # Cancel at the date
+    assert result is None and excel.table_rows("ContactLog") == before
+    result, ui = press("log_contact", excel, ScriptedUi(["hold", "2026-12-10", "awaiting PO"]))
+    assert result is not None, ui.alerts
+    assert "until" in ui.questions[1]
+    logged = last_logged(excel)
+    assert logged["Outcome"] == "on hold until" and logged["Note"] == "awaiting PO"
+    assert logged["Next Action Date"] == dt.datetime(2026, 12, 10)
+
+
+def test_log_contact_refuses_a_plan_agreed_until_the_plan_is_made(excel):
+    select_customer(excel, "CAS03")
+    before = excel.table_rows("ContactLog")
+    result, ui = press("log_contact", excel, ScriptedUi(["plan", ""]))
+    assert result is None and "make the plan first with `dunning plan` (or the Payment " \
+        "plan button)" in ui.alerts[0][1]
+    assert excel.table_rows("ContactLog") == before
+    press("payment_plan", excel, ScriptedUi(["3", "monthly", "2026-12-15", ""]))
+    result, ui = press("log_contact", excel, ScriptedUi(["plan", "confirmed by email"]))
+    assert result is not None, ui.alerts
+    assert last_logged(excel)["Outcome"] == "payment plan agreed"
+
+
+def test_log_contact_asks_a_dispute_on_a_customers_row_for_its_invoices(excel):
+    invoices = excel.table_rows("Invoices")
+    header = invoices[0]
+    theirs = [row[header.index("Invoice No")] for row in invoices[1:]
+              if row[header.index("Customer")] == "CAS03"]
+    select_customer(excel, "CAS03")
+    before = excel.table_rows("ContactLog")
+    _, ui = press("log_contact", excel, ScriptedUi(["dispute", "INV-0000-0000", "price"]))
+    assert "has no invoice INV-0000-0000" in ui.alerts[0][1]  # log_contact's own check
+    assert excel.table_rows("ContactLog") == before
+    result, ui = press("log_contact", excel,
+                       ScriptedUi(["dispute", f"{theirs[0]}, {theirs[1]}", "price differs"]))
+    assert result is not None, ui.alerts
+    assert "CAS03" in ui.questions[1]
+    logged = last_logged(excel)
+    assert (logged["Outcome"], logged["Invoices"]) == ("disputed", f"{theirs[0]}, {theirs[1]}")
+
+
+def test_log_contact_refuses_what_only_the_run_records_before_asking_more(excel):
+    select_customer(excel, "DIJ04")
+    _, ui = press("log_contact", excel, ScriptedUi(["failed", "firm", ""]))
+    assert len(ui.questions) == 1 and "recorded by the reminder run itself" in ui.alerts[0][1]
+
+
 def test_cancelling_a_question_changes_nothing(excel):
     excel.select("Customers", 3)
     before = excel.table_rows("ContactLog")

@@ -230,7 +230,8 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
     workbook knows; invoice numbers must be that customer's. So a typo cannot
     start a log of a customer or a dispute of an invoice that does not exist.
     What only the reminder run records is refused, and a reminder sent or a file
-    handed off by hand needs its stage (`_by_hand`). The open balance the contact is
+    handed off by hand needs its stage (`_by_hand`). A payment plan agreed must be in
+    the PaymentPlans sheet already (`_check_planned`). The open balance the contact is
     about is recorded with it.
     """
     with opened(source) as workbook:
@@ -244,6 +245,8 @@ def log_contact(source: str | Path | Workbook, contact: Contact) -> ActionResult
         outcome = contact.outcome
         if outcome == "promised to pay":
             _check_promise(customer, contact, balance)
+        if outcome == "payment plan agreed":
+            _check_planned(customer, contact.invoices, read_plans(workbook), book.frame, day)
         if outcome == "dispute resolved":
             log = contact_log_frame(read_table_frame(workbook, CONTACT_LOG_TABLE))
             _check_disputed(customer, contact.invoices, dispute_register(log, book.frame, day))
@@ -264,15 +267,10 @@ def _by_hand(workbook: Workbook, contact: Contact) -> Contact:
     an agency or a lawyer by hand ("handed off", as the run logs its hand-off tasks) needs
     its stage too, one whose action is task, so that the reminders stop there.
     """
-    outcome = outcome_code(contact.outcome)
-    if outcome in RUN_ONLY_OUTCOMES:
-        raise DunningInputError([Issue(
-            f"--outcome: '{outcome}' is recorded by the reminder run itself "
-            f"({RUN_ONLY_OUTCOMES[outcome]}), not logged by hand")])
-    outcome = "reminder sent" if outcome == "sent" else outcome
+    outcome = hand_outcome(contact.outcome)
     if outcome not in ("reminder sent", "handed off"):
         return replace(contact, outcome=outcome)
-    stages = policy_from_settings(None, read_table_frame(workbook, "Stages")).stages
+    stages = contact_stages(workbook)
     tasks = ", ".join(known.name for known in stages if known.action == "task") or "none"
     if outcome == "reminder sent" and not contact.stage.strip():
         raise DunningInputError([Issue(
@@ -288,6 +286,43 @@ def _by_hand(workbook: Workbook, contact: Contact) -> Contact:
             f"--stage: a hand-off is made at a stage whose action is task (here: {tasks}), "
             f"not at {stage.name!r}; a reminder sent by hand is 'reminder sent'")])
     return replace(contact, outcome=outcome, stage=stage.name)
+
+
+def hand_outcome(text: str) -> str:
+    """The outcome code for what a person typed, as logged by hand: the run's own outcomes
+    refused (`RUN_ONLY_OUTCOMES`), "sent" taken as "reminder sent"."""
+    outcome = outcome_code(text)
+    if outcome in RUN_ONLY_OUTCOMES:
+        raise DunningInputError([Issue(
+            f"--outcome: '{outcome}' is recorded by the reminder run itself "
+            f"({RUN_ONLY_OUTCOMES[outcome]}), not logged by hand")])
+    return "reminder sent" if outcome == "sent" else outcome
+
+
+def contact_stages(source: str | Path | Workbook) -> tuple[Stage, ...]:
+    """The workbook's reminder stages (its Stages table, else the default ones): what a
+    reminder sent or a file handed off by hand may name, so a prompt can offer them."""
+    with opened(source) as workbook:
+        return policy_from_settings(None, read_table_frame(workbook, "Stages")).stages
+
+
+def _check_planned(customer: str, invoices: tuple[str, ...], plans: pd.DataFrame,
+                   ledger: pd.DataFrame, day: dt.date) -> None:
+    """A payment plan agreed is one in the PaymentPlans sheet, not closed, covering the
+    invoices named: `dunning plan` makes it (and logs the agreement itself), and only a
+    plan there holds the reminders, so a row without one would record a plan nobody can
+    follow."""
+    _, summary = judge_plans(plans, ledger, day)
+    running = summary[(summary["customer"] == customer) & (summary["status"] != "closed")]
+    for plan in running.itertuples():
+        covered = invoice_names(plan.invoices)
+        if not covered or set(invoices) <= set(covered):
+            return
+    about = f" covering {', '.join(invoices)}" if invoices and not running.empty else ""
+    raise DunningInputError([Issue(
+        f"--outcome: customer {customer} has no running payment plan{about} in the "
+        f"{PLANS_SHEET} sheet: make the plan first with `dunning plan` (or the Payment plan "
+        f"button), which logs 'payment plan agreed' itself")])
 
 
 def _known_stage(stages: tuple[Stage, ...], stage: str) -> Stage:

@@ -20,13 +20,7 @@ from typing import Protocol
 
 from dunning.app import actions, remind
 from dunning.app.actions import ActionResult
-from dunning.core.contactlog import (
-    CONTACT_LOG_TABLE,
-    OUTCOME_SHORTHANDS,
-    Contact,
-    log_time,
-    outcome_code,
-)
+from dunning.core.contactlog import CONTACT_LOG_TABLE, OUTCOME_SHORTHANDS, Contact, log_time
 from dunning.core.errors import DunningInputError, Issue
 from dunning.core.parse import parse_amounts, parse_dates
 from dunning.excel.live import ExcelWorkbook, cells_by_header
@@ -130,6 +124,10 @@ def _send(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult:
 
 
 def _log_contact(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionResult | None:
+    """`dunning log` for the selected row: asks what each outcome needs as `dunning log`
+    takes it (a promise its date and amount, a reminder sent or a hand-off by hand its
+    stage, a hold its date, a dispute its invoices), then logs through the same
+    `actions.log_contact`."""
     row = workbook.selected_row()
     customer = _customer_of(row)
     invoice = cells_by_header(row, "Invoice No", "Invoice")
@@ -139,12 +137,18 @@ def _log_contact(workbook: ExcelWorkbook, ui: Ui, now: dt.datetime) -> ActionRes
                    "promise")
     if typed is None:
         return None
-    outcome = outcome_code(typed)
-    contact = Contact(customer=customer, channel="phone", outcome=outcome,
-                      timestamp=log_time(now),
-                      invoices=(str(invoice),) if invoice else ())
+    outcome = actions.hand_outcome(typed)
+    base = Contact(customer=customer, channel="phone", outcome=outcome,
+                   timestamp=log_time(now), invoices=(str(invoice),) if invoice else ())
+    contact: Contact | None = base
     if outcome == "promised to pay":
-        contact = _promise(ui, contact, now)
+        contact = _promise(ui, base, now)
+    elif outcome in ("reminder sent", "handed off"):
+        contact = _stage(ui, workbook, base)
+    elif outcome == "on hold until":
+        contact = _hold(ui, base, now)
+    elif outcome in ("disputed", "dispute resolved") and not base.invoices:
+        contact = _invoices(ui, base)
     if contact is None:
         return None
     note = ui.ask("Log contact", "Note (what was said; for a dispute, the reason):", "")
@@ -248,6 +252,44 @@ def _promise(ui: Ui, contact: Contact, now: dt.datetime) -> Contact | None:
                  promise_amount=_amount_answer(amount))
 
 
+def _stage(ui: Ui, workbook: ExcelWorkbook, contact: Contact) -> Contact | None:
+    """The stage a reminder was sent at, or a file handed off at, by hand: one of the
+    workbook's Stages (a hand-off's, one whose action is task); `log_contact` checks it."""
+    stages = actions.contact_stages(workbook)
+    if contact.outcome == "handed off":
+        offered = [stage.name for stage in stages if stage.action == "task"]
+        question = "Stage the file was handed off at (a task stage: {})?"
+    else:
+        offered = [stage.name for stage in stages if stage.action != "task"]
+        question = "Stage of the reminder sent by hand ({})?"
+    shown = ", ".join(offered) or "none in the Stages table"
+    typed = ui.ask("Log contact", question.format(shown), offered[0] if len(offered) == 1 else "")
+    if typed is None:
+        return None
+    contact = replace(contact, stage=typed.strip())
+    if contact.outcome == "handed off":
+        return contact
+    channel = ui.ask("Log contact", "Sent how (email or letter)?", "email")
+    return None if channel is None else replace(contact, channel=channel.strip())
+
+
+def _invoices(ui: Ui, contact: Contact) -> Contact | None:
+    """The invoices a dispute (or its resolution) is about, when the selected row names
+    none (a Customers or Worklist row); `log_contact` checks they are the customer's."""
+    typed = ui.ask("Log contact", f"Which invoices of {contact.customer} (comma separated)?", "")
+    if typed is None:
+        return None
+    return replace(contact, invoices=tuple(i.strip() for i in typed.split(",") if i.strip()))
+
+
+def _hold(ui: Ui, contact: Contact, now: dt.datetime) -> Contact | None:
+    day = ui.ask("Log contact", "On hold until (YYYY-MM-DD)? Reminders wait until then.",
+                 f"{now.date() + dt.timedelta(days=14):%Y-%m-%d}")
+    if day is None:
+        return None
+    return replace(contact, next_action_date=_date_answer(day, "hold date"))
+
+
 def _date_answer(text: str, what: str) -> dt.date:
     parsed = parse_dates([text.strip()], dayfirst=None)
     if parsed.bad.any() or parsed.blank.any():
@@ -348,7 +390,8 @@ HELP: dict[str, tuple[str, str]] = {
                 "beside the workbook and opens it; changes nothing in the workbook, sends nothing"),
     "send": ("Send reminders", "sends the previewed reminders after you confirm; logs them in "
              "ContactLog and shows the run in the Outbox sheet"),
-    "log_contact": ("Log contact", "records a call, promise or dispute for the selected row"),
+    "log_contact": ("Log contact", "records a call, promise, dispute, hold or reminder sent "
+                    "by hand for the selected row, asking what each needs"),
     "payment_plan": ("Payment plan", "splits the selected customer's balance into instalments"),
     "statement": ("Statement", "writes the selected customer's statement of account as a PDF "
                   "beside the workbook and opens it"),
