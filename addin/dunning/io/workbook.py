@@ -12,8 +12,9 @@ one implementation runs on two hosts:
 Values read are what the readers give: numbers as floats, dates as datetimes,
 blanks as None or "", text as text; the core parses them the same way from both.
 A cell holding an Excel error (a formula's cached `#DIV/0!`) is no value: calamine gives
-it as a blank, so a file's tables, and its invoice sheet, are refused naming each such
-cell (`error_cell_issues`) rather than read with blanks in their place.
+it as a blank, so a file's tables, and every sheet read with `sheet_rows` (the invoice
+sheet, PaymentPlans, KPIHistory), are refused naming each such cell (`error_cell_issues`)
+rather than read with blanks in their place.
 """
 
 from __future__ import annotations
@@ -162,9 +163,38 @@ class FileWorkbook:
         return list(self._open().sheet_names)
 
     def sheet_rows(self, name: str) -> list[list[object]]:
-        """The sheet's rows from A1, as calamine gives them (an error cell as "": a reader
-        of the sheet's table asks `error_issues` which cells those are)."""
+        """The sheet's rows from A1, as calamine gives them; a sheet holding a cell with an
+        Excel error is refused naming each one (`sheet_error_issues`), as its tables are:
+        calamine gives it as "", which PaymentPlans would read as a blank Amount or Paid."""
+        rows = self.sheet_values(name)
+        issues = self.sheet_error_issues(name, rows)
+        if issues:
+            raise DunningInputError(issues)
+        return rows
+
+    def sheet_values(self, name: str) -> list[list[object]]:
+        """The sheet's rows from A1 exactly as calamine gives them, an error cell as "": for a
+        reader that names the error cells itself (`sheet_error_issues`), such as an
+        accounting system's export, whose messages name the file."""
         return self._open().get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+    def sheet_error_issues(self, sheet: str, rows: Sequence[Sequence[object]]) -> list[Issue]:
+        """An issue for every cell of the sheet holding an Excel error, wherever it is: a
+        sheet read whole has no edge to leave one outside. Its column is named by row 1's
+        text there (the header of a sheet laid out from A1); `rows` are `sheet_values`."""
+        if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
+            return []
+        cells = self._error_cells(sheet)
+        if not cells:
+            return []
+        width = max(max(cell.column for cell in cells), len(rows[0]) if rows else 0)
+        headers = [*(rows[0] if rows else []), *[None] * width][:width]
+        return error_cell_issues(cells, sheet, headers, max(cell.row for cell in cells))
+
+    def _error_cells(self, sheet: str) -> list[ErrorCell]:
+        if sheet not in self._errors:
+            self._errors[sheet] = error_cells(self.path, sheet)
+        return self._errors[sheet]
 
     def error_issues(self, sheet: str, headers: Sequence[object], height: int, *,
                      header_row: int = 1, first_column: int = 1) -> list[Issue]:
@@ -173,9 +203,7 @@ class FileWorkbook:
         body rows below it."""
         if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
             return []
-        if sheet not in self._errors:
-            self._errors[sheet] = error_cells(self.path, sheet)
-        return error_cell_issues(self._errors[sheet], sheet, headers, height,
+        return error_cell_issues(self._error_cells(sheet), sheet, headers, height,
                                  header_row=header_row, first_column=first_column)
 
     def append_rows(self, table: str, rows: Sequence[Row]) -> None:
