@@ -178,18 +178,25 @@ class FileWorkbook:
         accounting system's export, whose messages name the file."""
         return self._open().get_sheet_by_name(name).to_python(skip_empty_area=False)
 
-    def sheet_error_issues(self, sheet: str, rows: Sequence[Sequence[object]]) -> list[Issue]:
+    def sheet_error_issues(self, sheet: str, rows: Sequence[Sequence[object]], *,
+                           header_row: int = 1) -> list[Issue]:
         """An issue for every cell of the sheet holding an Excel error, wherever it is: a
-        sheet read whole has no edge to leave one outside. Its column is named by row 1's
-        text there (the header of a sheet laid out from A1); `rows` are `sheet_values`."""
+        sheet read whole has no edge to leave one outside. A cell below `header_row` (from
+        1; row 1, the header of a sheet laid out from A1) is named with that row's text in
+        its column; `rows` are `sheet_values`."""
         if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
             return []
         cells = self._error_cells(sheet)
         if not cells:
             return []
-        width = max(max(cell.column for cell in cells), len(rows[0]) if rows else 0)
-        headers = [*(rows[0] if rows else []), *[None] * width][:width]
-        return error_cell_issues(cells, sheet, headers, max(cell.row for cell in cells))
+        width = max(max(cell.column for cell in cells), *map(len, rows[:header_row]), 0)
+        header = rows[header_row - 1] if len(rows) >= header_row else []
+        headers = [*header, *[None] * width][:width]
+        above = [cell for cell in cells if cell.row < header_row]
+        return [*error_cell_issues(above, sheet, [None] * width, header_row),
+                *error_cell_issues([cell for cell in cells if cell.row >= header_row], sheet,
+                                   headers, max(cell.row for cell in cells),
+                                   header_row=header_row)]
 
     def _error_cells(self, sheet: str) -> list[ErrorCell]:
         if sheet not in self._errors:
