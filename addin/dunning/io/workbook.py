@@ -180,23 +180,11 @@ class FileWorkbook:
 
     def sheet_error_issues(self, sheet: str, rows: Sequence[Sequence[object]], *,
                            header_row: int = 1) -> list[Issue]:
-        """An issue for every cell of the sheet holding an Excel error, wherever it is: a
-        sheet read whole has no edge to leave one outside. A cell below `header_row` (from
-        1; row 1, the header of a sheet laid out from A1) is named with that row's text in
-        its column; `rows` are `sheet_values`."""
+        """An issue for every cell of the sheet holding an Excel error (`sheet_issues`);
+        `rows` are `sheet_values`."""
         if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
             return []
-        cells = self._error_cells(sheet)
-        if not cells:
-            return []
-        width = max(max(cell.column for cell in cells), *map(len, rows[:header_row]), 0)
-        header = rows[header_row - 1] if len(rows) >= header_row else []
-        headers = [*header, *[None] * width][:width]
-        above = [cell for cell in cells if cell.row < header_row]
-        return [*error_cell_issues(above, sheet, [None] * width, header_row),
-                *error_cell_issues([cell for cell in cells if cell.row >= header_row], sheet,
-                                   headers, max(cell.row for cell in cells),
-                                   header_row=header_row)]
+        return sheet_issues(self._error_cells(sheet), sheet, rows, header_row=header_row)
 
     def _error_cells(self, sheet: str) -> list[ErrorCell]:
         if sheet not in self._errors:
@@ -325,6 +313,24 @@ def error_cell_issues(cells: Sequence[ErrorCell], sheet: str, headers: Sequence[
                             column=header if isinstance(header, str) and header else None,
                             column_letter=column_letter(cell.column - 1)))
     return issues
+
+
+def sheet_issues(cells: Sequence[ErrorCell], sheet: str, rows: Sequence[Sequence[object]], *,
+                 header_row: int = 1) -> list[Issue]:
+    """The issues of every error cell of a sheet read whole (`rows`, from A1), wherever it
+    is: such a sheet has no edge to leave one outside. A cell below `header_row` (from 1;
+    row 1, the header of a sheet laid out from A1) is named with that row's text in its
+    column (`error_cell_issues`), one at or above it by its cell alone."""
+    if not cells:
+        return []
+    width = max(max(cell.column for cell in cells), *map(len, rows[:header_row]), 0)
+    header = rows[header_row - 1] if len(rows) >= header_row else []
+    headers = [*header, *[None] * width][:width]
+    above = [cell for cell in cells if cell.row < header_row]
+    return [*error_cell_issues(above, sheet, [None] * width, header_row),
+            *error_cell_issues([cell for cell in cells if cell.row >= header_row], sheet,
+                               headers, max(cell.row for cell in cells),
+                               header_row=header_row)]
 
 
 def name_value_pairs(workbook: Workbook, name: str) -> dict[str, object]:
