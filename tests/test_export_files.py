@@ -133,3 +133,13 @@ def test_an_excel_error_in_an_xlsx_export_is_named_and_nothing_is_imported(tmp_p
     assert [(i.sheet, i.row, i.column_letter) for i in caught.value.issues] == [
         ("[qb.xlsx]Report", 2, "B"), ("[qb.xlsx]Report", 4, "C"), ("[qb.xlsx]Report", 5, "E"),
         ("[qb.xlsx]Report", 6, "E")]
+
+
+def test_an_error_calamine_cannot_read_in_an_export_is_named_too(tmp_path):
+    """#SPILL! (newer than python-calamine knows) makes calamine refuse the whole sheet: the
+    export is refused naming the cell, in the file, not as a traceback."""
+    export = _export(tmp_path / "spill.xlsx", {"E4": "#SPILL!"})
+    with pytest.raises(DunningInputError) as caught:
+        read_export_grid(export)
+    assert str(caught.value.issues[0]) == (
+        "[spill.xlsx]Report!E4: the cell holds the error #SPILL!; correct it or clear it")

@@ -351,3 +351,29 @@ def test_a_save_keeps_the_version_it_replaced(book, tmp_path):
     without.save()
     assert not (tmp_path / ".dunning-backups" / "NoBackup.1.xlsx").exists()
     assert calamine_sheet(other, "Worklist") == [["Customer"]]
+
+
+def test_an_error_newer_than_calamine_knows_is_named_not_a_traceback(tmp_path):
+    """python-calamine refuses a whole sheet holding #SPILL! or #CALC! ("Unsupported cell
+    error value"), which left PaymentPlans' reader a traceback and a table 'damaged': the
+    error cells of that sheet are named instead (by cell: its headers cannot be read)."""
+    from openpyxl.worksheet.table import Table
+    from python_calamine import CalamineError
+
+    path = _sheet_with_errors(tmp_path / "Spill.xlsx", "PaymentPlans",
+                              [["Plan", "Amount", "Paid"], ["PP-1", 1.0, 0.0]],
+                              {"B2": "#SPILL!", "C2": "#N/A"})
+    with pytest.raises(CalamineError):  # what calamine alone does
+        CalamineWorkbook.from_path(str(path)).get_sheet_by_name("PaymentPlans").to_python()
+    with FileWorkbook(path) as workbook, pytest.raises(DunningInputError) as caught:
+        workbook.sheet_rows("PaymentPlans")
+    assert [str(issue) for issue in caught.value.issues] == [
+        "PaymentPlans!B2: the cell holds the error #SPILL!; correct it or clear it",
+        "PaymentPlans!C2: the cell holds the error #N/A; correct it or clear it"]
+    source = openpyxl.load_workbook(path)
+    source.active.add_table(Table(displayName="Plans", ref="A1:C2"))
+    source.create_sheet("Other")["A1"] = 1.0
+    source.save(path)
+    with FileWorkbook(path) as workbook, pytest.raises(DunningInputError) as caught:
+        workbook.table("Plans")
+    assert [issue.column_letter for issue in caught.value.issues] == ["B", "C"]

@@ -50,7 +50,10 @@ def _workbook_grid(path: Path) -> list[list[object]]:
     best: tuple[int, str, list[list[object]]] | None = None
     with FileWorkbook(path) as workbook:
         for sheet in workbook.sheet_names():
-            rows = [list(row) for row in workbook.sheet_values(sheet)]
+            try:
+                rows = [list(row) for row in workbook.sheet_values(sheet)]
+            except DunningInputError as error:  # an error calamine cannot read (#SPILL!)
+                raise _in_file(error.issues, workbook.name) from None
             if not any(cell not in (None, "") for row in rows for cell in row):
                 continue
             strength = header_strength(rows)
@@ -76,8 +79,13 @@ def _refuse_error_cells(workbook: FileWorkbook, sheet: str, rows: list[list[obje
                  if header_strength([row]) >= 3), None)
     issues = workbook.sheet_error_issues(sheet, rows, header_row=1 if head is None else head + 1)
     if issues:
-        place = f"[{workbook.name}]{sheet}"
-        raise DunningInputError([dataclasses.replace(issue, sheet=place) for issue in issues])
+        raise _in_file(issues, workbook.name)
+
+
+def _in_file(issues: list[Issue], name: str) -> DunningInputError:
+    """The issues of an export's sheet placed as Excel names another file's cell."""
+    return DunningInputError([dataclasses.replace(issue, sheet=f"[{name}]{issue.sheet}")
+                              if issue.sheet else issue for issue in issues])
 
 
 def _text_grid(path: Path, notes: list[Issue] | None) -> list[list[object]]:

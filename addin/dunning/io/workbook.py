@@ -19,6 +19,7 @@ rather than read with blanks in their place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from dunning.core.errors import (
     PLACE,
@@ -45,6 +46,8 @@ if TYPE_CHECKING:  # the writer is loaded when a workbook is saved, not to read 
 
 Row = Mapping[str, object]
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+_UNSUPPORTED_ERROR = re.compile(r"Unsupported cell error value '([^']*)'")
+"""How python-calamine (0.9.1) refuses a sheet holding an error it has no name for."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,10 @@ class FileWorkbook:
         named = [n for n in self.table_names() if n.casefold() == name.casefold()]
         if not named:
             return None
-        found = self._open().get_table_by_name(named[0])
+        try:
+            found = self._open().get_table_by_name(named[0])
+        except CalamineError as error:
+            raise self._unreadable_errors(error, self.sheet_names()) from None
         # calamine's `start` is the first body cell, from 0: its row is the header's from 1
         values = TableValues(name, found.sheet, found.start[0], list(found.columns),
                              found.to_python(), first_column=found.start[1] + 1)
@@ -176,7 +182,23 @@ class FileWorkbook:
         """The sheet's rows from A1 exactly as calamine gives them, an error cell as "": for a
         reader that names the error cells itself (`sheet_error_issues`), such as an
         accounting system's export, whose messages name the file."""
-        return self._open().get_sheet_by_name(name).to_python(skip_empty_area=False)
+        try:
+            return self._open().get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except CalamineError as error:
+            raise self._unreadable_errors(error, [name]) from None
+
+    def _unreadable_errors(self, error: CalamineError, sheets: Sequence[str]) -> Exception:
+        """calamine refuses a whole sheet holding an error newer than those it knows
+        (`#SPILL!`, `#CALC!`, `#FIELD!`): the error cells of the sheets holding one are named
+        as any other (by cell alone: the sheet cannot be read for its headers), not left as a
+        traceback or called damage. Any other failure is `error` itself."""
+        match = _UNSUPPORTED_ERROR.search(str(error))
+        if match is None or self.path.suffix.lower() not in (".xlsx", ".xlsm"):
+            return error
+        issues = [issue for sheet in sheets
+                  if any(cell.error == match.group(1) for cell in self._error_cells(sheet))
+                  for issue in sheet_issues(self._error_cells(sheet), sheet, [])]
+        return DunningInputError(issues) if issues else error
 
     def sheet_error_issues(self, sheet: str, rows: Sequence[Sequence[object]], *,
                            header_row: int = 1) -> list[Issue]:
