@@ -10,6 +10,13 @@ API (`Charts.add` and what is set on a chart after), whose calls are recorded on
 Writing behaves as Excel does: a leading apostrophe marks text and is not stored; any other text
 starting with "=" would become a formula, and is recorded as `Formula` so a test
 can see it happen.
+
+A cell holding an Excel error (`CellError`, from a file's `t="e"` cell) reads as xlwings
+reads it through COM on Windows (`read_cell`, after xlwings 0.37.8's `_xlwindows.
+_clean_value_data_element` and `cell_errors`, and `Range.options(err_to_str=...)` as its
+docs describe it, new in 0.28): None by default, its text ("#N/A") with `err_to_str=True`,
+the same text a cell typed so reads either way; an error xlwings does not name (#SPILL!)
+as COM's integer code. Every value read is recorded in the sheet's `reads`.
 """
 
 from __future__ import annotations
@@ -30,13 +37,42 @@ class Formula:
     text: str
 
 
+@dataclass(frozen=True)
+class CellError:
+    """A cell holding an Excel error (`#DIV/0!`), as Excel holds a formula's result."""
+
+    text: str
+
+
+XLWINGS_ERRORS = {"#DIV/0!": -2146826281, "#N/A": -2146826246, "#NAME?": -2146826259,
+                  "#NULL!": -2146826288, "#NUM!": -2146826252, "#REF!": -2146826265,
+                  "#VALUE!": -2146826273}
+"""The errors xlwings names on Windows (`xlwings._xlwindows.cell_errors`, 0.37.8), by COM code."""
+COM_ERROR_BASE = -2146828288
+OTHER_ERRORS = {"#SPILL!": 2045, "#CALC!": 2050, "#GETTING_DATA": 2043}
+
+
+def read_cell(value: object, err_to_str: bool) -> object:
+    """A cell's value as xlwings reads it on Windows (`xlwings._xlwindows.
+    _clean_value_data_element`, 0.37.8): COM gives an error cell as its integer code; one of
+    the seven xlwings names reads None, or its text with `err_to_str`; any other error
+    stays COM's integer in both reads."""
+    if not isinstance(value, CellError):
+        return value
+    if value.text in XLWINGS_ERRORS:
+        return value.text if err_to_str else None
+    return COM_ERROR_BASE + OTHER_ERRORS[value.text]
+
+
 COLUMN_POINTS, ROW_POINTS = 48.0, 15.0
 
 
 class FakeRange:
-    def __init__(self, sheet: FakeSheet, top: int, left: int, bottom: int, right: int) -> None:
+    def __init__(self, sheet: FakeSheet, top: int, left: int, bottom: int, right: int,
+                 err_to_str: bool = False) -> None:
         self.sheet, self.row, self.column = sheet, top, left
         self.shape = (bottom - top + 1, right - left + 1)
+        self.err_to_str = err_to_str
 
     def cells_in(self) -> list[tuple[int, int]]:
         rows, columns = self.shape
@@ -96,8 +132,9 @@ class FakeRange:
     def height(self) -> float:
         return self.shape[0] * ROW_POINTS
 
-    def options(self, ndim: int = 2) -> FakeRange:
-        return self
+    def options(self, ndim: int = 2, err_to_str: bool = False) -> FakeRange:
+        bottom, right = self.row + self.shape[0] - 1, self.column + self.shape[1] - 1
+        return FakeRange(self.sheet, self.row, self.column, bottom, right, err_to_str)
 
     def clear(self) -> None:
         """Contents and formats of the range's cells, as xlwings' `Range.clear`."""
@@ -108,9 +145,11 @@ class FakeRange:
 
     @property
     def value(self) -> list[list[object]]:
+        """The block's values in one read (counted in the sheet's `reads`)."""
+        self.sheet.reads.append((self.address, self.err_to_str))
         rows, columns = self.shape
-        return [[self.sheet.cells.get((self.row + i, self.column + j)) for j in range(columns)]
-                for i in range(rows)]
+        return [[read_cell(self.sheet.cells.get((self.row + i, self.column + j)),
+                           self.err_to_str) for j in range(columns)] for i in range(rows)]
 
     @value.setter
     def value(self, rows: list[list[object]]) -> None:
@@ -203,6 +242,7 @@ class FakeSheet:
         self.formats: dict[tuple[int, int], str] = {}
         self.looks: dict[tuple[int, int], dict[str, object]] = {}
         self.widths: dict[int, float] = {}
+        self.reads: list[tuple[str, bool]] = []  # (address, err_to_str) of each value read
         self.tables = FakeTables()
         self.charts = FakeCharts()
 
@@ -242,10 +282,12 @@ class FakeSheet:
         self.looks.clear()
 
     def rows(self) -> list[list[object]]:
-        """Every row from A1 to the last used cell, for assertions."""
+        """Every row from A1 to the last used cell, for assertions (not counted as a read)."""
         used = self.used_range
-        return FakeRange(self, 1, 1, used.row + used.shape[0] - 1,
+        rows = FakeRange(self, 1, 1, used.row + used.shape[0] - 1,
                          used.column + used.shape[1] - 1).value
+        self.reads.pop()
+        return rows
 
 
 class FakeSheets(list):
@@ -296,6 +338,9 @@ class FakeBook:
                     value = cell.value
                     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
                         value = dt.datetime(value.year, value.month, value.day)
+                    if cell.data_type == "e" and isinstance(value, str):  # t="e": an error
+                        sheet.cells[(cell.row, cell.column)] = CellError(value)
+                        continue
                     sheet.put(cell.row, cell.column, value)
             for name, ref in worksheet.tables.items():
                 left, top, right, bottom = range_boundaries(ref)

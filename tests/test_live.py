@@ -20,7 +20,7 @@ from dunning.excel import live
 from dunning.excel.live import ExcelWorkbook, cell_value, cells_by_header
 from dunning.io.workbook import FileWorkbook
 from dunning.render.sheet_layout import SheetLayout
-from fake_excel import FakeBook, Formula
+from fake_excel import CellError, FakeBook, Formula
 
 LOGGED = dt.datetime(2026, 11, 23, 10, 30)
 
@@ -398,3 +398,90 @@ def test_the_stand_in_reads_the_file_it_was_given(book):
     assert Path(fake.fullname) == book
     header = fake.table_rows("Invoices")[0]
     assert header[:2] == ["Invoice No", "Customer"] and len(fake.table_rows("Invoices")) == 311
+
+
+def _book_with_errors(path, rows=2):
+    """A Notes table (Date, Customer, Note, Amount) at A1 on sheet Log holding a formula's
+    cached #DIV/0! in an Amount and a #NUM! in a Date (Excel's t="e" cells), and the
+    text "#N/A" typed in a Note; a sheet Plans holding #N/A in F3 and typed "#REF!" in A2."""
+    workbook = openpyxl.Workbook()
+    log = workbook.active
+    log.title = "Log"
+    log.append(["Date", "Customer", "Note", "Amount"])
+    for number in range(rows):
+        log.append([LOGGED, f"C{number}", "called", float(number)])
+    log["C2"], log["C2"].data_type = "#N/A", "s"  # typed text, not an error (openpyxl
+    # would store a string spelled as an error as one)
+    log.add_table(Table(displayName="Notes", ref=f"A1:D{rows + 1}"))
+    for ref, error in (("D3", "#DIV/0!"), ("A2", "#NUM!")):
+        log[ref].value, log[ref].data_type = error, "e"
+    plans = workbook.create_sheet("Plans")
+    plans.append(["Plan", "Customer", "Amount"])
+    plans.append(["text", "C1", 5.0])
+    plans["A2"], plans["A2"].data_type = "#REF!", "s"
+    plans["F3"].value, plans["F3"].data_type = "#N/A", "e"
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.filterwarnings("ignore:File may not be readable")
+def test_error_cells_in_the_open_book_are_named_as_the_file_host_names_them(tmp_path):
+    """xlwings gives an error cell as None (a blank): read with err_to_str, then told from
+    typed text such as "#N/A" by a second read of only the cells that read as an error's
+    text. The messages are the file host's, word for word; typed text stays text."""
+    path = _book_with_errors(tmp_path / "Errors.xlsx")
+    excel = FakeBook(path)
+    assert excel.sheets["Log"].range((3, 4)).value == [[None]]  # what xlwings gives
+    ours, theirs = ExcelWorkbook(excel), FileWorkbook(path)
+    for read in (lambda book: book.table("Notes"), lambda book: book.sheet_rows("Plans")):
+        with pytest.raises(DunningInputError) as live_error:
+            read(ours)
+        with pytest.raises(DunningInputError) as file_error:
+            read(theirs)
+        assert [str(i) for i in live_error.value.issues] == [
+            str(i) for i in file_error.value.issues]
+    assert [str(i) for i in live_error.value.issues] == [
+        "Plans!F3: the cell holds the error #N/A; correct it or clear it"]
+    assert [str(i) for i in file_error.value.issues] == [
+        "Plans!F3: the cell holds the error #N/A; correct it or clear it"]
+    with pytest.raises(DunningInputError) as caught:
+        ours.table("Notes")
+    assert [str(i) for i in caught.value.issues] == [
+        "Log!A2 (Date): the cell holds the error #NUM!; correct it or clear it",
+        "Log!D3 (Amount): the cell holds the error #DIV/0!; correct it or clear it"]
+    # an error xlwings has no name for comes through COM as its integer code, both reads
+    # (calamine cannot read a file holding one: "Unsupported cell error value '#SPILL!'")
+    excel.sheets["Log"].cells[(2, 1)] = CellError("#SPILL!")
+    assert excel.sheets["Log"].range((2, 1)).options(err_to_str=True).value == [[-2146826243]]
+    with pytest.raises(DunningInputError) as caught:
+        ours.table("Notes")
+    assert str(caught.value.issues[0]) == (
+        "Log!A2 (Date): the cell holds the error #SPILL!; correct it or clear it")
+
+
+def test_typed_error_text_reads_as_text_and_the_error_check_costs_one_read(tmp_path):
+    """A big table is read in one block, as before (err_to_str); only a cell reading as an
+    error's text brings a second read, of the block spanning such cells, not of each cell."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Log"
+    sheet.append(["Date", "Customer", "Note"])
+    for number in range(5000):
+        sheet.append([LOGGED, f"C{number}", "called"])
+    for row in (12, 4002):
+        sheet.cell(row, 3).value, sheet.cell(row, 3).data_type = "#N/A", "s"
+    sheet.add_table(Table(displayName="Notes", ref="A1:C5001"))
+    sheet["D9"] = 1.0  # beside the table: a plain sheet read has nothing to check
+    path = tmp_path / "Typed.xlsx"
+    workbook.save(path)
+    excel = FakeBook(path)
+    found = ExcelWorkbook(excel).table("Notes")
+    assert found.rows[10][2] == "#N/A" and found.rows[4000][2] == "#N/A"
+    assert excel.sheets["Log"].reads == [("Log!A1:C5001", True), ("Log!C12:C4002", False)]
+    excel.sheets["Log"].reads.clear()
+    sheet_read = ExcelWorkbook(excel).sheet_rows("Log")
+    assert sheet_read[11][2] == "#N/A" and len(excel.sheets["Log"].reads) == 2
+    excel.sheets["Log"].cells[(12, 3)] = excel.sheets["Log"].cells[(4002, 3)] = "called"
+    excel.sheets["Log"].reads.clear()
+    ExcelWorkbook(excel).table("Notes")
+    assert excel.sheets["Log"].reads == [("Log!A1:C5001", True)]

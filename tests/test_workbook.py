@@ -165,10 +165,61 @@ def test_a_table_holding_an_excel_error_is_refused_naming_each_cell(tmp_path):
     assert [str(issue) for issue in caught.value.issues] == [
         "Lists!D1: the cell holds the error #N/A; correct it or clear it",
         "Lists!C3 (Value): the cell holds the error #DIV/0!; correct it or clear it"]
-    with FileWorkbook(path) as workbook:  # the sheet's own rows are as calamine reads them
-        assert workbook.sheet_rows("Lists")[1][0] == ""
+    with FileWorkbook(path) as workbook:  # the sheet's values are as calamine reads them
+        assert workbook.sheet_values("Lists")[1][0] == ""
         assert [str(i) for i in workbook.error_issues("Lists", ["Id"], 2)] == [
             "Lists!A2 (Id): the cell holds the error #REF!; correct it or clear it"]
+
+
+def _sheet_with_errors(path, title, rows, errors):
+    """A workbook whose one sheet `title` holds `rows` from A1 and the error cells `errors`
+    ({"F3": "#DIV/0!"}), stored as Excel stores a formula's cached error (t="e")."""
+    source = openpyxl.Workbook()
+    sheet = source.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    for ref, error in errors.items():
+        sheet[ref].value, sheet[ref].data_type = error, "e"
+    source.save(path)
+    return path
+
+
+def test_payment_plans_holding_an_excel_error_are_refused_naming_each_cell(tmp_path):
+    """A user's formula in PaymentPlans' Amount or Paid that gives an error was read as a
+    blank (calamine's ""): a missing amount, a Paid of 0. The sheet is refused instead, each
+    cell named as a table's are, through the reader the reminder run uses."""
+    from dunning.app.remind import read_plans
+    from dunning.core.plans import HEADERS
+
+    day = dt.datetime(2026, 12, 1)
+    body = [["PP-1", "C1", "INV-1", n, day, 50.0, "EUR", 0.0, ""] for n in (1, 2)]
+    path = _sheet_with_errors(tmp_path / "Plans.xlsx", "PaymentPlans", [HEADERS, *body],
+                              {"F3": "#DIV/0!", "H2": "#N/A"})
+    with FileWorkbook(path) as workbook:
+        assert workbook.sheet_values("PaymentPlans")[2][5] == ""  # what calamine gives
+        with pytest.raises(DunningInputError) as caught:
+            read_plans(workbook)
+    assert [str(issue) for issue in caught.value.issues] == [
+        "PaymentPlans!H2 (Paid): the cell holds the error #N/A; correct it or clear it",
+        "PaymentPlans!F3 (Amount): the cell holds the error #DIV/0!; correct it or clear it"]
+
+
+def test_every_sheet_read_whole_names_its_error_cells_even_past_row_one(tmp_path):
+    """KPIHistory read back without its table, or any sheet read with `sheet_rows`: an error
+    cell anywhere on it is named (a column without a header in row 1 by its letter only)."""
+    from dunning.app.actions import recorded_history
+    from dunning.core.kpi_history import HISTORY_HEADERS
+
+    row = [dt.datetime(2026, 11, 30), "EUR", *[1.0] * (len(HISTORY_HEADERS) - 2)]
+    path = _sheet_with_errors(tmp_path / "History.xlsx", "KPIHistory",
+                              [HISTORY_HEADERS, row, ["note"]], {"C2": "#VALUE!", "Z3": "#REF!"})
+    with FileWorkbook(path) as workbook, pytest.raises(DunningInputError) as caught:
+        recorded_history(workbook)
+    assert [str(issue) for issue in caught.value.issues] == [
+        f"KPIHistory!C2 ({HISTORY_HEADERS[2]}): the cell holds the error #VALUE!; correct it "
+        "or clear it",
+        "KPIHistory!Z3: the cell holds the error #REF!; correct it or clear it"]
 
 
 def test_two_column_tables_as_names_and_values(book, rates_book):
@@ -300,3 +351,29 @@ def test_a_save_keeps_the_version_it_replaced(book, tmp_path):
     without.save()
     assert not (tmp_path / ".dunning-backups" / "NoBackup.1.xlsx").exists()
     assert calamine_sheet(other, "Worklist") == [["Customer"]]
+
+
+def test_an_error_newer_than_calamine_knows_is_named_not_a_traceback(tmp_path):
+    """python-calamine refuses a whole sheet holding #SPILL! or #CALC! ("Unsupported cell
+    error value"), which left PaymentPlans' reader a traceback and a table 'damaged': the
+    error cells of that sheet are named instead (by cell: its headers cannot be read)."""
+    from openpyxl.worksheet.table import Table
+    from python_calamine import CalamineError
+
+    path = _sheet_with_errors(tmp_path / "Spill.xlsx", "PaymentPlans",
+                              [["Plan", "Amount", "Paid"], ["PP-1", 1.0, 0.0]],
+                              {"B2": "#SPILL!", "C2": "#N/A"})
+    with pytest.raises(CalamineError):  # what calamine alone does
+        CalamineWorkbook.from_path(str(path)).get_sheet_by_name("PaymentPlans").to_python()
+    with FileWorkbook(path) as workbook, pytest.raises(DunningInputError) as caught:
+        workbook.sheet_rows("PaymentPlans")
+    assert [str(issue) for issue in caught.value.issues] == [
+        "PaymentPlans!B2: the cell holds the error #SPILL!; correct it or clear it",
+        "PaymentPlans!C2: the cell holds the error #N/A; correct it or clear it"]
+    source = openpyxl.load_workbook(path)
+    source.active.add_table(Table(displayName="Plans", ref="A1:C2"))
+    source.create_sheet("Other")["A1"] = 1.0
+    source.save(path)
+    with FileWorkbook(path) as workbook, pytest.raises(DunningInputError) as caught:
+        workbook.table("Plans")
+    assert [issue.column_letter for issue in caught.value.issues] == ["B", "C"]

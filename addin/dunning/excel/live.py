@@ -9,7 +9,8 @@ It uses a handful of xlwings calls (sheets, tables, `Range.value`,
 `Charts.add`, `Chart.set_x_axis_values`, the series' names, the title and the
 axes' number formats: xlwings 0.37.5 and later), which the tests imitate with
 plain Python objects holding the values xlwings passes: lists of rows, dates as
-datetimes, blanks as None.
+datetimes, blanks as None. A table or sheet holding a cell with an Excel error is refused
+naming each one, as the file host does (`read_values`, read with xlwings' `err_to_str`).
 
 Text written to a cell is prefixed with an apostrophe, Excel's mark for "this
 is text": so a note such as "=HYPERLINK(...)" or an invoice number such as
@@ -21,15 +22,22 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from dunning.core.errors import DunningInputError, Issue, column_letter
+from dunning.excel.arguments import COM_ERROR_BASE, XL_ERROR_CODES
 from dunning.io import CHART_NAME, Chart, TableColumn, rows_in_column_order, split_range
 from dunning.io.report_styles import format_runs, look_runs
-from dunning.io.workbook import Row, TableValues
+from dunning.io.workbook import ErrorCell, Row, TableValues, error_cell_issues, sheet_issues
 from dunning.render.sheet_layout import SheetLayout
 
+_ERROR_TEXTS = frozenset(XL_ERROR_CODES.values())
+_COM_ERRORS = {COM_ERROR_BASE + code: text for code, text in XL_ERROR_CODES.items()}
+_MAYBE_ERRORS = _ERROR_TEXTS | frozenset(_COM_ERRORS)
+"""What an error cell can read as: its text, or COM's integer code (which a float equal to
+it also matches in a set: `read_values` then looks at the type)."""
 _CHART_TYPES = {"column": "column_clustered", "bar": "bar_clustered", "line": "line_markers"}
 """xlwings' names for the file writer's chart kinds."""
 
@@ -58,19 +66,29 @@ class ExcelWorkbook:
         if found is None:
             return None
         sheet, table = found
-        values = _rows(table.range.options(ndim=2).value)
+        values, errors = read_values(table.range)
         header = [_header(cell) for cell in values[0]]
-        return TableValues(table.name, sheet.name, int(table.range.row), header, values[1:],
-                           first_column=int(table.range.column))
+        top, left = int(table.range.row), int(table.range.column)
+        issues = error_cell_issues(errors, sheet.name, header, len(values) - 1,
+                                   header_row=top, first_column=left)
+        if issues:
+            raise DunningInputError(issues)
+        return TableValues(table.name, sheet.name, top, header, values[1:], first_column=left)
 
     def sheet_names(self) -> list[str]:
         return [sheet.name for sheet in self.book.sheets]
 
     def sheet_rows(self, name: str) -> list[list[object]]:
+        """The sheet's rows from A1 (its used range, read in one block); a sheet holding a
+        cell with an Excel error is refused naming each, as the file host does."""
         used = self.book.sheets[name].used_range
-        values = _rows(used.options(ndim=2).value)
+        values, errors = read_values(used)
         left = [None] * (int(used.column) - 1)
-        return [[] for _ in range(int(used.row) - 1)] + [left + row for row in values]
+        rows = [[] for _ in range(int(used.row) - 1)] + [left + row for row in values]
+        issues = sheet_issues(errors, name, rows)
+        if issues:
+            raise DunningInputError(issues)
+        return rows
 
     def append_rows(self, table: str, rows: Sequence[Row]) -> None:
         """Write the rows below the table's last row (into its one blank row if it is empty)
@@ -357,6 +375,45 @@ def _is_missing(value: object) -> bool:
         return bool(value != value)
     except (TypeError, ValueError):
         return False
+
+
+def read_values(area: Any) -> tuple[list[list[object]], list[ErrorCell]]:
+    """A range's values in one block, and the cells of it that hold an Excel error.
+
+    xlwings gives an error cell as None, a blank, unless the read asks `err_to_str` (xlwings
+    0.28 and later), when it gives the error's text ("#DIV/0!"): but a cell holding that
+    text, typed, reads the same. So the block is read with `err_to_str`, one read as ever;
+    only when a cell of it reads as an error's text is the part of the block that spans
+    such cells read again without it, and a cell that reads None there holds the error,
+    one that reads its text holds text. Through COM (Windows) an error xlwings has no name
+    for (#SPILL!, #CALC!: it names seven) comes in both reads as COM's integer code, told
+    from a number by its type (COM gives numbers as floats). Error cells read as None.
+    Limits, from xlwings' engines: on a Mac such an error reads None both ways (not named);
+    the remote engines give typed "#N/A" text as None without `err_to_str`, so it is
+    named as an error there."""
+    rows = _rows(area.options(ndim=2, err_to_str=True).value)
+    if _MAYBE_ERRORS.isdisjoint(chain.from_iterable(rows)):  # the usual block: in C
+        return rows, []
+    top, left = int(area.row), int(area.column)
+    found: list[ErrorCell] = []
+    texts: list[tuple[int, int]] = []
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            if type(cell) is int and cell in _COM_ERRORS:
+                found.append(ErrorCell(top + i, left + j, _COM_ERRORS[cell]))
+                row[j] = None
+            elif isinstance(cell, str) and cell in _ERROR_TEXTS:
+                texts.append((i, j))
+    if texts:
+        first, last = min(i for i, _ in texts), max(i for i, _ in texts)
+        start, end = min(j for _, j in texts), max(j for _, j in texts)
+        again = _rows(area.sheet.range((top + first, left + start), (top + last, left + end))
+                      .options(ndim=2).value)
+        for i, j in texts:
+            if again[i - first][j - start] is None:
+                found.append(ErrorCell(top + i, left + j, str(rows[i][j])))
+                rows[i][j] = None
+    return rows, sorted(found)
 
 
 def _rows(value: object) -> list[list[object]]:

@@ -480,12 +480,7 @@ def _table_rows(workbook: Workbook, sheet: str | None,
     if sheet_name not in sheets:
         raise DunningInputError([Issue(
             f"{workbook.name} has no sheet named {sheet_name!r}; sheets: {', '.join(sheets)}")])
-    rows = workbook.sheet_rows(sheet_name)
-    if isinstance(workbook, FileWorkbook) and rows:
-        issues = workbook.error_issues(sheet_name, rows[0], len(rows) - 1)
-        if issues:
-            raise DunningInputError(issues)
-    return rows, sheet_name, 1, 1
+    return workbook.sheet_rows(sheet_name), sheet_name, 1, 1  # (refused if it holds an error)
 
 
 def read_table_frame(source: str | Path | Workbook, table: str) -> pd.DataFrame | None:

@@ -12,12 +12,14 @@ one implementation runs on two hosts:
 Values read are what the readers give: numbers as floats, dates as datetimes,
 blanks as None or "", text as text; the core parses them the same way from both.
 A cell holding an Excel error (a formula's cached `#DIV/0!`) is no value: calamine gives
-it as a blank, so a file's tables, and its invoice sheet, are refused naming each such
-cell (`error_cell_issues`) rather than read with blanks in their place.
+it as a blank, so a file's tables, and every sheet read with `sheet_rows` (the invoice
+sheet, PaymentPlans, KPIHistory), are refused naming each such cell (`error_cell_issues`)
+rather than read with blanks in their place.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from dunning.core.errors import (
     PLACE,
@@ -44,6 +46,8 @@ if TYPE_CHECKING:  # the writer is loaded when a workbook is saved, not to read 
 
 Row = Mapping[str, object]
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+_UNSUPPORTED_ERROR = re.compile(r"Unsupported cell error value '([^']*)'")
+"""How python-calamine (0.9.1) refuses a sheet holding an error it has no name for."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,10 @@ class FileWorkbook:
         named = [n for n in self.table_names() if n.casefold() == name.casefold()]
         if not named:
             return None
-        found = self._open().get_table_by_name(named[0])
+        try:
+            found = self._open().get_table_by_name(named[0])
+        except CalamineError as error:
+            raise self._unreadable_errors(error, self.sheet_names()) from None
         # calamine's `start` is the first body cell, from 0: its row is the header's from 1
         values = TableValues(name, found.sheet, found.start[0], list(found.columns),
                              found.to_python(), first_column=found.start[1] + 1)
@@ -162,9 +169,49 @@ class FileWorkbook:
         return list(self._open().sheet_names)
 
     def sheet_rows(self, name: str) -> list[list[object]]:
-        """The sheet's rows from A1, as calamine gives them (an error cell as "": a reader
-        of the sheet's table asks `error_issues` which cells those are)."""
-        return self._open().get_sheet_by_name(name).to_python(skip_empty_area=False)
+        """The sheet's rows from A1, as calamine gives them; a sheet holding a cell with an
+        Excel error is refused naming each one (`sheet_error_issues`), as its tables are:
+        calamine gives it as "", which PaymentPlans would read as a blank Amount or Paid."""
+        rows = self.sheet_values(name)
+        issues = self.sheet_error_issues(name, rows)
+        if issues:
+            raise DunningInputError(issues)
+        return rows
+
+    def sheet_values(self, name: str) -> list[list[object]]:
+        """The sheet's rows from A1 exactly as calamine gives them, an error cell as "": for a
+        reader that names the error cells itself (`sheet_error_issues`), such as an
+        accounting system's export, whose messages name the file."""
+        try:
+            return self._open().get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except CalamineError as error:
+            raise self._unreadable_errors(error, [name]) from None
+
+    def _unreadable_errors(self, error: CalamineError, sheets: Sequence[str]) -> Exception:
+        """calamine refuses a whole sheet holding an error newer than those it knows
+        (`#SPILL!`, `#CALC!`, `#FIELD!`): the error cells of the sheets holding one are named
+        as any other (by cell alone: the sheet cannot be read for its headers), not left as a
+        traceback or called damage. Any other failure is `error` itself."""
+        match = _UNSUPPORTED_ERROR.search(str(error))
+        if match is None or self.path.suffix.lower() not in (".xlsx", ".xlsm"):
+            return error
+        issues = [issue for sheet in sheets
+                  if any(cell.error == match.group(1) for cell in self._error_cells(sheet))
+                  for issue in sheet_issues(self._error_cells(sheet), sheet, [])]
+        return DunningInputError(issues) if issues else error
+
+    def sheet_error_issues(self, sheet: str, rows: Sequence[Sequence[object]], *,
+                           header_row: int = 1) -> list[Issue]:
+        """An issue for every cell of the sheet holding an Excel error (`sheet_issues`);
+        `rows` are `sheet_values`."""
+        if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
+            return []
+        return sheet_issues(self._error_cells(sheet), sheet, rows, header_row=header_row)
+
+    def _error_cells(self, sheet: str) -> list[ErrorCell]:
+        if sheet not in self._errors:
+            self._errors[sheet] = error_cells(self.path, sheet)
+        return self._errors[sheet]
 
     def error_issues(self, sheet: str, headers: Sequence[object], height: int, *,
                      header_row: int = 1, first_column: int = 1) -> list[Issue]:
@@ -173,9 +220,7 @@ class FileWorkbook:
         body rows below it."""
         if self.path.suffix.lower() not in (".xlsx", ".xlsm"):
             return []
-        if sheet not in self._errors:
-            self._errors[sheet] = error_cells(self.path, sheet)
-        return error_cell_issues(self._errors[sheet], sheet, headers, height,
+        return error_cell_issues(self._error_cells(sheet), sheet, headers, height,
                                  header_row=header_row, first_column=first_column)
 
     def append_rows(self, table: str, rows: Sequence[Row]) -> None:
@@ -290,6 +335,24 @@ def error_cell_issues(cells: Sequence[ErrorCell], sheet: str, headers: Sequence[
                             column=header if isinstance(header, str) and header else None,
                             column_letter=column_letter(cell.column - 1)))
     return issues
+
+
+def sheet_issues(cells: Sequence[ErrorCell], sheet: str, rows: Sequence[Sequence[object]], *,
+                 header_row: int = 1) -> list[Issue]:
+    """The issues of every error cell of a sheet read whole (`rows`, from A1), wherever it
+    is: such a sheet has no edge to leave one outside. A cell below `header_row` (from 1;
+    row 1, the header of a sheet laid out from A1) is named with that row's text in its
+    column (`error_cell_issues`), one at or above it by its cell alone."""
+    if not cells:
+        return []
+    width = max(max(cell.column for cell in cells), *map(len, rows[:header_row]), 0)
+    header = rows[header_row - 1] if len(rows) >= header_row else []
+    headers = [*header, *[None] * width][:width]
+    above = [cell for cell in cells if cell.row < header_row]
+    return [*error_cell_issues(above, sheet, [None] * width, header_row),
+            *error_cell_issues([cell for cell in cells if cell.row >= header_row], sheet,
+                               headers, max(cell.row for cell in cells),
+                               header_row=header_row)]
 
 
 def name_value_pairs(workbook: Workbook, name: str) -> dict[str, object]:
