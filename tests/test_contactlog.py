@@ -289,6 +289,12 @@ def test_log_refuses_what_only_the_run_records_and_a_send_without_its_stage(
            "task (here: handoff)" in capsys.readouterr().err
     assert main([*base, "--outcome", "handed off", "--stage", "firm"]) == 1
     assert "not at 'firm'" in capsys.readouterr().err
+    assert main([*base, "--outcome", "sent", "--stage", "handoff"]) == 1  # a task: handed off
+    assert ("Error: --stage: a reminder is sent at a stage that sends one (here: courtesy, "
+            "friendly, firm, final), not at 'handoff'") in capsys.readouterr().err
+    assert main([*base, "--outcome", "hold", "--next-action", "2026-11-19"]) == 1
+    assert ("Error: --next-action: a hold lasts until a day from the contact's on "
+            "(2026-11-20), not 2026-11-19, which is past") in capsys.readouterr().err
     assert book.read_bytes() == before  # nothing logged, so nothing holds DIJ04
     assert previewed_action(book, tmp_path, "DIJ04", capsys)[0] == "send"
 
@@ -372,3 +378,15 @@ def test_a_payment_plan_agreed_is_logged_only_for_a_plan_in_the_sheet(book, caps
     assert main(["log", str(book), "--customer", "DIJ04", "--outcome", "plan",
                  "--as-of", "2026-11-23"]) == 1  # CAS03's plan is not DIJ04's
     assert "customer DIJ04 has no running payment plan in" in capsys.readouterr().err
+
+
+def test_a_reminder_sent_by_hand_takes_its_stages_channel_unless_told(book, capsys):
+    """A reminder at an email stage was an e-mail; a call is logged as a phone call."""
+    assert main(["log", str(book), "--customer", "DIJ04", "--outcome", "sent", "--stage",
+                 "firm", "--as-of", "2026-11-20"]) == 0
+    assert main(["log", str(book), "--customer", "CAS03", "--outcome", "voicemail",
+                 "--as-of", "2026-11-20"]) == 0
+    assert main(["log", str(book), "--customer", "JOI10", "--outcome", "handed off",
+                 "--stage", "handoff", "--as-of", "2026-11-20"]) == 0
+    assert [(row[1], row[3]) for row in logged_rows(book)] == [
+        ("DIJ04", "email"), ("CAS03", "phone"), ("JOI10", "phone")]

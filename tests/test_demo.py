@@ -174,3 +174,25 @@ def test_the_demos_closing_hint_previews_the_demos_day(tmp_path, capsys):
     assert main(command[1:]) == 0
     assert "Drafts: " in capsys.readouterr().out
     assert (tmp_path / "demo-drafts-2026-12-31").is_dir()
+
+
+def test_the_demos_worklist_sheet_agrees_with_worklist_of_its_day_in_any_time_zone(tmp_path):
+    """The demo makes its Worklist sheet at the moment `worklist --as-of D` takes (noon of D
+    on this computer), so a collector in Tokyo sees on the sheet what the command says."""
+    import json
+    import os
+
+    out = tmp_path / "demo.xlsx"
+    env = dict(os.environ, TZ="Asia/Tokyo")
+    command = [sys.executable, "-m", "dunning.cli"]
+    subprocess.run([*command, "demo", "--out", str(out)], env=env, check=True,
+                   capture_output=True)
+    listed = subprocess.run([*command, "worklist", str(out), "--as-of", f"{SAMPLE_AS_OF}",
+                             "--print-only", "--json"], env=env, check=True,
+                            capture_output=True, text=True)
+    expected = {entry["customer"]: entry["reminder_today"] for entry in json.loads(listed.stdout)}
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("Worklist").to_python()
+    header = next(row for row in rows if "Customer" in row)
+    customer, today = header.index("Customer"), header.index("Reminder Today")
+    shown = {row[customer]: row[today] for row in rows[rows.index(header) + 1:] if row[customer]}
+    assert shown == expected and any("wait" in action for action in expected.values())

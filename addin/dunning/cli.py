@@ -202,7 +202,9 @@ def _parser() -> argparse.ArgumentParser:
         "log", help="record a call, promise to pay or dispute in the workbook's ContactLog")
     log.add_argument("book", type=Path, help="the client's workbook (.xlsx, .xlsm)")
     log.add_argument("--customer", required=True, help="customer id, as in the Invoices table")
-    log.add_argument("--channel", default="phone", help="email, phone, letter, meeting or portal")
+    log.add_argument("--channel", default="",
+                     help="email, phone, letter, meeting or portal (default: phone; for a "
+                          "reminder sent by hand, the stage's own: email or letter)")
     log.add_argument("--outcome", required=True,
                      help="voicemail, unreachable, not-received, approval, dispute or "
                           "resolved (need --invoices), promise (needs --promise-date), paid, "
@@ -465,7 +467,7 @@ def _kind(message: str) -> str:
 def _run_demo(args: argparse.Namespace) -> int:
     from dunning.demo import run_demo
 
-    print(run_demo(args.out, as_of=args.as_of, overwrite=args.force))
+    print(run_demo(args.out, as_of=args.as_of, overwrite=args.force, now=_now(args)))
     return 0
 
 

@@ -50,8 +50,13 @@ def _read_sample(name: str) -> pd.DataFrame:
 SAMPLE_CLIENT = "Harbour & Pine Trading Ltd (sample)"
 
 
-def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False) -> str:
-    """Write the sample workbook to `out` and return its aging, KPIs and worklist."""
+def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False,
+             now: dt.datetime | None = None) -> str:
+    """Write the sample workbook to `out` and return its aging, KPIs and worklist.
+
+    The worklist is made at `now`: the command line gives the moment every command takes for
+    `as_of` (noon of it on this computer), so the Worklist sheet agrees with the
+    `remind --dry-run --as-of` and `worklist --as-of` the closing line suggests."""
     from dunning.app.actions import worklist
     from dunning.io.book import open_book
     from dunning.io.client_workbook import build_workbook
@@ -64,7 +69,7 @@ def run_demo(out: Path, *, as_of: dt.date, overwrite: bool = False) -> str:
     build_workbook(out, client=SAMPLE_CLIENT, invoices=sample_invoices(),
                    customers=sample_customers(), as_of=as_of, settings=SAMPLE_SETTINGS)
     book = open_book(out, today=as_of)
-    now = dt.datetime.combine(as_of, dt.time(10), tzinfo=dt.timezone.utc)
+    now = now or dt.datetime.combine(as_of, dt.time(12)).astimezone()
     with FileWorkbook(out, backups=0) as written:  # no backup of the file just made
         ranked = worklist(written, now=now, as_of=as_of).data
     parts = [

@@ -269,7 +269,7 @@ def _by_hand(workbook: Workbook, contact: Contact) -> Contact:
     """
     outcome = hand_outcome(contact.outcome)
     if outcome not in ("reminder sent", "handed off"):
-        return replace(contact, outcome=outcome)
+        return replace(contact, outcome=outcome, channel=contact.channel or "phone")
     stages = contact_stages(workbook)
     tasks = ", ".join(known.name for known in stages if known.action == "task") or "none"
     if outcome == "reminder sent" and not contact.stage.strip():
@@ -285,7 +285,13 @@ def _by_hand(workbook: Workbook, contact: Contact) -> Contact:
         raise DunningInputError([Issue(
             f"--stage: a hand-off is made at a stage whose action is task (here: {tasks}), "
             f"not at {stage.name!r}; a reminder sent by hand is 'reminder sent'")])
-    return replace(contact, outcome=outcome, stage=stage.name)
+    if outcome == "reminder sent" and stage.action == "task":
+        sent = ", ".join(known.name for known in stages if known.action != "task") or "none"
+        raise DunningInputError([Issue(
+            f"--stage: a reminder is sent at a stage that sends one (here: {sent}), not at "
+            f"{stage.name!r}, whose action is task; a file passed on by hand is 'handed off'")])
+    channel = contact.channel or ("phone" if outcome == "handed off" else stage.action)
+    return replace(contact, outcome=outcome, stage=stage.name, channel=channel)
 
 
 def hand_outcome(text: str) -> str:

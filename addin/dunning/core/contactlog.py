@@ -161,6 +161,10 @@ def log_row(contact: Contact) -> dict[str, object]:
                               "reminders climb on from it"))
     if outcome == "on hold until" and contact.next_action_date is None:
         problems.append(Issue("--next-action: a hold needs the date it lasts until"))
+    elif outcome == "on hold until" and contact.next_action_date < contact.timestamp.date():
+        problems.append(Issue(
+            f"--next-action: a hold lasts until a day from the contact's on "
+            f"({contact.timestamp.date()}), not {contact.next_action_date}, which is past"))
     if outcome in ("disputed", "dispute resolved") and not contact.invoices:
         what = "a dispute" if outcome == "disputed" else "resolving a dispute"
         problems.append(Issue(f"--invoices: {what} needs the invoices it is about"))
