@@ -349,7 +349,7 @@ def sheet_issues(cells: Sequence[ErrorCell], sheet: str, rows: Sequence[Sequence
     header = rows[header_row - 1] if len(rows) >= header_row else []
     headers = [*header, *[None] * width][:width]
     above = [cell for cell in cells if cell.row < header_row]
-    return [*error_cell_issues(above, sheet, [None] * width, header_row),
+    return [*error_cell_issues(above, sheet, [None] * width, height=header_row - 1),  # no header
             *error_cell_issues([cell for cell in cells if cell.row >= header_row], sheet,
                                headers, max(cell.row for cell in cells),
                                header_row=header_row)]
